@@ -1,0 +1,96 @@
+import { ErrorCode, IpcStateError } from './errors.js'
+import type { Patch, PatchPath } from './messages.js'
+
+type Container = Record<string, unknown> | unknown[]
+
+function isContainer(value: unknown): value is Container {
+  return typeof value === 'object' && value !== null
+}
+
+/** Freezes `value` and everything under it that is not frozen yet. Iterative. */
+export function deepFreeze<T>(value: T): T {
+  if (!isContainer(value) || Object.isFrozen(value)) return value
+  const stack: Container[] = [value]
+  while (stack.length > 0) {
+    const node = stack.pop()!
+    Object.freeze(node)
+    for (const child of Object.values(node)) {
+      if (isContainer(child) && !Object.isFrozen(child)) stack.push(child)
+    }
+  }
+  return value
+}
+
+function invalid(path: PatchPath, why: string): never {
+  throw new IpcStateError(ErrorCode.BAD_REQUEST, `Cannot apply patch at /${path.join('/')}: ${why}`)
+}
+
+function setOwn(target: Container, key: string | number, value: unknown): void {
+  // defineProperty, not assignment: a key such as "__proto__" must stay a plain own property.
+  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true })
+}
+
+function toIndex(container: unknown[], key: string | number, path: PatchPath, allowEnd: boolean): number {
+  const index = typeof key === 'number' ? key : key === '-' ? container.length : Number(key)
+  const max = allowEnd ? container.length : container.length - 1
+  if (!Number.isInteger(index) || index < 0 || index > max) invalid(path, `index ${String(key)} is out of range`)
+  return index
+}
+
+/**
+ * Applies patches to an immutable, frozen value and returns the new value. Unchanged branches are
+ * shared with `base`, so `next.a === base.a` whenever no patch touched `a`; every new node is frozen.
+ *
+ * @throws IpcStateError `BAD_REQUEST` when a patch does not fit the value; `base` is untouched.
+ */
+export function applyPatches<T>(base: T, patches: readonly Patch[]): T {
+  const fresh = new Set<Container>()
+  const writable = (node: Container): Container => {
+    if (fresh.has(node)) return node
+    const copy: Container = Array.isArray(node) ? node.slice() : { ...node }
+    fresh.add(copy)
+    return copy
+  }
+  let root: unknown = base
+  for (const patch of patches) {
+    const { path } = patch
+    if (path.length === 0) {
+      if (patch.op === 'remove') invalid(path, 'the root cannot be removed')
+      root = deepFreeze(patch.value)
+      continue
+    }
+    if (!isContainer(root)) invalid(path, 'the state is not an object')
+    root = writable(root)
+    let parent = root as Container
+    for (let i = 0; i < path.length - 1; i++) {
+      const key = path[i]!
+      const child = Object.hasOwn(parent, key) ? (parent as Record<string | number, unknown>)[key] : undefined
+      if (!isContainer(child)) invalid(path, `nothing at /${path.slice(0, i + 1).join('/')}`)
+      const copy = writable(child)
+      setOwn(parent, key, copy)
+      parent = copy
+    }
+    const key = path[path.length - 1]!
+    if (Array.isArray(parent)) {
+      if (key === 'length' && patch.op === 'replace') {
+        if (typeof patch.value !== 'number' || !Number.isInteger(patch.value) || patch.value < 0) {
+          invalid(path, 'length must be a non-negative integer')
+        }
+        parent.length = patch.value
+      } else if (patch.op === 'add') {
+        parent.splice(toIndex(parent, key, path, true), 0, deepFreeze(patch.value))
+      } else if (patch.op === 'remove') {
+        parent.splice(toIndex(parent, key, path, false), 1)
+      } else {
+        parent[toIndex(parent, key, path, false)] = deepFreeze(patch.value)
+      }
+    } else if (patch.op === 'remove') {
+      if (!Object.hasOwn(parent, key)) invalid(path, 'no such key')
+      delete parent[key]
+    } else {
+      setOwn(parent, key, deepFreeze(patch.value))
+    }
+  }
+  for (const node of fresh) Object.freeze(node)
+  return root as T
+}

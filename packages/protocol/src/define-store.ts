@@ -1,0 +1,116 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec'
+
+/** What an action knows about the call it serves. */
+export interface ActionContext {
+  /** The stable id of the calling client. */
+  readonly clientId: string
+  /** The state version the action runs against; the change it makes becomes `version + 1`. */
+  readonly version: number
+}
+
+/**
+ * An action: a synchronous function that mutates a draft of the state and may return a
+ * JSON-serialisable result. It takes at most one input, which crossed a process boundary.
+ */
+export type ActionFunction<S> = (state: S, input: any, context: ActionContext) => unknown
+
+/** The actions of a store, by name. */
+export type ActionMap<S> = Record<string, ActionFunction<S>>
+
+/** The input an action declares (its second parameter), `undefined` when it takes none. */
+export type ActionInput<F> = F extends (state: any, ...rest: infer P) => unknown
+  ? P extends [] ? undefined : P[0]
+  : never
+
+/** Schemas for the inputs of some actions, each in any Standard Schema library (zod, valibot…). */
+export type InputSchemas<A> = {
+  [K in keyof A]?: StandardSchemaV1<unknown, ActionInput<A[K]>>
+}
+
+/** A store definition: the initial state and the actions, shared by server and clients. */
+export interface StoreDefinition<S, A extends ActionMap<S>> {
+  /** The state a new server starts from. Must be JSON-serialisable. */
+  readonly initialState: S
+  readonly actions: A
+  /** Optional schemas the server checks each action's input against before running it. */
+  readonly inputs: InputSchemas<A>
+}
+
+/** Options for {@link defineStore}. */
+export interface DefineStoreOptions<S, A extends ActionMap<S>> {
+  /** The state a new server starts from. Must be JSON-serialisable. */
+  initialState: S
+  /**
+   * Named actions. Each gets a draft of the state to mutate, its input and an {@link ActionContext}.
+   * Actions run one at a time on the server, in one total order.
+   */
+  actions: A
+  /**
+   * Schemas for action inputs. Input that fails its schema is answered with `BAD_ARGUMENTS` and
+   * the action does not run.
+   * @default {}
+   */
+  inputs?: NoInfer<InputSchemas<A>>
+}
+
+/**
+ * Defines a store once, for the server and every client. Types flow from this definition to
+ * `client.state` and `client.actions` with no code generation.
+ *
+ * @example
+ * ```ts
+ * export const counterStore = defineStore({
+ *   initialState: { counter: 0 },
+ *   actions: {
+ *     increment(state, by: number = 1) {
+ *       state.counter += by
+ *       return state.counter
+ *     },
+ *   },
+ * })
+ * ```
+ * @throws TypeError when `initialState` is not a plain object or an action is not a function
+ */
+export function defineStore<S extends object, A extends ActionMap<S>>(
+  options: DefineStoreOptions<S, A>,
+): StoreDefinition<S, A> {
+  const { initialState, actions, inputs = {} } = options
+  if (typeof initialState !== 'object' || initialState === null || Array.isArray(initialState)) {
+    throw new TypeError('defineStore: initialState must be a plain object')
+  }
+  for (const [name, action] of Object.entries(actions)) {
+    if (typeof action !== 'function') throw new TypeError(`defineStore: action "${name}" must be a function`)
+  }
+  for (const [name, schema] of Object.entries(inputs as Record<string, unknown>)) {
+    if (!Object.hasOwn(actions, name)) throw new TypeError(`defineStore: inputs.${name} names no action`)
+    if (typeof schema !== 'object' || schema === null || !('~standard' in schema)) {
+      throw new TypeError(`defineStore: inputs.${name} must be a Standard Schema (zod, valibot, arktype…)`)
+    }
+  }
+  return Object.freeze({ initialState, actions, inputs })
+}
+
+/** The state type of a store definition. */
+export type StateOf<T> = T extends StoreDefinition<infer S, any> ? S : never
+
+/** The action map of a store definition. */
+export type ActionsOf<T> = T extends StoreDefinition<any, infer A> ? A : never
+
+/** The arguments a client passes to call action `F`: none, an optional input, or a required one. */
+export type CallArgs<F> = F extends (state: any, ...rest: infer P) => unknown
+  ? P extends []
+    ? []
+    : P extends [infer I, ...unknown[]]
+      ? [input: I]
+      : [input?: P[0]]
+  : never
+
+/** The result a client receives from action `F`. */
+export type CallResult<F> = F extends (...args: any[]) => infer R ? Awaited<R> : never
+
+/** A read-only view of `T`, all the way down. */
+export type DeepReadonly<T> = T extends (infer E)[]
+  ? readonly DeepReadonly<E>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T

@@ -1,0 +1,64 @@
+export {
+  ErrorCode,
+  RETRYABLE_ERROR_CODES,
+  IpcStateError,
+  isErrorCode,
+  isRetryable,
+  isIpcStateError,
+  toIpcStateError,
+  errorFromWire,
+} from './errors.js'
+export type { WireError, IpcStateErrorOptions } from './errors.js'
+export { PROTOCOL_VERSION, ClientMessageType, ServerMessageType } from './messages.js'
+export type {
+  Patch,
+  PatchPath,
+  RequestBase,
+  HelloRequest,
+  HelloResult,
+  StateGetRequest,
+  StateGetResult,
+  ActionCallRequest,
+  ActionCallResult,
+  StateChangedNotification,
+  ServerClosingNotification,
+  ProtocolErrorNotification,
+  ResponseMessage,
+  ClientMessage,
+  ServerMessage,
+} from './messages.js'
+export { FRAME_DELIMITER, DEFAULT_MAX_FRAME_BYTES, FrameDecoder, encodeFrame, utf8ByteLength } from './frame.js'
+export type { FrameDecoderOptions } from './frame.js'
+export {
+  DEFAULT_MAX_DEPTH,
+  MAX_NAME_LENGTH,
+  decodeClientMessage,
+  decodeServerMessage,
+  isPatch,
+  isRequestId,
+  isWithinDepth,
+} from './validate.js'
+export type { DecodeOptions, DecodeResult } from './validate.js'
+export { defineStore } from './define-store.js'
+export type {
+  ActionContext,
+  ActionFunction,
+  ActionMap,
+  ActionInput,
+  InputSchemas,
+  StoreDefinition,
+  DefineStoreOptions,
+  StateOf,
+  ActionsOf,
+  CallArgs,
+  CallResult,
+  DeepReadonly,
+} from './define-store.js'
+export {
+  DEFAULT_APPSPACE,
+  DEFAULT_SOCKET_ROOT,
+  maxUnixSocketPathBytes,
+  resolveSocketPath,
+} from './socket-path.js'
+export type { SocketAddress, ResolveSocketPathOptions } from './socket-path.js'
+export { applyPatches, deepFreeze } from './apply-patches.js'

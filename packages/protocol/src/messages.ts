@@ -1,0 +1,117 @@
+import type { WireError } from './errors.js'
+
+/**
+ * The protocol version this package speaks. A server and a client connect only when their
+ * versions are equal; anything else fails the handshake with `PROTOCOL_MISMATCH`.
+ */
+export const PROTOCOL_VERSION = 1
+
+/** The `type` of every frame a client sends. */
+export const ClientMessageType = {
+  Hello: 'hello',
+  StateGet: 'state/get',
+  ActionCall: 'action/call',
+  /** The seed's plain node-ipc request for the whole state. */
+  SeedGetSharedData: 'getSharedData',
+} as const
+
+/** The `type` of every frame a server sends. */
+export const ServerMessageType = {
+  Response: 'response',
+  StateChanged: 'state/changed',
+  ServerClosing: 'server/closing',
+  ProtocolError: 'protocol/error',
+  /** The seed's reply to `getSharedData`: the whole state as `data`. */
+  SeedSharedData: 'sharedData',
+} as const
+
+/** A path into the state: object keys and array indexes. */
+export type PatchPath = (string | number)[]
+
+/** One change to the state, in the JSON-Patch-like form Immer and Mutative produce. */
+export type Patch =
+  | { op: 'add'; path: PatchPath; value: unknown }
+  | { op: 'replace'; path: PatchPath; value: unknown }
+  | { op: 'remove'; path: PatchPath }
+
+/** Every request carries an id chosen by the client, echoed in its response. */
+export interface RequestBase {
+  /** A non-negative safe integer, unique among the client's requests. */
+  id: number
+}
+
+/** The first request on every connection. */
+export interface HelloRequest extends RequestBase {
+  protocol: number
+  /** A stable id for the client across reconnects; the server keeps recent results per client id. */
+  clientId: string
+  /** Whether the client keeps a replica and wants `state/changed` notifications. */
+  replica: boolean
+}
+
+export interface HelloResult {
+  protocol: number
+  /** Changes whenever a new server process starts. */
+  epoch: string
+  version: number
+  /** The full state, present when the client asked for a replica. */
+  state?: unknown
+}
+
+export type StateGetRequest = RequestBase
+
+export interface StateGetResult {
+  epoch: string
+  version: number
+  state: unknown
+}
+
+export interface ActionCallRequest extends RequestBase {
+  action: string
+  /** The action's single input; absent when the action takes none. */
+  input?: unknown
+}
+
+export interface ActionCallResult {
+  /** What the action returned. */
+  value: unknown
+  /** The state version right after the action was applied. */
+  version: number
+}
+
+/** Sent to every replica after each applied action, in version order. */
+export interface StateChangedNotification {
+  epoch: string
+  version: number
+  patches: Patch[]
+}
+
+export interface ServerClosingNotification {
+  reason: string
+}
+
+/** Sent for a frame that could not be matched to a request (bad JSON, no id). */
+export interface ProtocolErrorNotification {
+  error: WireError
+  /** Whether the server closes the connection after this message. */
+  fatal: boolean
+}
+
+export type ResponseMessage =
+  | { id: number; result: unknown; error?: undefined }
+  | { id: number; error: WireError; result?: undefined }
+
+/** A validated client frame, as the server sees it. */
+export type ClientMessage =
+  | { type: typeof ClientMessageType.Hello; data: HelloRequest }
+  | { type: typeof ClientMessageType.StateGet; data: StateGetRequest }
+  | { type: typeof ClientMessageType.ActionCall; data: ActionCallRequest }
+  | { type: typeof ClientMessageType.SeedGetSharedData; data: unknown }
+
+/** A validated server frame, as the client sees it. */
+export type ServerMessage =
+  | { type: typeof ServerMessageType.Response; data: ResponseMessage }
+  | { type: typeof ServerMessageType.StateChanged; data: StateChangedNotification }
+  | { type: typeof ServerMessageType.ServerClosing; data: ServerClosingNotification }
+  | { type: typeof ServerMessageType.ProtocolError; data: ProtocolErrorNotification }
+  | { type: typeof ServerMessageType.SeedSharedData; data: unknown }

@@ -1,0 +1,205 @@
+import { ErrorCode, IpcStateError, type WireError } from './errors.js'
+import {
+  ClientMessageType,
+  ServerMessageType,
+  type ClientMessage,
+  type Patch,
+  type ServerMessage,
+} from './messages.js'
+
+/** The default bound on how deeply a message's JSON may nest. */
+export const DEFAULT_MAX_DEPTH = 64
+
+/** Longest accepted action name, client id and epoch, in characters. */
+export const MAX_NAME_LENGTH = 256
+
+/** The outcome of decoding one frame. */
+export type DecodeResult<M> =
+  | { ok: true; message: M }
+  | {
+      ok: false
+      /** The request id, when the frame carried a valid one, so the error can answer it. */
+      id?: number
+      error: IpcStateError
+    }
+
+/** Options for {@link decodeClientMessage} and {@link decodeServerMessage}. */
+export interface DecodeOptions {
+  /**
+   * How deeply the frame's JSON may nest.
+   * @default DEFAULT_MAX_DEPTH (64)
+   */
+  maxDepth?: number
+}
+
+type Json = Record<string, unknown>
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Whether `value` is a request id: a non-negative safe integer. */
+export function isRequestId(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
+}
+
+function isName(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_NAME_LENGTH
+}
+
+/**
+ * Returns whether `value` nests no deeper than `maxDepth` arrays and objects. Iterative, so hostile
+ * nesting cannot overflow the stack.
+ */
+export function isWithinDepth(value: unknown, maxDepth: number): boolean {
+  if (typeof value !== 'object' || value === null) return true
+  const stack: [object, number][] = [[value, 1]]
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!
+    if (depth > maxDepth) return false
+    for (const child of Object.values(node)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1])
+    }
+  }
+  return true
+}
+
+const badRequest = (message: string, id?: number): DecodeResult<never> => ({
+  ok: false,
+  ...(id === undefined ? {} : { id }),
+  error: new IpcStateError(ErrorCode.BAD_REQUEST, message),
+})
+
+function parseEnvelope(frame: string, options: DecodeOptions): { type: string; data: unknown } | DecodeResult<never> {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(frame)
+  } catch {
+    return badRequest('Frame is not valid JSON')
+  }
+  if (!isObject(parsed) || typeof parsed.type !== 'string') {
+    return badRequest('Frame must be a JSON object with a string "type"')
+  }
+  const data = parsed.data
+  const id = isObject(data) && isRequestId(data.id) ? data.id : undefined
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH
+  if (Number.isFinite(maxDepth) && !isWithinDepth(data, maxDepth)) {
+    return badRequest(`Message nests deeper than ${maxDepth} levels (option maxDepth)`, id)
+  }
+  return { type: parsed.type, data }
+}
+
+type Check<M> = (data: unknown) => M | string
+
+const clientChecks = new Map<string, Check<ClientMessage>>([
+  [
+    ClientMessageType.Hello,
+    (data) => {
+      if (!isObject(data) || !isRequestId(data.id)) return '"hello" needs a numeric "id"'
+      if (typeof data.protocol !== 'number') return '"hello" needs a numeric "protocol"'
+      if (!isName(data.clientId)) return `"hello" needs a "clientId" of 1 to ${MAX_NAME_LENGTH} characters`
+      if (typeof data.replica !== 'boolean') return '"hello" needs a boolean "replica"'
+      return {
+        type: ClientMessageType.Hello,
+        data: { id: data.id, protocol: data.protocol, clientId: data.clientId, replica: data.replica },
+      }
+    },
+  ],
+  [
+    ClientMessageType.StateGet,
+    (data) => {
+      if (!isObject(data) || !isRequestId(data.id)) return '"state/get" needs a numeric "id"'
+      return { type: ClientMessageType.StateGet, data: { id: data.id } }
+    },
+  ],
+  [
+    ClientMessageType.ActionCall,
+    (data) => {
+      if (!isObject(data) || !isRequestId(data.id)) return '"action/call" needs a numeric "id"'
+      if (!isName(data.action)) return `"action/call" needs an "action" name of 1 to ${MAX_NAME_LENGTH} characters`
+      return {
+        type: ClientMessageType.ActionCall,
+        data: 'input' in data ? { id: data.id, action: data.action, input: data.input } : { id: data.id, action: data.action },
+      }
+    },
+  ],
+  [ClientMessageType.SeedGetSharedData, (data) => ({ type: ClientMessageType.SeedGetSharedData, data })],
+])
+
+/**
+ * Decodes and validates one frame from a client. Never throws: anything wrong comes back as a
+ * `BAD_REQUEST` error, with the request id when the frame had a usable one.
+ */
+export function decodeClientMessage(frame: string, options: DecodeOptions = {}): DecodeResult<ClientMessage> {
+  const envelope = parseEnvelope(frame, options)
+  if ('ok' in envelope) return envelope
+  const { type, data } = envelope
+  const id = isObject(data) && isRequestId(data.id) ? data.id : undefined
+  const check = clientChecks.get(type)
+  if (check === undefined) return badRequest(`Unknown message type ${JSON.stringify(type.slice(0, MAX_NAME_LENGTH))}`, id)
+  const result = check(data)
+  return typeof result === 'string' ? badRequest(result, id) : { ok: true, message: result }
+}
+
+function isWireError(value: unknown): value is WireError {
+  return isObject(value) && typeof value.code === 'string' && typeof value.message === 'string'
+}
+
+/** Whether `value` is a well-formed {@link Patch}. */
+export function isPatch(value: unknown): value is Patch {
+  if (!isObject(value) || !Array.isArray(value.path)) return false
+  if (!value.path.every((key) => typeof key === 'string' || (typeof key === 'number' && Number.isSafeInteger(key)))) {
+    return false
+  }
+  if (value.op === 'remove') return true
+  return (value.op === 'add' || value.op === 'replace') && 'value' in value
+}
+
+const serverChecks = new Map<string, Check<ServerMessage>>([
+  [
+    ServerMessageType.Response,
+    (data) => {
+      if (!isObject(data) || !isRequestId(data.id)) return '"response" needs a numeric "id"'
+      if ('error' in data && data.error !== undefined) {
+        if (!isWireError(data.error)) return '"response" has a malformed "error"'
+        return { type: ServerMessageType.Response, data: { id: data.id, error: data.error } }
+      }
+      return { type: ServerMessageType.Response, data: { id: data.id, result: data.result } }
+    },
+  ],
+  [
+    ServerMessageType.StateChanged,
+    (data) => {
+      if (!isObject(data) || typeof data.epoch !== 'string' || !isRequestId(data.version)) {
+        return '"state/changed" needs an "epoch" and a numeric "version"'
+      }
+      if (!Array.isArray(data.patches) || !data.patches.every(isPatch)) return '"state/changed" has malformed "patches"'
+      return { type: ServerMessageType.StateChanged, data: { epoch: data.epoch, version: data.version, patches: data.patches } }
+    },
+  ],
+  [
+    ServerMessageType.ServerClosing,
+    (data) => ({
+      type: ServerMessageType.ServerClosing,
+      data: { reason: isObject(data) && typeof data.reason === 'string' ? data.reason : 'server closing' },
+    }),
+  ],
+  [
+    ServerMessageType.ProtocolError,
+    (data) => {
+      if (!isObject(data) || !isWireError(data.error)) return '"protocol/error" needs an "error"'
+      return { type: ServerMessageType.ProtocolError, data: { error: data.error, fatal: data.fatal === true } }
+    },
+  ],
+  [ServerMessageType.SeedSharedData, (data) => ({ type: ServerMessageType.SeedSharedData, data })],
+])
+
+/** Decodes and validates one frame from a server. Never throws. */
+export function decodeServerMessage(frame: string, options: DecodeOptions = {}): DecodeResult<ServerMessage> {
+  const envelope = parseEnvelope(frame, { maxDepth: options.maxDepth ?? Number.POSITIVE_INFINITY })
+  if ('ok' in envelope) return envelope
+  const check = serverChecks.get(envelope.type)
+  if (check === undefined) return badRequest(`Unknown message type ${JSON.stringify(envelope.type.slice(0, MAX_NAME_LENGTH))}`)
+  const result = check(envelope.data)
+  return typeof result === 'string' ? badRequest(result) : { ok: true, message: result }
+}
