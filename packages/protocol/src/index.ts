@@ -62,3 +62,4 @@ export {
 } from './socket-path.js'
 export type { SocketAddress, ResolveSocketPathOptions } from './socket-path.js'
 export { applyPatches, deepFreeze } from './apply-patches.js'
+export type { Logger } from './logger.js'

@@ -1,0 +1,7 @@
+export { connect } from './connect.js'
+export type { ConnectOptions, CallOptions, ClientActions, ClientStatus, IpcStateClient } from './connect.js'
+export { exponentialBackoff } from './backoff.js'
+export type { ExponentialBackoffOptions, RetryDelay } from './backoff.js'
+export type { ChangeInfo, ChangeReason, StateListener, SubscribeOptions } from './replica.js'
+export { ErrorCode, IpcStateError, isIpcStateError, RETRYABLE_ERROR_CODES } from '@ipc-state/protocol'
+export type { DeepReadonly, Logger, StoreDefinition } from '@ipc-state/protocol'

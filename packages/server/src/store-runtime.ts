@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto'
+import { create } from 'mutative'
+import type { StandardSchemaV1 } from '@standard-schema/spec'
+import {
+  ErrorCode,
+  IpcStateError,
+  type ActionFunction,
+  type ActionMap,
+  type Patch,
+  type StoreDefinition,
+} from '@ipc-state/protocol'
+
+/** What one applied action produced. */
+export interface AppliedAction {
+  /** The action's result as JSON, `undefined` when it returned nothing. */
+  valueJson: string | undefined
+  version: number
+  patches: Patch[]
+  /** `patches` as JSON, encoded once for every replica. */
+  patchesJson: string
+}
+
+function describeIssues(issues: readonly StandardSchemaV1.Issue[]): string {
+  return issues
+    .slice(0, 5)
+    .map((issue) => {
+      const path = issue.path?.map((part) => (typeof part === 'object' ? part.key : part)).join('.')
+      return path ? `${path}: ${issue.message}` : issue.message
+    })
+    .join('; ')
+}
+
+const isThenable = (value: unknown): boolean =>
+  value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function'
+
+/**
+ * Owns the state: runs actions one at a time against an immutable state, each producing the
+ * patches it made and a new version. A throwing action leaves state and version untouched.
+ */
+export class StoreRuntime<S extends object> {
+  /** Changes whenever a server starts, so clients can tell a restart from a reconnect. */
+  readonly epoch = randomUUID()
+  #state: S
+  #version = 0
+  readonly #actions: ActionMap<S>
+  readonly #inputs: Record<string, StandardSchemaV1 | undefined>
+
+  constructor(store: StoreDefinition<S, ActionMap<S>>) {
+    // A JSON round trip: the state must be what every replica will see after its own decode.
+    this.#state = JSON.parse(JSON.stringify(store.initialState)) as S
+    this.#actions = store.actions
+    this.#inputs = store.inputs as Record<string, StandardSchemaV1 | undefined>
+  }
+
+  get state(): S {
+    return this.#state
+  }
+
+  get version(): number {
+    return this.#version
+  }
+
+  /** Whether the store has an action called `name` (own keys only). */
+  hasAction(name: string): boolean {
+    return Object.hasOwn(this.#actions, name)
+  }
+
+  /**
+   * Checks `input` against the action's schema, if it has one, and returns the schema's output.
+   * @throws IpcStateError `UNKNOWN_ACTION`, `BAD_ARGUMENTS`
+   */
+  checkInput(name: string, input: unknown): unknown {
+    if (!this.hasAction(name)) {
+      throw new IpcStateError(ErrorCode.UNKNOWN_ACTION, `The store has no action ${JSON.stringify(name)}`)
+    }
+    const schema = this.#inputs[name]
+    if (schema === undefined) return input
+    const result = schema['~standard'].validate(input)
+    const settle = (outcome: StandardSchemaV1.Result<unknown>): unknown => {
+      if (outcome.issues === undefined) return outcome.value
+      throw new IpcStateError(
+        ErrorCode.BAD_ARGUMENTS,
+        `Invalid input for action ${JSON.stringify(name)}: ${describeIssues(outcome.issues)}`,
+        {
+          data: {
+            issues: outcome.issues.map((issue) => ({
+              message: issue.message,
+              path: issue.path?.map((part) => (typeof part === 'object' ? part.key : part)),
+            })),
+          },
+        },
+      )
+    }
+    return result instanceof Promise ? result.then(settle) : settle(result)
+  }
+
+  /**
+   * Runs action `name` and commits its change.
+   * @throws IpcStateError `UNKNOWN_ACTION`, or `ACTION_FAILED` when the action throws, returns a
+   *   promise, or produces something that is not JSON; nothing is committed then.
+   */
+  apply(name: string, input: unknown, clientId: string): AppliedAction {
+    if (!this.hasAction(name)) {
+      throw new IpcStateError(ErrorCode.UNKNOWN_ACTION, `The store has no action ${JSON.stringify(name)}`)
+    }
+    const action = this.#actions[name] as ActionFunction<S>
+    const context = Object.freeze({ clientId, version: this.#version })
+    let value: unknown
+    let valueJson: string | undefined
+    let next: S
+    let patches: Patch[]
+    try {
+      ;[next, patches] = create(
+        this.#state,
+        (draft) => {
+          value = action(draft as S, input, context)
+          // Encoded here, while drafts are alive: a result may hold parts of the draft.
+          if (!isThenable(value)) valueJson = JSON.stringify(value)
+          // Returning nothing tells the library the draft is the new state.
+        },
+        { enablePatches: true },
+      ) as unknown as [S, Patch[]]
+    } catch (error) {
+      throw new IpcStateError(
+        ErrorCode.ACTION_FAILED,
+        `Action ${JSON.stringify(name)} failed: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      )
+    }
+    if (isThenable(value)) {
+      throw new IpcStateError(
+        ErrorCode.ACTION_FAILED,
+        `Action ${JSON.stringify(name)} returned a promise; actions must be synchronous`,
+      )
+    }
+    let patchesJson: string
+    try {
+      patchesJson = JSON.stringify(patches)
+    } catch (error) {
+      throw new IpcStateError(
+        ErrorCode.ACTION_FAILED,
+        `Action ${JSON.stringify(name)} put a value that is not JSON into the state: ${(error as Error).message}`,
+        { cause: error },
+      )
+    }
+    // An action that changed nothing does not make a version: replicas have nothing to apply.
+    if (patches.length > 0) {
+      this.#state = next
+      this.#version += 1
+    }
+    return { valueJson, version: this.#version, patches, patchesJson }
+  }
+}
