@@ -1,4 +1,6 @@
 export { createServer } from './create-server.js'
 export type { CreateServerOptions, IpcStateServer } from './create-server.js'
-export { defineStore, ErrorCode, IpcStateError, isIpcStateError } from '@ipc-state/protocol'
-export type { Logger, StoreDefinition, ActionContext } from '@ipc-state/protocol'
+export { closeOnSignals } from './close-on-signals.js'
+export type { CloseOnSignalsOptions } from './close-on-signals.js'
+export { defineStore, ErrorCode, IpcStateError, isIpcStateError, RETRYABLE_ERROR_CODES } from '@ipc-state/protocol'
+export type { ActionContext, Logger, StoreDefinition } from '@ipc-state/protocol'

@@ -1,0 +1,54 @@
+/** Options for {@link closeOnSignals}. */
+export interface CloseOnSignalsOptions {
+  /**
+   * The signals that close the server.
+   * @default ['SIGINT', 'SIGTERM']
+   */
+  signals?: NodeJS.Signals[]
+  /**
+   * Exit the process once the server has closed: with code 0, or 1 if closing failed. A second
+   * signal while closing exits at once with code 1.
+   * @default true
+   */
+  exit?: boolean
+  /** Called with the signal that started the shutdown, before the server closes. */
+  onSignal?: (signal: NodeJS.Signals) => void
+}
+
+/**
+ * Closes `server` cleanly (actions finished, clients told, socket file removed) when the process
+ * receives SIGINT or SIGTERM. Returns a function that removes the handlers.
+ *
+ * @example
+ * ```ts
+ * const server = await createServer({ store, id: 'my-app' })
+ * closeOnSignals(server)
+ * ```
+ */
+export function closeOnSignals(
+  server: { close(): Promise<void> },
+  options: CloseOnSignalsOptions = {},
+): () => void {
+  const { signals = ['SIGINT', 'SIGTERM'], exit = true, onSignal } = options
+  let closing = false
+  const handler = (signal: NodeJS.Signals) => {
+    if (closing) {
+      if (exit) process.exit(1)
+      return
+    }
+    closing = true
+    onSignal?.(signal)
+    server.close().then(
+      () => {
+        if (exit) process.exit(0)
+      },
+      () => {
+        if (exit) process.exit(1)
+      },
+    )
+  }
+  for (const signal of signals) process.on(signal, handler)
+  return () => {
+    for (const signal of signals) process.off(signal, handler)
+  }
+}

@@ -1,0 +1,142 @@
+import { applyPatches, defineStore, ErrorCode, type IpcStateError } from '@ipc-state/protocol'
+import { describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { StoreRuntime } from './store-runtime.js'
+
+const store = defineStore({
+  initialState: { counter: 0, items: [] as { id: number; text: string }[] },
+  actions: {
+    increment(state, by: number = 1) {
+      state.counter += by
+      return state.counter
+    },
+    add(state, text: string) {
+      state.items.push({ id: state.items.length + 1, text })
+      return state.items[state.items.length - 1]
+    },
+    trim(state, keep: number) {
+      state.items.length = keep
+    },
+    fail(state) {
+      state.counter = 999
+      throw new Error('no luck')
+    },
+    later(state) {
+      state.counter += 1
+      return Promise.resolve(1)
+    },
+    bigint(state) {
+      state.counter += 1
+      return 1n
+    },
+    nothing() {
+      return 'unchanged'
+    },
+    whoami(_state, _input: undefined, context) {
+      return context
+    },
+  },
+  inputs: { add: z.string().min(1) },
+})
+
+const failure = (run: () => unknown): IpcStateError => {
+  try {
+    run()
+  } catch (error) {
+    return error as IpcStateError
+  }
+  throw new Error('expected a throw')
+}
+
+describe('StoreRuntime', () => {
+  it('applies an action, bumps the version and returns its result and patches', () => {
+    const runtime = new StoreRuntime(store)
+    const applied = runtime.apply('increment', 2, 'c1')
+    expect(applied.version).toBe(1)
+    expect(applied.valueJson).toBe('2')
+    expect(applied.patches).toEqual([{ op: 'replace', path: ['counter'], value: 2 }])
+    expect(JSON.parse(applied.patchesJson)).toEqual(applied.patches)
+    expect(runtime.state.counter).toBe(2)
+  })
+
+  it('never mutates the previous state, so patches replay it exactly', () => {
+    const runtime = new StoreRuntime(store)
+    runtime.apply('add', 'a', 'c1')
+    const before = runtime.state
+    const snapshot = JSON.parse(JSON.stringify(before))
+    const applied = runtime.apply('add', 'b', 'c1')
+    expect(before).toEqual(snapshot)
+    expect(applyPatches(snapshot, applied.patches)).toEqual(runtime.state)
+  })
+
+  it('emits patches a replica can apply for array truncation', () => {
+    const runtime = new StoreRuntime(store)
+    for (const text of ['a', 'b', 'c']) runtime.apply('add', text, 'c1')
+    const replica = JSON.parse(JSON.stringify(runtime.state))
+    const applied = runtime.apply('trim', 1, 'c1')
+    expect(applyPatches(replica, applied.patches)).toEqual(runtime.state)
+    expect(runtime.state.items).toHaveLength(1)
+  })
+
+  it('encodes a result that holds part of the draft', () => {
+    const runtime = new StoreRuntime(store)
+    const applied = runtime.apply('add', 'x', 'c1')
+    expect(JSON.parse(applied.valueJson!)).toEqual({ id: 1, text: 'x' })
+  })
+
+  it('leaves state and version untouched when the action throws', () => {
+    const runtime = new StoreRuntime(store)
+    runtime.apply('increment', 1, 'c1')
+    const before = runtime.state
+    const error = failure(() => runtime.apply('fail', undefined, 'c1'))
+    expect(error.code).toBe(ErrorCode.ACTION_FAILED)
+    expect(error.message).toContain('no luck')
+    expect(runtime.state).toBe(before)
+    expect(runtime.version).toBe(1)
+  })
+
+  it('refuses asynchronous actions and results that are not JSON, committing nothing', () => {
+    const runtime = new StoreRuntime(store)
+    expect(failure(() => runtime.apply('later', undefined, 'c1')).code).toBe(ErrorCode.ACTION_FAILED)
+    expect(failure(() => runtime.apply('bigint', undefined, 'c1')).code).toBe(ErrorCode.ACTION_FAILED)
+    expect(runtime.version).toBe(0)
+    expect(runtime.state.counter).toBe(0)
+  })
+
+  it('does not make a version for an action that changed nothing', () => {
+    const runtime = new StoreRuntime(store)
+    const applied = runtime.apply('nothing', undefined, 'c1')
+    expect(applied).toMatchObject({ version: 0, patches: [], valueJson: '"unchanged"' })
+  })
+
+  it('gives actions the caller and the version they run at', () => {
+    const runtime = new StoreRuntime(store)
+    runtime.apply('increment', 1, 'c1')
+    expect(JSON.parse(runtime.apply('whoami', undefined, 'c2').valueJson!)).toEqual({ clientId: 'c2', version: 1 })
+  })
+
+  it('checks input against the schema and says what was wrong', () => {
+    const runtime = new StoreRuntime(store)
+    expect(runtime.checkInput('add', 'ok')).toBe('ok')
+    const error = failure(() => runtime.checkInput('add', 42))
+    expect(error.code).toBe(ErrorCode.BAD_ARGUMENTS)
+    expect(error.message).toMatch(/add.*string/i)
+    expect(error.data).toMatchObject({ issues: [expect.objectContaining({ message: expect.any(String) })] })
+  })
+
+  it('knows only its own actions, not inherited names', () => {
+    const runtime = new StoreRuntime(store)
+    for (const name of ['toString', '__proto__', 'constructor', 'missing']) {
+      expect(failure(() => runtime.checkInput(name, undefined)).code).toBe(ErrorCode.UNKNOWN_ACTION)
+      expect(failure(() => runtime.apply(name, undefined, 'c1')).code).toBe(ErrorCode.UNKNOWN_ACTION)
+    }
+  })
+
+  it('starts each run with a new epoch from a copy of the initial state', () => {
+    const a = new StoreRuntime(store)
+    const b = new StoreRuntime(store)
+    expect(a.epoch).not.toBe(b.epoch)
+    a.apply('add', 'x', 'c1')
+    expect(store.initialState.items).toHaveLength(0)
+  })
+})
