@@ -31,7 +31,9 @@ function setOwn(target: Container, key: string | number, value: unknown): void {
 }
 
 function toIndex(container: unknown[], key: string | number, path: PatchPath, allowEnd: boolean): number {
-  const index = typeof key === 'number' ? key : key === '-' ? container.length : Number(key)
+  // Only canonical indexes: Number('') is 0 and Number('1e0') is 1, which no library emits.
+  const index =
+    typeof key === 'number' ? key : key === '-' ? container.length : /^(?:0|[1-9]\d*)$/.test(key) ? Number(key) : Number.NaN
   const max = allowEnd ? container.length : container.length - 1
   if (!Number.isInteger(index) || index < 0 || index > max) invalid(path, `index ${String(key)} is out of range`)
   return index

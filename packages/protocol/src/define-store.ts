@@ -83,7 +83,8 @@ export function defineStore<S extends object, A extends ActionMap<S>>(
   }
   for (const [name, schema] of Object.entries(inputs as Record<string, unknown>)) {
     if (!Object.hasOwn(actions, name)) throw new TypeError(`defineStore: inputs.${name} names no action`)
-    if (typeof schema !== 'object' || schema === null || !('~standard' in schema)) {
+    // Callable schemas (ArkType's) are functions carrying the same `~standard` property.
+    if ((typeof schema !== 'object' && typeof schema !== 'function') || schema === null || !('~standard' in schema)) {
       throw new TypeError(`defineStore: inputs.${name} must be a Standard Schema (zod, valibot, arktype…)`)
     }
   }

@@ -271,7 +271,7 @@ describe('toIpcStateError', () => {
   // with no prototype (or a throwing toString) makes String() throw a TypeError, so the wrapper
   // itself throws instead of returning an IpcStateError.
   // Repro: toIpcStateError(Object.create(null)) -> TypeError "Cannot convert object to primitive value".
-  it.todo('wraps a thrown object with a null prototype without throwing', () => {
+  it('wraps a thrown object with a null prototype without throwing', () => {
     const weird: unknown = Object.create(null)
     const e = toIpcStateError(weird)
     expect(e).toBeInstanceOf(IpcStateError)

@@ -133,10 +133,19 @@ export function isIpcStateError(value: unknown): value is IpcStateError {
   )
 }
 
+function describe(value: unknown): string {
+  try {
+    return String(value)
+  } catch {
+    // An object without a prototype, or whose toString throws.
+    return Object.prototype.toString.call(value)
+  }
+}
+
 /** Wraps anything thrown into an {@link IpcStateError}, keeping an existing one as it is. */
 export function toIpcStateError(value: unknown, code: ErrorCode = ErrorCode.INTERNAL_ERROR): IpcStateError {
   if (isIpcStateError(value)) return value
-  const message = value instanceof Error ? value.message : String(value)
+  const message = value instanceof Error ? value.message : describe(value)
   return new IpcStateError(code, message, { cause: value })
 }
 

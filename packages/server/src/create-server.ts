@@ -1,6 +1,8 @@
 import {
   ClientMessageType,
+  DEFAULT_APPSPACE,
   DEFAULT_MAX_DEPTH,
+  DEFAULT_SOCKET_ROOT,
   DEFAULT_MAX_FRAME_BYTES,
   ErrorCode,
   FrameDecoder,
@@ -174,7 +176,12 @@ export async function createServer<S extends object, A extends ActionMap<S>>(
   await prepareSocketRoot(path, options.allowUnsafeSocketRoot === true)
   await claimSocketPath(path)
   const transport: TransportServer = await listenIpc({
-    path,
+    // node-ipc's server turns the plain path into a pipe name itself on Windows (its client does
+    // not), so it gets the plain path there.
+    path:
+      process.platform === 'win32'
+        ? (options.socketRoot ?? DEFAULT_SOCKET_ROOT) + (options.appspace ?? DEFAULT_APPSPACE) + options.id
+        : path,
     // node-ipc's limit is only a backstop: ours answers with a reason.
     maxConnections: maxConnections + 64,
     handlers: {

@@ -1,0 +1,57 @@
+import { describe, it, expect } from 'vitest'
+import * as api from './index.js'
+import * as errors from './errors.js'
+import * as messages from './messages.js'
+import * as frame from './frame.js'
+import * as validate from './validate.js'
+import * as defineStore from './define-store.js'
+import * as socketPath from './socket-path.js'
+import * as applyPatches from './apply-patches.js'
+
+describe('public entry point', () => {
+  it('exports exactly the documented runtime values', () => {
+    expect(Object.keys(api).sort()).toEqual(
+      [
+        'DEFAULT_APPSPACE',
+        'DEFAULT_MAX_DEPTH',
+        'DEFAULT_MAX_FRAME_BYTES',
+        'DEFAULT_SOCKET_ROOT',
+        'ClientMessageType',
+        'ErrorCode',
+        'FRAME_DELIMITER',
+        'FrameDecoder',
+        'IpcStateError',
+        'MAX_NAME_LENGTH',
+        'PROTOCOL_VERSION',
+        'RETRYABLE_ERROR_CODES',
+        'ServerMessageType',
+        'applyPatches',
+        'decodeClientMessage',
+        'decodeServerMessage',
+        'deepFreeze',
+        'defineStore',
+        'encodeFrame',
+        'errorFromWire',
+        'isErrorCode',
+        'isIpcStateError',
+        'isPatch',
+        'isRequestId',
+        'isRetryable',
+        'isWithinDepth',
+        'maxUnixSocketPathBytes',
+        'resolveSocketPath',
+        'toIpcStateError',
+        'utf8ByteLength',
+      ].sort(),
+    )
+  })
+
+  it('re-exports the modules’ own bindings, not copies', () => {
+    const modules: Record<string, unknown>[] = [errors, messages, frame, validate, defineStore, socketPath, applyPatches]
+    for (const [name, value] of Object.entries(api)) {
+      const owner = modules.find((m) => Object.hasOwn(m, name))
+      expect(owner, name).toBeDefined()
+      expect(value, name).toBe(owner![name])
+    }
+  })
+})
