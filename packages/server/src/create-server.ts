@@ -260,15 +260,13 @@ export async function createServer<S extends object, A extends ActionMap<S>>(
   function onFrame(session: Session, frame: string): void {
     const decoded = decodeClientMessage(frame, { maxDepth })
     if (!decoded.ok) {
-      session.connection.write(
-        decoded.id === undefined ? protocolErrorFrame(decoded.error, false) : errorFrame(decoded.id, decoded.error),
-      )
+      send(session, decoded.id === undefined ? protocolErrorFrame(decoded.error, false) : errorFrame(decoded.id, decoded.error))
       return
     }
     const { message } = decoded
     switch (message.type) {
       case ClientMessageType.SeedGetSharedData:
-        session.connection.write(encodeFrame(ServerMessageType.SeedSharedData, runtime.state))
+        send(session, encodeFrame(ServerMessageType.SeedSharedData, runtime.state))
         return
       case ClientMessageType.Hello:
         onHello(session, message.data)
@@ -276,7 +274,7 @@ export async function createServer<S extends object, A extends ActionMap<S>>(
       case ClientMessageType.StateGet: {
         if (session.clientId === undefined) return notHelloed(session, message.data.id)
         const result: StateGetResult = { epoch: runtime.epoch, version: runtime.version, state: runtime.state }
-        session.connection.write(encodeFrame(ServerMessageType.Response, { id: message.data.id, result }))
+        send(session, encodeFrame(ServerMessageType.Response, { id: message.data.id, result }))
         return
       }
       case ClientMessageType.ActionCall:
@@ -287,9 +285,7 @@ export async function createServer<S extends object, A extends ActionMap<S>>(
   }
 
   function notHelloed(session: Session, id: number): void {
-    session.connection.write(
-      errorFrame(id, new IpcStateError(ErrorCode.BAD_REQUEST, 'Send "hello" before any other request')),
-    )
+    send(session, errorFrame(id, new IpcStateError(ErrorCode.BAD_REQUEST, 'Send "hello" before any other request')))
   }
 
   function onHello(session: Session, hello: HelloRequest): void {
@@ -299,14 +295,13 @@ export async function createServer<S extends object, A extends ActionMap<S>>(
         `Client speaks protocol ${hello.protocol}, server at ${path} speaks ${PROTOCOL_VERSION}`,
         { data: { client: hello.protocol, server: PROTOCOL_VERSION } },
       )
-      session.connection.write(errorFrame(hello.id, error))
+      send(session, errorFrame(hello.id, error))
       refuse(session, error)
       return
     }
     if (session.clientId !== undefined) {
-      session.connection.write(
-        errorFrame(hello.id, new IpcStateError(ErrorCode.BAD_REQUEST, '"hello" was already sent on this connection')),
-      )
+      const error = new IpcStateError(ErrorCode.BAD_REQUEST, '"hello" was already sent on this connection')
+      send(session, errorFrame(hello.id, error))
       return
     }
     session.clientId = hello.clientId
@@ -317,32 +312,26 @@ export async function createServer<S extends object, A extends ActionMap<S>>(
       version: runtime.version,
       ...(hello.replica ? { state: runtime.state } : {}),
     }
-    session.connection.write(encodeFrame(ServerMessageType.Response, { id: hello.id, result }))
+    send(session, encodeFrame(ServerMessageType.Response, { id: hello.id, result }))
   }
 
   function onActionCall(session: Session, clientId: string, request: ActionCallRequest): void {
     const known = remembered.get(clientId)
     const previous = known?.get(request.id)
     if (previous !== undefined) {
-      session.connection.write(previous)
+      send(session, previous)
       return
     }
     if (closing !== undefined) {
-      session.connection.write(
-        errorFrame(request.id, new IpcStateError(ErrorCode.SERVER_CLOSING, `The server at ${path} is closing`)),
-      )
+      send(session, errorFrame(request.id, new IpcStateError(ErrorCode.SERVER_CLOSING, `The server at ${path} is closing`)))
       return
     }
     if (session.inFlight >= maxInFlight) {
-      session.connection.write(
-        errorFrame(
-          request.id,
-          new IpcStateError(
-            ErrorCode.TOO_MANY_REQUESTS,
-            `More than ${maxInFlight} requests in flight on one connection (option maxInFlight)`,
-          ),
-        ),
+      const error = new IpcStateError(
+        ErrorCode.TOO_MANY_REQUESTS,
+        `More than ${maxInFlight} requests in flight on one connection (option maxInFlight)`,
       )
+      send(session, errorFrame(request.id, error))
       return
     }
     let input: unknown
@@ -424,24 +413,32 @@ export async function createServer<S extends object, A extends ActionMap<S>>(
     remembered.set(clientId, known)
     known.set(id, frame)
     if (known.size > dedupWindow) known.delete(known.keys().next().value!)
-    if (session.open) session.connection.write(frame)
+    send(session, frame)
   }
 
   function broadcast(frame: string): void {
     for (const session of sessions) {
-      if (!session.replica) continue
-      if (session.connection.bufferedBytes > maxBufferedBytes) {
-        refuse(
-          session,
-          new IpcStateError(
-            ErrorCode.SLOW_CONSUMER,
-            `The client fell more than ${maxBufferedBytes} bytes behind (option maxBufferedBytes)`,
-          ),
-        )
-        continue
-      }
-      session.connection.write(frame)
+      if (session.replica) send(session, frame)
     }
+  }
+
+  /**
+   * Writes to one connection, unless it has fallen too far behind: a peer that does not read must
+   * not make the server's memory grow.
+   */
+  function send(session: Session, frame: string): void {
+    if (!session.open) return
+    if (session.connection.bufferedBytes > maxBufferedBytes) {
+      refuse(
+        session,
+        new IpcStateError(
+          ErrorCode.SLOW_CONSUMER,
+          `The client fell more than ${maxBufferedBytes} bytes behind (option maxBufferedBytes)`,
+        ),
+      )
+      return
+    }
+    session.connection.write(frame)
   }
 
   function close(): Promise<void> {
