@@ -221,7 +221,8 @@ export function connect<T extends StoreDefinition<any, any>>(options: ConnectOpt
   let helloId = -1
   let resyncId = -1
   let epoch = ''
-  let attempt = 0
+  /** Failed attempts in the current phase (connecting, or reconnecting after a loss). */
+  let failures = 0
   let retryTimer: NodeJS.Timeout | undefined
   let serverClosing = false
   let lastFailure: Error | undefined
@@ -235,11 +236,17 @@ export function connect<T extends StoreDefinition<any, any>>(options: ConnectOpt
   const onAbort = () => fail(abortError(signal!))
   signal?.addEventListener('abort', onAbort, { once: true })
 
+  // A function, not a comparison: listeners called in between may have changed `status`, which
+  // TypeScript's narrowing cannot see.
+  const isClosed = (): boolean => status === 'closed'
+
   function setStatus(next: ClientStatus): void {
     if (status === next) return
     status = next
     logger.debug?.('status', { status: next, path })
     for (const listener of statusListeners) {
+      // A listener changed the status again (say, closed the client): the rest have heard the newer one.
+      if (status !== next) return
       try {
         listener(next)
       } catch (error) {
@@ -250,6 +257,7 @@ export function connect<T extends StoreDefinition<any, any>>(options: ConnectOpt
 
   function open(): void {
     retryTimer = undefined
+    if (status === 'closed') return
     decoder = new FrameDecoder({ maxFrameBytes, byteLength: Buffer.byteLength })
     serverClosing = false
     const current: ClientConnection = openIpcConnection(path, {
@@ -356,7 +364,7 @@ export function connect<T extends StoreDefinition<any, any>>(options: ConnectOpt
     const hello = response.result as HelloResult
     epoch = hello.epoch
     if (wantsReplica) replica.reset(hello.epoch, hello.version, hello.state)
-    attempt = 0
+    failures = 0
     lastFailure = undefined
     // Everything unanswered goes again, in its original order: the server answers a call it has
     // already applied from its record instead of applying it twice.
@@ -397,32 +405,36 @@ export function connect<T extends StoreDefinition<any, any>>(options: ConnectOpt
         fail(new IpcStateError(ErrorCode.CONNECTION_CLOSED, `The connection to ${path} closed`, { cause: lastFailure }))
         return
       }
+      failures = 0
       setStatus('reconnecting')
-      attempt = 0
     } else {
-      attempt += 1
+      failures += 1
       const limit = status === 'connecting' ? connectAttempts : reconnectAttempts
-      if (attempt >= limit) {
+      if (failures >= limit) {
         const reason = lastFailure === undefined ? '' : `: ${lastFailure.message}`
         fail(
           status === 'connecting'
             ? new IpcStateError(
                 ErrorCode.SERVER_UNAVAILABLE,
-                `No server answered at ${path} after ${attempt} attempts (option connectAttempts)${reason}`,
+                `No server answered at ${path} after ${failures} attempts (option connectAttempts)${reason}`,
                 { cause: lastFailure },
               )
             : new IpcStateError(
                 ErrorCode.CONNECTION_CLOSED,
-                `Lost the connection to ${path} and ${attempt} attempts to restore it failed (option reconnectAttempts)${reason}`,
+                `Lost the connection to ${path} and ${failures} attempts to restore it failed (option reconnectAttempts)${reason}`,
                 { cause: lastFailure },
               ),
         )
         return
       }
     }
-    // A server that said it is closing is being replaced: try again at once.
-    const wait = serverClosing && attempt === 0 ? 0 : Math.max(0, retryDelay(attempt))
-    retryTimer = setTimeout(open, wait)
+    // Retries are numbered from 0 in each phase: connecting retries after its first failure,
+    // reconnecting right after the loss. A server that said it is closing is being replaced: the
+    // first retry then goes at once.
+    const retry = status === 'connecting' ? failures - 1 : failures
+    const wait = serverClosing && retry === 0 ? 0 : Math.max(0, retryDelay(retry))
+    // A status listener or the delay function may have closed the client meanwhile.
+    if (!isClosed()) retryTimer = setTimeout(open, wait)
   }
 
   function fail(error: IpcStateError): void {
@@ -442,9 +454,10 @@ export function connect<T extends StoreDefinition<any, any>>(options: ConnectOpt
   }
 
   function request(kind: Pending['kind'], type: string, data: Record<string, unknown>, callOptions: CallOptions = {}) {
-    const callTimeout = timeoutOption('timeout', callOptions.timeout, timeout)
     const callSignal = callOptions.signal
     return new Promise<unknown>((resolve, reject) => {
+      // Inside the executor: a bad option rejects the call instead of throwing at the caller.
+      const callTimeout = timeoutOption('timeout', callOptions.timeout, timeout)
       if (status === 'closed') {
         reject(new IpcStateError(ErrorCode.CLIENT_CLOSED, `The client of ${path} is closed`))
         return
