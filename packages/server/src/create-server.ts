@@ -24,7 +24,7 @@ import {
   type StoreDefinition,
 } from '@ipc-state/protocol'
 import { CLOSE_GRACE_MS, listenIpc, type TransportConnection, type TransportServer } from './ipc-transport.js'
-import { claimSocketPath, prepareSocketRoot, removeSocketFile, setSocketMode, socketInode } from './socket-file.js'
+import { claimAndListen, prepareSocketRoot, removeSocketFile } from './socket-file.js'
 import { StoreRuntime } from './store-runtime.js'
 
 /** Options for {@link createServer}. */
@@ -173,29 +173,25 @@ export async function createServer<S extends object, A extends ActionMap<S>>(
   let drained: (() => void) | undefined
   let closing: Promise<void> | undefined
 
-  await prepareSocketRoot(path, options.allowUnsafeSocketRoot === true)
-  await claimSocketPath(path)
-  const transport: TransportServer = await listenIpc({
-    // node-ipc's server turns the plain path into a pipe name itself on Windows (its client does
-    // not), so it gets the plain path there.
-    path:
-      process.platform === 'win32'
-        ? (options.socketRoot ?? DEFAULT_SOCKET_ROOT) + (options.appspace ?? DEFAULT_APPSPACE) + options.id
-        : path,
-    // node-ipc's limit is only a backstop: ours answers with a reason.
-    maxConnections: maxConnections + 64,
-    handlers: {
-      connection: onConnection,
-      error: (error) => logger.warn?.('transport error', { error: error.message }),
-    },
-  })
+  const listen = (listenPath: string) =>
+    listenIpc({
+      path: listenPath,
+      // node-ipc's limit is only a backstop: ours answers with a reason.
+      maxConnections: maxConnections + 64,
+      handlers: {
+        connection: onConnection,
+        error: (error) => logger.warn?.('transport error', { error: error.message }),
+      },
+    })
+  let transport: TransportServer
   let inode: number | undefined
-  try {
-    await setSocketMode(path, socketMode)
-    inode = await socketInode(path)
-  } catch (error) {
-    await transport.close()
-    throw toIpcStateError(error, ErrorCode.LISTEN_FAILED)
+  if (process.platform === 'win32') {
+    // Named pipes leave no file behind. node-ipc's server turns the plain path into a pipe name
+    // itself on Windows (its client does not), so it gets the plain path there.
+    transport = await listen((options.socketRoot ?? DEFAULT_SOCKET_ROOT) + (options.appspace ?? DEFAULT_APPSPACE) + options.id)
+  } else {
+    await prepareSocketRoot(path, options.allowUnsafeSocketRoot === true)
+    ;({ server: transport, inode } = await claimAndListen(path, socketMode, listen))
   }
   logger.info?.('listening', { path, epoch: runtime.epoch })
 

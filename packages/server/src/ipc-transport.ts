@@ -11,7 +11,7 @@ export interface TransportConnection {
   write(text: string): void
   /** Bytes queued for this connection that the peer has not read yet. */
   readonly bufferedBytes: number
-  /** Sends what is queued, then closes. */
+  /** Stops reading, sends what is queued, then closes. */
   end(): void
   /** Closes at once, dropping anything queued. */
   destroy(): void
@@ -87,6 +87,9 @@ export function listenIpc(options: ListenIpcOptions): Promise<TransportServer> {
           return socket.writableLength
         },
         end: () => {
+          // Nothing more is read from a connection being closed: a peer that keeps sending fills
+          // its own socket buffer, not the server's memory or CPU.
+          socket.pause()
           socket.end()
         },
         destroy: () => {

@@ -1,7 +1,13 @@
-import { chmod, lstat, mkdir, unlink } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { chmod, lstat, mkdir, open, readFile, rename, unlink } from 'node:fs/promises'
 import { connect } from 'node:net'
-import { dirname } from 'node:path'
-import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
+import { dirname, join } from 'node:path'
+import {
+  ErrorCode,
+  IpcStateError,
+  maxUnixSocketPathBytes,
+  toIpcStateError,
+} from '@ipc-state/protocol'
 
 /**
  * Makes sure the folder that holds the socket exists and is safe: created with mode 0700 when
@@ -43,17 +49,53 @@ function answers(path: string): Promise<boolean> {
   })
 }
 
+const isErrno = (error: unknown, code: string): boolean => (error as NodeJS.ErrnoException).code === code
+
+/** Whether process `pid` is alive (a process we may not signal is alive too). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return isErrno(error, 'EPERM')
+  }
+}
+
 /**
- * Claims `path` for a new server. A live server there fails with `ADDRESS_IN_USE`; a stale socket
- * (nothing answers) is removed; anything that is not a socket is left alone and refused.
+ * Takes `<path>.lock`, holding this process's pid, so that two servers starting at once cannot
+ * both decide the socket is stale and remove each other's. A lock left by a dead process is taken
+ * over; one held by a live process means another server is starting there.
  */
-export async function claimSocketPath(path: string): Promise<void> {
-  if (process.platform === 'win32') return
+async function lock(path: string): Promise<() => Promise<void>> {
+  const lockPath = `${path}.lock`
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(lockPath, 'wx', 0o600)
+      await handle.writeFile(String(process.pid))
+      await handle.close()
+      return () => unlink(lockPath).catch(() => undefined)
+    } catch (error) {
+      if (!isErrno(error, 'EEXIST')) throw error
+    }
+    const holder = Number.parseInt(await readFile(lockPath, 'utf8').catch(() => ''), 10)
+    if (Number.isSafeInteger(holder) && holder > 0 && isAlive(holder)) break
+    await unlink(lockPath).catch(() => undefined)
+  }
+  throw new IpcStateError(ErrorCode.ADDRESS_IN_USE, `Another server is starting at ${path} (it holds ${lockPath})`, {
+    data: { path },
+  })
+}
+
+/**
+ * Makes `path` free for a new server. A live server there fails with `ADDRESS_IN_USE`; a stale
+ * socket (nothing answers) is removed; anything that is not a socket is left alone and refused.
+ */
+async function clearStale(path: string): Promise<void> {
   let stats
   try {
     stats = await lstat(path)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+    if (isErrno(error, 'ENOENT')) return
     throw error
   }
   if (!stats.isSocket()) {
@@ -66,33 +108,61 @@ export async function claimSocketPath(path: string): Promise<void> {
   if (await answers(path)) {
     throw new IpcStateError(ErrorCode.ADDRESS_IN_USE, `A server already answers at ${path}`, { data: { path } })
   }
-  await unlink(path).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'ENOENT') throw error
+  await unlink(path).catch((error: unknown) => {
+    if (!isErrno(error, 'ENOENT')) throw error
   })
 }
 
-/** Restricts the socket file to its owner, unless the caller chose a wider mode. */
-export async function setSocketMode(path: string, mode: number): Promise<void> {
-  if (process.platform === 'win32') return
-  await chmod(path, mode)
+/** A sibling name to listen on before the socket is moved into place, if one fits in `sun_path`. */
+function temporaryName(path: string): string {
+  const temporary = join(dirname(path), `.${randomBytes(6).toString('hex')}.sock`)
+  return Buffer.byteLength(temporary) <= maxUnixSocketPathBytes(process.platform) ? temporary : path
 }
 
-/** The inode of the socket file at `path`, to recognise it later. */
-export async function socketInode(path: string): Promise<number | undefined> {
-  if (process.platform === 'win32') return undefined
-  return (await lstat(path)).ino
+/** A socket claimed at its path. */
+export interface ClaimedSocket<T> {
+  server: T
+  /** The socket file's inode, to recognise it when removing it later. */
+  inode: number
 }
 
 /**
- * Removes the socket file if it is still the one this server created. Node removes it on close
- * already; this covers the cases where it could not, without touching a newer server's socket.
+ * Claims `path` and listens there. Under a lock: refuses a live server or a non-socket, removes a
+ * stale socket, listens on a temporary sibling name, sets the file's mode and renames it into place.
+ * Node removes a listening socket's file by name when it closes; after the rename that name is
+ * the temporary one, so closing never deletes a socket another server has put at `path` since.
  */
+export async function claimAndListen<T extends { close(): Promise<void> }>(
+  path: string,
+  mode: number,
+  listen: (path: string) => Promise<T>,
+): Promise<ClaimedSocket<T>> {
+  const unlock = await lock(path)
+  try {
+    await clearStale(path)
+    const listenPath = temporaryName(path)
+    const server = await listen(listenPath)
+    try {
+      await chmod(listenPath, mode)
+      if (listenPath !== path) await rename(listenPath, path)
+      return { server, inode: (await lstat(path)).ino }
+    } catch (error) {
+      await server.close()
+      await unlink(listenPath).catch(() => undefined)
+      throw toIpcStateError(error, ErrorCode.LISTEN_FAILED)
+    }
+  } finally {
+    await unlock()
+  }
+}
+
+/** Removes the socket file if it is still the one this server created. */
 export async function removeSocketFile(path: string, inode: number | undefined): Promise<void> {
   if (inode === undefined) return
   try {
     const stats = await lstat(path)
     if (stats.isSocket() && stats.ino === inode) await unlink(path)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    if (!isErrno(error, 'ENOENT')) throw error
   }
 }
