@@ -40,8 +40,8 @@ export interface ConnectOptions extends SocketAddress {
    */
   signal?: AbortSignal
   /**
-   * A stable id for this client. The server uses it, with each call's number, to recognise a call
-   * resent after a reconnect and answer it without applying it twice.
+   * Who this client is: actions see it as `context.clientId`. Several clients may share one.
+   * (A call resent after a reconnect is recognised by a separate id that every `connect` makes.)
    * @default a random UUID
    */
   clientId?: string
@@ -200,6 +200,9 @@ export function connect<T extends StoreDefinition<any, any>>(options: ConnectOpt
   if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > MAX_NAME_LENGTH) {
     throw new TypeError(`clientId must be a string of 1 to ${MAX_NAME_LENGTH} characters`)
   }
+  // Request ids restart with every connect(); this tells the server it is a new instance, even
+  // when the caller reuses a clientId.
+  const instanceId = randomUUID()
   const wantsReplica = options.replica ?? true
   const timeout = timeoutOption('timeout', options.timeout, 10_000)
   const connectAttempts = countOption('connectAttempts', options.connectAttempts, 10, 1)
@@ -264,7 +267,13 @@ export function connect<T extends StoreDefinition<any, any>>(options: ConnectOpt
       open: () => {
         helloId = nextId++
         current.write(
-          encodeFrame(ClientMessageType.Hello, { id: helloId, protocol: PROTOCOL_VERSION, clientId, replica: wantsReplica }),
+          encodeFrame(ClientMessageType.Hello, {
+            id: helloId,
+            protocol: PROTOCOL_VERSION,
+            clientId,
+            instanceId,
+            replica: wantsReplica,
+          }),
         )
       },
       data: (text) => {

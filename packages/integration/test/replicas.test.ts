@@ -213,6 +213,21 @@ describe('live replicas', () => {
     expect(await serverView(second)).toMatchObject({ version: 1, state: { counter: 2, messages: [] } })
   })
 
+  it('clients that share a clientId, one after the other, each have every call applied', async () => {
+    await using dir = await tempSocketRoot()
+    await using server = startServer(dir)
+    await server.waitFor('ready')
+    const texts: string[] = []
+    for (const run of ['first run', 'second run']) {
+      await using client = await connect<TestStore>({ ...address(dir.socketRoot), clientId: 'fixed-writer' })
+      // Both clients number their calls from the same start; neither may be taken for the other.
+      await client.actions.addMessage(run)
+      texts.push(...client.state.messages.map((message) => `${message.from}: ${message.text}`))
+    }
+    expect(texts).toEqual(['fixed-writer: first run', 'fixed-writer: first run', 'fixed-writer: second run'])
+    expect((await serverView(server)).version).toBe(2)
+  })
+
   it('a bad-argument call and a throwing action leave state and version unchanged on every replica', async () => {
     await using dir = await tempSocketRoot()
     await using server = startServer(dir)

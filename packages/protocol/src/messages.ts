@@ -43,8 +43,15 @@ export interface RequestBase {
 /** The first request on every connection. */
 export interface HelloRequest extends RequestBase {
   protocol: number
-  /** A stable id for the client across reconnects; the server keeps recent results per client id. */
+  /** Who the client is; actions see it as `context.clientId`. */
   clientId: string
+  /**
+   * Names one client instance, stable across its reconnects while its request ids keep counting.
+   * The server keys its record of answered calls by it, so a resent call is answered from the
+   * record, while a new instance reusing a `clientId` is not mistaken for the old one.
+   * Defaults to `clientId` when absent.
+   */
+  instanceId?: string
   /** Whether the client keeps a replica and wants `state/changed` notifications. */
   replica: boolean
 }

@@ -334,6 +334,20 @@ describe('decodeClientMessage', () => {
       expect(message).toStrictEqual({ type: 'hello', data: { id: 1, protocol: 99, clientId: 'c', replica: true } })
     })
 
+    it('keeps an instanceId and refuses a malformed one', () => {
+      const message = expectOk(
+        decodeClientMessage(frame('hello', { id: 1, protocol: 1, clientId: 'c', instanceId: 'i-1', replica: true })),
+      )
+      expect(message).toStrictEqual({
+        type: 'hello',
+        data: { id: 1, protocol: 1, clientId: 'c', instanceId: 'i-1', replica: true },
+      })
+      for (const instanceId of ['', 5, 'i'.repeat(257)]) {
+        const result = decodeClientMessage(frame('hello', { id: 1, protocol: 1, clientId: 'c', instanceId, replica: true }))
+        expect(result.ok).toBe(false)
+      }
+    })
+
     it('accepts a 256-character clientId', () => {
       const clientId = 'c'.repeat(256)
       const message = expectOk(decodeClientMessage(frame('hello', { id: 1, protocol: 1, clientId, replica: true })))

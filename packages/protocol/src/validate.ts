@@ -99,9 +99,13 @@ const clientChecks = new Map<string, Check<ClientMessage>>([
       if (typeof data.protocol !== 'number') return '"hello" needs a numeric "protocol"'
       if (!isName(data.clientId)) return `"hello" needs a "clientId" of 1 to ${MAX_NAME_LENGTH} characters`
       if (typeof data.replica !== 'boolean') return '"hello" needs a boolean "replica"'
+      if (data.instanceId !== undefined && !isName(data.instanceId)) {
+        return `"hello" needs an "instanceId" of 1 to ${MAX_NAME_LENGTH} characters when it has one`
+      }
+      const hello = { id: data.id, protocol: data.protocol, clientId: data.clientId, replica: data.replica }
       return {
         type: ClientMessageType.Hello,
-        data: { id: data.id, protocol: data.protocol, clientId: data.clientId, replica: data.replica },
+        data: data.instanceId === undefined ? hello : { ...hello, instanceId: data.instanceId },
       }
     },
   ],

@@ -63,13 +63,14 @@ export interface CreateServerOptions<S extends object, A extends ActionMap<S>> e
    */
   maxBufferedBytes?: number
   /**
-   * How many recent action results are kept per client id, so a call resent after a reconnect is
-   * answered from the record instead of being applied twice.
+   * How many recent action results are kept per client instance, so a call resent after a
+   * reconnect is answered from the record instead of being applied twice.
    * @default 1024
    */
   dedupWindow?: number
   /**
-   * How many client ids have their recent results kept; the least recently active are forgotten.
+   * How many client instances have their recent results kept; the least recently active are
+   * forgotten.
    * @default 1024
    */
   maxRememberedClients?: number
@@ -109,6 +110,8 @@ interface Session {
   readonly connection: TransportConnection
   readonly decoder: FrameDecoder
   clientId: string | undefined
+  /** Keys this client's record of answered calls. */
+  instanceId: string | undefined
   replica: boolean
   inFlight: number
   open: boolean
@@ -117,6 +120,7 @@ interface Session {
 interface Job {
   session: Session
   clientId: string
+  instanceId: string
   request: ActionCallRequest
   input: unknown
 }
@@ -166,7 +170,7 @@ export async function createServer<S extends object, A extends ActionMap<S>>(
 
   const runtime = new StoreRuntime(store)
   const sessions = new Set<Session>()
-  /** Recent action responses per client id, as sent, oldest first. */
+  /** Recent action responses per client instance, as sent, oldest first. */
   const remembered = new Map<string, Map<number, string>>()
   const queue: Job[] = []
   let draining = false
@@ -180,7 +184,11 @@ export async function createServer<S extends object, A extends ActionMap<S>>(
       maxConnections: maxConnections + 64,
       handlers: {
         connection: onConnection,
-        error: (error) => logger.warn?.('transport error', { error: error.message }),
+        // A peer that goes away mid-write is ordinary; anything else is worth a warning.
+      error: (error: NodeJS.ErrnoException) =>
+        error.code === 'EPIPE' || error.code === 'ECONNRESET'
+          ? logger.debug?.('connection error', { error: error.message })
+          : logger.warn?.('transport error', { error: error.message }),
       },
     })
   let transport: TransportServer
@@ -200,6 +208,7 @@ export async function createServer<S extends object, A extends ActionMap<S>>(
       connection,
       decoder: new FrameDecoder({ maxFrameBytes, byteLength: Buffer.byteLength }),
       clientId: undefined,
+      instanceId: undefined,
       replica: false,
       inFlight: 0,
       open: true,
@@ -275,7 +284,7 @@ export async function createServer<S extends object, A extends ActionMap<S>>(
       }
       case ClientMessageType.ActionCall:
         if (session.clientId === undefined) return notHelloed(session, message.data.id)
-        onActionCall(session, session.clientId, message.data)
+        onActionCall(session, message.data)
         return
     }
   }
@@ -301,6 +310,7 @@ export async function createServer<S extends object, A extends ActionMap<S>>(
       return
     }
     session.clientId = hello.clientId
+    session.instanceId = hello.instanceId ?? hello.clientId
     session.replica = hello.replica
     const result: HelloResult = {
       protocol: PROTOCOL_VERSION,
@@ -311,9 +321,10 @@ export async function createServer<S extends object, A extends ActionMap<S>>(
     send(session, encodeFrame(ServerMessageType.Response, { id: hello.id, result }))
   }
 
-  function onActionCall(session: Session, clientId: string, request: ActionCallRequest): void {
-    const known = remembered.get(clientId)
-    const previous = known?.get(request.id)
+  function onActionCall(session: Session, request: ActionCallRequest): void {
+    const clientId = session.clientId!
+    const instanceId = session.instanceId!
+    const previous = remembered.get(instanceId)?.get(request.id)
     if (previous !== undefined) {
       send(session, previous)
       return
@@ -334,7 +345,7 @@ export async function createServer<S extends object, A extends ActionMap<S>>(
     try {
       input = runtime.checkInput(request.action, request.input)
     } catch (error) {
-      answer(session, clientId, request.id, errorFrame(request.id, toIpcStateError(error)))
+      answer(session, instanceId, request.id, errorFrame(request.id, toIpcStateError(error)))
       return
     }
     if (input instanceof Promise) {
@@ -345,7 +356,7 @@ export async function createServer<S extends object, A extends ActionMap<S>>(
       )
     }
     session.inFlight += 1
-    queue.push({ session, clientId, request, input })
+    queue.push({ session, clientId, instanceId, request, input })
     if (!draining) void drain()
   }
 
@@ -359,7 +370,7 @@ export async function createServer<S extends object, A extends ActionMap<S>>(
         const settled = (await input) as { value?: unknown; error?: IpcStateError }
         if (settled.error !== undefined) {
           job.session.inFlight -= 1
-          answer(job.session, job.clientId, job.request.id, errorFrame(job.request.id, settled.error))
+          answer(job.session, job.instanceId, job.request.id, errorFrame(job.request.id, settled.error))
           continue
         }
         input = settled.value
@@ -371,7 +382,7 @@ export async function createServer<S extends object, A extends ActionMap<S>>(
   }
 
   function run(job: Job, input: unknown): void {
-    const { session, clientId, request } = job
+    const { session, clientId, instanceId, request } = job
     session.inFlight -= 1
     let frame: string
     try {
@@ -391,22 +402,22 @@ export async function createServer<S extends object, A extends ActionMap<S>>(
       logger.debug?.('action failed', { action: request.action, code: failure.code, reason: failure.message })
       frame = errorFrame(request.id, failure)
     }
-    answer(session, clientId, request.id, frame)
+    answer(session, instanceId, request.id, frame)
   }
 
   /** Sends an action's response and remembers it for a resend of the same call. */
-  function answer(session: Session, clientId: string, id: number, frame: string): void {
-    let known = remembered.get(clientId)
+  function answer(session: Session, instanceId: string, id: number, frame: string): void {
+    let known = remembered.get(instanceId)
     if (known === undefined) {
       known = new Map()
       if (remembered.size >= maxRememberedClients) {
         remembered.delete(remembered.keys().next().value!)
       }
     } else {
-      remembered.delete(clientId)
+      remembered.delete(instanceId)
     }
     // Re-inserting keeps the map in least-recently-active order.
-    remembered.set(clientId, known)
+    remembered.set(instanceId, known)
     known.set(id, frame)
     if (known.size > dedupWindow) known.delete(known.keys().next().value!)
     send(session, frame)

@@ -16,9 +16,18 @@ import {
  */
 export async function prepareSocketRoot(socketPath: string, allowUnsafe: boolean): Promise<void> {
   const root = dirname(socketPath)
-  await mkdir(root, { recursive: true, mode: 0o700 })
-  if (allowUnsafe || process.platform === 'win32') return
-  const stats = await lstat(root)
+  let stats
+  try {
+    await mkdir(root, { recursive: true, mode: 0o700 })
+    stats = await lstat(root)
+  } catch (error) {
+    throw new IpcStateError(
+      ErrorCode.LISTEN_FAILED,
+      `Cannot create the socket folder ${root}: ${(error as Error).message}`,
+      { cause: error, data: { socketRoot: root } },
+    )
+  }
+  if (allowUnsafe) return
   const uid = process.getuid?.()
   const sticky = (stats.mode & 0o1000) !== 0
   const problem = !stats.isDirectory()
