@@ -1,0 +1,51 @@
+// The seed's create_ipc.js: one server owning { counter, messages } at the seed's socket path.
+// Prints "ready: listening at <path>" once clients can connect, and runs until SIGINT or SIGTERM,
+// then closes (the socket file goes with it) and exits 0. A failed start prints why and exits 1.
+import { existsSync } from 'node:fs'
+import type { StateOf } from '@ipc-state/protocol'
+import { createServer, type IpcStateServer } from '@ipc-state/server'
+import { demoAddress, demoLogger, demoSocketPath, describeError } from './config.js'
+import { onShutdown } from './on-shutdown.js'
+import { demoStore, type DemoStore } from './store.js'
+
+let server: IpcStateServer<StateOf<DemoStore>> | undefined
+let stopRequested: NodeJS.Signals | undefined
+
+async function shutdown(running: IpcStateServer<StateOf<DemoStore>>, signal: NodeJS.Signals): Promise<void> {
+  console.log(`${signal}: closing at version ${running.version}`)
+  try {
+    await running.close()
+  } catch (error) {
+    console.error(`error: the server did not close cleanly: ${describeError(error)}`)
+    process.exit(1)
+  }
+  if (existsSync(running.path)) {
+    console.error(`error: closed, but the socket file ${running.path} is still there`)
+    process.exit(1)
+  }
+  console.log(`closed: ${running.path} removed`)
+  // Nothing is left open, so the process ends by itself, with exit code 0.
+}
+
+// Installed before the server starts: a signal that arrives while it starts must not kill the
+// process between creating the socket file and removing it.
+onShutdown((signal) => {
+  if (server === undefined) stopRequested = signal
+  else return shutdown(server, signal)
+})
+
+try {
+  server = await createServer({ store: demoStore, ...demoAddress(), logger: demoLogger() })
+} catch (error) {
+  let where = ''
+  try {
+    where = ` at ${demoSocketPath()}`
+  } catch {
+    // the error itself says why there is no path
+  }
+  console.error(`error: the server could not start${where}: ${describeError(error)}`)
+  process.exit(1)
+}
+
+if (stopRequested === undefined) console.log(`ready: listening at ${server.path} (epoch ${server.epoch})`)
+else await shutdown(server, stopRequested)

@@ -1,0 +1,213 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { lstat, mkdtemp, readdir, rm } from 'node:fs/promises'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+
+const demoDir = fileURLToPath(new URL('..', import.meta.url))
+const SOCKET_NAME = 'ipc-ogreniyorumserver-socket'
+const hasPnpm = spawnSync('pnpm', ['--version'], { stdio: 'ignore' }).status === 0
+
+/** A fresh socket folder under /tmp (short, for the socket path limit), removed on dispose. */
+async function tempSocketRoot() {
+  const dir = await mkdtemp('/tmp/ipcs-demo-')
+  return { dir, socketPath: `${dir}/${SOCKET_NAME}`, [Symbol.asyncDispose]: () => rm(dir, { recursive: true, force: true }) }
+}
+
+interface Run extends AsyncDisposable {
+  readonly child: ChildProcess
+  /** Every line printed so far, stdout and stderr. */
+  readonly lines: string[]
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  /** Resolves with the first line matching `pattern`; rejects if the process ends first. */
+  waitForLine(pattern: RegExp): Promise<string>
+  output(): string
+}
+
+function run(command: string, args: string[], socketRoot: string, options: { detached?: boolean } = {}): Run {
+  const env: NodeJS.ProcessEnv = { ...process.env, IPC_STATE_SOCKET_ROOT: `${socketRoot}/` }
+  delete env.IPC_STATE_APPSPACE
+  delete env.IPC_STATE_ID
+  delete env.IPC_STATE_LOG
+  const child = spawn(command, args, { cwd: demoDir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached })
+  const lines: string[] = []
+  const waiters = new Set<{ pattern: RegExp; resolve(line: string): void }>()
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      lines.push(line)
+      for (const waiter of waiters) {
+        if (waiter.pattern.test(line)) {
+          waiters.delete(waiter)
+          waiter.resolve(line)
+        }
+      }
+    })
+  }
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('close', (code, signal) => resolve({ code, signal })),
+  )
+  return {
+    child,
+    lines,
+    exited,
+    output: () => lines.join('\n'),
+    waitForLine(pattern) {
+      const seen = lines.find((line) => pattern.test(line))
+      if (seen !== undefined) return Promise.resolve(seen)
+      return new Promise((resolve, reject) => {
+        const waiter = { pattern, resolve }
+        waiters.add(waiter)
+        void exited.then(() => {
+          if (waiters.delete(waiter)) reject(new Error(`ended before printing ${pattern}:\n${lines.join('\n')}`))
+        })
+      })
+    },
+    async [Symbol.asyncDispose]() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+      await exited
+    },
+  }
+}
+
+const runMain = (socketRoot: string, options?: { detached?: boolean }) =>
+  run(process.execPath, ['--import', 'tsx', 'src/main.ts'], socketRoot, options)
+
+/** The pids the orchestrator reported for the processes it started. */
+function childPids(lines: string[]): Map<string, number> {
+  const pids = new Map<string, number>()
+  for (const line of lines) {
+    const match = /^\[main\] started (\w+) \(pid (\d+)\)$/.exec(line)
+    if (match) pids.set(match[1]!, Number(match[2]))
+  }
+  return pids
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH'
+  }
+}
+
+/** What the seed-style client printed, without the `[client] ` prefixes. */
+function clientOutput(lines: string[]): string {
+  return lines
+    .filter((line) => line.startsWith('[client] '))
+    .map((line) => line.slice('[client] '.length))
+    .join('\n')
+}
+
+function expectFullRun(lines: string[], socketPath: string): void {
+  const output = lines.join('\n')
+  expect(output).toContain(`[server] ready: listening at ${socketPath}`)
+  // The seed's client print: the whole shared data, five increments and five messages.
+  const client = clientOutput(lines)
+  expect(client).toMatch(/^Shared data: \{\n {2}counter: 5,\n {2}messages: \[/m)
+  expect(client.match(/\{ id: \d, text: 'Merhaba! message \d of 5', from: 'writer-[0-9a-f]{8}', at: \d+ \}/g)).toHaveLength(5)
+  expect(client).toContain('counter 5, 5 messages; disconnecting')
+  // The watcher saw every version, once each, in order.
+  const versions = lines.flatMap((line) => {
+    const match = /^\[watcher\] v(\d+) /.exec(line)
+    return match ? [Number(match[1])] : []
+  })
+  expect(versions).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+  expect(output).toMatch(/^\[watcher\] v\d+ counter 4 -> 5$/m)
+  expect(output).toMatch(/^\[watcher\] v\d+ message #5 from writer-[0-9a-f]{8}: "Merhaba! message 5 of 5"$/m)
+  expect(output).toContain('[watcher] done at version 10: counter 5, 5 messages')
+  expect(output).toContain('[server] closed: ')
+  expect(output).toContain('[main] done: every process ended cleanly and the socket file is gone')
+}
+
+describe('pnpm dev (src/main.ts)', () => {
+  it('runs the demo end to end, exits 0 and leaves no socket file', async () => {
+    await using root = await tempSocketRoot()
+    await using main = runMain(root.dir)
+    const exit = await main.exited
+    expect(exit, main.output()).toEqual({ code: 0, signal: null })
+    expectFullRun(main.lines, root.socketPath)
+    expect([...childPids(main.lines).keys()]).toEqual(['server', 'watcher', 'writer', 'incrementer', 'client'])
+    for (const pid of childPids(main.lines).values()) expect(isAlive(pid)).toBe(false)
+    expect(await readdir(root.dir)).toEqual([])
+  })
+
+  it.skipIf(!hasPnpm)('runs through `pnpm run dev` in apps/demo', async () => {
+    await using root = await tempSocketRoot()
+    await using dev = run('pnpm', ['run', 'dev'], root.dir)
+    const exit = await dev.exited
+    expect(exit, dev.output()).toEqual({ code: 0, signal: null })
+    expectFullRun(dev.lines, root.socketPath)
+    expect(await readdir(root.dir)).toEqual([])
+  })
+
+  it('on SIGINT stops every process it started and exits 130', async () => {
+    await using root = await tempSocketRoot()
+    await using main = runMain(root.dir)
+    // The live part is under way: writer and incrementer are running.
+    await main.waitForLine(/^\[watcher\] v1 /)
+    main.child.kill('SIGINT')
+    const exit = await main.exited
+    expect(exit, main.output()).toEqual({ code: 130, signal: null })
+    expect(main.output()).toContain('[main] SIGINT: stopping every process')
+    expect(main.output()).not.toContain('[main] started client')
+    const pids = childPids(main.lines)
+    expect(pids.has('server')).toBe(true)
+    for (const pid of pids.values()) expect(isAlive(pid)).toBe(false)
+    expect(await readdir(root.dir)).toEqual([])
+  })
+
+  it('on Ctrl-C (SIGINT to the whole process group) stops cleanly', async () => {
+    await using root = await tempSocketRoot()
+    await using main = runMain(root.dir, { detached: true })
+    await main.waitForLine(/^\[watcher\] watching /)
+    process.kill(-main.child.pid!, 'SIGINT')
+    const exit = await main.exited
+    expect(exit, main.output()).toEqual({ code: 130, signal: null })
+    for (const pid of childPids(main.lines).values()) expect(isAlive(pid)).toBe(false)
+    expect(main.output()).toContain('[server] closed: ')
+    expect(await readdir(root.dir)).toEqual([])
+  })
+
+  it('reports a server that cannot start, exits 1 and leaves the other server alone', async () => {
+    await using root = await tempSocketRoot()
+    await using first = run(process.execPath, ['--import', 'tsx', 'src/server.ts'], root.dir)
+    await first.waitForLine(/^ready: /)
+    await using main = runMain(root.dir)
+    const exit = await main.exited
+    expect(exit, main.output()).toEqual({ code: 1, signal: null })
+    expect(main.output()).toMatch(/^\[server\] error: the server could not start at .*: \[ADDRESS_IN_USE\] /m)
+    expect(main.output()).toContain('[main] failed: the server ended early, with code 1')
+    expect(main.output()).not.toContain('[main] started watcher')
+    // The running server's socket is untouched, and it still closes cleanly.
+    expect((await lstat(root.socketPath)).isSocket()).toBe(true)
+    first.child.kill('SIGTERM')
+    expect(await first.exited).toEqual({ code: 0, signal: null })
+    expect(await readdir(root.dir)).toEqual([])
+  })
+})
+
+describe('src/server.ts', () => {
+  it('prints its ready line, serves until SIGTERM, then exits 0 and removes its socket', async () => {
+    await using root = await tempSocketRoot()
+    await using server = run(process.execPath, ['--import', 'tsx', 'src/server.ts'], root.dir)
+    const ready = await server.waitForLine(/^ready: /)
+    expect(ready).toMatch(new RegExp(`^ready: listening at ${root.socketPath} \\(epoch [0-9a-f-]{36}\\)$`))
+    expect((await lstat(root.socketPath)).isSocket()).toBe(true)
+    server.child.kill('SIGTERM')
+    expect(await server.exited, server.output()).toEqual({ code: 0, signal: null })
+    expect(server.lines).toContain(`closed: ${root.socketPath} removed`)
+    expect(await readdir(root.dir)).toEqual([])
+  })
+
+  it('creates a missing socket folder', async () => {
+    await using root = await tempSocketRoot()
+    const nested = `${root.dir}/nested`
+    await using server = run(process.execPath, ['--import', 'tsx', 'src/server.ts'], nested)
+    await server.waitForLine(/^ready: /)
+    expect((await lstat(`${nested}/${SOCKET_NAME}`)).isSocket()).toBe(true)
+    server.child.kill('SIGINT')
+    expect(await server.exited, server.output()).toEqual({ code: 0, signal: null })
+    expect(await readdir(nested)).toEqual([])
+  })
+})
