@@ -1,0 +1,48 @@
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+
+const run = promisify(execFile)
+const here = fileURLToPath(new URL('..', import.meta.url))
+
+/** What each built package must offer a consumer, by name. */
+const expected = {
+  '@ipc-state/protocol': ['defineStore', 'IpcStateError', 'ErrorCode', 'resolveSocketPath', 'applyPatches'],
+  '@ipc-state/server': ['createServer', 'closeOnSignals', 'defineStore', 'IpcStateError'],
+  '@ipc-state/client': ['connect', 'exponentialBackoff', 'IpcStateError', 'isIpcStateError'],
+}
+
+const program = (load: (name: string) => string) =>
+  Object.entries(expected)
+    .map(([name, exports]) => `{ const m = ${load(name)}; for (const e of ${JSON.stringify(exports)}) if (typeof m[e] !== 'function' && typeof m[e] !== 'object') throw new Error('${name} lacks ' + e) }`)
+    .join('\n') + `\nconsole.log('loaded')`
+
+describe('the built packages, as a consumer loads them', () => {
+  it('load through require() in CommonJS', async () => {
+    const { stdout } = await run(process.execPath, ['--input-type=commonjs', '-e', program((name) => `require('${name}')`)], {
+      cwd: here,
+    })
+    expect(stdout.trim()).toBe('loaded')
+  })
+
+  it('load through import in ES modules', async () => {
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', program((name) => `await import('${name}')`)], {
+      cwd: here,
+    })
+    expect(stdout.trim()).toBe('loaded')
+  })
+
+  it('share one error class per module system, recognised across copies by isIpcStateError', async () => {
+    const code = `
+      const { IpcStateError } = require('@ipc-state/protocol')
+      const { isIpcStateError } = require('@ipc-state/client')
+      import('@ipc-state/protocol').then((esm) => {
+        const fromEsm = new esm.IpcStateError('TIMEOUT', 'x')
+        console.log(JSON.stringify([fromEsm instanceof IpcStateError, isIpcStateError(fromEsm)]))
+      })`
+    const { stdout } = await run(process.execPath, ['--input-type=commonjs', '-e', code], { cwd: here })
+    // The ESM and CommonJS builds are two copies of the class; the guard still knows both.
+    expect(JSON.parse(stdout)).toEqual([false, true])
+  })
+})
