@@ -219,7 +219,7 @@ export function connect<T extends StoreDefinition<any, any>>(options: ConnectOpt
   const statusListeners = new Set<(status: ClientStatus) => void>()
   const replica = new Replica<StateOf<T>>(logger)
   let connection: ClientConnection | undefined
-  let decoder = new FrameDecoder({ maxFrameBytes, byteLength: Buffer.byteLength })
+  let decoder: FrameDecoder
   let nextId = 1
   let helloId = -1
   let resyncId = -1
@@ -227,6 +227,7 @@ export function connect<T extends StoreDefinition<any, any>>(options: ConnectOpt
   /** Failed attempts in the current phase (connecting, or reconnecting after a loss). */
   let failures = 0
   let retryTimer: NodeJS.Timeout | undefined
+  let helloTimer: NodeJS.Timeout | undefined
   let serverClosing = false
   let lastFailure: Error | undefined
   const pending = new Map<number, Pending>()
@@ -266,6 +267,13 @@ export function connect<T extends StoreDefinition<any, any>>(options: ConnectOpt
     const current: ClientConnection = openIpcConnection(path, {
       open: () => {
         helloId = nextId++
+        // A server that accepts but never answers the handshake counts as a failed attempt.
+        if (timeout !== Number.POSITIVE_INFINITY) {
+          helloTimer = setTimeout(() => {
+            lastFailure = new IpcStateError(ErrorCode.TIMEOUT, `No handshake from ${path} within ${timeout} ms (option timeout)`)
+            current.close()
+          }, timeout)
+        }
         current.write(
           encodeFrame(ClientMessageType.Hello, {
             id: helloId,
@@ -280,6 +288,7 @@ export function connect<T extends StoreDefinition<any, any>>(options: ConnectOpt
         if (connection === current) onData(text)
       },
       close: (error) => {
+        clearTimeout(helloTimer)
         if (connection !== current) return
         connection = undefined
         onClosed(error)
@@ -361,6 +370,7 @@ export function connect<T extends StoreDefinition<any, any>>(options: ConnectOpt
 
   function onHello(response: ResponseMessage): void {
     helloId = -1
+    clearTimeout(helloTimer)
     if (response.error !== undefined) {
       const error = errorFromWire(response.error)
       if (error.code === ErrorCode.PROTOCOL_MISMATCH) fail(error)

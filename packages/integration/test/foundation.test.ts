@@ -1,6 +1,6 @@
 import { lstat } from 'node:fs/promises'
 import { connect, ErrorCode, type IpcStateClient } from '@ipc-state/client'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import {
   ask,
   caught,
@@ -178,6 +178,20 @@ describe('foundation', () => {
     expect(await second).toBe(42)
     expect(client.status).toBe('connected')
     expect(client.state).toEqual({ counter: 0, messages: [] })
+  })
+
+  it('a server that accepts but never answers the handshake counts as a failed attempt', async () => {
+    await using dir = await tempSocketRoot()
+    await using mute = startF('f-silent-server.ts', dir, { F_MUTE_HELLO: '1' })
+    await mute.waitFor('ready')
+    const error = await caught(
+      connect<TestStore>({ ...address(dir.socketRoot), timeout: 100, connectAttempts: 2, retryDelay: () => 1 }),
+    )
+    expect(error.code).toBe(ErrorCode.SERVER_UNAVAILABLE)
+    expect(error.message).toMatch(/after 2 attempts.*No handshake .* within 100 ms/)
+    await vi.waitFor(() =>
+      expect(mute.events.filter((event) => event.event === 'received' && event.type === 'hello')).toHaveLength(2),
+    )
   })
 
   it('with reconnectAttempts 0, a dropped connection rejects pending calls with CONNECTION_CLOSED', async () => {
