@@ -53,7 +53,7 @@ export interface ConnectOptions extends SocketAddress {
   replica?: boolean
   /**
    * How long a request may wait for its answer, in milliseconds, including time spent reconnecting.
-   * `Infinity` waits for ever.
+   * A connection attempt whose handshake takes longer fails. `Infinity` waits for ever.
    * @default 10000
    */
   timeout?: number
