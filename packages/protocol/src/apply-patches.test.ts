@@ -1,17 +1,8 @@
 import { describe, it, expect } from 'vitest'
+import { thrown } from './test-helpers.js'
 import { applyPatches, deepFreeze } from './apply-patches.js'
 import { IpcStateError } from './errors.js'
 import type { Patch } from './messages.js'
-
-/** Runs `fn`, expecting it to throw, and returns what it threw. */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn()
-  } catch (error) {
-    return error
-  }
-  throw new Error('expected a throw')
-}
 
 /** Whether `value` and everything under it is frozen. */
 function isDeepFrozen(value: unknown): boolean {

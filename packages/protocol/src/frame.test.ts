@@ -1,16 +1,7 @@
 import { describe, it, expect } from 'vitest'
+import { thrown } from './test-helpers.js'
 import { DEFAULT_MAX_FRAME_BYTES, FRAME_DELIMITER, FrameDecoder, encodeFrame, utf8ByteLength } from './frame.js'
 import { IpcStateError } from './errors.js'
-
-/** Runs `fn`, expecting it to throw, and returns what it threw. */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn()
-  } catch (error) {
-    return error
-  }
-  throw new Error('expected a throw')
-}
 
 describe('constants', () => {
   it('uses the form feed as node-ipc does, and 16 MiB as the default limit', () => {

@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest'
+import { thrown } from './test-helpers.js'
 import {
   DEFAULT_APPSPACE,
   DEFAULT_SOCKET_ROOT,
@@ -8,16 +9,6 @@ import {
 } from './socket-path.js'
 import { IpcStateError } from './errors.js'
 import { utf8ByteLength } from './frame.js'
-
-/** Runs `fn`, expecting it to throw, and returns what it threw. */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn()
-  } catch (error) {
-    return error
-  }
-  throw new Error('expected a throw')
-}
 
 /** A Linux path of exactly `bytes` bytes: '/tmp/' + 'app.' + an id of 'x's. */
 const linuxPathOf = (bytes: number): ResolveSocketPathOptions => ({ id: 'x'.repeat(bytes - '/tmp/app.'.length) })
