@@ -180,6 +180,30 @@ describe('foundation', () => {
     expect(client.state).toEqual({ counter: 0, messages: [] })
   })
 
+  it("aborting one call ends only that caller's wait; close() rejects the rest with CLIENT_CLOSED", async () => {
+    await using dir = await tempSocketRoot()
+    await using silent = startF('f-silent-server.ts', dir)
+    await silent.waitFor('ready')
+    const client = await connect<TestStore>(address(dir.socketRoot))
+    const controller = new AbortController()
+    const aborted = caught(client.call('increment', 1, { signal: controller.signal }))
+    const other = client.call('peek', undefined)
+    const last = caught(client.call('increment', 2))
+    const received = await silent.waitFor((event) => event.event === 'received' && event.action === 'peek')
+    controller.abort()
+    expect((await aborted).code).toBe(ErrorCode.ABORTED)
+
+    // The other caller still gets its answer.
+    await ask(silent, JSON.stringify({ id: received.id, result: { value: 7, version: 0 } }), 'replied')
+    expect(await other).toBe(7)
+
+    await client.close()
+    const closed = await last
+    expect(closed.code).toBe(ErrorCode.CLIENT_CLOSED)
+    expect(client.status).toBe('closed')
+    await client.close() // a second close does nothing
+  })
+
   it('a server that accepts but never answers the handshake counts as a failed attempt', async () => {
     await using dir = await tempSocketRoot()
     await using mute = startF('f-silent-server.ts', dir, { F_MUTE_HELLO: '1' })
