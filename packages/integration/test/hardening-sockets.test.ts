@@ -126,7 +126,8 @@ describe('hardening: socket files', () => {
     await using dir = await tempSocketRoot()
     await using server = await startServer({ socketRoot: dir.socketRoot })
     expect((await lstat(server.path)).isSocket()).toBe(true)
-    await server.process.stop('SIGTERM')
+    // closeOnSignals: SIGTERM closes the server, then the process exits 0.
+    expect(await server.process.stop('SIGTERM')).toEqual({ code: 0, signal: null })
     expect(server.process.events.some((e) => e.event === 'closed')).toBe(true)
     await expect(lstat(server.path)).rejects.toMatchObject({ code: 'ENOENT' })
   })
