@@ -20,8 +20,6 @@ export interface Child {
   readonly pid: number | undefined
   /** Resolves once the process has ended and all of its output has been relayed. */
   readonly exited: Promise<ChildExit>
-  /** Whether the process has not ended yet. */
-  readonly running: boolean
   /**
    * Resolves with the first line of output (already printed or still to come) that `match` accepts.
    * Rejects when the process ends without printing one.
@@ -58,7 +56,6 @@ export function startChild(options: StartChildOptions): Child {
   })
   const lines: string[] = []
   const waiters = new Set<{ match: (line: string) => boolean; resolve(line: string): void }>()
-  let running = true
 
   for (const stream of ['stdout', 'stderr'] as const) {
     createInterface({ input: child[stream], crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => {
@@ -80,17 +77,11 @@ export function startChild(options: StartChildOptions): Child {
       if (child.pid === undefined) resolve({ code: null, signal: null, error })
     })
   })
-  void exited.then(() => {
-    running = false
-  })
 
   return {
     name,
     pid: child.pid,
     exited,
-    get running() {
-      return running
-    },
     waitForLine(match, what) {
       const seen = lines.find(match)
       if (seen !== undefined) return Promise.resolve(seen)
@@ -104,7 +95,7 @@ export function startChild(options: StartChildOptions): Child {
       })
     },
     kill(signal) {
-      if (running && child.exitCode === null && child.signalCode === null) child.kill(signal)
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
     },
   }
 }

@@ -52,10 +52,6 @@ export class Replica<S> {
     this.#logger = logger
   }
 
-  get ready(): boolean {
-    return this.#state !== undefined
-  }
-
   get state(): DeepReadonly<S> | undefined {
     return this.#state
   }
