@@ -119,7 +119,7 @@ export interface IpcStateClient<T extends StoreDefinition<any, any>> {
    * @throws Error when the client was connected with `replica: false`
    */
   readonly state: DeepReadonly<StateOf<T>>
-  /** The version the replica shows. */
+  /** The version the replica shows; -1 for a client connected with `replica: false`. */
   readonly version: number
   /** The id of the server run the replica comes from. */
   readonly epoch: string
