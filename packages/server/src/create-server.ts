@@ -172,6 +172,11 @@ export async function createServer<S extends object, A extends ActionMap<S>>(
   const sessions = new Set<Session>()
   /** Recent action responses per client instance, as sent, oldest first. */
   const remembered = new Map<string, Map<number, string>>()
+  /** Calls taken but not answered yet, as `instanceId` + NUL + id: a resend must not queue them again. */
+  const unanswered = new Set<string>()
+  /** The connection each client instance uses now: answers go there, even for a call an earlier
+   * connection of the same instance sent. */
+  const instances = new Map<string, Session>()
   const queue: Job[] = []
   let draining = false
   let drained: (() => void) | undefined
@@ -231,6 +236,9 @@ export async function createServer<S extends object, A extends ActionMap<S>>(
       close: () => {
         session.open = false
         sessions.delete(session)
+        if (session.instanceId !== undefined && instances.get(session.instanceId) === session) {
+          instances.delete(session.instanceId)
+        }
       },
     }
   }
@@ -311,6 +319,7 @@ export async function createServer<S extends object, A extends ActionMap<S>>(
     }
     session.clientId = hello.clientId
     session.instanceId = hello.instanceId ?? hello.clientId
+    instances.set(session.instanceId, session)
     session.replica = hello.replica
     const result: HelloResult = {
       protocol: PROTOCOL_VERSION,
@@ -329,6 +338,9 @@ export async function createServer<S extends object, A extends ActionMap<S>>(
       send(session, previous)
       return
     }
+    // Still queued from before a reconnect (its input check was asynchronous): its answer will
+    // come to this connection, the instance's current one.
+    if (unanswered.has(`${instanceId}\0${request.id}`)) return
     if (closing !== undefined) {
       send(session, errorFrame(request.id, new IpcStateError(ErrorCode.SERVER_CLOSING, `The server at ${path} is closing`)))
       return
@@ -345,7 +357,7 @@ export async function createServer<S extends object, A extends ActionMap<S>>(
     try {
       input = runtime.checkInput(request.action, request.input)
     } catch (error) {
-      answer(session, instanceId, request.id, errorFrame(request.id, toIpcStateError(error)))
+      answer(instanceId, request.id, errorFrame(request.id, toIpcStateError(error)))
       return
     }
     if (input instanceof Promise) {
@@ -356,6 +368,7 @@ export async function createServer<S extends object, A extends ActionMap<S>>(
       )
     }
     session.inFlight += 1
+    unanswered.add(`${instanceId}\0${request.id}`)
     queue.push({ session, clientId, instanceId, request, input })
     if (!draining) void drain()
   }
@@ -370,7 +383,7 @@ export async function createServer<S extends object, A extends ActionMap<S>>(
         const settled = (await input) as { value?: unknown; error?: IpcStateError }
         if (settled.error !== undefined) {
           job.session.inFlight -= 1
-          answer(job.session, job.instanceId, job.request.id, errorFrame(job.request.id, settled.error))
+          answer(job.instanceId, job.request.id, errorFrame(job.request.id, settled.error))
           continue
         }
         input = settled.value
@@ -402,11 +415,15 @@ export async function createServer<S extends object, A extends ActionMap<S>>(
       logger.debug?.('action failed', { action: request.action, code: failure.code, reason: failure.message })
       frame = errorFrame(request.id, failure)
     }
-    answer(session, instanceId, request.id, frame)
+    answer(instanceId, request.id, frame)
   }
 
-  /** Sends an action's response and remembers it for a resend of the same call. */
-  function answer(session: Session, instanceId: string, id: number, frame: string): void {
+  /**
+   * Remembers an action's response for a resend of the same call, and sends it to the caller's
+   * current connection.
+   */
+  function answer(instanceId: string, id: number, frame: string): void {
+    unanswered.delete(`${instanceId}\0${id}`)
     let known = remembered.get(instanceId)
     if (known === undefined) {
       known = new Map()
@@ -420,7 +437,8 @@ export async function createServer<S extends object, A extends ActionMap<S>>(
     remembered.set(instanceId, known)
     known.set(id, frame)
     if (known.size > dedupWindow) known.delete(known.keys().next().value!)
-    send(session, frame)
+    const session = instances.get(instanceId)
+    if (session !== undefined) send(session, frame)
   }
 
   function broadcast(frame: string): void {
