@@ -1,5 +1,7 @@
 // Socket file safety: no takeover of a live server, reclaiming a dead one's socket, leaving other
 // files alone, and refusing folders others could tamper with.
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { chmod, chown, link, lstat, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { createServer as createNetServer } from 'node:net'
 import { createServer, type IpcStateServer } from '@ipc-state/server'
@@ -63,6 +65,23 @@ describe('hardening: socket files', () => {
     expect(second.epoch).not.toBe(first.epoch)
     expect(await helloEpoch(second.path)).toBe(second.epoch)
     expect(crashLines(second.process)).toEqual([])
+  })
+
+  it('a start-up lock left by a dead process is taken over; one held by a live process is respected', async () => {
+    await using dir = await tempSocketRoot()
+    const lockPath = `${serverPath(dir.socketRoot)}.lock`
+    await writeFile(lockPath, String(process.pid))
+    const { event } = await expectStartFailure(dir.socketRoot)
+    expect(event.code).toBe('ADDRESS_IN_USE')
+    expect(event.message).toContain(lockPath)
+
+    // A process that has exited cannot hold the lock any more.
+    const gone = spawn(process.execPath, ['-e', ''])
+    await once(gone, 'exit')
+    await writeFile(lockPath, String(gone.pid))
+    await using server = await startServer({ socketRoot: dir.socketRoot })
+    expect(await helloEpoch(server.path)).toBe(server.epoch)
+    await expect(lstat(lockPath)).rejects.toMatchObject({ code: 'ENOENT' })
   })
 
   it('two servers racing for a stale socket: exactly one serves, the other fails with ADDRESS_IN_USE', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { chmod, lstat, mkdir, open, readFile, rename, unlink } from 'node:fs/promises'
+import { chmod, link, lstat, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { dirname, join } from 'node:path'
 import {
@@ -77,18 +77,26 @@ function isAlive(pid: number): boolean {
  */
 async function lock(path: string): Promise<() => Promise<void>> {
   const lockPath = `${path}.lock`
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const handle = await open(lockPath, 'wx', 0o600)
-      await handle.writeFile(String(process.pid))
-      await handle.close()
-      return () => unlink(lockPath).catch(() => undefined)
-    } catch (error) {
-      if (!isErrno(error, 'EEXIST')) throw error
+  // Written in full under a private name first, then linked into place: link() fails if the lock
+  // exists, and nobody ever sees a lock without its pid.
+  const draft = `${lockPath}.${process.pid}.${randomBytes(4).toString('hex')}`
+  await writeFile(draft, String(process.pid), { mode: 0o600 })
+  try {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await link(draft, lockPath)
+        return () => unlink(lockPath).catch(() => undefined)
+      } catch (error) {
+        if (!isErrno(error, 'EEXIST')) throw error
+      }
+      const content = await readFile(lockPath, 'utf8').catch(() => undefined)
+      if (content === undefined) continue // released meanwhile: try again
+      const holder = Number.parseInt(content, 10)
+      if (Number.isSafeInteger(holder) && holder > 0 && isAlive(holder)) break
+      await unlink(lockPath).catch(() => undefined)
     }
-    const holder = Number.parseInt(await readFile(lockPath, 'utf8').catch(() => ''), 10)
-    if (Number.isSafeInteger(holder) && holder > 0 && isAlive(holder)) break
-    await unlink(lockPath).catch(() => undefined)
+  } finally {
+    await unlink(draft).catch(() => undefined)
   }
   throw new IpcStateError(ErrorCode.ADDRESS_IN_USE, `Another server is starting at ${path} (it holds ${lockPath})`, {
     data: { path },
