@@ -33,6 +33,26 @@ describe('the built packages, as a consumer loads them', () => {
     expect(stdout.trim()).toBe('loaded')
   })
 
+  it('serve and call from CommonJS, node-ipc included', async () => {
+    const code = `
+      const { createServer, defineStore } = require('@ipc-state/server')
+      const { connect } = require('@ipc-state/client')
+      const { mkdtempSync, rmSync } = require('node:fs')
+      ;(async () => {
+        const dir = mkdtempSync('/tmp/ipcs-cjs-')
+        const store = defineStore({ initialState: { n: 0 }, actions: { inc(state) { state.n += 1; return state.n } } })
+        const server = await createServer({ store, socketRoot: dir + '/', id: 'cjs' })
+        const client = await connect({ socketRoot: dir + '/', id: 'cjs' })
+        const value = await client.actions.inc()
+        console.log(JSON.stringify([value, client.state.n]))
+        await client.close()
+        await server.close()
+        rmSync(dir, { recursive: true })
+      })()`
+    const { stdout } = await run(process.execPath, ['--input-type=commonjs', '-e', code], { cwd: here })
+    expect(JSON.parse(stdout)).toEqual([1, 1])
+  })
+
   it('share one error class per module system, recognised across copies by isIpcStateError', async () => {
     const code = `
       const { IpcStateError } = require('@ipc-state/protocol')
