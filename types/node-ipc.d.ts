@@ -1,5 +1,5 @@
-// node-ipc 12 ships no types (and @types/node-ipc describes v9). This declares only what the
-// transport adapter uses; it is never part of a public type.
+// node-ipc 12 ships no types (and @types/node-ipc describes v9). This declares what the server's
+// and the client's transport adapters use; it is never part of a public type.
 declare module 'node-ipc' {
   import type { Socket, Server as NetServer } from 'node:net'
 
@@ -22,6 +22,7 @@ declare module 'node-ipc' {
     writableAll: boolean
   }
 
+  /** `ipc.server`, once `serve()` was called. */
   interface IpcServer {
     server: NetServer | false
     sockets: Socket[]
@@ -35,9 +36,21 @@ declare module 'node-ipc' {
     off(event: string, handler: '*' | ((...args: any[]) => void)): this
   }
 
+  /** `ipc.of[id]`, once `connectTo()` was called. */
+  interface IpcClient {
+    emit(data: Buffer | string): void
+    on(event: 'connect' | 'disconnect', handler: () => void): this
+    on(event: 'data', handler: (data: Buffer) => void): this
+    on(event: 'error', handler: (error: Error) => void): this
+  }
+
+  /** An independent instance; the package's default export is a shared singleton. */
   export class IPCModule {
     config: IpcConfig
     server: IpcServer
+    of: Record<string, IpcClient | undefined>
     serve(path: string, callback?: () => void): void
+    connectTo(id: string, path: string, callback?: () => void): void
+    disconnect(id: string): void
   }
 }
