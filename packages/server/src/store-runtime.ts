@@ -20,13 +20,16 @@ export interface AppliedAction {
   patchesJson: string
 }
 
-function describeIssues(issues: readonly StandardSchemaV1.Issue[]): string {
+/** A schema issue as it is sent to the caller: its message and the path to the bad part. */
+const wireIssue = (issue: StandardSchemaV1.Issue) => ({
+  message: issue.message,
+  path: issue.path?.map((part) => (typeof part === 'object' ? part.key : part)),
+})
+
+function describeIssues(issues: ReturnType<typeof wireIssue>[]): string {
   return issues
     .slice(0, 5)
-    .map((issue) => {
-      const path = issue.path?.map((part) => (typeof part === 'object' ? part.key : part)).join('.')
-      return path ? `${path}: ${issue.message}` : issue.message
-    })
+    .map(({ message, path }) => (path?.length ? `${path.join('.')}: ${message}` : message))
     .join('; ')
 }
 
@@ -60,9 +63,11 @@ export class StoreRuntime<S extends object> {
     return this.#version
   }
 
-  /** Whether the store has an action called `name` (own keys only). */
-  hasAction(name: string): boolean {
-    return Object.hasOwn(this.#actions, name)
+  /** Own keys only: `toString` or `__proto__` are no actions. */
+  #requireAction(name: string): void {
+    if (!Object.hasOwn(this.#actions, name)) {
+      throw new IpcStateError(ErrorCode.UNKNOWN_ACTION, `The store has no action ${JSON.stringify(name)}`)
+    }
   }
 
   /**
@@ -70,25 +75,17 @@ export class StoreRuntime<S extends object> {
    * @throws IpcStateError `UNKNOWN_ACTION`, `BAD_ARGUMENTS`
    */
   checkInput(name: string, input: unknown): unknown {
-    if (!this.hasAction(name)) {
-      throw new IpcStateError(ErrorCode.UNKNOWN_ACTION, `The store has no action ${JSON.stringify(name)}`)
-    }
+    this.#requireAction(name)
     const schema = this.#inputs[name]
     if (schema === undefined) return input
     const result = schema['~standard'].validate(input)
     const settle = (outcome: StandardSchemaV1.Result<unknown>): unknown => {
       if (outcome.issues === undefined) return outcome.value
+      const issues = outcome.issues.map(wireIssue)
       throw new IpcStateError(
         ErrorCode.BAD_ARGUMENTS,
-        `Invalid input for action ${JSON.stringify(name)}: ${describeIssues(outcome.issues)}`,
-        {
-          data: {
-            issues: outcome.issues.map((issue) => ({
-              message: issue.message,
-              path: issue.path?.map((part) => (typeof part === 'object' ? part.key : part)),
-            })),
-          },
-        },
+        `Invalid input for action ${JSON.stringify(name)}: ${describeIssues(issues)}`,
+        { data: { issues } },
       )
     }
     return result instanceof Promise ? result.then(settle) : settle(result)
@@ -100,9 +97,7 @@ export class StoreRuntime<S extends object> {
    *   promise, or produces something that is not JSON; nothing is committed then.
    */
   apply(name: string, input: unknown, clientId: string): AppliedAction {
-    if (!this.hasAction(name)) {
-      throw new IpcStateError(ErrorCode.UNKNOWN_ACTION, `The store has no action ${JSON.stringify(name)}`)
-    }
+    this.#requireAction(name)
     const action = this.#actions[name] as ActionFunction<S>
     const context = Object.freeze({ clientId, version: this.#version })
     let value: unknown
