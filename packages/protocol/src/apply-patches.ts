@@ -39,6 +39,14 @@ function toIndex(container: unknown[], key: string | number, path: PatchPath, al
   return index
 }
 
+/** What a value is after a JSON round trip, or `ABSENT` where JSON leaves nothing (undefined, a function, a symbol). */
+const ABSENT = Symbol('absent')
+
+function toJsonValue(value: unknown): unknown {
+  const text = JSON.stringify(value)
+  return text === undefined ? ABSENT : JSON.parse(text)
+}
+
 /**
  * Applies patches to an immutable, frozen value and returns the new value. Unchanged branches are
  * shared with `base`, so `next.a === base.a` whenever no patch touched `a`; every new node is frozen.
@@ -46,6 +54,33 @@ function toIndex(container: unknown[], key: string | number, path: PatchPath, al
  * @throws IpcStateError `BAD_REQUEST` when a patch does not fit the value; `base` is untouched.
  */
 export function applyPatches<T>(base: T, patches: readonly Patch[]): T {
+  return patchWith(base, patches, undefined)
+}
+
+/** The state a {@link commitPatches} made, and the patches a replica applies to reach it. */
+export interface CommittedPatches<T> {
+  state: T
+  patches: Patch[]
+}
+
+/**
+ * Applies the patches an action made to `base`, storing every value as `JSON.stringify` then
+ * `JSON.parse` would leave it, and returns the new state with the patches as they were applied.
+ * `applyPatches(base, patches)` on a replica that holds `base` then yields a state deep-equal to
+ * `state`, whatever the action wrote: an `undefined` property becomes a removal, `undefined` in an
+ * array and `NaN` become `null`, a `Date` its ISO string, and so on.
+ *
+ * @throws TypeError naming the patch's path when a value cannot be JSON (a BigInt, a cycle)
+ * @throws IpcStateError `BAD_REQUEST` when a patch does not fit the value; `base` is untouched.
+ */
+export function commitPatches<T>(base: T, patches: readonly Patch[]): CommittedPatches<T> {
+  const applied: Patch[] = []
+  const state = patchWith(base, patches, applied)
+  return { state, patches: applied }
+}
+
+/** Applies `patches`; with `applied`, normalises each value to JSON first and records what it applied. */
+function patchWith<T>(base: T, patches: readonly Patch[], applied: Patch[] | undefined): T {
   const fresh = new Set<Container>()
   const writable = (node: Container): Container => {
     if (fresh.has(node)) return node
@@ -53,12 +88,21 @@ export function applyPatches<T>(base: T, patches: readonly Patch[]): T {
     fresh.add(copy)
     return copy
   }
+  const normalise = (path: PatchPath, value: unknown): unknown => {
+    try {
+      return toJsonValue(value)
+    } catch (error) {
+      throw new TypeError(`Not JSON at /${path.join('/')}: ${(error as Error).message}`, { cause: error })
+    }
+  }
   let root: unknown = base
   for (const patch of patches) {
     const { path } = patch
+    let value = patch.op === 'remove' ? undefined : applied === undefined ? patch.value : normalise(path, patch.value)
     if (path.length === 0) {
-      if (patch.op === 'remove') invalid(path, 'the root cannot be removed')
-      root = deepFreeze(patch.value)
+      if (patch.op === 'remove' || value === ABSENT) invalid(path, 'the root cannot be removed')
+      root = deepFreeze(value)
+      applied?.push({ op: patch.op, path, value })
       continue
     }
     if (!isContainer(root)) invalid(path, 'the state is not an object')
@@ -74,24 +118,33 @@ export function applyPatches<T>(base: T, patches: readonly Patch[]): T {
     }
     const key = path[path.length - 1]!
     if (Array.isArray(parent)) {
+      // JSON writes what it cannot carry inside an array as null.
+      if (value === ABSENT) value = null
       if (key === 'length' && patch.op === 'replace') {
-        if (typeof patch.value !== 'number' || !Number.isInteger(patch.value) || patch.value < 0) {
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
           invalid(path, 'length must be a non-negative integer')
         }
-        parent.length = patch.value
+        parent.length = value
       } else if (patch.op === 'add') {
-        parent.splice(toIndex(parent, key, path, true), 0, deepFreeze(patch.value))
+        parent.splice(toIndex(parent, key, path, true), 0, deepFreeze(value))
       } else if (patch.op === 'remove') {
         parent.splice(toIndex(parent, key, path, false), 1)
       } else {
-        parent[toIndex(parent, key, path, false)] = deepFreeze(patch.value)
+        parent[toIndex(parent, key, path, false)] = deepFreeze(value)
       }
-    } else if (patch.op === 'remove') {
-      if (!Object.hasOwn(parent, key)) invalid(path, 'no such key')
+    } else if (patch.op === 'remove' || value === ABSENT) {
+      // JSON leaves out a property it cannot carry: writing one removes the key, if there was one.
+      if (!Object.hasOwn(parent, key)) {
+        if (patch.op === 'remove') invalid(path, 'no such key')
+        continue
+      }
       delete parent[key]
+      applied?.push({ op: 'remove', path })
+      continue
     } else {
-      setOwn(parent, key, deepFreeze(patch.value))
+      setOwn(parent, key, deepFreeze(value))
     }
+    applied?.push(patch.op === 'remove' ? patch : { op: patch.op, path, value })
   }
   for (const node of fresh) Object.freeze(node)
   return root as T

@@ -59,7 +59,9 @@ export {
   DEFAULT_SOCKET_ROOT,
   maxUnixSocketPathBytes,
   resolveSocketPath,
+  socketRootWarning,
 } from './socket-path.js'
 export type { SocketAddress, ResolveSocketPathOptions } from './socket-path.js'
-export { applyPatches, deepFreeze } from './apply-patches.js'
+export { applyPatches, commitPatches, deepFreeze } from './apply-patches.js'
+export type { CommittedPatches } from './apply-patches.js'
 export type { Logger } from './logger.js'

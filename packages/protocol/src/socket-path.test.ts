@@ -5,6 +5,7 @@ import {
   DEFAULT_SOCKET_ROOT,
   maxUnixSocketPathBytes,
   resolveSocketPath,
+  socketRootWarning,
   type ResolveSocketPathOptions,
 } from './socket-path.js'
 import { IpcStateError } from './errors.js'
@@ -182,5 +183,17 @@ describe('resolveSocketPath', () => {
       expect(call).toThrow(TypeError)
       expect(call).toThrow(new RegExp(`${name} must be a string`))
     })
+  })
+})
+
+describe('socketRootWarning', () => {
+  it.each([undefined, '', '/tmp/', '/tmp/cem/', 'C:\\sockets\\'])('is silent for %j', (socketRoot) => {
+    expect(socketRootWarning(socketRoot)).toBeUndefined()
+  })
+
+  it('warns when the folder lacks its trailing separator, naming it and the fix', () => {
+    const warning = socketRootWarning('/tmp/cem')
+    expect(warning).toContain('"/tmp/cem"')
+    expect(warning).toMatch(/trailing "\/"/)
   })
 })

@@ -71,3 +71,17 @@ export function resolveSocketPath(options: ResolveSocketPathOptions): string {
   }
   return path
 }
+
+/**
+ * Returns a warning when `socketRoot` does not end with a path separator, `undefined` otherwise.
+ * node-ipc joins the parts with nothing between them, so `/tmp/app` puts the socket at
+ * `/tmp/appapp.id`, beside the folder that was meant.
+ */
+export function socketRootWarning(socketRoot: string | undefined): string | undefined {
+  if (socketRoot === undefined || socketRoot === '' || socketRoot.endsWith('/') || socketRoot.endsWith('\\')) return undefined
+  return (
+    `socketRoot ${JSON.stringify(socketRoot)} does not end with a path separator: node-ipc joins ` +
+    `socketRoot, appspace and id with nothing between them, so the socket is not inside that folder. ` +
+    `Add a trailing "/" if a folder was meant.`
+  )
+}

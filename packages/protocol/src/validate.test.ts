@@ -445,8 +445,12 @@ describe('decodeServerMessage', () => {
     ['an error with a numeric code', { code: 1, message: 'm' }],
     ['an error with a numeric message', { code: 'TIMEOUT', message: 1 }],
     ['an array error', ['TIMEOUT', 'm']],
-  ])('rejects a response with %s', (_label, error) => {
-    expectBadRequest(decodeServerMessage(frame('response', { id: 5, error })))
+  ])('rejects a response with %s, naming its request', (_label, error) => {
+    expectBadRequest(decodeServerMessage(frame('response', { id: 5, error })), 5)
+  })
+
+  it('names no request for a malformed change, even one carrying an id', () => {
+    expectBadRequest(decodeServerMessage(frame('state/changed', { id: 5, epoch: 'e', version: 1, patches: [{ op: 'add', path: ['a'] }] })))
   })
 
   it.each([

@@ -198,12 +198,19 @@ const serverChecks = new Map<string, Check<ServerMessage>>([
   [ServerMessageType.SeedSharedData, (data) => ({ type: ServerMessageType.SeedSharedData, data })],
 ])
 
-/** Decodes and validates one frame from a server. Never throws. */
+/**
+ * Decodes and validates one frame from a server. Never throws: anything wrong comes back as a
+ * `BAD_REQUEST` error, with the request id when a malformed response carried a usable one.
+ */
 export function decodeServerMessage(frame: string, options: DecodeOptions = {}): DecodeResult<ServerMessage> {
   const envelope = parseEnvelope(frame, { maxDepth: options.maxDepth ?? Number.POSITIVE_INFINITY })
   if ('ok' in envelope) return envelope
-  const check = serverChecks.get(envelope.type)
-  if (check === undefined) return badRequest(`Unknown message type ${JSON.stringify(envelope.type.slice(0, MAX_NAME_LENGTH))}`)
-  const result = check(envelope.data)
-  return typeof result === 'string' ? badRequest(result) : { ok: true, message: result }
+  const { type, data } = envelope
+  const check = serverChecks.get(type)
+  if (check === undefined) return badRequest(`Unknown message type ${JSON.stringify(type.slice(0, MAX_NAME_LENGTH))}`)
+  const result = check(data)
+  if (typeof result !== 'string') return { ok: true, message: result }
+  // A response the client cannot read still names the request it answers, so that request can fail.
+  const id = type === ServerMessageType.Response && isObject(data) && isRequestId(data.id) ? data.id : undefined
+  return badRequest(result, id)
 }
