@@ -12,6 +12,7 @@ import {
   decodeClientMessage,
   encodeFrame,
   resolveSocketPath,
+  socketRootWarning,
   toIpcStateError,
   type ActionCallRequest,
   type ActionMap,
@@ -167,6 +168,8 @@ export async function createServer<S extends object, A extends ActionMap<S>>(
   const maxRememberedClients = positive('maxRememberedClients', options.maxRememberedClients, 1024)
   const socketMode = options.socketMode ?? 0o600
   const path = resolveSocketPath({ ...options, platform: process.platform })
+  const rootWarning = socketRootWarning(options.socketRoot)
+  if (rootWarning !== undefined) logger.warn?.(rootWarning, { socketRoot: options.socketRoot, path })
 
   const runtime = new StoreRuntime(store)
   const sessions = new Set<Session>()

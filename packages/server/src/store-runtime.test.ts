@@ -139,4 +139,51 @@ describe('StoreRuntime', () => {
     a.apply('add', 'x', 'c1')
     expect(store.initialState.items).toHaveLength(0)
   })
+
+  describe('values JSON changes or cannot hold', () => {
+    const loose = defineStore({
+      initialState: { d: 1 as unknown, list: [1] as unknown[] },
+      actions: {
+        write(state, which: string) {
+          if (which === 'undefined') state.d = undefined
+          if (which === 'date') state.d = new Date(0)
+          if (which === 'nan') state.list.push(Number.NaN, -0)
+          if (which === 'sparse') state.list[3] = 4
+          if (which === 'bigint') state.d = { deep: [1n] }
+          if (which === 'new-undefined') (state as Record<string, unknown>).e = undefined
+        },
+      },
+    })
+
+    it.each([
+      ['undefined removes the key', 'undefined', { list: [1] }],
+      ['a Date is its ISO string', 'date', { d: '1970-01-01T00:00:00.000Z', list: [1] }],
+      ['NaN and -0 are null and 0', 'nan', { d: 1, list: [1, null, 0] }],
+      ['holes are null', 'sparse', { d: 1, list: [1, null, null, 4] }],
+    ])('%s, on the server and in the patches alike', (_label, which, expected) => {
+      const runtime = new StoreRuntime(loose)
+      const before = runtime.state
+      const applied = runtime.apply('write', which, 'c1')
+      expect(runtime.state).toStrictEqual(expected)
+      expect(applyPatches(before, JSON.parse(applied.patchesJson))).toStrictEqual(runtime.state)
+      expect(applied.version).toBe(1)
+    })
+
+    it('makes no version for a write that JSON leaves out', () => {
+      const runtime = new StoreRuntime(loose)
+      const applied = runtime.apply('write', 'new-undefined', 'c1')
+      expect(applied).toMatchObject({ version: 0, patchesJson: '[]' })
+      expect(runtime.version).toBe(0)
+    })
+
+    it('refuses a BigInt with ACTION_FAILED naming the path, committing nothing', () => {
+      const runtime = new StoreRuntime(loose)
+      const error = failure(() => runtime.apply('write', 'bigint', 'c1'))
+      expect(error.code).toBe(ErrorCode.ACTION_FAILED)
+      expect(error.message).toContain('/d')
+      expect(error.message).toContain('BigInt')
+      expect(runtime.state).toStrictEqual({ d: 1, list: [1] })
+      expect(runtime.version).toBe(0)
+    })
+  })
 })

@@ -4,6 +4,8 @@ import type { StandardSchemaV1 } from '@standard-schema/spec'
 import {
   ErrorCode,
   IpcStateError,
+  commitPatches,
+  deepFreeze,
   type ActionFunction,
   type ActionMap,
   type Patch,
@@ -50,7 +52,7 @@ export class StoreRuntime<S extends object> {
 
   constructor(store: StoreDefinition<S, ActionMap<S>>) {
     // A JSON round trip: the state must be what every replica will see after its own decode.
-    this.#state = JSON.parse(JSON.stringify(store.initialState)) as S
+    this.#state = deepFreeze(JSON.parse(JSON.stringify(store.initialState)) as S)
     this.#actions = store.actions
     this.#inputs = store.inputs as Record<string, StandardSchemaV1 | undefined>
   }
@@ -92,9 +94,11 @@ export class StoreRuntime<S extends object> {
   }
 
   /**
-   * Runs action `name` and commits its change.
+   * Runs action `name` and commits its change. Every value the action wrote is stored as JSON
+   * carries it (see `commitPatches`), so the state here is the state every replica computes from
+   * the returned patches.
    * @throws IpcStateError `UNKNOWN_ACTION`, or `ACTION_FAILED` when the action throws, returns a
-   *   promise, or produces something that is not JSON; nothing is committed then.
+   *   promise, or writes a value JSON cannot hold (a BigInt, a cycle); nothing is committed then.
    */
   apply(name: string, input: unknown, clientId: string): AppliedAction {
     this.#requireAction(name)
@@ -104,6 +108,8 @@ export class StoreRuntime<S extends object> {
     let valueJson: string | undefined
     let next: S
     let patches: Patch[]
+    const failed = (why: string, cause?: unknown) =>
+      new IpcStateError(ErrorCode.ACTION_FAILED, `Action ${JSON.stringify(name)} ${why}`, cause === undefined ? {} : { cause })
     try {
       ;[next, patches] = create(
         this.#state,
@@ -116,33 +122,34 @@ export class StoreRuntime<S extends object> {
         { enablePatches: true },
       ) as unknown as [S, Patch[]]
     } catch (error) {
-      throw new IpcStateError(
-        ErrorCode.ACTION_FAILED,
-        `Action ${JSON.stringify(name)} failed: ${error instanceof Error ? error.message : String(error)}`,
-        { cause: error },
-      )
+      throw failed(`failed: ${error instanceof Error ? error.message : String(error)}`, error)
     }
-    if (isThenable(value)) {
-      throw new IpcStateError(
-        ErrorCode.ACTION_FAILED,
-        `Action ${JSON.stringify(name)} returned a promise; actions must be synchronous`,
-      )
-    }
-    let patchesJson: string
-    try {
-      patchesJson = JSON.stringify(patches)
-    } catch (error) {
-      throw new IpcStateError(
-        ErrorCode.ACTION_FAILED,
-        `Action ${JSON.stringify(name)} put a value that is not JSON into the state: ${(error as Error).message}`,
-        { cause: error },
-      )
-    }
+    if (isThenable(value)) throw failed('returned a promise; actions must be synchronous')
     // An action that changed nothing does not make a version: replicas have nothing to apply.
-    if (patches.length > 0) {
-      this.#state = next
-      this.#version += 1
+    if (patches.length === 0) return { valueJson, version: this.#version, patches, patchesJson: '[]' }
+    let committed: { state: S; patches: Patch[] }
+    try {
+      committed = this.#commit(next, patches)
+    } catch (error) {
+      throw failed(`put a value into the state that JSON cannot hold: ${(error as Error).message}`, error)
     }
-    return { valueJson, version: this.#version, patches, patchesJson }
+    // Writing undefined where nothing was leaves nothing to send.
+    if (committed.patches.length === 0) return { valueJson, version: this.#version, patches: [], patchesJson: '[]' }
+    const patchesJson = JSON.stringify(committed.patches)
+    this.#state = committed.state
+    this.#version += 1
+    return { valueJson, version: this.#version, patches: committed.patches, patchesJson }
+  }
+
+  /** The new state as replicas will compute it, and the patches that get them there. */
+  #commit(next: S, patches: Patch[]): { state: S; patches: Patch[] } {
+    try {
+      return commitPatches(this.#state, patches)
+    } catch (error) {
+      if (!(error instanceof IpcStateError)) throw error
+      // The library made a patch that does not fit its own base: send the whole state instead.
+      const value = JSON.parse(JSON.stringify(next)) as S
+      return { state: deepFreeze(value), patches: [{ op: 'replace', path: [], value }] }
+    }
   }
 }
