@@ -12,6 +12,7 @@ import {
   encodeFrame,
   errorFromWire,
   resolveSocketPath,
+  socketRootWarning,
   type ActionCallResult,
   type ActionsOf,
   type CallArgs,
@@ -52,8 +53,10 @@ export interface ConnectOptions extends SocketAddress {
    */
   replica?: boolean
   /**
-   * How long a request may wait for its answer, in milliseconds, including time spent reconnecting.
-   * A connection attempt whose handshake takes longer fails. `Infinity` waits for ever.
+   * How long a request may wait, in milliseconds: for its answer, including time spent
+   * reconnecting, and then for the replica to show the change it made. A `TIMEOUT` error says
+   * whether the client was connected or reconnecting, with the last connection error as its
+   * `cause`. A connection attempt whose handshake takes longer fails. `Infinity` waits for ever.
    * @default 10000
    */
   timeout?: number
@@ -157,6 +160,8 @@ interface Pending {
   readonly kind: 'action' | 'state'
   resolve(value: unknown): void
   reject(error: IpcStateError): void
+  /** Answered by the server; only the replica is awaited now, and the timeout still runs. */
+  awaitVersion(version: number): void
   sent: boolean
 }
 
@@ -212,6 +217,8 @@ export function connect<T extends StoreDefinition<any, any>>(options: ConnectOpt
   const retryDelay = options.retryDelay ?? exponentialBackoff()
   if (typeof retryDelay !== 'function') throw new TypeError('retryDelay must be a function')
   const logger = options.logger ?? {}
+  const rootWarning = socketRootWarning(options.socketRoot)
+  if (rootWarning !== undefined) logger.warn?.(rootWarning, { socketRoot: options.socketRoot, path })
   const { signal } = options
   if (signal?.aborted) return Promise.reject(abortError(signal))
 
@@ -226,8 +233,8 @@ export function connect<T extends StoreDefinition<any, any>>(options: ConnectOpt
   let epoch = ''
   /** Failed attempts in the current phase (connecting, or reconnecting after a loss). */
   let failures = 0
-  let retryTimer: NodeJS.Timeout | undefined
-  let helloTimer: NodeJS.Timeout | undefined
+  let retryTimer: ReturnType<typeof setTimeout> | undefined
+  let helloTimer: ReturnType<typeof setTimeout> | undefined
   let serverClosing = false
   let lastFailure: Error | undefined
   const pending = new Map<number, Pending>()
@@ -310,7 +317,7 @@ export function connect<T extends StoreDefinition<any, any>>(options: ConnectOpt
     for (const frame of frames) {
       const decoded = decodeServerMessage(frame)
       if (!decoded.ok) {
-        logger.warn?.('ignored a malformed frame from the server', { reason: decoded.error.message })
+        onMalformed(decoded.error, decoded.id)
         continue
       }
       const { message } = decoded
@@ -320,7 +327,7 @@ export function connect<T extends StoreDefinition<any, any>>(options: ConnectOpt
           break
         case ServerMessageType.StateChanged: {
           const { epoch: changeEpoch, version, patches } = message.data
-          if (replica.apply(changeEpoch, version, patches) === 'gap') resync()
+          if (replica.apply(changeEpoch, version, patches) === 'gap') resync('a change did not follow the replica')
           break
         }
         case ServerMessageType.ServerClosing:
@@ -338,6 +345,32 @@ export function connect<T extends StoreDefinition<any, any>>(options: ConnectOpt
     }
   }
 
+  /**
+   * A frame that does not decode may have been a change: the replica fetches a fresh snapshot
+   * rather than stay behind, and a request whose answer was unreadable fails now, not at its timeout.
+   */
+  function onMalformed(error: IpcStateError, id: number | undefined): void {
+    logger.warn?.('the server sent a frame that does not decode', { reason: error.message })
+    if (id !== undefined && id === helloId) {
+      lastFailure = error
+      connection?.close()
+      return
+    }
+    const call = id === undefined ? undefined : takePending(id)
+    call?.reject(new IpcStateError(ErrorCode.BAD_REQUEST, `The answer from ${path} does not decode: ${error.message}`))
+    if (wantsReplica) resync('a frame did not decode')
+  }
+
+  /** Removes an answered request from the queue, making room for the next one. */
+  function takePending(id: number): Pending | undefined {
+    const call = pending.get(id)
+    if (call === undefined) return undefined
+    pending.delete(id)
+    if (call.sent) sentCount -= 1
+    pump()
+    return call
+  }
+
   function onResponse(response: ResponseMessage): void {
     if (response.id === helloId) {
       onHello(response)
@@ -348,14 +381,16 @@ export function connect<T extends StoreDefinition<any, any>>(options: ConnectOpt
       if (response.error === undefined) {
         const snapshot = response.result as StateGetResult
         replica.reset(snapshot.epoch, snapshot.version, snapshot.state)
+      } else {
+        // Without a snapshot the replica cannot catch up on this connection; a new one brings one.
+        lastFailure = errorFromWire(response.error)
+        logger.warn?.('the server refused a snapshot; reconnecting', { ...response.error })
+        connection?.close()
       }
       return
     }
-    const call = pending.get(response.id)
+    const call = takePending(response.id)
     if (call === undefined) return // answered after its caller stopped waiting
-    pending.delete(call.id)
-    if (call.sent) sentCount -= 1
-    pump()
     if (response.error !== undefined) {
       call.reject(errorFromWire(response.error))
     } else if (call.kind === 'state') {
@@ -364,7 +399,10 @@ export function connect<T extends StoreDefinition<any, any>>(options: ConnectOpt
       const result = response.result as ActionCallResult
       if (!wantsReplica) call.resolve(result.value)
       // Read your own writes: the caller sees its change in `client.state` when this resolves.
-      else void replica.reached(epoch, result.version).then(() => call.resolve(result.value))
+      else {
+        call.awaitVersion(result.version)
+        void replica.reached(epoch, result.version).then(() => call.resolve(result.value))
+      }
     }
   }
 
@@ -397,8 +435,10 @@ export function connect<T extends StoreDefinition<any, any>>(options: ConnectOpt
     pump()
   }
 
-  function resync(): void {
-    if (resyncId !== -1 || connection === undefined) return
+  function resync(reason: string): void {
+    // Before the handshake is answered, the hello's snapshot is on its way anyway.
+    if (resyncId !== -1 || connection === undefined || status !== 'connected') return
+    logger.info?.('resyncing the replica', { reason, version: replica.version })
     resyncId = nextId++
     connection.write(encodeFrame(ClientMessageType.StateGet, { id: resyncId }))
   }
@@ -472,6 +512,26 @@ export function connect<T extends StoreDefinition<any, any>>(options: ConnectOpt
     replica.releaseAll()
   }
 
+  /** Says where the wait stood, so a timeout during an outage reads as one. */
+  function timeoutError(callTimeout: number, appliedAt: number | undefined): IpcStateError {
+    const data = { timeout: callTimeout, status, ...(appliedAt === undefined ? {} : { version: appliedAt }) }
+    if (appliedAt !== undefined) {
+      return new IpcStateError(
+        ErrorCode.TIMEOUT,
+        `${path} applied the call at version ${appliedAt}, but the replica did not show it within ${callTimeout} ms (option timeout)`,
+        { data },
+      )
+    }
+    const where =
+      status === 'connected'
+        ? 'while connected'
+        : `while ${status}${lastFailure === undefined ? '' : `; last connection error: ${lastFailure.message}`}`
+    return new IpcStateError(ErrorCode.TIMEOUT, `No answer from ${path} within ${callTimeout} ms (option timeout), ${where}`, {
+      data,
+      ...(status !== 'connected' && lastFailure !== undefined ? { cause: lastFailure } : {}),
+    })
+  }
+
   function request(kind: Pending['kind'], type: string, data: Record<string, unknown>, callOptions: CallOptions = {}) {
     const callSignal = callOptions.signal
     return new Promise<unknown>((resolve, reject) => {
@@ -486,18 +546,22 @@ export function connect<T extends StoreDefinition<any, any>>(options: ConnectOpt
         return
       }
       const id = nextId++
-      let timer: NodeJS.Timeout | undefined
-      const settle = () => {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      let done = false
+      /** Set once the server answered: only the wait for the replica to show that version is left. */
+      let appliedAt: number | undefined
+      const settle = (): boolean => {
+        if (done) return false
+        done = true
         clearTimeout(timer)
         callSignal?.removeEventListener('abort', onCallAbort)
+        return true
       }
+      // Stops waiting, from the caller's side: the call leaves the queue if it is still there.
       const forget = (error: IpcStateError) => {
-        const call = pending.get(id)
-        if (call === undefined) return
-        pending.delete(id)
-        if (call.sent) sentCount -= 1
-        call.reject(error)
-        pump()
+        if (!settle()) return
+        takePending(id)
+        reject(error)
       }
       const onCallAbort = () => forget(abortError(callSignal!))
       pending.set(id, {
@@ -506,26 +570,17 @@ export function connect<T extends StoreDefinition<any, any>>(options: ConnectOpt
         frame: encodeFrame(type, { id, ...data }),
         sent: false,
         resolve: (value) => {
-          settle()
-          resolve(value)
+          if (settle()) resolve(value)
         },
         reject: (error) => {
-          settle()
-          reject(error)
+          if (settle()) reject(error)
+        },
+        awaitVersion: (version) => {
+          appliedAt = version
         },
       })
       if (callTimeout !== Number.POSITIVE_INFINITY) {
-        timer = setTimeout(
-          () =>
-            forget(
-              new IpcStateError(
-                ErrorCode.TIMEOUT,
-                `No answer from ${path} within ${callTimeout} ms (option timeout)`,
-                { data: { timeout: callTimeout } },
-              ),
-            ),
-          callTimeout,
-        )
+        timer = setTimeout(() => forget(timeoutError(callTimeout, appliedAt)), callTimeout)
       }
       callSignal?.addEventListener('abort', onCallAbort, { once: true })
       unsent.push(id)
