@@ -1,10 +1,11 @@
+import { Defaults } from './defaults.js'
 import { ErrorCode, IpcStateError } from './errors.js'
 
 /** node-ipc's frame delimiter: every frame is `JSON.stringify({ type, data })` followed by it. */
 export const FRAME_DELIMITER = '\f'
 
 /** The default bound on one frame, in bytes of UTF-8. */
-export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024
+export const DEFAULT_MAX_FRAME_BYTES: number = Defaults.MAX_FRAME_BYTES
 
 /** Encodes one message in node-ipc's wire format. Throws if `data` is not JSON-serialisable. */
 export function encodeFrame(type: string, data: unknown): string {

@@ -7,12 +7,20 @@ import * as validate from './validate.js'
 import * as defineStore from './define-store.js'
 import * as socketPath from './socket-path.js'
 import * as applyPatches from './apply-patches.js'
+import * as encode from './encode.js'
+import * as defaults from './defaults.js'
 
 describe('public entry point', () => {
   it('exports exactly the documented runtime values', () => {
     expect(Object.keys(api).sort()).toEqual(
       [
         'DEFAULT_APPSPACE',
+        'Defaults',
+        'encodeActionResult',
+        'encodeClientMessage',
+        'encodeServerMessage',
+        'encodeStateChanged',
+        'numberOption',
         'DEFAULT_MAX_DEPTH',
         'DEFAULT_MAX_FRAME_BYTES',
         'DEFAULT_SOCKET_ROOT',
@@ -49,7 +57,7 @@ describe('public entry point', () => {
   })
 
   it('re-exports the modules’ own bindings, not copies', () => {
-    const modules: Record<string, unknown>[] = [errors, messages, frame, validate, defineStore, socketPath, applyPatches]
+    const modules: Record<string, unknown>[] = [errors, messages, frame, validate, defineStore, socketPath, applyPatches, encode, defaults]
     for (const [name, value] of Object.entries(api)) {
       const owner = modules.find((m) => Object.hasOwn(m, name))
       expect(owner, name).toBeDefined()

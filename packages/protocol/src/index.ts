@@ -28,6 +28,9 @@ export type {
   ServerMessage,
 } from './messages.js'
 export { FRAME_DELIMITER, DEFAULT_MAX_FRAME_BYTES, FrameDecoder, encodeFrame, utf8ByteLength } from './frame.js'
+export { encodeActionResult, encodeClientMessage, encodeServerMessage, encodeStateChanged } from './encode.js'
+export { Defaults, numberOption } from './defaults.js'
+export type { NumberOptionRule } from './defaults.js'
 export type { FrameDecoderOptions } from './frame.js'
 export {
   DEFAULT_MAX_DEPTH,

@@ -1,3 +1,4 @@
+import { Defaults } from './defaults.js'
 import { ErrorCode, IpcStateError, type WireError } from './errors.js'
 import {
   ClientMessageType,
@@ -8,10 +9,10 @@ import {
 } from './messages.js'
 
 /** The default bound on how deeply a message's JSON may nest. */
-export const DEFAULT_MAX_DEPTH = 64
+export const DEFAULT_MAX_DEPTH: number = Defaults.MAX_DEPTH
 
 /** Longest accepted action name, client id and epoch, in characters. */
-export const MAX_NAME_LENGTH = 256
+export const MAX_NAME_LENGTH: number = Defaults.MAX_NAME_LENGTH
 
 /** The outcome of decoding one frame. */
 export type DecodeResult<M> =

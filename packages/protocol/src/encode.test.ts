@@ -1,0 +1,61 @@
+import { describe, it, expect } from 'vitest'
+import { encodeActionResult, encodeClientMessage, encodeServerMessage, encodeStateChanged } from './encode.js'
+import { FRAME_DELIMITER } from './frame.js'
+import { ClientMessageType, PROTOCOL_VERSION, ServerMessageType, type ClientMessage, type ServerMessage } from './messages.js'
+import { decodeClientMessage, decodeServerMessage } from './validate.js'
+
+const body = (frame: string): string => {
+  expect(frame.endsWith(FRAME_DELIMITER)).toBe(true)
+  expect(frame.slice(0, -1)).not.toContain(FRAME_DELIMITER)
+  return frame.slice(0, -1)
+}
+
+describe('encodeClientMessage', () => {
+  it.each<ClientMessage>([
+    { type: ClientMessageType.Hello, data: { id: 1, protocol: PROTOCOL_VERSION, clientId: 'c', instanceId: 'i', replica: true } },
+    { type: ClientMessageType.StateGet, data: { id: 2 } },
+    { type: ClientMessageType.ActionCall, data: { id: 3, action: 'add', input: { text: 'a\fb' } } },
+    { type: ClientMessageType.ActionCall, data: { id: 4, action: 'reset' } },
+  ])('encodes $type so the server decodes it unchanged', (message) => {
+    const decoded = decodeClientMessage(body(encodeClientMessage(message)))
+    expect(decoded).toEqual({ ok: true, message })
+  })
+
+  it('encodes the seed request as node-ipc does', () => {
+    expect(JSON.parse(body(encodeClientMessage({ type: ClientMessageType.SeedGetSharedData, data: undefined })))).toEqual({
+      type: 'getSharedData',
+    })
+  })
+})
+
+describe('encodeServerMessage', () => {
+  it.each<ServerMessage>([
+    { type: ServerMessageType.Response, data: { id: 1, result: { protocol: 1, epoch: 'e', version: 0, state: { n: 0 } } } },
+    { type: ServerMessageType.Response, data: { id: 2, error: { code: 'TIMEOUT', message: 'm', data: { a: 1 } } } },
+    { type: ServerMessageType.StateChanged, data: { epoch: 'e', version: 3, patches: [{ op: 'remove', path: ['a', 0] }] } },
+    { type: ServerMessageType.ServerClosing, data: { reason: 'bye' } },
+    { type: ServerMessageType.ProtocolError, data: { error: { code: 'BAD_REQUEST', message: 'm' }, fatal: true } },
+  ])('encodes $type so the client decodes it unchanged', (message) => {
+    expect(decodeServerMessage(body(encodeServerMessage(message)))).toEqual({ ok: true, message })
+  })
+})
+
+describe('the pre-encoded fast paths', () => {
+  it.each([
+    ['a result', 7, 3, '{"text":"a\\fb"}', { id: 7, result: { value: { text: 'a\fb' }, version: 3 } }],
+    ['no result', 8, 4, undefined, { id: 8, result: { version: 4 } }],
+  ])('encodeActionResult with %s is the response encodeServerMessage writes', (_label, id, version, valueJson, data) => {
+    const fast = encodeActionResult(id, version, valueJson)
+    expect(fast).toBe(encodeServerMessage({ type: ServerMessageType.Response, data }))
+    expect(decodeServerMessage(body(fast))).toEqual({ ok: true, message: { type: ServerMessageType.Response, data } })
+  })
+
+  it('encodeStateChanged is the change encodeServerMessage writes, whatever the epoch holds', () => {
+    const patches = [{ op: 'replace' as const, path: ['n'], value: '\f"' }]
+    const epoch = 'odd "epoch"\f'
+    const fast = encodeStateChanged(epoch, 9, JSON.stringify(patches))
+    const data = { epoch, version: 9, patches }
+    expect(fast).toBe(encodeServerMessage({ type: ServerMessageType.StateChanged, data }))
+    expect(decodeServerMessage(body(fast))).toEqual({ ok: true, message: { type: ServerMessageType.StateChanged, data } })
+  })
+})
