@@ -186,4 +186,46 @@ describe('StoreRuntime', () => {
       expect(runtime.version).toBe(0)
     })
   })
+
+  it('runs actions named like Object.prototype members, with or without a schema', () => {
+    type Calls = { calls: string[] }
+    const odd = defineStore({
+      initialState: { calls: [] } as Calls,
+      actions: {
+        toString(state: Calls) {
+          state.calls.push('toString')
+        },
+        constructor(state: Calls, by: number) {
+          state.calls.push(`constructor ${by}`)
+        },
+        valueOf(state: Calls) {
+          state.calls.push('valueOf')
+        },
+      },
+      // TypeScript checks the literal's inherited toString and valueOf against the optional schema slots: a cast.
+      inputs: { constructor: z.number() } as never,
+    })
+    const runtime = new StoreRuntime(odd)
+    for (const [name, input] of [['toString', undefined], ['constructor', 2], ['valueOf', undefined]] as const) {
+      runtime.apply(name, runtime.checkInput(name, input), 'c1')
+    }
+    expect(runtime.state.calls).toEqual(['toString', 'constructor 2', 'valueOf'])
+    expect(failure(() => runtime.checkInput('constructor', 'x')).code).toBe(ErrorCode.BAD_ARGUMENTS)
+  })
+
+  it('answers a huge bad input with a bounded list of issues', () => {
+    const strings = defineStore({
+      initialState: {},
+      actions: { take(_state, _list: string[]) {} },
+      inputs: { take: z.array(z.string()) },
+    })
+    const runtime = new StoreRuntime(strings)
+    const error = failure(() => runtime.checkInput('take', Array.from({ length: 100_000 }, (_, i) => i)))
+    expect(error.code).toBe(ErrorCode.BAD_ARGUMENTS)
+    const data = error.data as { issues: unknown[]; more: number }
+    expect(data.issues).toHaveLength(20)
+    expect(data.more).toBe(100_000 - 20)
+    expect(error.message).toContain('(and 99980 more issues)')
+    expect(JSON.stringify(error.toWire()).length).toBeLessThan(20_000)
+  })
 })

@@ -22,10 +22,20 @@ export interface AppliedAction {
   patchesJson: string
 }
 
+/** At most this many schema issues go back to the caller: a huge bad input must not make a huger answer. */
+const MAX_ISSUES = 20
+/** Each issue's message and path segment is cut to this many characters. */
+const MAX_ISSUE_TEXT = 200
+
+const cut = (text: string): string => (text.length > MAX_ISSUE_TEXT ? `${text.slice(0, MAX_ISSUE_TEXT)}…` : text)
+
 /** A schema issue as it is sent to the caller: its message and the path to the bad part. */
 const wireIssue = (issue: StandardSchemaV1.Issue) => ({
-  message: issue.message,
-  path: issue.path?.map((part) => (typeof part === 'object' ? part.key : part)),
+  message: cut(String(issue.message)),
+  path: issue.path?.slice(0, 32).map((part) => {
+    const key = typeof part === 'object' ? part.key : part
+    return typeof key === 'string' ? cut(key) : typeof key === 'number' ? key : cut(String(key))
+  }),
 })
 
 function describeIssues(issues: ReturnType<typeof wireIssue>[]): string {
@@ -78,16 +88,19 @@ export class StoreRuntime<S extends object> {
    */
   checkInput(name: string, input: unknown): unknown {
     this.#requireAction(name)
-    const schema = this.#inputs[name]
+    // Own keys only: an action named `toString` has no schema unless one was given for it.
+    const schema = Object.hasOwn(this.#inputs, name) ? this.#inputs[name] : undefined
     if (schema === undefined) return input
     const result = schema['~standard'].validate(input)
     const settle = (outcome: StandardSchemaV1.Result<unknown>): unknown => {
       if (outcome.issues === undefined) return outcome.value
-      const issues = outcome.issues.map(wireIssue)
+      const issues = outcome.issues.slice(0, MAX_ISSUES).map(wireIssue)
+      const more = outcome.issues.length - issues.length
       throw new IpcStateError(
         ErrorCode.BAD_ARGUMENTS,
-        `Invalid input for action ${JSON.stringify(name)}: ${describeIssues(issues)}`,
-        { data: { issues } },
+        `Invalid input for action ${JSON.stringify(name)}: ${describeIssues(issues)}` +
+          (more > 0 ? ` (and ${more} more issues)` : ''),
+        { data: more > 0 ? { issues, more } : { issues } },
       )
     }
     return result instanceof Promise ? result.then(settle) : settle(result)
