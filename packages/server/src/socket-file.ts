@@ -46,54 +46,128 @@ export async function prepareSocketRoot(socketPath: string, allowUnsafe: boolean
   }
 }
 
-/** Whether a server answers at `path`. */
-function answers(path: string): Promise<boolean> {
+/** What a connection attempt says about the socket at a path. */
+type Probe = { state: 'live' } | { state: 'stale' } | { state: 'gone' } | { state: 'busy'; reason: string }
+
+/** How long a liveness probe may take before the server there counts as busy, not gone. */
+const PROBE_TIMEOUT_MS = 2_000
+
+/**
+ * Connects to `path` once. Only a refused connection means nobody listens: a server whose backlog
+ * is full (EAGAIN), one too busy to accept in time, or any other error means the socket is in use.
+ */
+function probe(path: string): Promise<Probe> {
   return new Promise((resolve) => {
-    const probe = connect({ path })
-    probe.once('connect', () => {
-      probe.destroy()
-      resolve(true)
+    const socket = connect({ path })
+    const done = (result: Probe) => {
+      clearTimeout(timer)
+      socket.destroy()
+      resolve(result)
+    }
+    const timer = setTimeout(() => done({ state: 'busy', reason: `no answer within ${PROBE_TIMEOUT_MS} ms` }), PROBE_TIMEOUT_MS)
+    socket.once('connect', () => done({ state: 'live' }))
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ECONNREFUSED') done({ state: 'stale' })
+      else if (error.code === 'ENOENT') done({ state: 'gone' })
+      else done({ state: 'busy', reason: error.code ?? error.message })
     })
-    probe.once('error', () => resolve(false))
   })
 }
 
 const isErrno = (error: unknown, code: string): boolean => (error as NodeJS.ErrnoException).code === code
 
-/** Whether process `pid` is alive (a process we may not signal is alive too). */
-function isAlive(pid: number): boolean {
+/** The start time of process `pid` (Linux), so a recycled pid is not taken for the process that wrote a lock. */
+async function startTime(pid: number): Promise<string | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined)
+  // The fields after the command name, which may itself hold spaces and parentheses.
+  return stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+}
+
+/** Whether the process that wrote lock content `content` still runs (one we may not signal does too). */
+async function holderAlive(content: string): Promise<boolean> {
+  const [pidText, started] = content.trim().split(' ')
+  const pid = Number.parseInt(pidText ?? '', 10)
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false
   try {
     process.kill(pid, 0)
-    return true
   } catch (error) {
-    return isErrno(error, 'EPERM')
+    if (!isErrno(error, 'EPERM')) return false
+  }
+  if (started === undefined) return true
+  const now = await startTime(pid)
+  return now === undefined || now === started
+}
+
+/** Refuses a file at `path` that another user owns: it is theirs to remove, not ours. */
+function refuseForeign(path: string, uid: number, what: string): void {
+  const own = process.getuid?.()
+  if (own === undefined || uid === own) return
+  throw new IpcStateError(
+    ErrorCode.ADDRESS_IN_USE,
+    `${what} ${path} belongs to user ${uid}, not to this process (user ${own}); it was left untouched. ` +
+      'Remove it as that user, or choose another socketRoot or id.',
+    { data: { path, owner: uid } },
+  )
+}
+
+/** A takeover guard older than this was left by a process that died inside its few milliseconds. */
+const ABANDONED_GUARD_MS = 10_000
+
+/**
+ * Removes the stale lock at `lockPath` (inode `ino`, content `content`) under a guard file that
+ * only one process can hold: two servers that both found the lock stale cannot both remove it, and
+ * nobody removes a newer lock that took its place meanwhile.
+ */
+async function takeOver(lockPath: string, draft: string, ino: number, content: string): Promise<void> {
+  const guard = `${lockPath}.takeover`
+  try {
+    await link(draft, guard)
+  } catch (error) {
+    if (!isErrno(error, 'EEXIST')) throw error
+    const stats = await lstat(guard).catch(() => undefined)
+    if (stats !== undefined && Date.now() - stats.mtimeMs > ABANDONED_GUARD_MS) await unlink(guard).catch(() => undefined)
+    return // another server is taking it over: look again
+  }
+  try {
+    const now = await lstat(lockPath).catch(() => undefined)
+    if (now?.ino === ino && (await readFile(lockPath, 'utf8').catch(() => undefined)) === content) await unlink(lockPath)
+  } finally {
+    await unlink(guard).catch(() => undefined)
   }
 }
 
 /**
- * Takes `<path>.lock`, holding this process's pid, so that two servers starting at once cannot
- * both decide the socket is stale and remove each other's. A lock left by a dead process is taken
- * over; one held by a live process means another server is starting there.
+ * Takes `<path>.lock`, holding this process's pid and start time, so that two servers starting at
+ * once cannot both decide the socket is stale and remove each other's. A lock left by a dead
+ * process is taken over, by one server only; one held by a live process means another server is
+ * starting there.
  */
 async function lock(path: string): Promise<() => Promise<void>> {
   const lockPath = `${path}.lock`
   // Written in full under a private name first, then linked into place: link() fails if the lock
-  // exists, and nobody ever sees a lock without its pid.
+  // exists, and nobody ever sees a lock without its content.
   const draft = `${lockPath}.${process.pid}.${randomBytes(4).toString('hex')}`
-  await writeFile(draft, String(process.pid), { mode: 0o600 })
+  const started = await startTime(process.pid)
+  await writeFile(draft, started === undefined ? String(process.pid) : `${process.pid} ${started}`, { mode: 0o600 })
+  // The lock will be this very file under a second name; its inode tells it from any other lock.
+  const { ino } = await lstat(draft)
   try {
-    for (let attempt = 0; attempt < 2; attempt++) {
+    for (let attempt = 0; attempt < 3; attempt++) {
       try {
         await link(draft, lockPath)
-        return () => unlink(lockPath).catch(() => undefined)
+        return async () => {
+          if ((await lstat(lockPath).catch(() => undefined))?.ino === ino) await unlink(lockPath).catch(() => undefined)
+        }
       } catch (error) {
         if (!isErrno(error, 'EEXIST')) throw error
       }
+      const held = await lstat(lockPath).catch(() => undefined)
+      if (held === undefined) continue // released meanwhile: try again
+      refuseForeign(lockPath, held.uid, 'The start-up lock')
       const content = await readFile(lockPath, 'utf8').catch(() => undefined)
-      if (content === undefined) continue // released meanwhile: try again
-      const holder = Number.parseInt(content, 10)
-      if (Number.isSafeInteger(holder) && holder > 0 && isAlive(holder)) break
-      await unlink(lockPath).catch(() => undefined)
+      if (content === undefined) continue
+      if (await holderAlive(content)) break
+      await takeOver(lockPath, draft, held.ino, content)
     }
   } finally {
     await unlink(draft).catch(() => undefined)
@@ -104,8 +178,9 @@ async function lock(path: string): Promise<() => Promise<void>> {
 }
 
 /**
- * Makes `path` free for a new server. A live server there fails with `ADDRESS_IN_USE`; a stale
- * socket (nothing answers) is removed; anything that is not a socket is left alone and refused.
+ * Makes `path` free for a new server. A live or busy server there fails with `ADDRESS_IN_USE`; a
+ * stale socket (its connection refused) is removed; anything that is not a socket, or that another
+ * user owns, is left alone and refused.
  */
 async function clearStale(path: string): Promise<void> {
   let stats
@@ -122,12 +197,24 @@ async function clearStale(path: string): Promise<void> {
       { data: { path } },
     )
   }
-  if (await answers(path)) {
+  refuseForeign(path, stats.uid, 'The socket')
+  const found = await probe(path)
+  if (found.state === 'live') {
     throw new IpcStateError(ErrorCode.ADDRESS_IN_USE, `A server already answers at ${path}`, { data: { path } })
   }
-  await unlink(path).catch((error: unknown) => {
-    if (!isErrno(error, 'ENOENT')) throw error
-  })
+  if (found.state === 'busy') {
+    throw new IpcStateError(
+      ErrorCode.ADDRESS_IN_USE,
+      `A server at ${path} did not accept a connection (${found.reason}) but did not refuse one either: it is busy, not gone, and was left in place`,
+      { data: { path, reason: found.reason } },
+    )
+  }
+  // Under the lock nobody else clears or claims this path, so the stale file is still the one seen.
+  if (found.state === 'stale') {
+    await unlink(path).catch((error: unknown) => {
+      if (!isErrno(error, 'ENOENT')) throw error
+    })
+  }
 }
 
 /** A sibling name to listen on before the socket is moved into place, if one fits in `sun_path`. */
