@@ -1,21 +1,5 @@
 import { IPCModule } from 'node-ipc'
-
-/** What the client needs from a connection. The only view of node-ipc outside this module. */
-export interface ClientConnection {
-  /** Writes already-encoded text. */
-  write(text: string): void
-  /** Closes the connection; `close` is reported once, as for any other end. */
-  close(): void
-}
-
-/** Callbacks of one connection attempt. */
-export interface ClientConnectionHandlers {
-  /** The socket connected. */
-  open(): void
-  data(text: string): void
-  /** The connection ended or never opened. Called exactly once. */
-  close(error?: Error): void
-}
+import type { ClientConnection, ClientConnectionHandlers } from './client-transport.js'
 
 const CONNECTION_ID = 'ipc-state'
 
@@ -23,7 +7,7 @@ const CONNECTION_ID = 'ipc-state'
  * Opens one connection through node-ipc in raw mode: node-ipc's reader only dispatches a read
  * that ends exactly on a delimiter, so a steady stream of changes could stall it; our own decoder
  * handles the bytes instead. node-ipc's retry is off: reconnecting is the client's job, with
- * backoff, and only one layer may do it.
+ * backoff, and only one layer may do it. node-ipc appears in no other module of the client.
  */
 export function openIpcConnection(path: string, handlers: ClientConnectionHandlers): ClientConnection {
   const ipc = new IPCModule()

@@ -1,0 +1,22 @@
+/**
+ * What the client needs from one connection. Everything else about the transport (node-ipc, or an
+ * in-memory pair in tests) stays behind {@link ClientTransport}.
+ */
+export interface ClientConnection {
+  /** Writes already-encoded text. */
+  write(text: string): void
+  /** Closes the connection; `close` is reported once, as for any other end, before this returns. */
+  close(): void
+}
+
+/** Callbacks of one connection attempt. Called asynchronously, never from inside `write`. */
+export interface ClientConnectionHandlers {
+  /** The socket connected. */
+  open(): void
+  data(text: string): void
+  /** The connection ended or never opened. Called exactly once. */
+  close(error?: Error): void
+}
+
+/** Opens one connection attempt to `path`: the seam between the client and its transport. */
+export type ClientTransport = (path: string, handlers: ClientConnectionHandlers) => ClientConnection
