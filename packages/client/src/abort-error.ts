@@ -1,0 +1,5 @@
+import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
+
+/** The error a wait ends with when the caller's signal fires, carrying the signal's reason. */
+export const abortError = (signal: AbortSignal): IpcStateError =>
+  new IpcStateError(ErrorCode.ABORTED, 'The operation was aborted', { cause: signal.reason })

@@ -1,0 +1,239 @@
+import {
+  ErrorCode,
+  IpcStateError,
+  deepFreeze,
+  encodeClientMessage,
+  errorFromWire,
+  type ActionCallResult,
+  type ClientMessage,
+  type ResponseMessage,
+  type StateGetResult,
+} from '@ipc-state/protocol'
+import { abortError } from './abort-error.js'
+import { timeoutOption } from './client-options.js'
+import type { ClientStatus } from './client-status.js'
+import type { LifecycleCalls } from './connection-lifecycle.js'
+
+/** Options for one request. */
+export interface CallOptions {
+  /** Abandons the wait with `ABORTED`. The server may still apply an action already sent. */
+  signal?: AbortSignal
+  /**
+   * Overrides the client's `timeout` for this request, in milliseconds.
+   */
+  timeout?: number
+}
+
+/** What a request asks for: an action's result, or the whole state. */
+export type CallKind = 'action' | 'state'
+
+/** Options for a {@link CallQueue}. */
+export interface CallQueueOptions {
+  /** The socket path, for error messages. */
+  readonly path: string
+  /** The client's timeout, for a call that sets none. */
+  readonly timeout: number
+  /** Calls sent and not yet answered at once. */
+  readonly maxInFlight: number
+  /** Where the connection stands: a closed client takes no call, and a `TIMEOUT` says where it was. */
+  status(): ClientStatus
+  /** The last connection error, the `cause` of a `TIMEOUT` while not connected. */
+  lastFailure(): Error | undefined
+  /**
+   * Resolves once the replica shows `version`, so a call resolves only when `client.state` shows
+   * its effect. Absent for a client without a replica.
+   */
+  awaitVersion?: ((version: number) => Promise<void>) | undefined
+}
+
+interface Pending {
+  readonly frame: string
+  readonly kind: CallKind
+  resolve(value: unknown): void
+  reject(error: IpcStateError): void
+  /** Answered by the server; only the replica is awaited now, and the timeout still runs. */
+  awaitVersion(version: number): void
+  sent: boolean
+}
+
+/**
+ * The client's requests from the call to the answer: ids, the calls waiting for their turn (at most
+ * `maxInFlight` are sent and unanswered), each call's timeout and abort, and the resend of every
+ * unanswered call, in its original order, on a new connection.
+ */
+export class CallQueue implements LifecycleCalls {
+  readonly #options: CallQueueOptions
+  #nextId = 1
+  readonly #pending = new Map<number, Pending>()
+  /** Ids waiting to be sent, in order. */
+  #unsent: number[] = []
+  #sentCount = 0
+  /** Writes to the current connection; unset while there is none that has done its handshake. */
+  #send: ((frame: string) => void) | undefined
+
+  constructor(options: CallQueueOptions) {
+    this.#options = options
+  }
+
+  /** The next request id. Hellos and resyncs take theirs here too: one connection, one id space. */
+  nextId(): number {
+    return this.#nextId++
+  }
+
+  /**
+   * Sends a request once its turn comes, and settles with its answer.
+   * @param message builds the request from its id
+   */
+  request(kind: CallKind, message: (id: number) => ClientMessage, callOptions: CallOptions = {}): Promise<unknown> {
+    const { path, timeout } = this.#options
+    const callSignal = callOptions.signal
+    return new Promise<unknown>((resolve, reject) => {
+      // Inside the executor: a bad option rejects the call instead of throwing at the caller.
+      const callTimeout = timeoutOption(callOptions.timeout, timeout)
+      if (this.#options.status() === 'closed') {
+        reject(new IpcStateError(ErrorCode.CLIENT_CLOSED, `The client of ${path} is closed`))
+        return
+      }
+      if (callSignal?.aborted) {
+        reject(abortError(callSignal))
+        return
+      }
+      const id = this.nextId()
+      let timer: ReturnType<typeof setTimeout> | undefined
+      let done = false
+      /** Set once the server answered: only the wait for the replica to show that version is left. */
+      let appliedAt: number | undefined
+      const settle = (): boolean => {
+        if (done) return false
+        done = true
+        clearTimeout(timer)
+        callSignal?.removeEventListener('abort', onCallAbort)
+        return true
+      }
+      // Stops waiting, from the caller's side: the call leaves the queue if it is still there.
+      const forget = (error: IpcStateError) => {
+        if (!settle()) return
+        this.#take(id)
+        reject(error)
+      }
+      const onCallAbort = () => forget(abortError(callSignal!))
+      this.#pending.set(id, {
+        kind,
+        frame: encodeClientMessage(message(id)),
+        sent: false,
+        resolve: (value) => {
+          if (settle()) resolve(value)
+        },
+        reject: (error) => {
+          if (settle()) reject(error)
+        },
+        awaitVersion: (version) => {
+          appliedAt = version
+        },
+      })
+      if (callTimeout !== Number.POSITIVE_INFINITY) {
+        timer = setTimeout(() => forget(this.#timeoutError(callTimeout, appliedAt)), callTimeout)
+      }
+      callSignal?.addEventListener('abort', onCallAbort, { once: true })
+      this.#unsent.push(id)
+      this.#pump()
+    })
+  }
+
+  /**
+   * A connection finished its handshake. Everything unanswered goes again, in its original order:
+   * the server answers a call it has already applied from its record instead of applying it twice.
+   */
+  resume(send: (frame: string) => void): void {
+    for (const call of this.#pending.values()) call.sent = false
+    this.#unsent = [...this.#pending.keys()]
+    this.#sentCount = 0
+    this.#send = send
+    this.#pump()
+  }
+
+  /** The connection is gone: nothing is sent until the next {@link resume}. */
+  pause(): void {
+    this.#send = undefined
+  }
+
+  /** Settles the request a response answers; a response nobody waits for any more is dropped. */
+  answer(response: ResponseMessage): void {
+    const call = this.#take(response.id)
+    if (call === undefined) return // answered after its caller stopped waiting
+    if (response.error !== undefined) {
+      call.reject(errorFromWire(response.error))
+    } else if (call.kind === 'state') {
+      call.resolve(deepFreeze((response.result as StateGetResult).state))
+    } else {
+      const result = response.result as ActionCallResult
+      const { awaitVersion } = this.#options
+      if (awaitVersion === undefined) call.resolve(result.value)
+      // Read your own writes: the caller sees its change in `client.state` when this resolves.
+      else {
+        call.awaitVersion(result.version)
+        void awaitVersion(result.version).then(() => call.resolve(result.value))
+      }
+    }
+  }
+
+  /** A response that names request `id` did not decode: that request fails now, not at its timeout. */
+  unreadable(id: number, error: IpcStateError): void {
+    this.#take(id)?.reject(
+      new IpcStateError(ErrorCode.BAD_REQUEST, `The answer from ${this.#options.path} does not decode: ${error.message}`),
+    )
+  }
+
+  /** Rejects every request with `error`, for a client that has closed. */
+  rejectAll(error: IpcStateError): void {
+    this.#send = undefined
+    for (const call of [...this.#pending.values()]) call.reject(error)
+    this.#pending.clear()
+    this.#unsent = []
+  }
+
+  /** Removes an answered request from the queue, making room for the next one. */
+  #take(id: number): Pending | undefined {
+    const call = this.#pending.get(id)
+    if (call === undefined) return undefined
+    this.#pending.delete(id)
+    if (call.sent) this.#sentCount -= 1
+    this.#pump()
+    return call
+  }
+
+  #pump(): void {
+    const send = this.#send
+    if (send === undefined) return
+    while (this.#sentCount < this.#options.maxInFlight && this.#unsent.length > 0) {
+      const call = this.#pending.get(this.#unsent.shift()!)
+      if (call === undefined || call.sent) continue
+      call.sent = true
+      this.#sentCount += 1
+      send(call.frame)
+    }
+  }
+
+  /** Says where the wait stood, so a timeout during an outage reads as one. */
+  #timeoutError(callTimeout: number, appliedAt: number | undefined): IpcStateError {
+    const { path } = this.#options
+    const status = this.#options.status()
+    const lastFailure = this.#options.lastFailure()
+    const data = { timeout: callTimeout, status, ...(appliedAt === undefined ? {} : { version: appliedAt }) }
+    if (appliedAt !== undefined) {
+      return new IpcStateError(
+        ErrorCode.TIMEOUT,
+        `${path} applied the call at version ${appliedAt}, but the replica did not show it within ${callTimeout} ms (option timeout)`,
+        { data },
+      )
+    }
+    const where =
+      status === 'connected'
+        ? 'while connected'
+        : `while ${status}${lastFailure === undefined ? '' : `; last connection error: ${lastFailure.message}`}`
+    return new IpcStateError(ErrorCode.TIMEOUT, `No answer from ${path} within ${callTimeout} ms (option timeout), ${where}`, {
+      data,
+      ...(status !== 'connected' && lastFailure !== undefined ? { cause: lastFailure } : {}),
+    })
+  }
+}

@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto'
+import {
+  Defaults,
+  MAX_NAME_LENGTH,
+  numberOption,
+  resolveSocketPath,
+  socketRootWarning,
+  type Logger,
+  type SocketAddress,
+} from '@ipc-state/protocol'
+import { exponentialBackoff, type RetryDelay } from './backoff.js'
+
+/** Options for {@link connect}. */
+export interface ConnectOptions extends SocketAddress {
+  /**
+   * Cancels the wait for the first connection; `connect` then rejects with `ABORTED`.
+   * It does not close a client that is already connected.
+   */
+  signal?: AbortSignal
+  /**
+   * Who this client is: actions see it as `context.clientId`. Several clients may share one.
+   * (A call resent after a reconnect is recognised by a separate id that every `connect` makes.)
+   * @default a random UUID
+   */
+  clientId?: string
+  /**
+   * Keep a live local replica of the state (`client.state`, `client.subscribe`). A client that only
+   * writes can turn it off and receives no change traffic.
+   * @default true
+   */
+  replica?: boolean
+  /**
+   * How long a request may wait, in milliseconds: for its answer, including time spent
+   * reconnecting, and then for the replica to show the change it made. A `TIMEOUT` error says
+   * whether the client was connected or reconnecting, with the last connection error as its
+   * `cause`. A connection attempt whose handshake takes longer fails. `Infinity` waits for ever.
+   * @default 10000
+   */
+  timeout?: number
+  /**
+   * Connection attempts before `connect` gives up with `SERVER_UNAVAILABLE`.
+   * @default 10
+   */
+  connectAttempts?: number
+  /**
+   * Attempts to get back a lost connection before pending calls reject with `CONNECTION_CLOSED`
+   * and the client closes. `0` turns reconnecting off.
+   * @default Infinity
+   */
+  reconnectAttempts?: number
+  /**
+   * The wait before each retry, given the number of retries so far.
+   * @default exponentialBackoff() (50 ms doubling to 2 s, with jitter)
+   */
+  retryDelay?: RetryDelay
+  /**
+   * Calls sent and not yet answered at once; more wait their turn in the client. Keep it at or
+   * below the server's `dedupWindow`, so every resent call is recognised.
+   * @default 1024
+   */
+  maxInFlight?: number
+  /**
+   * The largest frame accepted from the server, in bytes (a snapshot of the whole state is one).
+   * @default 256 MiB
+   */
+  maxFrameBytes?: number
+  /**
+   * Receives the client's log lines.
+   * @default no logging
+   */
+  logger?: Logger
+}
+
+/** {@link ConnectOptions} checked, with every default filled in. */
+export interface ClientOptions {
+  /** The socket path, `socketRoot + appspace + id`. */
+  readonly path: string
+  readonly clientId: string
+  /**
+   * Request ids restart with every `connect()`; this tells the server it is a new instance, even
+   * when the caller reuses a `clientId`.
+   */
+  readonly instanceId: string
+  readonly replica: boolean
+  readonly timeout: number
+  readonly connectAttempts: number
+  readonly reconnectAttempts: number
+  readonly retryDelay: RetryDelay
+  readonly maxInFlight: number
+  readonly maxFrameBytes: number
+  readonly logger: Logger
+  readonly signal: AbortSignal | undefined
+  /** What is wrong with `socketRoot`, when it looks like a mistake (no trailing separator). */
+  readonly socketRootWarning: string | undefined
+}
+
+/**
+ * Checks a timeout, the client's or one call's: milliseconds, or `Infinity` for no limit.
+ * @throws TypeError naming the option
+ */
+export function timeoutOption(value: unknown, fallback: number): number {
+  return numberOption('timeout', value, { fallback, min: 1, integer: false, infinity: true })
+}
+
+/**
+ * Checks every option of {@link ConnectOptions} and fills in its default.
+ * @throws TypeError naming the option that is wrong
+ * @throws IpcStateError `PATH_TOO_LONG`
+ */
+export function parseClientOptions(options: ConnectOptions): ClientOptions {
+  const path = resolveSocketPath({ ...options, platform: process.platform })
+  const clientId = options.clientId ?? randomUUID()
+  if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > MAX_NAME_LENGTH) {
+    throw new TypeError(`clientId must be a string of 1 to ${MAX_NAME_LENGTH} characters`)
+  }
+  const replica = options.replica ?? true
+  const timeout = timeoutOption(options.timeout, Defaults.TIMEOUT_MS)
+  const connectAttempts = numberOption('connectAttempts', options.connectAttempts, {
+    fallback: Defaults.CONNECT_ATTEMPTS,
+    min: 1,
+    infinity: true,
+  })
+  const reconnectAttempts = numberOption('reconnectAttempts', options.reconnectAttempts, {
+    fallback: Number.POSITIVE_INFINITY,
+    min: 0,
+    infinity: true,
+  })
+  const maxInFlight = numberOption('maxInFlight', options.maxInFlight, { fallback: Defaults.MAX_IN_FLIGHT, min: 1, infinity: true })
+  const maxFrameBytes = numberOption('maxFrameBytes', options.maxFrameBytes, { fallback: Defaults.CLIENT_MAX_FRAME_BYTES, min: 1 })
+  const retryDelay = options.retryDelay ?? exponentialBackoff()
+  if (typeof retryDelay !== 'function') throw new TypeError('retryDelay must be a function')
+  return {
+    path,
+    clientId,
+    instanceId: randomUUID(),
+    replica,
+    timeout,
+    connectAttempts,
+    reconnectAttempts,
+    retryDelay,
+    maxInFlight,
+    maxFrameBytes,
+    logger: options.logger ?? {},
+    signal: options.signal,
+    socketRootWarning: socketRootWarning(options.socketRoot),
+  }
+}
