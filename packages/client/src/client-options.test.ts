@@ -1,0 +1,61 @@
+import { Defaults, socketRootWarning } from '@ipc-state/protocol'
+import { describe, expect, it } from 'vitest'
+import { exponentialBackoff } from './backoff.js'
+import { parseClientOptions, timeoutOption, type ConnectOptions } from './client-options.js'
+
+const address = { socketRoot: '/tmp/', appspace: 'test.', id: 'options' }
+
+describe('parseClientOptions', () => {
+  it('fills in every default from protocol', () => {
+    const options = parseClientOptions(address)
+    expect(options).toMatchObject({
+      path: '/tmp/test.options',
+      replica: true,
+      timeout: Defaults.TIMEOUT_MS,
+      connectAttempts: Defaults.CONNECT_ATTEMPTS,
+      reconnectAttempts: Number.POSITIVE_INFINITY,
+      maxInFlight: Defaults.MAX_IN_FLIGHT,
+      maxFrameBytes: Defaults.CLIENT_MAX_FRAME_BYTES,
+      logger: {},
+      signal: undefined,
+      socketRootWarning: undefined,
+    })
+    expect(options.clientId).toMatch(/^[0-9a-f-]{36}$/)
+    expect(options.instanceId).not.toBe(options.clientId)
+    expect(typeof options.retryDelay).toBe('function')
+  })
+
+  it('keeps what the caller gave, and makes a new instance id each time', () => {
+    const retryDelay = exponentialBackoff()
+    const given: ConnectOptions = { ...address, clientId: 'me', replica: false, timeout: 0.5e3, reconnectAttempts: 0, retryDelay }
+    const first = parseClientOptions(given)
+    expect(first).toMatchObject({ clientId: 'me', replica: false, timeout: 500, reconnectAttempts: 0, retryDelay })
+    expect(parseClientOptions(given).instanceId).not.toBe(first.instanceId)
+  })
+
+  it('names a socketRoot without a trailing separator', () => {
+    expect(parseClientOptions({ ...address, socketRoot: '/tmp/cem' }).socketRootWarning).toBe(socketRootWarning('/tmp/cem'))
+  })
+
+  it.each([
+    [{ timeout: 0 }, 'timeout must be a number of at least 1 or Infinity, got 0'],
+    [{ timeout: Number.NaN }, 'timeout must be a number of at least 1 or Infinity, got NaN'],
+    [{ connectAttempts: 0 }, 'connectAttempts must be an integer of at least 1 or Infinity, got 0'],
+    [{ reconnectAttempts: -1 }, 'reconnectAttempts must be an integer of at least 0 or Infinity, got -1'],
+    [{ maxInFlight: 1.5 }, 'maxInFlight must be an integer of at least 1 or Infinity, got 1.5'],
+    [{ maxFrameBytes: Number.POSITIVE_INFINITY }, 'maxFrameBytes must be an integer of at least 1, got Infinity'],
+    [{ retryDelay: 5 as never }, 'retryDelay must be a function'],
+    [{ clientId: '' }, 'clientId must be a string of 1 to 256 characters'],
+  ])('throws a TypeError naming the option for %o', (bad, message) => {
+    expect(() => parseClientOptions({ ...address, ...bad })).toThrow(new TypeError(message))
+  })
+})
+
+describe('timeoutOption', () => {
+  it('takes milliseconds or Infinity, and falls back when unset', () => {
+    expect(timeoutOption(undefined, 7)).toBe(7)
+    expect(timeoutOption(1.5, 7)).toBe(1.5)
+    expect(timeoutOption(Number.POSITIVE_INFINITY, 7)).toBe(Number.POSITIVE_INFINITY)
+    expect(() => timeoutOption('5', 7)).toThrow(TypeError)
+  })
+})

@@ -1,0 +1,104 @@
+import { ErrorCode, socketRootWarning } from '@ipc-state/protocol'
+import { describe, expect, it, vi } from 'vitest'
+import * as publicApi from './index.js'
+import { caught, createTestServer, nextOf } from './test-server.js'
+
+describe('the client facade', () => {
+  it('exports the same names as before, and not the internal entry', () => {
+    expect(Object.keys(publicApi).sort()).toEqual(
+      ['ErrorCode', 'IpcStateError', 'RETRYABLE_ERROR_CODES', 'connect', 'exponentialBackoff', 'isIpcStateError'].sort(),
+    )
+  })
+
+  it('gives each action one bound function, and is not thenable', async () => {
+    const server = createTestServer()
+    await using client = await server.connect()
+    expect(client.actions.increment).toBe(client.actions.increment)
+    expect((client.actions as Record<string, unknown>).then).toBeUndefined()
+    expect(await client.actions).toBe(client.actions)
+    expect(await caught(client.call(7 as never, undefined as never))).toBeInstanceOf(TypeError)
+  })
+
+  it('runs a selector subscription only when its value changes, honours equals and immediate, and unsubscribes', async () => {
+    const server = createTestServer()
+    await using client = await server.connect()
+    const counters: [number, number][] = []
+    const stop = client.subscribe(
+      (state) => state.counter,
+      (counter, previous) => counters.push([counter, previous]),
+      { immediate: true },
+    )
+    const lengths: number[] = []
+    client.subscribe(
+      (state) => ({ length: state.list.length }),
+      ({ length }) => lengths.push(length),
+      { equals: (a, b) => a.length === b.length },
+    )
+    await client.actions.push('a')
+    await client.actions.increment(2)
+    stop()
+    await client.actions.increment(1)
+    expect(counters).toEqual([
+      [0, 0],
+      [2, 0],
+    ])
+    expect(lengths).toEqual([1])
+    expect(() => client.subscribe('not a selector' as never, undefined as never)).toThrow(TypeError)
+  })
+
+  it('close() rejects pending calls with CLIENT_CLOSED, ends the connection, and a second close is a no-op', async () => {
+    const server = createTestServer()
+    const client = await server.connect()
+    server.intercept = (message) => message.type !== 'hello'
+    const pending = [client.actions.increment(), client.getState()]
+    await nextOf(server.peer, 'state/get')
+    const closing = client.close()
+    expect(client.close()).toBe(closing)
+    expect(client[Symbol.asyncDispose]()).toBe(closing)
+    await closing
+    for (const call of pending) expect((await caught(call)).code).toBe(ErrorCode.CLIENT_CLOSED)
+    expect(client.status).toBe('closed')
+    await server.peer.closed
+    const late = await caught(client.actions.increment())
+    expect(late).toMatchObject({ code: ErrorCode.CLIENT_CLOSED, message: 'The client of /tmp/test.memory is closed' })
+    expect(server.transport.attempts).toHaveLength(1)
+  })
+
+  it('with replica: false, asks for no changes, has no state, and resolves calls on the answer', async () => {
+    const server = createTestServer()
+    await using client = await server.connect({ replica: false })
+    expect(server.peer.received[0]).toMatchObject({ type: 'hello', data: { replica: false } })
+    expect(await client.actions.increment(4)).toBe(4)
+    expect(client.version).toBe(-1)
+    expect(client.epoch).toBe('epoch-1')
+    expect(() => client.state).toThrow('This client of /tmp/test.memory was connected with replica: false; use getState()')
+    expect(() => client.subscribe(() => {})).toThrow(/replica: false/)
+    expect(() =>
+      client.subscribe(
+        (state) => state.counter,
+        () => {},
+      ),
+    ).toThrow(/replica: false/)
+    expect(await client.getState()).toEqual({ counter: 4, list: [] })
+  })
+
+  it('warns once about a socketRoot without a trailing separator', async () => {
+    const warn = vi.fn()
+    const server = createTestServer()
+    await using client = await server.connect({ socketRoot: '/tmp/cem', logger: { warn } })
+    expect(client.path).toBe('/tmp/cemtest.memory')
+    expect(server.peer.path).toBe('/tmp/cemtest.memory')
+    expect(warn).toHaveBeenCalledExactlyOnceWith(socketRootWarning('/tmp/cem'), {
+      socketRoot: '/tmp/cem',
+      path: '/tmp/cemtest.memory',
+    })
+  })
+
+  it('throws a bad option at once, before any attempt', () => {
+    const server = createTestServer()
+    expect(() => server.connect({ maxInFlight: 0 })).toThrow(
+      new TypeError('maxInFlight must be an integer of at least 1 or Infinity, got 0'),
+    )
+    expect(server.transport.attempts).toHaveLength(0)
+  })
+})

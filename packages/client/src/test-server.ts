@@ -1,0 +1,222 @@
+// Shared by this package's unit tests; not part of the build (only index.ts is an entry).
+import {
+  ClientMessageType,
+  ErrorCode,
+  IpcStateError,
+  PROTOCOL_VERSION,
+  ServerMessageType,
+  defineStore,
+  type ActionCallRequest,
+  type ClientMessage,
+  type Patch,
+  type ServerMessage,
+  type StateOf,
+} from '@ipc-state/protocol'
+import type { ConnectOptions } from './client-options.js'
+import { connectOver, type IpcStateClient } from './connect.js'
+import { createMemoryTransport, type MemoryAttempt, type MemoryPeer, type MemoryTransport } from './memory-transport.js'
+
+/** The store the test server serves; only its types are used, the server below applies it by hand. */
+export const testStore = defineStore({
+  initialState: { counter: 0, list: [] as string[] },
+  actions: {
+    increment(state, by: number = 1) {
+      state.counter += by
+      return state.counter
+    },
+    push(state, item: string) {
+      state.list.push(item)
+      return state.list.length
+    },
+    fail() {
+      throw new Error('failed on purpose')
+    },
+  },
+})
+export type TestStore = typeof testStore
+export type TestState = StateOf<TestStore>
+export type TestClient = IpcStateClient<TestStore>
+
+/** What the test server does with a connection attempt. */
+export type AttemptAnswer = 'accept' | 'refuse' | 'hang'
+
+/** Options for {@link createTestServer}. */
+export interface TestServerOptions {
+  /**
+   * Decides attempt `index` (from 0).
+   * @default accept every attempt
+   */
+  attempt?: (index: number, attempt: MemoryAttempt) => AttemptAnswer
+  epoch?: string
+}
+
+/** A well-behaved server over the memory transport, whose every step a test can take over. */
+export interface TestServer {
+  readonly transport: MemoryTransport
+  /** Accepted connections, oldest first. */
+  readonly peers: MemoryPeer[]
+  /** The newest accepted connection. */
+  readonly peer: MemoryPeer
+  state: TestState
+  version: number
+  epoch: string
+  /** Each action call applied, as `instanceId:id`: a resent call appears once. */
+  readonly applied: string[]
+  /** Sees each client message first; returning `true` skips the default answer. */
+  intercept: ((message: ClientMessage, peer: MemoryPeer) => boolean | undefined) | undefined
+  /** Connects a client over the memory transport, with no wait between retries unless told. */
+  connect(options?: Partial<ConnectOptions>): Promise<TestClient>
+  /** Answers a message as a well-behaved server does. */
+  handle(message: ClientMessage, peer: MemoryPeer): void
+  /** Applies a call (once per instance and id) and returns what to send, without sending it. */
+  run(peer: MemoryPeer, call: ActionCallRequest): { change?: ServerMessage; response: ServerMessage }
+  /** Sends a message to every open connection that keeps a replica. */
+  broadcast(message: ServerMessage): void
+  /** Resolves with the next connection accepted after this call. */
+  nextPeer(): Promise<MemoryPeer>
+  /** Becomes a new server run: a new epoch, version 0, and no record of answered calls. */
+  restart(state: TestState, epoch: string): void
+}
+
+const response = (id: number, result: unknown): ServerMessage => ({ type: ServerMessageType.Response, data: { id, result } })
+const errorResponse = (id: number, error: IpcStateError): ServerMessage => ({
+  type: ServerMessageType.Response,
+  data: { id, error: { code: error.code, message: error.message } },
+})
+
+/** Creates a {@link TestServer} holding `{ counter: 0, list: [] }` at version 0. */
+export function createTestServer(options: TestServerOptions = {}): TestServer {
+  const sessions = new Map<MemoryPeer, { instanceId: string; replica: boolean }>()
+  const answered = new Map<string, ServerMessage>()
+  const peerWaiters: ((peer: MemoryPeer) => void)[] = []
+  let attempts = 0
+
+  const transport = createMemoryTransport({
+    onAttempt(attempt) {
+      const answer = options.attempt?.(attempts++, attempt) ?? 'accept'
+      if (answer === 'refuse') attempt.refuse()
+      if (answer !== 'accept') return
+      const peer = attempt.accept()
+      server.peers.push(peer)
+      peer.onMessage((message) => {
+        if (server.intercept?.(message, peer) !== true) server.handle(message, peer)
+      })
+      for (const waiter of peerWaiters.splice(0)) waiter(peer)
+    },
+  })
+
+  const apply = (call: ActionCallRequest): { patches: Patch[]; value: unknown } => {
+    const { state } = server
+    if (call.action === 'increment') {
+      state.counter += (call.input as number | undefined) ?? 1
+      return { patches: [{ op: 'replace', path: ['counter'], value: state.counter }], value: state.counter }
+    }
+    if (call.action === 'push') {
+      state.list.push(call.input as string)
+      return { patches: [{ op: 'add', path: ['list', state.list.length - 1], value: call.input }], value: state.list.length }
+    }
+    if (call.action === 'fail') throw new IpcStateError(ErrorCode.ACTION_FAILED, 'failed on purpose')
+    throw new IpcStateError(ErrorCode.UNKNOWN_ACTION, `No action named ${call.action}`)
+  }
+
+  const server: TestServer = {
+    transport,
+    peers: [],
+    get peer() {
+      const peer = server.peers.at(-1)
+      if (peer === undefined) throw new Error('no connection was accepted yet')
+      return peer
+    },
+    state: structuredClone(testStore.initialState),
+    version: 0,
+    epoch: options.epoch ?? 'epoch-1',
+    applied: [],
+    intercept: undefined,
+    connect: (connectOptions = {}) =>
+      connectOver<TestStore>(transport.open, {
+        socketRoot: '/tmp/',
+        appspace: 'test.',
+        id: 'memory',
+        retryDelay: () => 0,
+        ...connectOptions,
+      }),
+    handle(message, peer) {
+      switch (message.type) {
+        case ClientMessageType.Hello: {
+          const { id, protocol, instanceId, clientId, replica } = message.data
+          if (protocol !== PROTOCOL_VERSION) {
+            const mismatch = new IpcStateError(ErrorCode.PROTOCOL_MISMATCH, `Client speaks ${protocol}, server ${PROTOCOL_VERSION}`)
+            peer.send(errorResponse(id, mismatch))
+            return
+          }
+          sessions.set(peer, { instanceId: instanceId ?? clientId, replica })
+          const { epoch, version, state } = server
+          peer.send(response(id, replica ? { protocol, epoch, version, state } : { protocol, epoch, version }))
+          return
+        }
+        case ClientMessageType.StateGet:
+          peer.send(response(message.data.id, { epoch: server.epoch, version: server.version, state: server.state }))
+          return
+        case ClientMessageType.ActionCall: {
+          const { change, response } = server.run(peer, message.data)
+          if (change !== undefined) server.broadcast(change)
+          peer.send(response)
+          return
+        }
+      }
+    },
+    run(peer, call) {
+      const key = `${sessions.get(peer)?.instanceId}:${call.id}`
+      const known = answered.get(key)
+      if (known !== undefined) return { response: known }
+      let outcome: { change?: ServerMessage; response: ServerMessage }
+      try {
+        const { patches, value } = apply(call)
+        server.version += 1
+        server.applied.push(key)
+        outcome = {
+          change: { type: ServerMessageType.StateChanged, data: { epoch: server.epoch, version: server.version, patches } },
+          response: response(call.id, { value, version: server.version }),
+        }
+      } catch (error) {
+        outcome = { response: errorResponse(call.id, error as IpcStateError) }
+      }
+      answered.set(key, outcome.response)
+      return outcome
+    },
+    broadcast(message) {
+      for (const [peer, session] of sessions) {
+        if (session.replica && !peer.ended) peer.send(message)
+      }
+    },
+    nextPeer: () => new Promise((resolve) => peerWaiters.push(resolve)),
+    restart(state, epoch) {
+      server.state = state
+      server.version = 0
+      server.epoch = epoch
+      answered.clear()
+    },
+  }
+  return server
+}
+
+/** The data of each client message, by type. */
+export type ClientData = { [M in ClientMessage as M['type']]: M['data'] }
+
+/** Resolves with the next message of `type` the client writes to `peer`, skipping others. */
+export async function nextOf<K extends keyof ClientData>(peer: MemoryPeer, type: K): Promise<ClientData[K]> {
+  for (;;) {
+    const message = await peer.next()
+    if (message.type === type) return message.data as ClientData[K]
+  }
+}
+
+/** Settles `promise` and returns what it rejected with; fails when it resolves. */
+export async function caught(promise: Promise<unknown>): Promise<IpcStateError> {
+  try {
+    await promise
+  } catch (error) {
+    return error as IpcStateError
+  }
+  throw new Error('expected a rejection')
+}
