@@ -70,7 +70,7 @@ export class ConnectionLifecycle {
   #serverClosing = false
   #lastFailure: Error | undefined
   #settleConnect: { resolve(): void; reject(error: IpcStateError): void } | undefined
-  readonly #onAbort = () => this.#fail(abortError(this.#options.signal!))
+  readonly #onAbort = () => this.close(abortError(this.#options.signal!))
 
   constructor({ options, transport, replica, calls }: ConnectionLifecycleOptions) {
     this.#options = options
@@ -108,11 +108,6 @@ export class ConnectionLifecycle {
     this.#options.signal?.addEventListener('abort', this.#onAbort, { once: true })
     this.#open()
     return connected
-  }
-
-  /** Closes for good: the connection, any retry, and every waiting call, which gets `error`. */
-  close(error: IpcStateError): void {
-    this.#fail(error)
   }
 
   // A method, not a comparison: listeners called in between may have changed the status, which
@@ -243,7 +238,7 @@ export class ConnectionLifecycle {
     clearTimeout(this.#helloTimer)
     if (response.error !== undefined) {
       const error = errorFromWire(response.error)
-      if (error.code === ErrorCode.PROTOCOL_MISMATCH) this.#fail(error)
+      if (error.code === ErrorCode.PROTOCOL_MISMATCH) this.close(error)
       else {
         this.#lastFailure = error
         this.#connection?.close()
@@ -282,14 +277,14 @@ export class ConnectionLifecycle {
     if (this.#status.current === 'connected') {
       const closing = this.#retries.lost(this.#lastFailure)
       if (closing !== undefined) {
-        this.#fail(closing)
+        this.close(closing)
         return
       }
       this.#status.set('reconnecting')
     } else {
       const givingUp = this.#retries.failed(this.#status.current === 'connecting', this.#lastFailure)
       if (givingUp !== undefined) {
-        this.#fail(givingUp)
+        this.close(givingUp)
         return
       }
     }
@@ -298,7 +293,8 @@ export class ConnectionLifecycle {
     if (!this.#isClosed()) this.#retryTimer = setTimeout(() => this.#open(), wait)
   }
 
-  #fail(error: IpcStateError): void {
+  /** Closes for good: the connection, any retry, and every waiting call, which gets `error`. */
+  close(error: IpcStateError): void {
     if (this.#isClosed()) return
     this.#status.set('closed')
     this.#options.signal?.removeEventListener('abort', this.#onAbort)
