@@ -9,7 +9,10 @@ export interface ClientConnection {
   close(): void
 }
 
-/** Callbacks of one connection attempt. Called asynchronously, never from inside `write`. */
+/**
+ * Callbacks of one connection attempt. Called asynchronously, as a socket's events are, except
+ * `close` after the client's own `close()`.
+ */
 export interface ClientConnectionHandlers {
   /** The socket connected. */
   open(): void
