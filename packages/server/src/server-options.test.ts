@@ -1,0 +1,71 @@
+import { Defaults, ErrorCode, defineStore, type IpcStateError } from '@ipc-state/protocol'
+import { describe, expect, it } from 'vitest'
+import { parseServerOptions } from './server-options.js'
+
+const store = defineStore({ initialState: { n: 0 }, actions: {} })
+
+const numeric = [
+  'maxFrameBytes',
+  'maxDepth',
+  'maxConnections',
+  'maxInFlight',
+  'maxBufferedBytes',
+  'dedupWindow',
+  'maxRememberedClients',
+] as const
+
+describe('parseServerOptions', () => {
+  it('fills every default from protocol', () => {
+    const settings = parseServerOptions({ store, id: 'defaults' })
+    expect(settings).toMatchObject({
+      maxFrameBytes: Defaults.MAX_FRAME_BYTES,
+      maxDepth: Defaults.MAX_DEPTH,
+      maxConnections: Defaults.MAX_CONNECTIONS,
+      maxInFlight: Defaults.MAX_IN_FLIGHT,
+      maxBufferedBytes: Defaults.MAX_BUFFERED_BYTES,
+      dedupWindow: Defaults.DEDUP_WINDOW,
+      maxRememberedClients: Defaults.MAX_REMEMBERED_CLIENTS,
+      socketMode: 0o600,
+      allowUnsafeSocketRoot: false,
+      logger: {},
+      path: '/tmp/app.defaults',
+      address: { id: 'defaults' },
+    })
+  })
+
+  it('keeps given values', () => {
+    const settings = parseServerOptions({
+      store,
+      id: 'x',
+      socketRoot: '/tmp/s/',
+      appspace: 'a.',
+      maxInFlight: 3,
+      socketMode: 0o660,
+    })
+    expect(settings).toMatchObject({ maxInFlight: 3, socketMode: 0o660, path: '/tmp/s/a.x' })
+  })
+
+  it.each(
+    numeric.flatMap((name) => [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '3'].map((value) => [name, value] as const)),
+  )('throws a TypeError naming %s for %s', (name, value) => {
+    expect(() => parseServerOptions({ store, id: 'x', [name]: value })).toThrow(
+      new TypeError(`${name} must be an integer of at least 1, got ${String(value)}`),
+    )
+  })
+
+  it('refuses something that is not a store definition', () => {
+    expect(() => parseServerOptions({ store: null as never, id: 'x' })).toThrow(
+      new TypeError('store must be a store definition made by defineStore'),
+    )
+  })
+
+  it('fails with PATH_TOO_LONG before anything listens when the path does not fit a socket', () => {
+    let error: IpcStateError | undefined
+    try {
+      parseServerOptions({ store, id: 'x'.repeat(200) })
+    } catch (caught) {
+      error = caught as IpcStateError
+    }
+    expect(error?.code).toBe(ErrorCode.PATH_TOO_LONG)
+  })
+})
