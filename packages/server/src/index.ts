@@ -1,5 +1,6 @@
 export { createServer } from './create-server.js'
-export type { CreateServerOptions, IpcStateServer } from './create-server.js'
+export type { CreateServerOptions } from './server-options.js'
+export type { IpcStateServer } from './start-server.js'
 export { closeOnSignals } from './close-on-signals.js'
 export type { CloseOnSignalsOptions } from './close-on-signals.js'
 export { defineStore, ErrorCode, IpcStateError, isIpcStateError, RETRYABLE_ERROR_CODES } from '@ipc-state/protocol'

@@ -1,35 +1,54 @@
 import type { Socket } from 'node:net'
 import { IPCModule } from 'node-ipc'
-import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
+import { DEFAULT_APPSPACE, DEFAULT_SOCKET_ROOT, ErrorCode, IpcStateError, type SocketAddress } from '@ipc-state/protocol'
+import { claimAndListen, prepareSocketRoot, removeSocketFile } from './socket-file.js'
+import {
+  CLOSE_GRACE_MS,
+  type Transport,
+  type TransportConnection,
+  type TransportHandlers,
+  type TransportServer,
+} from './transport.js'
 
-/** How long a closing connection may take to receive what was written to it. */
-export const CLOSE_GRACE_MS = 250
-
-/** One client connection, as the server sees it. The only view of a socket outside this module. */
-export interface TransportConnection {
-  /** Writes already-encoded text. */
-  write(text: string): void
-  /** Bytes queued for this connection that the peer has not read yet. */
-  readonly bufferedBytes: number
-  /** Stops reading, sends what is queued, then closes. */
-  end(): void
-  /** Closes at once, dropping anything queued. */
-  destroy(): void
+/** Options for {@link createIpcTransport}. */
+export interface IpcTransportOptions {
+  /** The socket path, as `resolveSocketPath` gives it. */
+  path: string
+  /** The address `path` was resolved from: node-ipc names a Windows pipe from it. */
+  address: SocketAddress
+  /** The socket file's permission bits. */
+  socketMode: number
+  /** Accept a socket folder that another user owns or that others can write to. */
+  allowUnsafeSocketRoot: boolean
+  /** The server's own connection limit. */
+  maxConnections: number
 }
 
-/** Callbacks the server gives the transport. */
-export interface TransportHandlers {
-  connection(connection: TransportConnection): {
-    data(text: string): void
-    close(): void
+/**
+ * The production transport: node-ipc on a Unix socket (a named pipe on Windows). Listening claims
+ * the socket path safely (see socket-file.ts); closing removes the socket file if it is still ours.
+ */
+export function createIpcTransport(options: IpcTransportOptions): Transport {
+  const { path, address } = options
+  return {
+    async listen(handlers) {
+      // node-ipc's limit is only a backstop: the server's own answers with a reason.
+      const listen = (listenPath: string) => listenIpc({ path: listenPath, maxConnections: options.maxConnections + 64, handlers })
+      if (process.platform === 'win32') {
+        // Named pipes leave no file behind. node-ipc's server turns the plain path into a pipe name
+        // itself on Windows (its client does not), so it gets the plain path there.
+        return listen((address.socketRoot ?? DEFAULT_SOCKET_ROOT) + (address.appspace ?? DEFAULT_APPSPACE) + address.id)
+      }
+      await prepareSocketRoot(path, options.allowUnsafeSocketRoot)
+      const { server, inode } = await claimAndListen(path, options.socketMode, listen)
+      return {
+        async close() {
+          await server.close()
+          await removeSocketFile(path, inode)
+        },
+      }
+    },
   }
-  error(error: Error): void
-}
-
-/** A listening transport. */
-export interface TransportServer {
-  /** Stops accepting, ends every open connection and resolves once all have closed. */
-  close(): Promise<void>
 }
 
 /** Options for {@link listenIpc}. */
