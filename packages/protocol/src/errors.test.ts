@@ -35,6 +35,8 @@ describe('ErrorCode', () => {
       UNSAFE_SOCKET_ROOT: 'UNSAFE_SOCKET_ROOT',
       NOT_A_SOCKET: 'NOT_A_SOCKET',
       LISTEN_FAILED: 'LISTEN_FAILED',
+      OUTCOME_UNKNOWN: 'OUTCOME_UNKNOWN',
+      FOREIGN_SERVER: 'FOREIGN_SERVER',
       INTERNAL_ERROR: 'INTERNAL_ERROR',
     })
   })
@@ -61,6 +63,8 @@ describe('ErrorCode', () => {
       | 'UNSAFE_SOCKET_ROOT'
       | 'NOT_A_SOCKET'
       | 'LISTEN_FAILED'
+      | 'OUTCOME_UNKNOWN'
+      | 'FOREIGN_SERVER'
       | 'INTERNAL_ERROR'
     >()
   })
@@ -104,6 +108,9 @@ describe('RETRYABLE_ERROR_CODES / isRetryable', () => {
     expect(isRetryable(ErrorCode.TIMEOUT)).toBe(false)
     expect(isRetryable(ErrorCode.ACTION_FAILED)).toBe(false)
     expect(isRetryable(ErrorCode.BAD_REQUEST)).toBe(false)
+    // A resend whose outcome is unknown must not be retried blindly: it could apply twice.
+    expect(isRetryable(ErrorCode.OUTCOME_UNKNOWN)).toBe(false)
+    expect(isRetryable(ErrorCode.FOREIGN_SERVER)).toBe(false)
   })
 })
 

@@ -42,6 +42,16 @@ export const ErrorCode = {
   NOT_A_SOCKET: 'NOT_A_SOCKET',
   /** The server could not listen at the socket path. */
   LISTEN_FAILED: 'LISTEN_FAILED',
+  /**
+   * A resent action call may or may not have been applied: the server's record of its answer is
+   * gone. Not retryable: read the state to find out before calling again.
+   */
+  OUTCOME_UNKNOWN: 'OUTCOME_UNKNOWN',
+  /**
+   * The socket at the path belongs to another user (not this process's user, not root): the
+   * client sent nothing to it.
+   */
+  FOREIGN_SERVER: 'FOREIGN_SERVER',
   /** An unexpected failure inside the library. */
   INTERNAL_ERROR: 'INTERNAL_ERROR',
 } as const
@@ -53,6 +63,7 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
  * Codes for which trying the same operation again later may succeed. An action call that failed
  * with one of these may or may not have been applied, unless the code is `SERVER_UNAVAILABLE`,
  * `TOO_MANY_REQUESTS` or `TOO_MANY_CONNECTIONS`, which mean it was never taken.
+ * `OUTCOME_UNKNOWN` is left out on purpose: calling again blindly could apply a change twice.
  */
 export const RETRYABLE_ERROR_CODES: readonly ErrorCode[] = Object.freeze([
   ErrorCode.SERVER_UNAVAILABLE,
