@@ -39,6 +39,7 @@ describe('public entry point', () => {
         'decodeServerMessage',
         'deepFreeze',
         'defineStore',
+        'defaultSocketRoot',
         'encodeFrame',
         'errorFromWire',
         'isErrorCode',

@@ -60,11 +60,12 @@ export type {
 export {
   DEFAULT_APPSPACE,
   DEFAULT_SOCKET_ROOT,
+  defaultSocketRoot,
   maxUnixSocketPathBytes,
   resolveSocketPath,
   socketRootWarning,
 } from './socket-path.js'
-export type { SocketAddress, ResolveSocketPathOptions } from './socket-path.js'
+export type { SocketAddress, ResolveSocketPathOptions, DefaultSocketRootOptions, FolderStat } from './socket-path.js'
 export { applyPatches, commitPatches, deepFreeze } from './apply-patches.js'
 export type { CommittedPatches } from './apply-patches.js'
 export type { Logger } from './logger.js'

@@ -3,6 +3,7 @@ import { thrown } from './test-helpers.js'
 import {
   DEFAULT_APPSPACE,
   DEFAULT_SOCKET_ROOT,
+  defaultSocketRoot,
   maxUnixSocketPathBytes,
   resolveSocketPath,
   socketRootWarning,
@@ -18,6 +19,62 @@ describe('defaults', () => {
   it('are node-ipc’s', () => {
     expect(DEFAULT_SOCKET_ROOT).toBe('/tmp/')
     expect(DEFAULT_APPSPACE).toBe('app.')
+  })
+})
+
+describe('defaultSocketRoot', () => {
+  const own = { uid: 1000, mode: 0o40700, directory: true }
+
+  it('is a folder named for the user inside the temporary folder when there is no runtime folder', () => {
+    expect(defaultSocketRoot({ uid: 1000, tmpdir: '/tmp' })).toBe('/tmp/ipc-state-1000/')
+    expect(defaultSocketRoot({ uid: 0, tmpdir: '/var/tmp/' })).toBe('/var/tmp/ipc-state-0/')
+    expect(defaultSocketRoot({ uid: 501, tmpdir: '/private/var/folders/xy/T//', platform: 'darwin' })).toBe(
+      '/private/var/folders/xy/T/ipc-state-501/',
+    )
+    expect(defaultSocketRoot({ uid: 7, tmpdir: '/' })).toBe('/ipc-state-7/')
+  })
+
+  it("uses XDG_RUNTIME_DIR when it is the user's own folder that nobody else can write to", () => {
+    expect(defaultSocketRoot({ uid: 1000, tmpdir: '/tmp', runtimeDir: '/run/user/1000', runtimeDirStat: own })).toBe(
+      '/run/user/1000/ipc-state/',
+    )
+    expect(defaultSocketRoot({ uid: 1000, tmpdir: '/tmp', runtimeDir: '/run/user/1000/', runtimeDirStat: own })).toBe(
+      '/run/user/1000/ipc-state/',
+    )
+    // Group- or world-readable is fine: only writing lets someone put a socket there.
+    expect(
+      defaultSocketRoot({ uid: 1000, tmpdir: '/tmp', runtimeDir: '/run/user/1000', runtimeDirStat: { ...own, mode: 0o40755 } }),
+    ).toBe('/run/user/1000/ipc-state/')
+  })
+
+  it.each([
+    ['not checked', '/run/user/1000', undefined],
+    ["another user's", '/run/user/1000', { ...own, uid: 1001 }],
+    ["root's", '/run/user/1000', { ...own, uid: 0 }],
+    ['writable by its group', '/run/user/1000', { ...own, mode: 0o40770 }],
+    ['writable by everyone, even with the sticky bit', '/run/user/1000', { ...own, mode: 0o41777 }],
+    ['not a directory', '/run/user/1000', { ...own, directory: false }],
+    ['relative (the XDG spec says to ignore it)', 'run/user/1000', own],
+    ['empty', '', own],
+  ])('falls back to the temporary folder when XDG_RUNTIME_DIR is %s', (_label, runtimeDir, runtimeDirStat) => {
+    expect(defaultSocketRoot({ uid: 1000, tmpdir: '/tmp', runtimeDir, runtimeDirStat })).toBe('/tmp/ipc-state-1000/')
+  })
+
+  it("keeps node-ipc's '/tmp/' on Windows, and where there is no user id", () => {
+    expect(defaultSocketRoot({ platform: 'win32', uid: undefined, tmpdir: 'C:\\Temp' })).toBe(DEFAULT_SOCKET_ROOT)
+    expect(defaultSocketRoot({ platform: 'win32', uid: 0, tmpdir: 'C:\\Temp', runtimeDir: '/run', runtimeDirStat: own })).toBe('/tmp/')
+    expect(defaultSocketRoot({ uid: undefined, tmpdir: '/tmp' })).toBe('/tmp/')
+    // The pipe name stays the one node-ipc derives.
+    expect(resolveSocketPath({ socketRoot: defaultSocketRoot({ platform: 'win32', uid: undefined, tmpdir: 'C:\\Temp' }), id: 'w', platform: 'win32' })).toBe(
+      '\\\\.\\pipe\\tmp-app.w',
+    )
+  })
+
+  it('fits a Unix socket path with room to spare for the usual folders', () => {
+    const root = defaultSocketRoot({ uid: 4_294_967_294, tmpdir: '/tmp' })
+    expect(resolveSocketPath({ socketRoot: root, appspace: 'ipc-ogreniyorum', id: 'server-socket' })).toBe(
+      '/tmp/ipc-state-4294967294/ipc-ogreniyorumserver-socket',
+    )
   })
 })
 

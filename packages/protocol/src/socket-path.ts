@@ -6,7 +6,8 @@ export interface SocketAddress {
   /**
    * The folder holding the socket, with its trailing slash: node-ipc joins the three parts with
    * nothing between them.
-   * @default '/tmp/'
+   * @default a folder of this user's own (see {@link defaultSocketRoot}): `$XDG_RUNTIME_DIR/ipc-state/`,
+   *   else `<tmpdir>/ipc-state-<uid>/`; node-ipc's `'/tmp/'` on Windows
    */
   socketRoot?: string
   /**
@@ -18,9 +19,72 @@ export interface SocketAddress {
   id: string
 }
 
-/** node-ipc's defaults for the parts of a socket path. */
+/**
+ * node-ipc's defaults for the parts of a socket path. `createServer` and `connect` use
+ * {@link defaultSocketRoot} instead of `DEFAULT_SOCKET_ROOT`, except on Windows.
+ */
 export const DEFAULT_SOCKET_ROOT = '/tmp/'
 export const DEFAULT_APPSPACE = 'app.'
+
+/** What `lstat` found at a folder: its owner, its mode bits, and whether it is a directory. */
+export interface FolderStat {
+  uid: number
+  mode: number
+  directory: boolean
+}
+
+/** Options for {@link defaultSocketRoot}: facts about the process, read by the caller. */
+export interface DefaultSocketRootOptions {
+  /**
+   * The platform, as `process.platform` names it.
+   * @default 'linux'
+   */
+  platform?: string
+  /** This process's user id (`process.getuid()`); `undefined` where there is none. */
+  uid: number | undefined
+  /** The temporary folder (`os.tmpdir()`). */
+  tmpdir: string
+  /** `XDG_RUNTIME_DIR`, if it is set. */
+  runtimeDir?: string | undefined
+  /**
+   * What `lstat` says of `runtimeDir`. `runtimeDir` is used only when this shows a directory of
+   * this user's that nobody else can write to.
+   * @default undefined (`runtimeDir` is not used)
+   */
+  runtimeDirStat?: FolderStat | undefined
+}
+
+/**
+ * The socket folder used when none is given: one that only this user can write to, so that no
+ * other local user can put a server of theirs at the path first. `<runtimeDir>/ipc-state/` when
+ * `XDG_RUNTIME_DIR` is an absolute path to this user's private folder, otherwise
+ * `<tmpdir>/ipc-state-<uid>/` (the server creates it with mode 0700 and refuses it if another user
+ * made it). On Windows, or without a user id, node-ipc's `'/tmp/'`: named pipes have no folder.
+ *
+ * Pure: the caller reads the facts (`process.getuid?.()`, `os.tmpdir()`, `process.env.XDG_RUNTIME_DIR`
+ * and an `lstat` of it) and passes them in.
+ *
+ * @example
+ * ```ts
+ * defaultSocketRoot({ uid: 1000, tmpdir: '/tmp' }) // '/tmp/ipc-state-1000/'
+ * ```
+ */
+export function defaultSocketRoot(options: DefaultSocketRootOptions): string {
+  const { platform = 'linux', uid, tmpdir, runtimeDir, runtimeDirStat } = options
+  if (platform === 'win32' || uid === undefined) return DEFAULT_SOCKET_ROOT
+  const trimmed = (folder: string) => folder.replace(/\/+$/, '')
+  // The XDG spec says a relative XDG_RUNTIME_DIR is to be ignored, and one we cannot vouch for
+  // (another user's, or writable by others) is no safer than /tmp.
+  const privateRuntimeDir =
+    runtimeDir !== undefined &&
+    runtimeDir.startsWith('/') &&
+    runtimeDirStat !== undefined &&
+    runtimeDirStat.directory &&
+    runtimeDirStat.uid === uid &&
+    (runtimeDirStat.mode & 0o022) === 0
+  if (privateRuntimeDir) return `${trimmed(runtimeDir)}/ipc-state/`
+  return `${trimmed(tmpdir)}/ipc-state-${uid}/`
+}
 
 /**
  * The longest Unix socket path in bytes, without its terminating NUL: `sun_path` holds 108 bytes
@@ -40,7 +104,8 @@ export interface ResolveSocketPathOptions extends SocketAddress {
 }
 
 /**
- * Derives the socket path exactly as node-ipc 12 does: `socketRoot + appspace + id`; on Windows,
+ * Derives the socket path exactly as node-ipc 12 does: `socketRoot + appspace + id` (`socketRoot`
+ * defaulting here to node-ipc's `'/tmp/'`; `createServer` and `connect` pass {@link defaultSocketRoot}'s); on Windows,
  * the named pipe `\\.\pipe\` followed by that path with its leading slash dropped and every other
  * slash turned into `-`.
  *
