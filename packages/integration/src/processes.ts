@@ -1,7 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+// The test side of fixture processes: start one, read its events, ask it something, end it. The
+// fixture side (`emit`, `onCommand`) is in fixture-io.ts; `emit` is exported here as well.
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+
+export { emit } from './fixture-io.js'
 
 /** Absolute path of a fixture script in `packages/integration/fixtures`. */
 export function fixture(name: string): string {
@@ -38,16 +42,30 @@ export interface FixtureProcess extends AsyncDisposable {
   readonly events: FixtureEvent[]
   /** Lines of stdout that were not JSON events, and all of stderr. */
   readonly output: string[]
-  /** Resolves with the first event (already seen or still to come) that `match` accepts. */
-  waitFor(match: string | ((event: FixtureEvent) => boolean)): Promise<FixtureEvent>
+  /**
+   * Resolves with the first event (already seen or still to come) that `match` accepts, a string
+   * matching by event name. With `after`, an index into `events` (say `events.length` before a
+   * command), events printed before it do not count. Rejects if the process exits first.
+   */
+  waitFor(match: string | ((event: FixtureEvent) => boolean), options?: { after?: number }): Promise<FixtureEvent>
   readonly exited: Promise<Exit>
   /** Sends `signal` and waits for the process to end. */
   stop(signal?: NodeJS.Signals): Promise<Exit>
 }
 
 export interface StartOptions {
+  /** Variables for the fixture, by the convention of fixture-env.ts (`IPC_STATE_*`). */
   env?: Record<string, string>
   args?: string[]
+}
+
+/**
+ * The environment a fixture starts with: this process's, minus any `IPC_STATE_*` variable it
+ * happens to have (the convention's names belong to the test), plus `env`.
+ */
+export function fixtureProcessEnv(env: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const inherited = Object.entries(process.env).filter(([name]) => !name.startsWith('IPC_STATE_'))
+  return { ...Object.fromEntries(inherited), ...env }
 }
 
 /**
@@ -56,7 +74,7 @@ export interface StartOptions {
  */
 export function startFixture(script: string, options: StartOptions = {}): FixtureProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...(options.args ?? [])], {
-    env: { ...process.env, ...options.env },
+    env: fixtureProcessEnv(options.env),
     stdio: ['pipe', 'pipe', 'pipe'],
   })
   const events: FixtureEvent[] = []
@@ -65,9 +83,7 @@ export function startFixture(script: string, options: StartOptions = {}): Fixtur
   const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
   void exited.then((exit) => {
     for (const waiter of waiters.splice(0)) {
-      waiter.reject(
-        new Error(`${script} exited (${exit.code ?? exit.signal}) before the awaited event.\n${output.join('\n')}`),
-      )
+      waiter.reject(new Error(`${script} exited (${exit.code ?? exit.signal}) before the awaited event.\n${output.join('\n')}`))
     }
   })
   createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -101,9 +117,11 @@ export function startFixture(script: string, options: StartOptions = {}): Fixtur
     events,
     output,
     exited,
-    waitFor(match) {
+    waitFor(match, options = {}) {
       const test = typeof match === 'string' ? (event: FixtureEvent) => event.event === match : match
-      const seen = events.find(test)
+      const after = options.after ?? 0
+      // Events still to come are all past `after`: only those already seen need the check.
+      const seen = events.find((event, index) => index >= after && test(event))
       if (seen !== undefined) return Promise.resolve(seen)
       if (child.exitCode !== null || child.signalCode !== null) {
         return Promise.reject(new Error(`${script} has exited.\n${output.join('\n')}`))
@@ -117,7 +135,62 @@ export function startFixture(script: string, options: StartOptions = {}): Fixtur
   }
 }
 
-/** Prints one event line for the test that started this process. */
-export function emit(event: string, details: Record<string, unknown> = {}): void {
-  process.stdout.write(`${JSON.stringify({ event, ...details })}\n`)
+let nextTag = 1
+
+/**
+ * Writes one command to a fixture's stdin and resolves with the event that answers it, printed
+ * after the command was written. A string is sent as the line itself and answered by the next event
+ * named `answer` (by default the command itself: `ask(server, 'state')` waits for a `state` event).
+ * An object is sent as JSON with a fresh `tag` and answered by the `answer` event (by default
+ * `done`) carrying that tag, so several commands may be in flight at once. `answer` may list
+ * several event names, say success and refusal.
+ */
+export function ask(
+  proc: FixtureProcess,
+  command: string | Record<string, unknown>,
+  answer?: string | readonly string[],
+): Promise<FixtureEvent> {
+  const after = proc.events.length
+  let line: string
+  let names: readonly string[]
+  let tag: number | undefined
+  if (typeof command === 'string') {
+    line = command
+    names = typeof answer === 'string' ? [answer] : (answer ?? [command])
+  } else {
+    tag = nextTag++
+    line = JSON.stringify({ ...command, tag })
+    names = typeof answer === 'string' ? [answer] : (answer ?? ['done'])
+  }
+  const answered = proc.waitFor((e) => names.includes(e.event) && (tag === undefined || e.tag === tag), { after })
+  proc.child.stdin!.write(`${line}\n`)
+  return answered
+}
+
+/** Makes a list of disposables disposable as a whole. */
+export function disposeAll<T extends AsyncDisposable>(items: T[]): T[] & AsyncDisposable {
+  return Object.assign(items, {
+    [Symbol.asyncDispose]: async () => {
+      await Promise.all(items.map((item) => item[Symbol.asyncDispose]()))
+    },
+  })
+}
+
+/** Lines a fixture wrote that look like a crash or a warning. */
+export function crashLines(proc: FixtureProcess): string[] {
+  return proc.output.filter((line) => /error|exception|uncaught|warning|\bat .+:\d+/i.test(line))
+}
+
+/** Runs a plain Node script (no loader, as a user would) to its end, with a fixture's environment. */
+export function runNode(
+  script: string,
+  env: Record<string, string>,
+  timeout = 20_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [script], { env: fixtureProcessEnv(env), timeout }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null
+      resolve({ code, stdout, stderr })
+    })
+  })
 }

@@ -8,9 +8,15 @@ export interface Message {
   at: number
 }
 
+/** The test store's state, as a fixture prints it. */
+export interface TestState {
+  counter: number
+  messages: Message[]
+}
+
 /** The store every cross-process test serves: the seed's shape plus actions that misbehave. */
 export const testStore = defineStore({
-  initialState: { counter: 0, messages: [] as Message[] },
+  initialState: { counter: 0, messages: [] } as TestState,
   actions: {
     increment(state, by: number = 1) {
       state.counter += by
