@@ -1,21 +1,22 @@
 import { describe, expect, it } from 'vitest'
-import { RawClient, crashLines, startServer } from '../src/h-helpers.js'
-import { fixture } from '../src/processes.js'
+import { ask, crashLines, fixture } from '../src/processes.js'
+import { RawClient } from '../src/raw-client.js'
+import { startServer } from '../src/server-fixture.js'
 
 describe('exactly once, at the wire', () => {
   it('a call resent while its first copy still waits in the queue is applied once and answered on the new connection', async () => {
     // `gated` has an asynchronous input check that waits until the test releases it.
-    await using server = await startServer({ script: fixture('h-gated-server.ts') })
+    await using server = await startServer({ script: fixture('gated-server.ts') })
     const first = await RawClient.hello(server.path, { clientId: 'same-instance' })
-    await first.sendFrame('action/call', { id: 5, action: 'gated', input: 1 })
+    await first.send({ type: 'action/call', data: { id: 5, action: 'gated', input: 1 } })
     await server.process.waitFor('checking')
     await first.close()
 
     // The same instance comes back on a new connection and resends what was unanswered.
     await using second = await RawClient.hello(server.path, { clientId: 'same-instance', id: 1 })
-    await second.sendFrame('action/call', { id: 5, action: 'gated', input: 1 })
-    await second.sendFrame('action/call', { id: 6, action: 'increment', input: 0 })
-    server.process.child.stdin!.write('release\n')
+    await second.send({ type: 'action/call', data: { id: 5, action: 'gated', input: 1 } })
+    await second.send({ type: 'action/call', data: { id: 6, action: 'increment', input: 0 } })
+    await ask(server.process, 'release', 'released')
 
     expect((await second.response(5)).data.result.value).toBe(1)
     // Answered after call 5 (one queue, one order): the counter shows call 5 applied once.

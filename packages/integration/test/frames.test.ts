@@ -1,8 +1,11 @@
 // Malformed and oddly delivered frames, sent raw over the socket to a real server process. Every
 // one must get its error (or a closed connection), and a well-behaved client must not notice.
 import { connect, type IpcStateClient } from '@ipc-state/client'
+import { type ClientMessage, FRAME_DELIMITER, encodeClientMessage } from '@ipc-state/protocol'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { RawClient, crashLines, startServer, type ReceivedFrame, type ServerHandle } from '../src/h-helpers.js'
+import { crashLines } from '../src/processes.js'
+import { RawClient, type ReceivedFrame } from '../src/raw-client.js'
+import { type ServerHandle, startServer } from '../src/server-fixture.js'
 import type { TestStore } from '../src/test-store.js'
 
 let server: ServerHandle
@@ -12,7 +15,7 @@ const expected = { counter: 0, version: 0, messages: [] as string[] }
 
 beforeAll(async () => {
   server = await startServer()
-  good = await connect<TestStore>({ socketRoot: server.socketRoot, appspace: 'test.', id: 'server' })
+  good = await connect<TestStore>(server.address)
 })
 
 afterAll(async () => {
@@ -41,7 +44,7 @@ let nextProbe = 100_000
 async function expectStillServing(raw: RawClient, greeted = true): Promise<void> {
   const before = raw.frames.length
   const id = nextProbe++
-  await raw.sendFrame('state/get', { id })
+  await raw.send({ type: 'state/get', data: { id } })
   const answer = await raw.response(id)
   expect(raw.frames.length).toBe(before + 1)
   if (greeted) expect(answer.data.result.version).toBe(expected.version)
@@ -56,13 +59,13 @@ type Outcome =
   | { response: number; code: string }
 
 /**
- * Sends `payload` followed by the delimiter on a connection that said hello (or not), and checks
+ * Writes `payload`, malformed on purpose, followed by the delimiter on a connection that said hello (or not), and checks
  * the one answer it gets. A server may instead close the connection after a fatal protocol/error.
  */
 async function sendBad(payload: string | Buffer, outcome: Outcome, options: { hello?: boolean } = {}): Promise<RawClient> {
   const raw = options.hello === false ? await RawClient.connect(server.path) : await RawClient.hello(server.path)
   const after = raw.frames.length
-  await raw.send(typeof payload === 'string' ? `${payload}\f` : Buffer.concat([payload, Buffer.from('\f')]))
+  await raw.write(typeof payload === 'string' ? payload + FRAME_DELIMITER : Buffer.concat([payload, Buffer.from(FRAME_DELIMITER)]))
   const answer: ReceivedFrame = await raw.waitFor(
     (f) => raw.frames.indexOf(f) >= after && (f.type === 'protocol/error' || f.type === 'response'),
     'an answer to the bad frame',
@@ -89,7 +92,7 @@ async function sendBad(payload: string | Buffer, outcome: Outcome, options: { he
 const bad = { protocolError: 'BAD_REQUEST' } as const
 const nested = (depth: number, open: string, close: string, inner = '0') => open.repeat(depth) + inner + close.repeat(depth)
 
-describe('hardening: malformed frames', () => {
+describe('malformed frames', () => {
   // [name, payload, outcome]; each case gets its own raw connection.
   const cases: [string, string | Buffer, Outcome][] = [
     ['invalid JSON', '{"type":"action/call","data":{"id":1,', bad],
@@ -108,42 +111,110 @@ describe('hardening: malformed frames', () => {
     ['an array type nested deeply', `{"type":${nested(10_000, '[', ']', '"hello"')}}`, bad],
     ['invalid UTF-8 bytes', Buffer.from([0x7b, 0x22, 0x74, 0xff, 0xfe, 0xc3, 0x22, 0x7d]), bad],
     ['a raw NUL byte in a string', '{"type":"hello\u0000","data":{"id":7,"protocol":1,"clientId":"x","replica":false}}', bad],
-    ['an escaped NUL in the type', '{"type":"hello\\u0000","data":{"id":7,"protocol":1,"clientId":"x","replica":false}}', { response: 7, code: 'BAD_REQUEST' }],
+    [
+      'an escaped NUL in the type',
+      '{"type":"hello\\u0000","data":{"id":7,"protocol":1,"clientId":"x","replica":false}}',
+      { response: 7, code: 'BAD_REQUEST' },
+    ],
     ['id 1e400 (Infinity)', '{"type":"action/call","data":{"id":1e400,"action":"increment","input":1}}', bad],
     ['a negative id', '{"type":"action/call","data":{"id":-1,"action":"increment","input":1}}', bad],
     ['a fractional id', '{"type":"action/call","data":{"id":1.5,"action":"increment","input":1}}', bad],
     ['a string id', '{"type":"action/call","data":{"id":"8","action":"increment","input":1}}', bad],
     ['an unsafe integer id', '{"type":"action/call","data":{"id":9007199254740993,"action":"increment"}}', bad],
-    ['input 1e400 (Infinity)', '{"type":"action/call","data":{"id":12,"action":"increment","input":1e400}}', { response: 12, code: 'BAD_ARGUMENTS' }],
-    ['input -1e400', '{"type":"action/call","data":{"id":13,"action":"increment","input":-1e400}}', { response: 13, code: 'BAD_ARGUMENTS' }],
+    [
+      'input 1e400 (Infinity)',
+      '{"type":"action/call","data":{"id":12,"action":"increment","input":1e400}}',
+      { response: 12, code: 'BAD_ARGUMENTS' },
+    ],
+    [
+      'input -1e400',
+      '{"type":"action/call","data":{"id":13,"action":"increment","input":-1e400}}',
+      { response: 13, code: 'BAD_ARGUMENTS' },
+    ],
     ['a numeric action', '{"type":"action/call","data":{"id":14,"action":42}}', { response: 14, code: 'BAD_REQUEST' }],
-    ['an action name of 10k characters', `{"type":"action/call","data":{"id":15,"action":"${'a'.repeat(10_000)}"}}`, { response: 15, code: 'BAD_REQUEST' }],
+    [
+      'an action name of 10k characters',
+      `{"type":"action/call","data":{"id":15,"action":"${'a'.repeat(10_000)}"}}`,
+      { response: 15, code: 'BAD_REQUEST' },
+    ],
     ['an unknown action', '{"type":"action/call","data":{"id":16,"action":"nope"}}', { response: 16, code: 'UNKNOWN_ACTION' }],
     ['action __proto__', '{"type":"action/call","data":{"id":17,"action":"__proto__"}}', { response: 17, code: 'UNKNOWN_ACTION' }],
-    ['action constructor', '{"type":"action/call","data":{"id":18,"action":"constructor"}}', { response: 18, code: 'UNKNOWN_ACTION' }],
+    [
+      'action constructor',
+      '{"type":"action/call","data":{"id":18,"action":"constructor"}}',
+      { response: 18, code: 'UNKNOWN_ACTION' },
+    ],
     ['action toString', '{"type":"action/call","data":{"id":19,"action":"toString"}}', { response: 19, code: 'UNKNOWN_ACTION' }],
-    ['action hasOwnProperty', '{"type":"action/call","data":{"id":20,"action":"hasOwnProperty"}}', { response: 20, code: 'UNKNOWN_ACTION' }],
-    ['an input of the wrong type', '{"type":"action/call","data":{"id":21,"action":"increment","input":"1"}}', { response: 21, code: 'BAD_ARGUMENTS' }],
-    ['an action that throws', '{"type":"action/call","data":{"id":22,"action":"explode","input":"boom"}}', { response: 22, code: 'ACTION_FAILED' }],
-    ['100k nested arrays (balanced) as input', `{"type":"action/call","data":{"id":23,"action":"increment","input":${nested(100_000, '[', ']')}}}`, { response: 23, code: 'BAD_REQUEST' }],
-    ['100k nested objects as input', `{"type":"action/call","data":{"id":24,"action":"increment","input":${nested(100_000, '{"a":', '}')}}}`, { response: 24, code: 'BAD_REQUEST' }],
+    [
+      'action hasOwnProperty',
+      '{"type":"action/call","data":{"id":20,"action":"hasOwnProperty"}}',
+      { response: 20, code: 'UNKNOWN_ACTION' },
+    ],
+    [
+      'an input of the wrong type',
+      '{"type":"action/call","data":{"id":21,"action":"increment","input":"1"}}',
+      { response: 21, code: 'BAD_ARGUMENTS' },
+    ],
+    [
+      'an action that throws',
+      '{"type":"action/call","data":{"id":22,"action":"explode","input":"boom"}}',
+      { response: 22, code: 'ACTION_FAILED' },
+    ],
+    [
+      '100k nested arrays (balanced) as input',
+      `{"type":"action/call","data":{"id":23,"action":"increment","input":${nested(100_000, '[', ']')}}}`,
+      { response: 23, code: 'BAD_REQUEST' },
+    ],
+    [
+      '100k nested objects as input',
+      `{"type":"action/call","data":{"id":24,"action":"increment","input":${nested(100_000, '{"a":', '}')}}}`,
+      { response: 24, code: 'BAD_REQUEST' },
+    ],
     ['100k unclosed [', `{"type":"action/call","data":{"id":25,"action":"increment","input":${'['.repeat(100_000)}`, bad],
     ['100k [ as the whole frame', '['.repeat(100_000), bad],
     ['action/call without an id', '{"type":"action/call","data":{"action":"increment","input":1}}', bad],
     ['state/get without data', '{"type":"state/get"}', bad],
-    ['a second hello', '{"type":"hello","data":{"id":26,"protocol":1,"clientId":"again","replica":true}}', { response: 26, code: 'BAD_REQUEST' }],
+    [
+      'a second hello',
+      '{"type":"hello","data":{"id":26,"protocol":1,"clientId":"again","replica":true}}',
+      { response: 26, code: 'BAD_REQUEST' },
+    ],
   ]
   // node-ipc dispatches `type` to a plain object of handlers and to its own lifecycle events:
   // each of these must be just an unknown type here, with and without a request id.
   const hostileTypes = [
-    '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'prototype',
-    'start', 'error', 'connect', 'close', 'data', 'socket.disconnected', 'disconnect', 'destroy',
-    'response', 'state/changed', 'protocol/error', 'server/closing', 'sharedData',
-    'Hello', 'ACTION/CALL', '', 'unknown/type', 'x'.repeat(5_000),
+    '__proto__',
+    'constructor',
+    'toString',
+    'hasOwnProperty',
+    'valueOf',
+    'prototype',
+    'start',
+    'error',
+    'connect',
+    'close',
+    'data',
+    'socket.disconnected',
+    'disconnect',
+    'destroy',
+    'response',
+    'state/changed',
+    'protocol/error',
+    'server/closing',
+    'sharedData',
+    'Hello',
+    'ACTION/CALL',
+    '',
+    'unknown/type',
+    'x'.repeat(5_000),
   ]
   for (const [index, type] of hostileTypes.entries()) {
     const id = 1_000 + index
-    cases.push([`type ${JSON.stringify(type.slice(0, 30))} with an id`, JSON.stringify({ type, data: { id } }), { response: id, code: 'BAD_REQUEST' }])
+    cases.push([
+      `type ${JSON.stringify(type.slice(0, 30))} with an id`,
+      JSON.stringify({ type, data: { id } }),
+      { response: id, code: 'BAD_REQUEST' },
+    ])
     cases.push([`type ${JSON.stringify(type.slice(0, 30))} without data`, JSON.stringify({ type }), bad])
   }
 
@@ -156,26 +227,38 @@ describe('hardening: malformed frames', () => {
 
   it('hello without clientId is refused and the connection stays un-greeted', async () => {
     await goodCall()
-    await using raw = await sendBad('{"type":"hello","data":{"id":1,"protocol":1,"replica":false}}', { response: 1, code: 'BAD_REQUEST' }, { hello: false })
-    await raw.sendFrame('action/call', { id: 2, action: 'increment', input: 1 })
+    await using raw = await sendBad(
+      '{"type":"hello","data":{"id":1,"protocol":1,"replica":false}}',
+      { response: 1, code: 'BAD_REQUEST' },
+      { hello: false },
+    )
+    await raw.send({ type: 'action/call', data: { id: 2, action: 'increment', input: 1 } })
     expect((await raw.response(2)).data.error.code).toBe('BAD_REQUEST')
     // A proper hello still works afterwards.
-    await raw.sendFrame('hello', { id: 3, protocol: 1, clientId: 'late-hello', replica: false })
+    await raw.send({ type: 'hello', data: { id: 3, protocol: 1, clientId: 'late-hello', replica: false } })
     expect((await raw.response(3)).data.result.version).toBe(expected.version)
     await goodCall()
     await expectStateUnchanged()
   })
 
   it('hello with a numeric clientId, or without protocol, is refused', async () => {
-    await using a = await sendBad('{"type":"hello","data":{"id":1,"protocol":1,"clientId":7,"replica":false}}', { response: 1, code: 'BAD_REQUEST' }, { hello: false })
-    await using b = await sendBad('{"type":"hello","data":{"id":1,"clientId":"c","replica":false}}', { response: 1, code: 'BAD_REQUEST' }, { hello: false })
+    await using _numericClientId = await sendBad(
+      '{"type":"hello","data":{"id":1,"protocol":1,"clientId":7,"replica":false}}',
+      { response: 1, code: 'BAD_REQUEST' },
+      { hello: false },
+    )
+    await using _noProtocol = await sendBad(
+      '{"type":"hello","data":{"id":1,"clientId":"c","replica":false}}',
+      { response: 1, code: 'BAD_REQUEST' },
+      { hello: false },
+    )
     await goodCall()
     await expectStateUnchanged()
   })
 
   it('hello with another protocol version gets PROTOCOL_MISMATCH and is closed', async () => {
     await using raw = await RawClient.connect(server.path)
-    await raw.sendFrame('hello', { id: 1, protocol: 2, clientId: 'future', replica: false })
+    await raw.send({ type: 'hello', data: { id: 1, protocol: 2, clientId: 'future', replica: false } })
     const response = await raw.response(1)
     expect(response.data.error.code).toBe('PROTOCOL_MISMATCH')
     await raw.expectClosed()
@@ -186,10 +269,10 @@ describe('hardening: malformed frames', () => {
   it('action/call before hello gets an error response and changes nothing', async () => {
     await goodCall()
     await using raw = await RawClient.connect(server.path)
-    await raw.sendFrame('action/call', { id: 5, action: 'increment', input: 1000 })
+    await raw.send({ type: 'action/call', data: { id: 5, action: 'increment', input: 1000 } })
     const response = await raw.response(5)
     expect(response.data.error.code).toBe('BAD_REQUEST')
-    await raw.sendFrame('state/get', { id: 6 })
+    await raw.send({ type: 'state/get', data: { id: 6 } })
     expect((await raw.response(6)).data.error.code).toBe('BAD_REQUEST')
     await goodCall()
     await expectStateUnchanged()
@@ -197,7 +280,8 @@ describe('hardening: malformed frames', () => {
 
   it('an own "__proto__" key in data does not smuggle an input', async () => {
     await using raw = await RawClient.hello(server.path)
-    await raw.send('{"type":"action/call","data":{"id":3,"action":"increment","__proto__":{"input":500}}}\f')
+    // Written by hand: an object literal's "__proto__" sets the prototype instead of an own key.
+    await raw.write(`{"type":"action/call","data":{"id":3,"action":"increment","__proto__":{"input":500}}}${FRAME_DELIMITER}`)
     const response = await raw.response(3)
     expected.counter += 1
     expected.version += 1
@@ -207,13 +291,13 @@ describe('hardening: malformed frames', () => {
 
   it('empty frames are skipped without an answer', async () => {
     await using raw = await RawClient.hello(server.path)
-    await raw.send('\f\f\f')
+    await raw.write(FRAME_DELIMITER.repeat(3))
     await expectStillServing(raw)
   })
 
   it("another client's request ids neither reach nor affect that client", async () => {
     await using victim = await RawClient.hello(server.path, { id: 1, clientId: 'victim' })
-    await victim.sendFrame('action/call', { id: 2, action: 'increment', input: 1 })
+    await victim.send({ type: 'action/call', data: { id: 2, action: 'increment', input: 1 } })
     expected.counter += 1
     expected.version += 1
     expect((await victim.response(2)).data.result).toEqual({ value: expected.counter, version: expected.version })
@@ -221,11 +305,16 @@ describe('hardening: malformed frames', () => {
 
     await using attacker = await RawClient.hello(server.path, { id: 1, clientId: 'attacker' })
     // The victim's ids, as requests and as forged server messages.
-    await attacker.sendFrame('action/call', { id: 2, action: 'peek' })
-    await attacker.sendFrame('state/get', { id: 3 })
+    await attacker.send({ type: 'action/call', data: { id: 2, action: 'peek' } })
+    await attacker.send({ type: 'state/get', data: { id: 3 } })
     await attacker.sendFrame('response', { id: 3, result: { value: -1, version: 999 } })
-    await attacker.sendFrame('state/changed', { id: 4, epoch: server.epoch, version: 999, patches: [{ op: 'replace', path: ['counter'], value: -1 }] })
-    await attacker.sendFrame('hello', { id: 2, protocol: 1, clientId: 'victim', replica: true })
+    await attacker.sendFrame('state/changed', {
+      id: 4,
+      epoch: server.epoch,
+      version: 999,
+      patches: [{ op: 'replace', path: ['counter'], value: -1 }],
+    })
+    await attacker.send({ type: 'hello', data: { id: 2, protocol: 1, clientId: 'victim', replica: true } })
     expect((await attacker.response(2)).data.result).toEqual({ value: expected.counter, version: expected.version })
     expect((await attacker.response(3)).data.result.version).toBe(expected.version)
     await attacker.waitFor((f) => f.type === 'response' && f.data.id === 4 && f.data.error?.code === 'BAD_REQUEST')
@@ -235,7 +324,7 @@ describe('hardening: malformed frames', () => {
 
     // Nothing reached the victim in between, and its own next request is answered normally.
     expect(victim.frames.length).toBe(victimFrames)
-    await victim.sendFrame('action/call', { id: 3, action: 'increment', input: 1 })
+    await victim.send({ type: 'action/call', data: { id: 3, action: 'increment', input: 1 } })
     expected.counter += 1
     expected.version += 1
     expect((await victim.response(3)).data.result).toEqual({ value: expected.counter, version: expected.version })
@@ -246,12 +335,12 @@ describe('hardening: malformed frames', () => {
 
   it('a client that takes over another clientId cannot re-apply its calls', async () => {
     await using first = await RawClient.hello(server.path, { id: 1, clientId: 'taken' })
-    await first.sendFrame('action/call', { id: 2, action: 'increment', input: 1 })
+    await first.send({ type: 'action/call', data: { id: 2, action: 'increment', input: 1 } })
     expected.counter += 1
     expected.version += 1
     const original = await first.response(2)
     await using second = await RawClient.hello(server.path, { id: 1, clientId: 'taken' })
-    await second.sendFrame('action/call', { id: 2, action: 'increment', input: 1 })
+    await second.send({ type: 'action/call', data: { id: 2, action: 'increment', input: 1 } })
     // The same (clientId, id) is a resend: answered from the record, not applied twice.
     expect((await second.response(2)).data).toEqual(original.data)
     await expectStateUnchanged()
@@ -259,16 +348,16 @@ describe('hardening: malformed frames', () => {
   })
 })
 
-describe('hardening: frame boundaries', () => {
+describe('frame boundaries', () => {
   it('a frame split byte by byte across many writes, with multi-byte characters cut in half', async () => {
     await using raw = await RawClient.connect(server.path)
     const text = 'çğışöü €😀 日本'
     const bytes = Buffer.from(
-      `${JSON.stringify({ type: 'hello', data: { id: 1, protocol: 1, clientId: 'bytewise', replica: false } })}\f` +
-        `${JSON.stringify({ type: 'action/call', data: { id: 2, action: 'addMessage', input: text } })}\f`,
+      encodeClientMessage({ type: 'hello', data: { id: 1, protocol: 1, clientId: 'bytewise', replica: false } }) +
+        encodeClientMessage({ type: 'action/call', data: { id: 2, action: 'addMessage', input: text } }),
     )
     expect(bytes.length).toBeLessThan(400)
-    for (let i = 0; i < bytes.length; i++) await raw.send(bytes.subarray(i, i + 1))
+    for (let i = 0; i < bytes.length; i++) await raw.write(bytes.subarray(i, i + 1))
     expect((await raw.response(1)).data.error).toBeUndefined()
     const response = await raw.response(2)
     expected.version += 1
@@ -280,7 +369,7 @@ describe('hardening: frame boundaries', () => {
 
   it('several frames in one write are all answered, in order', async () => {
     await using raw = await RawClient.connect(server.path)
-    const frames = [
+    const frames: ClientMessage[] = [
       { type: 'hello', data: { id: 1, protocol: 1, clientId: 'batch', replica: false } },
       { type: 'action/call', data: { id: 2, action: 'increment', input: 2 } },
       { type: 'action/call', data: { id: 3, action: 'increment', input: 3 } },
@@ -288,7 +377,7 @@ describe('hardening: frame boundaries', () => {
       { type: 'action/call', data: { id: 5, action: 'peek' } },
       { type: 'state/get', data: { id: 6 } },
     ]
-    await raw.send(frames.map((f) => `${JSON.stringify(f)}\f`).join(''))
+    await raw.write(frames.map(encodeClientMessage).join(''))
     await raw.response(6)
     expect(raw.frames.map((f) => f.data.id)).toEqual([1, 2, 3, 4, 5, 6])
     expect(raw.frames[1]!.data.result).toEqual({ value: expected.counter + 2, version: expected.version + 1 })
@@ -304,16 +393,16 @@ describe('hardening: frame boundaries', () => {
 
   it('a complete frame followed by a partial one is answered before the rest arrives', async () => {
     await using raw = await RawClient.hello(server.path)
-    const complete = `${JSON.stringify({ type: 'action/call', data: { id: 2, action: 'increment', input: 4 } })}\f`
-    const partial = `${JSON.stringify({ type: 'action/call', data: { id: 3, action: 'increment', input: 6 } })}\f`
+    const complete = encodeClientMessage({ type: 'action/call', data: { id: 2, action: 'increment', input: 4 } })
+    const partial = encodeClientMessage({ type: 'action/call', data: { id: 3, action: 'increment', input: 6 } })
     const cut = Math.floor(partial.length / 2)
-    await raw.send(complete + partial.slice(0, cut))
+    await raw.write(complete + partial.slice(0, cut))
     // The first is answered while the second is still incomplete: nothing else is sent meanwhile.
     expected.counter += 4
     expected.version += 1
     expect((await raw.response(2)).data.result).toEqual({ value: expected.counter, version: expected.version })
     expect(raw.frames.some((f) => f.data?.id === 3)).toBe(false)
-    await raw.send(partial.slice(cut))
+    await raw.write(partial.slice(cut))
     expected.counter += 6
     expected.version += 1
     expect((await raw.response(3)).data.result).toEqual({ value: expected.counter, version: expected.version })
@@ -322,9 +411,9 @@ describe('hardening: frame boundaries', () => {
 
   it('a complete frame is not lost when the client disconnects right after a partial tail', async () => {
     const raw = await RawClient.hello(server.path)
-    const complete = `${JSON.stringify({ type: 'action/call', data: { id: 2, action: 'increment', input: 7 } })}\f`
-    const partial = JSON.stringify({ type: 'action/call', data: { id: 3, action: 'increment', input: 1000 } }).slice(0, 30)
-    raw.socket.end(complete + partial)
+    const complete = (id: number) => encodeClientMessage({ type: 'action/call', data: { id, action: 'increment', input: 7 } })
+    const partial = encodeClientMessage({ type: 'action/call', data: { id: 3, action: 'increment', input: 1000 } }).slice(0, 30)
+    raw.socket.end(complete(2) + partial)
     await raw.closed
     expected.counter += 7
     expected.version += 1
@@ -332,7 +421,7 @@ describe('hardening: frame boundaries', () => {
     await expectStateUnchanged()
     // The same again with an abrupt close right after the write.
     const abrupt = await RawClient.hello(server.path)
-    await abrupt.send(complete.replace('"id":2', '"id":9') + partial)
+    await abrupt.write(complete(9) + partial)
     abrupt.socket.destroy()
     await abrupt.closed
     expected.counter += 7

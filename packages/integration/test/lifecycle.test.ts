@@ -3,8 +3,11 @@
 import { RETRYABLE_ERROR_CODES } from '@ipc-state/protocol'
 import { lstat } from 'node:fs/promises'
 import { describe, expect, it, vi } from 'vitest'
-import { RawClient, crashLines, mib, startServer, type ServerHandle } from '../src/h-helpers.js'
-import { fixture, startFixture, tempSocketRoot, type FixtureEvent, type FixtureProcess } from '../src/processes.js'
+import { mib } from '../src/checks.js'
+import { startLoadClient } from '../src/client-fixture.js'
+import { ask, crashLines, disposeAll, type FixtureEvent, type FixtureProcess, tempSocketRoot } from '../src/processes.js'
+import { RawClient } from '../src/raw-client.js'
+import { type ServerHandle, startServer } from '../src/server-fixture.js'
 
 /** One connect/disconnect cycle; four kinds, from polite to abrupt. */
 async function cycle(server: ServerHandle, i: number): Promise<number> {
@@ -12,12 +15,12 @@ async function cycle(server: ServerHandle, i: number): Promise<number> {
   try {
     switch (i % 4) {
       case 0: // hello, then a clean end
-        await raw.sendFrame('hello', { id: 1, protocol: 1, clientId: `churn-${i}`, replica: i % 8 === 0 })
+        await raw.send({ type: 'hello', data: { id: 1, protocol: 1, clientId: `churn-${i}`, replica: i % 8 === 0 } })
         await raw.response(1)
         raw.socket.end()
         break
       case 1: // hello, then reset
-        await raw.sendFrame('hello', { id: 1, protocol: 1, clientId: `churn-${i}`, replica: true })
+        await raw.send({ type: 'hello', data: { id: 1, protocol: 1, clientId: `churn-${i}`, replica: true } })
         await raw.response(1)
         raw.socket.destroy()
         break
@@ -25,8 +28,8 @@ async function cycle(server: ServerHandle, i: number): Promise<number> {
         raw.socket.destroy()
         break
       case 3: // one call, then a clean end
-        await raw.sendFrame('hello', { id: 1, protocol: 1, clientId: `churn-${i}`, replica: false })
-        await raw.sendFrame('action/call', { id: 2, action: 'increment', input: 1 })
+        await raw.send({ type: 'hello', data: { id: 1, protocol: 1, clientId: `churn-${i}`, replica: false } })
+        await raw.send({ type: 'action/call', data: { id: 2, action: 'increment', input: 1 } })
         await raw.response(2)
         raw.socket.end()
         return 1
@@ -53,13 +56,12 @@ async function churn(server: ServerHandle, total: number, lanes: number, offset 
   return increments
 }
 
-/** The index in `process.events` of the first event at or after `from` that `match` accepts. */
-async function eventAfter(process: FixtureProcess, from: number, match: (e: FixtureEvent) => boolean): Promise<number> {
-  const event = await process.waitFor((e) => process.events.indexOf(e) >= from && match(e))
-  return process.events.indexOf(event)
+/** The index in `proc.events` of the first event at or after `after` that `match` accepts. */
+async function eventAfter(proc: FixtureProcess, after: number, match: (e: FixtureEvent) => boolean): Promise<number> {
+  return proc.events.indexOf(await proc.waitFor(match, { after }))
 }
 
-describe('hardening: lifecycle', () => {
+describe('lifecycle under load and faults', () => {
   it('1,000 connect/disconnect cycles leave no open descriptors or connections behind', async () => {
     await using server = await startServer()
     // Warm up, so lazily created descriptors of the runtime are counted in the baseline.
@@ -90,60 +92,51 @@ describe('hardening: lifecycle', () => {
 
   it('200 concurrent connections from 4 processes are all served', async () => {
     await using server = await startServer()
-    const callers = Array.from({ length: 4 }, (_, i) =>
-      startFixture(fixture('h-caller.ts'), {
-        env: {
-          IPC_STATE_SOCKET_ROOT: server.socketRoot,
-          H_CLIENTS: '50',
-          H_CALLS: '5',
-          H_WAIT_GO: '1',
+    await using callers = disposeAll(
+      Array.from({ length: 4 }, (_, i) =>
+        startLoadClient(server, {
+          IPC_STATE_CLIENTS: '50',
+          IPC_STATE_CALLS: '5',
+          IPC_STATE_WAIT_GO: '1',
           // Half of them keep replicas and receive every change.
-          H_REPLICA: i % 2 === 0 ? '1' : '0',
-        },
-      }),
+          IPC_STATE_REPLICA: i % 2 === 0 ? '1' : '0',
+        }),
+      ),
     )
-    try {
-      await Promise.all(callers.map((caller) => caller.waitFor('connected')))
-      expect((await server.stats()).connections).toBe(200)
-      const started = performance.now()
-      for (const caller of callers) caller.child.stdin!.write('go\n')
-      const done = await Promise.all(callers.map((caller) => caller.waitFor('done')))
-      const ms = performance.now() - started
-      for (const result of done) {
-        expect(result.errors).toEqual({})
-        // 50 clients x 5 calls, plus one final call each.
-        expect(result.acked).toBe(50 * 6)
-        expect(result.finalOk).toBe(true)
-        expect(result.statuses).toEqual(Array(50).fill('connected'))
-      }
-      const latency = done.map((d) => d.latencyMs as { p50: number; max: number })
-      console.log(
-        `200 clients: 1,200 calls in ${ms.toFixed(0)} ms; p50 per process ${latency.map((l) => l.p50.toFixed(1)).join('/')} ms, ` +
-          `max ${latency.map((l) => l.max.toFixed(1)).join('/')} ms`,
-      )
-      const view = await server.view()
-      expect(view.state.counter).toBe(4 * 50 * 6)
-      expect(view.version).toBe(4 * 50 * 6)
-      await Promise.all(callers.map((caller) => caller.exited))
-      await vi.waitFor(async () => expect((await server.stats()).connections).toBe(0), { timeout: 10_000, interval: 20 })
-      expect(crashLines(server.process)).toEqual([])
-    } finally {
-      await Promise.all(callers.map((caller) => caller[Symbol.asyncDispose]()))
+    await Promise.all(callers.map((caller) => caller.waitFor('connected')))
+    expect((await server.stats()).connections).toBe(200)
+    const started = performance.now()
+    const done = await Promise.all(callers.map((caller) => ask(caller, 'go', 'done')))
+    const ms = performance.now() - started
+    for (const result of done) {
+      expect(result.errors).toEqual({})
+      // 50 clients x 5 calls, plus one final call each.
+      expect(result.acked).toBe(50 * 6)
+      expect(result.finalOk).toBe(true)
+      expect(result.statuses).toEqual(Array(50).fill('connected'))
     }
+    const latency = done.map((d) => d.latencyMs as { p50: number; max: number })
+    console.log(
+      `200 clients: 1,200 calls in ${ms.toFixed(0)} ms; p50 per process ${latency.map((l) => l.p50.toFixed(1)).join('/')} ms, ` +
+        `max ${latency.map((l) => l.max.toFixed(1)).join('/')} ms`,
+    )
+    const view = await server.view()
+    expect(view.state.counter).toBe(4 * 50 * 6)
+    expect(view.version).toBe(4 * 50 * 6)
+    await Promise.all(callers.map((caller) => caller.exited))
+    await vi.waitFor(async () => expect((await server.stats()).connections).toBe(0), { timeout: 10_000, interval: 20 })
+    expect(crashLines(server.process)).toEqual([])
   })
 
   it('close() during a stream of calls: every applied call was acknowledged, clients move to the next server', async () => {
     await using dir = await tempSocketRoot()
-    await using first = await startServer({ socketRoot: dir.socketRoot })
+    await using first = await startServer(dir)
     const hammer = (replica: boolean) =>
-      startFixture(fixture('h-caller.ts'), {
-        env: {
-          IPC_STATE_SOCKET_ROOT: dir.socketRoot,
-          H_CALLS: '0',
-          H_CONCURRENCY: '4',
-          H_PROGRESS_AT: '200',
-          H_REPLICA: replica ? '1' : '0',
-        },
+      startLoadClient(dir, {
+        IPC_STATE_CALLS: '0',
+        IPC_STATE_CONCURRENCY: '4',
+        IPC_STATE_PROGRESS_AT: '200',
+        IPC_STATE_REPLICA: replica ? '1' : '0',
       })
     await using a = hammer(true)
     await using b = hammer(false)
@@ -152,23 +145,21 @@ describe('hardening: lifecycle', () => {
 
     // SIGTERM: the fixture calls server.close() and prints the final version.
     const marks = callers.map((caller) => caller.events.length)
-    first.process.child.kill('SIGTERM')
+    expect(await first.process.stop('SIGTERM')).toEqual({ code: 0, signal: null })
     const closed = await first.process.waitFor('closed')
-    expect((await first.process.exited).code).toBe(0)
     await expect(lstat(first.path)).rejects.toMatchObject({ code: 'ENOENT' })
     // Every client noticed and is trying to get back.
     const lost = await Promise.all(
       callers.map((caller, i) => eventAfter(caller, marks[i]!, (e) => e.event === 'status' && e.status === 'reconnecting')),
     )
 
-    await using second = await startServer({ socketRoot: dir.socketRoot })
+    await using second = await startServer(dir)
     expect(second.path).toBe(first.path)
     // Back on their own, with no help from the test.
     await Promise.all(
       callers.map((caller, i) => eventAfter(caller, lost[i]!, (e) => e.event === 'status' && e.status === 'connected')),
     )
-    for (const caller of callers) caller.child.stdin!.write('stop\n')
-    const done = await Promise.all(callers.map((caller) => caller.waitFor('done')))
+    const done = await Promise.all(callers.map((caller) => ask(caller, 'stop', 'done')))
 
     const byEpoch = (epoch: string) => done.reduce((sum, d) => sum + ((d.ackedByEpoch as Record<string, number>)[epoch] ?? 0), 0)
     const ackedFirst = byEpoch(first.epoch)

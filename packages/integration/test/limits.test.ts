@@ -1,8 +1,12 @@
 // Limits that protect a server process from one client: frame size, slow readers, requests in
 // flight, connections. Misbehaving peers are raw sockets or processes against a real server.
+import { FRAME_DELIMITER, encodeClientMessage, encodeFrame } from '@ipc-state/protocol'
 import { describe, expect, it, vi } from 'vitest'
-import { MiB, RawClient, ask, crashLines, mib, startServer, summarize } from '../src/h-helpers.js'
-import { fixture, startFixture, type FixtureEvent } from '../src/processes.js'
+import { MiB, mib } from '../src/checks.js'
+import { startLoadClient } from '../src/client-fixture.js'
+import { ask, crashLines, type FixtureEvent, fixture } from '../src/processes.js'
+import { RawClient } from '../src/raw-client.js'
+import { startServer } from '../src/server-fixture.js'
 
 /** What a kernel may hold for one Unix stream connection (send plus receive side), generously. */
 const SOCKET_BUFFERS = 2 * MiB
@@ -15,7 +19,7 @@ function printDone(label: string, done: FixtureEvent): void {
   )
 }
 
-describe('hardening: limits', () => {
+describe('limits that protect the server from one client', () => {
   // Polite: a plain socket, which stops when the server ends its side. Hostile: it ignores what
   // the server says and keeps its own side open after the server's FIN, writing until it fails.
   it.each([
@@ -23,13 +27,11 @@ describe('hardening: limits', () => {
     ['a half-open socket that ignores the server', true],
   ])('%s streaming 200 MiB without a delimiter is cut off at the frame limit', async (label, allowHalfOpen) => {
     const limit = MiB
-    await using server = await startServer({ env: { MAX_FRAME_BYTES: String(limit) } })
+    await using server = await startServer({ env: { IPC_STATE_MAX_FRAME_BYTES: String(limit) } })
     const baseline = await server.stats()
 
     // A well-behaved client keeps calling from another process the whole time.
-    await using caller = startFixture(fixture('h-caller.ts'), {
-      env: { IPC_STATE_SOCKET_ROOT: server.socketRoot, H_CALLS: '0', H_REPLICA: '0', H_PROGRESS_AT: '50' },
-    })
+    await using caller = startLoadClient(server, { IPC_STATE_CALLS: '0', IPC_STATE_REPLICA: '0', IPC_STATE_PROGRESS_AT: '50' })
     await caller.waitFor('progress')
     const countBefore = (await ask(caller, 'count')).acked as number
 
@@ -81,8 +83,7 @@ describe('hardening: limits', () => {
     expect(after.connections).toBe(1)
 
     // The other client kept being served and ends without an error.
-    caller.child.stdin!.write('stop\n')
-    const done = await caller.waitFor('done')
+    const done = await ask(caller, 'stop', 'done')
     printDone('caller during the flood', done)
     expect(countAfter).toBeGreaterThan(countBefore)
     expect(done.errors).toEqual({})
@@ -92,27 +93,27 @@ describe('hardening: limits', () => {
 
   it('the frame limit is exact, and counted in bytes, not characters', async () => {
     const limit = MiB
-    await using server = await startServer({ env: { MAX_FRAME_BYTES: String(limit) } })
-    /** An action/call frame of exactly `bytes` bytes (delimiter excluded). */
+    await using server = await startServer({ env: { IPC_STATE_MAX_FRAME_BYTES: String(limit) } })
+    /** An action/call frame of exactly `bytes` bytes, the delimiter excluded (the limit does not count it). */
     const frameOf = (id: number, bytes: number) => {
-      const bare = JSON.stringify({ type: 'action/call', data: { id, action: 'peek', pad: '' } })
-      const frame = JSON.stringify({ type: 'action/call', data: { id, action: 'peek', pad: 'x'.repeat(bytes - bare.length) } })
-      expect(Buffer.byteLength(frame)).toBe(bytes)
-      return `${frame}\f`
+      const padded = (pad: string) => encodeFrame('action/call', { id, action: 'peek', pad })
+      const frame = padded('x'.repeat(bytes + FRAME_DELIMITER.length - padded('').length))
+      expect(Buffer.byteLength(frame) - FRAME_DELIMITER.length).toBe(bytes)
+      return frame
     }
     await using raw = await RawClient.hello(server.path)
-    await raw.send(frameOf(1, limit))
+    await raw.write(frameOf(1, limit))
     expect((await raw.response(1)).data.result).toEqual({ value: 0, version: 0 })
-    await raw.send(frameOf(2, limit + 1))
+    await raw.write(frameOf(2, limit + 1))
     expect((await raw.protocolError()).data).toMatchObject({ fatal: true, error: { code: 'FRAME_TOO_LARGE' } })
     await raw.expectClosed()
 
     // 'ğ' is 2 bytes in UTF-8: fewer characters than the limit, more bytes.
     await using wide = await RawClient.hello(server.path)
-    const frame = `${JSON.stringify({ type: 'action/call', data: { id: 3, action: 'peek', pad: 'ğ'.repeat(limit / 2) } })}\f`
+    const frame = encodeFrame('action/call', { id: 3, action: 'peek', pad: 'ğ'.repeat(limit / 2) })
     expect(frame.length).toBeLessThan(limit)
     expect(Buffer.byteLength(frame)).toBeGreaterThan(limit)
-    await wide.send(frame)
+    await wide.write(frame)
     expect((await wide.protocolError()).data.error.code).toBe('FRAME_TOO_LARGE')
     await wide.expectClosed()
     expect((await server.stats()).connections).toBe(0)
@@ -121,13 +122,15 @@ describe('hardening: limits', () => {
 
   it('a client that pipelines state/get and never reads is dropped before its answers pile up', async () => {
     const maxBuffered = MiB
-    await using server = await startServer({ env: { MAX_BUFFERED_BYTES: String(maxBuffered) } })
+    await using server = await startServer({ env: { IPC_STATE_MAX_BUFFERED_BYTES: String(maxBuffered) } })
     // A state of about 55 KiB, so every state/get answer is that big.
     {
       await using writer = await RawClient.hello(server.path)
       const text = 'm'.repeat(500)
-      await writer.send(
-        Array.from({ length: 100 }, (_, i) => `${JSON.stringify({ type: 'action/call', data: { id: i + 1, action: 'addMessage', input: text } })}\f`).join(''),
+      await writer.write(
+        Array.from({ length: 100 }, (_, i) =>
+          encodeClientMessage({ type: 'action/call', data: { id: i + 1, action: 'addMessage', input: text } }),
+        ).join(''),
       )
       await writer.response(100)
     }
@@ -143,9 +146,9 @@ describe('hardening: limits', () => {
     let requested = 0
     let stats = baseline
     for (let batch = 0; batch < 60; batch++) {
-      const frames = Array.from({ length: 200 }, () => `${JSON.stringify({ type: 'state/get', data: { id: ++requested } })}\f`)
+      const frames = Array.from({ length: 200 }, () => encodeClientMessage({ type: 'state/get', data: { id: ++requested } }))
       try {
-        await greedy.send(frames.join(''))
+        await greedy.write(frames.join(''))
       } catch {
         break // the server closed the connection
       }
@@ -166,22 +169,19 @@ describe('hardening: limits', () => {
 
   it('a replica that never reads is dropped with SLOW_CONSUMER and memory stays bounded', async () => {
     const maxBuffered = MiB
-    await using server = await startServer({ env: { MAX_BUFFERED_BYTES: String(maxBuffered) } })
+    await using server = await startServer({ env: { IPC_STATE_MAX_BUFFERED_BYTES: String(maxBuffered) } })
     const baseline = await server.stats()
 
     await using slow = await RawClient.hello(server.path, { replica: true })
     slow.socket.pause()
     const receivedBeforePause = slow.bytesReceived
 
-    await using caller = startFixture(fixture('h-caller.ts'), {
-      env: {
-        IPC_STATE_SOCKET_ROOT: server.socketRoot,
-        H_ACTION: 'addMessage',
-        H_TEXT_BYTES: '500',
-        H_CALLS: '10000',
-        H_CONCURRENCY: '8',
-        H_REPLICA: '0',
-      },
+    await using caller = startLoadClient(server, {
+      IPC_STATE_ACTION: 'addMessage',
+      IPC_STATE_TEXT_BYTES: '500',
+      IPC_STATE_CALLS: '10000',
+      IPC_STATE_CONCURRENCY: '8',
+      IPC_STATE_REPLICA: '0',
     })
     await caller.waitFor('connected')
     // The server drops the slow one while the changes are still coming; only the caller stays.
@@ -227,35 +227,41 @@ describe('hardening: limits', () => {
   })
 
   it('requests beyond maxInFlight on one connection get TOO_MANY_REQUESTS', async () => {
-    await using server = await startServer({ script: fixture('h-gated-server.ts'), env: { MAX_IN_FLIGHT: '4' } })
+    await using server = await startServer({ script: fixture('gated-server.ts'), env: { IPC_STATE_MAX_IN_FLIGHT: '4' } })
     await using raw = await RawClient.hello(server.path)
     await using other = await RawClient.hello(server.path)
     const call = (id: number, action: string, input: number) =>
-      `${JSON.stringify({ type: 'action/call', data: { id, action, input } })}\f`
+      encodeClientMessage({ type: 'action/call', data: { id, action, input } })
     // Four calls wait on the gate; the fifth and sixth exceed the limit, whatever their action.
-    await raw.send(call(1, 'gated', 1) + call(2, 'gated', 1) + call(3, 'gated', 1) + call(4, 'gated', 1) + call(5, 'gated', 1) + call(6, 'increment', 1))
+    await raw.write(
+      call(1, 'gated', 1) +
+        call(2, 'gated', 1) +
+        call(3, 'gated', 1) +
+        call(4, 'gated', 1) +
+        call(5, 'gated', 1) +
+        call(6, 'increment', 1),
+    )
     expect((await raw.response(5)).data.error.code).toBe('TOO_MANY_REQUESTS')
     expect((await raw.response(6)).data.error.code).toBe('TOO_MANY_REQUESTS')
     // Another connection has its own budget: its call is queued behind the gate, not refused.
-    await other.sendFrame('action/call', { id: 1, action: 'increment', input: 10 })
-    const view = await ask(server.process, 'state')
-    expect((view.state as { counter: number }).counter).toBe(0)
+    await other.send({ type: 'action/call', data: { id: 1, action: 'increment', input: 10 } })
+    expect((await server.view()).state.counter).toBe(0)
     expect(server.process.events.filter((e) => e.event === 'checking')).toHaveLength(4)
     expect(raw.frames.filter((f) => [1, 2, 3, 4].includes(f.data?.id))).toEqual([])
     expect(other.frames).toHaveLength(1)
 
-    server.process.child.stdin!.write('release\n')
+    await ask(server.process, 'release', 'released')
     const values = await Promise.all([1, 2, 3, 4].map(async (id) => (await raw.response(id)).data.result.value))
     expect(values).toEqual([1, 2, 3, 4])
     expect((await other.response(1)).data.result.value).toBe(14)
     // With the queue drained, the connection may call again.
-    await raw.send(call(7, 'gated', 1))
+    await raw.write(call(7, 'gated', 1))
     expect((await raw.response(7)).data.result.value).toBe(15)
     expect(crashLines(server.process)).toEqual([])
   })
 
   it('the connection past maxConnections gets TOO_MANY_CONNECTIONS; a freed slot is reused', async () => {
-    await using server = await startServer({ env: { MAX_CONNECTIONS: '5' } })
+    await using server = await startServer({ env: { IPC_STATE_MAX_CONNECTIONS: '5' } })
     const clients: RawClient[] = []
     try {
       for (let i = 0; i < 5; i++) clients.push(await RawClient.hello(server.path, { clientId: `c${i}` }))
@@ -269,14 +275,14 @@ describe('hardening: limits', () => {
 
       // The five are unaffected.
       for (const [i, client] of clients.entries()) {
-        await client.sendFrame('action/call', { id: 10, action: 'increment', input: 1 })
+        await client.send({ type: 'action/call', data: { id: 10, action: 'increment', input: 1 } })
         expect((await client.response(10)).data.result.value).toBe(i + 1)
       }
 
       await clients.shift()!.close()
       await vi.waitFor(async () => expect((await server.stats()).connections).toBe(4), { timeout: 10_000, interval: 20 })
       await using seventh = await RawClient.hello(server.path, { clientId: 'c-new' })
-      await seventh.sendFrame('action/call', { id: 1, action: 'increment', input: 1 })
+      await seventh.send({ type: 'action/call', data: { id: 1, action: 'increment', input: 1 } })
       expect((await seventh.response(1)).data.result.value).toBe(6)
       expect((await server.stats()).connections).toBe(5)
       // Full again: the next one is refused again.

@@ -6,13 +6,15 @@ import { chmod, chown, link, lstat, mkdir, mkdtemp, readFile, rm, stat, symlink,
 import { createServer as createNetServer } from 'node:net'
 import { createServer, type IpcStateServer } from '@ipc-state/server'
 import { describe, expect, it } from 'vitest'
-import { RawClient, crashLines, serverPath, startServer } from '../src/h-helpers.js'
-import { fixture, startFixture, tempSocketRoot, type FixtureEvent } from '../src/processes.js'
+import { addressEnv, fixtureAddress, serverPath } from '../src/fixture-env.js'
+import { crashLines, fixture, startFixture, tempSocketRoot, type FixtureEvent } from '../src/processes.js'
+import { RawClient } from '../src/raw-client.js'
+import { startServer } from '../src/server-fixture.js'
 import { testStore } from '../src/test-store.js'
 
 /** Starts the server fixture expecting it to fail; returns its error event and exit code. */
-async function expectStartFailure(socketRoot: string, env: Record<string, string> = {}): Promise<{ event: FixtureEvent; code: number | null }> {
-  await using child = startFixture(fixture('server.ts'), { env: { IPC_STATE_SOCKET_ROOT: socketRoot, ...env } })
+async function expectStartFailure(socketRoot: string): Promise<{ event: FixtureEvent; code: number | null }> {
+  await using child = startFixture(fixture('server.ts'), { env: addressEnv({ socketRoot }) })
   const event = await child.waitFor((e) => e.event === 'error' || e.event === 'ready')
   expect(event.event).toBe('error')
   const exit = await child.exited
@@ -22,8 +24,8 @@ async function expectStartFailure(socketRoot: string, env: Record<string, string
 /** A hello over a raw socket; returns the epoch of the server that answered. */
 async function helloEpoch(path: string): Promise<string> {
   await using raw = await RawClient.connect(path)
-  await raw.sendFrame('hello', { id: 1, protocol: 1, clientId: 'probe', replica: false })
-  await raw.sendFrame('action/call', { id: 2, action: 'increment', input: 1 })
+  await raw.send({ type: 'hello', data: { id: 1, protocol: 1, clientId: 'probe', replica: false } })
+  await raw.send({ type: 'action/call', data: { id: 2, action: 'increment', input: 1 } })
   const hello = await raw.response(1)
   expect((await raw.response(2)).data.error).toBeUndefined()
   return hello.data.result.epoch as string
@@ -31,7 +33,7 @@ async function helloEpoch(path: string): Promise<string> {
 
 const isRoot = process.getuid?.() === 0
 
-describe('hardening: socket files', () => {
+describe('socket files', () => {
   it('a second server on a live path fails with ADDRESS_IN_USE and the first keeps serving new clients', async () => {
     await using first = await startServer()
     await using connected = await RawClient.hello(first.path)
@@ -49,18 +51,18 @@ describe('hardening: socket files', () => {
     expect(await helloEpoch(first.path)).toBe(first.epoch)
     expect(await helloEpoch(first.path)).toBe(first.epoch)
     // Its existing connection too.
-    await connected.sendFrame('state/get', { id: 5 })
+    await connected.send({ type: 'state/get', data: { id: 5 } })
     expect((await connected.response(5)).data.result.epoch).toBe(first.epoch)
     expect(crashLines(first.process)).toEqual([])
   })
 
   it('the socket left by kill -9 is reclaimed by the next server', async () => {
     await using dir = await tempSocketRoot()
-    await using first = await startServer({ socketRoot: dir.socketRoot })
+    await using first = await startServer(dir)
     await first.process.stop('SIGKILL')
     expect((await lstat(first.path)).isSocket()).toBe(true)
 
-    await using second = await startServer({ socketRoot: dir.socketRoot })
+    await using second = await startServer(dir)
     expect(second.path).toBe(first.path)
     expect(second.epoch).not.toBe(first.epoch)
     expect(await helloEpoch(second.path)).toBe(second.epoch)
@@ -79,7 +81,7 @@ describe('hardening: socket files', () => {
     const gone = spawn(process.execPath, ['-e', ''])
     await once(gone, 'exit')
     await writeFile(lockPath, String(gone.pid))
-    await using server = await startServer({ socketRoot: dir.socketRoot })
+    await using server = await startServer(dir)
     expect(await helloEpoch(server.path)).toBe(server.epoch)
     await expect(lstat(lockPath)).rejects.toMatchObject({ code: 'ENOENT' })
   })
@@ -98,7 +100,7 @@ describe('hardening: socket files', () => {
     }
     type Outcome = { server: IpcStateServer<unknown> } | { code: string; message: string }
     const start = (): Promise<Outcome> =>
-      createServer({ store: testStore, socketRoot: dir.socketRoot, appspace: 'test.', id: 'server' }).then(
+      createServer({ store: testStore, ...fixtureAddress(dir) }).then(
         (server) => ({ server }),
         (error: { code: string; message: string }) => ({ code: error.code, message: error.message }),
       )
@@ -114,7 +116,9 @@ describe('hardening: socket files', () => {
       const failure = outcomes.find((o): o is { code: string; message: string } => 'code' in o)
       if (servers.length !== 1 || failure?.code !== 'ADDRESS_IN_USE') {
         // Both listening means one lost its socket file to the other and serves no one.
-        wrong.push(`stagger ${stagger}: ${servers.length} listening; ${outcomes.map((o) => ('code' in o ? `${o.code} (${o.message})` : 'ok')).join(' / ')}`)
+        wrong.push(
+          `stagger ${stagger}: ${servers.length} listening; ${outcomes.map((o) => ('code' in o ? `${o.code} (${o.message})` : 'ok')).join(' / ')}`,
+        )
       } else {
         expect(await helloEpoch(path)).toBe(servers[0]!.epoch)
       }
@@ -126,10 +130,10 @@ describe('hardening: socket files', () => {
 
   it("closing a server whose socket file was replaced leaves the new server's socket alone", async () => {
     await using dir = await tempSocketRoot()
-    await using old = await startServer({ socketRoot: dir.socketRoot })
+    await using old = await startServer(dir)
     // Someone (a /tmp cleaner, an operator) removes the live socket file; a new server starts.
     await rm(old.path)
-    await using current = await startServer({ socketRoot: dir.socketRoot })
+    await using current = await startServer(dir)
     const before = await lstat(current.path)
     expect(await helloEpoch(current.path)).toBe(current.epoch)
 
@@ -143,7 +147,7 @@ describe('hardening: socket files', () => {
 
   it('a clean close removes the socket file', async () => {
     await using dir = await tempSocketRoot()
-    await using server = await startServer({ socketRoot: dir.socketRoot })
+    await using server = await startServer(dir)
     expect((await lstat(server.path)).isSocket()).toBe(true)
     // closeOnSignals: SIGTERM closes the server, then the process exits 0.
     expect(await server.process.stop('SIGTERM')).toEqual({ code: 0, signal: null })
@@ -209,7 +213,7 @@ describe('hardening: socket files', () => {
     expect((await expectStartFailure(dir.socketRoot)).event.code).toBe('UNSAFE_SOCKET_ROOT')
     // With the sticky bit (as /tmp has) others cannot replace our socket: accepted.
     await chmod(dir.socketRoot, 0o1777)
-    await using server = await startServer({ socketRoot: dir.socketRoot })
+    await using server = await startServer(dir)
     expect(await helloEpoch(server.path)).toBe(server.epoch)
   })
 
