@@ -1,21 +1,16 @@
 import { lstat } from 'node:fs/promises'
 import { connect, ErrorCode, type ChangeInfo, type ClientStatus } from '@ipc-state/client'
 import { describe, expect, it, vi } from 'vitest'
-import {
-  ask,
-  caught,
-  rawConnect,
-  serverView,
-  startF,
-  startServer,
-  startWorkers,
-  versionProblems,
-  type TestState,
-} from '../src/f-helpers.js'
-import { tempSocketRoot, type FixtureEvent } from '../src/processes.js'
-import type { TestStore } from '../src/test-store.js'
+import { caught, versionProblems } from '../src/checks.js'
+import { startClient, startClients } from '../src/client-fixture.js'
+import type { FixtureEnv } from '../src/fixture-env.js'
+import { ask, type FixtureEvent, fixture, tempSocketRoot } from '../src/processes.js'
+import { RawClient } from '../src/raw-client.js'
+import { startServer } from '../src/server-fixture.js'
+import type { TestState, TestStore } from '../src/test-store.js'
 
-const address = (socketRoot: string) => ({ socketRoot, appspace: 'test.', id: 'server' })
+const startDroppingServer = (options: { socketRoot?: string } = {}, env: FixtureEnv = {}) =>
+  startServer({ ...options, script: fixture('dropping-server.ts'), env })
 /** Generous: two cores run every process of these tests, and other suites may run beside them. */
 const settle = { timeout: 10_000 }
 
@@ -36,10 +31,11 @@ interface Report extends FixtureEvent {
 describe('live replicas', () => {
   it('4 writers and 2 watchers: every replica equals the server at the same version, no version applied twice or skipped', async () => {
     await using dir = await tempSocketRoot()
-    await using server = startServer(dir)
-    await using writers = startWorkers(4, dir)
-    await using watchers = startWorkers(2, dir, { F_WATCH: '1' })
-    await server.waitFor('ready')
+    // The clients start alongside the server, and connect once it listens.
+    const starting = startServer(dir)
+    await using writers = startClients(4, dir)
+    await using watchers = startClients(2, dir, { IPC_STATE_WATCH: '1' })
+    await using server = await starting
     await Promise.all([...writers, ...watchers].map((worker) => worker.waitFor('connected')))
     const subscribed = await Promise.all(watchers.map((watcher) => watcher.waitFor('connected')))
     for (const event of subscribed) expect(event.subscribedAt).toBe(0)
@@ -62,7 +58,7 @@ describe('live replicas', () => {
     expect(sorted([...(inc1!.values as number[]), ...(inc2!.values as number[])])).toEqual(oneToN(1000))
     expect(sorted([...(msg1!.values as number[]), ...(msg2!.values as number[])])).toEqual(oneToN(1000))
 
-    const view = await serverView(server)
+    const view = await server.view()
     expect(view.version).toBe(2000)
     expect(view.state.counter).toBe(1000)
     expect(view.state.messages).toHaveLength(1000)
@@ -88,22 +84,18 @@ describe('live replicas', () => {
 
   it('connections dropped mid-stream, several times: every call still counts exactly once', async () => {
     await using dir = await tempSocketRoot()
-    await using server = startF('f-dropping-server.ts', dir, { F_DROP_EVERY: '1500', F_DROP_MAX: '4' })
-    await using workers = startWorkers(4, dir, { F_RETRY_MS: '5', F_WATCH: '1' })
-    await server.waitFor('ready')
+    const starting = startDroppingServer(dir, { IPC_STATE_DROP_EVERY: '1500', IPC_STATE_DROP_MAX: '4' })
+    await using workers = startClients(4, dir, { IPC_STATE_RETRY_MS: '5', IPC_STATE_WATCH: '1' })
+    await using server = await starting
     await Promise.all(workers.map((worker) => worker.waitFor('connected')))
 
-    const bursts = await Promise.all(
-      workers.map((worker) => ask(worker, { op: 'burst', action: 'increment', count: 500 })),
-    )
-    const drops = server.events.filter((event) => event.event === 'dropped')
+    const bursts = await Promise.all(workers.map((worker) => ask(worker, { op: 'burst', action: 'increment', count: 500 })))
+    const drops = server.process.events.filter((event) => event.event === 'dropped')
     expect(drops).toHaveLength(4)
     for (const drop of drops) expect(drop.pairs).toBeGreaterThan(0)
     // Every worker lost its connection mid-stream and got it back.
     for (const worker of workers) {
-      expect(worker.events.filter((event) => event.event === 'status').map((event) => event.status)).toContain(
-        'reconnecting',
-      )
+      expect(worker.events.filter((event) => event.event === 'status').map((event) => event.status)).toContain('reconnecting')
     }
 
     const all: number[] = []
@@ -115,11 +107,11 @@ describe('live replicas', () => {
       all.push(...(burst.values as number[]))
     }
     expect(sorted(all)).toEqual(oneToN(2000))
-    const view = await serverView(server)
+    const view = await server.view()
     expect(view.state.counter).toBe(2000)
     expect(view.version).toBe(2000)
     // Calls resent after a drop reached the server twice, and were still counted once.
-    expect((await ask(server, 'state', 'state')).sentTwice).toBeGreaterThan(0)
+    expect((await ask(server.process, 'state')).sentTwice).toBeGreaterThan(0)
     for (const report of await Promise.all(
       workers.map((worker) => ask(worker, { op: 'report', until: { version: 2000 } }) as Promise<Report>),
     )) {
@@ -135,42 +127,40 @@ describe('live replicas', () => {
   })
 
   it('a client closed by its own status listener while reconnecting stays closed', async () => {
-    await using dir = await tempSocketRoot()
-    await using server = startF('f-dropping-server.ts', dir)
-    await server.waitFor('ready')
-    await using doomed = await connect<TestStore>({ ...address(dir.socketRoot), retryDelay: () => 0 })
+    await using server = await startDroppingServer()
+    await using doomed = await connect<TestStore>({ ...server.address, retryDelay: () => 0 })
     const seen: ClientStatus[] = []
     doomed.onStatusChange((status) => {
       seen.push(status)
       // A common pattern: give up as soon as the server goes away.
       if (status === 'reconnecting') void doomed.close()
     })
-    await using witness = await connect<TestStore>({ ...address(dir.socketRoot), retryDelay: () => 50 })
+    await using witness = await connect<TestStore>({ ...server.address, retryDelay: () => 50 })
     const witnessBack = new Promise<void>((resolve) => {
       witness.onStatusChange((status) => {
         if (status === 'connected') resolve()
       })
     })
 
-    await ask(server, 'drop', 'dropped')
+    await ask(server.process, 'drop', 'dropped')
     // The witness waited longer than the doomed client's retry would have: that retry is past.
     await witnessBack
     expect([...seen]).toEqual(['reconnecting', 'closed'])
     expect(doomed.status).toBe('closed')
-    expect((await ask(server, 'state', 'state')).connections).toBe(1)
+    expect((await ask(server.process, 'state')).connections).toBe(1)
     expect((await caught(doomed.actions.increment())).code).toBe(ErrorCode.CLIENT_CLOSED)
   })
 
   it('after a SIGKILL and a new server on the same path, clients reconnect on their own and reset to its state', async () => {
     await using dir = await tempSocketRoot()
-    await using first = startServer(dir)
-    await using worker = startF('f-worker.ts', dir, { F_WATCH: '1', F_RETRY_MS: '10' })
-    const firstReady = await first.waitFor('ready')
+    const starting = startServer(dir)
+    await using worker = startClient(dir, { IPC_STATE_WATCH: '1', IPC_STATE_RETRY_MS: '10' })
+    await using first = await starting
     await worker.waitFor('connected')
 
     const retryAttempts: number[] = []
     await using client = await connect<TestStore>({
-      ...address(dir.socketRoot),
+      ...first.address,
       retryDelay: (attempt) => {
         retryAttempts.push(attempt)
         return 10
@@ -184,22 +174,20 @@ describe('live replicas', () => {
     expect(client.state.counter).toBe(5)
     await ask(worker, { op: 'report', until: { counter: 5 } })
 
-    await first.stop('SIGKILL')
-    const path = `${dir.socketRoot}test.server`
-    expect((await lstat(path)).isSocket()).toBe(true) // left behind by the killed server
+    await first.process.stop('SIGKILL')
+    expect((await lstat(first.path)).isSocket()).toBe(true) // left behind by the killed server
     await vi.waitFor(() => expect(client.status).toBe('reconnecting'), settle)
 
-    await using second = startServer(dir)
-    const secondReady = await second.waitFor('ready')
-    expect(secondReady.epoch).not.toBe(firstReady.epoch)
+    await using second = await startServer(dir)
+    expect(second.epoch).not.toBe(first.epoch)
     await vi.waitFor(() => expect(client.status).toBe('connected'), settle)
     expect(statuses).toEqual(['reconnecting', 'connected'])
     // Reconnecting passes 0 for the first retry, as RetryDelay documents.
     expect(retryAttempts[0]).toBe(0)
-    expect(client.epoch).toBe(secondReady.epoch)
+    expect(client.epoch).toBe(second.epoch)
     expect(client.version).toBe(0)
     expect(client.state).toEqual({ counter: 0, messages: [] })
-    expect(infos.at(-1)).toEqual({ reason: 'reset', version: 0, epoch: secondReady.epoch })
+    expect(infos.at(-1)).toEqual({ reason: 'reset', version: 0, epoch: second.epoch })
     expect(infos.filter((info) => info.reason === 'reset')).toHaveLength(1)
 
     // The worker process reconnected by itself too.
@@ -208,34 +196,32 @@ describe('live replicas', () => {
     expect(statusEvents).toEqual(['reconnecting', 'connected'])
     expect(await client.actions.increment(2)).toBe(2)
     const report = (await ask(worker, { op: 'report', until: { counter: 2 } })) as Report
-    expect(report).toMatchObject({ status: 'connected', epoch: secondReady.epoch, version: 1, state: { counter: 2 } })
+    expect(report).toMatchObject({ status: 'connected', epoch: second.epoch, version: 1, state: { counter: 2 } })
     expect(report.reasons.reset).toBe(1)
-    expect(await serverView(second)).toMatchObject({ version: 1, state: { counter: 2, messages: [] } })
+    expect(await second.view()).toMatchObject({ version: 1, state: { counter: 2, messages: [] } })
   })
 
   it('clients that share a clientId, one after the other, each have every call applied', async () => {
-    await using dir = await tempSocketRoot()
-    await using server = startServer(dir)
-    await server.waitFor('ready')
+    await using server = await startServer()
     const texts: string[] = []
     for (const run of ['first run', 'second run']) {
-      await using client = await connect<TestStore>({ ...address(dir.socketRoot), clientId: 'fixed-writer' })
+      await using client = await connect<TestStore>({ ...server.address, clientId: 'fixed-writer' })
       // Both clients number their calls from the same start; neither may be taken for the other.
       await client.actions.addMessage(run)
       texts.push(...client.state.messages.map((message) => `${message.from}: ${message.text}`))
     }
     expect(texts).toEqual(['fixed-writer: first run', 'fixed-writer: first run', 'fixed-writer: second run'])
-    expect((await serverView(server)).version).toBe(2)
+    expect((await server.view()).version).toBe(2)
   })
 
   it('a bad-argument call and a throwing action leave state and version unchanged on every replica', async () => {
     await using dir = await tempSocketRoot()
-    await using server = startServer(dir)
-    await using watcher = startF('f-worker.ts', dir, { F_WATCH: '1' })
-    await server.waitFor('ready')
+    const starting = startServer(dir)
+    await using watcher = startClient(dir, { IPC_STATE_WATCH: '1' })
+    await using server = await starting
     await watcher.waitFor('connected')
-    await using caller = await connect<TestStore>(address(dir.socketRoot))
-    await using other = await connect<TestStore>(address(dir.socketRoot))
+    await using caller = await connect<TestStore>(server.address)
+    await using other = await connect<TestStore>(server.address)
     await caller.actions.increment(10)
     await caller.actions.addMessage('first')
     await vi.waitFor(() => expect(other.version).toBe(2), settle)
@@ -255,7 +241,7 @@ describe('live replicas', () => {
     await caller.actions.increment(1)
     await vi.waitFor(() => expect(other.version).toBe(3), settle)
     expect(seen).toEqual([{ reason: 'change', version: 3, epoch: caller.epoch }])
-    const view = await serverView(server)
+    const view = await server.view()
     expect(view.version).toBe(3)
     expect(view.state).toEqual({ counter: 11, messages: [expect.objectContaining({ id: 1, text: 'first' })] })
     expect(other.state).toEqual(view.state)
@@ -267,11 +253,11 @@ describe('live replicas', () => {
 
   it('read-your-writes: when an action resolves, the replica already shows it, while others write', async () => {
     await using dir = await tempSocketRoot()
-    await using server = startServer(dir)
-    await using others = startWorkers(2, dir)
-    await server.waitFor('ready')
+    const starting = startServer(dir)
+    await using others = startClients(2, dir)
+    await using server = await starting
     await Promise.all(others.map((worker) => worker.waitFor('connected')))
-    await using client = await connect<TestStore>(address(dir.socketRoot))
+    await using client = await connect<TestStore>(server.address)
 
     const writing = others.map((worker) => ask(worker, { op: 'serial', action: 'increment', count: 400 }))
     await Promise.all(others.map((worker) => worker.waitFor('begun')))
@@ -296,10 +282,8 @@ describe('live replicas', () => {
   })
 
   it('the replica is read-only, in its type and at run time, nested arrays included', async () => {
-    await using dir = await tempSocketRoot()
-    await using server = startServer(dir)
-    await server.waitFor('ready')
-    await using client = await connect<TestStore>(address(dir.socketRoot))
+    await using server = await startServer()
+    await using client = await connect<TestStore>(server.address)
     await client.actions.addMessage('frozen')
 
     expect(() => {
@@ -325,10 +309,8 @@ describe('live replicas', () => {
   })
 
   it('selector subscriptions fire only when the selected value changes; equals is honoured; unsubscribe stops them', async () => {
-    await using dir = await tempSocketRoot()
-    await using server = startServer(dir)
-    await server.waitFor('ready')
-    await using client = await connect<TestStore>(address(dir.socketRoot))
+    await using server = await startServer()
+    await using client = await connect<TestStore>(server.address)
 
     const lengths: [number, number, ChangeInfo][] = []
     const stopLength = client.subscribe(
@@ -371,34 +353,36 @@ describe('live replicas', () => {
   })
 
   it('a client with replica: false gets no change traffic, refuses state and subscribe clearly, and still calls', async () => {
-    await using dir = await tempSocketRoot()
-    await using server = startServer(dir)
-    const ready = await server.waitFor('ready')
-    await using writer = await connect<TestStore>({ ...address(dir.socketRoot), replica: false })
-    await using replica = await connect<TestStore>(address(dir.socketRoot))
+    await using server = await startServer()
+    await using writer = await connect<TestStore>({ ...server.address, replica: false })
+    await using replica = await connect<TestStore>(server.address)
 
     expect(() => writer.state).toThrow(/replica: false/)
     expect(() => writer.subscribe(() => {})).toThrow(/replica: false/)
-    expect(() => writer.subscribe((state) => state.counter, () => {})).toThrow(/replica: false/)
+    expect(() =>
+      writer.subscribe(
+        (state) => state.counter,
+        () => {},
+      ),
+    ).toThrow(/replica: false/)
     expect(await writer.actions.increment(4)).toBe(4)
     expect(await writer.actions.addMessage('no replica')).toBe(1)
     expect(await writer.getState()).toMatchObject({ counter: 4, messages: [{ text: 'no replica' }] })
     await vi.waitFor(() => expect(replica.version).toBe(2), settle)
 
     // On the wire: a connection that said replica: false gets answers, never state/changed.
-    await using peer = await rawConnect(ready.path as string)
-    peer.send('hello', { id: 1, protocol: 1, clientId: 'raw-writer', replica: false })
-    const hello = await peer.next((frame) => frame.type === 'response' && frame.data.id === 1)
+    await using peer = await RawClient.connect(server.path)
+    await peer.send({ type: 'hello', data: { id: 1, protocol: 1, clientId: 'raw-writer', replica: false } })
+    const hello = await peer.response(1)
     expect(hello.data.result).toMatchObject({ protocol: 1, version: 2 })
     expect(hello.data.result).not.toHaveProperty('state')
     await writer.actions.increment(1)
     await replica.actions.addMessage('more')
-    peer.send('action/call', { id: 2, action: 'increment', input: 1 })
-    peer.send('state/get', { id: 3 })
-    await peer.next((frame) => frame.type === 'response' && frame.data.id === 3)
+    await peer.send({ type: 'action/call', data: { id: 2, action: 'increment', input: 1 } })
+    await peer.send({ type: 'state/get', data: { id: 3 } })
+    await peer.response(3)
     expect(peer.frames.map((frame) => frame.type)).toEqual(['response', 'response', 'response'])
     expect(peer.frames[1]!.data.result).toEqual({ value: 6, version: 5 })
     expect(peer.frames[2]!.data.result).toMatchObject({ version: 5, state: { counter: 6 } })
   })
 })
-
