@@ -73,8 +73,7 @@ export type Op =
 
 type Node = Record<string, unknown>
 
-const isPlainObject = (value: unknown): value is Node =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
+const isPlainObject = (value: unknown): value is Node => typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /** The object holding the last key of `path`, made (as `{}`) wherever something else is in the way. */
 function parentOf(state: Node, path: string[]): Node {

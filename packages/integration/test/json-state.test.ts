@@ -4,14 +4,14 @@ import { connect, type IpcStateClient } from '@ipc-state/client'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type JsonValuesStore, type Op, type ValueSpec, applyOp, build, jsonValuesInitialState } from '../src/json-values.js'
-import { type FixtureProcess, type TempSocketRoot, fixture, startFixture, tempSocketRoot } from '../src/processes.js'
-import { ask } from '../src/f-helpers.js'
+import { ask, fixture } from '../src/processes.js'
+import { type ServerHandle, startServer } from '../src/server-fixture.js'
 
 type Client = IpcStateClient<JsonValuesStore>
 
 /** What the server holds, exactly (V8's serialisation keeps what JSON would hide). */
-async function serverState(server: FixtureProcess): Promise<{ state: unknown; version: number }> {
-  const event = await ask(server, 'state', 'state')
+async function serverState(server: ServerHandle): Promise<{ state: unknown; version: number }> {
+  const event = await ask(server.process, 'state')
   return { state: deserialize(Buffer.from(event.v8 as string, 'base64')), version: event.version as number }
 }
 
@@ -52,7 +52,10 @@ const text = fc.oneof(
   fc.constantFrom('\f', '\u2028', '\ud800', '😀', '\u0000', '__proto__', 'constructor'),
 )
 const leaf: fc.Arbitrary<ValueSpec> = fc.oneof(
-  { weight: 4, arbitrary: fc.oneof(text, fc.double(), fc.integer(), fc.boolean(), fc.constant(null)).map((v) => ({ t: 'json' as const, v })) },
+  {
+    weight: 4,
+    arbitrary: fc.oneof(text, fc.double(), fc.integer(), fc.boolean(), fc.constant(null)).map((v) => ({ t: 'json' as const, v })),
+  },
   {
     weight: 4,
     arbitrary: fc.constantFrom(
@@ -93,22 +96,22 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 )
 
 describe('one state everywhere: what an action writes is what every replica holds', () => {
-  let dir: TempSocketRoot
-  let server: FixtureProcess
+  let server: ServerHandle
   let clients: Client[]
 
   beforeAll(async () => {
-    dir = await tempSocketRoot()
-    server = startFixture(fixture('json-values-server.ts'), { env: { IPC_STATE_SOCKET_ROOT: dir.socketRoot } })
-    await server.waitFor('ready')
-    const address = { socketRoot: dir.socketRoot, appspace: 'test.', id: 'json', timeout: 5_000 }
-    clients = await Promise.all([connect<JsonValuesStore>(address), connect<JsonValuesStore>(address), connect<JsonValuesStore>(address)])
+    server = await startServer({ script: fixture('json-values-server.ts') })
+    const address = { ...server.address, timeout: 5_000 }
+    clients = await Promise.all([
+      connect<JsonValuesStore>(address),
+      connect<JsonValuesStore>(address),
+      connect<JsonValuesStore>(address),
+    ])
   })
 
   afterAll(async () => {
     await Promise.all((clients ?? []).map((client) => client.close()))
     await server?.[Symbol.asyncDispose]()
-    await dir?.[Symbol.asyncDispose]()
   })
 
   it('an action that sets a property to undefined settles within its timeout, and every replica drops the key', async () => {

@@ -3,19 +3,12 @@ import { chown, lstat, rm, writeFile } from 'node:fs/promises'
 import { connect as netConnect } from 'node:net'
 import { createServer } from '@ipc-state/server'
 import { describe, expect, it } from 'vitest'
-import { caught } from '../src/f-helpers.js'
-import { type FixtureEvent, type FixtureProcess, fixture, startFixture, tempSocketRoot } from '../src/processes.js'
+import { caught } from '../src/checks.js'
+import { addressEnv, fixtureAddress, serverPath } from '../src/fixture-env.js'
+import { ask, fixture, startFixture, tempSocketRoot } from '../src/processes.js'
 import { testStore } from '../src/test-store.js'
 
 const RUNS = 100
-
-/** Writes `line` to a fixture and resolves with the first of `events` it prints afterwards. */
-function command(proc: FixtureProcess, line: string, events: string[]): Promise<FixtureEvent> {
-  const before = proc.events.length
-  const answer = proc.waitFor((e) => events.includes(e.event) && proc.events.indexOf(e) >= before)
-  proc.child.stdin!.write(`${line}\n`)
-  return answer
-}
 
 /** Connects once; resolves with 'connect' or the error code. */
 const attempt = (path: string): Promise<string> =>
@@ -31,16 +24,15 @@ const deadPid = (): number => spawnSync(process.execPath, ['-e', '']).pid!
 describe('taking over a socket path', () => {
   it(`never replaces a live server that is too busy to accept (${RUNS} runs)`, async () => {
     await using dir = await tempSocketRoot()
-    const path = `${dir.socketRoot}test.busy`
-    await using busy = startFixture(fixture('busy-listener.ts'), { env: { BUSY_SOCKET: path } })
+    const address = fixtureAddress({ socketRoot: dir.socketRoot, id: 'busy' })
+    const path = serverPath(dir.socketRoot, address)
+    await using busy = startFixture(fixture('busy-listener.ts'), { env: addressEnv(address) })
     await busy.waitFor('ready')
     let sawFullBacklog = 0
     let probedBusy = 0
     for (let run = 0; run < RUNS; run++) {
       const before = busy.events.length
-      const after = (name: string) => busy.waitFor((e) => e.event === name && busy.events.indexOf(e) >= before)
-      busy.child.stdin!.write('block 100\n')
-      await after('blocking')
+      await ask(busy, 'block 100', 'blocking')
       // Fill the backlog until the kernel refuses more with EAGAIN: the server is alive but busy.
       for (let i = 0; i < 8; i++) {
         if ((await attempt(path)) === 'EAGAIN') {
@@ -48,11 +40,11 @@ describe('taking over a socket path', () => {
           break
         }
       }
-      const error = await caught(createServer({ store: testStore, socketRoot: dir.socketRoot, appspace: 'test.', id: 'busy' }))
+      const error = await caught(createServer({ store: testStore, ...address }))
       expect(error.code, error.message).toBe('ADDRESS_IN_USE')
       if (error.message.includes('is busy, not gone')) probedBusy += 1
       expect((await lstat(path)).isSocket()).toBe(true)
-      await after('unblocked')
+      await busy.waitFor('unblocked', { after: before })
     }
     console.log(`busy server: ${RUNS} runs, backlog full in ${sawFullBacklog}, probe found it busy in ${probedBusy}, replaced in 0`)
     // Most probes must meet the full backlog, or this test would not be testing the busy case.
@@ -61,42 +53,47 @@ describe('taking over a socket path', () => {
 
   it(`lets exactly one of two servers started at once take over a stale start-up lock (${RUNS} runs)`, async () => {
     await using dir = await tempSocketRoot()
-    const env = { IPC_STATE_SOCKET_ROOT: dir.socketRoot }
+    const address = fixtureAddress({ socketRoot: dir.socketRoot, id: 'race' })
+    const env = addressEnv(address)
     await using a = startFixture(fixture('claiming-server.ts'), { env })
     await using b = startFixture(fixture('claiming-server.ts'), { env })
     await Promise.all([a.waitFor('ready'), b.waitFor('ready')])
-    const lockPath = `${dir.socketRoot}test.race.lock`
+    const lockPath = `${serverPath(dir.socketRoot, address)}.lock`
     for (let run = 0; run < RUNS; run++) {
       await writeFile(lockPath, String(deadPid()))
-      const outcomes = await Promise.all([a, b].map((proc) => command(proc, 'start', ['listening', 'refused'])))
+      const outcomes = await Promise.all([a, b].map((proc) => ask(proc, 'start', ['listening', 'refused'])))
       const winners = outcomes.filter((e) => e.event === 'listening')
       expect(winners, `run ${run}: ${JSON.stringify(outcomes)}`).toHaveLength(1)
       expect(outcomes.find((e) => e.event === 'refused')?.code).toBe('ADDRESS_IN_USE')
-      await Promise.all([a, b].map((proc) => command(proc, 'stop', ['stopped'])))
+      await Promise.all([a, b].map((proc) => ask(proc, 'stop', 'stopped')))
       await expect(lstat(lockPath)).rejects.toMatchObject({ code: 'ENOENT' })
     }
   })
 
-  it.skipIf(process.getuid?.() !== 0)('refuses a lock or a stale socket that another user owns, naming the owner and the fix', async () => {
-    await using dir = await tempSocketRoot()
-    const start = () => createServer({ store: testStore, socketRoot: dir.socketRoot, appspace: 'test.', id: 'theirs' })
-    const lockPath = `${dir.socketRoot}test.theirs.lock`
-    await writeFile(lockPath, String(deadPid()))
-    await chown(lockPath, 65534, 65534)
-    const lockError = await caught(start())
-    expect(lockError.code).toBe('ADDRESS_IN_USE')
-    expect(lockError.message).toContain(`The start-up lock ${lockPath} belongs to user 65534`)
-    await rm(lockPath)
+  it.skipIf(process.getuid?.() !== 0)(
+    'refuses a lock or a stale socket that another user owns, naming the owner and the fix',
+    async () => {
+      await using dir = await tempSocketRoot()
+      const theirs = fixtureAddress({ socketRoot: dir.socketRoot, id: 'theirs' })
+      const start = () => createServer({ store: testStore, ...theirs })
+      const lockPath = `${serverPath(dir.socketRoot, theirs)}.lock`
+      await writeFile(lockPath, String(deadPid()))
+      await chown(lockPath, 65534, 65534)
+      const lockError = await caught(start())
+      expect(lockError.code).toBe('ADDRESS_IN_USE')
+      expect(lockError.message).toContain(`The start-up lock ${lockPath} belongs to user 65534`)
+      await rm(lockPath)
 
-    // A stale socket: its server is gone, so connecting is refused.
-    const socketPath = `${dir.socketRoot}test.theirs`
-    const stale = startFixture(fixture('busy-listener.ts'), { env: { BUSY_SOCKET: socketPath } })
-    await stale.waitFor('ready')
-    await stale.stop('SIGKILL')
-    await chown(socketPath, 65534, 65534)
-    const socketError = await caught(start())
-    expect(socketError.code).toBe('ADDRESS_IN_USE')
-    expect(socketError.message).toContain(`The socket ${socketPath} belongs to user 65534`)
-    expect((await lstat(socketPath)).isSocket()).toBe(true)
-  })
+      // A stale socket: its server is gone, so connecting is refused.
+      const socketPath = serverPath(dir.socketRoot, theirs)
+      const stale = startFixture(fixture('busy-listener.ts'), { env: addressEnv(theirs) })
+      await stale.waitFor('ready')
+      await stale.stop('SIGKILL')
+      await chown(socketPath, 65534, 65534)
+      const socketError = await caught(start())
+      expect(socketError.code).toBe('ADDRESS_IN_USE')
+      expect(socketError.message).toContain(`The socket ${socketPath} belongs to user 65534`)
+      expect((await lstat(socketPath)).isSocket()).toBe(true)
+    },
+  )
 })
