@@ -253,6 +253,68 @@ describe('resending after a reconnect', () => {
   })
 })
 
+describe('ids, as the server tells a resend by them', () => {
+  it('gives a call made while reconnecting a fresh id above the new hello, and keeps the id of one already written', async () => {
+    const server = createTestServer()
+    await using client = await server.connect()
+    const held = holdCalls(server)
+    const written = client.actions.push('written')
+    await vi.waitFor(() => expect(held).toHaveLength(1))
+    let unsent: Promise<number> | undefined
+    client.onStatusChange((status) => {
+      if (status === 'reconnecting') unsent = client.actions.push('unsent')
+    })
+    const next = server.nextPeer()
+    server.intercept = undefined
+    server.peer.close()
+    const second = await next
+    const hello = await nextOf(second, 'hello')
+    const sent = [await nextOf(second, 'action/call'), await nextOf(second, 'action/call')]
+    expect(sent.map(({ input }) => input)).toEqual(['written', 'unsent'])
+    // Written before: the same id, below the hello, so a server that applied it answers from its record.
+    expect(sent[0]!.id).toBe(held[0]!.call.id)
+    expect(sent[0]!.id).toBeLessThan(hello.id)
+    // Never written: numbered now, above the hello, so it cannot pass for a resend.
+    expect(sent[1]!.id).toBeGreaterThan(hello.id)
+    expect([await written, await unsent]).toEqual([1, 2])
+  })
+
+  it('gives every unanswered call a fresh id when the server is a new run (a new epoch)', async () => {
+    const server = createTestServer()
+    await using client = await server.connect()
+    const held = holdCalls(server)
+    const pending = client.actions.push('a')
+    await vi.waitFor(() => expect(held).toHaveLength(1))
+    server.restart({ counter: 0, list: [] }, 'epoch-2')
+    const next = server.nextPeer()
+    server.intercept = undefined
+    server.peer.close()
+    const second = await next
+    const hello = await nextOf(second, 'hello')
+    const resent = await nextOf(second, 'action/call')
+    expect(resent.input).toBe('a')
+    expect(resent.id).toBeGreaterThan(hello.id)
+    expect(await pending).toBe(1)
+    expect(client.state.list).toEqual(['a'])
+  })
+
+  it('rejects a call the server answers with OUTCOME_UNKNOWN, not retryable, and does not send it again', async () => {
+    const server = createTestServer()
+    await using client = await server.connect()
+    server.intercept = (message, peer) => {
+      if (message.type !== 'action/call') return false
+      peer.send({
+        type: ServerMessageType.Response,
+        data: { id: message.data.id, error: { code: ErrorCode.OUTCOME_UNKNOWN, message: 'may or may not have been applied' } },
+      })
+      return true
+    }
+    const error = await caught(client.actions.increment(1))
+    expect(error).toMatchObject({ code: ErrorCode.OUTCOME_UNKNOWN, message: 'may or may not have been applied', retryable: false })
+    expect(server.peer.received.filter((message) => message.type === 'action/call')).toHaveLength(1)
+  })
+})
+
 describe('a response the client cannot read', () => {
   it('fails the request it answered with BAD_REQUEST and resyncs the replica', async () => {
     const server = createTestServer()

@@ -47,7 +47,14 @@ export interface CallQueueOptions {
 }
 
 interface Pending {
-  readonly frame: string
+  /** The request's id; a request never written to this server run gets a new one on each resume. */
+  id: number
+  /** Builds the request from its id. */
+  readonly message: (id: number) => ClientMessage
+  /** The request as it goes on the wire, with its current id. */
+  frame: string
+  /** Whether it was written on a connection to this server run: then it keeps its id for good. */
+  written: boolean
   readonly kind: CallKind
   resolve(value: unknown): void
   reject(error: IpcStateError): void
@@ -60,6 +67,12 @@ interface Pending {
  * The client's requests from the call to the answer: ids, the calls waiting for their turn (at most
  * `maxInFlight` are sent and unanswered), each call's timeout and abort, and the resend of every
  * unanswered call, in its original order, on a new connection.
+ *
+ * Ids only grow, hellos included, and a request keeps its id once written to a server run: the
+ * server tells a resend by it (an id below the hello that made its record of this client was
+ * numbered before that record existed; see the server's call-record.ts). So a request that was
+ * never written takes a fresh id when a connection resumes, above that connection's hello, and so
+ * does every request when the server is a new run, which holds no record of any of them.
  */
 export class CallQueue implements LifecycleCalls {
   readonly #options: CallQueueOptions
@@ -98,7 +111,6 @@ export class CallQueue implements LifecycleCalls {
         reject(abortError(callSignal))
         return
       }
-      const id = this.nextId()
       let timer: ReturnType<typeof setTimeout> | undefined
       let done = false
       /** Set once the server answered: only the wait for the replica to show that version is left. */
@@ -113,13 +125,17 @@ export class CallQueue implements LifecycleCalls {
       // Stops waiting, from the caller's side: the call leaves the queue if it is still there.
       const forget = (error: IpcStateError) => {
         if (!settle()) return
-        this.#take(id)
+        this.#take(call.id)
         reject(error)
       }
       const onCallAbort = () => forget(abortError(callSignal!))
-      this.#pending.set(id, {
-        kind,
+      const id = this.nextId()
+      const call: Pending = {
+        id,
+        message,
         frame: encodeClientMessage(message(id)),
+        written: false,
+        kind,
         sent: false,
         resolve: (value) => {
           if (settle()) resolve(value)
@@ -130,7 +146,8 @@ export class CallQueue implements LifecycleCalls {
         awaitVersion: (version) => {
           appliedAt = version
         },
-      })
+      }
+      this.#pending.set(id, call)
       if (callTimeout !== Number.POSITIVE_INFINITY) {
         timer = setTimeout(() => forget(this.#timeoutError(callTimeout, appliedAt)), callTimeout)
       }
@@ -143,9 +160,22 @@ export class CallQueue implements LifecycleCalls {
   /**
    * A connection finished its handshake. Everything unanswered goes again, in its original order:
    * the server answers a call it has already applied from its record instead of applying it twice.
+   * A request never written to this server run, or every one when `newRun` (the server's epoch
+   * changed), takes a fresh id first: it is new to the server, and must not look like a resend.
    */
-  resume(send: (frame: string) => void): void {
-    for (const call of this.#pending.values()) call.sent = false
+  resume(send: (frame: string) => void, newRun: boolean): void {
+    const calls = [...this.#pending.values()]
+    this.#pending.clear()
+    for (const call of calls) {
+      // Those written are the oldest (requests go out in order), so ids stay in that order.
+      if (newRun || !call.written) {
+        call.id = this.nextId()
+        call.frame = encodeClientMessage(call.message(call.id))
+        call.written = false
+      }
+      call.sent = false
+      this.#pending.set(call.id, call)
+    }
     this.#unsent = [...this.#pending.keys()]
     this.#sentCount = 0
     this.#send = send
@@ -209,6 +239,7 @@ export class CallQueue implements LifecycleCalls {
       const call = this.#pending.get(this.#unsent.shift()!)
       if (call === undefined || call.sent) continue
       call.sent = true
+      call.written = true
       this.#sentCount += 1
       send(call.frame)
     }

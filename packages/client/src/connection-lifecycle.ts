@@ -23,8 +23,11 @@ import { RetryPolicy } from './retry-policy.js'
 export interface LifecycleCalls {
   /** The next request id; the hello and resync requests share the calls' id space. */
   nextId(): number
-  /** A connection finished its handshake: send every unanswered call through `send`. */
-  resume(send: (frame: string) => void): void
+  /**
+   * A connection finished its handshake: send every unanswered call through `send`. `newRun` says
+   * the server is another run than the one the calls were written to (its epoch changed).
+   */
+  resume(send: (frame: string) => void, newRun: boolean): void
   /** The connection is gone: send nothing until the next `resume`. */
   pause(): void
   /** A response to a request of the queue's. */
@@ -246,6 +249,7 @@ export class ConnectionLifecycle {
       return
     }
     const hello = response.result as HelloResult
+    const newRun = hello.epoch !== this.#epoch
     this.#epoch = hello.epoch
     this.#replica?.reset(hello.epoch, hello.version, hello.state)
     this.#retries.succeeded()
@@ -257,7 +261,7 @@ export class ConnectionLifecycle {
     // A status listener may have closed the client, or the connection, meanwhile.
     const current = this.#connection
     if (this.#status.current !== 'connected' || current === undefined) return
-    this.#calls.resume((frame) => current.write(frame))
+    this.#calls.resume((frame) => current.write(frame), newRun)
   }
 
   #resync(reason: string): void {
