@@ -21,6 +21,11 @@ export const Defaults = {
   DEDUP_WINDOW: 1024,
   /** Client instances whose answered calls are remembered. */
   MAX_REMEMBERED_CLIENTS: 1024,
+  /**
+   * How long a client instance that lost its connection keeps its record of answered calls before
+   * it may be forgotten to make room, in milliseconds.
+   */
+  ANSWER_GRACE_MS: 60_000,
   /** How long a client request may wait, in milliseconds. */
   TIMEOUT_MS: 10_000,
   /** Connection attempts before `connect` gives up. */

@@ -1,6 +1,6 @@
 import { ErrorCode, ServerMessageType, type StateChangedNotification } from '@ipc-state/protocol'
 import { describe, expect, it, vi } from 'vitest'
-import { call, send, startTestServer } from './test-helpers.js'
+import { call, send, startTestServer, type TestServer } from './test-helpers.js'
 
 describe('action order', () => {
   it('runs calls from several connections in one total order, with consecutive versions', async () => {
@@ -77,10 +77,11 @@ describe('exactly once', () => {
     expect(await call(second, 1, 'increment', 5)).toEqual(original)
     expect(t.server.state.counter).toBe(5)
     expect(t.server.version).toBe(1)
-    // An error answer is remembered too.
+    // A failed call changed nothing, so it is not kept: its resend runs again, with the same outcome.
     const failed = await call(second, 2, 'explode')
     expect(await call(second, 2, 'explode')).toEqual(failed)
     expect(second.frames.at(-1)).toBe(second.frames.at(-2))
+    expect(t.server.state.counter).toBe(5)
   })
 
   it('applies a call resent while its first copy still waits in the queue once, answering the new connection', async () => {
@@ -120,26 +121,94 @@ describe('exactly once', () => {
     expect((await call(two, 1, 'increment', 1)).result).toEqual({ value: 2, version: 2 })
   })
 
-  it('keeps dedupWindow answers per instance: a resend older than that is applied again', async () => {
+  it('keeps dedupWindow answers per instance: a resend older than that gets OUTCOME_UNKNOWN and is not applied again', async () => {
     await using t = await startTestServer({ dedupWindow: 2 })
     const { peer } = await t.greet()
     for (const id of [1, 2, 3]) await call(peer, id, 'increment', 1)
-    // 1 was evicted by 3; 2 and 3 are still held.
+    // 1 was dropped for 3; 2 and 3 are still held.
     expect((await call(peer, 2, 'increment', 1)).result).toEqual({ value: 2, version: 2 })
-    expect((await call(peer, 1, 'increment', 1)).result).toEqual({ value: 4, version: 4 })
+    const unknown = await call(peer, 1, 'increment', 1)
+    expect(unknown.error).toMatchObject({ code: ErrorCode.OUTCOME_UNKNOWN, data: { id: 1, reason: 'window' } })
+    expect(unknown.error?.message).toContain('option dedupWindow')
+    expect(t.server.state.counter).toBe(3)
+    expect(t.server.version).toBe(3)
   })
 
-  it('keeps maxRememberedClients instances: the least recently active one is forgotten', async () => {
-    await using t = await startTestServer({ maxRememberedClients: 2 })
-    const a = (await t.greet({ clientId: 'a' })).peer
-    const b = (await t.greet({ clientId: 'b' })).peer
-    const c = (await t.greet({ clientId: 'c' })).peer
-    await call(a, 1, 'increment', 1)
-    await call(b, 1, 'increment', 1)
-    await call(a, 2, 'increment', 1) // a is now more recent than b
-    await call(c, 1, 'increment', 1) // evicts b
-    expect((await call(a, 1, 'increment', 1)).result).toEqual({ value: 1, version: 1 })
-    expect((await call(b, 1, 'increment', 1)).result).toEqual({ value: 5, version: 5 })
+  it('never forgets an instance with a connection to make room for newcomers', async () => {
+    await using t = await startTestServer({ maxRememberedClients: 1, dedupWindow: 1, answerGrace: 0 })
+    const { peer: live } = await t.greet({ clientId: 'live' })
+    await call(live, 1, 'increment', 1)
+    for (let n = 0; n < 50; n++) {
+      const { peer } = await t.greet({ clientId: `passer-${n}` })
+      await call(peer, 1, 'append', 'x')
+      peer.close()
+      await peer.closed
+    }
+    expect((await call(live, 1, 'increment', 1)).result).toEqual({ value: 1, version: 1 })
+    expect(t.server.state.counter).toBe(1)
+  })
+})
+
+describe('exactly once, whoever comes by', () => {
+  /** Opens `count` connections one after another, each a new instance making one call, then gone. */
+  async function passersBy(t: TestServer, count: number, action: string): Promise<void> {
+    for (let n = 0; n < count; n++) {
+      const { peer } = await t.greet({ clientId: `${action}-${n}` })
+      await call(peer, 1, action, 'x')
+      peer.close()
+      await peer.closed
+    }
+  }
+
+  /**
+   * A client that calls `increment` and loses its connection once the call was applied, before it
+   * read the answer: cut by the server, or dropped by whatever lies between.
+   */
+  async function cutAfterItsCall(t: TestServer): Promise<void> {
+    const { peer: victim } = await t.greet({ clientId: 'victim', instanceId: 'victim-1', replica: true })
+    victim.pause()
+    send(victim, 1, 'increment', 1)
+    await vi.waitFor(() => expect(t.server.state.counter).toBe(1))
+    victim.server.destroy()
+    await victim.closed
+    expect(victim.responses(1)).toEqual([])
+  }
+
+  it('answers the resend of a client cut off after its call from the record, after 2,000 short-lived clients and 500 failed calls', async () => {
+    await using t = await startTestServer()
+    await cutAfterItsCall(t)
+    await passersBy(t, 2_000, 'append')
+    await passersBy(t, 500, 'unknownAction')
+    // Back as the same instance, with a later hello, it resends call 1.
+    const { peer: back } = await t.greet({ clientId: 'victim', instanceId: 'victim-1', id: 2 })
+    expect((await call(back, 1, 'increment', 1)).result).toEqual({ value: 1, version: 1 })
+    expect(t.server.state.counter).toBe(1)
+    expect(t.server.state.log).toHaveLength(2_000)
+  })
+
+  it('answers OUTCOME_UNKNOWN once the record was forgotten past answerGrace, and applies nothing', async () => {
+    await using t = await startTestServer({ answerGrace: 0, maxRememberedClients: 16 })
+    await cutAfterItsCall(t)
+    await passersBy(t, 32, 'append')
+    const { peer: back } = await t.greet({ clientId: 'victim', instanceId: 'victim-1', id: 2 })
+    const resent = await call(back, 1, 'increment', 1)
+    expect(resent.error).toMatchObject({ code: ErrorCode.OUTCOME_UNKNOWN, data: { id: 1, reason: 'expired' } })
+    expect(resent.error?.message).toMatch(/may or may not have been applied.*answerGrace: 0 ms.*Do not retry it blindly/)
+    // Asked again, the same answer: never a second apply.
+    expect((await call(back, 1, 'increment', 1)).error?.code).toBe(ErrorCode.OUTCOME_UNKNOWN)
+    expect(t.server.state.counter).toBe(1)
+    // A new call of the same instance, numbered after its hello, is applied as usual.
+    expect((await call(back, 3, 'increment', 1)).result).toMatchObject({ value: 2 })
+  })
+
+  it('lets failed calls make no room: an answered call outlives any number of them, even past its grace', async () => {
+    await using t = await startTestServer({ answerGrace: 0, maxRememberedClients: 1 })
+    await cutAfterItsCall(t)
+    await passersBy(t, 200, 'unknownAction')
+    await passersBy(t, 200, 'explode')
+    const { peer: back } = await t.greet({ clientId: 'victim', instanceId: 'victim-1', id: 2 })
+    expect((await call(back, 1, 'increment', 1)).result).toEqual({ value: 1, version: 1 })
+    expect(t.server.state.counter).toBe(1)
   })
 })
 

@@ -21,6 +21,9 @@ export interface ActionCallsOptions<S extends object> {
     /** The socket path, for messages. */
     path: string
     maxInFlight: number
+    /** For messages: the bounds of the record. */
+    dedupWindow: number
+    answerGrace: number
     logger: Logger
   }
   /** Whether the server is closing: new calls are refused then. */
@@ -37,9 +40,10 @@ interface Job {
 
 /**
  * The path of an action call, from a greeted session to its answer: answered from the record when
- * it is a resend, refused past `maxInFlight` or while closing, its input checked, then queued,
- * applied, its change fanned out to every replica, and its answer recorded and sent to the
- * caller's instance on its current connection.
+ * it is a resend (with `OUTCOME_UNKNOWN` when the record can no longer tell whether it was
+ * applied), refused past `maxInFlight` or while closing, its input checked, then queued, applied,
+ * its change fanned out to every replica, and its answer recorded and sent to the caller's
+ * instance on its current connection.
  */
 export class ActionCalls<S extends object> {
   readonly #options: ActionCallsOptions<S>
@@ -51,7 +55,7 @@ export class ActionCalls<S extends object> {
       run: (job, input) => this.#run(job, input),
       reject: (job, error) => {
         job.session.inFlight -= 1
-        this.#answer(job.instanceId, job.request.id, encodeErrorResponse(job.request.id, error))
+        this.#answer(job.instanceId, job.request.id, encodeErrorResponse(job.request.id, error), false)
       },
     })
   }
@@ -71,14 +75,21 @@ export class ActionCalls<S extends object> {
     const { runtime, record, settings } = this.#options
     const clientId = session.clientId!
     const instanceId = session.instanceId!
-    const previous = record.answerTo(instanceId, request.id)
-    if (previous !== undefined) {
-      session.send(previous)
-      return
+    const status = record.status(instanceId, request.id)
+    switch (status.kind) {
+      case 'answered':
+        session.send(status.frame)
+        return
+      case 'pending':
+        // Still queued from before a reconnect (its input check was asynchronous): its answer
+        // will come to this connection, the instance's current one.
+        return
+      case 'unknown':
+        session.fail(request.id, this.#outcomeUnknown(request.id, status.reason))
+        return
+      case 'new':
+        break
     }
-    // Still queued from before a reconnect (its input check was asynchronous): its answer will
-    // come to this connection, the instance's current one.
-    if (record.isUnanswered(instanceId, request.id)) return
     if (this.#options.isClosing()) {
       session.fail(request.id, new IpcStateError(ErrorCode.SERVER_CLOSING, `The server at ${settings.path} is closing`))
       return
@@ -95,7 +106,7 @@ export class ActionCalls<S extends object> {
     try {
       input = runtime.checkInput(request.action, request.input)
     } catch (error) {
-      this.#answer(instanceId, request.id, encodeErrorResponse(request.id, toIpcStateError(error)))
+      this.#answer(instanceId, request.id, encodeErrorResponse(request.id, toIpcStateError(error)), false)
       return
     }
     session.inFlight += 1
@@ -108,21 +119,40 @@ export class ActionCalls<S extends object> {
     const { session, clientId, instanceId, request } = job
     session.inFlight -= 1
     let frame: string
+    let changed = false
     try {
       const applied = runtime.apply(request.action, input, clientId)
+      changed = applied.patches.length > 0
       // Replicas hear of the change before the caller hears its answer.
-      if (applied.patches.length > 0) fanOut.publish(runtime.epoch, applied.version, applied.patchesJson)
+      if (changed) fanOut.publish(runtime.epoch, applied.version, applied.patchesJson)
       frame = encodeActionResult(request.id, applied.version, applied.valueJson)
     } catch (error) {
       const failure = toIpcStateError(error, ErrorCode.ACTION_FAILED)
       settings.logger.debug?.('action failed', { action: request.action, code: failure.code, reason: failure.message })
       frame = encodeErrorResponse(request.id, failure)
     }
-    this.#answer(instanceId, request.id, frame)
+    this.#answer(instanceId, request.id, frame, changed)
   }
 
-  /** Records an action's answer for a resend of the same call, and sends it to the caller's current connection. */
-  #answer(instanceId: string, id: number, frame: string): void {
-    this.#options.record.answer(instanceId, id, frame)?.send(frame)
+  /**
+   * Sends an action's answer to the caller's current connection, and records it for a resend of
+   * the same call when the call changed the state (one that did not may simply run again).
+   */
+  #answer(instanceId: string, id: number, frame: string, changed: boolean): void {
+    this.#options.record.answer(instanceId, id, frame, changed)?.send(frame)
+  }
+
+  #outcomeUnknown(id: number, reason: 'expired' | 'window'): IpcStateError {
+    const { path, dedupWindow, answerGrace } = this.#options.settings
+    const why =
+      reason === 'window'
+        ? `more than ${dedupWindow} later calls of this client were answered since (option dedupWindow)`
+        : `this client had no connection for a while and its record was forgotten to make room (option answerGrace: ${answerGrace} ms)`
+    return new IpcStateError(
+      ErrorCode.OUTCOME_UNKNOWN,
+      `Call ${id} was sent before and may or may not have been applied: the server at ${path} no longer holds its answer, ` +
+        `because ${why}. It was not applied again. Do not retry it blindly: read the state to find out.`,
+      { data: { id, reason } },
+    )
   }
 }

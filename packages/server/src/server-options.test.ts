@@ -25,12 +25,22 @@ describe('parseServerOptions', () => {
       maxBufferedBytes: Defaults.MAX_BUFFERED_BYTES,
       dedupWindow: Defaults.DEDUP_WINDOW,
       maxRememberedClients: Defaults.MAX_REMEMBERED_CLIENTS,
+      answerGrace: Defaults.ANSWER_GRACE_MS,
       socketMode: 0o600,
       allowUnsafeSocketRoot: false,
       logger: {},
       path: '/tmp/app.defaults',
       address: { id: 'defaults' },
     })
+  })
+
+  it('takes answerGrace in milliseconds, fractions and Infinity included, and refuses a negative one', () => {
+    expect(parseServerOptions({ store, id: 'x', answerGrace: 0 }).answerGrace).toBe(0)
+    expect(parseServerOptions({ store, id: 'x', answerGrace: 2.5 }).answerGrace).toBe(2.5)
+    expect(parseServerOptions({ store, id: 'x', answerGrace: Number.POSITIVE_INFINITY }).answerGrace).toBe(Number.POSITIVE_INFINITY)
+    expect(() => parseServerOptions({ store, id: 'x', answerGrace: -1 })).toThrow(
+      new TypeError('answerGrace must be a number of at least 0 or Infinity, got -1'),
+    )
   })
 
   it('keeps given values', () => {

@@ -44,17 +44,27 @@ export interface CreateServerOptions<S extends object, A extends ActionMap<S>> e
    */
   maxBufferedBytes?: number
   /**
-   * How many recent action results are kept per client instance, so a call resent after a
-   * reconnect is answered from the record instead of being applied twice.
+   * How many recent results of calls that changed the state are kept per client instance, so a
+   * call resent after a reconnect is answered from the record instead of being applied twice. A
+   * resend older than that gets `OUTCOME_UNKNOWN`, and is not applied again.
    * @default 1024
    */
   dedupWindow?: number
   /**
-   * How many client instances have their recent results kept; the least recently active are
-   * forgotten.
+   * How many client instances without a connection keep their record once `answerGrace` has
+   * passed; the one idle longest is forgotten first. Instances with a connection are always kept.
+   * Idle instances hold at most `maxRememberedClients × (dedupWindow + 1)` entries between them.
    * @default 1024
    */
   maxRememberedClients?: number
+  /**
+   * How long, in milliseconds, a client instance that lost its connection (or was cut off) keeps
+   * its record before it may be forgotten to make room. A call it resends after that gets
+   * `OUTCOME_UNKNOWN` rather than a second apply. `Infinity` keeps it until the bound on entries
+   * needs the room.
+   * @default 60000
+   */
+  answerGrace?: number
   /**
    * The socket file's permission bits.
    * @default 0o600 (owner only)
@@ -82,6 +92,7 @@ export interface ServerSettings<S extends object, A extends ActionMap<S>> {
   maxBufferedBytes: number
   dedupWindow: number
   maxRememberedClients: number
+  answerGrace: number
   socketMode: number
   allowUnsafeSocketRoot: boolean
 }
@@ -114,6 +125,12 @@ export function parseServerOptions<S extends object, A extends ActionMap<S>>(
       options.maxRememberedClients,
       atLeastOne(Defaults.MAX_REMEMBERED_CLIENTS),
     ),
+    answerGrace: numberOption('answerGrace', options.answerGrace, {
+      fallback: Defaults.ANSWER_GRACE_MS,
+      min: 0,
+      integer: false,
+      infinity: true,
+    }),
     // Not a protocol limit: a property of the socket file only this server creates.
     socketMode: options.socketMode ?? 0o600,
     allowUnsafeSocketRoot: options.allowUnsafeSocketRoot === true,

@@ -162,7 +162,7 @@ export class Sessions {
     const { store, record, fanOut } = this.#options
     session.clientId = hello.clientId
     session.instanceId = hello.instanceId ?? hello.clientId
-    record.attach(session.instanceId, session)
+    record.attach(session.instanceId, session, hello.id)
     session.replica = hello.replica
     if (hello.replica) fanOut.add(session)
     const result: HelloResult = {
