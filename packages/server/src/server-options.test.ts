@@ -1,6 +1,7 @@
 import { Defaults, ErrorCode, defineStore, type IpcStateError } from '@ipc-state/protocol'
 import { describe, expect, it } from 'vitest'
 import { parseServerOptions } from './server-options.js'
+import { localSocketRoot } from './socket-file.js'
 
 const store = defineStore({ initialState: { n: 0 }, actions: {} })
 
@@ -29,9 +30,11 @@ describe('parseServerOptions', () => {
       socketMode: 0o600,
       allowUnsafeSocketRoot: false,
       logger: {},
-      path: '/tmp/app.defaults',
+      // Not node-ipc's shared /tmp/: a folder of this user's own.
+      path: `${localSocketRoot()}app.defaults`,
       address: { id: 'defaults' },
     })
+    if (process.platform !== 'win32') expect(settings.path).not.toBe('/tmp/app.defaults')
   })
 
   it('takes answerGrace in milliseconds, fractions and Infinity included, and refuses a negative one', () => {

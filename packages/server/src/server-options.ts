@@ -7,6 +7,7 @@ import {
   type SocketAddress,
   type StoreDefinition,
 } from '@ipc-state/protocol'
+import { localSocketRoot } from './socket-file.js'
 
 /** Options for {@link createServer}. */
 export interface CreateServerOptions<S extends object, A extends ActionMap<S>> extends SocketAddress {
@@ -135,6 +136,7 @@ export function parseServerOptions<S extends object, A extends ActionMap<S>>(
     socketMode: options.socketMode ?? 0o600,
     allowUnsafeSocketRoot: options.allowUnsafeSocketRoot === true,
     address: { socketRoot: options.socketRoot, appspace: options.appspace, id: options.id },
-    path: resolveSocketPath({ ...options, platform: process.platform }),
+    // Not node-ipc's shared /tmp/ by default: a folder only this user can write to.
+    path: resolveSocketPath({ ...options, socketRoot: options.socketRoot ?? localSocketRoot(), platform: process.platform }),
   }
 }

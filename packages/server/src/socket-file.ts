@@ -1,18 +1,78 @@
 import { randomBytes } from 'node:crypto'
-import { chmod, link, lstat, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises'
+import { lstatSync, type Stats } from 'node:fs'
+import { chmod, link, lstat, mkdir, readFile, realpath, rename, unlink, writeFile } from 'node:fs/promises'
 import { connect } from 'node:net'
-import { dirname, join } from 'node:path'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
 import {
   ErrorCode,
   IpcStateError,
+  defaultSocketRoot,
   maxUnixSocketPathBytes,
   toIpcStateError,
+  type FolderStat,
 } from '@ipc-state/protocol'
+
+/**
+ * The socket folder when the options name none: protocol's `defaultSocketRoot`, from this
+ * process's user, its temporary folder and `XDG_RUNTIME_DIR`. A folder only this user can write
+ * to, so no other user can put a server at the path first.
+ */
+export function localSocketRoot(): string {
+  const runtimeDir = process.env.XDG_RUNTIME_DIR
+  let runtimeDirStat: FolderStat | undefined
+  if (runtimeDir !== undefined && runtimeDir !== '') {
+    try {
+      const stats = lstatSync(runtimeDir)
+      runtimeDirStat = { uid: stats.uid, mode: stats.mode, directory: stats.isDirectory() }
+    } catch {
+      // Missing or unreadable: the temporary folder it is.
+    }
+  }
+  return defaultSocketRoot({ platform: process.platform, uid: process.getuid?.(), tmpdir: tmpdir(), runtimeDir, runtimeDirStat })
+}
+
+/** What makes folder `stats` unsafe to hold a socket of user `uid`'s, if anything. */
+function folderProblem(stats: Stats, uid: number): string | undefined {
+  if (stats.uid !== uid && stats.uid !== 0) return `it belongs to user ${stats.uid}, not to this process (user ${uid}) or root`
+  // A symbolic link's own mode means nothing; where it leads is checked on its own.
+  if (stats.isSymbolicLink()) return undefined
+  if (!stats.isDirectory()) return 'it is not a directory'
+  const sticky = (stats.mode & 0o1000) !== 0
+  if ((stats.mode & 0o022) !== 0 && !sticky) return `others can write to it (mode ${(stats.mode & 0o777).toString(8)})`
+  return undefined
+}
+
+/** Every folder above `path`, nearest first, up to the file system's root. */
+function parentsOf(path: string): string[] {
+  const parents: string[] = []
+  for (let current = path, parent = dirname(current); parent !== current; current = parent, parent = dirname(current)) {
+    parents.push(parent)
+  }
+  return parents
+}
+
+/**
+ * The first folder above `root` (as given, and as its symbolic links resolve) that another user
+ * could use to swap `root` for a folder of theirs: one they own, or one they may write to without
+ * the sticky bit. Owned by root or this user, and writable only by its owner (or sticky, as `/tmp`
+ * is), each is safe.
+ */
+async function unsafeParent(root: string, uid: number): Promise<{ folder: string; problem: string } | undefined> {
+  const folders = new Set([...parentsOf(resolve(root)), ...parentsOf(await realpath(root))])
+  for (const folder of folders) {
+    const problem = folderProblem(await lstat(folder), uid)
+    if (problem !== undefined) return { folder, problem }
+  }
+  return undefined
+}
 
 /**
  * Makes sure the folder that holds the socket exists and is safe: created with mode 0700 when
  * missing; refused when another user owns it or others may write to it, since whoever can write
- * there can replace the socket. `/tmp`-like folders with the sticky bit set are accepted.
+ * there can replace the socket. `/tmp`-like folders with the sticky bit set are accepted. Every
+ * folder above it must be safe in the same way (a symbolic link among them must belong to root
+ * or this user), since whoever can write to one of those can replace the folder itself.
  */
 export async function prepareSocketRoot(socketPath: string, allowUnsafe: boolean): Promise<void> {
   const root = dirname(socketPath)
@@ -42,6 +102,17 @@ export async function prepareSocketRoot(socketPath: string, allowUnsafe: boolean
       ErrorCode.UNSAFE_SOCKET_ROOT,
       `Refusing socket folder ${root}: ${problem}. Fix its owner or mode, or pass allowUnsafeSocketRoot: true.`,
       { data: { socketRoot: root } },
+    )
+  }
+  if (uid === undefined) return
+  const parent = await unsafeParent(root, uid)
+  if (parent !== undefined) {
+    throw new IpcStateError(
+      ErrorCode.UNSAFE_SOCKET_ROOT,
+      `Refusing socket folder ${root}: the folder ${parent.folder} above it is unsafe: ${parent.problem}. ` +
+        'Whoever can write there can replace the socket folder. Choose a socketRoot under safe folders, ' +
+        'fix the owner or mode, or pass allowUnsafeSocketRoot: true.',
+      { data: { socketRoot: root, folder: parent.folder } },
     )
   }
 }
