@@ -1,7 +1,7 @@
 import { Defaults, socketRootWarning } from '@ipc-state/protocol'
 import { describe, expect, it } from 'vitest'
 import { exponentialBackoff } from './backoff.js'
-import { parseClientOptions, timeoutOption, type ConnectOptions } from './client-options.js'
+import { localSocketRoot, parseClientOptions, timeoutOption, type ConnectOptions } from './client-options.js'
 
 const address = { socketRoot: '/tmp/', appspace: 'test.', id: 'options' }
 
@@ -19,6 +19,7 @@ describe('parseClientOptions', () => {
       logger: {},
       signal: undefined,
       socketRootWarning: undefined,
+      allowForeignServer: false,
     })
     expect(options.clientId).toMatch(/^[0-9a-f-]{36}$/)
     expect(options.instanceId).not.toBe(options.clientId)
@@ -31,6 +32,16 @@ describe('parseClientOptions', () => {
     const first = parseClientOptions(given)
     expect(first).toMatchObject({ clientId: 'me', replica: false, timeout: 500, reconnectAttempts: 0, retryDelay })
     expect(parseClientOptions(given).instanceId).not.toBe(first.instanceId)
+  })
+
+  it("defaults socketRoot to this user's own folder, the one the server uses, not node-ipc's shared /tmp/", () => {
+    const { path } = parseClientOptions({ id: 'x' })
+    expect(path).toBe(`${localSocketRoot()}app.x`)
+    if (process.getuid !== undefined) expect(path).not.toBe('/tmp/app.x')
+  })
+
+  it('keeps allowForeignServer', () => {
+    expect(parseClientOptions({ ...address, allowForeignServer: true }).allowForeignServer).toBe(true)
   })
 
   it('names a socketRoot without a trailing separator', () => {
@@ -46,6 +57,7 @@ describe('parseClientOptions', () => {
     [{ maxFrameBytes: Number.POSITIVE_INFINITY }, 'maxFrameBytes must be an integer of at least 1, got Infinity'],
     [{ retryDelay: 5 as never }, 'retryDelay must be a function'],
     [{ clientId: '' }, 'clientId must be a string of 1 to 256 characters'],
+    [{ allowForeignServer: 'yes' as never }, 'allowForeignServer must be a boolean'],
   ])('throws a TypeError naming the option for %o', (bad, message) => {
     expect(() => parseClientOptions({ ...address, ...bad })).toThrow(new TypeError(message))
   })

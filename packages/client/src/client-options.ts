@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto'
+import { lstatSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import {
   Defaults,
   MAX_NAME_LENGTH,
+  defaultSocketRoot,
   numberOption,
   resolveSocketPath,
   socketRootWarning,
+  type FolderStat,
   type Logger,
   type SocketAddress,
 } from '@ipc-state/protocol'
@@ -69,6 +73,13 @@ export interface ConnectOptions extends SocketAddress {
    * @default no logging
    */
   logger?: Logger
+  /**
+   * Use a server whose socket file belongs to another user. By default, before it sends anything,
+   * the client checks that the socket at the path is its own user's or root's, and otherwise fails
+   * with `FOREIGN_SERVER` at once: another local user may have put a server of theirs there.
+   * @default false
+   */
+  allowForeignServer?: boolean
 }
 
 /** {@link ConnectOptions} checked, with every default filled in. */
@@ -92,6 +103,26 @@ export interface ClientOptions {
   readonly signal: AbortSignal | undefined
   /** What is wrong with `socketRoot`, when it looks like a mistake (no trailing separator). */
   readonly socketRootWarning: string | undefined
+  /** Whether a socket that belongs to another user may be used. */
+  readonly allowForeignServer: boolean
+}
+
+/**
+ * The socket folder when the options name none: protocol's `defaultSocketRoot`, from this
+ * process's user, its temporary folder and `XDG_RUNTIME_DIR`, as the server finds it.
+ */
+export function localSocketRoot(): string {
+  const runtimeDir = process.env.XDG_RUNTIME_DIR
+  let runtimeDirStat: FolderStat | undefined
+  if (runtimeDir !== undefined && runtimeDir !== '') {
+    try {
+      const stats = lstatSync(runtimeDir)
+      runtimeDirStat = { uid: stats.uid, mode: stats.mode, directory: stats.isDirectory() }
+    } catch {
+      // Missing or unreadable: the temporary folder it is.
+    }
+  }
+  return defaultSocketRoot({ platform: process.platform, uid: process.getuid?.(), tmpdir: tmpdir(), runtimeDir, runtimeDirStat })
 }
 
 /**
@@ -108,7 +139,8 @@ export function timeoutOption(value: unknown, fallback: number): number {
  * @throws IpcStateError `PATH_TOO_LONG`
  */
 export function parseClientOptions(options: ConnectOptions): ClientOptions {
-  const path = resolveSocketPath({ ...options, platform: process.platform })
+  // Not node-ipc's shared /tmp/ by default: the folder only this user can write to, as the server's.
+  const path = resolveSocketPath({ ...options, socketRoot: options.socketRoot ?? localSocketRoot(), platform: process.platform })
   const clientId = options.clientId ?? randomUUID()
   if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > MAX_NAME_LENGTH) {
     throw new TypeError(`clientId must be a string of 1 to ${MAX_NAME_LENGTH} characters`)
@@ -129,6 +161,8 @@ export function parseClientOptions(options: ConnectOptions): ClientOptions {
   const maxFrameBytes = numberOption('maxFrameBytes', options.maxFrameBytes, { fallback: Defaults.CLIENT_MAX_FRAME_BYTES, min: 1 })
   const retryDelay = options.retryDelay ?? exponentialBackoff()
   if (typeof retryDelay !== 'function') throw new TypeError('retryDelay must be a function')
+  const allowForeignServer = options.allowForeignServer ?? false
+  if (typeof allowForeignServer !== 'boolean') throw new TypeError('allowForeignServer must be a boolean')
   return {
     path,
     clientId,
@@ -143,5 +177,6 @@ export function parseClientOptions(options: ConnectOptions): ClientOptions {
     logger: options.logger ?? {},
     signal: options.signal,
     socketRootWarning: socketRootWarning(options.socketRoot),
+    allowForeignServer,
   }
 }

@@ -81,10 +81,11 @@ export interface IpcStateClient<T extends StoreDefinition<any, any>> {
  * ```
  * @throws TypeError when an option is invalid
  * @throws IpcStateError `SERVER_UNAVAILABLE` after `connectAttempts` failed attempts,
- *   `PROTOCOL_MISMATCH`, `ABORTED`, `PATH_TOO_LONG`
+ *   `PROTOCOL_MISMATCH`, `ABORTED`, `PATH_TOO_LONG`, `FOREIGN_SERVER` (the socket is another user's)
  */
 export function connect<T extends StoreDefinition<any, any>>(options: ConnectOptions): Promise<IpcStateClient<T>> {
-  return connectOver<T>(openIpcConnection, options)
+  const ipcOptions = { allowForeignServer: options.allowForeignServer === true }
+  return connectOver<T>((path, handlers) => openIpcConnection(path, handlers, ipcOptions), options)
 }
 
 /**

@@ -1,4 +1,4 @@
-import { ErrorCode, FRAME_DELIMITER, PROTOCOL_VERSION, ServerMessageType, type ServerMessage } from '@ipc-state/protocol'
+import { ErrorCode, FRAME_DELIMITER, IpcStateError, PROTOCOL_VERSION, ServerMessageType, type ServerMessage } from '@ipc-state/protocol'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { ClientStatus } from './client-status.js'
 import { caught, createTestServer, nextOf } from './test-server.js'
@@ -62,6 +62,18 @@ describe('connecting and the handshake', () => {
     )
     expect(error.cause).toBeInstanceOf(Error)
     expect(retryDelay.mock.calls).toEqual([[0], [1]])
+  })
+
+  it("rejects with FOREIGN_SERVER at once, without retrying, when the socket is another user's", async () => {
+    const foreign = new IpcStateError(ErrorCode.FOREIGN_SERVER, 'The socket belongs to user 65534')
+    const server = createTestServer({
+      attempt: (_index, attempt) => {
+        attempt.refuse(foreign)
+        return 'hang'
+      },
+    })
+    expect(await caught(server.connect({ connectAttempts: 5 }))).toBe(foreign)
+    expect(server.transport.attempts).toHaveLength(1)
   })
 
   it('retries a refused handshake other than a protocol mismatch', async () => {
@@ -148,6 +160,25 @@ describe('reconnecting', () => {
     expect(error.message).toMatch(/2 attempts to restore it failed \(option reconnectAttempts\): connect ECONNREFUSED/)
     expect(client.status).toBe('closed')
     expect(server.transport.attempts).toHaveLength(3)
+  })
+
+  it("stops at once when the socket turns out to be another user's: pending calls reject with FOREIGN_SERVER", async () => {
+    const foreign = new IpcStateError(ErrorCode.FOREIGN_SERVER, 'The socket belongs to user 65534')
+    const server = createTestServer({
+      attempt: (index, attempt) => {
+        if (index === 0) return 'accept'
+        attempt.refuse(foreign)
+        return 'hang'
+      },
+    })
+    const client = await server.connect()
+    server.intercept = (message) => message.type === 'action/call'
+    const pending = client.actions.increment()
+    await nextOf(server.peer, 'action/call')
+    server.peer.close()
+    expect(await caught(pending)).toBe(foreign)
+    expect(client.status).toBe('closed')
+    expect(server.transport.attempts).toHaveLength(2)
   })
 
   it('with reconnectAttempts 0, a lost connection rejects pending calls with CONNECTION_CLOSED', async () => {

@@ -8,6 +8,7 @@ import {
   decodeServerMessage,
   encodeClientMessage,
   errorFromWire,
+  isIpcStateError,
   type HelloResult,
   type ResponseMessage,
   type StateGetResult,
@@ -275,6 +276,12 @@ export class ConnectionLifecycle {
   #onClosed(error: Error | undefined): void {
     if (this.#isClosed()) return
     this.#calls.pause()
+    // Another user's socket at the path stays there, and our server cannot take it over: trying
+    // again would only wait on it. The client stops, saying why.
+    if (isIpcStateError(error) && error.code === ErrorCode.FOREIGN_SERVER) {
+      this.close(error)
+      return
+    }
     if (error !== undefined) this.#lastFailure = error
     this.#helloId = -1
     this.#resyncId = -1

@@ -1,15 +1,72 @@
+import { lstatSync, statSync, type Stats } from 'node:fs'
+import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 import { IPCModule } from 'node-ipc'
 import type { ClientConnection, ClientConnectionHandlers } from './client-transport.js'
 
 const CONNECTION_ID = 'ipc-state'
+
+/** Options for {@link openIpcConnection}. */
+export interface IpcConnectionOptions {
+  /**
+   * Use a socket that belongs to another user (see the client's `allowForeignServer`).
+   * @default false
+   */
+  allowForeignServer?: boolean
+}
+
+/**
+ * Why the socket at `path` must not be used, if it must not: it belongs to neither this process's
+ * user nor root (`FOREIGN_SERVER`), or it is not a socket (`NOT_A_SOCKET`), or it is not there.
+ * Both a symbolic link at the path and where it leads must pass. Named pipes (Windows) and
+ * platforms without user ids are not checked.
+ */
+export function socketRefusal(path: string): Error | undefined {
+  const uid = process.getuid?.()
+  if (process.platform === 'win32' || uid === undefined) return undefined
+  let link: Stats
+  let target: Stats
+  try {
+    link = lstatSync(path)
+    target = link.isSymbolicLink() ? statSync(path) : link
+  } catch (error) {
+    // As a connection attempt would have failed; nobody was connected to.
+    const { code } = error as NodeJS.ErrnoException
+    return Object.assign(new Error(`connect ${code ?? 'failed'} ${path}`), { code, cause: error })
+  }
+  for (const stats of [link, target]) {
+    if (stats.uid === uid || stats.uid === 0) continue
+    return new IpcStateError(
+      ErrorCode.FOREIGN_SERVER,
+      `The socket ${path} belongs to user ${stats.uid}, not to this process's user (${uid}) or root: it may be another ` +
+        "user's server standing in for yours, so nothing was sent to it. Start the server as this user, or choose a " +
+        'socketRoot only this user can write to; if that user and its server are trusted, pass allowForeignServer: true.',
+      { data: { path, owner: stats.uid, uid } },
+    )
+  }
+  if (!target.isSocket()) {
+    return new IpcStateError(ErrorCode.NOT_A_SOCKET, `${path} is not a socket; nothing was sent to it`, { data: { path } })
+  }
+  return undefined
+}
 
 /**
  * Opens one connection through node-ipc in raw mode: node-ipc's reader only dispatches a read
  * that ends exactly on a delimiter, so a steady stream of changes could stall it; our own decoder
  * handles the bytes instead. node-ipc's retry is off: reconnecting is the client's job, with
  * backoff, and only one layer may do it. node-ipc appears in no other module of the client.
+ *
+ * Unless `allowForeignServer`, the socket's owner is checked (see {@link socketRefusal}) before
+ * connecting, and again once connected, before `open` lets the client write anything: a socket
+ * swapped in between is caught too, as far as a path can tell.
  */
-export function openIpcConnection(path: string, handlers: ClientConnectionHandlers): ClientConnection {
+export function openIpcConnection(
+  path: string,
+  handlers: ClientConnectionHandlers,
+  options: IpcConnectionOptions = {},
+): ClientConnection {
+  const check = () => (options.allowForeignServer === true ? undefined : socketRefusal(path))
+  const refusal = check()
+  if (refusal !== undefined) return refusedAttempt(refusal, handlers)
   const ipc = new IPCModule()
   Object.assign(ipc.config, { silent: true, rawBuffer: true, encoding: 'utf8', stopRetrying: true, maxRetries: 0 })
   let ended = false
@@ -23,7 +80,10 @@ export function openIpcConnection(path: string, handlers: ClientConnectionHandle
   ipc.connectTo(CONNECTION_ID, path)
   const peer = ipc.of[CONNECTION_ID]!
   peer.on('connect', () => {
-    if (!ended) handlers.open()
+    if (ended) return
+    const late = check()
+    if (late === undefined) handlers.open()
+    else end(late)
   })
   peer.on('data', (data) => {
     if (!ended) handlers.data(data.toString('utf8'))
@@ -38,4 +98,16 @@ export function openIpcConnection(path: string, handlers: ClientConnectionHandle
     },
     close: () => end(),
   }
+}
+
+/** An attempt that failed before connecting: it reports `close(error)` later, as a socket would. */
+function refusedAttempt(error: Error, handlers: ClientConnectionHandlers): ClientConnection {
+  let ended = false
+  const end = (reason?: Error) => {
+    if (ended) return
+    ended = true
+    handlers.close(reason)
+  }
+  setImmediate(() => end(error))
+  return { write: () => {}, close: () => end() }
 }
