@@ -1,4 +1,11 @@
-import { ErrorCode, FRAME_DELIMITER, IpcStateError, PROTOCOL_VERSION, ServerMessageType, type ServerMessage } from '@ipc-state/protocol'
+import {
+  ErrorCode,
+  FRAME_DELIMITER,
+  IpcStateError,
+  PROTOCOL_VERSION,
+  ServerMessageType,
+  type ServerMessage,
+} from '@ipc-state/protocol'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { ClientStatus } from './client-status.js'
 import { caught, createTestServer, nextOf } from './test-server.js'

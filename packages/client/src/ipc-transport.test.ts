@@ -56,7 +56,10 @@ async function listen(name = 'app.server'): Promise<Listener> {
 }
 
 /** One attempt through node-ipc: resolves `open` if it connected, or the error it closed with. */
-function attempt(path: string, options?: IpcConnectionOptions): Promise<{ opened: true } | { opened: false; error: Error | undefined }> {
+function attempt(
+  path: string,
+  options?: IpcConnectionOptions,
+): Promise<{ opened: true } | { opened: false; error: Error | undefined }> {
   return new Promise((resolve) => {
     const connection = openIpcConnection(
       path,
@@ -82,7 +85,10 @@ describe.skipIf(uid === undefined)('openIpcConnection: whose socket it is', () =
 
   it('fails a missing socket as a connection attempt would, without connecting', async () => {
     const result = await attempt(join(dir, 'nobody-here'))
-    expect(result).toMatchObject({ opened: false, error: { code: 'ENOENT', message: `connect ENOENT ${join(dir, 'nobody-here')}` } })
+    expect(result).toMatchObject({
+      opened: false,
+      error: { code: 'ENOENT', message: `connect ENOENT ${join(dir, 'nobody-here')}` },
+    })
   })
 
   it('refuses a path that is not a socket with NOT_A_SOCKET', async () => {
@@ -92,19 +98,22 @@ describe.skipIf(uid === undefined)('openIpcConnection: whose socket it is', () =
     expect(result).toMatchObject({ opened: false, error: { code: ErrorCode.NOT_A_SOCKET } })
   })
 
-  it.skipIf(!isRoot)("refuses another user's socket with FOREIGN_SERVER and never connects to it (as root: one given to nobody)", async () => {
-    const server = await listen()
-    await chown(server.path, NOBODY, NOBODY)
-    const result = await attempt(server.path)
-    expect(result).toMatchObject({ opened: false, error: { code: ErrorCode.FOREIGN_SERVER, data: { owner: NOBODY, uid } } })
-    const { message } = (result as { error: Error }).error
-    expect(message).toContain(`belongs to user ${NOBODY}`)
-    expect(message).toContain('allowForeignServer: true')
-    expect(server.connections).toBe(0)
-    // Told to, it connects.
-    expect(await attempt(server.path, { allowForeignServer: true })).toEqual({ opened: true })
-    expect(server.connections).toBe(1)
-  })
+  it.skipIf(!isRoot)(
+    "refuses another user's socket with FOREIGN_SERVER and never connects to it (as root: one given to nobody)",
+    async () => {
+      const server = await listen()
+      await chown(server.path, NOBODY, NOBODY)
+      const result = await attempt(server.path)
+      expect(result).toMatchObject({ opened: false, error: { code: ErrorCode.FOREIGN_SERVER, data: { owner: NOBODY, uid } } })
+      const { message } = (result as { error: Error }).error
+      expect(message).toContain(`belongs to user ${NOBODY}`)
+      expect(message).toContain('allowForeignServer: true')
+      expect(server.connections).toBe(0)
+      // Told to, it connects.
+      expect(await attempt(server.path, { allowForeignServer: true })).toEqual({ opened: true })
+      expect(server.connections).toBe(1)
+    },
+  )
 
   it.skipIf(!isRoot)("refuses a symbolic link of another user's, even to this user's own socket", async () => {
     const server = await listen()

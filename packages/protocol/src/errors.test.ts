@@ -91,9 +91,13 @@ describe('isErrorCode', () => {
 
 describe('RETRYABLE_ERROR_CODES / isRetryable', () => {
   it('lists exactly the codes for which a retry may succeed', () => {
-    expect([...RETRYABLE_ERROR_CODES].sort()).toEqual(
-      ['CONNECTION_CLOSED', 'SERVER_CLOSING', 'SERVER_UNAVAILABLE', 'TOO_MANY_CONNECTIONS', 'TOO_MANY_REQUESTS'],
-    )
+    expect([...RETRYABLE_ERROR_CODES].sort()).toEqual([
+      'CONNECTION_CLOSED',
+      'SERVER_CLOSING',
+      'SERVER_UNAVAILABLE',
+      'TOO_MANY_CONNECTIONS',
+      'TOO_MANY_REQUESTS',
+    ])
   })
 
   it('is frozen', () => {

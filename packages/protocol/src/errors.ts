@@ -139,9 +139,7 @@ export class IpcStateError extends Error {
  */
 export function isIpcStateError(value: unknown): value is IpcStateError {
   if (value instanceof IpcStateError) return true
-  return (
-    value instanceof Error && value.name === 'IpcStateError' && isErrorCode((value as { code?: unknown }).code)
-  )
+  return value instanceof Error && value.name === 'IpcStateError' && isErrorCode((value as { code?: unknown }).code)
 }
 
 function describe(value: unknown): string {

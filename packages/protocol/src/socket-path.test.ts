@@ -62,12 +62,18 @@ describe('defaultSocketRoot', () => {
 
   it("keeps node-ipc's '/tmp/' on Windows, and where there is no user id", () => {
     expect(defaultSocketRoot({ platform: 'win32', uid: undefined, tmpdir: 'C:\\Temp' })).toBe(DEFAULT_SOCKET_ROOT)
-    expect(defaultSocketRoot({ platform: 'win32', uid: 0, tmpdir: 'C:\\Temp', runtimeDir: '/run', runtimeDirStat: own })).toBe('/tmp/')
+    expect(defaultSocketRoot({ platform: 'win32', uid: 0, tmpdir: 'C:\\Temp', runtimeDir: '/run', runtimeDirStat: own })).toBe(
+      '/tmp/',
+    )
     expect(defaultSocketRoot({ uid: undefined, tmpdir: '/tmp' })).toBe('/tmp/')
     // The pipe name stays the one node-ipc derives.
-    expect(resolveSocketPath({ socketRoot: defaultSocketRoot({ platform: 'win32', uid: undefined, tmpdir: 'C:\\Temp' }), id: 'w', platform: 'win32' })).toBe(
-      '\\\\.\\pipe\\tmp-app.w',
-    )
+    expect(
+      resolveSocketPath({
+        socketRoot: defaultSocketRoot({ platform: 'win32', uid: undefined, tmpdir: 'C:\\Temp' }),
+        id: 'w',
+        platform: 'win32',
+      }),
+    ).toBe('\\\\.\\pipe\\tmp-app.w')
   })
 
   it('fits a Unix socket path with room to spare for the usual folders', () => {
@@ -105,9 +111,7 @@ describe('resolveSocketPath', () => {
   })
 
   it('treats explicit undefined parts as absent', () => {
-    expect(resolveSocketPath({ id: 'w', socketRoot: undefined, appspace: undefined, platform: undefined })).toBe(
-      '/tmp/app.w',
-    )
+    expect(resolveSocketPath({ id: 'w', socketRoot: undefined, appspace: undefined, platform: undefined })).toBe('/tmp/app.w')
   })
 
   it('does not add a slash missing from socketRoot', () => {
@@ -135,9 +139,7 @@ describe('resolveSocketPath', () => {
     })
 
     it('drops only one leading slash and turns every other slash into -', () => {
-      expect(resolveSocketPath({ socketRoot: '//a/b/', appspace: 'c/', id: 'd', platform: 'win32' })).toBe(
-        '\\\\.\\pipe\\-a-b-c-d',
-      )
+      expect(resolveSocketPath({ socketRoot: '//a/b/', appspace: 'c/', id: 'd', platform: 'win32' })).toBe('\\\\.\\pipe\\-a-b-c-d')
       expect(resolveSocketPath({ socketRoot: 'rel/', appspace: '', id: 'x', platform: 'win32' })).toBe('\\\\.\\pipe\\rel-x')
     })
 

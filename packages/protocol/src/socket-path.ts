@@ -75,14 +75,8 @@ export function defaultSocketRoot(options: DefaultSocketRootOptions): string {
   const trimmed = (folder: string) => folder.replace(/\/+$/, '')
   // The XDG spec says a relative XDG_RUNTIME_DIR is to be ignored, and one we cannot vouch for
   // (another user's, or writable by others) is no safer than /tmp.
-  const privateRuntimeDir =
-    runtimeDir !== undefined &&
-    runtimeDir.startsWith('/') &&
-    runtimeDirStat !== undefined &&
-    runtimeDirStat.directory &&
-    runtimeDirStat.uid === uid &&
-    (runtimeDirStat.mode & 0o022) === 0
-  if (privateRuntimeDir) return `${trimmed(runtimeDir)}/ipc-state/`
+  const privateRuntimeDir = runtimeDirStat?.directory === true && runtimeDirStat.uid === uid && (runtimeDirStat.mode & 0o022) === 0
+  if (runtimeDir?.startsWith('/') && privateRuntimeDir) return `${trimmed(runtimeDir)}/ipc-state/`
   return `${trimmed(tmpdir)}/ipc-state-${uid}/`
 }
 
@@ -114,7 +108,11 @@ export interface ResolveSocketPathOptions extends SocketAddress {
  */
 export function resolveSocketPath(options: ResolveSocketPathOptions): string {
   const { socketRoot = DEFAULT_SOCKET_ROOT, appspace = DEFAULT_APPSPACE, id, platform = 'linux' } = options
-  for (const [name, value] of [['socketRoot', socketRoot], ['appspace', appspace], ['id', id]] as const) {
+  for (const [name, value] of [
+    ['socketRoot', socketRoot],
+    ['appspace', appspace],
+    ['id', id],
+  ] as const) {
     if (typeof value !== 'string') throw new TypeError(`${name} must be a string, got ${typeof value}`)
     if (value.includes('\0')) throw new TypeError(`${name} must not contain a NUL character`)
   }

@@ -4,10 +4,7 @@ import { CallRecord, type CallRecordLimits } from './call-record.js'
 /** A record on a clock the test moves by hand. */
 function createRecord(limits: Partial<CallRecordLimits> = {}) {
   const clock = { now: 0 }
-  const record = new CallRecord<string>(
-    { dedupWindow: 4, maxRememberedClients: 4, answerGrace: 1_000, ...limits },
-    () => clock.now,
-  )
+  const record = new CallRecord<string>({ dedupWindow: 4, maxRememberedClients: 4, answerGrace: 1_000, ...limits }, () => clock.now)
   return { record, clock }
 }
 

@@ -17,7 +17,11 @@ afterEach(async () => {
   await rm(base, { recursive: true, force: true })
 })
 
-const refusal = (promise: Promise<unknown>) => promise.then(() => undefined, (error: IpcStateError) => error)
+const refusal = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: IpcStateError) => error,
+  )
 
 describe.skipIf(uid === undefined)('prepareSocketRoot', () => {
   it('creates a missing socket folder, and the folders above it, with mode 0700', async () => {
@@ -86,7 +90,7 @@ describe('localSocketRoot', () => {
     else process.env.XDG_RUNTIME_DIR = saved
   })
 
-  it.skipIf(uid === undefined)("is a folder named for the user in the temporary folder, without a runtime folder", () => {
+  it.skipIf(uid === undefined)('is a folder named for the user in the temporary folder, without a runtime folder', () => {
     delete process.env.XDG_RUNTIME_DIR
     expect(localSocketRoot()).toBe(`${tmpdir().replace(/\/+$/, '')}/ipc-state-${uid}/`)
   })

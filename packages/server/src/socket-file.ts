@@ -81,11 +81,10 @@ export async function prepareSocketRoot(socketPath: string, allowUnsafe: boolean
     await mkdir(root, { recursive: true, mode: 0o700 })
     stats = await lstat(root)
   } catch (error) {
-    throw new IpcStateError(
-      ErrorCode.LISTEN_FAILED,
-      `Cannot create the socket folder ${root}: ${(error as Error).message}`,
-      { cause: error, data: { socketRoot: root } },
-    )
+    throw new IpcStateError(ErrorCode.LISTEN_FAILED, `Cannot create the socket folder ${root}: ${(error as Error).message}`, {
+      cause: error,
+      data: { socketRoot: root },
+    })
   }
   if (allowUnsafe) return
   const uid = process.getuid?.()
