@@ -1,0 +1,157 @@
+// No other local user can stand in for our server: a client never sends a byte to a socket that
+// belongs to another user, and with no socketRoot, server and client meet in a folder that only
+// their user can write to, not node-ipc's shared /tmp/.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { chmod, copyFile, lstat, mkdtemp, rm } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { connect } from '@ipc-state/client'
+import { defineStore, type IpcStateError } from '@ipc-state/protocol'
+import { createServer } from '@ipc-state/server'
+import { describe, expect, it } from 'vitest'
+import { fixture } from '../src/processes.js'
+
+const NOBODY = 65534
+const isRoot = process.getuid?.() === 0
+
+const store = defineStore({
+  initialState: { counter: 0 },
+  actions: {
+    increment(state, by: number = 1) {
+      state.counter += by
+      return state.counter
+    },
+  },
+})
+
+/** Settles `promise` and returns what it rejected with, or `undefined` if it resolved. */
+const rejection = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: IpcStateError) => error,
+  )
+
+/** A process started as user nobody, read through the JSON event lines it prints. */
+interface Impostor extends AsyncDisposable {
+  readonly child: ChildProcess
+  next(event: string): Promise<Record<string, unknown>>
+}
+
+/** Why this machine cannot run a process as nobody, or `undefined` when it can. */
+function cannotRunAsNobody(): string | undefined {
+  if (!isRoot) return 'it needs root, to start a server as another user (nobody)'
+  const probe = spawnSync(process.execPath, ['-e', ''], { uid: NOBODY, gid: NOBODY, timeout: 10_000 })
+  if (probe.status !== 0) return `node does not run as user nobody here (${probe.error?.message ?? `exit ${probe.status}`})`
+  return undefined
+}
+
+/** Starts the impostor fixture as user nobody, from a copy in a folder nobody can read. */
+async function startImpostor(socketPath: string): Promise<Impostor> {
+  const folder = await mkdtemp('/tmp/ipcs-impostor-')
+  await chmod(folder, 0o755)
+  const script = join(folder, 'impostor-server.mjs')
+  await copyFile(fixture('impostor-server.mjs'), script)
+  await chmod(script, 0o644)
+  const child = spawn(process.execPath, [script], {
+    uid: NOBODY,
+    gid: NOBODY,
+    env: { IMPOSTOR_PATH: socketPath, PATH: process.env.PATH ?? '' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
+  const events: Record<string, unknown>[] = []
+  const waiters: { event: string; resolve(e: Record<string, unknown>): void }[] = []
+  const output: string[] = []
+  createInterface({ input: child.stderr! }).on('line', (line) => output.push(line))
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    const event = JSON.parse(line) as Record<string, unknown>
+    events.push(event)
+    for (const waiter of waiters.splice(0)) {
+      if (waiter.event === event.event) waiter.resolve(event)
+      else waiters.push(waiter)
+    }
+  })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  void exited.then(() => {
+    for (const waiter of waiters.splice(0)) waiter.resolve({ event: 'exited', output })
+  })
+  return {
+    child,
+    /** The next `event` printed from now on (`ready` counts if already printed). */
+    next(event) {
+      const seen = event === 'ready' ? events.find((e) => e.event === 'ready') : undefined
+      if (seen !== undefined) return Promise.resolve(seen)
+      return new Promise((resolve) => waiters.push({ event, resolve }))
+    },
+    async [Symbol.asyncDispose]() {
+      if (child.exitCode === null) child.kill('SIGKILL')
+      await exited
+      await rm(folder, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Asks the impostor what reached it. */
+async function report(impostor: Impostor): Promise<{ connections: number; bytes: number; received: string[] }> {
+  const answer = impostor.next('report')
+  impostor.child.stdin!.write('report\n')
+  const { connections, bytes, received } = (await answer) as { connections: number; bytes: number; received: string[] }
+  return { connections, bytes, received }
+}
+
+describe('socket ownership', () => {
+  it("never sends a byte to another user's server at the path, even one that speaks the protocol", async (context) => {
+    const reason = cannotRunAsNobody()
+    if (reason !== undefined) {
+      console.log(`socket-ownership: skipped, ${reason}`)
+      context.skip()
+    }
+    // A folder shared as /tmp is: anyone may create files, nobody may remove another's.
+    const shared = await mkdtemp('/tmp/ipcs-shared-')
+    await chmod(shared, 0o1777)
+    try {
+      const socketRoot = `${shared}/`
+      const socketPath = `${socketRoot}test.server`
+      await using impostor = await startImpostor(socketPath)
+      const ready = await impostor.next('ready')
+      expect(ready).toMatchObject({ event: 'ready', path: socketPath, uid: NOBODY })
+      const stats = await lstat(socketPath)
+      expect([stats.isSocket(), stats.uid]).toEqual([true, NOBODY])
+
+      // Our client refuses it at once, before connecting.
+      const refused = await rejection(connect({ socketRoot, appspace: 'test.', id: 'server', connectAttempts: 3 }))
+      expect(refused).toMatchObject({ code: 'FOREIGN_SERVER', retryable: false, data: { path: socketPath, owner: NOBODY } })
+      expect(refused?.message).toContain('allowForeignServer: true')
+      expect(await report(impostor)).toEqual({ connections: 0, bytes: 0, received: [] })
+
+      // Our server does not take the path over either; the impostor keeps it.
+      const claim = await rejection(createServer({ store, socketRoot, appspace: 'test.', id: 'server' }))
+      expect(claim?.code).toBe('ADDRESS_IN_USE')
+      expect((await lstat(socketPath)).uid).toBe(NOBODY)
+
+      // The impostor is one a client would use: told to trust it, our client connects and calls.
+      await using trusting = await connect<typeof store>({ socketRoot, appspace: 'test.', id: 'server', allowForeignServer: true })
+      expect([trusting.epoch, trusting.state.counter]).toEqual(['impostor', 999])
+      const afterTrust = await report(impostor)
+      expect(afterTrust.connections).toBe(1)
+      expect(afterTrust.bytes).toBeGreaterThan(0)
+      expect(afterTrust.received).toEqual(['hello'])
+    } finally {
+      await rm(shared, { recursive: true, force: true })
+    }
+  })
+
+  it('with no socketRoot, server and client meet in a folder only this user can write to, not /tmp/', async () => {
+    const id = `ownership-${process.pid}-${Date.now()}`
+    await using server = await createServer({ store, id })
+    const folder = dirname(server.path)
+    expect(folder).not.toBe('/tmp')
+    const stats = await lstat(folder)
+    expect(stats.isDirectory()).toBe(true)
+    expect(stats.uid).toBe(process.getuid?.())
+    expect(stats.mode & 0o022).toBe(0)
+    await using client = await connect<typeof store>({ id })
+    expect(client.path).toBe(server.path)
+    expect(await client.actions.increment(2)).toBe(2)
+    console.log(`default socket path for user ${process.getuid?.()}: ${server.path}`)
+  })
+})
