@@ -60,7 +60,7 @@ for (const signal of SHUTDOWN_SIGNALS) {
 
 const ok = (exit: ChildExit) => exit.code === 0
 
-async function run(socketPath: string): Promise<{ code: number; serverReady: boolean }> {
+async function run(): Promise<{ code: number; serverReady: boolean }> {
   const failures: string[] = []
   const check = (child: Child, exit: ChildExit) => {
     if (!ok(exit)) failures.push(`${child.name} ended with ${describeExit(exit)}`)
@@ -89,7 +89,7 @@ async function run(socketPath: string): Promise<{ code: number; serverReady: boo
     }
     const live = [watcher, writer, incrementer]
     const exits = await until(Promise.all(live.map((child) => child.exited)))
-    live.forEach((child, i) => check(child, exits[i]!))
+    for (const [i, child] of live.entries()) check(child, exits[i]!)
 
     const client = start('client')
     const clientExit = await until(client.exited)
@@ -126,7 +126,7 @@ try {
   process.exit(1)
 }
 log(`socket: ${socketPath}`)
-let { code, serverReady } = await run(socketPath)
+let { code, serverReady } = await run()
 await stopAll()
 // Only a server that started made the socket file; another one's is not ours to judge.
 if (serverReady && existsSync(socketPath)) {
