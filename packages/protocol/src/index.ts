@@ -1,3 +1,6 @@
+// Global declarations for `Symbol.asyncDispose` and `await using`: types only, nothing at run time.
+import './disposable.js'
+
 export {
   ErrorCode,
   RETRYABLE_ERROR_CODES,
