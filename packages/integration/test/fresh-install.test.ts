@@ -1,0 +1,134 @@
+import { execFile } from 'node:child_process'
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { namedBlocks, newcomerEnv, npmInstall, packLibraries, runNode, startNode, workspaceRoot } from '../src/fresh-install.js'
+
+const run = promisify(execFile)
+// The TypeScript the workspace builds with, so the newcomer's compiler moves with the catalog.
+const typescriptVersion = (createRequire(import.meta.url)('typescript/package.json') as { version: string }).version
+
+/** The socket folder the README examples use; each test moves it into its own temporary folder. */
+const README_SOCKET_ROOT = '/tmp/cem/'
+const SOCKET_NAME = 'ipc-ogreniyorumserver-socket'
+
+const readme = (path: string) => readFile(join(workspaceRoot, path), 'utf8')
+
+/** The README block `name`, with its socket folder moved to `socketRoot` when given. */
+function example(blocks: Map<string, string>, name: string, socketRoot?: string): string {
+  const code = blocks.get(name)
+  if (code === undefined) throw new Error(`the README has no block starting with // ${name}`)
+  if (socketRoot === undefined) return code
+  if (!code.includes(README_SOCKET_ROOT)) throw new Error(`${name} no longer uses ${README_SOCKET_ROOT}`)
+  return code.replaceAll(README_SOCKET_ROOT, socketRoot)
+}
+
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  )
+
+// A newcomer's first contact, measured end to end: the three libraries packed as npm would publish
+// them, installed together into a fresh npm project outside the workspace (no workspace
+// node_modules, no @types/node), the README's TypeScript compiled there under `strict` without
+// skipLibCheck, and the README's examples run as written against a real server.
+describe('a fresh npm project with the packed libraries', () => {
+  let dir: string
+  let app: string
+  let compiled: Promise<string> | undefined
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ipcs-fresh-'))
+    app = join(dir, 'app')
+    await mkdir(app)
+    await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'newcomer', private: true, type: 'module' }))
+    const tarballs = await packLibraries(await mkdtemp(join(dir, 'tarballs-')))
+    await npmInstall(app, [...tarballs, `typescript@${typescriptVersion}`])
+  }, 240_000)
+
+  afterAll(async () => {
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+  })
+
+  /** Writes the root README's TypeScript example into the project and compiles it with the project's tsc. */
+  function compileRootExample(): Promise<string> {
+    compiled ??= (async () => {
+      const blocks = namedBlocks(await readme('README.md'), 'ts')
+      const socketRoot = `${dir}/ts-sockets/`
+      await writeFile(join(app, 'store.ts'), example(blocks, 'store.ts'))
+      await writeFile(join(app, 'server.ts'), example(blocks, 'server.ts', socketRoot))
+      await writeFile(join(app, 'client.ts'), example(blocks, 'client.ts', socketRoot))
+      await writeFile(
+        join(app, 'tsconfig.json'),
+        JSON.stringify({
+          // What a newcomer writes; no skipLibCheck, no lib, no types: only what the packages bring.
+          compilerOptions: {
+            strict: true,
+            module: 'nodenext',
+            moduleResolution: 'nodenext',
+            target: 'es2022',
+            noEmitOnError: true,
+          },
+          include: ['*.ts'],
+        }),
+      )
+      // Emitting type-checks as --noEmit does, and noEmitOnError leaves no JavaScript behind an error.
+      const tsc = join(app, 'node_modules/typescript/bin/tsc')
+      const { stdout } = await run(process.execPath, [tsc, '-p', app], { cwd: app, env: newcomerEnv(), timeout: 120_000 }).catch(
+        (error: { stdout?: string }) => ({ stdout: error.stdout ?? String(error) }),
+      )
+      return stdout.trim()
+    })()
+    return compiled
+  }
+
+  it('has no @types/node, and the README TypeScript example compiles under strict without skipLibCheck', async () => {
+    expect(await exists(join(app, 'node_modules/@types/node'))).toBe(false)
+    expect(await compileRootExample()).toBe('')
+  })
+
+  it("runs the README's compiled server, its client (await using, compiled down) and its CommonJS client as written", async () => {
+    expect(await compileRootExample()).toBe('')
+    const socketRoot = `${dir}/ts-sockets/`
+    const cjs = example(namedBlocks(await readme('README.md'), 'js'), 'client.cjs', socketRoot)
+    await writeFile(join(app, 'client.cjs'), cjs)
+
+    await using server = startNode('server.js', app)
+    await server.waitForLine((line) => line === `listening at ${socketRoot}${SOCKET_NAME}`)
+
+    expect(await runNode('client.js', app)).toEqual(['counter: 0', 'counter is now 2'])
+    expect(await runNode('client.cjs', app)).toEqual(['counter: 3, messages: 1'])
+
+    server.child.kill('SIGTERM')
+    expect(await server.exited).toEqual({ code: 0, signal: null })
+    expect(await exists(`${socketRoot}${SOCKET_NAME}`)).toBe(false)
+  })
+
+  it("runs the package READMEs' CommonJS store, server and client together as written", async () => {
+    const js = join(app, 'js')
+    await mkdir(js)
+    const socketRoot = `${dir}/js-sockets/`
+    await writeFile(join(js, 'store.cjs'), example(namedBlocks(await readme('packages/protocol/README.md'), 'js'), 'store.cjs'))
+    await writeFile(
+      join(js, 'server.cjs'),
+      example(namedBlocks(await readme('packages/server/README.md'), 'js'), 'server.cjs', socketRoot),
+    )
+    await writeFile(
+      join(js, 'client.cjs'),
+      example(namedBlocks(await readme('packages/client/README.md'), 'js'), 'client.cjs', socketRoot),
+    )
+
+    await using server = startNode('server.cjs', js)
+    await server.waitForLine((line) => line === `listening at ${socketRoot}${SOCKET_NAME}`)
+    expect(await runNode('client.cjs', js)).toEqual(['counter: 1, messages: 0'])
+    expect(await runNode('client.cjs', js)).toEqual(['counter: 2, messages: 0'])
+
+    server.child.kill('SIGINT')
+    expect(await server.exited).toEqual({ code: 0, signal: null })
+    expect(await exists(`${socketRoot}${SOCKET_NAME}`)).toBe(false)
+  })
+})
