@@ -57,6 +57,22 @@ export interface StartOptions {
   /** Variables for the fixture, by the convention of fixture-env.ts (`IPC_STATE_*`). */
   env?: Record<string, string>
   args?: string[]
+  /**
+   * Run the script with plain `node`, without the tsx loader: for JavaScript fixtures that must run
+   * as a user would, or from where the workspace's packages cannot be loaded.
+   * @default false
+   */
+  plain?: boolean
+  /**
+   * Start from `env` and `PATH` alone instead of this process's environment, say for a process of
+   * another user, which could not read what this one's variables point at.
+   * @default false
+   */
+  cleanEnv?: boolean
+  /** Run as this user (the test must run as root). @default this process's user */
+  uid?: number
+  /** Run as this group (the test must run as root). @default this process's group */
+  gid?: number
 }
 
 /**
@@ -69,13 +85,16 @@ export function fixtureProcessEnv(env: Record<string, string> = {}): NodeJS.Proc
 }
 
 /**
- * Starts `script` (TypeScript, through tsx) as a separate Node process. Fixtures signal readiness
+ * Starts `script` (TypeScript, through tsx, unless `plain`) as a separate Node process. Fixtures signal readiness
  * and results by printing JSON lines such as `{"event":"ready"}`; nothing here waits by the clock.
  */
 export function startFixture(script: string, options: StartOptions = {}): FixtureProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...(options.args ?? [])], {
-    env: fixtureProcessEnv(options.env),
+  const loader = options.plain === true ? [] : ['--import', 'tsx']
+  const child = spawn(process.execPath, [...loader, script, ...(options.args ?? [])], {
+    env: options.cleanEnv === true ? { PATH: process.env.PATH ?? '', ...options.env } : fixtureProcessEnv(options.env),
     stdio: ['pipe', 'pipe', 'pipe'],
+    ...(options.uid === undefined ? {} : { uid: options.uid }),
+    ...(options.gid === undefined ? {} : { gid: options.gid }),
   })
   const events: FixtureEvent[] = []
   const output: string[] = []

@@ -31,9 +31,14 @@ export interface RawHelloOptions {
   clientId?: string
   /** @default false */
   replica?: boolean
+  /** Names the client instance across reconnects. @default the clientId, as the server takes it */
+  instanceId?: string
   /** The hello's request id. @default 0 */
   id?: number
 }
+
+/** A client message that carries a request id, and so gets a response. */
+export type RawRequest = Extract<ClientMessage, { data: { id: number } }>
 
 /**
  * A hand-driven client on a plain `node:net` socket. It parses what the server sends into frames,
@@ -96,6 +101,7 @@ export class RawClient implements AsyncDisposable {
         protocol: PROTOCOL_VERSION,
         clientId: options.clientId ?? `raw-${process.pid}-${Math.random().toString(36).slice(2)}`,
         replica: options.replica ?? false,
+        ...(options.instanceId === undefined ? {} : { instanceId: options.instanceId }),
       },
     })
     const response = await client.response(id)
@@ -106,6 +112,12 @@ export class RawClient implements AsyncDisposable {
   /** Writes one well-formed client message, encoded by the protocol. */
   send(message: ClientMessage): Promise<void> {
     return this.write(encodeClientMessage(message))
+  }
+
+  /** Sends `message` and resolves with the response to its id. */
+  async request(message: RawRequest): Promise<ReceivedFrame> {
+    await this.send(message)
+    return this.response(message.data.id)
   }
 
   /** Writes one frame of any type and data, such as a server's message forged by a client. */

@@ -4,8 +4,8 @@ import { type FixtureEvent, type FixtureProcess, ask, fixture, startFixture, tem
 import type { TestState } from './test-store.js'
 
 /** A server fixture's own view of its state, as its `state` command prints it. */
-export interface ServerView {
-  state: TestState
+export interface ServerView<State = TestState> {
+  state: State
   version: number
   epoch: string
 }
@@ -19,7 +19,7 @@ export interface ServerStats {
 }
 
 /** A running server fixture; disposing it kills it, and removes its socket folder if it made one. */
-export interface ServerHandle extends AsyncDisposable {
+export interface ServerHandle<State = TestState> extends AsyncDisposable {
   readonly process: FixtureProcess
   readonly socketRoot: string
   readonly appspace: string
@@ -33,7 +33,7 @@ export interface ServerHandle extends AsyncDisposable {
   /** The `ready` event itself, with whatever else the fixture reported. */
   readonly ready: FixtureEvent
   /** Asks the fixture for its state (the `state` command) and waits for the answer. */
-  view(): Promise<ServerView>
+  view(): Promise<ServerView<State>>
   /** Asks the fixture for RSS, connection count and open descriptors (the `stats` command). */
   stats(): Promise<ServerStats>
 }
@@ -59,10 +59,11 @@ export interface StartServerOptions {
 }
 
 /**
- * Starts a server fixture and waits for it to listen.
+ * Starts a server fixture and waits for it to listen. `State` is the state its `state` command
+ * prints: the test store's unless the script serves another store.
  * @throws Error when the fixture reports an error or exits before it is ready
  */
-export async function startServer(options: StartServerOptions = {}): Promise<ServerHandle> {
+export async function startServer<State = TestState>(options: StartServerOptions = {}): Promise<ServerHandle<State>> {
   const dir = options.socketRoot === undefined ? await tempSocketRoot() : undefined
   const address = fixtureAddress({ ...options, socketRoot: options.socketRoot ?? dir!.socketRoot })
   const child = startFixture(options.script ?? fixture('server.ts'), { env: { ...addressEnv(address), ...options.env } })
@@ -85,7 +86,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     path: ready.path as string,
     epoch: ready.epoch as string,
     ready,
-    view: async () => (await ask(child, 'state')) as unknown as ServerView,
+    view: async () => (await ask(child, 'state')) as unknown as ServerView<State>,
     stats: async () => (await ask(child, 'stats')) as unknown as ServerStats,
     [Symbol.asyncDispose]: dispose,
   }
