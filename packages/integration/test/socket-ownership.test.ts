@@ -1,15 +1,15 @@
 // No other local user can stand in for our server: a client never sends a byte to a socket that
 // belongs to another user, and with no socketRoot, server and client meet in a folder that only
 // their user can write to, not node-ipc's shared /tmp/.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { chmod, copyFile, lstat, mkdtemp, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { connect } from '@ipc-state/client'
 import { defineStore, type IpcStateError } from '@ipc-state/protocol'
 import { createServer } from '@ipc-state/server'
 import { describe, expect, it } from 'vitest'
-import { fixture } from '../src/processes.js'
+import { type AddressOptions, addressEnv, serverPath } from '../src/fixture-env.js'
+import { ask, type FixtureEvent, type FixtureProcess, fixture, startFixture } from '../src/processes.js'
 
 const NOBODY = 65534
 const isRoot = process.getuid?.() === 0
@@ -31,12 +31,6 @@ const rejection = (promise: Promise<unknown>) =>
     (error: IpcStateError) => error,
   )
 
-/** A process started as user nobody, read through the JSON event lines it prints. */
-interface Impostor extends AsyncDisposable {
-  readonly child: ChildProcess
-  next(event: string): Promise<Record<string, unknown>>
-}
-
 /** Why this machine cannot run a process as nobody, or `undefined` when it can. */
 function cannotRunAsNobody(): string | undefined {
   if (!isRoot) return 'it needs root, to start a server as another user (nobody)'
@@ -45,56 +39,33 @@ function cannotRunAsNobody(): string | undefined {
   return undefined
 }
 
-/** Starts the impostor fixture as user nobody, from a copy in a folder nobody can read. */
-async function startImpostor(socketPath: string): Promise<Impostor> {
+/**
+ * Starts the impostor fixture as user nobody, with plain node from a copy in a folder nobody can
+ * read, listening at `address`. Disposing it removes that folder too.
+ */
+async function startImpostor(address: AddressOptions): Promise<FixtureProcess> {
   const folder = await mkdtemp('/tmp/ipcs-impostor-')
   await chmod(folder, 0o755)
   const script = join(folder, 'impostor-server.mjs')
   await copyFile(fixture('impostor-server.mjs'), script)
   await chmod(script, 0o644)
-  const child = spawn(process.execPath, [script], {
-    uid: NOBODY,
-    gid: NOBODY,
-    env: { IMPOSTOR_PATH: socketPath, PATH: process.env.PATH ?? '' },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  })
-  const events: Record<string, unknown>[] = []
-  const waiters: { event: string; resolve(e: Record<string, unknown>): void }[] = []
-  const output: string[] = []
-  createInterface({ input: child.stderr! }).on('line', (line) => output.push(line))
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    const event = JSON.parse(line) as Record<string, unknown>
-    events.push(event)
-    for (const waiter of waiters.splice(0)) {
-      if (waiter.event === event.event) waiter.resolve(event)
-      else waiters.push(waiter)
-    }
-  })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  void exited.then(() => {
-    for (const waiter of waiters.splice(0)) waiter.resolve({ event: 'exited', output })
-  })
-  return {
-    child,
-    /** The next `event` printed from now on (`ready` counts if already printed). */
-    next(event) {
-      const seen = event === 'ready' ? events.find((e) => e.event === 'ready') : undefined
-      if (seen !== undefined) return Promise.resolve(seen)
-      return new Promise((resolve) => waiters.push({ event, resolve }))
-    },
-    async [Symbol.asyncDispose]() {
-      if (child.exitCode === null) child.kill('SIGKILL')
-      await exited
+  const impostor = startFixture(script, { plain: true, cleanEnv: true, uid: NOBODY, gid: NOBODY, env: addressEnv(address) })
+  const kill = impostor[Symbol.asyncDispose]
+  return Object.assign(impostor, {
+    [Symbol.asyncDispose]: async () => {
+      await kill()
       await rm(folder, { recursive: true, force: true })
     },
-  }
+  })
 }
 
 /** Asks the impostor what reached it. */
-async function report(impostor: Impostor): Promise<{ connections: number; bytes: number; received: string[] }> {
-  const answer = impostor.next('report')
-  impostor.child.stdin!.write('report\n')
-  const { connections, bytes, received } = (await answer) as { connections: number; bytes: number; received: string[] }
+async function report(impostor: FixtureProcess): Promise<{ connections: number; bytes: number; received: string[] }> {
+  const { connections, bytes, received } = (await ask(impostor, 'report')) as FixtureEvent & {
+    connections: number
+    bytes: number
+    received: string[]
+  }
   return { connections, bytes, received }
 }
 
@@ -110,9 +81,9 @@ describe('socket ownership', () => {
     await chmod(shared, 0o1777)
     try {
       const socketRoot = `${shared}/`
-      const socketPath = `${socketRoot}test.server`
-      await using impostor = await startImpostor(socketPath)
-      const ready = await impostor.next('ready')
+      const socketPath = serverPath(socketRoot)
+      await using impostor = await startImpostor({ socketRoot })
+      const ready = await impostor.waitFor('ready')
       expect(ready).toMatchObject({ event: 'ready', path: socketPath, uid: NOBODY })
       const stats = await lstat(socketPath)
       expect([stats.isSocket(), stats.uid]).toEqual([true, NOBODY])
