@@ -99,9 +99,19 @@ export function listenIpc(options: ListenIpcOptions): Promise<TransportServer> {
     })
     server.on('connect', (socket: Socket) => {
       const connection: TransportConnection = {
-        write: (text) => {
-          if (!socket.destroyed) socket.write(text)
+        write: (chunk, written) => {
+          if (socket.destroyed || socket.writableEnded) {
+            if (written !== undefined) queueMicrotask(written)
+            return false
+          }
+          // Bytes, never text: a socket counts queued text in characters, not bytes (its
+          // writableLength would undercount 'ğ' by half), and copies it again for every write.
+          const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk
+          // Node calls back every write, also those a destroyed socket drops.
+          return socket.write(bytes, written === undefined ? undefined : () => written())
         },
+        cork: () => socket.cork(),
+        uncork: () => socket.uncork(),
         get bufferedBytes() {
           return socket.writableLength
         },
@@ -115,7 +125,9 @@ export function listenIpc(options: ListenIpcOptions): Promise<TransportServer> {
           socket.destroy()
         },
       }
-      sessions.set(socket, handlers.connection(connection))
+      const session = handlers.connection(connection)
+      sessions.set(socket, session)
+      socket.on('drain', () => session.drain?.())
       socket.once('close', () => {
         const session = sessions.get(socket)
         sessions.delete(socket)

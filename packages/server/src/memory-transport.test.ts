@@ -100,3 +100,29 @@ describe('memory transport', () => {
     await expect(t.transport.connect()).rejects.toThrow(/ECONNREFUSED/)
   })
 })
+
+describe('memory transport writes', () => {
+  it('counts queued bytes exactly, and calls back each write once: when read, or when dropped', async () => {
+    const t = await listening()
+    const reader = await t.transport.connect()
+    const dropper = await t.transport.connect()
+    const [toReader, toDropper] = t.connections
+    reader.pause()
+    dropper.pause()
+    const calls: string[] = []
+    const wide = closing('ğğğ')
+    toReader!.write(Buffer.from(wide), () => calls.push('read'))
+    toDropper!.write(wide, () => calls.push('dropped'))
+    await Promise.resolve()
+    expect(toReader!.bufferedBytes).toBe(Buffer.byteLength(wide))
+    expect(Buffer.byteLength(wide)).toBeGreaterThan(wide.length)
+    expect(calls).toEqual([])
+    reader.resume()
+    await reader.next()
+    toDropper!.destroy()
+    await dropper.closed
+    toDropper!.write('late', () => calls.push('late'))
+    await Promise.resolve()
+    expect(calls).toEqual(['read', 'dropped', 'late'])
+  })
+})

@@ -16,6 +16,9 @@ import {
   type TransportServer,
 } from './transport.js'
 
+/** What the server may write before `write` returns false, as a socket's default buffer. */
+const HIGH_WATER_MARK = 16 * 1024
+
 /**
  * Runs `task` once the current one is done, never inside the call that caused it, as a socket
  * delivers. A microtask, so fake timers do not stop delivery; tasks run in the order queued.
@@ -109,9 +112,13 @@ export class MemoryPeer {
   readonly #decoder = new FrameDecoder({ maxFrameBytes: Defaults.CLIENT_MAX_FRAME_BYTES, byteLength: Buffer.byteLength })
   readonly #onClosed: (peer: MemoryPeer) => void
   #events: ReturnType<TransportHandlers['connection']> | undefined
-  /** Text the server wrote that the peer has not read yet. */
-  #unread: string[] = []
+  /** What the server wrote that the peer has not read yet, each with its `written` callback. */
+  #unread: { bytes: Uint8Array; written: (() => void) | undefined }[] = []
+  /** Reads the bytes as a socket with `setEncoding('utf8')` does: a character split across writes survives. */
+  readonly #text = new TextDecoder('utf-8')
   #bufferedBytes = 0
+  /** Whether a write returned false: the server is told `drain` once the peer has read. */
+  #needsDrain = false
   #reading = true
   /** Whether the server still reads what the peer writes. */
   #serverReading = true
@@ -129,11 +136,19 @@ export class MemoryPeer {
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve))
     const peer = this
     this.server = {
-      write(text) {
-        if (peer.#isClosed || peer.#ending) return
-        peer.#unread.push(text)
-        peer.#bufferedBytes += Buffer.byteLength(text)
+      write(chunk, written) {
+        if (peer.#isClosed || peer.#ending) {
+          if (written !== undefined) later(written)
+          return false
+        }
+        const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk
+        peer.#unread.push({ bytes, written })
+        peer.#bufferedBytes += bytes.length
         later(() => peer.#flush())
+        // As a socket: past its buffer, the writer should wait for `drain`.
+        if (peer.#bufferedBytes < HIGH_WATER_MARK) return true
+        peer.#needsDrain = true
+        return false
       },
       get bufferedBytes() {
         return peer.#bufferedBytes
@@ -149,8 +164,7 @@ export class MemoryPeer {
         // Nothing more is written or read; the close itself is reported later, as a socket does.
         peer.#serverReading = false
         peer.#ending = true
-        peer.#unread = []
-        peer.#bufferedBytes = 0
+        peer.#drop()
         later(() => peer.#close())
       },
     }
@@ -244,9 +258,10 @@ export class MemoryPeer {
   #flush(): void {
     if (!this.#reading || this.#isClosed) return
     while (this.#unread.length > 0) {
-      const text = this.#unread.shift()!
-      this.#bufferedBytes -= Buffer.byteLength(text)
-      for (const frame of this.#decoder.push(text)) {
+      const { bytes, written } = this.#unread.shift()!
+      this.#bufferedBytes -= bytes.length
+      written?.()
+      for (const frame of this.#decoder.push(this.#text.decode(bytes, { stream: true }))) {
         this.frames.push(frame)
         const decoded = decodeServerMessage(frame)
         if (decoded.ok) this.messages.push(decoded.message)
@@ -255,14 +270,28 @@ export class MemoryPeer {
     }
     for (const waiter of this.#waiters) if (waiter.check()) this.#waiters.delete(waiter)
     // A peer that read the server's end closes its side too, as a socket without half-open does.
-    if (this.#ending) this.#close()
+    if (this.#ending) {
+      this.#close()
+      return
+    }
+    if (this.#needsDrain) {
+      this.#needsDrain = false
+      this.#events?.drain?.()
+    }
+  }
+
+  /** Drops everything unread, as a destroyed socket does, calling back each write. */
+  #drop(): void {
+    const dropped = this.#unread
+    this.#unread = []
+    this.#bufferedBytes = 0
+    for (const { written } of dropped) if (written !== undefined) later(written)
   }
 
   #close(): void {
     if (this.#isClosed) return
     this.#isClosed = true
-    this.#unread = []
-    this.#bufferedBytes = 0
+    this.#drop()
     for (const waiter of this.#waiters) if (!waiter.check()) waiter.fail(new Error('closed'))
     this.#waiters.clear()
     this.#events?.close()

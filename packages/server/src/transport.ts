@@ -6,9 +6,18 @@ export const CLOSE_GRACE_MS = 250
 
 /** One client connection, as the server sees it. The only view of a socket outside a transport. */
 export interface TransportConnection {
-  /** Writes already-encoded text. */
-  write(text: string): void
-  /** Bytes queued for this connection that the peer has not read yet. */
+  /**
+   * Queues encoded bytes, or text as UTF-8, for the peer. Bytes are written as they are, never
+   * copied: the same bytes may be queued for many connections at once. `written`, if given, is
+   * called exactly once, from the transport's own task: when the bytes have left the process, or
+   * when the connection is gone and they never will. Returns false once the peer has fallen behind
+   * (as a socket's `write` does): the transport reports `drain` when it takes more.
+   */
+  write(chunk: string | Uint8Array, written?: () => void): boolean
+  /** Gathers the writes until `uncork` into one system call (optional). */
+  cork?(): void
+  uncork?(): void
+  /** Bytes queued for this connection that have not left the process yet, in bytes of UTF-8. */
   readonly bufferedBytes: number
   /** Stops reading, sends what is queued, then closes. */
   end(): void
@@ -24,6 +33,8 @@ export interface TransportHandlers {
   /** A peer connected; the transport then reports what it sends and when it is gone. */
   connection(connection: TransportConnection): {
     data(text: string): void
+    /** The connection takes writes again after a `write` returned false. */
+    drain?(): void
     close(): void
   }
   /** Something went wrong below one connection (a peer gone mid-write, say); the server carries on. */
