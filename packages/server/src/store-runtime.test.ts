@@ -206,7 +206,11 @@ describe('StoreRuntime', () => {
       inputs: { constructor: z.number() } as never,
     })
     const runtime = new StoreRuntime(odd)
-    for (const [name, input] of [['toString', undefined], ['constructor', 2], ['valueOf', undefined]] as const) {
+    for (const [name, input] of [
+      ['toString', undefined],
+      ['constructor', 2],
+      ['valueOf', undefined],
+    ] as const) {
       runtime.apply(name, runtime.checkInput(name, input), 'c1')
     }
     expect(runtime.state.calls).toEqual(['toString', 'constructor 2', 'valueOf'])
@@ -219,13 +223,153 @@ describe('StoreRuntime', () => {
       actions: { take(_state, _list: string[]) {} },
       inputs: { take: z.array(z.string()) },
     })
-    const runtime = new StoreRuntime(strings)
-    const error = failure(() => runtime.checkInput('take', Array.from({ length: 100_000 }, (_, i) => i)))
+    const runtime = new StoreRuntime(strings, { maxInputValues: Number.POSITIVE_INFINITY })
+    const error = failure(() =>
+      runtime.checkInput(
+        'take',
+        Array.from({ length: 100_000 }, (_, i) => i),
+      ),
+    )
     expect(error.code).toBe(ErrorCode.BAD_ARGUMENTS)
     const data = error.data as { issues: unknown[]; more: number }
     expect(data.issues).toHaveLength(20)
     expect(data.more).toBe(100_000 - 20)
     expect(error.message).toContain('(and 99980 more issues)')
     expect(JSON.stringify(error.toWire()).length).toBeLessThan(20_000)
+  })
+
+  it('refuses an input with more than maxInputValues values before its schema sees it', () => {
+    let checked = 0
+    const counted = defineStore({
+      initialState: {},
+      actions: { take(_state, _input: unknown) {} },
+      inputs: {
+        take: {
+          '~standard': {
+            version: 1,
+            vendor: 'test',
+            validate: (value: unknown) => {
+              checked += 1
+              return { value }
+            },
+          },
+        },
+      },
+    })
+    const runtime = new StoreRuntime(counted, { maxInputValues: 10 })
+    // The array and its nine numbers: ten values. Nested containers count as values too.
+    expect(
+      runtime.checkInput(
+        'take',
+        Array.from({ length: 9 }, (_, i) => i),
+      ),
+    ).toHaveLength(9)
+    expect(runtime.checkInput('take', { a: [1, 2], b: { c: 'x' } })).toEqual({ a: [1, 2], b: { c: 'x' } })
+    const error = failure(() =>
+      runtime.checkInput('take', [
+        [1, 2, 3],
+        [4, 5, 6],
+        [7, 8],
+      ]),
+    )
+    expect(error).toMatchObject({
+      code: ErrorCode.BAD_ARGUMENTS,
+      message: 'Invalid input for action "take": it holds more than 10 values (option maxInputValues)',
+      data: { limit: 10 },
+    })
+    expect(checked).toBe(2)
+  })
+})
+
+describe('maxStateBytes', () => {
+  const sized = defineStore({
+    initialState: { list: [] as string[], n: 0 },
+    actions: {
+      push(state, text: string) {
+        state.list.push(text)
+      },
+      stretch(state, length: number) {
+        state.list.length = length
+      },
+      shift(state) {
+        state.list.shift()
+      },
+      echo(_state, text: string) {
+        return text
+      },
+      bump(state) {
+        state.n += 1
+      },
+    },
+  })
+  const limit = 4_096
+  const size = (value: unknown) => Buffer.byteLength(JSON.stringify(value))
+
+  it('refuses at commit time a change that would pass it, with ACTION_FAILED, and commits nothing', () => {
+    const runtime = new StoreRuntime(sized, { maxStateBytes: limit })
+    let refused: IpcStateError | undefined
+    for (let i = 0; i < 100 && refused === undefined; i++) {
+      try {
+        runtime.apply('push', 'ğ'.repeat(100), 'c1')
+      } catch (error) {
+        refused = error as IpcStateError
+      }
+    }
+    expect(refused?.code).toBe(ErrorCode.ACTION_FAILED)
+    expect(refused?.message).toMatch(
+      /^Action "push" would make the state \d+ bytes of JSON, more than the 3840 .*\(option maxStateBytes\); nothing was changed$/,
+    )
+    expect(refused?.data).toMatchObject({ limit: limit - 256, bytes: expect.any(Number) })
+    const before = runtime.state
+    expect(size(before)).toBeLessThanOrEqual(limit - 256)
+    expect(failure(() => runtime.apply('push', 'x'.repeat(300), 'c1')).code).toBe(ErrorCode.ACTION_FAILED)
+    expect(runtime.state).toBe(before)
+    // A change that fits still goes through.
+    expect(runtime.apply('bump', undefined, 'c1').version).toBe(runtime.version)
+  })
+
+  it('encodes the whole state only when its bound nears the limit, never on every action', () => {
+    const runtime = new StoreRuntime(sized, { maxStateBytes: 64 * 1024 })
+    const stringify = JSON.stringify
+    let full = 0
+    JSON.stringify = ((value: unknown, ...rest: []) => {
+      if (typeof value === 'object' && value !== null && 'list' in value) full += 1
+      return stringify(value, ...rest)
+    }) as typeof JSON.stringify
+    try {
+      for (let i = 0; i < 200; i++) runtime.apply('bump', undefined, 'c1')
+      expect(full).toBe(0)
+      for (let i = 0; i < 1_000 && full === 0; i++) runtime.apply('push', 'y'.repeat(200), 'c1')
+      expect(full).toBe(1)
+    } finally {
+      JSON.stringify = stringify
+    }
+    // After the exact encode the bound is the exact size; it is never below it.
+    expect(runtime.stateBytesBound).toBe(size(runtime.state))
+    runtime.apply('shift', undefined, 'c1')
+    expect(runtime.stateBytesBound).toBeGreaterThanOrEqual(size(runtime.state))
+  })
+
+  it('counts an array made longer through length as the nulls JSON will write', () => {
+    const runtime = new StoreRuntime(sized, { maxStateBytes: limit })
+    expect(failure(() => runtime.apply('stretch', 10_000, 'c1')).message).toContain('would make the state 50')
+    expect(runtime.apply('stretch', 3, 'c1').version).toBe(1)
+    expect(runtime.state.list).toEqual([null, null, null])
+  })
+
+  it('refuses a result that passes it, and sends the whole state when the change alone would', () => {
+    const runtime = new StoreRuntime(sized, { maxStateBytes: limit })
+    expect(failure(() => runtime.apply('echo', 'r'.repeat(limit), 'c1')).message).toMatch(/returned a result of \d+ bytes of JSON/)
+    for (let i = 0; i < 150; i++) runtime.apply('push', String(i), 'c1')
+    const before = runtime.state
+    // Shifting 150 items rewrites every index: more patch bytes than the state that results.
+    const applied = runtime.apply('shift', undefined, 'c1')
+    expect(applied.patches).toEqual([{ op: 'replace', path: [], value: runtime.state }])
+    expect(applyPatches(before, JSON.parse(applied.patchesJson))).toStrictEqual(runtime.state)
+  })
+
+  it('refuses an initial state that passes it', () => {
+    const big = defineStore({ initialState: { blob: 'b'.repeat(5_000) }, actions: {} })
+    expect(() => new StoreRuntime(big, { maxStateBytes: limit })).toThrow(/^store.initialState is 5011 bytes of JSON/)
   })
 })

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { create } from 'mutative'
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import {
+  Defaults,
   ErrorCode,
   IpcStateError,
   commitPatches,
@@ -11,6 +12,7 @@ import {
   type Patch,
   type StoreDefinition,
 } from '@ipc-state/protocol'
+import { StateSize } from './state-size.js'
 
 /** What one applied action produced. */
 export interface AppliedAction {
@@ -21,6 +23,28 @@ export interface AppliedAction {
   /** `patches` as JSON, encoded once for every replica. */
   patchesJson: string
 }
+
+/** Options for a {@link StoreRuntime}. */
+export interface StoreRuntimeOptions {
+  /**
+   * The largest frame that carries the state, a change or an action result, in bytes: the JSON
+   * plus `FRAME_ENVELOPE_BYTES` for the message around it (see StateSize).
+   * @default Defaults.CLIENT_MAX_FRAME_BYTES (256 MiB), what a client accepts
+   */
+  maxStateBytes?: number
+  /**
+   * The most JSON values (every number, string, array, object… counted) an input checked by a
+   * schema may hold. A schema reports an issue per bad value, and a library such as zod spends
+   * about 500 bytes on each: a 13 MB array of numbers made it hold 740 MB before it answered.
+   * @default 100000
+   */
+  maxInputValues?: number
+  /** Called after every committed change, with the new version. */
+  onCommit?(version: number): void
+}
+
+/** The default of {@link StoreRuntimeOptions.maxInputValues}. */
+export const MAX_INPUT_VALUES = 100_000
 
 /** At most this many schema issues go back to the caller: a huge bad input must not make a huger answer. */
 const MAX_ISSUES = 20
@@ -50,7 +74,8 @@ const isThenable = (value: unknown): boolean =>
 
 /**
  * Owns the state: runs actions one at a time against an immutable state, each producing the
- * patches it made and a new version. A throwing action leaves state and version untouched.
+ * patches it made and a new version. A throwing action leaves state and version untouched, and so
+ * does one that would make the state, its change or its result larger than a client accepts.
  */
 export class StoreRuntime<S extends object> {
   /** Changes whenever a server starts, so clients can tell a restart from a reconnect. */
@@ -59,10 +84,19 @@ export class StoreRuntime<S extends object> {
   #version = 0
   readonly #actions: ActionMap<S>
   readonly #inputs: Record<string, StandardSchemaV1 | undefined>
+  readonly #onCommit: ((version: number) => void) | undefined
+  readonly #maxInputValues: number
+  /** Keeps the state, each change and each result within what a client accepts. */
+  readonly #size: StateSize
 
-  constructor(store: StoreDefinition<S, ActionMap<S>>) {
+  /** @throws TypeError when the initial state alone passes `maxStateBytes` */
+  constructor(store: StoreDefinition<S, ActionMap<S>>, options: StoreRuntimeOptions = {}) {
+    this.#onCommit = options.onCommit
+    this.#maxInputValues = options.maxInputValues ?? MAX_INPUT_VALUES
     // A JSON round trip: the state must be what every replica will see after its own decode.
-    this.#state = deepFreeze(JSON.parse(JSON.stringify(store.initialState)) as S)
+    const json = JSON.stringify(store.initialState)
+    this.#size = new StateSize(options.maxStateBytes ?? Defaults.CLIENT_MAX_FRAME_BYTES, Buffer.byteLength(json))
+    this.#state = deepFreeze(JSON.parse(json) as S)
     this.#actions = store.actions
     this.#inputs = store.inputs as Record<string, StandardSchemaV1 | undefined>
   }
@@ -75,6 +109,11 @@ export class StoreRuntime<S extends object> {
     return this.#version
   }
 
+  /** At least the state's size in bytes of JSON (exact after the last full encode). */
+  get stateBytesBound(): number {
+    return this.#size.bound
+  }
+
   /** Own keys only: `toString` or `__proto__` are no actions. */
   #requireAction(name: string): void {
     if (!Object.hasOwn(this.#actions, name)) {
@@ -84,13 +123,21 @@ export class StoreRuntime<S extends object> {
 
   /**
    * Checks `input` against the action's schema, if it has one, and returns the schema's output.
-   * @throws IpcStateError `UNKNOWN_ACTION`, `BAD_ARGUMENTS`
+   * @throws IpcStateError `UNKNOWN_ACTION`, `BAD_ARGUMENTS` (also when the input holds more than
+   *   `maxInputValues` values: the schema does not see it then)
    */
   checkInput(name: string, input: unknown): unknown {
     this.#requireAction(name)
     // Own keys only: an action named `toString` has no schema unless one was given for it.
     const schema = Object.hasOwn(this.#inputs, name) ? this.#inputs[name] : undefined
     if (schema === undefined) return input
+    if (countValues(input, this.#maxInputValues) > this.#maxInputValues) {
+      throw new IpcStateError(
+        ErrorCode.BAD_ARGUMENTS,
+        `Invalid input for action ${JSON.stringify(name)}: it holds more than ${this.#maxInputValues} values (option maxInputValues)`,
+        { data: { limit: this.#maxInputValues } },
+      )
+    }
     const result = schema['~standard'].validate(input)
     const settle = (outcome: StandardSchemaV1.Result<unknown>): unknown => {
       if (outcome.issues === undefined) return outcome.value
@@ -111,7 +158,8 @@ export class StoreRuntime<S extends object> {
    * carries it (see `commitPatches`), so the state here is the state every replica computes from
    * the returned patches.
    * @throws IpcStateError `UNKNOWN_ACTION`, or `ACTION_FAILED` when the action throws, returns a
-   *   promise, or writes a value JSON cannot hold (a BigInt, a cycle); nothing is committed then.
+   *   promise, writes a value JSON cannot hold (a BigInt, a cycle), or would make the state, its
+   *   change or its result larger than `maxStateBytes`; nothing is committed then.
    */
   apply(name: string, input: unknown, clientId: string): AppliedAction {
     this.#requireAction(name)
@@ -138,31 +186,59 @@ export class StoreRuntime<S extends object> {
       throw failed(`failed: ${error instanceof Error ? error.message : String(error)}`, error)
     }
     if (isThenable(value)) throw failed('returned a promise; actions must be synchronous')
+    if (valueJson !== undefined) this.#size.checkResult(valueJson, failed)
     // An action that changed nothing does not make a version: replicas have nothing to apply.
     if (patches.length === 0) return { valueJson, version: this.#version, patches, patchesJson: '[]' }
-    let committed: { state: S; patches: Patch[] }
+    let committed: { state: S; patches: Patch[]; patchesJson: string; stateBytes: number }
     try {
-      committed = this.#commit(next, patches)
+      committed = this.#commit(next, patches, failed)
     } catch (error) {
+      if (error instanceof IpcStateError) throw error
       throw failed(`put a value into the state that JSON cannot hold: ${(error as Error).message}`, error)
     }
     // Writing undefined where nothing was leaves nothing to send.
     if (committed.patches.length === 0) return { valueJson, version: this.#version, patches: [], patchesJson: '[]' }
-    const patchesJson = JSON.stringify(committed.patches)
     this.#state = committed.state
+    this.#size.bound = committed.stateBytes
     this.#version += 1
-    return { valueJson, version: this.#version, patches: committed.patches, patchesJson }
+    this.#onCommit?.(this.#version)
+    return { valueJson, version: this.#version, patches: committed.patches, patchesJson: committed.patchesJson }
   }
 
-  /** The new state as replicas will compute it, and the patches that get them there. */
-  #commit(next: S, patches: Patch[]): { state: S; patches: Patch[] } {
+  /**
+   * The new state as replicas will compute it, the patches (and their JSON) that get them there,
+   * and the state's size bound after it.
+   * @throws IpcStateError `ACTION_FAILED` when the state or the change would pass the limit
+   * @throws TypeError when a value cannot be JSON
+   */
+  #commit(next: S, patches: Patch[], failed: (why: string) => IpcStateError) {
+    let state: S
     try {
-      return commitPatches(this.#state, patches)
+      ;({ state, patches } = commitPatches(this.#state, patches))
     } catch (error) {
       if (!(error instanceof IpcStateError)) throw error
       // The library made a patch that does not fit its own base: send the whole state instead.
-      const value = JSON.parse(JSON.stringify(next)) as S
-      return { state: deepFreeze(value), patches: [{ op: 'replace', path: [], value }] }
+      state = deepFreeze(JSON.parse(JSON.stringify(next)) as S)
+      patches = [{ op: 'replace', path: [], value: state }]
+    }
+    if (patches.length === 0) return { state, patches, patchesJson: '[]', stateBytes: this.#size.bound }
+    return { state, ...this.#size.fit(state, patches, failed) }
+  }
+}
+
+/** The JSON values in `value`, itself included; counting stops once past `limit`. Iterative. */
+function countValues(value: unknown, limit: number): number {
+  let count = 0
+  const stack: unknown[] = [value]
+  while (stack.length > 0 && count <= limit) {
+    const next = stack.pop()
+    count += 1
+    if (typeof next !== 'object' || next === null) continue
+    for (const child of Array.isArray(next) ? next : Object.values(next)) {
+      // Scalars are counted here, so the stack holds only containers.
+      if (typeof child === 'object' && child !== null) stack.push(child)
+      else if (++count > limit) break
     }
   }
+  return count
 }
