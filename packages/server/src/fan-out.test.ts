@@ -1,6 +1,7 @@
 import { applyPatches, deepFreeze, ServerMessageType, type HelloResult, type StateChangedNotification } from '@ipc-state/protocol'
 import { describe, expect, it } from 'vitest'
-import { FanOut } from './fan-out.js'
+import { FanOut, type FanOutReplica } from './fan-out.js'
+import type { SharedBytes } from './memory-budget.js'
 import type { MemoryPeer } from './memory-transport.js'
 import { call, nonJsonWrites, startTestServer } from './test-helpers.js'
 
@@ -12,13 +13,13 @@ const replicaState = (hello: HelloResult, peer: MemoryPeer) =>
   changes(peer).reduce((state, change) => applyPatches(state, change.patches), deepFreeze(hello.state))
 
 describe('FanOut', () => {
-  it('encodes a change once and sends the same text to every replica until it is removed', () => {
-    const a: string[] = []
-    const b: string[] = []
-    const fanOut = new FanOut<{ send(frame: string): void }>()
-    const replicaA = { send: (frame: string) => a.push(frame) }
+  it('encodes a change once and sends the same bytes to every replica until it is removed', () => {
+    const a: SharedBytes[] = []
+    const b: SharedBytes[] = []
+    const fanOut = new FanOut<FanOutReplica>()
+    const replicaA = { send: (frame: SharedBytes) => a.push(frame), refuse() {} }
     fanOut.add(replicaA)
-    fanOut.add({ send: (frame: string) => b.push(frame) })
+    fanOut.add({ send: (frame: SharedBytes) => b.push(frame), refuse() {} })
     fanOut.publish('epoch-1', 1, '[{"op":"replace","path":["n"],"value":1}]')
     fanOut.delete(replicaA)
     fanOut.publish('epoch-1', 2, '[]')

@@ -11,6 +11,8 @@ const numeric = [
   'maxConnections',
   'maxInFlight',
   'maxBufferedBytes',
+  'maxTotalBufferedBytes',
+  'maxTotalPendingBytes',
   'dedupWindow',
   'maxRememberedClients',
 ] as const
@@ -80,5 +82,29 @@ describe('parseServerOptions', () => {
       error = caught as IpcStateError
     }
     expect(error?.code).toBe(ErrorCode.PATH_TOO_LONG)
+  })
+})
+
+describe('the memory options', () => {
+  it('default to the server-wide budget, a five-second frame deadline and what a client accepts', () => {
+    expect(parseServerOptions({ store, id: 'x' })).toMatchObject({
+      maxTotalBufferedBytes: 256 * 1024 * 1024,
+      maxTotalPendingBytes: 64 * 1024 * 1024,
+      frameTimeout: 5_000,
+      maxStateBytes: Defaults.CLIENT_MAX_FRAME_BYTES,
+      maxInputValues: 100_000,
+    })
+  })
+
+  it('accept Infinity for frameTimeout only, and a maxStateBytes with room for a frame', () => {
+    expect(parseServerOptions({ store, id: 'x', frameTimeout: Number.POSITIVE_INFINITY }).frameTimeout).toBe(
+      Number.POSITIVE_INFINITY,
+    )
+    expect(() => parseServerOptions({ store, id: 'x', frameTimeout: 0 })).toThrow(
+      new TypeError('frameTimeout must be an integer of at least 1 or Infinity, got 0'),
+    )
+    expect(() => parseServerOptions({ store, id: 'x', maxStateBytes: 100 })).toThrow(
+      new TypeError('maxStateBytes must be an integer of at least 1024, got 100'),
+    )
   })
 })

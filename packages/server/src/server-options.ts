@@ -8,6 +8,8 @@ import {
   type StoreDefinition,
 } from '@ipc-state/protocol'
 import { localSocketRoot } from './socket-file.js'
+import { BudgetDefaults } from './memory-budget.js'
+import { MAX_INPUT_VALUES } from './store-runtime.js'
 
 /** Options for {@link createServer}. */
 export interface CreateServerOptions<S extends object, A extends ActionMap<S>> extends SocketAddress {
@@ -39,11 +41,46 @@ export interface CreateServerOptions<S extends object, A extends ActionMap<S>> e
    */
   maxInFlight?: number
   /**
-   * Bytes that may queue for one connection that does not read; past it the connection is closed
-   * with `SLOW_CONSUMER`.
+   * Bytes that may queue for one connection that does not read, besides a snapshot of the state it
+   * is still receiving; past it the connection is closed with `SLOW_CONSUMER`.
    * @default 64 MiB
    */
   maxBufferedBytes?: number
+  /**
+   * Bytes that may queue for all connections together. A change or a snapshot that many
+   * connections queue counts once (the current version's snapshot not at all: the server holds it
+   * anyway), plus what each queued frame costs besides its bytes. Past it, the connections with the
+   * most queued are closed with `SLOW_CONSUMER`, most first, until it fits.
+   * @default 256 MiB
+   */
+  maxTotalBufferedBytes?: number
+  /**
+   * Bytes of frames that clients have started and not finished, over all connections. Past it, the
+   * connections with the largest unfinished frames are closed with `FRAME_TOO_LARGE` until it fits.
+   * @default 64 MiB
+   */
+  maxTotalPendingBytes?: number
+  /**
+   * How long a client may take to finish a frame it started, in milliseconds; a connection that
+   * holds an unfinished frame longer is closed with `TIMEOUT`. `Infinity` turns the deadline off.
+   * @default 5000
+   */
+  frameTimeout?: number
+  /**
+   * The largest frame that carries the whole state, one change or one action result, in bytes (the
+   * JSON plus 256 for the message around it). An action that would pass it fails with
+   * `ACTION_FAILED` and changes nothing, so that every client can always receive the state.
+   * @default 256 MiB (what a client accepts by default)
+   */
+  maxStateBytes?: number
+  /**
+   * The most JSON values (numbers, strings, arrays, objects… each counts) an action's input may
+   * hold when the action has an input schema; more is answered `BAD_ARGUMENTS` before the schema
+   * runs, since a schema library may spend hundreds of bytes on each issue it reports. `Infinity`
+   * turns the check off.
+   * @default 100000
+   */
+  maxInputValues?: number
   /**
    * How many recent results of calls that changed the state are kept per client instance, so a
    * call resent after a reconnect is answered from the record instead of being applied twice. A
@@ -91,6 +128,11 @@ export interface ServerSettings<S extends object, A extends ActionMap<S>> {
   maxConnections: number
   maxInFlight: number
   maxBufferedBytes: number
+  maxTotalBufferedBytes: number
+  maxTotalPendingBytes: number
+  frameTimeout: number
+  maxStateBytes: number
+  maxInputValues: number
   dedupWindow: number
   maxRememberedClients: number
   answerGrace: number
@@ -120,6 +162,28 @@ export function parseServerOptions<S extends object, A extends ActionMap<S>>(
     maxConnections: numberOption('maxConnections', options.maxConnections, atLeastOne(Defaults.MAX_CONNECTIONS)),
     maxInFlight: numberOption('maxInFlight', options.maxInFlight, atLeastOne(Defaults.MAX_IN_FLIGHT)),
     maxBufferedBytes: numberOption('maxBufferedBytes', options.maxBufferedBytes, atLeastOne(Defaults.MAX_BUFFERED_BYTES)),
+    maxTotalBufferedBytes: numberOption(
+      'maxTotalBufferedBytes',
+      options.maxTotalBufferedBytes,
+      atLeastOne(BudgetDefaults.MAX_TOTAL_BUFFERED_BYTES),
+    ),
+    maxTotalPendingBytes: numberOption(
+      'maxTotalPendingBytes',
+      options.maxTotalPendingBytes,
+      atLeastOne(BudgetDefaults.MAX_TOTAL_PENDING_BYTES),
+    ),
+    frameTimeout: numberOption('frameTimeout', options.frameTimeout, {
+      fallback: BudgetDefaults.FRAME_TIMEOUT_MS,
+      min: 1,
+      infinity: true,
+    }),
+    // Room for the frame around the JSON (FRAME_ENVELOPE_BYTES) and a little state.
+    maxStateBytes: numberOption('maxStateBytes', options.maxStateBytes, { fallback: Defaults.CLIENT_MAX_FRAME_BYTES, min: 1024 }),
+    maxInputValues: numberOption('maxInputValues', options.maxInputValues, {
+      fallback: MAX_INPUT_VALUES,
+      min: 1,
+      infinity: true,
+    }),
     dedupWindow: numberOption('dedupWindow', options.dedupWindow, atLeastOne(Defaults.DEDUP_WINDOW)),
     maxRememberedClients: numberOption(
       'maxRememberedClients',

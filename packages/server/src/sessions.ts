@@ -11,10 +11,13 @@ import {
   type HelloResult,
   type Logger,
   type StateGetResult,
+  toIpcStateError,
 } from '@ipc-state/protocol'
 import type { CallRecord } from './call-record.js'
 import type { FanOut } from './fan-out.js'
+import type { MemoryBudget } from './memory-budget.js'
 import { Session, encodeProtocolError } from './session.js'
+import type { SnapshotCache, SnapshotFrame } from './snapshot-cache.js'
 import type { TransportConnection, TransportHandlers } from './transport.js'
 
 /** The limits {@link Sessions} enforces. */
@@ -25,6 +28,7 @@ export interface SessionsSettings {
   maxFrameBytes: number
   maxDepth: number
   maxBufferedBytes: number
+  frameTimeout: number
   logger: Logger
 }
 
@@ -33,6 +37,10 @@ export interface SessionsOptions {
   settings: SessionsSettings
   /** The state as it is now. */
   store: { readonly epoch: string; readonly version: number; readonly state: unknown }
+  /** The state encoded once per version, for every snapshot sent. */
+  snapshots: SnapshotCache
+  /** The server-wide bounds on queued output and unfinished input. */
+  budget: MemoryBudget
   /** Where a greeted client's instance gets its answers. */
   record: CallRecord<Session>
   /** Where a replica gets its changes. */
@@ -65,14 +73,18 @@ export class Sessions {
 
   /** Takes a new connection from the transport. */
   accept(connection: TransportConnection): ReturnType<TransportHandlers['connection']> {
-    const { path, maxConnections, maxFrameBytes, maxBufferedBytes, logger } = this.#settings
+    const { path, maxConnections, maxFrameBytes, maxBufferedBytes, frameTimeout, logger } = this.#settings
+    const { budget } = this.#options
     const session = new Session(connection, {
       maxFrameBytes,
       maxBufferedBytes,
+      frameTimeout,
+      budget,
       logger,
       onEnd: (ended) => {
         this.#served.delete(ended)
         this.#options.fanOut.delete(ended)
+        budget.leave(ended)
       },
     })
     if (this.#options.isClosing()) {
@@ -86,14 +98,16 @@ export class Sessions {
       )
     } else {
       this.#served.add(session)
+      budget.join(session)
     }
     return {
       data: (text) => {
         for (const frame of session.read(text)) {
           if (!session.open) return
-          this.#dispatch(session, frame)
+          this.#guardedDispatch(session, frame)
         }
       },
+      drain: () => session.drain(),
       close: () => {
         session.closed()
         // A newer connection of the same instance keeps its place (see CallRecord.detach).
@@ -108,6 +122,21 @@ export class Sessions {
     for (const session of this.#served) session.sayGoodbye(goodbye)
   }
 
+  /**
+   * Nothing a frame leads to may throw out of the transport's callback, where it would end the
+   * process: whatever escapes is logged, and the frame answered with `INTERNAL_ERROR`.
+   */
+  #guardedDispatch(session: Session, frame: string): void {
+    try {
+      this.#dispatch(session, frame)
+    } catch (thrown) {
+      const error = toIpcStateError(thrown)
+      this.#settings.logger.error?.('a request failed inside the server', { code: error.code, reason: error.message })
+      const internal = new IpcStateError(ErrorCode.INTERNAL_ERROR, `The server failed to handle a request: ${error.message}`)
+      session.send(encodeProtocolError(internal, false))
+    }
+  }
+
   #dispatch(session: Session, frame: string): void {
     const decoded = decodeClientMessage(frame, { maxDepth: this.#settings.maxDepth })
     if (!decoded.ok) {
@@ -119,7 +148,12 @@ export class Sessions {
     const { store } = this.#options
     switch (message.type) {
       case ClientMessageType.SeedGetSharedData:
-        session.send(encodeServerMessage({ type: ServerMessageType.SeedSharedData, data: store.state }))
+        // The seed's message has no id to answer with an error: a failure is a protocol/error.
+        try {
+          session.sendSnapshot(this.#options.snapshots.frame((state) => ({ type: ServerMessageType.SeedSharedData, data: state })))
+        } catch (error) {
+          session.send(encodeProtocolError(toIpcStateError(error), false))
+        }
         return
       case ClientMessageType.Hello:
         this.#hello(session, message.data)
@@ -129,8 +163,18 @@ export class Sessions {
           notGreeted(session, message.data.id)
           return
         }
-        const result: StateGetResult = { epoch: store.epoch, version: store.version, state: store.state }
-        session.respond(message.data.id, result)
+        const { id } = message.data
+        const { epoch, version } = store
+        try {
+          session.sendSnapshot(
+            this.#options.snapshots.frame((state) => {
+              const result: StateGetResult = { epoch, version, state }
+              return { type: ServerMessageType.Response, data: { id, result } }
+            }),
+          )
+        } catch (error) {
+          session.fail(id, toIpcStateError(error))
+        }
         return
       }
       case ClientMessageType.ActionCall:
@@ -159,19 +203,30 @@ export class Sessions {
       session.fail(hello.id, new IpcStateError(ErrorCode.BAD_REQUEST, '"hello" was already sent on this connection'))
       return
     }
-    const { store, record, fanOut } = this.#options
+    const { store, record, fanOut, snapshots } = this.#options
+    const answer = (state?: unknown): HelloResult => ({
+      protocol: PROTOCOL_VERSION,
+      epoch: store.epoch,
+      version: store.version,
+      ...(hello.replica ? { state } : {}),
+    })
+    let snapshot: SnapshotFrame | undefined
+    if (hello.replica) {
+      try {
+        snapshot = snapshots.frame((state) => ({ type: ServerMessageType.Response, data: { id: hello.id, result: answer(state) } }))
+      } catch (error) {
+        // Not greeted: the client tries again on a new connection.
+        session.fail(hello.id, toIpcStateError(error))
+        return
+      }
+    }
     session.clientId = hello.clientId
     session.instanceId = hello.instanceId ?? hello.clientId
     record.attach(session.instanceId, session, hello.id)
     session.replica = hello.replica
     if (hello.replica) fanOut.add(session)
-    const result: HelloResult = {
-      protocol: PROTOCOL_VERSION,
-      epoch: store.epoch,
-      version: store.version,
-      ...(hello.replica ? { state: store.state } : {}),
-    }
-    session.respond(hello.id, result)
+    if (snapshot === undefined) session.respond(hello.id, answer())
+    else session.sendSnapshot(snapshot)
   }
 }
 

@@ -2,9 +2,11 @@ import type { ActionMap, DeepReadonly } from '@ipc-state/protocol'
 import { ActionCalls } from './action-calls.js'
 import { CallRecord } from './call-record.js'
 import { FanOut } from './fan-out.js'
+import { MemoryBudget } from './memory-budget.js'
 import type { ServerSettings } from './server-options.js'
 import type { Session } from './session.js'
 import { Sessions } from './sessions.js'
+import { SnapshotCache } from './snapshot-cache.js'
 import { StoreRuntime } from './store-runtime.js'
 import type { Transport } from './transport.js'
 
@@ -29,8 +31,9 @@ export interface IpcStateServer<S> {
 }
 
 /**
- * Runs a server over `transport`: wires the store runtime, the record of answered calls, the
- * action calls and their queue, the fan-out to replicas and the sessions, then listens.
+ * Runs a server over `transport`: wires the store runtime, the memory budget, the snapshot cache,
+ * the record of answered calls, the action calls and their queue, the fan-out to replicas and the
+ * sessions, then listens.
  * `createServer` calls it with node-ipc; unit tests with `createMemoryTransport()`.
  * @throws IpcStateError when the transport cannot listen
  */
@@ -39,7 +42,14 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
   transport: Transport,
 ): Promise<IpcStateServer<S>> {
   const { path, logger } = settings
-  const runtime = new StoreRuntime(settings.store)
+  const budget = new MemoryBudget(settings)
+  // The cache is made right after: a commit only ever comes from a call, once listening.
+  const runtime = new StoreRuntime(settings.store, {
+    maxStateBytes: settings.maxStateBytes,
+    maxInputValues: settings.maxInputValues,
+    onCommit: () => snapshots.drop(),
+  })
+  const snapshots = new SnapshotCache(runtime, budget)
   let closing: Promise<void> | undefined
   const isClosing = () => closing !== undefined
   const record = new CallRecord<Session>(settings)
@@ -48,6 +58,8 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
   const sessions = new Sessions({
     settings,
     store: runtime,
+    snapshots,
+    budget,
     record,
     fanOut,
     call: (session, request) => calls.receive(session, request),

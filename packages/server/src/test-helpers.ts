@@ -174,3 +174,20 @@ export function call(peer: MemoryPeer, id: number, action: string, input?: unkno
 export function send(peer: MemoryPeer, id: number, action: string, input?: unknown): void {
   peer.send({ type: ClientMessageType.ActionCall, data: input === undefined ? { id, action } : { id, action, input } })
 }
+
+/** A sink that takes `room` writes, then wants a drain; `written()` completes the oldest write. */
+export function recordingSink(room = Number.POSITIVE_INFINITY) {
+  const writes: { bytes: Uint8Array; written: () => void }[] = []
+  return {
+    writes,
+    room,
+    write(bytes: Uint8Array, written: () => void) {
+      writes.push({ bytes, written })
+      return writes.length < this.room
+    },
+    /** Completes every write so far. */
+    flush() {
+      for (const { written } of writes.splice(0)) written()
+    },
+  }
+}

@@ -1,0 +1,86 @@
+import { ErrorCode, IpcStateError, encodeServerMessage, type ServerMessage } from '@ipc-state/protocol'
+import { type MemoryBudget, SharedBytes } from './memory-budget.js'
+
+/**
+ * Stands for the state inside a message given to protocol's encoder; the encoded state is spliced
+ * in where its JSON appears. A NUL cannot appear unescaped in JSON, nor this text in an envelope.
+ */
+const STATE_MARK = '\u0000ipc-state:state\u0000'
+const STATE_MARK_JSON = JSON.stringify(STATE_MARK)
+
+/** One frame that carries the whole state, in three writes: the state's bytes are shared. */
+export type SnapshotFrame = readonly [prefix: string, state: SharedBytes, suffix: string]
+
+/** What a {@link SnapshotCache} reads the state from. */
+export interface SnapshotSource {
+  readonly version: number
+  readonly state: unknown
+}
+
+/**
+ * The state's JSON, encoded once per version and shared by every `hello`, `state/get` and
+ * `getSharedData` at that version: twenty replicas connecting at once to a 45 MB state cost one
+ * encode and 45 MB, not twenty of each. Dropped as soon as the version moves; a connection still
+ * receiving the old bytes keeps them alive, and the memory budget then counts them.
+ */
+export class SnapshotCache {
+  readonly #source: SnapshotSource
+  readonly #budget: MemoryBudget
+  #entry: { version: number; state: SharedBytes } | undefined
+
+  constructor(source: SnapshotSource, budget: MemoryBudget) {
+    this.#source = source
+    this.#budget = budget
+  }
+
+  /** The version whose state is held encoded, if any. */
+  get version(): number | undefined {
+    return this.#entry?.version
+  }
+
+  /**
+   * The frame `build(state)` describes, with the current state encoded at most once per version.
+   * @throws IpcStateError `INTERNAL_ERROR` when the state or the message cannot be encoded
+   */
+  frame(build: (state: unknown) => ServerMessage): SnapshotFrame {
+    const state = this.#state()
+    let encoded: string
+    try {
+      encoded = encodeServerMessage(build(STATE_MARK))
+    } catch (error) {
+      throw new IpcStateError(ErrorCode.INTERNAL_ERROR, `A snapshot message could not be encoded: ${String(error)}`, {
+        cause: error,
+      })
+    }
+    const at = encoded.indexOf(STATE_MARK_JSON)
+    return [encoded.slice(0, at), state, encoded.slice(at + STATE_MARK_JSON.length)]
+  }
+
+  /** Forgets the encoded state: the version moved. */
+  drop(): void {
+    const entry = this.#entry
+    this.#entry = undefined
+    if (entry !== undefined) this.#budget.unpin(entry.state)
+  }
+
+  #state(): SharedBytes {
+    const { version } = this.#source
+    if (this.#entry?.version === version) return this.#entry.state
+    this.drop()
+    let bytes: Buffer
+    try {
+      bytes = Buffer.from(JSON.stringify(this.#source.state), 'utf8')
+    } catch (error) {
+      // The state's size is checked at every commit (see StoreRuntime), so this is a bug or no memory.
+      throw new IpcStateError(
+        ErrorCode.INTERNAL_ERROR,
+        `The state at version ${version} could not be encoded: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      )
+    }
+    const state = new SharedBytes(bytes, 'snapshot')
+    this.#budget.pin(state)
+    this.#entry = { version, state }
+    return state
+  }
+}
