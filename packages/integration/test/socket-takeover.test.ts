@@ -22,7 +22,7 @@ const attempt = (path: string): Promise<string> =>
 const deadPid = (): number => spawnSync(process.execPath, ['-e', '']).pid!
 
 describe('taking over a socket path', () => {
-  it(`never replaces a live server that is too busy to accept (${RUNS} runs)`, async () => {
+  it(`never replaces a live server that is too busy to accept (${RUNS} runs, the first blocked for 4 s)`, async () => {
     await using dir = await tempSocketRoot()
     const address = fixtureAddress({ socketRoot: dir.socketRoot, id: 'busy' })
     const path = serverPath(dir.socketRoot, address)
@@ -32,7 +32,8 @@ describe('taking over a socket path', () => {
     let probedBusy = 0
     for (let run = 0; run < RUNS; run++) {
       const before = busy.events.length
-      await ask(busy, 'block 100', 'blocking')
+      // The first run keeps the server blocked for 4 s, as a long action would; the rest for 100 ms.
+      await ask(busy, `block ${run === 0 ? 4_000 : 100}`, 'blocking')
       // Fill the backlog until the kernel refuses more with EAGAIN: the server is alive but busy.
       for (let i = 0; i < 8; i++) {
         if ((await attempt(path)) === 'EAGAIN') {
