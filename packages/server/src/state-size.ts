@@ -22,12 +22,16 @@ export interface FittedChange {
  * array made longer through `length`, which gains up to five bytes (`null,`) per new slot, and is
  * added as such. So the whole state is encoded again only when the bound reaches the limit, once,
  * and the bound is then reset to the exact size: rarely far from the limit, often right at it.
+ * Growing past the limit by appending, call after call, costs no more encodes: while the bound is
+ * exact, values added to one container make the state at least that much larger.
  */
 export class StateSize {
   /** The most JSON bytes a state, change or result may take. */
   readonly maxJsonBytes: number
   /** At least the state's size in bytes of JSON; exact after each full encode. */
   bound: number
+  /** Whether {@link bound} is the state's exact size. */
+  #exact = true
 
   /** @throws TypeError when the initial state alone passes the limit */
   constructor(maxStateBytes: number, initialBytes: number) {
@@ -41,24 +45,39 @@ export class StateSize {
   }
 
   /**
-   * Encodes the change that makes `state`, and checks that the state fits. A change larger than
-   * the state it makes (a long array shifted) is sent as the whole state instead.
+   * Encodes the change from `current` to `state`, and checks that the state fits. A change larger
+   * than the state it makes (a long array shifted) is sent as the whole state instead.
    * @throws IpcStateError from `failed`, when the state would pass the limit
    */
-  fit(state: unknown, patches: Patch[], failed: (why: string) => IpcStateError): FittedChange {
+  fit(current: unknown, state: unknown, patches: Patch[], failed: (why: string) => IpcStateError): FittedChange {
     let patchesJson = encodeOrNull(patches)
     const patchBytes = patchesJson === null ? Number.POSITIVE_INFINITY : Buffer.byteLength(patchesJson)
-    let stateBytes = this.bound + patchBytes + lengthGrowth(patches)
-    if (stateBytes <= this.maxJsonBytes) return { patches, patchesJson: patchesJson!, stateBytes }
-    // The bound reached the limit: one exact encode decides, and resets the bound.
+    const growth = patchBytes + lengthGrowth(patches)
+    if (this.bound + growth <= this.maxJsonBytes) return this.#grown(patches, patchesJson!, growth)
+    // The bound reached the limit. First make it exact for the state as it is (it fits: it was
+    // committed), which it then stays while changes are refused; often the change fits after all.
+    if (!this.#exact) {
+      this.bound = Buffer.byteLength(encodeOrNull(current) ?? '')
+      this.#exact = true
+      if (this.bound + growth <= this.maxJsonBytes) return this.#grown(patches, patchesJson!, growth)
+    }
+    const added = addedBytes(patches)
+    if (this.bound + added > this.maxJsonBytes) throw this.#error(failed, 'would make the state at least', this.bound + added)
+    // Still undecided: one encode of the new state decides, and makes the bound exact for it.
     const json = encodeOrNull(state)
-    stateBytes = json === null ? Number.POSITIVE_INFINITY : Buffer.byteLength(json)
+    const stateBytes = json === null ? Number.POSITIVE_INFINITY : Buffer.byteLength(json)
     if (stateBytes > this.maxJsonBytes) throw this.#error(failed, 'would make the state', stateBytes)
     if (patchBytes > this.maxJsonBytes) {
       patches = [{ op: 'replace', path: [], value: state }]
       patchesJson = `[{"op":"replace","path":[],"value":${json}}]`
     }
+    this.#exact = true
     return { patches, patchesJson: patchesJson!, stateBytes }
+  }
+
+  #grown(patches: Patch[], patchesJson: string, growth: number): FittedChange {
+    this.#exact = false
+    return { patches, patchesJson, stateBytes: this.bound + growth }
   }
 
   /**
@@ -90,6 +109,21 @@ function encodeOrNull(value: unknown): string | null {
   } catch {
     return null
   }
+}
+
+/**
+ * The bytes the values of `patches` add at least, when every patch adds a value to one and the same
+ * container (an array pushed to, new keys of one object): each value then appears in the state
+ * whole, once. 0 when the patches do anything else.
+ */
+function addedBytes(patches: readonly Patch[]): number {
+  const parent = JSON.stringify(patches[0]?.path.slice(0, -1))
+  let bytes = 0
+  for (const patch of patches) {
+    if (patch.op !== 'add' || JSON.stringify(patch.path.slice(0, -1)) !== parent) return 0
+    bytes += Buffer.byteLength(encodeOrNull(patch.value) ?? '')
+  }
+  return bytes
 }
 
 /** The bytes an array made longer through `length` may gain: five (`null,`) per new slot, at most. */

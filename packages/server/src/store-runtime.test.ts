@@ -317,7 +317,7 @@ describe('maxStateBytes', () => {
     }
     expect(refused?.code).toBe(ErrorCode.ACTION_FAILED)
     expect(refused?.message).toMatch(
-      /^Action "push" would make the state \d+ bytes of JSON, more than the 3840 .*\(option maxStateBytes\); nothing was changed$/,
+      /^Action "push" would make the state (at least )?\d+ bytes of JSON, more than the 3840 .*\(option maxStateBytes\); nothing was changed$/,
     )
     expect(refused?.data).toMatchObject({ limit: limit - 256, bytes: expect.any(Number) })
     const before = runtime.state
@@ -344,15 +344,45 @@ describe('maxStateBytes', () => {
     } finally {
       JSON.stringify = stringify
     }
-    // After the exact encode the bound is the exact size; it is never below it.
-    expect(runtime.stateBytesBound).toBe(size(runtime.state))
+    // After the exact encode the bound is exact again, plus the change that followed; never below.
+    expect(runtime.stateBytesBound).toBeGreaterThanOrEqual(size(runtime.state))
+    expect(runtime.stateBytesBound).toBeLessThan(size(runtime.state) + 300)
     runtime.apply('shift', undefined, 'c1')
     expect(runtime.stateBytesBound).toBeGreaterThanOrEqual(size(runtime.state))
   })
 
+  it('refuses growth past it again and again without encoding the whole state each time', () => {
+    const runtime = new StoreRuntime(sized, { maxStateBytes: 64 * 1024 })
+    const stringify = JSON.stringify
+    let full = 0
+    JSON.stringify = ((value: unknown, ...rest: []) => {
+      if (typeof value === 'object' && value !== null && 'list' in value) full += 1
+      return stringify(value, ...rest)
+    }) as typeof JSON.stringify
+    try {
+      let refused = 0
+      for (let i = 0; i < 1_000 && refused === 0; i++) {
+        try {
+          runtime.apply('push', 'z'.repeat(2_000), 'c1')
+        } catch {
+          refused += 1
+        }
+      }
+      expect(refused).toBe(1)
+      const encodes = full
+      for (let i = 0; i < 10; i++)
+        expect(failure(() => runtime.apply('push', 'z'.repeat(2_000), 'c1')).message).toContain('at least')
+      expect(full).toBe(encodes)
+    } finally {
+      JSON.stringify = stringify
+    }
+  })
+
   it('counts an array made longer through length as the nulls JSON will write', () => {
     const runtime = new StoreRuntime(sized, { maxStateBytes: limit })
-    expect(failure(() => runtime.apply('stretch', 10_000, 'c1')).message).toContain('would make the state 50')
+    const error = failure(() => runtime.apply('stretch', 10_000, 'c1'))
+    expect(error.message).toMatch(/would make the state (at least )?\d+ bytes/)
+    expect((error.data as { bytes: number }).bytes).toBeGreaterThanOrEqual(40_000)
     expect(runtime.apply('stretch', 3, 'c1').version).toBe(1)
     expect(runtime.state.list).toEqual([null, null, null])
   })

@@ -222,7 +222,7 @@ export class StoreRuntime<S extends object> {
       patches = [{ op: 'replace', path: [], value: state }]
     }
     if (patches.length === 0) return { state, patches, patchesJson: '[]', stateBytes: this.#size.bound }
-    return { state, ...this.#size.fit(state, patches, failed) }
+    return { state, ...this.#size.fit(this.#state, state, patches, failed) }
   }
 }
 
