@@ -15,7 +15,10 @@ const expected = {
 
 const program = (load: (name: string) => string) =>
   Object.entries(expected)
-    .map(([name, exports]) => `{ const m = ${load(name)}; for (const e of ${JSON.stringify(exports)}) if (typeof m[e] !== 'function' && typeof m[e] !== 'object') throw new Error('${name} lacks ' + e) }`)
+    .map(
+      ([name, exports]) =>
+        `{ const m = ${load(name)}; for (const e of ${JSON.stringify(exports)}) if (typeof m[e] !== 'function' && typeof m[e] !== 'object') throw new Error('${name} lacks ' + e) }`,
+    )
     .join('\n') + `\nconsole.log('loaded')`
 
 describe('the built packages, as a consumer loads them', () => {

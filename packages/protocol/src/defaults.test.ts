@@ -27,7 +27,12 @@ describe('numberOption', () => {
     ['below the minimum', 0, { fallback: 5, min: 1 }, 'n must be an integer of at least 1, got 0'],
     ['a fraction', 1.5, { fallback: 5, min: 1 }, 'n must be an integer of at least 1, got 1.5'],
     ['NaN', Number.NaN, { fallback: 5, min: 1, integer: false }, 'n must be a number of at least 1, got NaN'],
-    ['Infinity where no limit is not allowed', Number.POSITIVE_INFINITY, { fallback: 5, min: 1 }, 'n must be an integer of at least 1, got Infinity'],
+    [
+      'Infinity where no limit is not allowed',
+      Number.POSITIVE_INFINITY,
+      { fallback: 5, min: 1 },
+      'n must be an integer of at least 1, got Infinity',
+    ],
     ['a string', '3', { fallback: 5, min: 0, infinity: true }, 'n must be an integer of at least 0 or Infinity, got 3'],
   ])('throws a TypeError naming the option for %s', (_label, value, rule, message) => {
     const error = thrown(() => numberOption('n', value, rule))

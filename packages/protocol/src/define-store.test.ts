@@ -25,8 +25,6 @@ interface AppState {
   todos: Todo[]
 }
 
-const ctx: ActionContext = { clientId: 'test-client', version: 0 }
-
 /** The seed's counter store, plus actions covering each kind of signature. */
 const store = defineStore({
   initialState: { counter: 0, todos: [] as Todo[] },
@@ -60,8 +58,7 @@ type Store = typeof store
 type Actions = ActionsOf<Store>
 
 /** Calls defineStore with options the types would refuse, to test the runtime checks. */
-const defineLoosely = (options: unknown): unknown =>
-  defineStore(options as DefineStoreOptions<object, ActionMap<object>>)
+const defineLoosely = (options: unknown): unknown => defineStore(options as DefineStoreOptions<object, ActionMap<object>>)
 
 describe('defineStore at runtime', () => {
   it('returns the initial state, the actions and an empty inputs object by default', () => {
@@ -197,8 +194,7 @@ describe('defineStore at runtime', () => {
       '~standard': {
         version: 1 as const,
         vendor: 'callable',
-        validate: (value: unknown) =>
-          typeof value === 'number' ? { value } : { issues: [{ message: 'not a number' }] },
+        validate: (value: unknown) => (typeof value === 'number' ? { value } : { issues: [{ message: 'not a number' }] }),
       },
     })
     const def = defineStore({

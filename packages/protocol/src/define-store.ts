@@ -18,9 +18,7 @@ export type ActionFunction<S> = (state: S, input: any, context: ActionContext) =
 export type ActionMap<S> = Record<string, ActionFunction<S>>
 
 /** The input an action declares (its second parameter), `undefined` when it takes none. */
-export type ActionInput<F> = F extends (state: any, ...rest: infer P) => unknown
-  ? P extends [] ? undefined : P[0]
-  : never
+export type ActionInput<F> = F extends (state: any, ...rest: infer P) => unknown ? (P extends [] ? undefined : P[0]) : never
 
 /** Schemas for the inputs of some actions, each in any Standard Schema library (zod, valibot…). */
 export type InputSchemas<A> = {
@@ -71,9 +69,7 @@ export interface DefineStoreOptions<S, A extends ActionMap<S>> {
  * ```
  * @throws TypeError when `initialState` is not a plain object or an action is not a function
  */
-export function defineStore<S extends object, A extends ActionMap<S>>(
-  options: DefineStoreOptions<S, A>,
-): StoreDefinition<S, A> {
+export function defineStore<S extends object, A extends ActionMap<S>>(options: DefineStoreOptions<S, A>): StoreDefinition<S, A> {
   const { initialState, actions, inputs = {} } = options
   if (typeof initialState !== 'object' || initialState === null || Array.isArray(initialState)) {
     throw new TypeError('defineStore: initialState must be a plain object')

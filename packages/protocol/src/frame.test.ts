@@ -90,13 +90,10 @@ describe('FrameDecoder', () => {
       expect(new FrameDecoder({ maxFrameBytes: 1 }).maxFrameBytes).toBe(1)
     })
 
-    it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53, '10'])(
-      'throws TypeError for maxFrameBytes %s',
-      (max) => {
-        expect(() => new FrameDecoder({ maxFrameBytes: max as number })).toThrow(TypeError)
-        expect(() => new FrameDecoder({ maxFrameBytes: max as number })).toThrow(/maxFrameBytes/)
-      },
-    )
+    it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53, '10'])('throws TypeError for maxFrameBytes %s', (max) => {
+      expect(() => new FrameDecoder({ maxFrameBytes: max as number })).toThrow(TypeError)
+      expect(() => new FrameDecoder({ maxFrameBytes: max as number })).toThrow(/maxFrameBytes/)
+    })
   })
 
   it('returns nothing until the delimiter arrives', () => {

@@ -58,7 +58,17 @@ describe('public entry point', () => {
   })
 
   it('re-exports the modules’ own bindings, not copies', () => {
-    const modules: Record<string, unknown>[] = [errors, messages, frame, validate, defineStore, socketPath, applyPatches, encode, defaults]
+    const modules: Record<string, unknown>[] = [
+      errors,
+      messages,
+      frame,
+      validate,
+      defineStore,
+      socketPath,
+      applyPatches,
+      encode,
+      defaults,
+    ]
     for (const [name, value] of Object.entries(api)) {
       const owner = modules.find((m) => Object.hasOwn(m, name))
       expect(owner, name).toBeDefined()

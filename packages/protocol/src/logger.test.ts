@@ -4,6 +4,7 @@ import type { Logger as PublicLogger } from './index.js'
 
 describe('Logger', () => {
   it('has every method optional, so an empty object is a silent logger', () => {
+    // biome-ignore lint/complexity/noBannedTypes: the empty object type is exactly what is being checked
     expectTypeOf<{}>().toExtend<Logger>()
     expectTypeOf<{ warn(message: string): void }>().toExtend<Logger>()
   })

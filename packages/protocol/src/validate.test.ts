@@ -51,21 +51,12 @@ describe('isRequestId', () => {
     expect(isRequestId(value)).toBe(true)
   })
 
-  it.each([
-    -1,
-    -0.5,
-    1.5,
-    Number.MAX_SAFE_INTEGER + 1,
-    Number.POSITIVE_INFINITY,
-    Number.NaN,
-    '1',
-    null,
-    undefined,
-    true,
-    [1],
-  ])('rejects %s', (value) => {
-    expect(isRequestId(value)).toBe(false)
-  })
+  it.each([-1, -0.5, 1.5, Number.MAX_SAFE_INTEGER + 1, Number.POSITIVE_INFINITY, Number.NaN, '1', null, undefined, true, [1]])(
+    'rejects %s',
+    (value) => {
+      expect(isRequestId(value)).toBe(false)
+    },
+  )
 })
 
 describe('isWithinDepth', () => {
@@ -302,9 +293,11 @@ describe('decodeClientMessage', () => {
         const text = `{"type":"action/call","data":{"id":4,"action":"a","input":[[1]]}}`
         expect(decodeClientMessage(text, { maxDepth: 3 }).ok).toBe(true)
         expectBadRequest(decodeClientMessage(text, { maxDepth: 2 }), 4)
-        expect(decodeClientMessage(`{"type":"action/call","data":{"id":4,"action":"a","input":${nestedArrays(200)}}}`, {
-          maxDepth: Number.POSITIVE_INFINITY,
-        }).ok).toBe(true)
+        expect(
+          decodeClientMessage(`{"type":"action/call","data":{"id":4,"action":"a","input":${nestedArrays(200)}}}`, {
+            maxDepth: Number.POSITIVE_INFINITY,
+          }).ok,
+        ).toBe(true)
       })
 
       it('is fast on hostile depth', () => {
@@ -450,7 +443,9 @@ describe('decodeServerMessage', () => {
   })
 
   it('names no request for a malformed change, even one carrying an id', () => {
-    expectBadRequest(decodeServerMessage(frame('state/changed', { id: 5, epoch: 'e', version: 1, patches: [{ op: 'add', path: ['a'] }] })))
+    expectBadRequest(
+      decodeServerMessage(frame('state/changed', { id: 5, epoch: 'e', version: 1, patches: [{ op: 'add', path: ['a'] }] })),
+    )
   })
 
   it.each([
@@ -489,7 +484,14 @@ describe('decodeServerMessage', () => {
     ['a patch without a value', { epoch: 'e', version: 1, patches: [{ op: 'add', path: ['a'] }] }],
     [
       'one bad patch among good ones',
-      { epoch: 'e', version: 1, patches: [{ op: 'remove', path: ['a'] }, { op: 'remove', path: 'b' }] },
+      {
+        epoch: 'e',
+        version: 1,
+        patches: [
+          { op: 'remove', path: ['a'] },
+          { op: 'remove', path: 'b' },
+        ],
+      },
     ],
   ])('rejects state/changed with %s', (_label, data) => {
     expectBadRequest(decodeServerMessage(frame('state/changed', data)))
@@ -555,7 +557,12 @@ describe('decodeServerMessage', () => {
   })
 
   it('never throws on hostile input', () => {
-    for (const text of ['', '\u0000', '{"type":"response","data":{"id":1e400}}', `{"type":"state/changed","data":${nestedArrays(100_000)}}`]) {
+    for (const text of [
+      '',
+      '\u0000',
+      '{"type":"response","data":{"id":1e400}}',
+      `{"type":"state/changed","data":${nestedArrays(100_000)}}`,
+    ]) {
       expect(() => decodeServerMessage(text)).not.toThrow()
       expect(decodeServerMessage(text).ok).toBe(false)
     }

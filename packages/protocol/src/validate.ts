@@ -1,12 +1,6 @@
 import { Defaults } from './defaults.js'
 import { ErrorCode, IpcStateError, type WireError } from './errors.js'
-import {
-  ClientMessageType,
-  ServerMessageType,
-  type ClientMessage,
-  type Patch,
-  type ServerMessage,
-} from './messages.js'
+import { ClientMessageType, ServerMessageType, type ClientMessage, type Patch, type ServerMessage } from './messages.js'
 
 /** The default bound on how deeply a message's JSON may nest. */
 export const DEFAULT_MAX_DEPTH: number = Defaults.MAX_DEPTH

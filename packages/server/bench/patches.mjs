@@ -60,7 +60,9 @@ function opsPerSecond(produce, recipe) {
 }
 
 const stateBytes = Buffer.byteLength(JSON.stringify(state))
-console.log(`state: ${MESSAGES} messages, ${stateBytes.toLocaleString('en')} bytes of JSON; median of ${RUNS} runs of ${RUN_MS} ms\n`)
+console.log(
+  `state: ${MESSAGES} messages, ${stateBytes.toLocaleString('en')} bytes of JSON; median of ${RUNS} runs of ${RUN_MS} ms\n`,
+)
 const rows = {}
 for (const [name, recipe] of Object.entries(actions)) {
   const patches = libraries.mutative(recipe)

@@ -151,7 +151,8 @@ export function listenIpc(options: ListenIpcOptions): Promise<TransportServer> {
         socket.end()
         setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref()
       }
-      if (!netServer || !netServer.listening) {
+      // node-ipc leaves `server` false until it listens.
+      if (netServer === false || !netServer?.listening) {
         resolve()
         return
       }
