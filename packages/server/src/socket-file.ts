@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { lstatSync, type Stats } from 'node:fs'
-import { chmod, link, lstat, mkdir, readFile, realpath, rename, unlink, writeFile } from 'node:fs/promises'
+import { chmod, lstat, mkdir, realpath, rename, unlink } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -12,6 +12,7 @@ import {
   toIpcStateError,
   type FolderStat,
 } from '@ipc-state/protocol'
+import { isErrno, lock, refuseForeign } from './start-up-lock.js'
 
 /**
  * The socket folder when the options name none: protocol's `defaultSocketRoot`, from this
@@ -141,109 +142,6 @@ function probe(path: string): Promise<Probe> {
       else if (error.code === 'ENOENT') done({ state: 'gone' })
       else done({ state: 'busy', reason: error.code ?? error.message })
     })
-  })
-}
-
-const isErrno = (error: unknown, code: string): boolean => (error as NodeJS.ErrnoException).code === code
-
-/** The start time of process `pid` (Linux), so a recycled pid is not taken for the process that wrote a lock. */
-async function startTime(pid: number): Promise<string | undefined> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined)
-  // The fields after the command name, which may itself hold spaces and parentheses.
-  return stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
-}
-
-/** Whether the process that wrote lock content `content` still runs (one we may not signal does too). */
-async function holderAlive(content: string): Promise<boolean> {
-  const [pidText, started] = content.trim().split(' ')
-  const pid = Number.parseInt(pidText ?? '', 10)
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false
-  try {
-    process.kill(pid, 0)
-  } catch (error) {
-    if (!isErrno(error, 'EPERM')) return false
-  }
-  if (started === undefined) return true
-  const now = await startTime(pid)
-  return now === undefined || now === started
-}
-
-/** Refuses a file at `path` that another user owns: it is theirs to remove, not ours. */
-function refuseForeign(path: string, uid: number, what: string): void {
-  const own = process.getuid?.()
-  if (own === undefined || uid === own) return
-  throw new IpcStateError(
-    ErrorCode.ADDRESS_IN_USE,
-    `${what} ${path} belongs to user ${uid}, not to this process (user ${own}); it was left untouched. ` +
-      'Remove it as that user, or choose another socketRoot or id.',
-    { data: { path, owner: uid } },
-  )
-}
-
-/** A takeover guard older than this was left by a process that died inside its few milliseconds. */
-const ABANDONED_GUARD_MS = 10_000
-
-/**
- * Removes the stale lock at `lockPath` (inode `ino`, content `content`) under a guard file that
- * only one process can hold: two servers that both found the lock stale cannot both remove it, and
- * nobody removes a newer lock that took its place meanwhile.
- */
-async function takeOver(lockPath: string, draft: string, ino: number, content: string): Promise<void> {
-  const guard = `${lockPath}.takeover`
-  try {
-    await link(draft, guard)
-  } catch (error) {
-    if (!isErrno(error, 'EEXIST')) throw error
-    const stats = await lstat(guard).catch(() => undefined)
-    if (stats !== undefined && Date.now() - stats.mtimeMs > ABANDONED_GUARD_MS) await unlink(guard).catch(() => undefined)
-    return // another server is taking it over: look again
-  }
-  try {
-    const now = await lstat(lockPath).catch(() => undefined)
-    if (now?.ino === ino && (await readFile(lockPath, 'utf8').catch(() => undefined)) === content) await unlink(lockPath)
-  } finally {
-    await unlink(guard).catch(() => undefined)
-  }
-}
-
-/**
- * Takes `<path>.lock`, holding this process's pid and start time, so that two servers starting at
- * once cannot both decide the socket is stale and remove each other's. A lock left by a dead
- * process is taken over, by one server only; one held by a live process means another server is
- * starting there.
- */
-async function lock(path: string): Promise<() => Promise<void>> {
-  const lockPath = `${path}.lock`
-  // Written in full under a private name first, then linked into place: link() fails if the lock
-  // exists, and nobody ever sees a lock without its content.
-  const draft = `${lockPath}.${process.pid}.${randomBytes(4).toString('hex')}`
-  const started = await startTime(process.pid)
-  await writeFile(draft, started === undefined ? String(process.pid) : `${process.pid} ${started}`, { mode: 0o600 })
-  // The lock will be this very file under a second name; its inode tells it from any other lock.
-  const { ino } = await lstat(draft)
-  try {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        await link(draft, lockPath)
-        return async () => {
-          if ((await lstat(lockPath).catch(() => undefined))?.ino === ino) await unlink(lockPath).catch(() => undefined)
-        }
-      } catch (error) {
-        if (!isErrno(error, 'EEXIST')) throw error
-      }
-      const held = await lstat(lockPath).catch(() => undefined)
-      if (held === undefined) continue // released meanwhile: try again
-      refuseForeign(lockPath, held.uid, 'The start-up lock')
-      const content = await readFile(lockPath, 'utf8').catch(() => undefined)
-      if (content === undefined) continue
-      if (await holderAlive(content)) break
-      await takeOver(lockPath, draft, held.ino, content)
-    }
-  } finally {
-    await unlink(draft).catch(() => undefined)
-  }
-  throw new IpcStateError(ErrorCode.ADDRESS_IN_USE, `Another server is starting at ${path} (it holds ${lockPath})`, {
-    data: { path },
   })
 }
 
