@@ -1,13 +1,17 @@
 // The server's memory as a whole, across processes: inputs that would make huge answers, a state
 // grown past what clients accept, a thousand slow readers, a hundred unread snapshots. The server's
 // RSS is sampled by the server itself every 10 ms; each test prints its figures.
-import { createConnection } from 'node:net'
 import { connect, type IpcStateClient } from '@ipc-state/client'
+import { ServerMessageType } from '@ipc-state/protocol'
 import { describe, expect, it, vi } from 'vitest'
-import type { BudgetStore } from '../fixtures/budget-store.js'
-import { type FixtureEvent, type FixtureProcess, fixture, startFixture, tempSocketRoot } from '../src/processes.js'
+import type { BudgetState, BudgetStore } from '../src/budget-store.js'
+import { MiB, caught } from '../src/checks.js'
+import { type FixtureEnv, addressEnv } from '../src/fixture-env.js'
+import { type FixtureProcess, ask, disposeAll, fixture, startFixture } from '../src/processes.js'
+import { RawClient } from '../src/raw-client.js'
+import { startServer } from '../src/server-fixture.js'
 
-const MiB = 1024 * 1024
+/** `bytes` in whole MiB, for the figures this test prints. */
 const mib = (bytes: number) => `${(bytes / MiB).toFixed(0)} MiB`
 /**
  * What the runtime may hold beyond what the server's queues hold: V8 frees a dead buffer only at
@@ -17,59 +21,50 @@ const mib = (bytes: number) => `${(bytes / MiB).toFixed(0)} MiB`
  */
 const RUNTIME_SLACK = 96 * MiB
 
-/** Asks a fixture one stdin line and waits for the event of the same name printed after it. */
-async function ask(proc: FixtureProcess, line: string, answer = line.split(' ')[0]!): Promise<FixtureEvent> {
-  const after = proc.events.length
-  const answered = proc.waitFor(answer, { after })
-  proc.child.stdin!.write(`${line}\n`)
-  return answered
+/** What budget-server.ts answers to `stats` and `gc`. */
+interface BudgetStats {
+  rss: number
+  heapUsed: number
+  external: number
+  connections: number
+  version: number
+  /** Connections the server closed, by the code it gave. */
+  cuts: Record<string, number>
+  /** Per group of readers: how many the server closed, and the rank of its first and last close. */
+  cutOrder: Record<string, { closed: number; first: number; last: number }>
 }
 
 /** A budget server in its own process, with `options` for createServer, and a client factory. */
 async function budgetServer(options: Record<string, number> = {}) {
-  const root = await tempSocketRoot()
-  const server = startFixture(fixture('budget-server.ts'), {
-    env: { IPC_STATE_SOCKET_ROOT: root.socketRoot, BUDGET_OPTIONS: JSON.stringify(options) },
+  const server = await startServer<BudgetState>({
+    script: fixture('budget-server.ts'),
+    env: { IPC_STATE_SERVER_OPTIONS: JSON.stringify(options) },
   })
-  const { path } = await server.waitFor('ready')
   const clients: IpcStateClient<BudgetStore>[] = []
+  const measure = async (command: 'stats' | 'gc') => (await ask(server.process, command)) as unknown as BudgetStats
   return {
-    server,
-    path: path as string,
+    server: server.process,
+    path: server.path,
+    /** Starts budget-readers.ts on this server, with `env` for its readers (see its header). */
+    readers: (env: FixtureEnv) => startFixture(fixture('budget-readers.ts'), { env: { ...addressEnv(server.address), ...env } }),
     /** RSS after a full collection: what the server retains. */
-    retained: async () => (await ask(server, 'gc')).rss as number,
+    retained: async () => (await measure('gc')).rss,
     /** The highest RSS sampled since the last call. */
-    peak: async () => (await ask(server, 'peak')).rss as number,
-    stats: () => ask(server, 'stats'),
+    peak: async () => (await ask(server.process, 'peak')).rss as number,
+    stats: () => measure('stats'),
     async client(replica: boolean) {
-      const client = await connect<BudgetStore>({
-        socketRoot: root.socketRoot,
-        appspace: 'budget.',
-        id: 'server',
-        replica,
-        timeout: 60_000,
-      })
+      const client = await connect<BudgetStore>({ ...server.address, replica, timeout: 60_000 })
       clients.push(client)
       return client
     },
     [Symbol.asyncDispose]: async () => {
       await Promise.all(clients.map((client) => client.close()))
       await server[Symbol.asyncDispose]()
-      await root[Symbol.asyncDispose]()
     },
   }
 }
 
-/** Several processes, ended together. */
-function all(procs: FixtureProcess[]): FixtureProcess[] & AsyncDisposable {
-  return Object.assign(procs, {
-    [Symbol.asyncDispose]: async () => {
-      await Promise.all(procs.map((proc) => proc[Symbol.asyncDispose]()))
-    },
-  })
-}
-
-/** Lines the server wrote that look like a crash. */
+/** Lines the server wrote that look like a crash; unlike the kit's `crashLines`, not warnings, as this test always had it. */
 const crashes = (proc: FixtureProcess) => proc.output.filter((line) => /error|exception|uncaught|\bat .+:\d+/i.test(line))
 
 describe('memory budget across processes', () => {
@@ -80,7 +75,7 @@ describe('memory budget across processes', () => {
     await t.peak()
     const numbers = Array.from({ length: 1_490_000 }, (_, i) => 10_000_000 + i)
     const started = performance.now()
-    const error = await client.actions.take(numbers as never).catch((e: unknown) => e)
+    const error = await caught(client.actions.take(numbers as never))
     const ms = performance.now() - started
     expect(error).toMatchObject({ code: 'BAD_ARGUMENTS', message: expect.stringContaining('option maxInputValues') })
     const peak = await t.peak()
@@ -106,7 +101,7 @@ describe('memory budget across processes', () => {
     for (let i = 0; i < 20; i++) {
       const [shape, input] = i % 2 === 0 ? (['numbers', numbers] as const) : (['nested', nested] as const)
       const started = performance.now()
-      const error = (await client.actions.take(input as never).catch((e: unknown) => e)) as { code: string; data?: unknown }
+      const error = await caught(client.actions.take(input as never))
       times[shape]!.push(performance.now() - started)
       expect(error.code).toBe('BAD_ARGUMENTS')
       if (shape === 'nested') expect(error.data).toMatchObject({ more: 24_000 - 20, issues: expect.any(Array) })
@@ -147,18 +142,12 @@ describe('memory budget across processes', () => {
     // Everyone still gets the state as it is: a replica's hello, and the seed's getSharedData.
     const replica = await t.client(true)
     expect(replica.state.blobs).toHaveLength(committed)
-    const shared = await new Promise<number>((resolve, reject) => {
-      const socket = createConnection(t.path, () => socket.write(`${JSON.stringify({ type: 'getSharedData' })}\u000c`))
-      let bytes = 0
-      socket.on('data', (data) => {
-        bytes += data.length
-        if (data.at(-1) === 0x0c) {
-          socket.destroy()
-          resolve(bytes)
-        }
-      })
-      socket.on('error', reject)
-    })
+    // The seed's request, on a plain socket: the size of the whole answer, in bytes.
+    const seed = await RawClient.connect(t.path)
+    await seed.send({ type: 'getSharedData', data: undefined }) // encoded as {"type":"getSharedData"}
+    await seed.waitFor((frame) => frame.type === ServerMessageType.SeedSharedData, 'sharedData')
+    const shared = seed.bytesReceived
+    await seed.close()
     expect(await writer.actions.increment(1)).toBe(1)
     const peak = await t.peak()
     const retained = await t.retained()
@@ -180,18 +169,16 @@ describe('memory budget across processes', () => {
     // Four groups of 256 replicas, each taking one read every 300 ms, of 16 to 128 KiB; and 16 raw
     // replicas that read as fast as they can.
     const groups = [16, 32, 64, 128].map((kib) => `slow-${kib}k`)
-    const env = (group: string, mode: string, readers: number, readBytes: number) => ({
-      env: {
-        BUDGET_PATH: t.path,
-        BUDGET_READERS: String(readers),
-        BUDGET_MODE: mode,
-        BUDGET_GROUP: group,
-        BUDGET_READ_BYTES: String(readBytes),
-      },
-    })
-    await using readers = all([
-      ...groups.map((group, i) => startFixture(fixture('budget-readers.ts'), env(group, 'slow', 256, 16384 << i))),
-      startFixture(fixture('budget-readers.ts'), env('fast', 'fast', 16, 64 * 1024)),
+    const readersOf = (group: string, mode: string, readers: number, readBytes: number) =>
+      t.readers({
+        IPC_STATE_READERS: String(readers),
+        IPC_STATE_MODE: mode,
+        IPC_STATE_GROUP: group,
+        IPC_STATE_READ_BYTES: String(readBytes),
+      })
+    await using readers = disposeAll([
+      ...groups.map((group, i) => readersOf(group, 'slow', 256, 16384 << i)),
+      readersOf('fast', 'fast', 16, 64 * 1024),
     ])
     const ready = await Promise.all(readers.map((r) => r.waitFor('ready')))
     expect(ready.map((r) => [r.peers, r.closed])).toEqual([...groups.map(() => [256, 0]), [16, 0]])
@@ -210,7 +197,7 @@ describe('memory budget across processes', () => {
         const n = ++sent
         await writer.actions.tick(`${n}`.padEnd(16 * 1024, 't'))
         if (n % 250 === 0) {
-          const { cuts } = (await t.stats()) as unknown as { cuts: Record<string, number> }
+          const { cuts } = await t.stats()
           if ((cuts.SLOW_CONSUMER ?? 0) >= 768) return
         }
       }
@@ -226,14 +213,14 @@ describe('memory budget across processes', () => {
       timeout: 20_000,
       interval: 50,
     })
-    const order = stats.cutOrder as Record<string, { closed: number; first: number; last: number }>
+    const order = stats.cutOrder
     console.log(
       `1,024 slow readers: ${sent} changes of 16 KiB in ${seconds.toFixed(1)} s; cut SLOW_CONSUMER ${JSON.stringify(stats.cuts)}, ` +
         `by group ${[...groups, 'fast'].map((g) => `${g}: ${order[g]?.closed ?? 0} (ranks ${order[g]?.first ?? '-'}..${order[g]?.last ?? '-'})`).join(', ')}; ` +
         `server RSS baseline ${mib(baseline)} (connections open), ` +
         `peak ${mib(peak)} (+${mib(peak - baseline)}, budget ${mib(budget)} + runtime slack ${mib(RUNTIME_SLACK)})`,
     )
-    expect((stats.cuts as Record<string, number>).SLOW_CONSUMER).toBeGreaterThanOrEqual(256)
+    expect(stats.cuts.SLOW_CONSUMER).toBeGreaterThanOrEqual(256)
     // The slowest group went first; a faster group's first cut came after the slower group's first.
     expect(order[groups[0]!]?.first).toBe(0)
     for (let i = 1; i < groups.length; i++) {
@@ -256,9 +243,7 @@ describe('memory budget across processes', () => {
     replica.onStatusChange((status) => statuses.push(status))
     const baseline = await t.retained()
     await t.peak()
-    await using readers = startFixture(fixture('budget-readers.ts'), {
-      env: { BUDGET_PATH: t.path, BUDGET_READERS: '100', BUDGET_MODE: 'unread-get', BUDGET_GROUP: 'first' },
-    })
+    await using readers = t.readers({ IPC_STATE_READERS: '100', IPC_STATE_MODE: 'unread-get', IPC_STATE_GROUP: 'first' })
     expect(await readers.waitFor('ready')).toMatchObject({ peers: 100, closed: 0 })
     const onePeak = await t.peak()
     const one = await t.stats()
@@ -285,7 +270,7 @@ describe('memory budget across processes', () => {
       },
       { timeout: 10_000, interval: 250 },
     )
-    const order = stats.cutOrder as Record<string, { closed: number; first: number; last: number }>
+    const order = stats.cutOrder
     const later = Object.entries(order).filter(([group]) => group !== 'first')
     console.log(
       `then 100 more at 10 versions: cut ${JSON.stringify(stats.cuts)}: the first hundred at ranks ${order.first?.first}..${order.first?.last}, ` +
