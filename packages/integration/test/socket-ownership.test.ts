@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module'
 // No other local user can stand in for our server: a client never sends a byte to a socket that
 // belongs to another user, and with no socketRoot, server and client meet in a folder that only
 // their user can write to, not node-ipc's shared /tmp/.
@@ -48,7 +49,16 @@ async function startImpostor(address: AddressOptions): Promise<FixtureProcess> {
   await chmod(folder, 0o755)
   const script = join(folder, 'impostor-server.mjs')
   await copyFile(fixture('impostor-server.mjs'), script)
+  // The protocol package's own build, beside it: its frames are made by the same encoders as ours.
+  const protocol = join(folder, 'protocol.mjs')
+  await copyFile(
+    createRequire(import.meta.url)
+      .resolve('@ipc-state/protocol')
+      .replace(/index\.cjs$/, 'index.js'),
+    protocol,
+  )
   await chmod(script, 0o644)
+  await chmod(protocol, 0o644)
   const impostor = startFixture(script, { plain: true, cleanEnv: true, uid: NOBODY, gid: NOBODY, env: addressEnv(address) })
   const kill = impostor[Symbol.asyncDispose]
   return Object.assign(impostor, {
