@@ -143,6 +143,16 @@ export const jsonValuesStore = defineStore({
       for (const key of Object.keys(state)) delete state[key]
       Object.assign(state, jsonValuesInitialState)
     },
+    // Named like members every object inherits: the server must find them as actions of this store.
+    toString(state: Node) {
+      state.named = 'toString'
+    },
+    constructor(state: Node, by: number) {
+      state.named = `constructor ${by}`
+    },
+    valueOf(state: Node) {
+      state.named = 'valueOf'
+    },
   },
 })
 

@@ -126,6 +126,19 @@ describe('one state everywhere: what an action writes is what every replica hold
     expect(await serverState(server)).toStrictEqual({ state: { n: 0 }, version: before + 1 })
   })
 
+  it('runs actions named toString, constructor and valueOf', async () => {
+    const [caller] = clients as [Client]
+    await caller.actions.reset()
+    for (const [name, input, named] of [
+      ['toString', undefined, 'toString'],
+      ['constructor', 2, 'constructor 2'],
+      ['valueOf', undefined, 'valueOf'],
+    ] as const) {
+      await caller.call(name, input as never, { timeout: 5_000 })
+      expect(caller.state.named).toBe(named)
+    }
+  })
+
   it('random sequences of actions leave the server equal to the JSON model and every replica equal to the server', async () => {
     let sequences = 0
     let steps = 0
