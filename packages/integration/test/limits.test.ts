@@ -294,4 +294,28 @@ describe('limits that protect the server from one client', () => {
     }
     expect(crashLines(server.process)).toEqual([])
   })
+
+  it('a connection that never sends a complete frame is closed after handshakeTimeout; the seed client is not', async () => {
+    await using server = await startServer({ env: { IPC_STATE_HANDSHAKE_TIMEOUT: '300' } })
+    await using silent = await RawClient.connect(server.path)
+    const refusal = await silent.protocolError()
+    expect(refusal.data).toMatchObject({ fatal: true, error: { code: 'TIMEOUT' } })
+    expect(refusal.data.error.message).toContain('option handshakeTimeout')
+    await silent.expectClosed()
+
+    // The seed's plain node-ipc client sends getSharedData at once, and stays as long as it likes.
+    await using seed = await RawClient.connect(server.path)
+    await seed.send({ type: 'getSharedData', data: undefined })
+    await seed.waitFor((frame) => frame.type === 'sharedData', 'sharedData')
+    await using greeted = await RawClient.hello(server.path, { clientId: 'greeted' })
+    // A silent connection opened after them is refused: their own deadlines have passed too.
+    await using later = await RawClient.connect(server.path)
+    expect((await later.protocolError()).data.error.code).toBe('TIMEOUT')
+    await later.expectClosed()
+    await seed.send({ type: 'getSharedData', data: undefined })
+    await vi.waitFor(() => expect(seed.frames.filter((frame) => frame.type === 'sharedData')).toHaveLength(2))
+    expect(seed.isClosed).toBe(false)
+    expect(greeted.isClosed).toBe(false)
+    expect(crashLines(server.process)).toEqual([])
+  })
 })

@@ -91,6 +91,7 @@ describe('the memory options', () => {
       maxTotalBufferedBytes: 256 * 1024 * 1024,
       maxTotalPendingBytes: 64 * 1024 * 1024,
       frameTimeout: 5_000,
+      handshakeTimeout: 10_000,
       maxStateBytes: Defaults.CLIENT_MAX_FRAME_BYTES,
       maxInputValues: 100_000,
     })

@@ -9,6 +9,7 @@ import {
 } from '@ipc-state/protocol'
 import { localSocketRoot } from './socket-file.js'
 import { BudgetDefaults } from './memory-budget.js'
+import { HANDSHAKE_TIMEOUT_MS } from './session.js'
 import { MAX_INPUT_VALUES } from './store-runtime.js'
 
 /** Options for {@link createServer}. */
@@ -66,6 +67,14 @@ export interface CreateServerOptions<S extends object, A extends ActionMap<S>> e
    * @default 5000
    */
   frameTimeout?: number
+  /**
+   * How long a new connection may stay silent, in milliseconds: one that sends no complete frame
+   * within it is closed with `TIMEOUT`, so connections that never speak cannot hold every
+   * connection slot. A plain node-ipc client that sends `getSharedData` at once is unaffected.
+   * `Infinity` turns the deadline off.
+   * @default 10000
+   */
+  handshakeTimeout?: number
   /**
    * The largest frame that carries the whole state, one change or one action result, in bytes (the
    * JSON plus 256 for the message around it). An action that would pass it fails with
@@ -131,6 +140,7 @@ export interface ServerSettings<S extends object, A extends ActionMap<S>> {
   maxTotalBufferedBytes: number
   maxTotalPendingBytes: number
   frameTimeout: number
+  handshakeTimeout: number
   maxStateBytes: number
   maxInputValues: number
   dedupWindow: number
@@ -174,6 +184,11 @@ export function parseServerOptions<S extends object, A extends ActionMap<S>>(
     ),
     frameTimeout: numberOption('frameTimeout', options.frameTimeout, {
       fallback: BudgetDefaults.FRAME_TIMEOUT_MS,
+      min: 1,
+      infinity: true,
+    }),
+    handshakeTimeout: numberOption('handshakeTimeout', options.handshakeTimeout, {
+      fallback: HANDSHAKE_TIMEOUT_MS,
       min: 1,
       infinity: true,
     }),

@@ -39,6 +39,7 @@ function recordedSession() {
     maxFrameBytes: 1e6,
     maxBufferedBytes: 1e6,
     frameTimeout: 1_000,
+    handshakeTimeout: Number.POSITIVE_INFINITY,
     budget,
     logger: {},
     onEnd() {},
@@ -165,5 +166,45 @@ describe('frameTimeout', () => {
     expect((await peer.response(2)).result).toEqual({ value: 3, version: 2 })
     await vi.advanceTimersByTimeAsync(10_000)
     expect(peer.isClosed).toBe(false)
+  })
+})
+
+describe('handshakeTimeout', () => {
+  it('closes a connection that sends no complete frame in time, with TIMEOUT, and serves the others', async () => {
+    vi.useFakeTimers()
+    await using t = await startTestServer({ handshakeTimeout: 1_000 })
+    const silent = await t.connect()
+    const { peer: other } = await t.greet({ clientId: 'other' })
+    await vi.advanceTimersByTimeAsync(999)
+    expect(silent.isClosed).toBe(false)
+    await vi.advanceTimersByTimeAsync(2)
+    await silent.closed
+    expect(silent.messages.at(-1)).toMatchObject({
+      type: ServerMessageType.ProtocolError,
+      data: { fatal: true, error: { code: ErrorCode.TIMEOUT, message: expect.stringContaining('option handshakeTimeout') } },
+    })
+    expect((await call(other, 1, 'increment', 1)).result).toEqual({ value: 1, version: 1 })
+  })
+
+  it('leaves alone a plain node-ipc client whose first frame is getSharedData, and one that greeted', async () => {
+    vi.useFakeTimers()
+    await using t = await startTestServer({ handshakeTimeout: 1_000 })
+    const seed = await t.connect()
+    seed.send({ type: ClientMessageType.SeedGetSharedData, data: undefined })
+    await seed.waitFor((message) => message.type === ServerMessageType.SeedSharedData)
+    const { peer } = await t.greet()
+    await vi.advanceTimersByTimeAsync(5_000)
+    expect(seed.isClosed).toBe(false)
+    expect(peer.isClosed).toBe(false)
+  })
+
+  it('counts only a complete frame: half a hello does not stop the clock', async () => {
+    vi.useFakeTimers()
+    await using t = await startTestServer({ handshakeTimeout: 1_000, frameTimeout: 10_000 })
+    const peer = await t.connect()
+    peer.write('{"type":"hello","data":{"id":0,')
+    await vi.advanceTimersByTimeAsync(1_001)
+    await peer.closed
+    expect(peer.messages.at(-1)).toMatchObject({ data: { error: { message: expect.stringContaining('option handshakeTimeout') } } })
   })
 })

@@ -55,6 +55,9 @@ export const encodeErrorResponse = (id: number, error: IpcStateError): string =>
 export const encodeProtocolError = (error: IpcStateError, fatal: boolean): string =>
   encodeError(error, (wire) => ({ type: ServerMessageType.ProtocolError, data: { error: wire, fatal } }))
 
+/** How long a new connection may go without a complete frame, by default. */
+export const HANDSHAKE_TIMEOUT_MS = 10_000
+
 /** Options for a {@link Session}. */
 export interface SessionOptions {
   /** The largest frame the peer may send, in bytes. */
@@ -63,6 +66,8 @@ export interface SessionOptions {
   maxBufferedBytes: number
   /** How long the peer may take to finish a frame it started, in milliseconds. */
   frameTimeout: number
+  /** How long a new peer may stay silent before its first complete frame, in milliseconds. */
+  handshakeTimeout: number
   /** The server-wide bounds this session's output and input count against. */
   budget: MemoryBudget
   logger: Logger
@@ -74,7 +79,8 @@ export interface SessionOptions {
  * One client connection: its framing, what it said in its handshake, what it has in flight, and
  * the one way everything is written to it. Refusing it sends a last `protocol/error` with the
  * reason, then closes it; a peer that stops reading is refused with `SLOW_CONSUMER`, one that
- * leaves a frame unfinished past `frameTimeout` with `TIMEOUT`.
+ * leaves a frame unfinished past `frameTimeout`, or sends no complete frame within
+ * `handshakeTimeout` of connecting, with `TIMEOUT`.
  */
 export class Session implements BudgetMember {
   readonly connection: TransportConnection
@@ -87,6 +93,8 @@ export class Session implements BudgetMember {
   /** When the unfinished frame began (`performance.now()`). */
   #partialSince = 0
   #deadline: ReturnType<typeof setTimeout> | undefined
+  /** Runs until the peer's first complete frame: a connection that never speaks is closed. */
+  #silence: ReturnType<typeof setTimeout> | undefined
   /** Who the client says it is, once it said hello. */
   clientId: string | undefined = undefined
   /** Keys this client's record of answered calls. */
@@ -105,6 +113,22 @@ export class Session implements BudgetMember {
       uncork: () => connection.uncork?.(),
     })
     this.#decoder = new FrameDecoder({ maxFrameBytes: options.maxFrameBytes, byteLength: Buffer.byteLength })
+    const { handshakeTimeout } = options
+    if (handshakeTimeout !== Number.POSITIVE_INFINITY) {
+      this.#silence = setTimeout(() => {
+        // After the event loop's next poll, so a server that was busy reads what arrived first.
+        setImmediate(() => {
+          if (this.#silence === undefined) return
+          this.refuse(
+            new IpcStateError(
+              ErrorCode.TIMEOUT,
+              `No complete frame within ${handshakeTimeout} ms of connecting (option handshakeTimeout)`,
+            ),
+          )
+        })
+      }, handshakeTimeout)
+      this.#silence.unref()
+    }
   }
 
   /** Whether the server still reads from and writes to this session. */
@@ -134,6 +158,10 @@ export class Session implements BudgetMember {
     } catch (error) {
       this.refuse(toIpcStateError(error))
       return []
+    }
+    if (frames.length > 0 && this.#silence !== undefined) {
+      clearTimeout(this.#silence)
+      this.#silence = undefined
     }
     const pending = this.#decoder.pendingBytes
     // A frame that began in this read (after another ended, or from nothing) starts its own clock.
@@ -265,6 +293,8 @@ export class Session implements BudgetMember {
     this.#open = false
     clearTimeout(this.#deadline)
     this.#deadline = undefined
+    clearTimeout(this.#silence)
+    this.#silence = undefined
     this.#output.release()
     this.#decoder.reset()
     const pending = this.#pending

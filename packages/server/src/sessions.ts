@@ -29,6 +29,7 @@ export interface SessionsSettings {
   maxDepth: number
   maxBufferedBytes: number
   frameTimeout: number
+  handshakeTimeout: number
   logger: Logger
 }
 
@@ -73,12 +74,13 @@ export class Sessions {
 
   /** Takes a new connection from the transport. */
   accept(connection: TransportConnection): ReturnType<TransportHandlers['connection']> {
-    const { path, maxConnections, maxFrameBytes, maxBufferedBytes, frameTimeout, logger } = this.#settings
+    const { path, maxConnections, maxFrameBytes, maxBufferedBytes, frameTimeout, handshakeTimeout, logger } = this.#settings
     const { budget } = this.#options
     const session = new Session(connection, {
       maxFrameBytes,
       maxBufferedBytes,
       frameTimeout,
+      handshakeTimeout,
       budget,
       logger,
       onEnd: (ended) => {
