@@ -24,6 +24,9 @@ describe('maxStateBytes', () => {
       shift(state) {
         state.list.shift()
       },
+      reverse(state) {
+        state.list.reverse()
+      },
       echo(_state, text: string) {
         return text
       },
@@ -122,8 +125,8 @@ describe('maxStateBytes', () => {
     expect(failure(() => runtime.apply('echo', 'r'.repeat(limit), 'c1')).message).toMatch(/returned a result of \d+ bytes of JSON/)
     for (let i = 0; i < 150; i++) runtime.apply('push', String(i), 'c1')
     const before = runtime.state
-    // Shifting 150 items rewrites every index: more patch bytes than the state that results.
-    const applied = runtime.apply('shift', undefined, 'c1')
+    // Reversing 150 items rewrites every index: more patch bytes than the state that results.
+    const applied = runtime.apply('reverse', undefined, 'c1')
     expect(applied.patches).toEqual([{ op: 'replace', path: [], value: runtime.state }])
     expect(applyPatches(before, JSON.parse(applied.patchesJson))).toStrictEqual(runtime.state)
   })

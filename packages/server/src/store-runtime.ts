@@ -12,6 +12,7 @@ import {
   type Patch,
   type StoreDefinition,
 } from '@ipc-state/protocol'
+import { compactPatches } from './compact-patches.js'
 import { StateSize } from './state-size.js'
 
 /** What one applied action produced. */
@@ -214,7 +215,7 @@ export class StoreRuntime<S extends object> {
   #commit(next: S, patches: Patch[], failed: (why: string) => IpcStateError) {
     let state: S
     try {
-      ;({ state, patches } = commitPatches(this.#state, patches))
+      ;({ state, patches } = commitPatches(this.#state, compactPatches(this.#state, next, patches)))
     } catch (error) {
       if (!(error instanceof IpcStateError)) throw error
       // The library made a patch that does not fit its own base: send the whole state instead.
