@@ -15,7 +15,14 @@ const items = (n: number, from = 0) => Array.from({ length: n }, (_, i) => ({ id
 describe('compactPatches', () => {
   it.each<[string, (list: { id: number }[]) => void, number]>([
     ['shift', (list) => void list.shift(), 1],
-    ['push then shift, as a capped log does', (list) => void (list.push({ id: 100 }), list.shift()), 2],
+    [
+      'push then shift, as a capped log does',
+      (list) => {
+        list.push({ id: 100 })
+        list.shift()
+      },
+      2,
+    ],
     ['remove from the middle', (list) => void list.splice(40, 1), 1],
     ['remove three from the front', (list) => void list.splice(0, 3), 3],
     ['insert at the front', (list) => void list.unshift({ id: -1 }), 1 + 100],
