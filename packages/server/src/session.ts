@@ -9,6 +9,7 @@ import {
   type ServerMessage,
   type WireError,
 } from '@ipc-state/protocol'
+import { InputDeadlines } from './input-deadlines.js'
 import type { BudgetMember, MemoryBudget, SharedBytes } from './memory-budget.js'
 import { type OutputFrame, OutputQueue } from './output-queue.js'
 import type { SnapshotFrame } from './snapshot-cache.js'
@@ -90,11 +91,7 @@ export class Session implements BudgetMember {
   #open = true
   /** Unfinished input counted in the budget. */
   #pending = 0
-  /** When the unfinished frame began (`performance.now()`). */
-  #partialSince = 0
-  #deadline: ReturnType<typeof setTimeout> | undefined
-  /** Runs until the peer's first complete frame: a connection that never speaks is closed. */
-  #silence: ReturnType<typeof setTimeout> | undefined
+  readonly #deadlines: InputDeadlines
   /** Who the client says it is, once it said hello. */
   clientId: string | undefined = undefined
   /** Keys this client's record of answered calls. */
@@ -113,22 +110,12 @@ export class Session implements BudgetMember {
       uncork: () => connection.uncork?.(),
     })
     this.#decoder = new FrameDecoder({ maxFrameBytes: options.maxFrameBytes, byteLength: Buffer.byteLength })
-    const { handshakeTimeout } = options
-    if (handshakeTimeout !== Number.POSITIVE_INFINITY) {
-      this.#silence = setTimeout(() => {
-        // After the event loop's next poll, so a server that was busy reads what arrived first.
-        setImmediate(() => {
-          if (this.#silence === undefined) return
-          this.refuse(
-            new IpcStateError(
-              ErrorCode.TIMEOUT,
-              `No complete frame within ${handshakeTimeout} ms of connecting (option handshakeTimeout)`,
-            ),
-          )
-        })
-      }, handshakeTimeout)
-      this.#silence.unref()
-    }
+    this.#deadlines = new InputDeadlines({
+      frameTimeout: options.frameTimeout,
+      handshakeTimeout: options.handshakeTimeout,
+      pendingBytes: () => (this.#open ? this.#pending : 0),
+      expired: (error) => this.refuse(error),
+    })
   }
 
   /** Whether the server still reads from and writes to this session. */
@@ -159,16 +146,8 @@ export class Session implements BudgetMember {
       this.refuse(toIpcStateError(error))
       return []
     }
-    if (frames.length > 0 && this.#silence !== undefined) {
-      clearTimeout(this.#silence)
-      this.#silence = undefined
-    }
     const pending = this.#decoder.pendingBytes
-    // A frame that began in this read (after another ended, or from nothing) starts its own clock.
-    if (pending > 0 && (this.#pending === 0 || frames.length > 0)) {
-      this.#partialSince = performance.now()
-      this.#armDeadline(this.#options.frameTimeout)
-    }
+    this.#deadlines.read(frames.length, pending, this.#pending)
     const delta = pending - this.#pending
     this.#pending = pending
     // May cut this session, or another, to keep all unfinished input within the budget.
@@ -260,41 +239,11 @@ export class Session implements BudgetMember {
     budget.settle()
   }
 
-  #armDeadline(after: number): void {
-    if (this.#deadline !== undefined || after === Number.POSITIVE_INFINITY) return
-    this.#deadline = setTimeout(() => {
-      this.#deadline = undefined
-      // Checked after the event loop's next poll: a server busy past the deadline reads what the
-      // peer sent meanwhile before it judges the peer.
-      setImmediate(() => this.#checkDeadline())
-    }, after)
-    this.#deadline.unref()
-  }
-
-  #checkDeadline(): void {
-    if (!this.#open || this.#pending === 0) return
-    const { frameTimeout } = this.#options
-    const held = performance.now() - this.#partialSince
-    if (held < frameTimeout) {
-      this.#armDeadline(frameTimeout - held)
-      return
-    }
-    this.refuse(
-      new IpcStateError(
-        ErrorCode.TIMEOUT,
-        `A frame stayed unfinished for more than ${frameTimeout} ms (${this.#pending} bytes of it arrived; option frameTimeout)`,
-      ),
-    )
-  }
-
   /** Stops serving and releases what the session held; false when it had already stopped. */
   #end(): boolean {
     if (!this.#open) return false
     this.#open = false
-    clearTimeout(this.#deadline)
-    this.#deadline = undefined
-    clearTimeout(this.#silence)
-    this.#silence = undefined
+    this.#deadlines.stop()
     this.#output.release()
     this.#decoder.reset()
     const pending = this.#pending
