@@ -67,6 +67,21 @@ describe('defineStore at runtime', () => {
     expect(store.inputs).toEqual({})
   })
 
+  it('gives the store version 1 unless told, and keeps a migrate function', () => {
+    expect(defineStore({ initialState: {}, actions: {} }).version).toBe(1)
+    const migrate = (state: unknown) => state as { n: number }
+    const store = defineStore({ initialState: { n: 0 }, actions: {}, version: 3, migrate })
+    expect(store.version).toBe(3)
+    expect(store.migrate).toBe(migrate)
+  })
+
+  it('throws TypeError for a version that is not a whole number of at least 1, or a migrate that is no function', () => {
+    for (const version of [0, -1, 1.5, Number.NaN]) {
+      expect(() => defineStore({ initialState: {}, actions: {}, version })).toThrow(/version must be a whole number/)
+    }
+    expect(() => defineStore({ initialState: {}, actions: {}, migrate: 'x' as never })).toThrow(/migrate must be a function/)
+  })
+
   it('returns a frozen definition', () => {
     expect(Object.isFrozen(store)).toBe(true)
     expect(() => {

@@ -32,6 +32,10 @@ export interface StoreDefinition<S, A extends ActionMap<S>> {
   readonly actions: A
   /** Optional schemas the server checks each action's input against before running it. */
   readonly inputs: InputSchemas<A>
+  /** The version of the state's shape, stored with persisted state (see {@link DefineStoreOptions.version}). */
+  readonly version: number
+  /** Brings a persisted state of an older {@link version} up to this one. */
+  readonly migrate?: (state: unknown, fromVersion: number) => S
 }
 
 /** Options for {@link defineStore}. */
@@ -49,6 +53,18 @@ export interface DefineStoreOptions<S, A extends ActionMap<S>> {
    * @default {}
    */
   inputs?: NoInfer<InputSchemas<A>>
+  /**
+   * The version of the state's shape, a whole number. A server that persists its state records it;
+   * one started on a folder written by an older version runs `migrate` first, and one started on a
+   * folder written by a newer version refuses to start (`STORE_TOO_NEW`).
+   * @default 1
+   */
+  version?: number
+  /**
+   * Turns a persisted state written by store version `fromVersion` (older than `version`) into
+   * this version's state. Without it, a state of an older version is used as it is.
+   */
+  migrate?: (state: unknown, fromVersion: number) => NoInfer<S>
 }
 
 /**
@@ -70,7 +86,10 @@ export interface DefineStoreOptions<S, A extends ActionMap<S>> {
  * @throws TypeError when `initialState` is not a plain object or an action is not a function
  */
 export function defineStore<S extends object, A extends ActionMap<S>>(options: DefineStoreOptions<S, A>): StoreDefinition<S, A> {
-  const { initialState, actions, inputs = {} } = options
+  const { initialState, actions, inputs = {}, version = 1, migrate } = options
+  if (!Number.isSafeInteger(version) || version < 1)
+    throw new TypeError('defineStore: version must be a whole number of at least 1')
+  if (migrate !== undefined && typeof migrate !== 'function') throw new TypeError('defineStore: migrate must be a function')
   if (typeof initialState !== 'object' || initialState === null || Array.isArray(initialState)) {
     throw new TypeError('defineStore: initialState must be a plain object')
   }
@@ -84,7 +103,9 @@ export function defineStore<S extends object, A extends ActionMap<S>>(options: D
       throw new TypeError(`defineStore: inputs.${name} must be a Standard Schema (zod, valibot, arktype…)`)
     }
   }
-  return Object.freeze({ initialState, actions, inputs })
+  return Object.freeze(
+    migrate === undefined ? { initialState, actions, inputs, version } : { initialState, actions, inputs, version, migrate },
+  )
 }
 
 /** The state type of a store definition. */

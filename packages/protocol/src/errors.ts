@@ -52,6 +52,22 @@ export const ErrorCode = {
    * client sent nothing to it.
    */
   FOREIGN_SERVER: 'FOREIGN_SERVER',
+  /**
+   * The server could not write the call's change to its storage (a full disk, an I/O error): the
+   * change was not applied, and the state did not move. The server keeps serving reads and takes
+   * changes again once its storage writes again.
+   */
+  PERSIST_FAILED: 'PERSIST_FAILED',
+  /** Another server that still runs owns the data folder the server was asked to use. */
+  STORE_LOCKED: 'STORE_LOCKED',
+  /**
+   * A file in the data folder is damaged in a way the server will not guess past (a bad checksum
+   * before the last record, an unknown format, a snapshot that does not parse). The server did not
+   * start, and left the file as it was; `data` names the file and the offset.
+   */
+  STORE_DAMAGED: 'STORE_DAMAGED',
+  /** The data folder was written by a newer version of the store than the server runs. */
+  STORE_TOO_NEW: 'STORE_TOO_NEW',
   /** An unexpected failure inside the library. */
   INTERNAL_ERROR: 'INTERNAL_ERROR',
 } as const
