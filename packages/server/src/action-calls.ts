@@ -8,6 +8,7 @@ import {
 } from '@ipc-state/protocol'
 import { ActionQueue } from './action-queue.js'
 import type { CallRecord } from './call-record.js'
+import type { CommitPipeline } from './commit-pipeline.js'
 import type { FanOut } from './fan-out.js'
 import { encodeErrorResponse, type Session } from './session.js'
 import type { StoreRuntime } from './store-runtime.js'
@@ -17,6 +18,8 @@ export interface ActionCallsOptions<S extends object> {
   runtime: StoreRuntime<S>
   record: CallRecord<Session>
   fanOut: FanOut<Session>
+  /** Where each outcome waits for the change it depends on to be durable. */
+  pipeline: CommitPipeline
   settings: {
     /** The socket path, for messages. */
     path: string
@@ -42,8 +45,8 @@ interface Job {
  * The path of an action call, from a greeted session to its answer: answered from the record when
  * it is a resend (with `OUTCOME_UNKNOWN` when the record can no longer tell whether it was
  * applied), refused past `maxInFlight` or while closing, its input checked, then queued, applied,
- * its change fanned out to every replica, and its answer recorded and sent to the caller's
- * instance on its current connection.
+ * its change stored, and once it is durable fanned out to every replica, and its answer recorded
+ * and sent to the caller's instance on its current connection.
  */
 export class ActionCalls<S extends object> {
   readonly #options: ActionCallsOptions<S>
@@ -115,23 +118,37 @@ export class ActionCalls<S extends object> {
   }
 
   #run(job: Job, input: unknown): void {
-    const { runtime, fanOut, settings } = this.#options
+    const { runtime, fanOut, pipeline, settings } = this.#options
     const { session, clientId, instanceId, request } = job
+    const { id } = request
     session.inFlight -= 1
-    let frame: string
-    let changed = false
+    const failed = (error: IpcStateError) => this.#answer(instanceId, id, encodeErrorResponse(id, error), false)
+    let applied: ReturnType<typeof runtime.apply>
     try {
-      const applied = runtime.apply(request.action, input, clientId)
-      changed = applied.patches.length > 0
-      // Replicas hear of the change before the caller hears its answer.
-      if (changed) fanOut.publish(runtime.epoch, applied.version, applied.patchesJson)
-      frame = encodeActionResult(request.id, applied.version, applied.valueJson)
+      applied = runtime.apply(request.action, input, clientId)
     } catch (error) {
       const failure = toIpcStateError(error, ErrorCode.ACTION_FAILED)
       settings.logger.debug?.('action failed', { action: request.action, code: failure.code, reason: failure.message })
-      frame = encodeErrorResponse(request.id, failure)
+      const frame = encodeErrorResponse(id, failure)
+      pipeline.add(undefined, () => this.#answer(instanceId, id, frame, false), failed)
+      return
     }
-    this.#answer(instanceId, request.id, frame, changed)
+    const frame = encodeActionResult(id, applied.version, applied.valueJson)
+    if (applied.patches.length === 0) {
+      pipeline.add(undefined, () => this.#answer(instanceId, id, frame, false), failed)
+      return
+    }
+    const { version, patchesJson, valueJson } = applied
+    pipeline.add(
+      { kind: 'change', version, patchesJson, instanceId, id, valueJson },
+      () => {
+        runtime.publish(applied)
+        // Replicas hear of the change before the caller hears its answer.
+        fanOut.publish(runtime.epoch, version, patchesJson)
+        this.#answer(instanceId, id, frame, true)
+      },
+      failed,
+    )
   }
 
   /**

@@ -1,3 +1,5 @@
+import type { StoredInstance } from './storage.js'
+
 /** The bounds of a {@link CallRecord}. */
 export interface CallRecordLimits {
   /** Answers kept per client instance; the oldest goes first. */
@@ -45,6 +47,8 @@ interface Instance<C> {
   current: C | undefined
   /** When its last connection closed, by the record's clock. */
   idleSince: number
+  /** Whether the storage holds this record's start, so a restart knows the instance. */
+  persisted: boolean
 }
 
 /**
@@ -102,19 +106,84 @@ export class CallRecord<C> {
   }
 
   /**
+   * Whether the storage must hold `instanceId`'s record before its hello `helloId` is answered:
+   * the id of the hello that made (or will make) the record when it does not hold it yet, else
+   * `undefined`. See {@link persisted}.
+   */
+  unpersisted(instanceId: string, helloId: number): number | undefined {
+    const instance = this.#instances.get(instanceId)
+    if (instance === undefined) return helloId
+    return instance.persisted ? undefined : instance.since
+  }
+
+  /**
    * Makes `connection`, whose hello had id `helloId`, the one `instanceId`'s answers go to from
    * now on; the first hello of an instance this record does not hold makes its record.
    */
   attach(instanceId: string, connection: C, helloId: number): void {
     let instance = this.#instances.get(instanceId)
     if (instance === undefined) {
-      instance = { since: helloId, answers: new Map(), forgotten: -1, connections: new Set(), current: undefined, idleSince: 0 }
+      instance = {
+        since: helloId,
+        answers: new Map(),
+        forgotten: -1,
+        connections: new Set(),
+        current: undefined,
+        idleSince: 0,
+        persisted: false,
+      }
       this.#instances.set(instanceId, instance)
     } else if (this.#idleEmpty.delete(instanceId) || this.#idleKept.delete(instanceId)) {
       this.#idleEntries -= entries(instance)
     }
     instance.connections.add(connection)
     instance.current = connection
+  }
+
+  /** The storage now holds the start of `instanceId`'s record, made by hello `since`. */
+  persisted(instanceId: string, since: number): void {
+    const instance = this.#instances.get(instanceId)
+    if (instance?.since === since) instance.persisted = true
+  }
+
+  /** Every instance's record, for a snapshot of the whole store. */
+  image(): StoredInstance[] {
+    const image: StoredInstance[] = []
+    for (const [instanceId, { since, forgotten, answers, persisted }] of this.#instances) {
+      if (persisted) image.push({ instanceId, since, forgotten, answers: [...answers].map(([id, frame]) => ({ id, frame })) })
+    }
+    return image
+  }
+
+  /**
+   * Takes back the records a storage held, as instances without a connection whose grace starts
+   * now. Made before any connection is served.
+   */
+  restore(instances: readonly StoredInstance[]): void {
+    const { dedupWindow } = this.#limits
+    for (const stored of instances) {
+      const answers = new Map(stored.answers.map(({ id, frame }) => [id, frame]))
+      let forgotten = stored.forgotten
+      // A smaller dedupWindow than the last run's drops the oldest, as answering would have.
+      for (const id of answers.keys()) {
+        if (answers.size <= dedupWindow) break
+        answers.delete(id)
+        forgotten = Math.max(forgotten, id)
+      }
+      const instance: Instance<C> = {
+        since: stored.since,
+        answers,
+        forgotten,
+        connections: new Set(),
+        current: undefined,
+        idleSince: this.#now(),
+        persisted: true,
+      }
+      this.#instances.set(stored.instanceId, instance)
+      ;(answers.size === 0 ? this.#idleEmpty : this.#idleKept).set(stored.instanceId, instance)
+      this.#idleEntries += entries(instance)
+    }
+    this.#trim()
   }
 
   /**

@@ -10,12 +10,19 @@ import {
 import { localSocketRoot } from './socket-file.js'
 import { BudgetDefaults } from './memory-budget.js'
 import { HANDSHAKE_TIMEOUT_MS } from './session.js'
+import type { Storage } from './storage.js'
 import { MAX_INPUT_VALUES } from './store-runtime.js'
 
 /** Options for {@link createServer}. */
 export interface CreateServerOptions<S extends object, A extends ActionMap<S>> extends SocketAddress {
   /** The store this server owns, as made by `defineStore`. */
   store: StoreDefinition<S, A>
+  /**
+   * Where committed changes go, and where the state comes from at start-up: `fileStorage({ dir })`
+   * keeps them in a data folder, so the state survives a crash or a restart.
+   * @default none: the state lives in memory only, and starts from `store.initialState` each time
+   */
+  storage?: Storage
   /**
    * Receives the server's log lines. node-ipc's own logging is always off.
    * @default no logging
@@ -127,6 +134,7 @@ export interface CreateServerOptions<S extends object, A extends ActionMap<S>> e
 /** {@link CreateServerOptions} checked, with every default filled in. */
 export interface ServerSettings<S extends object, A extends ActionMap<S>> {
   store: StoreDefinition<S, A>
+  storage: Storage | undefined
   logger: Logger
   /** The socket path clients connect to: `socketRoot + appspace + id`. */
   path: string
@@ -164,8 +172,13 @@ export function parseServerOptions<S extends object, A extends ActionMap<S>>(
   if (typeof store !== 'object' || store === null || typeof store.actions !== 'object') {
     throw new TypeError('store must be a store definition made by defineStore')
   }
+  const { storage } = options
+  if (storage !== undefined && (typeof storage !== 'object' || storage === null || typeof storage.write !== 'function')) {
+    throw new TypeError('storage must be a storage such as fileStorage({ dir })')
+  }
   return {
     store,
+    storage,
     logger,
     maxFrameBytes: numberOption('maxFrameBytes', options.maxFrameBytes, atLeastOne(Defaults.MAX_FRAME_BYTES)),
     maxDepth: numberOption('maxDepth', options.maxDepth, atLeastOne(Defaults.MAX_DEPTH)),

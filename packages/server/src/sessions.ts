@@ -14,6 +14,7 @@ import {
   toIpcStateError,
 } from '@ipc-state/protocol'
 import type { CallRecord } from './call-record.js'
+import type { CommitPipeline } from './commit-pipeline.js'
 import type { FanOut } from './fan-out.js'
 import type { MemoryBudget } from './memory-budget.js'
 import { Session, encodeProtocolError } from './session.js'
@@ -46,6 +47,8 @@ export interface SessionsOptions {
   record: CallRecord<Session>
   /** Where a replica gets its changes. */
   fanOut: FanOut<Session>
+  /** Where a new client instance's record waits to be durable before its hello is answered. */
+  pipeline: CommitPipeline
   /** Takes an action call from a greeted session. */
   call(session: Session, request: ActionCallRequest): void
   /** Whether the server is closing. */
@@ -205,7 +208,33 @@ export class Sessions {
       session.fail(hello.id, new IpcStateError(ErrorCode.BAD_REQUEST, '"hello" was already sent on this connection'))
       return
     }
-    const { store, record, fanOut, snapshots } = this.#options
+    const { record, pipeline } = this.#options
+    const instanceId = hello.instanceId ?? hello.clientId
+    const since = record.unpersisted(instanceId, hello.id)
+    if (since === undefined) {
+      this.#greet(session, hello, instanceId)
+      return
+    }
+    // A new instance: its record must be durable before it may send a call, so that a call it
+    // resends after a restart is known. Greeted even if that write failed: it can read, and its
+    // next hello tries again.
+    pipeline.add(
+      { kind: 'instance', instanceId, since },
+      () => {
+        if (this.#greet(session, hello, instanceId)) record.persisted(instanceId, since)
+      },
+      () => this.#greet(session, hello, instanceId),
+    )
+  }
+
+  /**
+   * Answers a hello with the server's epoch and version, and a replica's with the state too, and
+   * makes the session the one its instance's answers go to.
+   * @returns whether it was greeted: not when it closed meanwhile, or its snapshot failed
+   */
+  #greet(session: Session, hello: HelloRequest, instanceId: string): boolean {
+    if (!session.open) return false
+    const { store, fanOut, snapshots, record } = this.#options
     const answer = (state?: unknown): HelloResult => ({
       protocol: PROTOCOL_VERSION,
       epoch: store.epoch,
@@ -219,16 +248,17 @@ export class Sessions {
       } catch (error) {
         // Not greeted: the client tries again on a new connection.
         session.fail(hello.id, toIpcStateError(error))
-        return
+        return false
       }
     }
     session.clientId = hello.clientId
-    session.instanceId = hello.instanceId ?? hello.clientId
-    record.attach(session.instanceId, session, hello.id)
+    session.instanceId = instanceId
+    record.attach(instanceId, session, hello.id)
     session.replica = hello.replica
     if (hello.replica) fanOut.add(session)
     if (snapshot === undefined) session.respond(hello.id, answer())
     else session.sendSnapshot(snapshot)
+    return true
   }
 }
 

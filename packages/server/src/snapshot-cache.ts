@@ -56,6 +56,15 @@ export class SnapshotCache {
     return [encoded.slice(0, at), state, encoded.slice(at + STATE_MARK_JSON.length)]
   }
 
+  /**
+   * The current state as UTF-8 JSON, encoded at most once per version (the bytes every snapshot
+   * frame shares).
+   * @throws IpcStateError `INTERNAL_ERROR` when the state cannot be encoded
+   */
+  stateJson(): Uint8Array {
+    return this.#state().bytes
+  }
+
   /** Forgets the encoded state: the version moved. */
   drop(): void {
     const entry = this.#entry

@@ -1,14 +1,17 @@
 import type { ActionMap, DeepReadonly } from '@ipc-state/protocol'
 import { ActionCalls } from './action-calls.js'
 import { CallRecord } from './call-record.js'
+import { CommitPipeline } from './commit-pipeline.js'
 import { FanOut } from './fan-out.js'
 import { MemoryBudget } from './memory-budget.js'
 import type { ServerSettings } from './server-options.js'
 import type { Session } from './session.js'
 import { Sessions } from './sessions.js'
 import { SnapshotCache } from './snapshot-cache.js'
+import { openStorage } from './open-storage.js'
 import { StoreRuntime } from './store-runtime.js'
-import type { Transport } from './transport.js'
+import type { Storage } from './storage.js'
+import type { Transport, TransportHandlers } from './transport.js'
 
 /** A running server. */
 export interface IpcStateServer<S> {
@@ -32,10 +35,10 @@ export interface IpcStateServer<S> {
 
 /**
  * Runs a server over `transport`: wires the store runtime, the memory budget, the snapshot cache,
- * the record of answered calls, the action calls and their queue, the fan-out to replicas and the
- * sessions, then listens.
+ * the record of answered calls, the storage and the pipeline to it, the action calls and their
+ * queue, the fan-out to replicas and the sessions, loads what the storage holds, then listens.
  * `createServer` calls it with node-ipc; unit tests with `createMemoryTransport()`.
- * @throws IpcStateError when the transport cannot listen
+ * @throws IpcStateError when the storage cannot be opened or the transport cannot listen
  */
 export async function startServer<S extends object, A extends ActionMap<S>>(
   settings: ServerSettings<S, A>,
@@ -49,23 +52,49 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
     maxInputValues: settings.maxInputValues,
     onCommit: () => snapshots.drop(),
   })
-  const snapshots = new SnapshotCache(runtime, budget)
+  // Clients are served the state whose change is durable, never the working one ahead of it.
+  const served = {
+    get epoch() {
+      return runtime.epoch
+    },
+    get version() {
+      return runtime.served.version
+    },
+    get state(): unknown {
+      return runtime.served.state
+    },
+  }
+  const snapshots = new SnapshotCache(served, budget)
   let closing: Promise<void> | undefined
   const isClosing = () => closing !== undefined
   const record = new CallRecord<Session>(settings)
   const fanOut = new FanOut<Session>()
-  const calls = new ActionCalls({ runtime, record, fanOut, settings, isClosing })
+  const { storage } = settings
+  const pipeline = new CommitPipeline(storage, {
+    logger,
+    rolledBack: (error) => {
+      runtime.rollback()
+      logger.error?.(
+        'a change could not be stored: calls are answered PERSIST_FAILED and the state stays at the last stored version ' +
+          'until the storage writes again (free disk space, or fix what the error names); reads are served meanwhile',
+        { version: runtime.version, error: error.message },
+      )
+    },
+  })
+  if (storage !== undefined) await openStorage(storage, { settings, runtime, record, snapshots })
+  const calls = new ActionCalls({ runtime, record, fanOut, pipeline, settings, isClosing })
   const sessions = new Sessions({
     settings,
-    store: runtime,
+    store: served,
     snapshots,
     budget,
     record,
     fanOut,
+    pipeline,
     call: (session, request) => calls.receive(session, request),
     isClosing,
   })
-  const listening = await transport.listen({
+  const listening = await listen(transport, storage, {
     connection: (connection) => sessions.accept(connection),
     // A peer that goes away mid-write is ordinary; anything else is worth a warning.
     error: (error) =>
@@ -78,8 +107,13 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
   function close(): Promise<void> {
     closing ??= (async () => {
       if (calls.running) await calls.whenIdle()
+      await pipeline.whenIdle()
       sessions.closeAll(`The server at ${path} is closing`)
-      await listening.close()
+      try {
+        await listening.close()
+      } finally {
+        await storage?.close()
+      }
       logger.info?.('closed', { path })
     })()
     return closing
@@ -91,15 +125,25 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
       return runtime.epoch
     },
     get state() {
-      return runtime.state as DeepReadonly<S>
+      return runtime.served.state as DeepReadonly<S>
     },
     get version() {
-      return runtime.version
+      return runtime.served.version
     },
     get connectionCount() {
       return sessions.size
     },
     close,
     [Symbol.asyncDispose]: close,
+  }
+}
+
+/** Listens, releasing the storage when that fails: a server that did not start holds nothing. */
+async function listen(transport: Transport, storage: Storage | undefined, handlers: TransportHandlers) {
+  try {
+    return await transport.listen(handlers)
+  } catch (error) {
+    await storage?.close().catch(() => undefined)
+    throw error
   }
 }

@@ -75,6 +75,15 @@ export class StateSize {
     return { patches, patchesJson: patchesJson!, stateBytes }
   }
 
+  /**
+   * Sets the bound to `bytes`, exact or only at least the state's size: for a state restored from
+   * storage, or one gone back to after a failed write.
+   */
+  set(bytes: number, exact: boolean): void {
+    this.bound = bytes
+    this.#exact = exact
+  }
+
   #grown(patches: Patch[], patchesJson: string, growth: number): FittedChange {
     this.#exact = false
     return { patches, patchesJson, stateBytes: this.bound + growth }

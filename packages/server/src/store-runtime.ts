@@ -23,6 +23,10 @@ export interface AppliedAction {
   patches: Patch[]
   /** `patches` as JSON, encoded once for every replica. */
   patchesJson: string
+  /** The state after the change: what {@link StoreRuntime.publish} serves once it is durable. */
+  state: object
+  /** At least `state`'s size in bytes of JSON. */
+  stateBytes: number
 }
 
 /** Options for a {@link StoreRuntime}. */
@@ -40,7 +44,7 @@ export interface StoreRuntimeOptions {
    * @default 100000
    */
   maxInputValues?: number
-  /** Called after every committed change, with the new version. */
+  /** Called each time the state served moves to a new version (see {@link StoreRuntime.publish}). */
   onCommit?(version: number): void
 }
 
@@ -73,16 +77,33 @@ function describeIssues(issues: ReturnType<typeof wireIssue>[]): string {
 const isThenable = (value: unknown): boolean =>
   value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function'
 
+/** A state, its version and the bound on its size. */
+interface Versioned<S> {
+  state: S
+  version: number
+  bytes: number
+}
+
 /**
  * Owns the state: runs actions one at a time against an immutable state, each producing the
  * patches it made and a new version. A throwing action leaves state and version untouched, and so
  * does one that would make the state, its change or its result larger than a client accepts.
+ *
+ * Two states: the working one actions run against, and the one served to clients, which moves to a
+ * version only once its change is durable ({@link publish}). Without a storage they are the same
+ * at every turn; with one, a failed write takes the working state back to the served one
+ * ({@link rollback}).
  */
 export class StoreRuntime<S extends object> {
-  /** Changes whenever a server starts, so clients can tell a restart from a reconnect. */
-  readonly epoch = randomUUID()
+  /**
+   * The store's identity as clients know it: a new one whenever a server starts from nothing (or
+   * from a storage that may have lost changes clients saw), so clients can tell a new store from a
+   * reconnect.
+   */
+  epoch: string = randomUUID()
   #state: S
   #version = 0
+  #served: Versioned<S>
   readonly #actions: ActionMap<S>
   readonly #inputs: Record<string, StandardSchemaV1 | undefined>
   readonly #onCommit: ((version: number) => void) | undefined
@@ -98,16 +119,55 @@ export class StoreRuntime<S extends object> {
     const json = JSON.stringify(store.initialState)
     this.#size = new StateSize(options.maxStateBytes ?? Defaults.CLIENT_MAX_FRAME_BYTES, Buffer.byteLength(json))
     this.#state = deepFreeze(JSON.parse(json) as S)
+    this.#served = { state: this.#state, version: 0, bytes: this.#size.bound }
     this.#actions = store.actions
     this.#inputs = store.inputs as Record<string, StandardSchemaV1 | undefined>
   }
 
+  /** The working state: the one actions run against, ahead of {@link served} while changes wait for the storage. */
   get state(): S {
     return this.#state
   }
 
+  /** The version of the working {@link state}. */
   get version(): number {
     return this.#version
+  }
+
+  /** What clients are served: the state and version last published, replaced with each. */
+  get served(): { readonly state: S; readonly version: number } {
+    return this.#served
+  }
+
+  /**
+   * Starts from a stored state (JSON-normalised here) at `version`, serving it at once.
+   * @throws TypeError when the state passes `maxStateBytes`
+   */
+  restore(state: unknown, version: number, epoch: string): void {
+    const json = JSON.stringify(state)
+    const bytes = Buffer.byteLength(json)
+    if (bytes > this.#size.maxJsonBytes) {
+      throw new TypeError(`The stored state is ${bytes} bytes of JSON, more than maxStateBytes allows (${this.#size.maxJsonBytes})`)
+    }
+    this.#size.set(bytes, true)
+    this.#state = deepFreeze(JSON.parse(json) as S)
+    this.#version = version
+    this.epoch = epoch
+    this.#served = { state: this.#state, version, bytes: this.#size.bound }
+  }
+
+  /** Serves the change an {@link apply} returned, once it is durable. */
+  publish(applied: Pick<AppliedAction, 'version' | 'state' | 'stateBytes'>): void {
+    if (applied.version <= this.#served.version) return
+    this.#served = { state: applied.state as S, version: applied.version, bytes: applied.stateBytes }
+    this.#onCommit?.(applied.version)
+  }
+
+  /** A write failed: actions run against the state served again, as if the later ones never ran. */
+  rollback(): void {
+    this.#state = this.#served.state
+    this.#version = this.#served.version
+    this.#size.set(this.#served.bytes, false)
   }
 
   /** At least the state's size in bytes of JSON (exact after the last full encode). */
@@ -189,7 +249,8 @@ export class StoreRuntime<S extends object> {
     if (isThenable(value)) throw failed('returned a promise; actions must be synchronous')
     if (valueJson !== undefined) this.#size.checkResult(valueJson, failed)
     // An action that changed nothing does not make a version: replicas have nothing to apply.
-    if (patches.length === 0) return { valueJson, version: this.#version, patches, patchesJson: '[]' }
+    if (patches.length === 0)
+      return { valueJson, version: this.#version, patches, patchesJson: '[]', state: this.#state, stateBytes: this.#size.bound }
     let committed: { state: S; patches: Patch[]; patchesJson: string; stateBytes: number }
     try {
       committed = this.#commit(next, patches, failed)
@@ -198,12 +259,19 @@ export class StoreRuntime<S extends object> {
       throw failed(`put a value into the state that JSON cannot hold: ${(error as Error).message}`, error)
     }
     // Writing undefined where nothing was leaves nothing to send.
-    if (committed.patches.length === 0) return { valueJson, version: this.#version, patches: [], patchesJson: '[]' }
+    if (committed.patches.length === 0)
+      return { valueJson, version: this.#version, patches: [], patchesJson: '[]', state: this.#state, stateBytes: this.#size.bound }
     this.#state = committed.state
     this.#size.bound = committed.stateBytes
     this.#version += 1
-    this.#onCommit?.(this.#version)
-    return { valueJson, version: this.#version, patches: committed.patches, patchesJson: committed.patchesJson }
+    return {
+      valueJson,
+      version: this.#version,
+      patches: committed.patches,
+      patchesJson: committed.patchesJson,
+      state: this.#state,
+      stateBytes: committed.stateBytes,
+    }
   }
 
   /**

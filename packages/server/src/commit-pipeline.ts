@@ -1,0 +1,121 @@
+import { ErrorCode, IpcStateError, toIpcStateError, type Logger } from '@ipc-state/protocol'
+import type { Storage, StorageEntry } from './storage.js'
+
+/** One step of the pipeline: what to persist, if anything, and what to do once it is durable. */
+interface Step {
+  entry: StorageEntry | undefined
+  /** Runs once the entry, and every entry before it, is durable. */
+  deliver(): void
+  /** Runs instead of `deliver` when a write it waited for failed. */
+  fail(error: IpcStateError): void
+}
+
+/** What a {@link CommitPipeline} does when a write fails. */
+export interface CommitPipelineOptions {
+  logger: Logger
+  /**
+   * A write failed: every step not delivered yet is about to fail. Called first, once per failed
+   * write, so the state in memory goes back to what the storage holds before anything else runs.
+   */
+  rolledBack(error: IpcStateError): void
+}
+
+/**
+ * Orders every outcome the server gives behind the writes it depends on. Each step runs once its
+ * entry and every entry before it is durable, in the order the steps were added; steps added in
+ * one tick share one write (and one fsync), and while a write is under way the next batch gathers
+ * behind it. Without a storage a step runs at once.
+ *
+ * A failed write fails its batch and everything gathered behind it: those were computed on top of
+ * changes the storage does not hold. The server then goes back to the last durable state and
+ * serves on from there; the next write tells whether the storage works again.
+ */
+export class CommitPipeline {
+  readonly #storage: Storage | undefined
+  readonly #options: CommitPipelineOptions
+  #gathering: Step[] = []
+  #writing: Step[] | undefined
+  #scheduled = false
+  #idle: (() => void)[] = []
+  /** Whether the last write failed, so the next success is worth a log line. */
+  #failing = false
+
+  constructor(storage: Storage | undefined, options: CommitPipelineOptions) {
+    this.#storage = storage
+    this.#options = options
+  }
+
+  /** Whether a step waits for a write. */
+  get busy(): boolean {
+    return this.#writing !== undefined || this.#gathering.length > 0
+  }
+
+  /** Adds a step: `entry` (if any) is written, then `deliver` runs, or `fail` if the write failed. */
+  add(entry: StorageEntry | undefined, deliver: () => void, fail: (error: IpcStateError) => void): void {
+    if (this.#storage === undefined || (entry === undefined && !this.busy)) {
+      deliver()
+      return
+    }
+    this.#gathering.push({ entry, deliver, fail })
+    if (this.#writing === undefined && !this.#scheduled) {
+      this.#scheduled = true
+      queueMicrotask(() => this.#flush())
+    }
+  }
+
+  /** Resolves once every step added so far has been delivered or failed. */
+  whenIdle(): Promise<void> {
+    if (!this.busy) return Promise.resolve()
+    return new Promise((resolve) => this.#idle.push(resolve))
+  }
+
+  #flush(): void {
+    this.#scheduled = false
+    if (this.#writing !== undefined) return
+    const batch = this.#gathering
+    if (batch.length === 0) {
+      this.#settleIdle()
+      return
+    }
+    this.#gathering = []
+    this.#writing = batch
+    const entries: StorageEntry[] = []
+    for (const step of batch) if (step.entry !== undefined) entries.push(step.entry)
+    const written = entries.length === 0 ? Promise.resolve() : this.#storage!.write(entries)
+    written.then(
+      () => this.#written(batch),
+      (error: unknown) => this.#failed(toIpcStateError(error, ErrorCode.PERSIST_FAILED)),
+    )
+  }
+
+  #written(batch: Step[]): void {
+    this.#writing = undefined
+    if (this.#failing) {
+      this.#failing = false
+      this.#options.logger.info?.('the storage writes again; changes are taken again')
+    }
+    for (const step of batch) step.deliver()
+    this.#flush()
+  }
+
+  #failed(cause: IpcStateError): void {
+    const steps = [...(this.#writing ?? []), ...this.#gathering]
+    this.#writing = undefined
+    this.#gathering = []
+    this.#failing = true
+    const error =
+      cause.code === ErrorCode.PERSIST_FAILED
+        ? cause
+        : new IpcStateError(ErrorCode.PERSIST_FAILED, `The change could not be stored: ${cause.message}`, { cause })
+    this.#options.rolledBack(error)
+    for (const step of steps) step.fail(error)
+    this.#settleIdle()
+  }
+
+  #settleIdle(): void {
+    if (this.busy) return
+    const idle = this.#idle
+    this.#idle = []
+    for (const resolve of idle) resolve()
+  }
+}

@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto'
+import type { ActionMap } from '@ipc-state/protocol'
+import type { CallRecord } from './call-record.js'
+import type { ServerSettings } from './server-options.js'
+import type { Session } from './session.js'
+import type { SnapshotCache } from './snapshot-cache.js'
+import type { Storage } from './storage.js'
+import type { StoreRuntime } from './store-runtime.js'
+
+/** What {@link openStorage} fills from the storage. */
+export interface OpenStorageTargets<S extends object, A extends ActionMap<S>> {
+  settings: ServerSettings<S, A>
+  runtime: StoreRuntime<S>
+  record: CallRecord<Session>
+  snapshots: SnapshotCache
+}
+
+/**
+ * Opens `storage` and starts the server from what it holds: the state, its version and epoch, and
+ * the record of answered calls, so a call resent after a restart is answered, not applied again.
+ * A storage that holds nothing yet starts from the store's initial state.
+ * @throws IpcStateError from the storage (`STORE_LOCKED`, `STORE_DAMAGED`, `STORE_TOO_NEW`)
+ * @throws TypeError when the stored state passes `maxStateBytes`
+ */
+export async function openStorage<S extends object, A extends ActionMap<S>>(
+  storage: Storage,
+  { settings, runtime, record, snapshots }: OpenStorageTargets<S, A>,
+): Promise<void> {
+  const { store, logger } = settings
+  const loaded = await storage.open({
+    storeVersion: store.version ?? 1,
+    newEpoch: randomUUID(),
+    logger,
+    migrate: (state, fromVersion) => {
+      const migrated = store.migrate === undefined ? state : store.migrate(state, fromVersion)
+      const json = JSON.stringify(migrated)
+      if (typeof migrated !== 'object' || migrated === null || Array.isArray(migrated) || json === undefined) {
+        throw new TypeError(`The store's migrate(state, ${fromVersion}) must return the state: a plain object of JSON values`)
+      }
+      return JSON.parse(json)
+    },
+    image: () => ({ version: runtime.served.version, stateJson: snapshots.stateJson(), instances: record.image() }),
+  })
+  try {
+    runtime.restore(loaded.state ?? store.initialState, loaded.version, loaded.epoch)
+    record.restore(loaded.instances)
+  } catch (error) {
+    await storage.close().catch(() => undefined)
+    throw error
+  }
+  logger.info?.('state loaded from storage', { version: loaded.version, clients: loaded.instances.length })
+}
