@@ -28,14 +28,22 @@ async function holderAlive(content: string): Promise<boolean> {
   return now === undefined || now === started
 }
 
-/** Refuses a file at `path` that another user owns: it is theirs to remove, not ours. */
-export function refuseForeign(path: string, uid: number, what: string): void {
+/**
+ * Refuses a file at `path` that another user owns: it is theirs to remove, not ours.
+ * @throws IpcStateError `code` (default `ADDRESS_IN_USE`)
+ */
+export function refuseForeign(
+  path: string,
+  uid: number,
+  what: string,
+  { code = ErrorCode.ADDRESS_IN_USE, instead = 'choose another socketRoot or id' }: { code?: ErrorCode; instead?: string } = {},
+): void {
   const own = process.getuid?.()
   if (own === undefined || uid === own) return
   throw new IpcStateError(
-    ErrorCode.ADDRESS_IN_USE,
+    code,
     `${what} ${path} belongs to user ${uid}, not to this process (user ${own}); it was left untouched. ` +
-      'Remove it as that user, or choose another socketRoot or id.',
+      `Remove it as that user, or ${instead}.`,
     { data: { path, owner: uid } },
   )
 }
@@ -71,9 +79,36 @@ async function takeOver(lockPath: string, draft: string, ino: number, content: s
  * once cannot both decide the socket is stale and remove each other's. A lock left by a dead
  * process is taken over, by one server only; one held by a live process means another server is
  * starting there.
+ * @throws IpcStateError `ADDRESS_IN_USE`
  */
-export async function lock(path: string): Promise<() => Promise<void>> {
-  const lockPath = `${path}.lock`
+export function lock(path: string): Promise<() => Promise<void>> {
+  return lockFile(`${path}.lock`, {
+    what: 'The start-up lock',
+    held: (lockPath) =>
+      new IpcStateError(ErrorCode.ADDRESS_IN_USE, `Another server is starting at ${path} (it holds ${lockPath})`, {
+        data: { path },
+      }),
+  })
+}
+
+/** What {@link lockFile} says when it cannot take a lock. */
+export interface LockErrors {
+  /** What the lock is, for messages: "The start-up lock". */
+  what: string
+  /** The error when a live process holds it. */
+  held(lockPath: string, holder: string): IpcStateError
+  /** The code when another user owns it, and what to do instead. */
+  foreign?: { code: ErrorCode; instead: string }
+}
+
+/**
+ * Takes the lock file `lockPath`, holding this process's pid and start time. A lock left by a dead
+ * process is taken over, by one process only.
+ * @returns a function that releases it
+ * @throws IpcStateError from `errors`
+ */
+export async function lockFile(lockPath: string, errors: LockErrors): Promise<() => Promise<void>> {
+  let holder = ''
   // Written in full under a private name first, then linked into place: link() fails if the lock
   // exists, and nobody ever sees a lock without its content.
   const draft = `${lockPath}.${process.pid}.${randomBytes(4).toString('hex')}`
@@ -93,16 +128,15 @@ export async function lock(path: string): Promise<() => Promise<void>> {
       }
       const held = await lstat(lockPath).catch(() => undefined)
       if (held === undefined) continue // released meanwhile: try again
-      refuseForeign(lockPath, held.uid, 'The start-up lock')
+      refuseForeign(lockPath, held.uid, errors.what, errors.foreign)
       const content = await readFile(lockPath, 'utf8').catch(() => undefined)
       if (content === undefined) continue
+      holder = content.trim().split(' ')[0] ?? ''
       if (await holderAlive(content)) break
       await takeOver(lockPath, draft, held.ino, content)
     }
   } finally {
     await unlink(draft).catch(() => undefined)
   }
-  throw new IpcStateError(ErrorCode.ADDRESS_IN_USE, `Another server is starting at ${path} (it holds ${lockPath})`, {
-    data: { path },
-  })
+  throw errors.held(lockPath, holder)
 }

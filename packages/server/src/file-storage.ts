@@ -1,0 +1,328 @@
+import { stat, truncate, unlink } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { ErrorCode, IpcStateError, numberOption, type Logger } from '@ipc-state/protocol'
+import {
+  bootId,
+  journalPath,
+  listFolder,
+  lockDataFolder,
+  prepareDataFolder,
+  snapshotPath,
+  type FolderFiles,
+} from './data-folder.js'
+import { entryPayload, frameRecord } from './journal-format.js'
+import { type Recovered, replay } from './journal-replay.js'
+import { JournalSegment } from './journal-segment.js'
+import { syncFolder, writeSnapshot } from './snapshot-file.js'
+import type { LoadedStore, Storage, StorageContext, StorageEntry } from './storage.js'
+
+/** How a {@link fileStorage} makes changes durable before a call is answered. */
+export type FsyncMode = 'always' | 'interval' | 'off'
+
+/** Options for {@link fileStorage}. */
+export interface FileStorageOptions {
+  /** The data folder; created (mode 0700) when missing. One server at a time may own it. */
+  dir: string
+  /**
+   * - `always`: a call is answered once its change is flushed to the disk; the changes made in one
+   *   turn of the event loop share one flush. Nothing answered is lost, even when the machine fails.
+   * - `interval`: a call is answered once its change is written to the file; the file is flushed
+   *   every `fsyncInterval`. A crash of the server loses nothing answered; a crash of the machine
+   *   may lose the last interval's changes (clients that saw them are then reset).
+   * - `off`: as `interval`, but the operating system decides when to flush.
+   * @default 'interval'
+   */
+  fsync?: FsyncMode
+  /**
+   * How often, in milliseconds, `interval` flushes the journal.
+   * @default 1000
+   */
+  fsyncInterval?: number
+  /**
+   * Journal bytes written since the last snapshot after which a new snapshot of the whole store is
+   * written and the older journal deleted, so the folder stays about this size plus the state's.
+   * @default 64 MiB
+   */
+  compactBytes?: number
+}
+
+/** How long a storage that failed waits before it tries to write again, in milliseconds. */
+const RETRY_MS = 1_000
+
+/**
+ * A storage in a data folder: an append-only journal of changes (and the records of answered
+ * calls), and snapshots of the whole store written atomically, after which older journal segments
+ * are deleted. See the server README's "Persistence" for the files and what each mode promises.
+ *
+ * @example
+ * ```ts
+ * const server = await createServer({ store, storage: fileStorage({ dir: './data', fsync: 'always' }) })
+ * ```
+ * @throws TypeError when an option is invalid
+ */
+export function fileStorage(options: FileStorageOptions): Storage {
+  if (typeof options?.dir !== 'string' || options.dir === '') throw new TypeError('fileStorage: dir must be a folder path')
+  const fsync = options.fsync ?? 'interval'
+  if (fsync !== 'always' && fsync !== 'interval' && fsync !== 'off') {
+    throw new TypeError(`fileStorage: fsync must be 'always', 'interval' or 'off', not ${JSON.stringify(fsync)}`)
+  }
+  return new FileStorage(resolve(options.dir), fsync, {
+    fsyncInterval: numberOption('fsyncInterval', options.fsyncInterval, { fallback: 1_000, min: 1 }),
+    compactBytes: numberOption('compactBytes', options.compactBytes, { fallback: 64 * 1024 * 1024, min: 1 }),
+  })
+}
+
+class FileStorage implements Storage {
+  readonly #dir: string
+  readonly #fsync: FsyncMode
+  readonly #limits: { fsyncInterval: number; compactBytes: number }
+  #context: StorageContext | undefined
+  #logger: Logger = {}
+  #unlock: (() => Promise<void>) | undefined
+  #segment: JournalSegment | undefined
+  #epoch = ''
+  #storeVersion = 1
+  /** Journal bytes written since the last snapshot began. */
+  #sinceSnapshot = 0
+  /** The snapshot being written in the background, if one is. */
+  #snapshotting: Promise<void> | undefined
+  #flushTimer: NodeJS.Timeout | undefined
+  /** Why the segment may hold bytes past its whole records, until a write cuts them off. */
+  #broken: { error: Error; since: number } | undefined
+
+  constructor(dir: string, fsync: FsyncMode, limits: { fsyncInterval: number; compactBytes: number }) {
+    this.#dir = dir
+    this.#fsync = fsync
+    this.#limits = limits
+  }
+
+  async open(context: StorageContext): Promise<LoadedStore> {
+    this.#context = context
+    this.#logger = context.logger
+    await prepareDataFolder(this.#dir)
+    this.#unlock = await lockDataFolder(this.#dir)
+    try {
+      const files = await listFolder(this.#dir)
+      const recovered = await replay(this.#dir, files, context.storeVersion)
+      await this.#cutTornTail(recovered)
+      this.#epoch = this.#keepsEpoch(recovered) ? recovered.epoch! : context.newEpoch
+      let { state, version } = recovered
+      const migrating = state !== undefined && recovered.storeVersion < context.storeVersion
+      if (migrating) {
+        state = context.migrate(state, recovered.storeVersion)
+        version += 1
+        this.#logger.info?.('migrated the stored state', { from: recovered.storeVersion, to: context.storeVersion, version })
+      }
+      this.#storeVersion = context.storeVersion
+      const seq = Math.max(files.journals.at(-1) ?? 0, files.snapshots.at(-1) ?? 0) + 1
+      this.#segment = await this.#createSegment(seq, version)
+      if (migrating) {
+        const stateJson = Buffer.from(JSON.stringify(state))
+        await this.#snapshot(seq, { version, stateJson, instances: recovered.instances })
+      } else {
+        await this.#remove(recovered.obsolete)
+        this.#sinceSnapshot = await this.#journalBytes(files, recovered)
+      }
+      return { epoch: this.#epoch, version, state, instances: recovered.instances }
+    } catch (error) {
+      await this.#release()
+      throw error
+    }
+  }
+
+  async write(entries: readonly StorageEntry[]): Promise<void> {
+    if (this.#broken !== undefined) await this.#repair()
+    if (this.#sinceSnapshot >= this.#limits.compactBytes && this.#snapshotting === undefined) {
+      await this.#rotate().catch((error: Error) => {
+        // The old segment takes the writes meanwhile; a snapshot is tried again later.
+        this.#sinceSnapshot = this.#limits.compactBytes / 2
+        this.#logger.warn?.('could not start a new journal segment', { error: error.message })
+      })
+    }
+    const segment = this.#segment!
+    const bytes = Buffer.concat(entries.map((entry) => frameRecord(entryPayload(entry))))
+    try {
+      await segment.append(bytes)
+      if (this.#fsync === 'always') await segment.sync()
+    } catch (error) {
+      throw await this.#failed(error as NodeJS.ErrnoException)
+    }
+    this.#sinceSnapshot += bytes.length
+    if (this.#fsync === 'interval') this.#flushAfterInterval()
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.#flushTimer)
+    await this.#snapshotting
+    const segment = this.#segment
+    if (segment !== undefined && this.#broken === undefined) {
+      try {
+        await segment.append(frameRecord('{"t":"closed"}'))
+        await segment.sync()
+      } catch (error) {
+        this.#logger.warn?.('could not mark the journal closed', { file: segment.path, error: (error as Error).message })
+      }
+    }
+    await this.#release()
+  }
+
+  async #release(): Promise<void> {
+    clearTimeout(this.#flushTimer)
+    await this.#segment?.close().catch(() => undefined)
+    this.#segment = undefined
+    await this.#unlock?.()
+    this.#unlock = undefined
+  }
+
+  /** A crash in the middle of a write left part of a record at the end: it was never acknowledged. */
+  async #cutTornTail({ last }: Recovered): Promise<void> {
+    if (last?.torn === undefined) return
+    const path = journalPath(this.#dir, last.seq)
+    const size = (await stat(path)).size
+    if (last.header === undefined) await unlink(path)
+    else await truncate(path, last.end)
+    await syncFolder(this.#dir)
+    this.#logger.warn?.('cut off a record left incomplete by a crash at the end of the journal', {
+      file: path,
+      offset: last.torn,
+      droppedBytes: size - last.end,
+    })
+  }
+
+  /**
+   * Whether clients may keep their epoch: yes unless acknowledged changes may be gone, which takes
+   * a machine that restarted under a server that neither closed cleanly nor flushed each change.
+   */
+  #keepsEpoch({ epoch, last }: Recovered): boolean {
+    if (epoch === undefined) return false
+    const header = last?.header
+    if (
+      last === undefined ||
+      last.closed ||
+      header?.fsync === 'always' ||
+      (header !== undefined && header.boot !== '' && header.boot === bootId())
+    ) {
+      return true
+    }
+    this.#logger.warn?.(
+      'the last server stopped without closing, in a mode that flushes later, and the machine may have restarted since: ' +
+        'changes it acknowledged last may be lost, so clients start over from the stored state',
+      { fsync: header?.fsync },
+    )
+    return false
+  }
+
+  #createSegment(seq: number, version: number): Promise<JournalSegment> {
+    const header = {
+      t: 'segment',
+      seq,
+      version,
+      epoch: this.#epoch,
+      storeVersion: this.#storeVersion,
+      boot: bootId(),
+      fsync: this.#fsync,
+    } as const
+    return JournalSegment.create(journalPath(this.#dir, seq), header)
+  }
+
+  /** The journal bytes the folder holds after its newest snapshot. */
+  async #journalBytes(files: FolderFiles, recovered: Recovered): Promise<number> {
+    let bytes = 0
+    for (const seq of files.journals) {
+      if (recovered.obsolete.journals.includes(seq)) continue
+      bytes += (await stat(journalPath(this.#dir, seq)).catch(() => ({ size: 0 }))).size
+    }
+    return bytes
+  }
+
+  /**
+   * Starts a new segment at the store as it is now, and writes its snapshot in the background;
+   * once that is on disk, the older segments and snapshots go.
+   */
+  async #rotate(): Promise<void> {
+    const image = this.#context!.image()
+    const old = this.#segment!
+    // Everything in the old segment is on disk before a newer one exists: a crash cannot leave a
+    // gap between them.
+    if (this.#fsync !== 'always') await old.sync().catch(() => undefined)
+    const segment = await this.#createSegment(old.seq + 1, image.version)
+    this.#segment = segment
+    await old.close().catch(() => undefined)
+    const written = this.#sinceSnapshot
+    this.#sinceSnapshot = 0
+    this.#snapshotting = this.#snapshot(segment.seq, image)
+      .catch((error: Error) => {
+        this.#sinceSnapshot += written
+        this.#logger.warn?.('could not write a snapshot; the journal is kept, and a snapshot tried again later', {
+          error: error.message,
+        })
+      })
+      .finally(() => {
+        this.#snapshotting = undefined
+      })
+  }
+
+  /** Writes the snapshot of segment `seq`, then removes what it makes obsolete. */
+  async #snapshot(seq: number, image: ReturnType<StorageContext['image']>): Promise<void> {
+    const meta = { version: image.version, epoch: this.#epoch, storeVersion: this.#storeVersion, instances: image.instances }
+    await writeSnapshot(snapshotPath(this.#dir, seq), meta, image.stateJson)
+    const files = await listFolder(this.#dir)
+    await this.#remove({ journals: files.journals.filter((n) => n < seq), snapshots: files.snapshots.filter((n) => n < seq) })
+  }
+
+  async #remove(files: FolderFiles): Promise<void> {
+    if (files.journals.length === 0 && files.snapshots.length === 0) return
+    for (const seq of files.journals) await unlink(journalPath(this.#dir, seq)).catch(() => undefined)
+    for (const seq of files.snapshots) await unlink(snapshotPath(this.#dir, seq)).catch(() => undefined)
+    await syncFolder(this.#dir)
+  }
+
+  #flushAfterInterval(): void {
+    if (this.#flushTimer !== undefined) return
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = undefined
+      this.#segment?.sync().catch((error: Error) => {
+        // What was answered may not be on the disk: a snapshot rewrites all of it.
+        this.#sinceSnapshot = this.#limits.compactBytes
+        this.#logger.error?.('could not flush the journal to the disk; a snapshot will rewrite it', { error: error.message })
+      })
+    }, this.#limits.fsyncInterval)
+    this.#flushTimer.unref()
+  }
+
+  /** A write failed: cuts off what it left, so the next write follows whole records. */
+  async #failed(cause: NodeJS.ErrnoException): Promise<IpcStateError> {
+    const segment = this.#segment!
+    try {
+      await segment.truncate()
+    } catch {
+      this.#broken = { error: cause, since: performance.now() }
+    }
+    return persistFailed(segment.path, cause)
+  }
+
+  /** Tries again, at most once a second, to cut off what a failed write left. */
+  async #repair(): Promise<void> {
+    const broken = this.#broken!
+    const segment = this.#segment!
+    if (performance.now() - broken.since < RETRY_MS) throw persistFailed(segment.path, broken.error)
+    try {
+      await segment.truncate()
+      this.#broken = undefined
+    } catch (error) {
+      this.#broken = { error: error as Error, since: performance.now() }
+      throw persistFailed(segment.path, error as NodeJS.ErrnoException)
+    }
+  }
+}
+
+/** The error calls get when their change could not be written. */
+function persistFailed(file: string, cause: NodeJS.ErrnoException): IpcStateError {
+  const what =
+    cause.code === 'ENOSPC' || cause.code === 'EDQUOT' ? 'the disk is full: free some space' : 'check the disk and the folder'
+  return new IpcStateError(
+    ErrorCode.PERSIST_FAILED,
+    `The change could not be written to ${file} (${cause.code ?? cause.message}); it was not applied. ${what}, then call again`,
+    { cause, data: { file, ...(cause.code === undefined ? {} : { reason: cause.code }) } },
+  )
+}

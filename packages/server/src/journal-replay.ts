@@ -1,0 +1,189 @@
+import { readFile } from 'node:fs/promises'
+import { ErrorCode, IpcStateError, encodeActionResult, type Patch } from '@ipc-state/protocol'
+import { type FolderFiles, journalPath, snapshotPath } from './data-folder.js'
+import { type JournalRecord, type SegmentHeader, damaged, readSegment } from './journal-format.js'
+import { readSnapshot } from './snapshot-file.js'
+import type { StoredInstance } from './storage.js'
+
+/** What a data folder holds, read back: the store at its last whole record. */
+export interface Recovered {
+  /** The state, `undefined` while the folder holds none. */
+  state: unknown
+  version: number
+  /** The epoch the store last had, `undefined` while the folder holds none. */
+  epoch: string | undefined
+  /** The store version its state was written by. */
+  storeVersion: number
+  instances: StoredInstance[]
+  /** The newest segment read, if any, and what it tells of how the last server stopped. */
+  last: LastSegment | undefined
+  /** The segments and snapshots older than the newest snapshot: nothing needs them any more. */
+  obsolete: FolderFiles
+}
+
+/** The newest journal segment, as found. */
+export interface LastSegment {
+  seq: number
+  /** Its header, `undefined` when a crash left it without one (it then held nothing). */
+  header: SegmentHeader | undefined
+  /** Where its whole records end. */
+  end: number
+  /** The offset of a record cut short at its end, if one was. */
+  torn: number | undefined
+  /** Whether its last record says the server closed cleanly. */
+  closed: boolean
+}
+
+/**
+ * Reads the newest snapshot of `dir` and the journal segments from it on, replaying each change.
+ * Only the newest segment may end in a torn record (reported, never cut here).
+ * @throws IpcStateError `STORE_DAMAGED` naming the file and the offset, `STORE_TOO_NEW`
+ */
+export async function replay(dir: string, files: FolderFiles, storeVersion: number): Promise<Recovered> {
+  const snapshotSeq = files.snapshots.at(-1)
+  const recovered: Recovered = {
+    state: undefined,
+    version: 0,
+    epoch: undefined,
+    storeVersion,
+    instances: [],
+    last: undefined,
+    obsolete: {
+      journals: files.journals.filter((seq) => snapshotSeq !== undefined && seq < snapshotSeq),
+      snapshots: files.snapshots.slice(0, -1),
+    },
+  }
+  const instances = new Map<string, StoredInstance>()
+  if (snapshotSeq !== undefined) {
+    const path = snapshotPath(dir, snapshotSeq)
+    const snapshot = await readSnapshot(path)
+    tooNew(path, snapshot.storeVersion, storeVersion)
+    Object.assign(recovered, { state: snapshot.state, version: snapshot.version, epoch: snapshot.epoch })
+    recovered.storeVersion = snapshot.storeVersion
+    for (const instance of snapshot.instances) instances.set(instance.instanceId, instance)
+  }
+  const segments = files.journals.filter((seq) => snapshotSeq === undefined || seq >= snapshotSeq)
+  for (const [index, seq] of segments.entries()) {
+    const path = journalPath(dir, seq)
+    if (index > 0 && seq !== segments[index - 1]! + 1) throw damaged(path, 0, `the segment before it (${seq - 1}) is missing`)
+    const read = readSegment(path, await readFile(path))
+    const newest = index === segments.length - 1
+    if (read.torn !== undefined && !newest) throw damaged(path, read.torn, 'a record is cut short, and later segments follow')
+    const header = read.records[0]
+    if (header === undefined && !newest) throw damaged(path, 0, 'it holds no header, and later segments follow')
+    if (header !== undefined) {
+      if (header.t !== 'segment' || header.seq !== seq) throw damaged(path, 8, 'its first record is not its header')
+      tooNew(path, header.storeVersion, storeVersion)
+      if (recovered.state !== undefined && header.version !== recovered.version) {
+        throw damaged(path, 8, `it starts at version ${header.version}, not at ${recovered.version} where the store is`)
+      }
+      recovered.epoch = header.epoch
+      recovered.storeVersion = header.storeVersion
+      recovered.version = header.version
+    }
+    for (let i = 1; i < read.records.length; i++) {
+      const fail = (what: string): never => {
+        throw damaged(path, read.offsets[i]!, what)
+      }
+      applyRecord(recovered, instances, read.records[i]!, fail)
+    }
+    if (newest) {
+      const closed = read.records.at(-1)?.t === 'closed'
+      recovered.last = { seq, header: header as SegmentHeader | undefined, end: read.end, torn: read.torn, closed }
+    }
+  }
+  recovered.instances = [...instances.values()]
+  return recovered
+}
+
+/** Applies one record after the header; `fail` throws the damage at its place. */
+function applyRecord(
+  recovered: Recovered,
+  instances: Map<string, StoredInstance>,
+  record: JournalRecord,
+  fail: (what: string) => never,
+): void {
+  switch (record.t) {
+    case 'instance': {
+      // A record made by a new hello replaces one that was forgotten in between.
+      if (instances.get(record.i)?.since !== record.s)
+        instances.set(record.i, { instanceId: record.i, since: record.s, forgotten: -1, answers: [] })
+      return
+    }
+    case 'change': {
+      if (record.v !== recovered.version + 1) fail(`a change makes version ${record.v} where ${recovered.version + 1} comes next`)
+      if (!Array.isArray(record.p)) fail('a change holds no patches')
+      recovered.state ??= {}
+      try {
+        recovered.state = patchInPlace(recovered.state, record.p as Patch[])
+      } catch (error) {
+        fail(`a change does not fit the state: ${(error as Error).message}`)
+      }
+      recovered.version = record.v
+      let instance = instances.get(record.i)
+      if (instance === undefined) {
+        // Its hello's record was compacted away with its answers: calls before this one are unknown.
+        instance = { instanceId: record.i, since: record.n, forgotten: -1, answers: [] }
+        instances.set(record.i, instance)
+      }
+      const valueJson = 'r' in record ? JSON.stringify(record.r) : undefined
+      instance.answers.push({ id: record.n, frame: encodeActionResult(record.n, record.v, valueJson) })
+      return
+    }
+    case 'closed':
+      return
+    default:
+      fail(`a record of kind ${JSON.stringify((record as { t: unknown }).t)} this version does not know`)
+  }
+}
+
+/** Refuses a file written by a newer store version than the server runs. */
+function tooNew(path: string, written: number, running: number): void {
+  if (written <= running) return
+  throw new IpcStateError(
+    ErrorCode.STORE_TOO_NEW,
+    `${path} was written by version ${written} of the store, and this server runs version ${running}: ` +
+      'run the newer store, or restore a folder an older version wrote',
+    { data: { file: path, written, running } },
+  )
+}
+
+type Container = Record<string, unknown> | unknown[]
+
+/**
+ * Applies patches to a state that nobody else holds, in place: replay runs every change since the
+ * last snapshot, and copying each path, as a replica does, would cost the size of every array
+ * touched for every change.
+ * @throws Error when a patch does not fit
+ */
+function patchInPlace(root: unknown, patches: readonly Patch[]): unknown {
+  for (const patch of patches) {
+    const { op, path } = patch
+    const value = op === 'remove' ? undefined : patch.value
+    if (path.length === 0) {
+      if (op === 'remove') throw new Error('the root cannot be removed')
+      root = value
+      continue
+    }
+    let parent = root as Container
+    for (let i = 0; i < path.length - 1; i++) {
+      const child = Object.hasOwn(parent, path[i]!) ? (parent as Record<string, unknown>)[path[i]!] : undefined
+      if (typeof child !== 'object' || child === null) throw new Error(`nothing at /${path.slice(0, i + 1).join('/')}`)
+      parent = child as Container
+    }
+    const key = path[path.length - 1]!
+    if (Array.isArray(parent)) {
+      const index = key === '-' ? parent.length : Number(key)
+      if (key === 'length' && op === 'replace') parent.length = value as number
+      else if (!Number.isInteger(index) || index < 0 || index > parent.length) throw new Error(`no index ${String(key)}`)
+      else if (op === 'add') parent.splice(index, 0, value)
+      else if (op === 'remove') parent.splice(index, 1)
+      else parent[index] = value
+    } else if (op === 'remove') {
+      delete (parent as Record<string, unknown>)[key]
+    } else {
+      Object.defineProperty(parent, key, { value, writable: true, enumerable: true, configurable: true })
+    }
+  }
+  return root
+}

@@ -1,0 +1,66 @@
+import { type FileHandle, open } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { JOURNAL_MAGIC, type SegmentHeader, frameRecord } from './journal-format.js'
+import { syncFolder } from './snapshot-file.js'
+
+/**
+ * One journal segment being written: appended to at its end only, so that what it holds is always
+ * its first {@link size} bytes; a write that failed part-way is cut off again with {@link truncate}.
+ */
+export class JournalSegment {
+  readonly path: string
+  readonly seq: number
+  readonly #handle: FileHandle
+  /** The bytes of whole records written so far. */
+  size: number
+
+  private constructor(path: string, seq: number, handle: FileHandle, size: number) {
+    this.path = path
+    this.seq = seq
+    this.#handle = handle
+    this.size = size
+  }
+
+  /**
+   * Creates the segment at `path` with its magic and `header`, flushes it and its folder, so the
+   * segment exists, whole, before anything is written to it.
+   */
+  static async create(path: string, header: SegmentHeader): Promise<JournalSegment> {
+    const handle = await open(path, 'wx', 0o600)
+    const segment = new JournalSegment(path, header.seq, handle, 0)
+    try {
+      await segment.append(Buffer.concat([JOURNAL_MAGIC, frameRecord(JSON.stringify(header))]))
+      await handle.datasync()
+      await syncFolder(dirname(path))
+    } catch (error) {
+      await handle.close().catch(() => undefined)
+      throw error
+    }
+    return segment
+  }
+
+  /** Writes `bytes` at the end, all of them; on failure {@link size} still ends the whole records. */
+  async append(bytes: Uint8Array): Promise<void> {
+    let written = 0
+    while (written < bytes.length) {
+      const { bytesWritten } = await this.#handle.write(bytes, written, bytes.length - written, this.size + written)
+      written += bytesWritten
+    }
+    this.size += bytes.length
+  }
+
+  /** Flushes the file's data to the disk. */
+  sync(): Promise<void> {
+    return this.#handle.datasync()
+  }
+
+  /** Cuts off whatever a failed write left after {@link size}, and flushes that. */
+  async truncate(): Promise<void> {
+    await this.#handle.truncate(this.size)
+    await this.#handle.datasync()
+  }
+
+  close(): Promise<void> {
+    return this.#handle.close()
+  }
+}

@@ -1,0 +1,104 @@
+import { open, readFile, rename, unlink } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import { crc32 } from 'node:zlib'
+import { damaged } from './journal-format.js'
+import type { StoredInstance } from './storage.js'
+
+// A snapshot file holds the whole store at the start of one journal segment:
+//   ipcss001 <CRC-32 of the body, 8 hex digits> <body bytes>\n<body>
+// and the body is the JSON {"version","epoch","storeVersion","instances","state"}. It is written
+// under a temporary name, flushed to disk, renamed into place and its folder flushed, so a crash
+// leaves either the whole file or none.
+
+const SNAPSHOT_MAGIC = 'ipcss001'
+
+/** What a snapshot holds besides the state. */
+export interface SnapshotMeta {
+  version: number
+  epoch: string
+  storeVersion: number
+  instances: StoredInstance[]
+}
+
+/** A snapshot as read back: its meta and the state. */
+export interface ReadSnapshot extends SnapshotMeta {
+  state: unknown
+}
+
+/** Flushes folder `dir`, so a file created, renamed or removed in it stays so after a crash. */
+export async function syncFolder(dir: string): Promise<void> {
+  const handle = await open(dir, 'r')
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
+/**
+ * Writes `path` atomically: `meta` and the state's JSON `stateJson`, to a temporary file that is
+ * flushed, renamed into place, and its folder flushed. The temporary file is removed on failure.
+ */
+export async function writeSnapshot(path: string, meta: SnapshotMeta, stateJson: Uint8Array): Promise<void> {
+  const head = Buffer.from(
+    `{"version":${meta.version},"epoch":${JSON.stringify(meta.epoch)},"storeVersion":${meta.storeVersion},` +
+      `"instances":${JSON.stringify(meta.instances)},"state":`,
+  )
+  const tail = Buffer.from('}')
+  const bodyBytes = head.length + stateJson.length + tail.length
+  const checksum = crc32(tail, crc32(stateJson, crc32(head)))
+  const first = Buffer.from(`${SNAPSHOT_MAGIC} ${checksum.toString(16).padStart(8, '0')} ${bodyBytes}\n`)
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`)
+  const handle = await open(temporary, 'w', 0o600)
+  try {
+    try {
+      for (const part of [first, head, stateJson, tail]) {
+        let written = 0
+        while (written < part.length) written += (await handle.write(part, written)).bytesWritten
+      }
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await rename(temporary, path)
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined)
+    throw error
+  }
+  await syncFolder(dirname(path))
+}
+
+/**
+ * Reads the snapshot at `path`.
+ * @throws IpcStateError `STORE_DAMAGED` naming the file and the offset when it does not check out
+ */
+export async function readSnapshot(path: string): Promise<ReadSnapshot> {
+  const bytes = await readFile(path)
+  const newline = bytes.indexOf(10)
+  const [magic, checksum, size] = bytes
+    .subarray(0, newline === -1 ? 0 : newline)
+    .toString('latin1')
+    .split(' ')
+  if (magic !== SNAPSHOT_MAGIC) throw damaged(path, 0, 'it is not an ipc-state snapshot of a format this version knows (ipcss001)')
+  const body = bytes.subarray(newline + 1)
+  if (Number(size) !== body.length) throw damaged(path, newline + 1, `its body is ${body.length} bytes, not the ${size} it says`)
+  if (crc32(body) !== Number.parseInt(checksum ?? '', 16)) throw damaged(path, newline + 1, 'its body does not match its checksum')
+  let snapshot: ReadSnapshot
+  try {
+    snapshot = JSON.parse(body.toString('utf8')) as ReadSnapshot
+  } catch {
+    throw damaged(path, newline + 1, 'its body is not JSON')
+  }
+  const { version, epoch, storeVersion, instances, state } = snapshot ?? {}
+  if (
+    !Number.isSafeInteger(version) ||
+    typeof epoch !== 'string' ||
+    !Number.isSafeInteger(storeVersion) ||
+    !Array.isArray(instances) ||
+    typeof state !== 'object' ||
+    state === null
+  ) {
+    throw damaged(path, newline + 1, 'its body lacks the version, epoch, store version, record or state')
+  }
+  return snapshot
+}
