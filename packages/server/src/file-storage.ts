@@ -107,22 +107,25 @@ class FileStorage implements Storage {
       await this.#cutTornTail(recovered)
       this.#epoch = this.#keepsEpoch(recovered) ? recovered.epoch! : context.newEpoch
       let { state, version } = recovered
-      const migrating = state !== undefined && recovered.storeVersion < context.storeVersion
-      if (migrating) {
+      // A new folder starts with a snapshot of the initial state: the journal's changes apply to it.
+      let stateJson = state === undefined ? context.initialStateJson : undefined
+      if (state !== undefined && recovered.storeVersion < context.storeVersion) {
         state = context.migrate(state, recovered.storeVersion)
+        stateJson = JSON.stringify(state)
         version += 1
         this.#logger.info?.('migrated the stored state', { from: recovered.storeVersion, to: context.storeVersion, version })
       }
+      state ??= JSON.parse(context.initialStateJson)
       this.#storeVersion = context.storeVersion
       const seq = Math.max(files.journals.at(-1) ?? 0, files.snapshots.at(-1) ?? 0) + 1
-      this.#segment = await this.#createSegment(seq, version)
-      if (migrating) {
-        const stateJson = Buffer.from(JSON.stringify(state))
-        await this.#snapshot(seq, { version, stateJson, instances: recovered.instances })
+      if (stateJson !== undefined) {
+        // Written before the segment that follows it, and it removes every older file.
+        await this.#snapshot(seq, { version, stateJson: Buffer.from(stateJson), instances: recovered.instances })
       } else {
         await this.#remove(recovered.obsolete)
         this.#sinceSnapshot = await this.#journalBytes(files, recovered)
       }
+      this.#segment = await this.#createSegment(seq, version)
       return { epoch: this.#epoch, version, state, instances: recovered.instances }
     } catch (error) {
       await this.#release()

@@ -113,7 +113,7 @@ function applyRecord(
     case 'change': {
       if (record.v !== recovered.version + 1) fail(`a change makes version ${record.v} where ${recovered.version + 1} comes next`)
       if (!Array.isArray(record.p)) fail('a change holds no patches')
-      recovered.state ??= {}
+      if (recovered.state === undefined) fail('a change comes before any snapshot of the state it changes')
       try {
         recovered.state = patchInPlace(recovered.state, record.p as Patch[])
       } catch (error) {

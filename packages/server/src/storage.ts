@@ -74,6 +74,8 @@ export interface StorageContext {
    * version, before `open` resolves: later changes apply to it.
    */
   migrate(state: unknown, fromVersion: number): unknown
+  /** The store's initial state as JSON: what a storage that holds nothing yet starts with, and stores. */
+  initialStateJson: string
   /** A new epoch, for a storage that holds nothing yet or lost what clients may have seen. */
   newEpoch: string
   logger: Logger
