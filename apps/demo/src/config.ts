@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { resolveSocketPath, type Logger, type SocketAddress } from '@ipc-state/protocol'
+import type { FsyncMode } from '@ipc-state/server'
 
 /** The seed's address: its socket file is `/tmp/cem/ipc-ogreniyorumserver-socket`. */
 export const SEED_ADDRESS = {
@@ -28,6 +29,22 @@ export function demoAddress(env: NodeJS.ProcessEnv = process.env): Required<Sock
 /** The socket file of {@link demoAddress}. */
 export function demoSocketPath(env: NodeJS.ProcessEnv = process.env): string {
   return resolveSocketPath({ ...demoAddress(env), platform: process.platform })
+}
+
+/**
+ * Where the demo's server keeps its state: in `IPC_STATE_DATA_DIR` when it is set, with the
+ * durability mode from `IPC_STATE_FSYNC` (`always`, `interval` or `off`; default `interval`), and in
+ * memory when it is not.
+ * @throws TypeError when `IPC_STATE_FSYNC` names no mode
+ */
+export function demoStorage(env: NodeJS.ProcessEnv = process.env): { dir: string; fsync: FsyncMode } | undefined {
+  const dir = nonEmpty(env.IPC_STATE_DATA_DIR)
+  if (dir === undefined) return undefined
+  const fsync = nonEmpty(env.IPC_STATE_FSYNC) ?? 'interval'
+  if (fsync !== 'always' && fsync !== 'interval' && fsync !== 'off') {
+    throw new TypeError(`IPC_STATE_FSYNC must be always, interval or off, not ${JSON.stringify(fsync)}`)
+  }
+  return { dir, fsync }
 }
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const

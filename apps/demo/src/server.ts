@@ -1,10 +1,11 @@
 // The seed's create_ipc.js: one server owning { counter, messages } at the seed's socket path.
 // Prints "ready: listening at <path>" once clients can connect, and runs until SIGINT or SIGTERM,
 // then closes (the socket file goes with it) and exits 0. A failed start prints why and exits 1.
+// With IPC_STATE_DATA_DIR set, the state is kept in that folder and survives restarts and crashes.
 import { existsSync } from 'node:fs'
 import type { StateOf } from '@ipc-state/protocol'
-import { createServer, type IpcStateServer } from '@ipc-state/server'
-import { demoAddress, demoLogger, demoSocketPath, describeError } from './config.js'
+import { createServer, fileStorage, type IpcStateServer } from '@ipc-state/server'
+import { demoAddress, demoLogger, demoSocketPath, demoStorage, describeError } from './config.js'
 import { onShutdown } from './on-shutdown.js'
 import { demoStore, type DemoStore } from './store.js'
 
@@ -35,7 +36,13 @@ onShutdown((signal) => {
 })
 
 try {
-  server = await createServer({ store: demoStore, ...demoAddress(), logger: demoLogger() })
+  const persist = demoStorage()
+  server = await createServer({
+    store: demoStore,
+    ...demoAddress(),
+    logger: demoLogger(),
+    ...(persist === undefined ? {} : { storage: fileStorage(persist) }),
+  })
 } catch (error) {
   let where = ''
   try {
@@ -47,5 +54,8 @@ try {
   process.exit(1)
 }
 
-if (stopRequested === undefined) console.log(`ready: listening at ${server.path} (epoch ${server.epoch})`)
-else await shutdown(server, stopRequested)
+if (stopRequested === undefined) {
+  const kept = demoStorage()
+  const where = kept === undefined ? 'in memory' : `in ${kept.dir} (fsync ${kept.fsync}), at version ${server.version}`
+  console.log(`ready: listening at ${server.path} (epoch ${server.epoch}); state kept ${where}`)
+} else await shutdown(server, stopRequested)

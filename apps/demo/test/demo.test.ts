@@ -24,11 +24,19 @@ interface Run extends AsyncDisposable {
   output(): string
 }
 
-function run(command: string, args: string[], socketRoot: string, options: { detached?: boolean } = {}): Run {
+function run(
+  command: string,
+  args: string[],
+  socketRoot: string,
+  options: { detached?: boolean; env?: NodeJS.ProcessEnv } = {},
+): Run {
   const env: NodeJS.ProcessEnv = { ...process.env, IPC_STATE_SOCKET_ROOT: `${socketRoot}/` }
   delete env.IPC_STATE_APPSPACE
   delete env.IPC_STATE_ID
   delete env.IPC_STATE_LOG
+  delete env.IPC_STATE_DATA_DIR
+  delete env.IPC_STATE_FSYNC
+  Object.assign(env, options.env)
   const child = spawn(command, args, { cwd: demoDir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached })
   const lines: string[] = []
   const waiters = new Set<{ pattern: RegExp; resolve(line: string): void }>()
@@ -192,12 +200,48 @@ describe('src/server.ts', () => {
     await using root = await tempSocketRoot()
     await using server = run(process.execPath, ['--import', 'tsx', 'src/server.ts'], root.dir)
     const ready = await server.waitForLine(/^ready: /)
-    expect(ready).toMatch(new RegExp(`^ready: listening at ${root.socketPath} \\(epoch [0-9a-f-]{36}\\)$`))
+    expect(ready).toMatch(new RegExp(`^ready: listening at ${root.socketPath} \\(epoch [0-9a-f-]{36}\\); state kept in memory$`))
     expect((await lstat(root.socketPath)).isSocket()).toBe(true)
     server.child.kill('SIGTERM')
     expect(await server.exited, server.output()).toEqual({ code: 0, signal: null })
     expect(server.lines).toContain(`closed: ${root.socketPath} removed`)
     expect(await readdir(root.dir)).toEqual([])
+  })
+
+  it('keeps the state in IPC_STATE_DATA_DIR across a SIGKILL, continuing at its version and epoch', async () => {
+    await using root = await tempSocketRoot()
+    const env = { IPC_STATE_DATA_DIR: `${root.dir}/data`, IPC_STATE_FSYNC: 'always' }
+    const serverArgs = ['--import', 'tsx', 'src/server.ts']
+    await using first = run(process.execPath, serverArgs, root.dir, { env })
+    const ready = await first.waitForLine(/^ready: /)
+    expect(ready).toContain(`state kept in ${root.dir}/data (fsync always), at version 0`)
+    const epoch = /epoch ([0-9a-f-]{36})/.exec(ready)![1]
+    await using incrementer = run(
+      process.execPath,
+      ['--import', 'tsx', 'src/incrementer.ts', '--count', '3', '--by', '2'],
+      root.dir,
+    )
+    expect(await incrementer.exited, incrementer.output()).toEqual({ code: 0, signal: null })
+    first.child.kill('SIGKILL')
+    await first.exited
+    await using second = run(process.execPath, serverArgs, root.dir, { env })
+    const again = await second.waitForLine(/^ready: /)
+    expect(again).toContain(`(epoch ${epoch})`)
+    expect(again).toContain('at version 3')
+    await using reader = run(process.execPath, ['--import', 'tsx', 'src/client.ts'], root.dir)
+    expect(await reader.exited, reader.output()).toEqual({ code: 0, signal: null })
+    expect(reader.output()).toContain('counter 6')
+    second.child.kill('SIGTERM')
+    expect(await second.exited, second.output()).toEqual({ code: 0, signal: null })
+  })
+
+  it('refuses an unknown IPC_STATE_FSYNC, exiting 1 with the reason', async () => {
+    await using root = await tempSocketRoot()
+    await using server = run(process.execPath, ['--import', 'tsx', 'src/server.ts'], root.dir, {
+      env: { IPC_STATE_DATA_DIR: `${root.dir}/data`, IPC_STATE_FSYNC: 'sometimes' },
+    })
+    expect(await server.exited).toEqual({ code: 1, signal: null })
+    expect(server.output()).toContain('IPC_STATE_FSYNC must be always, interval or off')
   })
 
   it('creates a missing socket folder', async () => {
