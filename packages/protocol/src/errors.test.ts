@@ -97,6 +97,7 @@ describe('RETRYABLE_ERROR_CODES / isRetryable', () => {
   it('lists exactly the codes for which a retry may succeed', () => {
     expect([...RETRYABLE_ERROR_CODES].sort()).toEqual([
       'CONNECTION_CLOSED',
+      'PERSIST_FAILED',
       'SERVER_CLOSING',
       'SERVER_UNAVAILABLE',
       'TOO_MANY_CONNECTIONS',

@@ -78,7 +78,8 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
 /**
  * Codes for which trying the same operation again later may succeed. An action call that failed
  * with one of these may or may not have been applied, unless the code is `SERVER_UNAVAILABLE`,
- * `TOO_MANY_REQUESTS` or `TOO_MANY_CONNECTIONS`, which mean it was never taken.
+ * `TOO_MANY_REQUESTS` or `TOO_MANY_CONNECTIONS`, which mean it was never taken, or
+ * `PERSIST_FAILED`, which means it was not applied.
  * `OUTCOME_UNKNOWN` is left out on purpose: calling again blindly could apply a change twice.
  */
 export const RETRYABLE_ERROR_CODES: readonly ErrorCode[] = Object.freeze([
@@ -87,6 +88,7 @@ export const RETRYABLE_ERROR_CODES: readonly ErrorCode[] = Object.freeze([
   ErrorCode.SERVER_CLOSING,
   ErrorCode.TOO_MANY_REQUESTS,
   ErrorCode.TOO_MANY_CONNECTIONS,
+  ErrorCode.PERSIST_FAILED,
 ])
 
 const errorCodes = new Set<string>(Object.values(ErrorCode))
