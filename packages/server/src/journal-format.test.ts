@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest'
+import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
+import { JOURNAL_MAGIC, entryPayload, frameRecord, readSegment } from './journal-format.js'
+
+const header = { t: 'segment', seq: 1, version: 0, epoch: 'e', storeVersion: 1, boot: 'b', fsync: 'always' }
+const payloads = [
+  JSON.stringify(header),
+  entryPayload({ kind: 'instance', instanceId: 'i', since: 0 }),
+  ...[1, 2, 3, 4, 5].map((version) =>
+    entryPayload({
+      kind: 'change',
+      version,
+      instanceId: 'i',
+      id: version,
+      valueJson: String(version),
+      patchesJson: `[{"op":"replace","path":["n"],"value":${version}}]`,
+    }),
+  ),
+]
+const records = payloads.map(frameRecord)
+const journal = Buffer.concat([JOURNAL_MAGIC, ...records])
+/** Where each record ends. */
+const ends = records.map((_, i) => JOURNAL_MAGIC.length + records.slice(0, i + 1).reduce((sum, r) => sum + r.length, 0))
+
+function damage(bytes: Buffer): IpcStateError {
+  try {
+    readSegment('journal-000000000001.log', bytes)
+  } catch (error) {
+    if (error instanceof IpcStateError) return error
+    throw error
+  }
+  throw new Error('the damage was not found')
+}
+
+describe('journal records', () => {
+  it('reads back every record of a whole segment, with no torn end', () => {
+    const read = readSegment('j', journal)
+    expect(read.records).toHaveLength(payloads.length)
+    expect(read.records[0]).toEqual(header)
+    expect(read.records.at(-1)).toMatchObject({
+      t: 'change',
+      v: 5,
+      i: 'i',
+      n: 5,
+      r: 5,
+      p: [{ op: 'replace', path: ['n'], value: 5 }],
+    })
+    expect(read).toMatchObject({ end: journal.length, torn: undefined })
+  })
+
+  it('cut at any byte, keeps exactly the whole records before the cut and reports the rest as torn', () => {
+    for (let cut = 0; cut < journal.length; cut++) {
+      const read = readSegment('j', journal.subarray(0, cut))
+      const whole = ends.filter((end) => end <= cut).length
+      expect(read.records, `cut at ${cut}`).toHaveLength(whole)
+      expect(read.end).toBe(whole === 0 ? (cut < JOURNAL_MAGIC.length ? 0 : JOURNAL_MAGIC.length) : ends[whole - 1])
+      expect(read.torn === undefined, `cut at ${cut}`).toBe(cut === read.end && cut >= JOURNAL_MAGIC.length)
+    }
+  })
+
+  it('takes a run of zero bytes at the end for a torn record', () => {
+    const read = readSegment('j', Buffer.concat([journal, Buffer.alloc(4096)]))
+    expect(read).toMatchObject({ end: journal.length, torn: journal.length })
+    expect(read.records).toHaveLength(payloads.length)
+  })
+
+  it('refuses any flipped byte before the last record as damage, naming the offset of its record', () => {
+    for (let at = 0; at < ends.at(-2)!; at++) {
+      const bytes = Buffer.from(journal)
+      bytes[at]! ^= 0x40
+      const error = damage(bytes)
+      expect(error.code, `flip at ${at}`).toBe(ErrorCode.STORE_DAMAGED)
+      const record = ends.findIndex((end) => end > at)
+      const start = record === 0 ? JOURNAL_MAGIC.length : ends[record - 1]!
+      expect(error.data, `flip at ${at}`).toEqual({
+        file: 'journal-000000000001.log',
+        offset: at < JOURNAL_MAGIC.length ? 0 : start,
+      })
+    }
+  })
+
+  it('tells a length that reaches past the end because it was damaged from one cut short', () => {
+    const bytes = Buffer.from(journal)
+    // The second record's length made huge, its own checksum left as it was.
+    bytes.writeUInt32BE(0x7fffffff, ends[0]!)
+    expect(damage(bytes).message).toContain('length does not match its checksum')
+  })
+})
