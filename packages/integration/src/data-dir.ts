@@ -1,0 +1,112 @@
+// A server's data folder as the tests see it: a temporary folder, the variables that point the
+// server fixture at it, its files, and the journal's framing read back byte by byte.
+import { createHash } from 'node:crypto'
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { basename, join } from 'node:path'
+import { crc32 } from 'node:zlib'
+import type { FixtureEnv } from './fixture-env.js'
+
+/** A temporary data folder, removed with everything in it on dispose. */
+export interface TempDataDir extends AsyncDisposable {
+  readonly dir: string
+}
+
+/** Makes a temporary data folder under `parent`. @param parent @default '/tmp' */
+export async function tempDataDir(parent = '/tmp'): Promise<TempDataDir> {
+  const dir = await mkdtemp(join(parent, 'ipcs-data-'))
+  return { dir, [Symbol.asyncDispose]: () => rm(dir, { recursive: true, force: true }) }
+}
+
+/** How the server fixture stores its state; each unset part is the library's default. */
+export interface StorageSettings {
+  fsync?: 'always' | 'interval' | 'off'
+  fsyncInterval?: number
+  compactBytes?: number
+}
+
+/** Test side: the variables that give the server fixture a data folder (see fixtures/server.ts). */
+export function storageEnv(dir: string, settings: StorageSettings = {}): FixtureEnv {
+  return {
+    IPC_STATE_DATA_DIR: dir,
+    ...(settings.fsync === undefined ? {} : { IPC_STATE_FSYNC: settings.fsync }),
+    ...(settings.fsyncInterval === undefined ? {} : { IPC_STATE_FSYNC_INTERVAL: String(settings.fsyncInterval) }),
+    ...(settings.compactBytes === undefined ? {} : { IPC_STATE_COMPACT_BYTES: String(settings.compactBytes) }),
+  }
+}
+
+/** The file names in `dir`, sorted. */
+export async function dataFiles(dir: string): Promise<string[]> {
+  return (await readdir(dir)).sort()
+}
+
+/** The journal segments in `dir`, oldest first (their 12-digit numbers sort as text). */
+export async function journalFiles(dir: string): Promise<string[]> {
+  return (await dataFiles(dir)).filter((name) => /^journal-\d{12}\.log$/.test(name))
+}
+
+/** The snapshots in `dir`, oldest first. */
+export async function snapshotFiles(dir: string): Promise<string[]> {
+  return (await dataFiles(dir)).filter((name) => /^snapshot-\d{12}\.json$/.test(name))
+}
+
+/**
+ * Copies data folder `from` to `to`, all but its lock: a server may start on the copy while the one
+ * that owns `from` still runs, or after it was killed.
+ */
+export async function copyDataDir(from: string, to: string): Promise<void> {
+  await cp(from, to, { recursive: true, filter: (source) => basename(source) !== 'store.lock' })
+}
+
+/** SHA-256 of a file's bytes, to show a file was left untouched. */
+export async function fileHash(path: string): Promise<string> {
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex')
+}
+
+/** The 8 bytes every journal segment starts with. */
+export const JOURNAL_MAGIC = 'ipcsj001'
+/** [u32 BE payload length][u32 BE crc32 of those 4 bytes][u32 BE crc32 of the payload] */
+const RECORD_HEADER_BYTES = 12
+
+/** One whole record of a journal segment: where its frame starts and ends, and its payload. */
+export interface JournalRecord {
+  /** Offset of the record's length field. */
+  start: number
+  /** Offset just past its payload. */
+  end: number
+  /** The payload's JSON; its kind is in `t` ('segment', 'instance', 'change' or 'closed'). */
+  payload: { t: string } & Record<string, unknown>
+}
+
+/** A journal segment read by its framing, independently of the server's own reader. */
+export interface ParsedJournal {
+  /** Every whole record whose checksums hold, in order, up to the first that is torn or damaged. */
+  records: JournalRecord[]
+  /** Where reading stopped: the file's length when every record is whole. */
+  validEnd: number
+}
+
+/**
+ * Reads `bytes` as a journal segment: the magic, then records framed as [u32 BE length][u32 BE
+ * crc32 of the length][u32 BE crc32 of the payload][UTF-8 JSON payload]. Stops at the first record
+ * that is cut short or fails a checksum.
+ * @throws Error when the magic is wrong
+ */
+export function parseJournal(bytes: Buffer): ParsedJournal {
+  const magic = bytes.subarray(0, JOURNAL_MAGIC.length).toString('latin1')
+  if (magic !== JOURNAL_MAGIC) throw new Error(`not a journal: starts with ${JSON.stringify(magic)}`)
+  const records: JournalRecord[] = []
+  let at = JOURNAL_MAGIC.length
+  while (at + RECORD_HEADER_BYTES <= bytes.length) {
+    const lengthBytes = bytes.subarray(at, at + 4)
+    if (crc32(lengthBytes) !== bytes.readUInt32BE(at + 4)) break
+    const end = at + RECORD_HEADER_BYTES + lengthBytes.readUInt32BE(0)
+    if (end > bytes.length) break
+    const payload = bytes.subarray(at + RECORD_HEADER_BYTES, end)
+    if (crc32(payload) !== bytes.readUInt32BE(at + 8)) break
+    records.push({ start: at, end, payload: JSON.parse(payload.toString('utf8')) })
+    at = end
+  }
+  return { records, validEnd: at }
+}
