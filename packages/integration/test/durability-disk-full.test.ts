@@ -1,0 +1,171 @@
+// A full disk: calls that cannot be written fail with PERSIST_FAILED and change nothing, the server
+// keeps serving reads, and it takes calls again by itself once there is room.
+import { execFileSync } from 'node:child_process'
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { connect } from '@ipc-state/client'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { caught } from '../src/checks.js'
+import { copyDataDir, storageEnv, tempDataDir } from '../src/data-dir.js'
+import { fixture, tempSocketRoot } from '../src/processes.js'
+import { startServer } from '../src/server-fixture.js'
+import type { TestStore } from '../src/test-store.js'
+
+/** A disk for the data folder that the test fills and frees. */
+interface FullableDisk extends AsyncDisposable {
+  /** The data folder, not yet created: the server makes it. */
+  readonly dataDir: string
+  /** The server fixture to run on it. */
+  readonly script: string
+  /** Variables that script needs beyond the storage ones. */
+  readonly env: Record<`IPC_STATE_${string}`, string>
+  fill(): Promise<void>
+  free(): Promise<void>
+}
+
+const TMPFS_SIZE = '1m'
+
+/** Mounts a tmpfs on `mountPoint`; throws where that is not permitted. */
+const mountTmpfs = (mountPoint: string) =>
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${TMPFS_SIZE},mode=0700`, 'tmpfs', mountPoint], { stdio: 'pipe' })
+
+/** Why a tmpfs cannot be mounted here, or `undefined` when it can: tried once, and unmounted at once. */
+function cannotMount(): string | undefined {
+  if (process.env.IPC_STATE_FULL_DISK === 'inject') return 'IPC_STATE_FULL_DISK=inject asks for it'
+  const probe = mkdtempSync('/tmp/ipcs-disk-')
+  try {
+    mountTmpfs(probe)
+    execFileSync('umount', [probe])
+    return undefined
+  } catch (error) {
+    return `mount -t tmpfs is not permitted here (${String(error).split('\n')[0]})`
+  } finally {
+    rmSync(probe, { recursive: true, force: true })
+  }
+}
+
+/** A small tmpfs on a fresh folder, filled with a filler file to its last byte. */
+async function tmpfsDisk(): Promise<FullableDisk> {
+  const mountPoint = await mkdtemp('/tmp/ipcs-disk-')
+  mountTmpfs(mountPoint)
+  const filler = join(mountPoint, 'filler')
+  return {
+    dataDir: join(mountPoint, 'data'),
+    script: fixture('server.ts'),
+    env: {},
+    // Writes until the disk says no, in smaller and smaller pieces, down to single bytes.
+    async fill() {
+      const fd = openSync(filler, 'a')
+      try {
+        for (let chunk = 64 * 1024; chunk >= 1; chunk = Math.floor(chunk / 2)) {
+          try {
+            for (;;) writeSync(fd, Buffer.alloc(chunk, 1))
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error
+          }
+        }
+      } finally {
+        closeSync(fd)
+      }
+    },
+    free: () => rm(filler),
+    [Symbol.asyncDispose]: async () => {
+      execFileSync('umount', [mountPoint])
+      await rm(mountPoint, { recursive: true, force: true })
+    },
+  }
+}
+
+/** A data folder on the ordinary disk, whose server fails writes to it with ENOSPC while a flag file exists. */
+async function injectedFullDisk(): Promise<FullableDisk> {
+  const parent = await mkdtemp('/tmp/ipcs-disk-')
+  const flag = join(parent, 'disk-is-full')
+  return {
+    dataDir: join(parent, 'data'),
+    script: fixture('full-disk-server.ts'),
+    env: { IPC_STATE_DISK_FULL_FLAG: flag },
+    fill: () => writeFile(flag, ''),
+    free: () => rm(flag),
+    [Symbol.asyncDispose]: () => rm(parent, { recursive: true, force: true }),
+  }
+}
+
+const mountRefusal = cannotMount()
+const how =
+  mountRefusal === undefined
+    ? `a real ${TMPFS_SIZE} tmpfs filled to the last byte`
+    : `ENOSPC injected into the server's writes, as ${mountRefusal}`
+const TEXT = 'x'.repeat(300)
+
+describe('a full disk', () => {
+  let disk: FullableDisk | undefined
+  beforeAll(async () => {
+    disk = mountRefusal === undefined ? await tmpfsDisk() : await injectedFullDisk()
+  })
+  afterAll(async () => {
+    await disk?.[Symbol.asyncDispose]()
+  })
+
+  it(`refuses calls with PERSIST_FAILED, serves reads, and recovers without a restart (${how})`, async () => {
+    const { dataDir, script, env: diskEnv, fill, free } = disk!
+    await using sockets = await tempSocketRoot()
+    const env = { ...storageEnv(dataDir, { fsync: 'always' }), ...diskEnv }
+    const start = () => startServer({ socketRoot: sockets.socketRoot, script, env })
+    let server = await start()
+    try {
+      await using client = await connect<TestStore>(server.address)
+      let made = 0
+      const call = async () => {
+        expect(await client.actions.addMessage(`${made} ${TEXT}`)).toBe(made + 1)
+        made += 1
+      }
+      for (let i = 0; i < 3; i++) await call()
+
+      await fill()
+      // The journal's last page may still have room for a few records: call until the disk is full.
+      let refused: Awaited<ReturnType<typeof caught>> | undefined
+      for (let i = 0; i < 100 && refused === undefined; i++)
+        refused = await call().then(
+          () => undefined,
+          (error) => error,
+        )
+      expect(refused?.code, String(refused)).toBe('PERSIST_FAILED')
+      const stuck = await server.view()
+      expect(stuck.state.messages.map((message) => message.text)).toEqual(Array.from({ length: made }, (_, i) => `${i} ${TEXT}`))
+      expect(stuck.version).toBe(made)
+      // Every further change as large is refused, and the state does not move ahead of the disk.
+      for (let i = 0; i < 3; i++) {
+        expect((await caught(client.actions.addMessage(`refused ${TEXT}`))).code).toBe('PERSIST_FAILED')
+      }
+      expect(await client.getState()).toEqual(stuck.state)
+      expect(client.state).toEqual(stuck.state)
+      expect(await server.view()).toEqual(stuck)
+
+      // What is on the disk now is what memory holds: a server started on a copy of it (on a disk
+      // with room, and without the lock of the live one) has the same state.
+      {
+        await using copy = await tempDataDir()
+        await copyDataDir(dataDir, copy.dir)
+        await using copied = await startServer({ socketRoot: sockets.socketRoot, id: 'copy', env: storageEnv(copy.dir) })
+        expect(await copied.view()).toEqual(stuck)
+      }
+
+      // Room again: the same server takes changes, without a restart (it may wait a moment before it
+      // tries the disk again; a refused call was not applied, so calling again is safe).
+      await free()
+      await vi.waitFor(call, { timeout: 10_000, interval: 50 })
+      expect(await client.actions.increment(2)).toBe(2)
+      const recovered = await server.view()
+      expect(recovered.version).toBe(made + 1)
+
+      // Killed and started again on the folder, it has exactly what memory had.
+      await server.process.stop('SIGKILL')
+      server = await start()
+      expect(await server.view()).toEqual(recovered)
+      await call()
+    } finally {
+      await server[Symbol.asyncDispose]()
+    }
+  })
+})
