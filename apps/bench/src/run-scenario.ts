@@ -1,0 +1,58 @@
+// Runs one scenario: starts its sides, measures them interleaved (A, B, C, A, B, C…), closes
+// everything it started, and returns every sample.
+import type { ScenarioResult, SideResult } from './rows.js'
+import type { BenchContext, Scenario, SideRun } from './scenario.js'
+import { formatFigure } from './stats.js'
+
+/** What the harness gives a scenario run, besides the scenario. */
+export type RunContext = Omit<BenchContext, 'defer'>
+
+/** Runs `scenario`; a failure is reported in the result's `error`, with the samples taken before it. */
+export async function runScenario(scenario: Scenario, base: RunContext, withRedis: boolean): Promise<ScenarioResult> {
+  const closers: (() => unknown)[] = []
+  const context: BenchContext = { ...base, defer: (close) => void closers.push(close) }
+  const sides = scenario.sides().filter((side) => withRedis || side.column !== 'redis')
+  const results: SideResult[] = sides.map((side) => ({
+    column: side.column,
+    ...(side.variant === undefined ? {} : { variant: side.variant }),
+    label: side.label,
+    samples: [],
+  }))
+  const result: ScenarioResult = {
+    id: scenario.id,
+    title: scenario.title,
+    metrics: scenario.metrics,
+    ...(scenario.variants === undefined ? {} : { variants: scenario.variants }),
+    sides: results,
+  }
+  try {
+    const runs: SideRun[] = []
+    for (const side of sides) {
+      context.progress(`  starting ${side.label}`)
+      runs.push(await side.start(context))
+    }
+    const { reps } = context.settings
+    for (let rep = 1; rep <= reps; rep++) {
+      for (const [i, run] of runs.entries()) {
+        const sample = await run.measure()
+        results[i]!.samples.push(sample)
+        const figures = scenario.metrics
+          .filter((metric) => sample[metric.id] !== undefined)
+          .map((metric) => `${formatFigure(sample[metric.id]!)} ${metric.unit}`)
+        context.progress(`  ${rep}/${reps} ${sides[i]!.label}: ${figures.join(', ')}`)
+      }
+    }
+  } catch (error) {
+    result.error = error instanceof Error ? (error.stack ?? error.message) : String(error)
+    context.progress(`  FAILED: ${result.error}`)
+  } finally {
+    for (const close of closers.reverse()) {
+      try {
+        await close()
+      } catch (error) {
+        context.progress(`  while closing: ${String(error)}`)
+      }
+    }
+  }
+  return result
+}

@@ -1,0 +1,61 @@
+// Durable increments from several writer processes: ipc-state's data folder with each fsync mode
+// against Redis's AOF with the matching appendfsync, all in one temporary folder on one disk, and
+// the bytes each writes per change.
+import { dirSize } from '../dir-size.js'
+import type { AofMode } from '../redis-server.js'
+import type { BenchSettings, Scenario, ScenarioSide } from '../scenario.js'
+import type { StorageConfig } from '../workers/configs.js'
+import { callsSide } from './calls-side.js'
+
+/** ipc-state's fsync mode and Redis's appendfsync that does the same. */
+const MODES: readonly { fsync: StorageConfig['fsync']; aof: AofMode; label: string }[] = [
+  { fsync: 'always', aof: 'always', label: "fsync 'always' / appendfsync always" },
+  { fsync: 'interval', aof: 'everysec', label: "fsync 'interval' (1 s) / appendfsync everysec" },
+  { fsync: 'off', aof: 'no', label: "fsync 'off' / appendfsync no" },
+]
+
+/** So that no snapshot is written (and no segment deleted) while the bytes are counted. */
+const NO_COMPACTION = 2 ** 40
+
+function sides(writers: number): ScenarioSide[] {
+  return MODES.flatMap((mode): ScenarioSide[] => {
+    let folder = ''
+    let before = 0
+    const common = { variant: mode.fsync, op: 'incr', clients: writers, inFlight: 1, replica: false } as const
+    const bytesPerChange = (results: { totalCalls: number }[]) => ({
+      bytesPerChange: (dirSize(folder) - before) / results.reduce((sum, result) => sum + result.totalCalls, 0),
+    })
+    return [
+      callsSide({
+        ...common,
+        column: 'ipc-state',
+        label: `ipc-state fsync ${mode.fsync}`,
+        server: { storage: { fsync: mode.fsync, compactBytes: NO_COMPACTION } },
+        before: () => (before = dirSize(folder)),
+        extra: bytesPerChange,
+        onServer: (server) => (folder = server.storageDir ?? ''),
+      }),
+      callsSide({
+        ...common,
+        column: 'redis',
+        label: `Redis appendfsync ${mode.aof}`,
+        server: { aof: mode.aof },
+        before: () => (before = dirSize(folder)),
+        extra: bytesPerChange,
+        onServer: (server) => (folder = server.redis?.dir ?? ''),
+      }),
+    ]
+  })
+}
+
+/** Durable increments per second and bytes written per change, per fsync mode. */
+export const durability = (settings: BenchSettings): Scenario => ({
+  id: 'durability',
+  title: `durable increments from ${settings.writers} writer processes (increment / INCR), 1 in flight each`,
+  metrics: [
+    { id: 'rate', label: 'durable increments', unit: 'changes/s', better: 'higher' },
+    { id: 'bytesPerChange', label: 'bytes written per change (journal / AOF)', unit: 'bytes', better: 'lower' },
+  ],
+  variants: Object.fromEntries(MODES.map((mode) => [mode.fsync, mode.label])),
+  sides: () => sides(settings.writers),
+})

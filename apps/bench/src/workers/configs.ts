@@ -1,0 +1,39 @@
+// What the harness passes to each worker process, shared by both sides so they agree on it.
+
+/** The side a server or client belongs to: one column of the table. */
+export type SideKind = 'ipc-state' | 'net' | 'node-ipc' | 'redis'
+
+/** Where a client finds its server. */
+export type Address =
+  | { kind: 'ipc-state'; socketRoot: string; appspace: string; id: string }
+  | { kind: 'net' | 'node-ipc' | 'redis'; path: string }
+
+/** The ipc-state server's durable storage, as `fileStorage` takes it. */
+export interface StorageConfig {
+  dir: string
+  fsync: 'always' | 'interval' | 'off'
+  /** Journal bytes after the last snapshot that make a new one. */
+  compactBytes?: number
+}
+
+/** Configuration of the ipc-state server worker. */
+export interface IpcStateServerConfig {
+  address: Extract<Address, { kind: 'ipc-state' }>
+  /** Items in the state's list when the server starts. */
+  listItems: number
+  storage?: StorageConfig
+}
+
+/** Configuration of the raw `node:net` and node-ipc server workers. */
+export interface PlainServerConfig {
+  path: string
+  /** Items in the state's list, which `snapshot` sends and `pushShift` caps. */
+  listItems: number
+}
+
+/** Configuration of a client worker. */
+export interface ClientConfig {
+  address: Address
+  /** ipc-state only: keep a replica (the client's default). */
+  replica: boolean
+}

@@ -1,0 +1,45 @@
+// The ipc-state side: the public client, with its replica unless the config turns it off.
+import { connect } from '@ipc-state/client'
+import type { BenchStore, Item } from '../../bench-store.js'
+import type { Address } from '../configs.js'
+import type { Driver, Side } from './driver.js'
+
+function ipcStateAddress(address: Address) {
+  if (address.kind !== 'ipc-state') throw new TypeError(`not an ipc-state address: ${address.kind}`)
+  const { socketRoot, appspace, id } = address
+  return { socketRoot, appspace, id }
+}
+
+/** The ipc-state side. */
+export const ipcStateSide: Side = {
+  async connect(config) {
+    const client = await connect<BenchStore>({ ...ipcStateAddress(config.address), replica: config.replica })
+    const driver: Driver = {
+      call(op, value) {
+        switch (op) {
+          case 'incr':
+            return client.actions.increment(1)
+          case 'echo':
+            return client.actions.echo(value as string)
+          case 'get':
+            return client.actions.get()
+          case 'publish':
+            return client.actions.publish(value as string)
+          case 'pushShift':
+            return client.actions.pushShift(value as Item)
+        }
+      },
+      readLocal: () => client.state.counter,
+      async subscribe(onCount) {
+        const base = client.version
+        client.subscribe(() => onCount(client.version - base))
+      },
+      close: () => client.close(),
+    }
+    return driver
+  },
+  async firstSnapshot(address) {
+    const client = await connect<BenchStore>(ipcStateAddress(address))
+    return () => client.close()
+  },
+}

@@ -1,0 +1,22 @@
+// An ipc-state server of the bench's store. Reports `ready` with how long `createServer` took
+// (`startMs`: from a data folder, that is the time to load it); answers `version`; closes the
+// server when the harness closes its stdin.
+import { createServer } from '@ipc-state/server'
+import { createBenchStore, initialBenchState } from '../bench-store.js'
+import type { IpcStateServerConfig } from './configs.js'
+import { storageOption } from './storage-option.js'
+import { emit, serveRequests, workerConfig } from './worker-io.js'
+
+const config = workerConfig<IpcStateServerConfig>()
+const store = createBenchStore(initialBenchState(config.listItems))
+const begin = performance.now()
+const server = await createServer({ store, ...config.address, ...storageOption(config.storage) })
+const startMs = performance.now() - begin
+serveRequests(
+  (request) => {
+    if (request.cmd === 'version') return server.version
+    throw new Error(`unknown request ${request.cmd}`)
+  },
+  () => server.close(),
+)
+emit('ready', { startMs, version: server.version, path: server.path })
