@@ -38,6 +38,8 @@ declare module 'node-ipc' {
 
   /** `ipc.of[id]`, once `connectTo()` was called. */
   interface IpcClient {
+    /** The connection's socket, once connected (`false` before). */
+    socket: Socket | false
     emit(data: Buffer | string): void
     on(event: 'connect' | 'disconnect', handler: () => void): this
     on(event: 'data', handler: (data: Buffer) => void): this

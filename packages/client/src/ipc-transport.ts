@@ -1,4 +1,5 @@
 import { lstatSync, statSync, type Stats } from 'node:fs'
+import type { Socket } from 'node:net'
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 import { IPCModule } from 'node-ipc'
 import type { ClientConnection, ClientConnectionHandlers } from './client-transport.js'
@@ -79,14 +80,31 @@ export function openIpcConnection(
   }
   ipc.connectTo(CONNECTION_ID, path)
   const peer = ipc.of[CONNECTION_ID]!
+  let socket: Socket | undefined
+  // Frames written in one tick leave as one write: one system call, one Buffer.
+  let unsent: string[] = []
+  const flush = () => {
+    const text = unsent.length === 1 ? unsent[0]! : unsent.join('')
+    unsent = []
+    if (!ended && socket !== undefined) socket.write(text, 'utf8')
+  }
   peer.on('connect', () => {
     if (ended) return
     const late = check()
-    if (late === undefined) handlers.open()
-    else end(late)
-  })
-  peer.on('data', (data) => {
-    if (!ended) handlers.data(data.toString('utf8'))
+    if (late !== undefined) {
+      end(late)
+      return
+    }
+    // node-ipc made the connection; its reader and writer would copy every chunk into a new
+    // Buffer and build a message object for every frame, so the socket is read and written here.
+    if (peer.socket === false) return
+    socket = peer.socket
+    socket.removeAllListeners('data')
+    socket.setEncoding('utf8')
+    socket.on('data', (text: string) => {
+      if (!ended) handlers.data(text)
+    })
+    handlers.open()
   })
   peer.on('error', (error) => {
     lastError = error
@@ -94,7 +112,8 @@ export function openIpcConnection(
   peer.on('disconnect', () => end(lastError))
   return {
     write: (text) => {
-      if (!ended) peer.emit(text)
+      if (ended || socket === undefined) return
+      if (unsent.push(text) === 1) process.nextTick(flush)
     },
     close: () => end(),
   }

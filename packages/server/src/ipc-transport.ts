@@ -98,11 +98,23 @@ export function listenIpc(options: ListenIpcOptions): Promise<TransportServer> {
       )
     })
     server.on('connect', (socket: Socket) => {
+      // Everything written in one tick leaves in one system call: corked at the first write, uncorked
+      // once the tick's work is done (answers, changes and snapshots all queue within it).
+      let corked = false
+      const uncork = () => {
+        corked = false
+        socket.uncork()
+      }
       const connection: TransportConnection = {
         write: (chunk, written) => {
           if (socket.destroyed || socket.writableEnded) {
             if (written !== undefined) queueMicrotask(written)
             return false
+          }
+          if (!corked) {
+            corked = true
+            socket.cork()
+            process.nextTick(uncork)
           }
           // Bytes, never text: a socket counts queued text in characters, not bytes (its
           // writableLength would undercount 'ğ' by half), and copies it again for every write.
@@ -127,6 +139,12 @@ export function listenIpc(options: ListenIpcOptions): Promise<TransportServer> {
       }
       const session = handlers.connection(connection)
       sessions.set(socket, session)
+      // node-ipc's own reader copies every chunk the socket decoded into a new Buffer to publish it;
+      // the session reads the socket's text itself.
+      socket.removeAllListeners('data')
+      // Decoded as text by the socket, so a character split between two reads arrives whole.
+      socket.setEncoding('utf8')
+      socket.on('data', (text: string) => session.data(text))
       socket.on('drain', () => session.drain?.())
       socket.once('close', () => {
         const session = sessions.get(socket)
@@ -136,9 +154,6 @@ export function listenIpc(options: ListenIpcOptions): Promise<TransportServer> {
         if (index !== -1) server.sockets.splice(index, 1)
         session?.close()
       })
-    })
-    server.on('data', (data: Buffer, socket: Socket) => {
-      sessions.get(socket)?.data(data.toString('utf8'))
     })
     server.start()
   })
