@@ -72,6 +72,7 @@ describe('batched writes', () => {
     const results = await Promise.all(Array.from({ length: CALLS }, () => client.actions.increment(1)))
     expect(new Set(results).size).toBe(CALLS)
     expect(writes.client()).toEqual([1])
+    expect(server.version).toBe(CALLS)
     expect((client.state as TestState).counter).toBe(CALLS)
   })
 })
