@@ -12,6 +12,7 @@ import {
 import { abortError } from './abort-error.js'
 import { timeoutOption } from './client-options.js'
 import type { ClientStatus } from './client-status.js'
+import { Deadlines, type Expiring } from './deadlines.js'
 import type { LifecycleCalls } from './connection-lifecycle.js'
 
 /** Options for one request. */
@@ -83,6 +84,8 @@ export class CallQueue implements LifecycleCalls {
   #sentCount = 0
   /** Writes to the current connection; unset while there is none that has done its handshake. */
   #send: ((frame: string) => void) | undefined
+  /** Every request's timeout, from the call until it settles (also while the replica catches up). */
+  readonly #deadlines = new Deadlines()
 
   constructor(options: CallQueueOptions) {
     this.#options = options
@@ -111,14 +114,13 @@ export class CallQueue implements LifecycleCalls {
         reject(abortError(callSignal))
         return
       }
-      let timer: ReturnType<typeof setTimeout> | undefined
       let done = false
       /** Set once the server answered: only the wait for the replica to show that version is left. */
       let appliedAt: number | undefined
       const settle = (): boolean => {
         if (done) return false
         done = true
-        clearTimeout(timer)
+        this.#deadlines.delete(expiring)
         callSignal?.removeEventListener('abort', onCallAbort)
         return true
       }
@@ -148,9 +150,11 @@ export class CallQueue implements LifecycleCalls {
         },
       }
       this.#pending.set(id, call)
-      if (callTimeout !== Number.POSITIVE_INFINITY) {
-        timer = setTimeout(() => forget(this.#timeoutError(callTimeout, appliedAt)), callTimeout)
+      const expiring: Expiring = {
+        deadline: performance.now() + callTimeout,
+        expire: () => forget(this.#timeoutError(callTimeout, appliedAt)),
       }
+      this.#deadlines.add(expiring)
       callSignal?.addEventListener('abort', onCallAbort, { once: true })
       this.#unsent.push(id)
       this.#pump()
