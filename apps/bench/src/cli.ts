@@ -28,7 +28,7 @@ const QUICK: BenchSettings = {
   reps: 1,
   durationMs: 60,
   warmupMs: 10,
-  writers: 2,
+  writers: 1,
   subscribers: 2,
   journalChanges: 500,
   snapshotMegabytes: 1,

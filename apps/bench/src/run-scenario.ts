@@ -26,11 +26,12 @@ export async function runScenario(scenario: Scenario, base: RunContext, withRedi
     sides: results,
   }
   try {
-    const runs: SideRun[] = []
-    for (const side of sides) {
-      context.progress(`  starting ${side.label}`)
-      runs.push(await side.start(context))
-    }
+    context.progress(`  starting ${sides.map((side) => side.label).join(', ')}`)
+    // Started together: they are measured one at a time, but need not wait for each other to start.
+    const started = await Promise.allSettled(sides.map((side) => side.start(context)))
+    const failed = started.find((outcome) => outcome.status === 'rejected')
+    if (failed !== undefined) throw failed.reason
+    const runs = started.map((outcome) => (outcome as PromiseFulfilledResult<SideRun>).value)
     const { reps } = context.settings
     for (let rep = 1; rep <= reps; rep++) {
       for (const [i, run] of runs.entries()) {
@@ -46,13 +47,9 @@ export async function runScenario(scenario: Scenario, base: RunContext, withRedi
     result.error = error instanceof Error ? (error.stack ?? error.message) : String(error)
     context.progress(`  FAILED: ${result.error}`)
   } finally {
-    for (const close of closers.reverse()) {
-      try {
-        await close()
-      } catch (error) {
-        context.progress(`  while closing: ${String(error)}`)
-      }
-    }
+    // All at once: each process closes what it opened when its stdin ends, clients and servers alike.
+    const closed = await Promise.allSettled(closers.map(async (close) => close()))
+    for (const outcome of closed) if (outcome.status === 'rejected') context.progress(`  while closing: ${String(outcome.reason)}`)
   }
   return result
 }

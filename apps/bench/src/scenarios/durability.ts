@@ -5,7 +5,8 @@ import { dirSize } from '../dir-size.js'
 import type { AofMode } from '../redis-server.js'
 import type { BenchSettings, Scenario, ScenarioSide } from '../scenario.js'
 import type { StorageConfig } from '../workers/configs.js'
-import { callsSide } from './calls-side.js'
+import type { StartedServer } from '../servers.js'
+import { type CallsSideOptions, callsSide } from './calls-side.js'
 
 /** ipc-state's fsync mode and Redis's appendfsync that does the same. */
 const MODES: readonly { fsync: StorageConfig['fsync']; aof: AofMode; label: string }[] = [
@@ -17,33 +18,47 @@ const MODES: readonly { fsync: StorageConfig['fsync']; aof: AofMode; label: stri
 /** So that no snapshot is written (and no segment deleted) while the bytes are counted. */
 const NO_COMPACTION = 2 ** 40
 
+/**
+ * The calls side of `options`, plus the bytes its server's folder grew by per change (the
+ * warm-up's changes counted too: they are written as well).
+ */
+function withBytesPerChange(
+  options: Omit<CallsSideOptions, 'before' | 'extra' | 'onServer'>,
+  folderOf: (server: StartedServer) => string,
+) {
+  let folder = ''
+  let before = 0
+  return callsSide({
+    ...options,
+    onServer: (server) => {
+      folder = folderOf(server)
+    },
+    before: () => {
+      before = dirSize(folder)
+    },
+    extra: (results) => ({
+      bytesPerChange: (dirSize(folder) - before) / results.reduce((sum, result) => sum + result.totalCalls, 0),
+    }),
+  })
+}
+
 function sides(writers: number): ScenarioSide[] {
   return MODES.flatMap((mode): ScenarioSide[] => {
-    let folder = ''
-    let before = 0
     const common = { variant: mode.fsync, op: 'incr', clients: writers, inFlight: 1, replica: false } as const
-    const bytesPerChange = (results: { totalCalls: number }[]) => ({
-      bytesPerChange: (dirSize(folder) - before) / results.reduce((sum, result) => sum + result.totalCalls, 0),
-    })
     return [
-      callsSide({
-        ...common,
-        column: 'ipc-state',
-        label: `ipc-state fsync ${mode.fsync}`,
-        server: { storage: { fsync: mode.fsync, compactBytes: NO_COMPACTION } },
-        before: () => (before = dirSize(folder)),
-        extra: bytesPerChange,
-        onServer: (server) => (folder = server.storageDir ?? ''),
-      }),
-      callsSide({
-        ...common,
-        column: 'redis',
-        label: `Redis appendfsync ${mode.aof}`,
-        server: { aof: mode.aof },
-        before: () => (before = dirSize(folder)),
-        extra: bytesPerChange,
-        onServer: (server) => (folder = server.redis?.dir ?? ''),
-      }),
+      withBytesPerChange(
+        {
+          ...common,
+          column: 'ipc-state',
+          label: `ipc-state fsync ${mode.fsync}`,
+          server: { storage: { fsync: mode.fsync, compactBytes: NO_COMPACTION } },
+        },
+        (server) => server.storageDir!,
+      ),
+      withBytesPerChange(
+        { ...common, column: 'redis', label: `Redis appendfsync ${mode.aof}`, server: { aof: mode.aof } },
+        (server) => server.redis!.dir,
+      ),
     ]
   })
 }
