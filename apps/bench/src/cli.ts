@@ -12,6 +12,8 @@ export interface BenchOptions {
   noRedis: boolean
   /** Folder for latest.json and latest.svg. */
   out: string
+  /** Folder for a CPU profile of every worker process, when asked for. */
+  cpuProf: string | undefined
 }
 
 const DEFAULTS: BenchSettings = {
@@ -56,6 +58,7 @@ Options:
       --quick               smallest counts everywhere (1 sample, ${QUICK.durationMs} ms), to check the harness
       --no-redis            leave Redis out even when redis-server is found
       --out <dir>           where latest.json and latest.svg go (default apps/bench/results)
+      --cpu-prof <dir>      write a CPU profile of every server and client process there
   -h, --help                this text
 
 Scenarios, in run order:
@@ -101,6 +104,7 @@ export function parseOptions(argv: string[], defaultOut: string): BenchOptions |
       quick: { type: 'boolean', default: false },
       'no-redis': { type: 'boolean', default: false },
       out: { type: 'string' },
+      'cpu-prof': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   })
@@ -122,5 +126,6 @@ export function parseOptions(argv: string[], defaultOut: string): BenchOptions |
     scenarios,
     noRedis: values['no-redis'],
     out: values.out ?? defaultOut,
+    cpuProf: values['cpu-prof'],
   }
 }

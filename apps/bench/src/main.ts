@@ -8,7 +8,7 @@ import { writeResults } from './results-file.js'
 import { runBench } from './run-bench.js'
 import { formatTable } from './table.js'
 import { createTempFolder } from './temp-folder.js'
-import { killAllWorkers } from './worker-process.js'
+import { killAllWorkers, setWorkerNodeFlags } from './worker-process.js'
 
 const defaultOut = fileURLToPath(new URL('../results', import.meta.url))
 let options: ReturnType<typeof parseOptions>
@@ -23,6 +23,7 @@ if (options === undefined) {
   process.exit(0)
 }
 
+if (options.cpuProf !== undefined) setWorkerNodeFlags(['--cpu-prof', '--cpu-prof-dir', options.cpuProf])
 const temp = createTempFolder()
 const cleanUp = () => {
   killAllWorkers()

@@ -32,7 +32,7 @@ export async function runScenario(scenario: Scenario, base: RunContext, withRedi
     const failed = started.find((outcome) => outcome.status === 'rejected')
     if (failed !== undefined) throw failed.reason
     const runs = started.map((outcome) => (outcome as PromiseFulfilledResult<SideRun>).value)
-    const { reps } = context.settings
+    const reps = Math.min(context.settings.reps, scenario.maxReps ?? Number.POSITIVE_INFINITY)
     for (let rep = 1; rep <= reps; rep++) {
       for (const [i, run] of runs.entries()) {
         const sample = await run.measure()

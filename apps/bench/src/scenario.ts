@@ -71,6 +71,8 @@ export interface Scenario {
   readonly id: string
   readonly title: string
   readonly metrics: readonly Metric[]
+  /** At most this many samples per side, for a scenario whose samples take seconds each. */
+  readonly maxReps?: number
   /** Rows of the scenario when its sides differ by more than their column: id → label. */
   readonly variants?: Readonly<Record<string, string>>
   sides(): ScenarioSide[]

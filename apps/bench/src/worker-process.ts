@@ -17,6 +17,12 @@ export interface Worker {
 }
 
 const live = new Set<ChildProcess>()
+let nodeFlags: string[] = []
+
+/** Node flags for every worker started from now on (say `--cpu-prof`). */
+export function setWorkerNodeFlags(flags: readonly string[]): void {
+  nodeFlags = [...flags]
+}
 const STOP_GRACE_MS = 15_000
 const READY_TIMEOUT_MS = 300_000
 
@@ -27,7 +33,8 @@ const READY_TIMEOUT_MS = 300_000
 export function startWorker(name: string, script: string, config: unknown): Worker {
   const source = import.meta.url.endsWith('.ts')
   const file = new URL(`./workers/${script}.${source ? 'ts' : 'js'}`, import.meta.url)
-  const child = spawn(process.execPath, [...(source ? ['--import', 'tsx'] : []), file.pathname, JSON.stringify(config)], {
+  const loader = source ? ['--import', 'tsx'] : []
+  const child = spawn(process.execPath, [...nodeFlags, ...loader, file.pathname, JSON.stringify(config)], {
     stdio: ['pipe', 'pipe', 'pipe'],
   })
   live.add(child)
