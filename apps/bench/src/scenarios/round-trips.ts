@@ -22,32 +22,36 @@ export const manyInFlight = (): Scenario => ({
 })
 
 /** Several client processes, one call in flight each; ipc-state write-only and with replicas. */
-export const processes = (settings: BenchSettings): Scenario => ({
-  id: 'processes',
-  title: `${settings.writers} client processes, 1 call in flight each (increment / INCR)`,
-  metrics: [rate(`${settings.writers} processes, 1 in flight each`)],
-  variants: { 'write-only': 'ipc-state write-only (replica: false)', replicas: 'ipc-state with replicas' },
-  sides: () => [
-    callsSide({
-      column: 'ipc-state',
-      label: 'ipc-state write-only',
-      variant: 'write-only',
-      op: 'incr',
-      clients: settings.writers,
-      inFlight: 1,
-      replica: false,
-    }),
-    callsSide({
-      column: 'ipc-state',
-      label: 'ipc-state replicas',
-      variant: 'replicas',
-      op: 'incr',
-      clients: settings.writers,
-      inFlight: 1,
-    }),
-    ...everySide((column, label) => callsSide({ column, label, op: 'incr', clients: settings.writers, inFlight: 1 })).slice(1),
-  ],
-})
+export const processes = (settings: BenchSettings): Scenario => {
+  const n = settings.writers
+  const processCount = `${n} process${n === 1 ? '' : 'es'}`
+  return {
+    id: 'processes',
+    title: `${n} client ${n === 1 ? 'process' : 'processes'}, 1 call in flight each (increment / INCR)`,
+    metrics: [rate(`${processCount}, 1 in flight each`)],
+    variants: { 'write-only': 'ipc-state write-only (replica: false)', replicas: 'ipc-state with replicas' },
+    sides: () => [
+      callsSide({
+        column: 'ipc-state',
+        label: 'ipc-state write-only',
+        variant: 'write-only',
+        op: 'incr',
+        clients: settings.writers,
+        inFlight: 1,
+        replica: false,
+      }),
+      callsSide({
+        column: 'ipc-state',
+        label: 'ipc-state replicas',
+        variant: 'replicas',
+        op: 'incr',
+        clients: settings.writers,
+        inFlight: 1,
+      }),
+      ...everySide((column, label) => callsSide({ column, label, op: 'incr', clients: settings.writers, inFlight: 1 })).slice(1),
+    ],
+  }
+}
 
 /** An echo of `bytes`: the action returns its input; Redis ECHO. */
 function echo(id: string, name: string, bytes: number): () => Scenario {
