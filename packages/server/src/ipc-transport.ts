@@ -2,6 +2,7 @@ import type { Socket } from 'node:net'
 import { IPCModule } from 'node-ipc'
 import { DEFAULT_APPSPACE, DEFAULT_SOCKET_ROOT, ErrorCode, IpcStateError, type SocketAddress } from '@ipc-state/protocol'
 import { claimAndListen, prepareSocketRoot, removeSocketFile } from './socket-file.js'
+import { TickWriter } from './tick-writer.js'
 import {
   CLOSE_GRACE_MS,
   type Transport,
@@ -98,54 +99,40 @@ export function listenIpc(options: ListenIpcOptions): Promise<TransportServer> {
       )
     })
     server.on('connect', (socket: Socket) => {
-      // Everything written in one tick leaves in one system call: corked at the first write, uncorked
-      // once the tick's work is done (answers, changes and snapshots all queue within it).
-      let corked = false
-      const uncork = () => {
-        corked = false
-        socket.uncork()
-      }
+      let session: ReturnType<TransportHandlers['connection']> | undefined
+      // Everything written in one tick leaves in one system call.
+      const writer = new TickWriter(socket, () => session?.drain?.())
       const connection: TransportConnection = {
         write: (chunk, written) => {
           if (socket.destroyed || socket.writableEnded) {
             if (written !== undefined) queueMicrotask(written)
             return false
           }
-          if (!corked) {
-            corked = true
-            socket.cork()
-            process.nextTick(uncork)
-          }
           // Bytes, never text: a socket counts queued text in characters, not bytes (its
           // writableLength would undercount 'ğ' by half), and copies it again for every write.
-          const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk
-          // Node calls back every write, also those a destroyed socket drops.
-          return socket.write(bytes, written === undefined ? undefined : () => written())
+          return writer.write(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk, written)
         },
-        cork: () => socket.cork(),
-        uncork: () => socket.uncork(),
         get bufferedBytes() {
-          return socket.writableLength
+          return writer.bufferedBytes
         },
         end: () => {
           // Nothing more is read from a connection being closed: a peer that keeps sending fills
           // its own socket buffer, not the server's memory or CPU.
           socket.pause()
-          socket.end()
+          writer.end()
         },
         destroy: () => {
           socket.destroy()
         },
       }
-      const session = handlers.connection(connection)
+      session = handlers.connection(connection)
       sessions.set(socket, session)
       // node-ipc's own reader copies every chunk the socket decoded into a new Buffer to publish it;
       // the session reads the socket's text itself.
       socket.removeAllListeners('data')
       // Decoded as text by the socket, so a character split between two reads arrives whole.
       socket.setEncoding('utf8')
-      socket.on('data', (text: string) => session.data(text))
-      socket.on('drain', () => session.drain?.())
+      socket.on('data', (text: string) => session?.data(text))
       socket.once('close', () => {
         const session = sessions.get(socket)
         sessions.delete(socket)
