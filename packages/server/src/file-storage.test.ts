@@ -64,6 +64,19 @@ describe('fileStorage', () => {
     expect(t.server.version).toBe(60)
   })
 
+  it('folds the short segments many starts leave into a snapshot, so they do not pile up', async () => {
+    for (let run = 1; run <= 12; run++) {
+      await using t = await start()
+      const { peer } = await t.greet({ clientId: `w${run}` })
+      expect((await call(peer, 1, 'increment', 1)).result).toEqual({ value: run, version: run })
+    }
+    const files = await readdir(dir)
+    expect(files.filter((name) => name.startsWith('journal-')).length).toBeLessThanOrEqual(8)
+    expect(files.filter((name) => name.startsWith('snapshot-'))).toHaveLength(1)
+    await using t = await start()
+    expect(t.server.state.counter).toBe(12)
+  })
+
   it('refuses a second server on the same folder with STORE_LOCKED, and the first keeps serving', async () => {
     await using first = await start()
     const error = await rejection(start())

@@ -46,6 +46,9 @@ export interface FileStorageOptions {
   compactBytes?: number
 }
 
+/** Journal segments after a snapshot past which a start writes a new snapshot, however short they are. */
+const MAX_SEGMENTS = 8
+
 /** How long a storage that failed waits before it tries to write again, in milliseconds. */
 const RETRY_MS = 1_000
 
@@ -108,7 +111,9 @@ class FileStorage implements Storage {
       this.#epoch = this.#keepsEpoch(recovered) ? recovered.epoch! : context.newEpoch
       let { state, version } = recovered
       // A new folder starts with a snapshot of the initial state: the journal's changes apply to it.
-      let stateJson = state === undefined ? context.initialStateJson : undefined
+      // One that many starts left in many short segments gets one too, so they do not pile up.
+      const segments = files.journals.length - recovered.obsolete.journals.length
+      let stateJson = state === undefined ? context.initialStateJson : segments >= MAX_SEGMENTS ? JSON.stringify(state) : undefined
       if (state !== undefined && recovered.storeVersion < context.storeVersion) {
         state = context.migrate(state, recovered.storeVersion)
         stateJson = JSON.stringify(state)

@@ -64,6 +64,8 @@ export class Sessions {
   readonly #options: SessionsOptions
   readonly #settings: SessionsSettings
   readonly #served = new Set<Session>()
+  /** Sessions whose hello waits for their instance's record to be stored. */
+  readonly #greeting = new WeakSet<Session>()
 
   constructor(options: SessionsOptions) {
     this.#options = options
@@ -204,7 +206,7 @@ export class Sessions {
       session.refuse(error)
       return
     }
-    if (session.clientId !== undefined) {
+    if (session.clientId !== undefined || this.#greeting.has(session)) {
       session.fail(hello.id, new IpcStateError(ErrorCode.BAD_REQUEST, '"hello" was already sent on this connection'))
       return
     }
@@ -218,12 +220,17 @@ export class Sessions {
     // A new instance: its record must be durable before it may send a call, so that a call it
     // resends after a restart is known. Greeted even if that write failed: it can read, and its
     // next hello tries again.
+    this.#greeting.add(session)
     pipeline.add(
       { kind: 'instance', instanceId, since },
       () => {
+        this.#greeting.delete(session)
         if (this.#greet(session, hello, instanceId)) record.persisted(instanceId, since)
       },
-      () => this.#greet(session, hello, instanceId),
+      () => {
+        this.#greeting.delete(session)
+        this.#greet(session, hello, instanceId)
+      },
     )
   }
 
