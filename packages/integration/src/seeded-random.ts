@@ -1,9 +1,15 @@
 // Random choices a test can replay: every draw comes from one seed, which the test prints on failure.
+import { onTestFailed } from 'vitest'
 
-/** A seed for this run: `IPC_STATE_SEED` when set (to replay a failure), otherwise a fresh one. */
+/**
+ * A seed for the running test: `IPC_STATE_SEED` when set (to replay a failure), otherwise a fresh
+ * one. Printed, with how to replay it, if the test fails.
+ */
 export function testSeed(env: NodeJS.ProcessEnv = process.env): number {
   const given = env.IPC_STATE_SEED
-  return given === undefined ? Math.floor(Math.random() * 2 ** 32) : Number(given) >>> 0
+  const seed = given === undefined ? Math.floor(Math.random() * 2 ** 32) : Number(given) >>> 0
+  onTestFailed(({ task }) => console.error(`${task.name}: seed ${seed}; replay with IPC_STATE_SEED=${seed}`))
+  return seed
 }
 
 /** Numbers in [0, 1) from `seed` (mulberry32): the same seed draws the same numbers. */

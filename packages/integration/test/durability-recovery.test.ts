@@ -93,8 +93,7 @@ async function startOn(dir: string, where: string) {
 
 describe('recovery from the data folder', () => {
   it(`a journal cut at any of ${CUTS} random offsets starts with the state after its last whole record`, async () => {
-    const seed = testSeed()
-    const random = seededRandom(seed)
+    const random = seededRandom(testSeed())
     const { bytes, records } = written
     const [header, ...rest] = records
     expect(header!.payload).toMatchObject({ t: 'segment', version: 0 })
@@ -112,7 +111,7 @@ describe('recovery from the data folder', () => {
     await using scratch = await tempDataDir()
     for (let i = 0; i < CUTS; i++) {
       const cut = randomInt(random, 0, bytes.length)
-      const where = `seed ${seed} (replay with IPC_STATE_SEED=${seed}), cut at ${cut} of ${bytes.length}`
+      const where = `cut at ${cut} of ${bytes.length}`
       const dir = join(scratch.dir, String(i))
       await copyWith(dir, bytes.subarray(0, cut))
       const kept = records.filter((record) => record.end <= cut)
@@ -133,8 +132,7 @@ describe('recovery from the data folder', () => {
   })
 
   it('a byte flipped in a record before the last is refused with STORE_DAMAGED naming the file and offset, the file untouched', async () => {
-    const seed = testSeed()
-    const random = seededRandom(seed)
+    const random = seededRandom(testSeed())
     const { records, journal } = written
     // A record in the middle, and within it one byte of its length field and one of its payload.
     const record = records[randomInt(random, 1, records.length - 1)]!
@@ -143,7 +141,7 @@ describe('recovery from the data folder', () => {
       record.start + 12 + randomInt(random, 0, record.end - record.start - 12),
     ]
     for (const position of positions) {
-      const where = `seed ${seed}, byte ${position} of the record at ${record.start}`
+      const where = `byte ${position} of the record at ${record.start}`
       await using copy = await tempDataDir()
       const bytes = Buffer.from(written.bytes)
       bytes[position]! ^= 0xff
