@@ -1,4 +1,5 @@
 // Fixture side: how a server fixture starts, reports that it did (or why not), and ends.
+import { createInterface } from 'node:readline'
 import { closeOnSignals, type IpcStateServer, isIpcStateError } from '@ipc-state/server'
 import { answerServerCommands, emit } from './fixture-io.js'
 
@@ -26,4 +27,21 @@ export async function serveFixture<State extends object>(start: () => Promise<Ip
   })
   answerServerCommands(server)
   emit('ready', { path: server.path, epoch: server.epoch, pid: process.pid, version: server.version })
+}
+
+/**
+ * Prints {"event":"loaded","pid"} and resolves on the stdin command `start`: a fixture that calls
+ * it before `serveFixture` stands by with its code loaded, so a test can replace a killed server
+ * without waiting for Node to load one.
+ */
+export function standBy(): Promise<void> {
+  const lines = createInterface({ input: process.stdin })
+  emit('loaded', { pid: process.pid })
+  return new Promise((resolve) =>
+    lines.on('line', (line) => {
+      if (line !== 'start') return
+      lines.close()
+      resolve()
+    }),
+  )
 }
