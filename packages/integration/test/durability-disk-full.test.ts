@@ -1,5 +1,9 @@
 // A full disk: calls that cannot be written fail with PERSIST_FAILED and change nothing, the server
-// keeps serving reads, and it takes calls again by itself once there is room.
+// keeps serving reads, also after a crash, and takes calls again by itself once there is room.
+//
+// The disk is a small tmpfs where mount is permitted (root in a container); elsewhere, or with
+// IPC_STATE_FULL_DISK=inject, the server's writes to its data folder fail with ENOSPC by a fixture
+// (full-disk-server.ts) instead, and the tests' names say which.
 import { execFileSync } from 'node:child_process'
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -12,7 +16,7 @@ import { fixture, tempSocketRoot } from '../src/processes.js'
 import { type ServerHandle, type ServerView, startServer } from '../src/server-fixture.js'
 import type { TestStore } from '../src/test-store.js'
 
-/** A disk for the data folder that the test fills and frees. */
+/** A disk for data folders, that a test fills and frees. */
 interface FullableDisk extends AsyncDisposable {
   /** Where data folders go on it. */
   readonly root: string
@@ -45,7 +49,7 @@ function cannotMount(): string | undefined {
   }
 }
 
-/** A small tmpfs on a fresh folder, filled with a filler file to its last byte. */
+/** A small tmpfs on a fresh folder, that `fill` fills to its last byte with a filler file. */
 async function tmpfsDisk(): Promise<FullableDisk> {
   const mountPoint = await mkdtemp('/tmp/ipcs-disk-')
   mountTmpfs(mountPoint)
@@ -77,7 +81,7 @@ async function tmpfsDisk(): Promise<FullableDisk> {
   }
 }
 
-/** A data folder on the ordinary disk, whose server fails writes to it with ENOSPC while a flag file exists. */
+/** Folders on the ordinary disk, where the server's writes fail with ENOSPC while a flag file exists. */
 async function injectedFullDisk(): Promise<FullableDisk> {
   const parent = await mkdtemp('/tmp/ipcs-disk-')
   const flag = join(parent, 'disk-is-full')
