@@ -12,6 +12,7 @@ const BARS: readonly { column: SideKind; color: string }[] = [
 const PLOT_WIDTH = 540
 const BAR = 9
 const TOP = 92
+const TITLE = 'Ratio to Redis 7 (median against median; right of 1×: better than Redis)'
 /** About the width of one character of the 12px labels. */
 const CHAR_WIDTH = 6.4
 
@@ -28,13 +29,14 @@ export function drawChart(rows: readonly Row[], subtitle: string): string {
   const ratios = shown.flatMap((row) => Object.values(row.ratios))
   const low = Math.min(-1, Math.floor(Math.log10(Math.min(...ratios, 1))))
   const high = Math.max(1, Math.ceil(Math.log10(Math.max(...ratios, 1))))
-  const x = (ratio: number) => plotLeft + ((Math.log10(ratio) - low) / (high - low)) * PLOT_WIDTH
+  const x = (ratio: number) => Math.round((plotLeft + ((Math.log10(ratio) - low) / (high - low)) * PLOT_WIDTH) * 10) / 10
   const groupHeight = (row: Row) => Math.max(1, BARS.filter((bar) => row.ratios[bar.column] !== undefined).length) * (BAR + 2) + 12
   const height = TOP + shown.reduce((sum, row) => sum + groupHeight(row), 0) + 40
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
+    `<title>${TITLE}</title>`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="12" y="22" font-size="16" font-weight="bold">Ratio to Redis 7 (median against median; right of 1×: better than Redis)</text>`,
+    `<text x="12" y="22" font-size="16" font-weight="bold">${TITLE}</text>`,
     `<text x="12" y="42" fill="#555">${escapeXml(subtitle)}</text>`,
   ]
   BARS.forEach((bar, i) => {
@@ -61,7 +63,7 @@ export function drawChart(rows: readonly Row[], subtitle: string): string {
       const ratio = row.ratios[bar.column]!
       const top = y + i * (BAR + 2)
       const from = Math.min(x(1), x(ratio))
-      const width = Math.max(1, Math.abs(x(ratio) - x(1)))
+      const width = Math.max(1, Math.round(Math.abs(x(ratio) - x(1)) * 10) / 10)
       parts.push(
         `<rect x="${from}" y="${top}" width="${width}" height="${BAR}" fill="${bar.color}"><title>${escapeXml(`${COLUMN_NAMES[bar.column]}: ${formatRatio(ratio)}`)}</title></rect>`,
       )
