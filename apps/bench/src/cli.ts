@@ -28,8 +28,8 @@ const DEFAULTS: BenchSettings = {
 /** `--quick`: every scenario with the smallest counts, to check that the harness works. */
 const QUICK: BenchSettings = {
   reps: 1,
-  durationMs: 60,
-  warmupMs: 10,
+  durationMs: 30,
+  warmupMs: 5,
   writers: 1,
   subscribers: 2,
   journalChanges: 500,

@@ -81,7 +81,7 @@ function sides(writers: number): ScenarioSide[] {
 /** Durable increments per second and bytes written per change, per fsync mode. */
 export const durability = (settings: BenchSettings): Scenario => ({
   id: 'durability',
-  title: `durable increments from ${settings.writers} writer processes (increment / INCR), 1 in flight each`,
+  title: `durable increments from ${settings.writers} writer ${settings.writers === 1 ? 'process' : 'processes'} (increment / INCR), 1 in flight each`,
   metrics: [
     { id: 'rate', label: 'durable increments', unit: 'changes/s', better: 'higher' },
     { id: 'bytesPerChange', label: 'bytes written per change', unit: 'bytes', better: 'lower' },
