@@ -66,10 +66,10 @@ describe('compaction', () => {
         `snapshot-${seq}.json`,
         'store.lock',
       ])
-      // Every start and every snapshot opens a segment: many snapshots were taken on the way.
-      expect(Number(seq)).toBeGreaterThanOrEqual(5)
+      // A segment opened by a snapshot taken on the way (the new folder's first is segment 1).
+      expect(Number(seq)).toBeGreaterThan(1)
       const journalBytes = (await stat(join(data.dir, journal!))).size
-      // Under compactBytes before the last call's record.
+      // Under compactBytes before the last call's record, after more than 30 kB of messages.
       expect(journalBytes).toBeLessThan(COMPACT_BYTES + 1024)
       expect(parseJournal(await readFile(join(data.dir, journal!))).validEnd).toBe(journalBytes)
       expect((await stat(join(data.dir, snapshot!))).size).toBeGreaterThan(0)
