@@ -11,7 +11,10 @@ export interface TempDataDir extends AsyncDisposable {
   readonly dir: string
 }
 
-/** Makes a temporary data folder under `parent`. @param parent @default '/tmp' */
+/**
+ * Makes a temporary data folder, not created by the server then but found empty.
+ * @param parent the folder to make it in
+ */
 export async function tempDataDir(parent = '/tmp'): Promise<TempDataDir> {
   const dir = await mkdtemp(join(parent, 'ipcs-data-'))
   return { dir, [Symbol.asyncDispose]: () => rm(dir, { recursive: true, force: true }) }

@@ -13,8 +13,8 @@ export interface RefusedStartOptions {
 
 /**
  * Starts a server fixture that is expected to fail, and resolves with its {"event":"error"} line
- * and how it exited. Everything it printed is in the rejection, if it starts after all.
- * @throws Error when the fixture reports `ready`
+ * and how it exited.
+ * @throws Error when the fixture reports `ready` instead (it is killed then)
  */
 export async function refusedStart(options: RefusedStartOptions): Promise<{ error: FixtureEvent; exit: Exit }> {
   const child = startFixture(options.script ?? fixture('server.ts'), { env: { ...addressEnv(options.address), ...options.env } })
