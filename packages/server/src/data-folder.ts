@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
-import { lstat, mkdir, readdir } from 'node:fs/promises'
+import { lstat, mkdir, readFile, readdir, stat } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
+import { ErrorCode, IpcStateError, type Logger } from '@ipc-state/protocol'
 import { lockFile } from './start-up-lock.js'
 
 // The files of a data folder: `store.lock`, `journal-<seq>.log` and `snapshot-<seq>.json`, where
@@ -66,24 +67,67 @@ export async function prepareDataFolder(dir: string): Promise<void> {
   }
 }
 
+/** The error when another server owns folder `dir`. */
+function storeLocked(dir: string, lockPath: string, holder: string): IpcStateError {
+  return new IpcStateError(
+    ErrorCode.STORE_LOCKED,
+    `Another server${holder === '' ? '' : ` (process ${holder})`} owns the data folder ${dir}: it holds ${lockPath}. ` +
+      'Stop it first, or give this server another dir.',
+    { data: { dir, ...(holder === '' ? {} : { pid: Number(holder) }) } },
+  )
+}
+
+const noSpace = (error: unknown): boolean => ['ENOSPC', 'EDQUOT'].includes((error as NodeJS.ErrnoException).code ?? '')
+
 /**
- * Takes `store.lock` in `dir`, so one server at a time owns the folder, whatever its socket path.
- * A lock left by a process that died is reclaimed.
+ * Takes the folder, so one server at a time owns it, whatever its socket path. `store.lock` holds
+ * the owner's pid and start time, and a lock left by a process that died is reclaimed. On Linux the
+ * owner also holds an abstract socket named after the folder, which the kernel releases when the
+ * process dies and which needs no disk: a server can then start on a full disk, and serve reads.
  * @returns a function that releases it
  * @throws IpcStateError `STORE_LOCKED` while another live process holds it
  */
-export function lockDataFolder(dir: string): Promise<() => Promise<void>> {
-  return lockFile(join(dir, 'store.lock'), {
-    what: 'The data folder lock',
-    foreign: { code: ErrorCode.STORE_LOCKED, instead: 'choose another dir' },
-    held: (lockPath, holder) =>
-      new IpcStateError(
-        ErrorCode.STORE_LOCKED,
-        `Another server${holder === '' ? '' : ` (process ${holder})`} owns the data folder ${dir}: it holds ${lockPath}. ` +
-          'Stop it first, or give this server another dir.',
-        { data: { dir, ...(holder === '' ? {} : { pid: Number(holder) }) } },
-      ),
-  })
+export async function lockDataFolder(dir: string, logger: Logger): Promise<() => Promise<void>> {
+  const lockPath = join(dir, 'store.lock')
+  const releaseName = await lockName(dir, lockPath)
+  try {
+    const releaseFile = await lockFile(lockPath, {
+      what: 'The data folder lock',
+      foreign: { code: ErrorCode.STORE_LOCKED, instead: 'choose another dir' },
+      held: (path, holder) => storeLocked(dir, path, holder),
+    })
+    return async () => {
+      await releaseFile()
+      await releaseName?.()
+    }
+  } catch (error) {
+    if (releaseName !== undefined && noSpace(error)) {
+      logger.warn?.('no room for store.lock: the folder is owned through its lock socket alone', { dir })
+      return releaseName
+    }
+    await releaseName?.()
+    throw error
+  }
+}
+
+/** Binds the abstract socket named after `dir` (Linux); `undefined` elsewhere. */
+async function lockName(dir: string, lockPath: string): Promise<(() => Promise<void>) | undefined> {
+  if (process.platform !== 'linux') return undefined
+  const { dev, ino } = await stat(dir)
+  const server = createServer((socket) => socket.destroy())
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(`\0ipc-state/store/${dev}/${ino}`, resolve)
+    })
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error
+    // Its pid, for the message, from the lock file it most likely wrote.
+    const holder = (await readFile(lockPath, 'utf8').catch(() => '')).trim().split(' ')[0] ?? ''
+    throw storeLocked(dir, lockPath, /^\d+$/.test(holder) ? holder : '')
+  }
+  server.unref()
+  return () => new Promise((resolve) => server.close(() => resolve()))
 }
 
 let boot: string | undefined

@@ -14,7 +14,7 @@ import { entryPayload, frameRecord } from './journal-format.js'
 import { type Recovered, replay } from './journal-replay.js'
 import { JournalSegment } from './journal-segment.js'
 import { syncFolder, writeSnapshot } from './snapshot-file.js'
-import type { LoadedStore, Storage, StorageContext, StorageEntry } from './storage.js'
+import type { LoadedStore, Storage, StorageContext, StorageEntry, StoreImage } from './storage.js'
 
 /** How a {@link fileStorage} makes changes durable before a call is answered. */
 export type FsyncMode = 'always' | 'interval' | 'off'
@@ -82,7 +82,10 @@ class FileStorage implements Storage {
   #context: StorageContext | undefined
   #logger: Logger = {}
   #unlock: (() => Promise<void>) | undefined
+  /** The segment written to; unset until there was room to start it. */
   #segment: JournalSegment | undefined
+  /** The segment this run starts, and the snapshot to write before it, if one is needed. */
+  #next: { seq: number; version: number; image: StoreImage | undefined } | undefined
   #epoch = ''
   #storeVersion = 1
   /** Journal bytes written since the last snapshot began. */
@@ -103,7 +106,7 @@ class FileStorage implements Storage {
     this.#context = context
     this.#logger = context.logger
     await prepareDataFolder(this.#dir)
-    this.#unlock = await lockDataFolder(this.#dir)
+    this.#unlock = await lockDataFolder(this.#dir, this.#logger)
     try {
       const files = await listFolder(this.#dir)
       const recovered = await replay(this.#dir, files, context.storeVersion)
@@ -123,14 +126,23 @@ class FileStorage implements Storage {
       state ??= JSON.parse(context.initialStateJson)
       this.#storeVersion = context.storeVersion
       const seq = Math.max(files.journals.at(-1) ?? 0, files.snapshots.at(-1) ?? 0) + 1
-      if (stateJson !== undefined) {
-        // Written before the segment that follows it, and it removes every older file.
-        await this.#snapshot(seq, { version, stateJson: Buffer.from(stateJson), instances: recovered.instances })
-      } else {
+      // A snapshot is written before the segment that follows it, and removes every older file.
+      const image =
+        stateJson === undefined ? undefined : { version, stateJson: Buffer.from(stateJson), instances: recovered.instances }
+      if (image === undefined) {
         await this.#remove(recovered.obsolete)
         this.#sinceSnapshot = await this.#journalBytes(files, recovered)
       }
-      this.#segment = await this.#createSegment(seq, version)
+      this.#next = { seq, version, image }
+      try {
+        await this.#startSegment()
+      } catch (error) {
+        // A full disk: the stored state is served, and calls get PERSIST_FAILED until there is room.
+        this.#logger.error?.('started without room to write to the data folder: reads are served, calls fail until it has room', {
+          dir: this.#dir,
+          error: (error as Error).message,
+        })
+      }
       return { epoch: this.#epoch, version, state, instances: recovered.instances }
     } catch (error) {
       await this.#release()
@@ -139,7 +151,8 @@ class FileStorage implements Storage {
   }
 
   async write(entries: readonly StorageEntry[]): Promise<void> {
-    if (this.#broken !== undefined) await this.#repair()
+    if (this.#segment === undefined) await this.#startSegment()
+    else if (this.#broken !== undefined) await this.#repair()
     if (this.#sinceSnapshot >= this.#limits.compactBytes && this.#snapshotting === undefined) {
       await this.#rotate().catch((error: Error) => {
         // The old segment takes the writes meanwhile; a snapshot is tried again later.
@@ -220,6 +233,31 @@ class FileStorage implements Storage {
     return false
   }
 
+  /**
+   * Starts the segment this run writes to, after the snapshot it needs, if any; tried again, at most
+   * once a second, by the writes that come while there is no room for it.
+   * @throws IpcStateError `PERSIST_FAILED`
+   */
+  async #startSegment(): Promise<void> {
+    const next = this.#next!
+    const path = journalPath(this.#dir, next.seq)
+    const broken = this.#broken
+    if (broken !== undefined && performance.now() - broken.since < RETRY_MS) throw persistFailed(path, broken.error)
+    try {
+      if (next.image !== undefined) {
+        await this.#snapshot(next.seq, next.image)
+        next.image = undefined
+      }
+      this.#segment = await this.#createSegment(next.seq, next.version)
+      this.#broken = undefined
+    } catch (error) {
+      // What a failed attempt created is incomplete, and this run's alone.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') await unlink(path).catch(() => undefined)
+      this.#broken = { error: error as Error, since: performance.now() }
+      throw persistFailed(path, error as NodeJS.ErrnoException)
+    }
+  }
+
   #createSegment(seq: number, version: number): Promise<JournalSegment> {
     const header = {
       t: 'segment',
@@ -271,7 +309,7 @@ class FileStorage implements Storage {
   }
 
   /** Writes the snapshot of segment `seq`, then removes what it makes obsolete. */
-  async #snapshot(seq: number, image: ReturnType<StorageContext['image']>): Promise<void> {
+  async #snapshot(seq: number, image: StoreImage): Promise<void> {
     const meta = { version: image.version, epoch: this.#epoch, storeVersion: this.#storeVersion, instances: image.instances }
     await writeSnapshot(snapshotPath(this.#dir, seq), meta, image.stateJson)
     const files = await listFolder(this.#dir)
