@@ -1,4 +1,4 @@
-import { stat, truncate, unlink } from 'node:fs/promises'
+import { unlink } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { ErrorCode, IpcStateError, numberOption, type Logger } from '@ipc-state/protocol'
 import {
@@ -11,7 +11,8 @@ import {
   type FolderFiles,
 } from './data-folder.js'
 import { entryPayload, frameRecord } from './journal-format.js'
-import { type Recovered, replay } from './journal-replay.js'
+import { replay } from './journal-replay.js'
+import { cutTornTail, journalBytes, keepsEpoch } from './start-up-recovery.js'
 import { JournalSegment } from './journal-segment.js'
 import { syncFolder, writeSnapshot } from './snapshot-file.js'
 import type { LoadedStore, Storage, StorageContext, StorageEntry, StoreImage } from './storage.js'
@@ -110,8 +111,8 @@ class FileStorage implements Storage {
     try {
       const files = await listFolder(this.#dir)
       const recovered = await replay(this.#dir, files, context.storeVersion)
-      await this.#cutTornTail(recovered)
-      this.#epoch = this.#keepsEpoch(recovered) ? recovered.epoch! : context.newEpoch
+      await cutTornTail(this.#dir, recovered, this.#logger)
+      this.#epoch = keepsEpoch(recovered, this.#logger) ? recovered.epoch! : context.newEpoch
       let { state, version } = recovered
       // A new folder starts with a snapshot of the initial state: the journal's changes apply to it.
       // One that many starts left in many short segments gets one too, so they do not pile up.
@@ -131,7 +132,7 @@ class FileStorage implements Storage {
         stateJson === undefined ? undefined : { version, stateJson: Buffer.from(stateJson), instances: recovered.instances }
       if (image === undefined) {
         await this.#remove(recovered.obsolete)
-        this.#sinceSnapshot = await this.#journalBytes(files, recovered)
+        this.#sinceSnapshot = await journalBytes(this.#dir, files, recovered)
       }
       this.#next = { seq, version, image }
       try {
@@ -195,44 +196,6 @@ class FileStorage implements Storage {
     this.#unlock = undefined
   }
 
-  /** A crash in the middle of a write left part of a record at the end: it was never acknowledged. */
-  async #cutTornTail({ last }: Recovered): Promise<void> {
-    if (last?.torn === undefined) return
-    const path = journalPath(this.#dir, last.seq)
-    const size = (await stat(path)).size
-    if (last.header === undefined) await unlink(path)
-    else await truncate(path, last.end)
-    await syncFolder(this.#dir)
-    this.#logger.warn?.('cut off a record left incomplete by a crash at the end of the journal', {
-      file: path,
-      offset: last.torn,
-      droppedBytes: size - last.end,
-    })
-  }
-
-  /**
-   * Whether clients may keep their epoch: yes unless acknowledged changes may be gone, which takes
-   * a machine that restarted under a server that neither closed cleanly nor flushed each change.
-   */
-  #keepsEpoch({ epoch, last }: Recovered): boolean {
-    if (epoch === undefined) return false
-    const header = last?.header
-    if (
-      last === undefined ||
-      last.closed ||
-      header?.fsync === 'always' ||
-      (header !== undefined && header.boot !== '' && header.boot === bootId())
-    ) {
-      return true
-    }
-    this.#logger.warn?.(
-      'the last server stopped without closing, in a mode that flushes later, and the machine may have restarted since: ' +
-        'changes it acknowledged last may be lost, so clients start over from the stored state',
-      { fsync: header?.fsync },
-    )
-    return false
-  }
-
   /**
    * Starts the segment this run writes to, after the snapshot it needs, if any; tried again, at most
    * once a second, by the writes that come while there is no room for it.
@@ -269,16 +232,6 @@ class FileStorage implements Storage {
       fsync: this.#fsync,
     } as const
     return JournalSegment.create(journalPath(this.#dir, seq), header)
-  }
-
-  /** The journal bytes the folder holds after its newest snapshot. */
-  async #journalBytes(files: FolderFiles, recovered: Recovered): Promise<number> {
-    let bytes = 0
-    for (const seq of files.journals) {
-      if (recovered.obsolete.journals.includes(seq)) continue
-      bytes += (await stat(journalPath(this.#dir, seq)).catch(() => ({ size: 0 }))).size
-    }
-    return bytes
   }
 
   /**
