@@ -69,6 +69,10 @@ describe('ErrorCode', () => {
       | 'LISTEN_FAILED'
       | 'OUTCOME_UNKNOWN'
       | 'FOREIGN_SERVER'
+      | 'PERSIST_FAILED'
+      | 'STORE_LOCKED'
+      | 'STORE_DAMAGED'
+      | 'STORE_TOO_NEW'
       | 'INTERNAL_ERROR'
     >()
   })
