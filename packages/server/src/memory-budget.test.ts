@@ -99,6 +99,24 @@ describe('MemoryBudget', () => {
     expect(budget.queuedBytes).toBe(0)
   })
 
+  it('of members holding about as much (within 1%), cuts the one that joined first', () => {
+    const budget = new MemoryBudget({ maxTotalBufferedBytes: 15_000, maxTotalPendingBytes: 1e9 })
+    const shed: string[] = []
+    const [older, newer] = ['older', 'newer'].map((name) => member(budget, shed, name))
+    // The same snapshot in envelopes a few bytes apart: the newer one is not the slower consumer.
+    older!.output.push(new SharedBytes(Buffer.alloc(10_000)))
+    newer!.output.push(new SharedBytes(Buffer.alloc(10_040)))
+    budget.settle()
+    expect(shed).toEqual(['older SLOW_CONSUMER'])
+    // More than 1% apart, the larger goes first, whenever it joined.
+    const apart = new MemoryBudget({ maxTotalBufferedBytes: 5_000, maxTotalPendingBytes: 1e9 })
+    const [first, second] = ['first', 'second'].map((name) => member(apart, shed, name))
+    first!.output.push(new SharedBytes(Buffer.alloc(3_000)))
+    second!.output.push(new SharedBytes(Buffer.alloc(3_100)))
+    apart.settle()
+    expect(shed).toEqual(['older SLOW_CONSUMER', 'second SLOW_CONSUMER'])
+  })
+
   it('cuts the members with the largest unfinished frames until the total fits', () => {
     const budget = new MemoryBudget({ maxTotalBufferedBytes: 1e9, maxTotalPendingBytes: 500 })
     const shed: string[] = []

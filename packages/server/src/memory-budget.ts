@@ -85,7 +85,8 @@ export interface MemoryBudgetLimits {
  * each is more memory than a small machine has. Output counts the bytes each connection queued
  * privately, each shared buffer once while anyone queues it, and what each queued part costs
  * besides (see {@link QueueCosts}). When either total passes its bound, the connections holding the most are cut until
- * it fits: the slowest consumer, or the largest unfinished frame, goes first.
+ * it fits: the slowest consumer, or the largest unfinished frame, goes first. Connections that hold
+ * about as much (within 1%, as the same snapshot in envelopes a few bytes apart) go oldest first.
  */
 export class MemoryBudget {
   readonly #limits: MemoryBudgetLimits
@@ -191,16 +192,13 @@ export class MemoryBudget {
     }
   }
 
+  /** The member holding the most, by `size`; of those within 1% of it, the one that joined first. */
   #largest(size: (member: BudgetMember) => number): BudgetMember | undefined {
-    let found: BudgetMember | undefined
     let most = 0
-    for (const member of this.#members) {
-      const bytes = size(member)
-      if (bytes > most) {
-        most = bytes
-        found = member
-      }
-    }
-    return found
+    for (const member of this.#members) most = Math.max(most, size(member))
+    if (most === 0) return undefined
+    const near = most - Math.floor(most / 100)
+    for (const member of this.#members) if (size(member) >= near) return member
+    return undefined
   }
 }
