@@ -164,8 +164,7 @@ class FileStorage implements Storage {
     const segment = this.#segment!
     const bytes = Buffer.concat(entries.map((entry) => frameRecord(entryPayload(entry))))
     try {
-      await segment.append(bytes)
-      if (this.#fsync === 'always') await segment.sync()
+      segment.appendNow(bytes, this.#fsync === 'always')
     } catch (error) {
       throw await this.#failed(error as NodeJS.ErrnoException)
     }
