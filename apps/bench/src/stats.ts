@@ -24,11 +24,12 @@ export function formatFigure(value: number): string {
   if (abs >= 1e9) return `${(value / 1e9).toPrecision(3)}G`
   if (abs >= 1e6) return `${(value / 1e6).toPrecision(3)}M`
   if (abs >= 1e4) return `${(value / 1e3).toPrecision(3)}k`
-  if (abs >= 1000) return Math.round(value).toString()
+  // 999.6 would read 1.00e+3 in three digits
+  if (abs >= 999.5) return Math.round(value).toString()
   return value.toPrecision(3)
 }
 
 /** A ratio as `1.23×`, `0.456×` or `1234×`. */
 export function formatRatio(ratio: number): string {
-  return `${ratio >= 1000 ? Math.round(ratio).toString() : ratio.toPrecision(3)}×`
+  return `${ratio >= 999.5 ? Math.round(ratio).toString() : ratio.toPrecision(3)}×`
 }
