@@ -50,6 +50,21 @@ describe('fileStorage', () => {
     expect(t.server.state.counter).toBe(7)
   })
 
+  it('loads only the answers dedupWindow keeps: an older resend is OUTCOME_UNKNOWN after a restart, a recent one answered', async () => {
+    const serve = () => startTestServer({ storage: fileStorage({ dir, fsync: 'always' }), dedupWindow: 4 })
+    {
+      await using t = await serve()
+      const { peer } = await t.greet({ clientId: 'w', instanceId: 'i1' })
+      for (let id = 1; id <= 20; id++) await call(peer, id, 'increment', 1)
+    }
+    await using t = await serve()
+    const peer = await t.connect()
+    await sayHello(peer, { id: 21, clientId: 'w', instanceId: 'i1' })
+    expect((await call(peer, 20, 'increment', 1)).result).toEqual({ value: 20, version: 20 })
+    expect((await call(peer, 3, 'increment', 1)).error?.code).toBe(ErrorCode.OUTCOME_UNKNOWN)
+    expect(t.server.state.counter).toBe(20)
+  })
+
   it('writes a snapshot and drops the older journal past compactBytes, and starts from it', async () => {
     {
       await using t = await start({ compactBytes: 2_000 })

@@ -110,7 +110,7 @@ class FileStorage implements Storage {
     this.#unlock = await lockDataFolder(this.#dir, this.#logger)
     try {
       const files = await listFolder(this.#dir)
-      const recovered = await replay(this.#dir, files, context.storeVersion)
+      const recovered = await replay(this.#dir, files, context.storeVersion, context.answersKept)
       await cutTornTail(this.#dir, recovered, this.#logger)
       this.#epoch = keepsEpoch(recovered, this.#logger) ? recovered.epoch! : context.newEpoch
       let { state, version } = recovered

@@ -58,8 +58,9 @@ export function entryPayload(entry: StorageEntry): string {
 
 /** A segment's records and where its whole records end. */
 export interface ReadSegment {
+  /** The records, when read without a visitor. */
   records: JournalRecord[]
-  /** Where each record starts. */
+  /** Where each of `records` starts. */
   offsets: number[]
   /** The offset just past the last whole record. */
   end: number
@@ -80,12 +81,13 @@ export function damaged(file: string, offset: number, what: string): IpcStateErr
 const allZero = (bytes: Buffer): boolean => bytes.every((byte) => byte === 0)
 
 /**
- * Reads the records of segment `file`. A record that reaches past the end of the file with a sound
+ * Reads the records of segment `file`, into `records` or, given `visit`, one by one to it (a long
+ * journal is never held as a million objects at once). A record that reaches past the end of the file with a sound
  * length, or a run of zero bytes at the end (a crash while the file grew), is a torn last record:
  * reported in `torn`, for the caller to cut off. Anything else that does not check out is damage.
  * @throws IpcStateError `STORE_DAMAGED` naming the file and the offset
  */
-export function readSegment(file: string, bytes: Buffer): ReadSegment {
+export function readSegment(file: string, bytes: Buffer, visit?: (record: JournalRecord, offset: number) => void): ReadSegment {
   if (bytes.length < JOURNAL_MAGIC.length) {
     // A crash right after the file was made: nothing in it was ever acknowledged.
     if (JOURNAL_MAGIC.subarray(0, bytes.length).equals(bytes) || allZero(bytes))
@@ -123,8 +125,12 @@ export function readSegment(file: string, bytes: Buffer): ReadSegment {
     if (typeof record !== 'object' || record === null || typeof record.t !== 'string') {
       throw damaged(file, offset, 'a record is of no kind this version knows')
     }
-    records.push(record)
-    offsets.push(offset)
+    if (visit === undefined) {
+      records.push(record)
+      offsets.push(offset)
+    } else {
+      visit(record, offset)
+    }
     offset = start + length
   }
   return { records, offsets, end: offset, torn: undefined }

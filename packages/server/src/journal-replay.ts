@@ -39,7 +39,7 @@ export interface LastSegment {
  * Only the newest segment may end in a torn record (reported, never cut here).
  * @throws IpcStateError `STORE_DAMAGED` naming the file and the offset, `STORE_TOO_NEW`
  */
-export async function replay(dir: string, files: FolderFiles, storeVersion: number): Promise<Recovered> {
+export async function replay(dir: string, files: FolderFiles, storeVersion: number, answersKept: number): Promise<Recovered> {
   const snapshotSeq = files.snapshots.at(-1)
   const recovered: Recovered = {
     state: undefined,
@@ -53,54 +53,86 @@ export async function replay(dir: string, files: FolderFiles, storeVersion: numb
       snapshots: files.snapshots.slice(0, -1),
     },
   }
-  const instances = new Map<string, StoredInstance>()
+  const instances = new Map<string, ReplayedInstance>()
   if (snapshotSeq !== undefined) {
     const path = snapshotPath(dir, snapshotSeq)
     const snapshot = await readSnapshot(path)
     tooNew(path, snapshot.storeVersion, storeVersion)
     Object.assign(recovered, { state: snapshot.state, version: snapshot.version, epoch: snapshot.epoch })
     recovered.storeVersion = snapshot.storeVersion
-    for (const instance of snapshot.instances) instances.set(instance.instanceId, instance)
+    for (const { answers, ...instance } of snapshot.instances) {
+      instances.set(instance.instanceId, {
+        ...instance,
+        answers: answers.map(({ id, frame }) => ({ id, version: 0, valueJson: undefined, frame })),
+      })
+    }
   }
   const segments = files.journals.filter((seq) => snapshotSeq === undefined || seq >= snapshotSeq)
   for (const [index, seq] of segments.entries()) {
     const path = journalPath(dir, seq)
     if (index > 0 && seq !== segments[index - 1]! + 1) throw damaged(path, 0, `the segment before it (${seq - 1}) is missing`)
-    const read = readSegment(path, await readFile(path))
+    let header: JournalRecord | undefined
+    let lastKind: string | undefined
+    const read = readSegment(path, await readFile(path), (record, offset) => {
+      lastKind = record.t
+      if (header === undefined) {
+        header = record
+        if (record.t !== 'segment' || record.seq !== seq) throw damaged(path, offset, 'its first record is not its header')
+        tooNew(path, record.storeVersion, storeVersion)
+        if (recovered.state !== undefined && record.version !== recovered.version) {
+          throw damaged(path, offset, `it starts at version ${record.version}, not at ${recovered.version} where the store is`)
+        }
+        recovered.epoch = record.epoch
+        recovered.storeVersion = record.storeVersion
+        recovered.version = record.version
+        return
+      }
+      applyRecord(recovered, instances, record, answersKept, (what) => {
+        throw damaged(path, offset, what)
+      })
+    })
     const newest = index === segments.length - 1
     if (read.torn !== undefined && !newest) throw damaged(path, read.torn, 'a record is cut short, and later segments follow')
-    const header = read.records[0]
     if (header === undefined && !newest) throw damaged(path, 0, 'it holds no header, and later segments follow')
-    if (header !== undefined) {
-      if (header.t !== 'segment' || header.seq !== seq) throw damaged(path, 8, 'its first record is not its header')
-      tooNew(path, header.storeVersion, storeVersion)
-      if (recovered.state !== undefined && header.version !== recovered.version) {
-        throw damaged(path, 8, `it starts at version ${header.version}, not at ${recovered.version} where the store is`)
+    if (newest)
+      recovered.last = {
+        seq,
+        header: header as SegmentHeader | undefined,
+        end: read.end,
+        torn: read.torn,
+        closed: lastKind === 'closed',
       }
-      recovered.epoch = header.epoch
-      recovered.storeVersion = header.storeVersion
-      recovered.version = header.version
-    }
-    for (let i = 1; i < read.records.length; i++) {
-      const fail = (what: string): never => {
-        throw damaged(path, read.offsets[i]!, what)
-      }
-      applyRecord(recovered, instances, read.records[i]!, fail)
-    }
-    if (newest) {
-      const closed = read.records.at(-1)?.t === 'closed'
-      recovered.last = { seq, header: header as SegmentHeader | undefined, end: read.end, torn: read.torn, closed }
-    }
   }
-  recovered.instances = [...instances.values()]
+  recovered.instances = [...instances.values()].map(({ answers, ...instance }) => ({
+    ...instance,
+    answers: answers.map(({ id, version, valueJson, frame }) => ({
+      id,
+      frame: frame ?? encodeActionResult(id, version, valueJson),
+    })),
+  }))
   return recovered
 }
 
-/** Applies one record after the header; `fail` throws the damage at its place. */
+/** An answer as replay keeps it: its frame from a snapshot, or what makes it from the journal. */
+interface ReplayedAnswer {
+  id: number
+  version: number
+  valueJson: string | undefined
+  frame?: string
+}
+
+type ReplayedInstance = Omit<StoredInstance, 'answers'> & { answers: ReplayedAnswer[] }
+
+/**
+ * Applies one record after the header; `fail` throws the damage at its place. Each instance keeps
+ * about its last `answersKept` answers (the record keeps no more), the older ones noted as
+ * forgotten, as answering them did.
+ */
 function applyRecord(
   recovered: Recovered,
-  instances: Map<string, StoredInstance>,
+  instances: Map<string, ReplayedInstance>,
   record: JournalRecord,
+  answersKept: number,
   fail: (what: string) => never,
 ): void {
   switch (record.t) {
@@ -126,8 +158,11 @@ function applyRecord(
         instance = { instanceId: record.i, since: record.n, forgotten: -1, answers: [] }
         instances.set(record.i, instance)
       }
-      const valueJson = 'r' in record ? JSON.stringify(record.r) : undefined
-      instance.answers.push({ id: record.n, frame: encodeActionResult(record.n, record.v, valueJson) })
+      instance.answers.push({ id: record.n, version: record.v, valueJson: 'r' in record ? JSON.stringify(record.r) : undefined })
+      if (instance.answers.length >= 2 * answersKept) {
+        const dropped = instance.answers.splice(0, instance.answers.length - answersKept)
+        instance.forgotten = Math.max(instance.forgotten, ...dropped.map((answer) => answer.id))
+      }
       return
     }
     case 'closed':

@@ -29,6 +29,7 @@ export async function openStorage<S extends object, A extends ActionMap<S>>(
   const { store, logger } = settings
   const loaded = await storage.open({
     storeVersion: store.version ?? 1,
+    answersKept: settings.dedupWindow,
     initialStateJson: JSON.stringify(store.initialState),
     newEpoch: randomUUID(),
     logger,

@@ -74,6 +74,8 @@ export interface StorageContext {
    * version, before `open` resolves: later changes apply to it.
    */
   migrate(state: unknown, fromVersion: number): unknown
+  /** Answers the record keeps per client instance (`dedupWindow`): older ones need not be loaded. */
+  answersKept: number
   /** The store's initial state as JSON: what a storage that holds nothing yet starts with, and stores. */
   initialStateJson: string
   /** A new epoch, for a storage that holds nothing yet or lost what clients may have seen. */
