@@ -1,6 +1,6 @@
 // Starting one side's server, whatever its kind, in its own process, closed when the scenario ends.
 import { Redis } from 'ioredis'
-import { initialBenchState, makeItems } from './bench-store.js'
+import { initialBenchState, makeItems } from './bench-state.js'
 import { type AofMode, type RedisInstance, startRedis } from './redis-server.js'
 import type { BenchContext } from './scenario.js'
 import type { Address, SideKind, StorageConfig } from './workers/configs.js'

@@ -9,7 +9,7 @@
 import type { ClientConfig } from './configs.js'
 import type { Side } from './drivers/driver.js'
 import { type CallsWorkload, readIo, runCalls, runReads, wallClock } from './workloads.js'
-import { makeItem } from '../bench-store.js'
+import { makeItem } from '../bench-state.js'
 import { emit, serveRequests, workerConfig } from './worker-io.js'
 
 // Only the side's own client library is loaded: a process starts sooner, and measures only it.
