@@ -99,20 +99,20 @@ describe('MemoryBudget', () => {
     expect(budget.queuedBytes).toBe(0)
   })
 
-  it('of members holding about as much (within 1%), cuts the one that joined first', () => {
-    const budget = new MemoryBudget({ maxTotalBufferedBytes: 15_000, maxTotalPendingBytes: 1e9 })
+  it('of members holding as much but for an envelope (256 bytes, and a thousandth), cuts the one that joined first', () => {
+    const budget = new MemoryBudget({ maxTotalBufferedBytes: 1_500_000, maxTotalPendingBytes: 1e9 })
     const shed: string[] = []
     const [older, newer] = ['older', 'newer'].map((name) => member(budget, shed, name))
     // The same snapshot in envelopes a few bytes apart: the newer one is not the slower consumer.
-    older!.output.push(new SharedBytes(Buffer.alloc(10_000)))
-    newer!.output.push(new SharedBytes(Buffer.alloc(10_040)))
+    older!.output.push(new SharedBytes(Buffer.alloc(1_000_000)))
+    newer!.output.push(new SharedBytes(Buffer.alloc(1_000_040)))
     budget.settle()
     expect(shed).toEqual(['older SLOW_CONSUMER'])
-    // More than 1% apart, the larger goes first, whenever it joined.
+    // Further apart, the larger goes first, whenever it joined.
     const apart = new MemoryBudget({ maxTotalBufferedBytes: 5_000, maxTotalPendingBytes: 1e9 })
     const [first, second] = ['first', 'second'].map((name) => member(apart, shed, name))
     first!.output.push(new SharedBytes(Buffer.alloc(3_000)))
-    second!.output.push(new SharedBytes(Buffer.alloc(3_100)))
+    second!.output.push(new SharedBytes(Buffer.alloc(3_300)))
     apart.settle()
     expect(shed).toEqual(['older SLOW_CONSUMER', 'second SLOW_CONSUMER'])
   })

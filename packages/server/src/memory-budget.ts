@@ -1,3 +1,4 @@
+import { FRAME_ENVELOPE_BYTES } from './state-size.js'
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 
 /** The server-wide bounds, and their defaults, that no single connection's limit gives. */
@@ -86,7 +87,7 @@ export interface MemoryBudgetLimits {
  * privately, each shared buffer once while anyone queues it, and what each queued part costs
  * besides (see {@link QueueCosts}). When either total passes its bound, the connections holding the most are cut until
  * it fits: the slowest consumer, or the largest unfinished frame, goes first. Connections that hold
- * about as much (within 1%, as the same snapshot in envelopes a few bytes apart) go oldest first.
+ * as much but for an envelope (the same snapshot behind a version of more digits) go oldest first.
  */
 export class MemoryBudget {
   readonly #limits: MemoryBudgetLimits
@@ -192,12 +193,15 @@ export class MemoryBudget {
     }
   }
 
-  /** The member holding the most, by `size`; of those within 1% of it, the one that joined first. */
+  /**
+   * The member holding the most, by `size`; of those within one message envelope of it (the same
+   * snapshot behind a version number of more digits) and a thousandth, the one that joined first.
+   */
   #largest(size: (member: BudgetMember) => number): BudgetMember | undefined {
     let most = 0
     for (const member of this.#members) most = Math.max(most, size(member))
     if (most === 0) return undefined
-    const near = most - Math.floor(most / 100)
+    const near = most - Math.min(FRAME_ENVELOPE_BYTES, most / 1000)
     for (const member of this.#members) if (size(member) >= near) return member
     return undefined
   }

@@ -58,7 +58,7 @@ export interface CreateServerOptions<S extends object, A extends ActionMap<S>> e
    * Bytes that may queue for all connections together. A change or a snapshot that many
    * connections queue counts once (the current version's snapshot not at all: the server holds it
    * anyway), plus what each queued frame costs besides its bytes. Past it, the connections with the
-   * most queued are closed with `SLOW_CONSUMER`, most first (within 1%, oldest first), until it fits.
+   * most queued are closed with `SLOW_CONSUMER`, most first (within 256 bytes, oldest first), until it fits.
    * @default 256 MiB
    */
   maxTotalBufferedBytes?: number
