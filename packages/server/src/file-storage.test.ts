@@ -92,6 +92,13 @@ describe('fileStorage', () => {
     expect(t.server.state.counter).toBe(12)
   })
 
+  it('serves one server: a second createServer with the same fileStorage is refused with a TypeError', async () => {
+    const storage = fileStorage({ dir })
+    await using t = await startTestServer({ storage })
+    await expect(startTestServer({ storage })).rejects.toThrow(TypeError)
+    expect(t.server.version).toBe(0)
+  })
+
   it('refuses a second server on the same folder with STORE_LOCKED, and the first keeps serving', async () => {
     await using first = await start()
     const error = await rejection(start())

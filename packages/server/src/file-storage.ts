@@ -104,6 +104,7 @@ class FileStorage implements Storage {
   }
 
   async open(context: StorageContext): Promise<LoadedStore> {
+    if (this.#context !== undefined) throw new TypeError('A fileStorage serves one server: make a new one for each createServer')
     this.#context = context
     this.#logger = context.logger
     await prepareDataFolder(this.#dir)
