@@ -38,7 +38,10 @@ export interface IpcStateClient<T extends StoreDefinition<any, any>> {
   readonly state: DeepReadonly<StateOf<T>>
   /** The version the replica shows; -1 for a client connected with `replica: false`. */
   readonly version: number
-  /** The id of the server run the replica comes from. */
+  /**
+   * The identity of the store the replica comes from: new for each server run in memory, kept by a
+   * server that restarts from a data folder without losing what clients saw.
+   */
   readonly epoch: string
   /** The store's actions, typed from its definition. */
   readonly actions: ClientActions<ActionsOf<T>>
