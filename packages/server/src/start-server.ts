@@ -17,11 +17,14 @@ import type { Transport, TransportHandlers } from './transport.js'
 export interface IpcStateServer<S> {
   /** The socket path clients connect to. */
   readonly path: string
-  /** Changes each time a server starts. */
+  /**
+   * The store's identity, as clients see it: new each time a server starts in memory; kept by one
+   * that starts from its storage without having lost what clients saw.
+   */
   readonly epoch: string
   /** The current state. Read-only: change it through actions. */
   readonly state: DeepReadonly<S>
-  /** Increases by one with every action that changed the state. */
+  /** Increases by one with every action that changed the state (once its change is stored). */
   readonly version: number
   /** Connections open now. */
   readonly connectionCount: number
