@@ -9,6 +9,7 @@ import * as socketPath from './socket-path.js'
 import * as applyPatches from './apply-patches.js'
 import * as encode from './encode.js'
 import * as defaults from './defaults.js'
+import * as logger from './logger.js'
 
 describe('public entry point', () => {
   it('exports exactly the documented runtime values', () => {
@@ -53,6 +54,8 @@ describe('public entry point', () => {
         'socketRootWarning',
         'toIpcStateError',
         'utf8ByteLength',
+        'consoleLogger',
+        'pinoLogger',
       ].sort(),
     )
   })
@@ -68,6 +71,7 @@ describe('public entry point', () => {
       applyPatches,
       encode,
       defaults,
+      logger,
     ]
     for (const [name, value] of Object.entries(api)) {
       const owner = modules.find((m) => Object.hasOwn(m, name))
