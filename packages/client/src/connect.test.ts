@@ -6,7 +6,16 @@ import { caught, createTestServer, nextOf } from './test-server.js'
 describe('the client facade', () => {
   it('exports the same names as before, and not the internal entry', () => {
     expect(Object.keys(publicApi).sort()).toEqual(
-      ['ErrorCode', 'IpcStateError', 'RETRYABLE_ERROR_CODES', 'connect', 'exponentialBackoff', 'isIpcStateError'].sort(),
+      [
+        'ErrorCode',
+        'IpcStateError',
+        'RETRYABLE_ERROR_CODES',
+        'connect',
+        'consoleLogger',
+        'exponentialBackoff',
+        'isIpcStateError',
+        'pinoLogger',
+      ].sort(),
     )
   })
 

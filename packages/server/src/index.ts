@@ -5,6 +5,7 @@ export { closeOnSignals } from './close-on-signals.js'
 export type { CloseOnSignalsOptions, ShutdownSignal } from './close-on-signals.js'
 export { defineStore, ErrorCode, IpcStateError, isIpcStateError, RETRYABLE_ERROR_CODES } from '@ipc-state/protocol'
 export type { ActionContext, ActionsOf, DeepReadonly, Logger, StateOf, StoreDefinition } from '@ipc-state/protocol'
+export { consoleLogger, pinoLogger } from '@ipc-state/protocol'
 export { fileStorage } from './file-storage.js'
 export type { FileStorageOptions, FsyncMode } from './file-storage.js'
 export type {
