@@ -1,0 +1,13 @@
+import type { ServerAddress } from './address.js'
+import type { Output } from './output.js'
+
+/** What every command is run with. */
+export interface CommandContext {
+  /** Where the server listens. */
+  address: ServerAddress
+  output: Output
+  /** How long each request may wait, in milliseconds. */
+  timeout: number
+  /** Aborted when the process is asked to stop (SIGINT, SIGTERM): ends `watch`. */
+  signal: AbortSignal
+}
