@@ -84,6 +84,25 @@ describe('diffStates', () => {
     ).toEqual([])
   })
 
+  it('replaces an object with a Date, a Map or a class instance whole, for the commit to store as JSON carries it', () => {
+    const base = deepFreeze({ a: { x: 1 }, b: { y: 2 }, c: { z: 3 } })
+    const when = new Date(0)
+    const next = change(base, (draft) => {
+      ;(draft as Record<string, unknown>).a = when
+      ;(draft as Record<string, unknown>).b = new Map([['k', 1]])
+      ;(draft as Record<string, unknown>).c = new (class Point {
+        x = 1
+      })()
+    })
+    const patches = diffStates(base, next)
+    expect(patches.map(({ op, path }) => [op, path])).toEqual([
+      ['replace', ['a']],
+      ['replace', ['b']],
+      ['replace', ['c']],
+    ])
+    expect(patches[0]).toMatchObject({ value: when })
+  })
+
   it('after a shift, writes over an item changed in the same action rather than patching the wrong one', () => {
     const base = deepFreeze({ list: items(10) })
     const next = change(base, (draft) => {

@@ -1,7 +1,11 @@
 import type { Patch, PatchPath } from '@ipc-state/protocol'
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
+/** A plain object: what JSON makes and the draft library drafts. A Date, a Map or a class instance is a value. */
+const isObject = (value: unknown): value is Record<string, unknown> => {
+  if (typeof value !== 'object' || value === null) return false
+  const prototype = Object.getPrototypeOf(value)
+  return prototype === Object.prototype || prototype === null
+}
 
 /**
  * The patches that turn `base` into `next`, where `next` shares every part an action did not touch

@@ -141,6 +141,29 @@ describe('fileStorage', () => {
     expect(t.server.version).toBe(2)
   })
 
+  it('drops a newest segment that a crash left with its magic and no header, and starts again from it twice', async () => {
+    {
+      await using t = await start()
+      const { peer } = await t.greet({ clientId: 'w' })
+      await call(peer, 1, 'increment', 4)
+    }
+    const files = await readdir(dir)
+    const journal = join(
+      dir,
+      files
+        .filter((name) => name.startsWith('journal-'))
+        .sort()
+        .at(-1)!,
+    )
+    const next = journal.replace(/(\d{12})/, (seq) => String(Number(seq) + 1).padStart(12, '0'))
+    // A crash right after a new segment got its first 8 bytes.
+    await writeFile(next, Buffer.from('ipcsj001', 'latin1'))
+    for (let run = 0; run < 2; run++) {
+      await using t = await start()
+      expect(t.server.state.counter).toBe(4)
+    }
+  })
+
   it('migrates a state an older store version wrote, and refuses one a newer version wrote', async () => {
     const v1 = defineStore({
       initialState: { n: 1 },

@@ -112,7 +112,7 @@ class FileStorage implements Storage {
     try {
       const files = await listFolder(this.#dir)
       const recovered = await replay(this.#dir, files, context.storeVersion, context.answersKept)
-      await cutTornTail(this.#dir, recovered, this.#logger)
+      await cutTornTail(this.#dir, recovered, files, this.#logger)
       this.#epoch = keepsEpoch(recovered, this.#logger) ? recovered.epoch! : context.newEpoch
       let { state, version } = recovered
       // A new folder starts with a snapshot of the initial state: the journal's changes apply to it.

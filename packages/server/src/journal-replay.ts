@@ -94,14 +94,12 @@ export async function replay(dir: string, files: FolderFiles, storeVersion: numb
     const newest = index === segments.length - 1
     if (read.torn !== undefined && !newest) throw damaged(path, read.torn, 'a record is cut short, and later segments follow')
     if (header === undefined && !newest) throw damaged(path, 0, 'it holds no header, and later segments follow')
-    if (newest)
-      recovered.last = {
-        seq,
-        header: header as SegmentHeader | undefined,
-        end: read.end,
-        torn: read.torn,
-        closed: lastKind === 'closed',
-      }
+    if (newest) {
+      // A segment a crash left without its header (even with its whole magic) never held a change:
+      // it is cut off whole, like a torn record.
+      const torn = header === undefined ? (read.torn ?? 0) : read.torn
+      recovered.last = { seq, header: header as SegmentHeader | undefined, end: read.end, torn, closed: lastKind === 'closed' }
+    }
   }
   recovered.instances = [...instances.values()].map(({ answers, ...instance }) => ({
     ...instance,

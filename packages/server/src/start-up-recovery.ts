@@ -7,13 +7,20 @@ import { syncFolder } from './snapshot-file.js'
 // What a starting file storage does with what replay found: cut off a torn last record, decide
 // whether clients keep their epoch, and count the journal that a snapshot would fold.
 
-/** A crash in the middle of a write left part of a record at the end: it was never acknowledged. */
-export async function cutTornTail(dir: string, { last }: Recovered, logger: Logger): Promise<void> {
+/**
+ * A crash in the middle of a write left part of a record at the end: it was never acknowledged.
+ * A segment left without its header is removed whole, and taken out of `files`.
+ */
+export async function cutTornTail(dir: string, { last }: Recovered, files: FolderFiles, logger: Logger): Promise<void> {
   if (last?.torn === undefined) return
   const path = journalPath(dir, last.seq)
   const size = (await stat(path)).size
-  if (last.header === undefined) await unlink(path)
-  else await truncate(path, last.end)
+  if (last.header === undefined) {
+    await unlink(path)
+    files.journals = files.journals.filter((seq) => seq !== last.seq)
+  } else {
+    await truncate(path, last.end)
+  }
   await syncFolder(dir)
   logger.warn?.('cut off a record left incomplete by a crash at the end of the journal', {
     file: path,
