@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ErrorCode, IpcStateError, defineStore } from '@ipc-state/protocol'
+import { bootId } from './data-folder.js'
 import { fileStorage, type FileStorageOptions } from './file-storage.js'
+import { JOURNAL_MAGIC, frameRecord, readSegment } from './journal-format.js'
 import { createMemoryTransport } from './memory-transport.js'
 import { parseServerOptions } from './server-options.js'
 import { startServer } from './start-server.js'
@@ -162,6 +164,42 @@ describe('fileStorage', () => {
       await using t = await start()
       expect(t.server.state.counter).toBe(4)
     }
+  })
+
+  /** Makes the newest journal segment look as a server killed in boot `boot` left it: not closed. */
+  async function leaveUnclosed(boot: string): Promise<void> {
+    const journal = join(
+      dir,
+      (await readdir(dir))
+        .filter((name) => name.startsWith('journal-'))
+        .sort()
+        .at(-1)!,
+    )
+    const { records } = readSegment(journal, await readFile(journal))
+    const kept = records.filter((record) => record.t !== 'closed')
+    const framed = kept.map((record) => frameRecord(JSON.stringify(record.t === 'segment' ? { ...record, boot } : record)))
+    await writeFile(journal, Buffer.concat([JOURNAL_MAGIC, ...framed]))
+  }
+
+  it('keeps the epoch after a crash of the server, and gives a new one when the machine may have lost what it acknowledged', async () => {
+    let epoch: string
+    {
+      await using t = await start({ fsync: 'interval' })
+      const { peer } = await t.greet({ clientId: 'w' })
+      await call(peer, 1, 'increment', 2)
+      epoch = t.server.epoch
+    }
+    // Killed, the machine still up: what it wrote is in the page cache, and clients keep their epoch.
+    await leaveUnclosed(bootId())
+    {
+      await using t = await start({ fsync: 'interval' })
+      expect([t.server.epoch, t.server.state.counter]).toEqual([epoch, 2])
+    }
+    // Killed, and the machine restarted since (another boot): changes clients saw may be gone.
+    await leaveUnclosed('another boot')
+    await using t = await start({ fsync: 'interval' })
+    expect(t.server.epoch).not.toBe(epoch)
+    expect(t.server.state.counter).toBe(2)
   })
 
   it('migrates a state an older store version wrote, and refuses one a newer version wrote', async () => {
