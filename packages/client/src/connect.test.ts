@@ -1,6 +1,7 @@
 import { ErrorCode, socketRootWarning } from '@ipc-state/protocol'
 import { describe, expect, it, vi } from 'vitest'
 import * as publicApi from './index.js'
+import type { ChangeInfo } from './replica.js'
 import { caught, createTestServer, nextOf } from './test-server.js'
 
 describe('the client facade', () => {
@@ -53,6 +54,27 @@ describe('the client facade', () => {
     ])
     expect(lengths).toEqual([1])
     expect(() => client.subscribe('not a selector' as never, undefined as never)).toThrow(TypeError)
+  })
+
+  it('tells listeners which action made each change and which client called it', async () => {
+    const server = createTestServer()
+    await using client = await server.connect({ clientId: 'me' })
+    await using other = await server.connect({ clientId: 'other', replica: false })
+    const infos: ChangeInfo[] = []
+    client.subscribe((_state, info) => infos.push(info))
+    const selected: ChangeInfo[] = []
+    client.subscribe(
+      (state) => state.list.length,
+      (_length, _previous, info) => selected.push(info),
+    )
+    await client.actions.increment(1)
+    await other.actions.push('x')
+    await vi.waitFor(() => expect(infos).toHaveLength(2))
+    expect(infos).toEqual([
+      { reason: 'change', version: 1, epoch: 'epoch-1', action: 'increment', clientId: 'me' },
+      { reason: 'change', version: 2, epoch: 'epoch-1', action: 'push', clientId: 'other' },
+    ])
+    expect(selected).toEqual([infos[1]])
   })
 
   it('close() rejects pending calls with CLIENT_CLOSED, ends the connection, and a second close is a no-op', async () => {

@@ -182,8 +182,10 @@ export class ConnectionLifecycle {
           this.#onResponse(message.data)
           break
         case ServerMessageType.StateChanged: {
-          const { epoch, version, patches } = message.data
-          if (this.#replica?.apply(epoch, version, patches) === 'gap') this.#resync('a change did not follow the replica')
+          const { epoch, version, patches, action, clientId } = message.data
+          if (this.#replica?.apply(epoch, version, patches, { action, clientId }) === 'gap') {
+            this.#resync('a change did not follow the replica')
+          }
           break
         }
         case ServerMessageType.ServerClosing:

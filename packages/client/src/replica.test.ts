@@ -26,6 +26,20 @@ describe('Replica', () => {
     expect(replica.version).toBe(3)
   })
 
+  it('passes who made a change to subscribers, and nothing of it on a resync', () => {
+    const replica = ready()
+    const infos: unknown[] = []
+    replica.subscribe((_state, info) => infos.push(info))
+    replica.apply('e1', 4, [{ op: 'replace', path: ['counter'], value: 4 }], { action: 'increment', clientId: 'c1' })
+    replica.apply('e1', 5, [{ op: 'replace', path: ['counter'], value: 5 }])
+    replica.reset('e1', 6, { counter: 6, list: [] })
+    expect(infos).toStrictEqual([
+      { reason: 'change', version: 4, epoch: 'e1', action: 'increment', clientId: 'c1' },
+      { reason: 'change', version: 5, epoch: 'e1' },
+      { reason: 'resync', version: 6, epoch: 'e1' },
+    ])
+  })
+
   it('keeps the state frozen', () => {
     const replica = ready()
     replica.apply('e1', 4, [{ op: 'add', path: ['list', 1], value: 2 }])

@@ -14,6 +14,23 @@ export interface ChangeInfo {
   reason: ChangeReason
   version: number
   epoch: string
+  /**
+   * With `reason: 'change'`: the name of the action that made the change. Absent for a resync or a
+   * reset (a snapshot may hold many changes), and from a server that does not send it.
+   */
+  action?: string
+  /**
+   * With `reason: 'change'`: the `clientId` of the client that called the action (this client's
+   * own `clientId` for its own calls). Absent for a resync or a reset, and from a server that does
+   * not send it.
+   */
+  clientId?: string
+}
+
+/** Who made a change, as the server reports it. */
+export interface ChangeAttribution {
+  action?: string
+  clientId?: string
 }
 
 /** A listener for the whole state. */
@@ -79,7 +96,7 @@ export class Replica<S> {
    * Applies one change. Returns `'applied'`, `'stale'` (already seen, or from an older server run)
    * or `'gap'` (a change is missing, or the patches did not fit): the caller must then resync.
    */
-  apply(epoch: string, version: number, patches: Patch[]): 'applied' | 'stale' | 'gap' {
+  apply(epoch: string, version: number, patches: Patch[], by: ChangeAttribution = {}): 'applied' | 'stale' | 'gap' {
     if (this.#state === undefined || epoch !== this.#epoch || version <= this.#version) return 'stale'
     if (version !== this.#version + 1) return 'gap'
     try {
@@ -89,7 +106,7 @@ export class Replica<S> {
       return 'gap'
     }
     this.#version = version
-    this.#notify('change')
+    this.#notify('change', by)
     this.#release()
     return 'applied'
   }
@@ -126,8 +143,10 @@ export class Replica<S> {
     }
   }
 
-  #notify(reason: ChangeReason): void {
+  #notify(reason: ChangeReason, by: ChangeAttribution = {}): void {
     const info: ChangeInfo = { reason, version: this.#version, epoch: this.#epoch }
+    if (by.action !== undefined) info.action = by.action
+    if (by.clientId !== undefined) info.clientId = by.clientId
     const state = this.#state!
     for (const subscriber of this.#subscribers) {
       try {

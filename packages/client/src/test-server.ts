@@ -86,7 +86,7 @@ const errorResponse = (id: number, error: IpcStateError): ServerMessage => ({
 
 /** Creates a {@link TestServer} holding `{ counter: 0, list: [] }` at version 0. */
 export function createTestServer(options: TestServerOptions = {}): TestServer {
-  const sessions = new Map<MemoryPeer, { instanceId: string; replica: boolean }>()
+  const sessions = new Map<MemoryPeer, { instanceId: string; clientId: string; replica: boolean }>()
   const answered = new Map<string, ServerMessage>()
   const peerWaiters: ((peer: MemoryPeer) => void)[] = []
   let attempts = 0
@@ -149,7 +149,7 @@ export function createTestServer(options: TestServerOptions = {}): TestServer {
             peer.send(errorResponse(id, mismatch))
             return
           }
-          sessions.set(peer, { instanceId: instanceId ?? clientId, replica })
+          sessions.set(peer, { instanceId: instanceId ?? clientId, clientId, replica })
           const { epoch, version, state } = server
           peer.send(response(id, replica ? { protocol, epoch, version, state } : { protocol, epoch, version }))
           return
@@ -166,7 +166,8 @@ export function createTestServer(options: TestServerOptions = {}): TestServer {
       }
     },
     run(peer, call) {
-      const key = `${sessions.get(peer)?.instanceId}:${call.id}`
+      const session = sessions.get(peer)
+      const key = `${session?.instanceId}:${call.id}`
       const known = answered.get(key)
       if (known !== undefined) return { response: known }
       let outcome: { change?: ServerMessage; response: ServerMessage }
@@ -175,7 +176,16 @@ export function createTestServer(options: TestServerOptions = {}): TestServer {
         server.version += 1
         server.applied.push(key)
         outcome = {
-          change: { type: ServerMessageType.StateChanged, data: { epoch: server.epoch, version: server.version, patches } },
+          change: {
+            type: ServerMessageType.StateChanged,
+            data: {
+              epoch: server.epoch,
+              version: server.version,
+              patches,
+              action: call.action,
+              ...(session === undefined ? {} : { clientId: session.clientId }),
+            },
+          },
           response: response(call.id, { value, version: server.version }),
         }
       } catch (error) {

@@ -240,7 +240,7 @@ describe('live replicas', () => {
     // Changes reach a replica in order: if a failed call had made one, it would arrive before this.
     await caller.actions.increment(1)
     await vi.waitFor(() => expect(other.version).toBe(3), settle)
-    expect(seen).toEqual([{ reason: 'change', version: 3, epoch: caller.epoch }])
+    expect(seen).toEqual([{ reason: 'change', version: 3, epoch: caller.epoch, action: 'increment', clientId: caller.clientId }])
     const view = await server.view()
     expect(view.version).toBe(3)
     expect(view.state).toEqual({ counter: 11, messages: [expect.objectContaining({ id: 1, text: 'first' })] })
@@ -338,7 +338,9 @@ describe('live replicas', () => {
     expect(byContents).toEqual([])
 
     await client.actions.addMessage('one')
-    expect(lengths).toEqual([[1, 0, { reason: 'change', version: 3, epoch: client.epoch }]])
+    expect(lengths).toEqual([
+      [1, 0, { reason: 'change', version: 3, epoch: client.epoch, action: 'addMessage', clientId: client.clientId }],
+    ])
     expect(byContents).toEqual([['one']])
 
     stopLength()

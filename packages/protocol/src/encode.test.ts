@@ -58,4 +58,22 @@ describe('the pre-encoded fast paths', () => {
     expect(fast).toBe(encodeServerMessage({ type: ServerMessageType.StateChanged, data }))
     expect(decodeServerMessage(body(fast))).toEqual({ ok: true, message: { type: ServerMessageType.StateChanged, data } })
   })
+
+  it.each([
+    ['an action and a client', 'add "x"\f', 'client "c"\f'],
+    ['only an action', 'add', undefined],
+    ['only a client', undefined, 'c'],
+  ])('encodeStateChanged with %s is the change encodeServerMessage writes', (_label, action, clientId) => {
+    const patches = [{ op: 'remove' as const, path: ['n', 0] }]
+    const fast = encodeStateChanged('e', 4, JSON.stringify(patches), action, clientId)
+    const data = {
+      epoch: 'e',
+      version: 4,
+      patches,
+      ...(action === undefined ? {} : { action }),
+      ...(clientId === undefined ? {} : { clientId }),
+    }
+    expect(fast).toBe(encodeServerMessage({ type: ServerMessageType.StateChanged, data }))
+    expect(decodeServerMessage(body(fast))).toEqual({ ok: true, message: { type: ServerMessageType.StateChanged, data } })
+  })
 })

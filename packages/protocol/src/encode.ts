@@ -29,9 +29,19 @@ export function encodeActionResult(id: number, version: number, valueJson: strin
 }
 
 /**
- * A change, with its patches already encoded once (`patchesJson`) for every replica. Decodes to the
- * same message as `encodeServerMessage` with `{ epoch, version, patches }`.
+ * A change, with its patches already encoded once (`patchesJson`) for every replica, attributed to
+ * the action that made it and the client that called it when they are given. Decodes to the same
+ * message as `encodeServerMessage` with `{ epoch, version, patches, action?, clientId? }`.
  */
-export function encodeStateChanged(epoch: string, version: number, patchesJson: string): string {
-  return `{"type":"${ServerMessageType.StateChanged}","data":{"epoch":${JSON.stringify(epoch)},"version":${version},"patches":${patchesJson}}}${FRAME_DELIMITER}`
+export function encodeStateChanged(
+  epoch: string,
+  version: number,
+  patchesJson: string,
+  action?: string,
+  clientId?: string,
+): string {
+  const attribution =
+    (action === undefined ? '' : `,"action":${JSON.stringify(action)}`) +
+    (clientId === undefined ? '' : `,"clientId":${JSON.stringify(clientId)}`)
+  return `{"type":"${ServerMessageType.StateChanged}","data":{"epoch":${JSON.stringify(epoch)},"version":${version},"patches":${patchesJson}${attribution}}}${FRAME_DELIMITER}`
 }

@@ -91,6 +91,10 @@ export interface StateChangedNotification {
   epoch: string
   version: number
   patches: Patch[]
+  /** The name of the action that made the change. Absent from servers older than this field. */
+  action?: string
+  /** The `clientId` of the client that called it. Absent from servers older than this field. */
+  clientId?: string
 }
 
 export interface ServerClosingNotification {

@@ -467,6 +467,16 @@ describe('decodeServerMessage', () => {
     expect(message).toStrictEqual({ type: 'state/changed', data: { epoch: 'e1', version: 9, patches } })
   })
 
+  it('decodes state/changed with the action and client that made it', () => {
+    const data = { epoch: 'e', version: 2, patches: [], action: 'increment', clientId: 'cli-1' }
+    expect(expectOk(decodeServerMessage(frame('state/changed', data)))).toStrictEqual({ type: 'state/changed', data })
+    const onlyAction = { epoch: 'e', version: 3, patches: [], action: 'reset' }
+    expect(expectOk(decodeServerMessage(frame('state/changed', onlyAction)))).toStrictEqual({
+      type: 'state/changed',
+      data: onlyAction,
+    })
+  })
+
   it('decodes state/changed with no patches', () => {
     const message = expectOk(decodeServerMessage(frame('state/changed', { epoch: 'e', version: 0, patches: [] })))
     expect(message).toStrictEqual({ type: 'state/changed', data: { epoch: 'e', version: 0, patches: [] } })
@@ -493,6 +503,10 @@ describe('decodeServerMessage', () => {
         ],
       },
     ],
+    ['an empty action', { epoch: 'e', version: 1, patches: [], action: '' }],
+    ['a numeric action', { epoch: 'e', version: 1, patches: [], action: 7 }],
+    ['a numeric clientId', { epoch: 'e', version: 1, patches: [], clientId: 7 }],
+    ['a clientId too long', { epoch: 'e', version: 1, patches: [], clientId: 'c'.repeat(MAX_NAME_LENGTH + 1) }],
   ])('rejects state/changed with %s', (_label, data) => {
     expectBadRequest(decodeServerMessage(frame('state/changed', data)))
   })

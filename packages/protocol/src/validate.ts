@@ -173,7 +173,22 @@ const serverChecks = new Map<string, Check<ServerMessage>>([
         return '"state/changed" needs an "epoch" and a numeric "version"'
       }
       if (!Array.isArray(data.patches) || !data.patches.every(isPatch)) return '"state/changed" has malformed "patches"'
-      return { type: ServerMessageType.StateChanged, data: { epoch: data.epoch, version: data.version, patches: data.patches } }
+      if (data.action !== undefined && !isName(data.action)) {
+        return `"state/changed" needs an "action" of 1 to ${MAX_NAME_LENGTH} characters when it has one`
+      }
+      if (data.clientId !== undefined && !isName(data.clientId)) {
+        return `"state/changed" needs a "clientId" of 1 to ${MAX_NAME_LENGTH} characters when it has one`
+      }
+      return {
+        type: ServerMessageType.StateChanged,
+        data: {
+          epoch: data.epoch,
+          version: data.version,
+          patches: data.patches,
+          ...(data.action === undefined ? {} : { action: data.action }),
+          ...(data.clientId === undefined ? {} : { clientId: data.clientId }),
+        },
+      }
     },
   ],
   [

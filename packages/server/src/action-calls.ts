@@ -144,7 +144,7 @@ export class ActionCalls<S extends object> {
       () => {
         runtime.publish(applied)
         // Replicas hear of the change before the caller hears its answer.
-        fanOut.publish(runtime.epoch, version, patchesJson)
+        fanOut.publish(runtime.epoch, version, patchesJson, request.action, clientId)
         this.#answer(instanceId, id, frame, true)
       },
       failed,

@@ -44,6 +44,19 @@ describe('fan-out over the server', () => {
     expect(writer.messages.every((m) => m.type === ServerMessageType.Response)).toBe(true)
   })
 
+  it('tells each replica which action made a change and which client called it', async () => {
+    await using t = await startTestServer()
+    const { peer: replica } = await t.greet({ clientId: 'replica', replica: true })
+    const { peer: writer } = await t.greet({ clientId: 'writer-1', replica: false })
+    await call(writer, 1, 'increment', 2)
+    await call(replica, 1, 'append', 'a')
+    await replica.waitFor((m) => m.type === ServerMessageType.StateChanged && m.data.version === 2)
+    expect(changes(replica).map(({ version, action, clientId }) => ({ version, action, clientId }))).toEqual([
+      { version: 1, action: 'increment', clientId: 'writer-1' },
+      { version: 2, action: 'append', clientId: 'replica' },
+    ])
+  })
+
   it('stops sending to a replica that closed, and keeps serving the others', async () => {
     await using t = await startTestServer()
     const { peer: gone } = await t.greet({ clientId: 'gone', replica: true })

@@ -33,11 +33,12 @@ export class FanOut<R extends FanOutReplica> {
   }
 
   /**
-   * Sends one change, as patches already encoded (`patchesJson`), to every replica. The action
-   * queue calls it once per version, in version order, so every replica sees the same sequence.
+   * Sends one change, as patches already encoded (`patchesJson`), to every replica, attributed to
+   * the `action` that made it and the `clientId` that called it. The action queue calls it once per
+   * version, in version order, so every replica sees the same sequence.
    * Never throws: the change is already committed, and its caller still gets its answer.
    */
-  publish(epoch: string, version: number, patchesJson: string): void {
+  publish(epoch: string, version: number, patchesJson: string, action?: string, clientId?: string): void {
     if (this.#replicas.size === 0) {
       // Nobody to send it to; a replica that comes later starts from a snapshot.
       this.#last = undefined
@@ -45,7 +46,7 @@ export class FanOut<R extends FanOutReplica> {
     }
     let frame: SharedBytes
     try {
-      frame = SharedBytes.of(encodeStateChanged(epoch, version, patchesJson), 'change')
+      frame = SharedBytes.of(encodeStateChanged(epoch, version, patchesJson, action, clientId), 'change')
     } catch (error) {
       // The store runtime bounds every change, so this is a lack of memory. A replica that missed
       // a change must not go on as if it had not: each reconnects and resyncs from a snapshot.
