@@ -25,8 +25,8 @@ export interface CallOptions {
   timeout?: number
 }
 
-/** What a request asks for: an action's result, or the whole state. */
-export type CallKind = 'action' | 'state'
+/** What a request asks for: an action's result, the whole state, or the server's description. */
+export type CallKind = 'action' | 'state' | 'info'
 
 /** Options for a {@link CallQueue}. */
 export interface CallQueueOptions {
@@ -199,6 +199,8 @@ export class CallQueue implements LifecycleCalls {
       call.reject(errorFromWire(response.error))
     } else if (call.kind === 'state') {
       call.resolve(deepFreeze((response.result as StateGetResult).state))
+    } else if (call.kind === 'info') {
+      call.resolve(deepFreeze(response.result))
     } else {
       const result = response.result as ActionCallResult
       const { awaitVersion } = this.#options

@@ -77,6 +77,33 @@ describe('the client facade', () => {
     expect(selected).toEqual([infos[1]])
   })
 
+  it('serverInfo() asks the server to describe itself and resolves with its frozen answer', async () => {
+    const server = createTestServer()
+    await using client = await server.connect({ clientId: 'me' })
+    await client.actions.increment(1)
+    const asked = nextOf(server.peer, 'server/info')
+    const info = await client.serverInfo()
+    expect(await asked).toEqual({ id: expect.any(Number) })
+    expect(info).toEqual(server.info())
+    expect(info.connections).toEqual([expect.objectContaining({ clientId: 'me', replica: true })])
+    expect(info.counters).toEqual({ calls: 1, changes: 1 })
+    expect(Object.isFrozen(info.limits)).toBe(true)
+  })
+
+  it("serverInfo() rejects with the error the server answers, such as an older server's BAD_REQUEST", async () => {
+    const server = createTestServer()
+    await using client = await server.connect()
+    server.intercept = (message, peer) => {
+      if (message.type !== 'server/info') return false
+      peer.send({
+        type: 'response',
+        data: { id: message.data.id, error: { code: ErrorCode.BAD_REQUEST, message: 'Unknown message type "server/info"' } },
+      })
+      return true
+    }
+    expect((await caught(client.serverInfo())).code).toBe(ErrorCode.BAD_REQUEST)
+  })
+
   it('close() rejects pending calls with CLIENT_CLOSED, ends the connection, and a second close is a no-op', async () => {
     const server = createTestServer()
     const client = await server.connect()

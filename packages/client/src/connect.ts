@@ -6,6 +6,7 @@ import {
   type CallArgs,
   type CallResult,
   type DeepReadonly,
+  type ServerInfoResult,
   type StateOf,
   type StoreDefinition,
 } from '@ipc-state/protocol'
@@ -53,6 +54,20 @@ export interface IpcStateClient<T extends StoreDefinition<any, any>> {
   ): Promise<CallResult<ActionsOf<T>[K]>>
   /** Asks the server for the current state (a round trip; `state` is the local replica). */
   getState(options?: CallOptions): Promise<DeepReadonly<StateOf<T>>>
+  /**
+   * Asks the server to describe itself: its protocol, epoch, version, socket path and uptime, the
+   * connections that said hello (the first 1,000, with `connectionCount` counting them all), the
+   * calls it ran and changes it published since it started, and its limits. A round trip; the
+   * result is frozen.
+   *
+   * @example
+   * ```ts
+   * const { connectionCount, counters } = await client.serverInfo()
+   * ```
+   * @throws IpcStateError `TIMEOUT`, `ABORTED`, `CLIENT_CLOSED`, `CONNECTION_CLOSED`, and `BAD_REQUEST`
+   *   from a server older than this request
+   */
+  serverInfo(options?: CallOptions): Promise<ServerInfoResult>
   /** Runs `listener` after every change the replica applies. Returns a function that unsubscribes. */
   subscribe(listener: StateListener<StateOf<T>>): () => void
   /**
@@ -199,6 +214,12 @@ export function connectOver<T extends StoreDefinition<any, any>>(
       calls.request('state', (id) => ({ type: ClientMessageType.StateGet, data: { id } }), callOptions) as Promise<
         DeepReadonly<StateOf<T>>
       >,
+    serverInfo: (callOptions) =>
+      calls.request(
+        'info',
+        (id) => ({ type: ClientMessageType.ServerInfo, data: { id } }),
+        callOptions,
+      ) as Promise<ServerInfoResult>,
     subscribe: subscribe as IpcStateClient<T>['subscribe'],
     onStatusChange: (listener) => lifecycle.onStatusChange(listener),
     close,

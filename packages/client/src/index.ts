@@ -7,5 +7,13 @@ export { exponentialBackoff } from './backoff.js'
 export type { ExponentialBackoffOptions, RetryDelay } from './backoff.js'
 export type { ChangeInfo, ChangeReason, StateListener, SubscribeOptions } from './replica.js'
 export { ErrorCode, IpcStateError, isIpcStateError, RETRYABLE_ERROR_CODES } from '@ipc-state/protocol'
-export type { ActionsOf, DeepReadonly, Logger, StateOf, StoreDefinition } from '@ipc-state/protocol'
+export type {
+  ActionsOf,
+  DeepReadonly,
+  Logger,
+  ServerInfoConnection,
+  ServerInfoResult,
+  StateOf,
+  StoreDefinition,
+} from '@ipc-state/protocol'
 export { consoleLogger, pinoLogger } from '@ipc-state/protocol'

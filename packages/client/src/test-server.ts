@@ -9,6 +9,7 @@ import {
   type ActionCallRequest,
   type ClientMessage,
   type Patch,
+  type ServerInfoResult,
   type ServerMessage,
   type StateOf,
 } from '@ipc-state/protocol'
@@ -70,6 +71,8 @@ export interface TestServer {
   handle(message: ClientMessage, peer: MemoryPeer): void
   /** Applies a call (once per instance and id) and returns what to send, without sending it. */
   run(peer: MemoryPeer, call: ActionCallRequest): { change?: ServerMessage; response: ServerMessage }
+  /** What it answers `server/info` with: its epoch, version and open connections, and fixed limits. */
+  info(): ServerInfoResult
   /** Sends a message to every open connection that keeps a replica. */
   broadcast(message: ServerMessage): void
   /** Resolves with the next connection accepted after this call. */
@@ -157,6 +160,9 @@ export function createTestServer(options: TestServerOptions = {}): TestServer {
         case ClientMessageType.StateGet:
           peer.send(response(message.data.id, { epoch: server.epoch, version: server.version, state: server.state }))
           return
+        case ClientMessageType.ServerInfo:
+          peer.send(response(message.data.id, server.info()))
+          return
         case ClientMessageType.ActionCall: {
           const { change, response } = server.run(peer, message.data)
           if (change !== undefined) server.broadcast(change)
@@ -193,6 +199,26 @@ export function createTestServer(options: TestServerOptions = {}): TestServer {
       }
       answered.set(key, outcome.response)
       return outcome
+    },
+    info() {
+      const open = [...sessions].filter(([peer]) => !peer.ended)
+      return {
+        protocol: PROTOCOL_VERSION,
+        epoch: server.epoch,
+        version: server.version,
+        path: '/tmp/test.memory',
+        uptimeMs: 1,
+        connections: open.map(([, { clientId, instanceId, replica }]) => ({
+          clientId,
+          instanceId,
+          replica,
+          inFlight: 0,
+          queuedBytes: 0,
+        })),
+        connectionCount: open.length,
+        counters: { calls: server.applied.length, changes: server.version },
+        limits: { maxConnections: 1, maxInFlight: 2, maxFrameBytes: 3, maxBufferedBytes: 4, maxTotalBufferedBytes: 5 },
+      }
     },
     broadcast(message) {
       for (const [peer, session] of sessions) {

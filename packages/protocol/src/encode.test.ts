@@ -16,6 +16,7 @@ describe('encodeClientMessage', () => {
     { type: ClientMessageType.StateGet, data: { id: 2 } },
     { type: ClientMessageType.ActionCall, data: { id: 3, action: 'add', input: { text: 'a\fb' } } },
     { type: ClientMessageType.ActionCall, data: { id: 4, action: 'reset' } },
+    { type: ClientMessageType.ServerInfo, data: { id: 5 } },
   ])('encodes $type so the server decodes it unchanged', (message) => {
     const decoded = decodeClientMessage(body(encodeClientMessage(message)))
     expect(decoded).toEqual({ ok: true, message })

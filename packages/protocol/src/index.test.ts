@@ -33,6 +33,7 @@ describe('public entry point', () => {
         'MAX_NAME_LENGTH',
         'PROTOCOL_VERSION',
         'RETRYABLE_ERROR_CODES',
+        'SERVER_INFO_MAX_CONNECTIONS',
         'ServerMessageType',
         'applyPatches',
         'commitPatches',

@@ -12,7 +12,7 @@ export {
   errorFromWire,
 } from './errors.js'
 export type { WireError, IpcStateErrorOptions } from './errors.js'
-export { PROTOCOL_VERSION, ClientMessageType, ServerMessageType } from './messages.js'
+export { PROTOCOL_VERSION, ClientMessageType, SERVER_INFO_MAX_CONNECTIONS, ServerMessageType } from './messages.js'
 export type {
   Patch,
   PatchPath,
@@ -23,6 +23,9 @@ export type {
   StateGetResult,
   ActionCallRequest,
   ActionCallResult,
+  ServerInfoRequest,
+  ServerInfoConnection,
+  ServerInfoResult,
   StateChangedNotification,
   ServerClosingNotification,
   ProtocolErrorNotification,

@@ -21,6 +21,7 @@ describe('wire constants', () => {
       Hello: 'hello',
       StateGet: 'state/get',
       ActionCall: 'action/call',
+      ServerInfo: 'server/info',
       SeedGetSharedData: 'getSharedData',
     })
   })
@@ -84,7 +85,7 @@ describe('message types', () => {
       action: string
       input?: unknown
     }>()
-    expectTypeOf<ClientMessage['type']>().toEqualTypeOf<'hello' | 'state/get' | 'action/call' | 'getSharedData'>()
+    expectTypeOf<ClientMessage['type']>().toEqualTypeOf<'hello' | 'state/get' | 'action/call' | 'server/info' | 'getSharedData'>()
     expectTypeOf<ServerMessage['type']>().toEqualTypeOf<
       'response' | 'state/changed' | 'server/closing' | 'protocol/error' | 'sharedData'
     >()

@@ -11,6 +11,7 @@ export const ClientMessageType = {
   Hello: 'hello',
   StateGet: 'state/get',
   ActionCall: 'action/call',
+  ServerInfo: 'server/info',
   /** The seed's plain node-ipc request for the whole state. */
   SeedGetSharedData: 'getSharedData',
 } as const
@@ -86,6 +87,56 @@ export interface ActionCallResult {
   version: number
 }
 
+export type ServerInfoRequest = RequestBase
+
+/** Connections a `server/info` result lists at most; `connectionCount` counts them all. */
+export const SERVER_INFO_MAX_CONNECTIONS = 1_000
+
+/** One connection, as `server/info` describes it. */
+export interface ServerInfoConnection {
+  clientId: string
+  instanceId: string
+  /** Whether it keeps a replica and gets every change. */
+  replica: boolean
+  /** Its action calls queued and not answered yet. */
+  inFlight: number
+  /** Bytes queued for it and not written yet. */
+  queuedBytes: number
+}
+
+/** What the server says of itself in answer to `server/info`. */
+export interface ServerInfoResult {
+  protocol: number
+  epoch: string
+  version: number
+  /** The socket path it serves. */
+  path: string
+  /** Milliseconds since it started. */
+  uptimeMs: number
+  /**
+   * The connections that said hello, the first {@link SERVER_INFO_MAX_CONNECTIONS} of them when
+   * there are more.
+   */
+  connections: ServerInfoConnection[]
+  /** Every connection served now, those not greeted yet and those left out of `connections` too. */
+  connectionCount: number
+  /** Counted since the server started. */
+  counters: {
+    /** Action calls it took to run (a resend answered from its record, or a call refused, is not one). */
+    calls: number
+    /** Changes it applied and published: one per version. */
+    changes: number
+  }
+  /** The server's options that bound its clients. */
+  limits: {
+    maxConnections: number
+    maxInFlight: number
+    maxFrameBytes: number
+    maxBufferedBytes: number
+    maxTotalBufferedBytes: number
+  }
+}
+
 /** Sent to every replica after each applied action, in version order. */
 export interface StateChangedNotification {
   epoch: string
@@ -117,6 +168,7 @@ export type ClientMessage =
   | { type: typeof ClientMessageType.Hello; data: HelloRequest }
   | { type: typeof ClientMessageType.StateGet; data: StateGetRequest }
   | { type: typeof ClientMessageType.ActionCall; data: ActionCallRequest }
+  | { type: typeof ClientMessageType.ServerInfo; data: ServerInfoRequest }
   | { type: typeof ClientMessageType.SeedGetSharedData; data: unknown }
 
 /** A validated server frame, as the client sees it. */

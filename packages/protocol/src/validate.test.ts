@@ -254,6 +254,7 @@ describe('decodeClientMessage', () => {
           ['hello', ',"protocol":1,"clientId":"c","replica":false'],
           ['state/get', ''],
           ['action/call', ',"action":"a"'],
+          ['server/info', ''],
         ] as const) {
           const text = `{"type":"${type}","data":{"id":${idJson}${rest}}}`
           expectBadRequest(decodeClientMessage(text))
@@ -350,6 +351,13 @@ describe('decodeClientMessage', () => {
     it('decodes state/get, keeping only the id', () => {
       const message = expectOk(decodeClientMessage(frame('state/get', { id: 7, state: 'x', extra: [1] })))
       expect(message).toStrictEqual({ type: 'state/get', data: { id: 7 } })
+    })
+
+    it('decodes server/info, keeping only the id, and rejects it without one', () => {
+      const message = expectOk(decodeClientMessage(frame('server/info', { id: 3, verbose: true })))
+      expect(message).toStrictEqual({ type: 'server/info', data: { id: 3 } })
+      expectBadRequest(decodeClientMessage(frame('server/info', {})))
+      expectBadRequest(decodeClientMessage(frame('server/info')))
     })
 
     it('rejects state/get without an id', () => {

@@ -122,6 +122,13 @@ const clientChecks = new Map<string, Check<ClientMessage>>([
       }
     },
   ],
+  [
+    ClientMessageType.ServerInfo,
+    (data) => {
+      if (!isObject(data) || !isRequestId(data.id)) return '"server/info" needs a numeric "id"'
+      return { type: ClientMessageType.ServerInfo, data: { id: data.id } }
+    },
+  ],
   [ClientMessageType.SeedGetSharedData, (data) => ({ type: ClientMessageType.SeedGetSharedData, data })],
 ])
 

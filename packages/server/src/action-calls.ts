@@ -51,6 +51,8 @@ interface Job {
 export class ActionCalls<S extends object> {
   readonly #options: ActionCallsOptions<S>
   readonly #queue: ActionQueue<Job>
+  #calls = 0
+  #changes = 0
 
   constructor(options: ActionCallsOptions<S>) {
     this.#options = options
@@ -66,6 +68,16 @@ export class ActionCalls<S extends object> {
   /** Whether an action runs or waits in the queue. */
   get running(): boolean {
     return this.#queue.running
+  }
+
+  /** Calls taken to run since the server started: not a resend answered from the record, nor one refused. */
+  get calls(): number {
+    return this.#calls
+  }
+
+  /** Changes applied and published since the server started: one per version. */
+  get changes(): number {
+    return this.#changes
   }
 
   /** Resolves once every queued call has been answered. */
@@ -113,6 +125,7 @@ export class ActionCalls<S extends object> {
       return
     }
     session.inFlight += 1
+    this.#calls += 1
     record.take(instanceId, request.id)
     this.#queue.push({ session, clientId, instanceId, request }, input)
   }
@@ -143,6 +156,7 @@ export class ActionCalls<S extends object> {
       { kind: 'change', version, patchesJson, instanceId, id, valueJson },
       () => {
         runtime.publish(applied)
+        this.#changes += 1
         // Replicas hear of the change before the caller hears its answer.
         fanOut.publish(runtime.epoch, version, patchesJson, request.action, clientId)
         this.#answer(instanceId, id, frame, true)

@@ -3,11 +3,14 @@ import {
   ErrorCode,
   FRAME_DELIMITER,
   PROTOCOL_VERSION,
+  SERVER_INFO_MAX_CONNECTIONS,
   ServerMessageType,
   encodeClientMessage,
+  type ServerInfoResult,
   type ServerMessage,
 } from '@ipc-state/protocol'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import type { MemoryPeer } from './memory-transport.js'
 import { call, sayHello, startTestServer } from './test-helpers.js'
 
 /** The fatal `protocol/error` a refused connection gets last, and its code. */
@@ -222,5 +225,66 @@ describe('limits', () => {
     expect(slow.isClosed).toBe(false)
     await vi.advanceTimersByTimeAsync(250)
     expect(slow.isClosed).toBe(true)
+  })
+})
+
+describe('server/info', () => {
+  const info = async (peer: MemoryPeer, id: number) => {
+    peer.send({ type: ClientMessageType.ServerInfo, data: { id } })
+    return peer.response(id)
+  }
+
+  it('describes the server, its greeted connections, what it counted and its limits', async () => {
+    await using t = await startTestServer({ maxInFlight: 7, maxBufferedBytes: 50_000 })
+    const { peer: replica } = await t.greet({ clientId: 'replica', instanceId: 'replica-1', replica: true })
+    const { peer: writer } = await t.greet({ clientId: 'writer' })
+    await t.connect()
+    expect((await call(writer, 1, 'increment', 1)).error).toBeUndefined()
+    expect((await call(writer, 2, 'peek')).error).toBeUndefined()
+    expect((await call(writer, 3, 'explode')).error?.code).toBe(ErrorCode.ACTION_FAILED)
+    // A resend answered from the record is not a call run again.
+    expect((await call(writer, 1, 'increment', 1)).result).toEqual({ value: 1, version: 1 })
+    const answer = await info(replica, 9)
+    expect(answer.error).toBeUndefined()
+    const result = answer.result as ServerInfoResult
+    expect(result).toEqual({
+      protocol: PROTOCOL_VERSION,
+      epoch: t.server.epoch,
+      version: 1,
+      path: t.server.path,
+      uptimeMs: expect.any(Number),
+      connections: [
+        { clientId: 'replica', instanceId: 'replica-1', replica: true, inFlight: 0, queuedBytes: 0 },
+        { clientId: 'writer', instanceId: 'writer', replica: false, inFlight: 0, queuedBytes: 0 },
+      ],
+      connectionCount: 3,
+      counters: { calls: 3, changes: 1 },
+      limits: {
+        maxConnections: expect.any(Number),
+        maxInFlight: 7,
+        maxFrameBytes: expect.any(Number),
+        maxBufferedBytes: 50_000,
+        maxTotalBufferedBytes: expect.any(Number),
+      },
+    })
+    expect(result.uptimeMs).toBeGreaterThanOrEqual(0)
+  })
+
+  it('answers a connection that has not said hello with BAD_REQUEST', async () => {
+    await using t = await startTestServer()
+    const peer = await t.connect()
+    expect((await info(peer, 4)).error).toMatchObject({ code: ErrorCode.BAD_REQUEST })
+    expect(peer.isClosed).toBe(false)
+  })
+
+  it(`lists at most ${SERVER_INFO_MAX_CONNECTIONS} connections and counts them all`, async () => {
+    const extra = 5
+    await using t = await startTestServer({ maxConnections: SERVER_INFO_MAX_CONNECTIONS + extra })
+    const peers: MemoryPeer[] = []
+    for (let i = 0; i < SERVER_INFO_MAX_CONNECTIONS + extra; i++) peers.push((await t.greet({ clientId: `c${i}` })).peer)
+    const result = (await info(peers.at(-1)!, 1)).result as ServerInfoResult
+    expect(result.connections).toHaveLength(SERVER_INFO_MAX_CONNECTIONS)
+    expect(result.connections[0]!.clientId).toBe('c0')
+    expect(result.connectionCount).toBe(SERVER_INFO_MAX_CONNECTIONS + extra)
   })
 })

@@ -10,6 +10,9 @@ import {
   type HelloRequest,
   type HelloResult,
   type Logger,
+  SERVER_INFO_MAX_CONNECTIONS,
+  type ServerInfoConnection,
+  type ServerInfoResult,
   type StateGetResult,
   toIpcStateError,
 } from '@ipc-state/protocol'
@@ -26,9 +29,11 @@ export interface SessionsSettings {
   /** The socket path, for messages. */
   path: string
   maxConnections: number
+  maxInFlight: number
   maxFrameBytes: number
   maxDepth: number
   maxBufferedBytes: number
+  maxTotalBufferedBytes: number
   frameTimeout: number
   handshakeTimeout: number
   logger: Logger
@@ -53,6 +58,10 @@ export interface SessionsOptions {
   call(session: Session, request: ActionCallRequest): void
   /** Whether the server is closing. */
   isClosing(): boolean
+  /** What the server counted since it started, for `server/info`. */
+  counters(): ServerInfoResult['counters']
+  /** When the server started, as `performance.now()` read it. */
+  startedAt: number
 }
 
 /**
@@ -191,6 +200,40 @@ export class Sessions {
         }
         this.#options.call(session, message.data)
         return
+      case ClientMessageType.ServerInfo:
+        if (session.clientId === undefined) {
+          notGreeted(session, message.data.id)
+          return
+        }
+        session.respond(message.data.id, this.#info())
+        return
+    }
+  }
+
+  /**
+   * The server's description for `server/info`. The list of connections stops at
+   * `SERVER_INFO_MAX_CONNECTIONS`, so the answer stays small however many clients are served.
+   */
+  #info(): ServerInfoResult {
+    const { path, maxConnections, maxInFlight, maxFrameBytes, maxBufferedBytes, maxTotalBufferedBytes } = this.#settings
+    const { store } = this.#options
+    const connections: ServerInfoConnection[] = []
+    for (const served of this.#served) {
+      if (connections.length >= SERVER_INFO_MAX_CONNECTIONS) break
+      if (served.clientId === undefined || served.instanceId === undefined) continue
+      const { clientId, instanceId, replica, inFlight, queuedBytes } = served
+      connections.push({ clientId, instanceId, replica, inFlight, queuedBytes })
+    }
+    return {
+      protocol: PROTOCOL_VERSION,
+      epoch: store.epoch,
+      version: store.version,
+      path,
+      uptimeMs: Math.round(performance.now() - this.#options.startedAt),
+      connections,
+      connectionCount: this.#served.size,
+      counters: this.#options.counters(),
+      limits: { maxConnections, maxInFlight, maxFrameBytes, maxBufferedBytes, maxTotalBufferedBytes },
     }
   }
 

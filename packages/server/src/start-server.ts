@@ -48,6 +48,7 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
   transport: Transport,
 ): Promise<IpcStateServer<S>> {
   const { path, logger } = settings
+  const startedAt = performance.now()
   const budget = new MemoryBudget(settings)
   // The cache is made right after: a commit only ever comes from a call, once listening.
   const runtime = new StoreRuntime(settings.store, {
@@ -96,6 +97,8 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
     pipeline,
     call: (session, request) => calls.receive(session, request),
     isClosing,
+    counters: () => ({ calls: calls.calls, changes: calls.changes }),
+    startedAt,
   })
   const listening = await listen(transport, storage, {
     connection: (connection) => sessions.accept(connection),
