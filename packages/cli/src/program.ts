@@ -4,6 +4,7 @@ import type { CommandContext } from './command-context.js'
 import { runCall } from './commands/call.js'
 import { runGet } from './commands/get.js'
 import { runPing } from './commands/ping.js'
+import { runStats } from './commands/stats.js'
 import { runWatch } from './commands/watch.js'
 import { ExitCode } from './exit-codes.js'
 import { createOutput, paint, type OutputStream } from './output.js'
@@ -77,7 +78,7 @@ export async function run(args: readonly string[], options: RunOptions = {}): Pr
  */
 export function createProgram(contextOf: (flags: GlobalFlags) => CommandContext): Command {
   const program = new Command('ipc-state')
-    .description('Read, change, ping and watch the shared state of an ipc-state server.')
+    .description('Read, change, ping and watch the shared state of an ipc-state server, and show its stats.')
     .option(
       '--socket-root <folder>',
       `the folder of the server's socket (env ${ADDRESS_ENV.socketRoot}, default ${DEFAULT_ADDRESS.socketRoot})`,
@@ -119,10 +120,16 @@ export function createProgram(contextOf: (flags: GlobalFlags) => CommandContext)
     .action((flags: { json?: boolean }, command: Command) => runPing(context(command), flags))
 
   program
+    .command('stats')
+    .description("show the server's epoch, version, uptime, calls and changes counted, limits and connections")
+    .option('--json', "the server's answer as one line of JSON")
+    .action((flags: { json?: boolean }, command: Command) => runStats(context(command), flags))
+
+  program
     .command('watch')
-    .description('print the value, then each change as it happens, until Ctrl-C')
+    .description('print the value, then each change as it happens with its action and client, until Ctrl-C')
     .argument('[path]', 'a dotted path into the state: only changes there')
-    .option('--json', 'one JSON object per line: version, epoch, time, reason, value')
+    .option('--json', 'one JSON object per line: version, epoch, time, reason, action, clientId, value')
     .action((path: string | undefined, flags: { json?: boolean }, command: Command) =>
       runWatch(context(command), { ...flags, ...(path === undefined ? {} : { path }) }),
     )

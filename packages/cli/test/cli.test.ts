@@ -52,7 +52,13 @@ describe('ipc-state against a running server', () => {
     expect(current).toMatchObject({ reason: 'current', value: [] })
     expect(await runCli(['call', 'addMessage', '"hi"'], env)).toMatchObject({ code: 0, stdout: '1' })
     const changed = JSON.parse(await watch.waitForLine((line) => line.includes('"reason":"change"'))) as Record<string, unknown>
-    expect(changed).toMatchObject({ reason: 'change', version: (current.version as number) + 1, value: [{ id: 1, text: 'hi' }] })
+    expect(changed).toMatchObject({
+      reason: 'change',
+      version: (current.version as number) + 1,
+      action: 'addMessage',
+      clientId: expect.stringMatching(/^ipc-state-cli-/),
+      value: [{ id: 1, text: 'hi' }],
+    })
     expect(typeof changed.time).toBe('string')
     watch.child.kill('SIGTERM')
     expect(await watch.exited).toBe(0)
@@ -62,6 +68,45 @@ describe('ipc-state against a running server', () => {
     const run = await runCli(['ping', '--json'], env)
     expect(run.code).toBe(0)
     expect(JSON.parse(run.stdout)).toMatchObject({ ms: expect.any(Number), epoch: expect.any(String), version: 2 })
+  })
+
+  it('watch prints the action and the client of each change', async () => {
+    const watch = startCli(['watch', 'counter'], env)
+    await watch.waitForLine((line) => line.includes('(current)'))
+    await runCli(['call', 'increment', '1'], env)
+    const changed = await watch.waitForLine((line) => line.includes(' v3 '))
+    expect(changed).toMatch(/ v3 increment by ipc-state-cli-\S+ 6$/)
+    watch.child.kill('SIGTERM')
+    expect(await watch.exited).toBe(0)
+  })
+
+  it('stats --json prints what the server says of itself on one line', async () => {
+    const run = await runCli(['stats', '--json'], env)
+    expect(run).toMatchObject({ code: 0, stderr: '' })
+    expect(run.stdout.split('\n')).toHaveLength(1)
+    const info = JSON.parse(run.stdout) as Record<string, unknown>
+    expect(info).toMatchObject({
+      protocol: 1,
+      epoch: expect.any(String),
+      version: 3,
+      path: expect.stringContaining('cli.'),
+      uptimeMs: expect.any(Number),
+      connectionCount: 1,
+      connections: [{ clientId: expect.stringMatching(/^ipc-state-cli-/), replica: false, inFlight: 0 }],
+      counters: { calls: 3, changes: 3 },
+      limits: { maxConnections: expect.any(Number), maxInFlight: expect.any(Number) },
+    })
+  })
+
+  it('stats prints a summary of the server', async () => {
+    const run = await runCli(['stats'], env)
+    expect(run).toMatchObject({ code: 0, stderr: '' })
+    expect(run.stdout).toMatch(/^\S*cli\.\S+ protocol 1$/m)
+    expect(run.stdout).toMatch(/^ {2}version +3$/m)
+    expect(run.stdout).toMatch(/^ {2}calls +3$/m)
+    expect(run.stdout).toMatch(/^ {2}changes +3$/m)
+    expect(run.stdout).toMatch(/^ {2}connections +1$/m)
+    expect(run.stdout).toMatch(/^ {4}ipc-state-cli-\S+ \(.+\): no replica, 0 in flight, 0 B queued \(this command\)$/m)
   })
 })
 
@@ -77,7 +122,14 @@ describe('ipc-state without a server', () => {
   })
 
   it('--help exits 0 for the program and each command; an unknown command is a usage error', async () => {
-    for (const args of [['--help'], ['get', '--help'], ['call', '--help'], ['ping', '--help'], ['watch', '--help']]) {
+    for (const args of [
+      ['--help'],
+      ['get', '--help'],
+      ['call', '--help'],
+      ['ping', '--help'],
+      ['stats', '--help'],
+      ['watch', '--help'],
+    ]) {
       const run = await runCli(args, {})
       expect(run.code, args.join(' ')).toBe(0)
       expect(run.stdout).toMatch(/^Usage: ipc-state/)

@@ -1,3 +1,4 @@
+import type { ChangeInfo } from '@ipc-state/client'
 import type { CommandContext } from '../command-context.js'
 import { openClient } from '../open-client.js'
 import { formatJson, paint, type Output } from '../output.js'
@@ -8,7 +9,7 @@ export interface WatchOptions {
   /** A dotted path into the state: only changes there are printed. The whole state without it. */
   path?: string
   /**
-   * Print one JSON object per line: `{ version, epoch, time, reason, value }`.
+   * Print one JSON object per line: `{ version, epoch, time, reason, action?, clientId?, value }`.
    * @default false
    */
   json?: boolean
@@ -27,12 +28,16 @@ export interface WatchLine {
   /** When this process received it, as an ISO date. */
   time: string
   reason: WatchReason
+  /** With `reason: 'change'`: the action that made it, when the server names it. */
+  action?: string
+  /** With `reason: 'change'`: the `clientId` of the client that called the action, when the server names it. */
+  clientId?: string
   value: unknown
 }
 
 /**
- * `ipc-state watch [path]`: prints the current value, then each change as the replica receives it,
- * until `context.signal` aborts; then closes the client and resolves. While the connection is lost
+ * `ipc-state watch [path]`: prints the current value, then each change as the replica receives it
+ * with the action that made it and the client that called it, until `context.signal` aborts; then closes the client and resolves. While the connection is lost
  * it says so on stderr and reconnects.
  */
 export async function runWatch(context: CommandContext, options: WatchOptions): Promise<void> {
@@ -40,18 +45,21 @@ export async function runWatch(context: CommandContext, options: WatchOptions): 
   if (signal.aborted) return
   const client = await openClient({ address: context.address, timeout: context.timeout, replica: true, reconnect: true })
   try {
-    const print = (reason: WatchReason, version: number, epoch: string, value: unknown): void =>
-      printLine(output, options.json === true, { version, epoch, time: new Date().toISOString(), reason, value })
+    const print = (info: ChangeInfo | { reason: 'current'; version: number; epoch: string }, value: unknown): void => {
+      const { reason, version, epoch } = info
+      const by = 'action' in info ? { action: info.action, clientId: info.clientId } : {}
+      printLine(output, options.json === true, { version, epoch, time: new Date().toISOString(), reason, ...by, value })
+    }
     const select = (state: unknown): unknown => valueAtPath(state, options.path)
     const stop =
       options.path === undefined
-        ? client.subscribe((state, info) => print(info.reason, info.version, info.epoch, state))
-        : client.subscribe(select, (value, _previous, info) => print(info.reason, info.version, info.epoch, value))
+        ? client.subscribe((state, info) => print(info, state))
+        : client.subscribe(select, (value, _previous, info) => print(info, value))
     const stopStatus = client.onStatusChange((status) => {
       if (status === 'reconnecting') output.error(paint(`lost ${client.path}, reconnecting…`, 'yellow', output.errorColor))
       else if (status === 'connected') output.error(paint(`reconnected to ${client.path}`, 'green', output.errorColor))
     })
-    print('current', client.version, client.epoch, select(client.state))
+    print({ reason: 'current', version: client.version, epoch: client.epoch }, select(client.state))
     await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
     stop()
     stopStatus()
@@ -66,6 +74,10 @@ function printLine(output: Output, json: boolean, line: WatchLine): void {
     return
   }
   const reason = line.reason === 'change' ? '' : ` ${paint(`(${line.reason})`, 'yellow', output.color)}`
-  const head = `${paint(line.time, 'dim', output.color)} ${paint(`v${line.version}`, 'bold', output.color)}${reason}`
+  const by =
+    line.action === undefined
+      ? ''
+      : ` ${paint(line.action, 'cyan', output.color)}${line.clientId === undefined ? '' : ` by ${line.clientId}`}`
+  const head = `${paint(line.time, 'dim', output.color)} ${paint(`v${line.version}`, 'bold', output.color)}${reason}${by}`
   output.line(`${head} ${formatJson(line.value, { compact: true, color: output.color })}`)
 }
