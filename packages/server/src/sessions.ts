@@ -10,13 +10,12 @@ import {
   type HelloRequest,
   type HelloResult,
   type Logger,
-  SERVER_INFO_MAX_CONNECTIONS,
-  type ServerInfoConnection,
   type ServerInfoResult,
   type StateGetResult,
   toIpcStateError,
 } from '@ipc-state/protocol'
 import type { CallRecord } from './call-record.js'
+import { describeServer } from './server-info.js'
 import type { CommitPipeline } from './commit-pipeline.js'
 import type { FanOut } from './fan-out.js'
 import type { MemoryBudget } from './memory-budget.js'
@@ -205,35 +204,17 @@ export class Sessions {
           notGreeted(session, message.data.id)
           return
         }
-        session.respond(message.data.id, this.#info())
+        session.respond(
+          message.data.id,
+          describeServer({
+            settings: this.#settings,
+            store: this.#options.store,
+            served: this.#served,
+            startedAt: this.#options.startedAt,
+            counters: this.#options.counters,
+          }),
+        )
         return
-    }
-  }
-
-  /**
-   * The server's description for `server/info`. The list of connections stops at
-   * `SERVER_INFO_MAX_CONNECTIONS`, so the answer stays small however many clients are served.
-   */
-  #info(): ServerInfoResult {
-    const { path, maxConnections, maxInFlight, maxFrameBytes, maxBufferedBytes, maxTotalBufferedBytes } = this.#settings
-    const { store } = this.#options
-    const connections: ServerInfoConnection[] = []
-    for (const served of this.#served) {
-      if (connections.length >= SERVER_INFO_MAX_CONNECTIONS) break
-      if (served.clientId === undefined || served.instanceId === undefined) continue
-      const { clientId, instanceId, replica, inFlight, queuedBytes } = served
-      connections.push({ clientId, instanceId, replica, inFlight, queuedBytes })
-    }
-    return {
-      protocol: PROTOCOL_VERSION,
-      epoch: store.epoch,
-      version: store.version,
-      path,
-      uptimeMs: Math.round(performance.now() - this.#options.startedAt),
-      connections,
-      connectionCount: this.#served.size,
-      counters: this.#options.counters(),
-      limits: { maxConnections, maxInFlight, maxFrameBytes, maxBufferedBytes, maxTotalBufferedBytes },
     }
   }
 
