@@ -65,8 +65,7 @@ describe('TickWriter', () => {
   it('says stop past the high-water mark even while gathering, and then calls drained once the bytes are gone', async () => {
     const drained = vi.fn()
     const writer = new TickWriter(writing, drained)
-    // Small enough to be gathered: the writer, not the socket, must say stop.
-    const chunk = Buffer.alloc(256)
+    const chunk = Buffer.alloc(1024)
     let more = true
     let count = 0
     while (more) {

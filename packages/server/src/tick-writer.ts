@@ -1,18 +1,13 @@
 import type { Socket } from 'node:net'
 
-/**
- * Chunks up to this size are copied together; larger ones are written as they are. Small, because a
- * chunk may be bytes shared by every replica (a change): a copy per connection of a 16 KiB change
- * to a thousand slow readers would be memory the budget counts once. What copies cost is bounded by
- * what a socket takes before it says stop (its high-water mark), as the bytes it holds are.
- */
-const GATHER_BYTES = 512
+/** Chunks up to this size are copied together; larger ones (a snapshot) are written as they are. */
+const GATHER_BYTES = 64 * 1024
 
 /**
  * Writes to one socket what a tick makes in one system call: the socket is corked at the tick's
  * first write and uncorked once its work is done. Small chunks are gathered and copied into one
- * buffer, since each part of a write costs far more than copying a small frame; larger chunks (a
- * change of some size, a snapshot) are never copied and go after what was gathered before them. Says when to stop as the
+ * buffer, since each part of a write costs far more than copying a small frame; large chunks (a
+ * snapshot) are never copied and go after what was gathered before them. Says when to stop as the
  * socket would, counting what is gathered.
  */
 export class TickWriter {
