@@ -1,6 +1,5 @@
 import { unlink } from 'node:fs/promises'
-import { resolve } from 'node:path'
-import { ErrorCode, IpcStateError, numberOption, type Logger } from '@ipc-state/protocol'
+import { ErrorCode, IpcStateError, type Logger } from '@ipc-state/protocol'
 import {
   bootId,
   journalPath,
@@ -10,42 +9,18 @@ import {
   snapshotPath,
   type FolderFiles,
 } from './data-folder.js'
+import {
+  type FileStorageOptions,
+  type FileStorageSettings,
+  type FsyncMode,
+  parseFileStorageOptions,
+} from './file-storage-options.js'
 import { entryPayload, frameRecord } from './journal-format.js'
 import { replay } from './journal-replay.js'
 import { cutTornTail, journalBytes, keepsEpoch } from './start-up-recovery.js'
 import { JournalSegment } from './journal-segment.js'
 import { syncFolder, writeSnapshot } from './snapshot-file.js'
 import type { LoadedStore, Storage, StorageContext, StorageEntry, StoreImage } from './storage.js'
-
-/** How a {@link fileStorage} makes changes durable before a call is answered. */
-export type FsyncMode = 'always' | 'interval' | 'off'
-
-/** Options for {@link fileStorage}. */
-export interface FileStorageOptions {
-  /** The data folder; created (mode 0700) when missing. One server at a time may own it. */
-  dir: string
-  /**
-   * - `always`: a call is answered once its change is flushed to the disk; the changes made in one
-   *   turn of the event loop share one flush. Nothing answered is lost, even when the machine fails.
-   * - `interval`: a call is answered once its change is written to the file; the file is flushed
-   *   every `fsyncInterval`. A crash of the server loses nothing answered; a crash of the machine
-   *   may lose the last interval's changes (clients that saw them are then reset).
-   * - `off`: as `interval`, but the operating system decides when to flush.
-   * @default 'interval'
-   */
-  fsync?: FsyncMode
-  /**
-   * How often, in milliseconds, `interval` flushes the journal.
-   * @default 1000
-   */
-  fsyncInterval?: number
-  /**
-   * Journal bytes written since the last snapshot after which a new snapshot of the whole store is
-   * written and the older journal deleted, so the folder stays about this size plus the state's.
-   * @default 64 MiB
-   */
-  compactBytes?: number
-}
 
 /** Journal segments after a snapshot past which a start writes a new snapshot, however short they are. */
 const MAX_SEGMENTS = 8
@@ -65,21 +40,14 @@ const RETRY_MS = 1_000
  * @throws TypeError when an option is invalid
  */
 export function fileStorage(options: FileStorageOptions): Storage {
-  if (typeof options?.dir !== 'string' || options.dir === '') throw new TypeError('fileStorage: dir must be a folder path')
-  const fsync = options.fsync ?? 'interval'
-  if (fsync !== 'always' && fsync !== 'interval' && fsync !== 'off') {
-    throw new TypeError(`fileStorage: fsync must be 'always', 'interval' or 'off', not ${JSON.stringify(fsync)}`)
-  }
-  return new FileStorage(resolve(options.dir), fsync, {
-    fsyncInterval: numberOption('fsyncInterval', options.fsyncInterval, { fallback: 1_000, min: 1 }),
-    compactBytes: numberOption('compactBytes', options.compactBytes, { fallback: 64 * 1024 * 1024, min: 1 }),
-  })
+  const { dir, fsync, ...limits } = parseFileStorageOptions(options)
+  return new FileStorage(dir, fsync, limits)
 }
 
 class FileStorage implements Storage {
   readonly #dir: string
   readonly #fsync: FsyncMode
-  readonly #limits: { fsyncInterval: number; compactBytes: number }
+  readonly #limits: Pick<FileStorageSettings, 'fsyncInterval' | 'compactBytes'>
   #context: StorageContext | undefined
   #logger: Logger = {}
   #unlock: (() => Promise<void>) | undefined
@@ -97,7 +65,7 @@ class FileStorage implements Storage {
   /** Why the segment may hold bytes past its whole records, until a write cuts them off. */
   #broken: { error: Error; since: number } | undefined
 
-  constructor(dir: string, fsync: FsyncMode, limits: { fsyncInterval: number; compactBytes: number }) {
+  constructor(dir: string, fsync: FsyncMode, limits: Pick<FileStorageSettings, 'fsyncInterval' | 'compactBytes'>) {
     this.#dir = dir
     this.#fsync = fsync
     this.#limits = limits

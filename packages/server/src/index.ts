@@ -7,7 +7,7 @@ export { defineStore, ErrorCode, IpcStateError, isIpcStateError, RETRYABLE_ERROR
 export type { ActionContext, ActionsOf, DeepReadonly, Logger, StateOf, StoreDefinition } from '@ipc-state/protocol'
 export { consoleLogger, pinoLogger } from '@ipc-state/protocol'
 export { fileStorage } from './file-storage.js'
-export type { FileStorageOptions, FsyncMode } from './file-storage.js'
+export type { FileStorageOptions, FsyncMode } from './file-storage-options.js'
 export type {
   LoadedStore,
   Storage,
