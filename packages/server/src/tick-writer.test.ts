@@ -3,7 +3,7 @@ import { createServer, type Server, type Socket, connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { TickWriter } from './tick-writer.js'
+import { HIGH_WATER_BYTES, TickWriter } from './tick-writer.js'
 
 let dir: string
 let server: Server
@@ -72,9 +72,43 @@ describe('TickWriter', () => {
       more = writer.write(chunk, undefined)
       count += 1
     }
-    expect(count * chunk.length).toBeGreaterThanOrEqual(writing.writableHighWaterMark)
+    expect(count * chunk.length).toBe(HIGH_WATER_BYTES)
     await vi.waitFor(() => expect(drained).toHaveBeenCalledTimes(1))
     expect(writer.bufferedBytes).toBe(0)
+  })
+
+  it('says stop at its own mark on a socket whose mark is higher, and drained once the peer reads', async () => {
+    const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve))
+    const roomy = connect({ path: join(dir, 's'), writableHighWaterMark: 1024 * 1024 })
+    const peer = await accepted
+    peer.pause()
+    expect(roomy.writableHighWaterMark).toBe(1024 * 1024)
+    const drained = vi.fn()
+    const writer = new TickWriter(roomy, drained)
+    const chunk = Buffer.alloc(4096, 'x')
+    let sent = 0
+    // Past what the system takes for a peer that does not read, so bytes wait in the socket.
+    while (sent < 4 * 1024 * 1024) {
+      while (writer.write(chunk, undefined)) sent += chunk.length
+      sent += chunk.length
+      // Once the tick's bytes reach the socket: the system took them (drained), or holds no more.
+      await vi.waitFor(() => expect(drained.mock.calls.length > 0 || roomy.writableLength >= HIGH_WATER_BYTES).toBe(true))
+      if (drained.mock.calls.length === 0) break
+      drained.mockClear()
+    }
+    expect(roomy.writableLength).toBeGreaterThanOrEqual(HIGH_WATER_BYTES)
+    expect(writer.bufferedBytes).toBeLessThan(HIGH_WATER_BYTES + chunk.length)
+    expect(drained).not.toHaveBeenCalled()
+    let received = 0
+    peer.on('data', (data: Buffer) => {
+      received += data.length
+    })
+    peer.resume()
+    await vi.waitFor(() => expect(drained).toHaveBeenCalledTimes(1))
+    expect(writer.bufferedBytes).toBeLessThan(HIGH_WATER_BYTES)
+    await vi.waitFor(() => expect(received).toBe(sent))
+    roomy.destroy()
+    peer.destroy()
   })
 
   it('writes what it gathered before ending the socket', async () => {

@@ -4,11 +4,18 @@ import type { Socket } from 'node:net'
 const GATHER_BYTES = 64 * 1024
 
 /**
+ * Bytes a connection may hold in its socket and gathered before it says stop, whatever Node's
+ * default (16 KiB up to Node 20, 64 KiB from Node 22): a socket's bytes are copies private to its
+ * connection, so with a thousand slow replicas this mark, not the memory budget, bounds them.
+ */
+export const HIGH_WATER_BYTES = 16 * 1024
+
+/**
  * Writes to one socket what a tick makes in one system call: the socket is corked at the tick's
  * first write and uncorked once its work is done. Small chunks are gathered and copied into one
  * buffer, since each part of a write costs far more than copying a small frame; large chunks (a
- * snapshot) are never copied and go after what was gathered before them. Says when to stop as the
- * socket would, counting what is gathered.
+ * snapshot) are never copied and go after what was gathered before them. Says when to stop at
+ * {@link HIGH_WATER_BYTES}, counting what is gathered.
  */
 export class TickWriter {
   readonly #socket: Socket
@@ -16,7 +23,7 @@ export class TickWriter {
   #chunks: Uint8Array[] = []
   #written: (() => void)[] = []
   #bytes = 0
-  /** A write said stop while the socket itself had room: the socket owes no 'drain', so this does. */
+  /** A write said stop: the first write done, or 'drain', that leaves less than the mark says go. */
   #owesDrain = false
   #corked = false
 
@@ -24,10 +31,7 @@ export class TickWriter {
   constructor(socket: Socket, drained: () => void) {
     this.#socket = socket
     this.#drained = drained
-    socket.on('drain', () => {
-      this.#owesDrain = false
-      drained()
-    })
+    socket.on('drain', this.#wrote)
   }
 
   /** Bytes written and not yet gone to the system: the socket's and those gathered. */
@@ -47,12 +51,16 @@ export class TickWriter {
     }
     if (bytes.length > GATHER_BYTES) {
       this.#flush()
-      return this.#socket.write(bytes, written === undefined ? undefined : () => written())
+      this.#socket.write(bytes, () => {
+        written?.()
+        this.#wrote()
+      })
+    } else {
+      this.#chunks.push(bytes)
+      if (written !== undefined) this.#written.push(written)
+      this.#bytes += bytes.length
     }
-    this.#chunks.push(bytes)
-    if (written !== undefined) this.#written.push(written)
-    this.#bytes += bytes.length
-    if (this.bufferedBytes < this.#socket.writableHighWaterMark) return true
+    if (this.bufferedBytes < HIGH_WATER_BYTES) return true
     this.#owesDrain = true
     return false
   }
@@ -77,18 +85,16 @@ export class TickWriter {
     this.#written = []
     this.#bytes = 0
     const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
-    const more = this.#socket.write(
-      bytes,
-      written.length === 0
-        ? undefined
-        : () => {
-            for (const callback of written) callback()
-          },
-    )
-    // The socket took it all: nothing will drain, so say it here, after this tick.
-    if (more && this.#owesDrain) {
-      this.#owesDrain = false
-      process.nextTick(this.#drained)
-    }
+    this.#socket.write(bytes, () => {
+      for (const callback of written) callback()
+      this.#wrote()
+    })
+  }
+
+  /** Some bytes are gone: if a write said stop and the bytes left are under the mark, take more. */
+  readonly #wrote = (): void => {
+    if (!this.#owesDrain || this.#socket.destroyed || this.bufferedBytes >= HIGH_WATER_BYTES) return
+    this.#owesDrain = false
+    this.#drained()
   }
 }
