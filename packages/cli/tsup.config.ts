@@ -7,4 +7,6 @@ export default defineConfig({
   ...libraryBuild,
   entry: { index: 'src/index.ts', cli: 'src/cli.ts' },
   dts: { entry: { index: 'src/index.ts' } },
+  // The inspector finds its page from import.meta.url, in the CommonJS copy too.
+  shims: true,
 })

@@ -8,6 +8,6 @@ export interface CommandContext {
   output: Output
   /** How long each request may wait, in milliseconds. */
   timeout: number
-  /** Aborted when the process is asked to stop (SIGINT, SIGTERM): ends `watch`. */
+  /** Aborted when the process is asked to stop (SIGINT, SIGTERM): ends `watch` and `inspect`. */
   signal: AbortSignal
 }

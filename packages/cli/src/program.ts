@@ -3,6 +3,7 @@ import { ADDRESS_ENV, DEFAULT_ADDRESS, resolveAddress, type AddressFlags } from 
 import type { CommandContext } from './command-context.js'
 import { runCall } from './commands/call.js'
 import { runGet } from './commands/get.js'
+import { runInspect } from './commands/inspect.js'
 import { runPing } from './commands/ping.js'
 import { runStats } from './commands/stats.js'
 import { runWatch } from './commands/watch.js'
@@ -19,7 +20,7 @@ export interface RunOptions {
   /** @default process.env */
   env?: NodeJS.ProcessEnv
   /**
-   * Asks a running command to stop: `watch` then closes its client and returns 0.
+   * Asks a running command to stop: `watch` and `inspect` then close what they opened and return 0.
    * @default a signal that never aborts
    */
   signal?: AbortSignal
@@ -78,7 +79,9 @@ export async function run(args: readonly string[], options: RunOptions = {}): Pr
  */
 export function createProgram(contextOf: (flags: GlobalFlags) => CommandContext): Command {
   const program = new Command('ipc-state')
-    .description('Read, change, ping and watch the shared state of an ipc-state server, and show its stats.')
+    .description(
+      'Read, change, ping and watch the shared state of an ipc-state server, show its stats, and inspect it live in a browser.',
+    )
     .option(
       '--socket-root <folder>',
       `the folder of the server's socket (env ${ADDRESS_ENV.socketRoot}, default ${DEFAULT_ADDRESS.socketRoot})`,
@@ -134,7 +137,20 @@ export function createProgram(contextOf: (flags: GlobalFlags) => CommandContext)
       runWatch(context(command), { ...flags, ...(path === undefined ? {} : { path }) }),
     )
 
+  program
+    .command('inspect')
+    .description('serve a live page of the state, its changes and clients, with a form to call actions, until Ctrl-C')
+    .option('--port <port>', 'the port on 127.0.0.1 (default: a free one)', parsePort)
+    .addHelpText('after', "\nPrints the page's address, with its secret token, on stdout. Open it in a browser on this machine.")
+    .action((flags: { port?: number }, command: Command) => runInspect(context(command), flags))
+
   return program
+}
+
+function parsePort(text: string): number {
+  const value = Number(text)
+  if (!/^\d+$/.test(text) || value > 65_535) throw new InvalidArgumentError('give a port from 0 to 65535')
+  return value
 }
 
 function parseTimeout(text: string): number {

@@ -27,16 +27,35 @@ export function reportError(output: Output, error: unknown): ExitCode {
   return ExitCode.FAILED
 }
 
+/** One issue of a `BAD_ARGUMENTS` error, as a person reads it. */
+export interface InputIssue {
+  /** Where in the input: `input` for the whole of it, `input.a.0` deeper. */
+  where: string
+  message: string
+}
+
+/**
+ * The issues a `BAD_ARGUMENTS` error's `data` carries, and how many more the server left out;
+ * none for data of any other shape.
+ */
+export function inputIssues(data: unknown): { issues: InputIssue[]; more: number } {
+  const issues = (data as { issues?: unknown } | undefined)?.issues
+  if (!Array.isArray(issues)) return { issues: [], more: 0 }
+  const more = (data as { more?: unknown }).more
+  return {
+    issues: issues.filter(isWireIssue).map((issue) => ({
+      where: issue.path === undefined || issue.path.length === 0 ? 'input' : `input.${issue.path.join('.')}`,
+      message: issue.message,
+    })),
+    more: typeof more === 'number' && more > 0 ? more : 0,
+  }
+}
+
 /** One line per issue: where in the input (`input` for the whole of it), then what is wrong. */
 export function issueLines(data: unknown): string[] {
-  const issues = (data as { issues?: unknown } | undefined)?.issues
-  if (!Array.isArray(issues)) return []
-  const lines = issues.filter(isWireIssue).map((issue) => {
-    const where = issue.path === undefined || issue.path.length === 0 ? 'input' : `input.${issue.path.join('.')}`
-    return `- ${where}: ${issue.message}`
-  })
-  const more = (data as { more?: unknown }).more
-  if (typeof more === 'number' && more > 0) lines.push(`- and ${more} more`)
+  const { issues, more } = inputIssues(data)
+  const lines = issues.map((issue) => `- ${issue.where}: ${issue.message}`)
+  if (more > 0) lines.push(`- and ${more} more`)
   return lines
 }
 
