@@ -24,7 +24,7 @@ export function createClientList({ body, count, summary }) {
         ...info.connections.map((connection) =>
           el('tr', { className: connection.clientId === self ? 'self' : '', data: { clientId: connection.clientId } }, [
             el('td', { text: connection.clientId === self ? `${connection.clientId} (this inspector)` : connection.clientId }),
-            el('td', { className: 'muted', text: connection.instanceId }),
+            el('td', { className: 'muted', text: connection.instanceId.slice(0, 8), title: connection.instanceId }),
             el('td', { text: connection.replica ? 'yes' : 'no' }),
             el('td', { className: 'num', text: String(connection.inFlight) }),
             el('td', { className: 'num', text: bytes(connection.queuedBytes) }),
