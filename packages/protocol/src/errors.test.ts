@@ -38,6 +38,7 @@ describe('ErrorCode', () => {
       OUTCOME_UNKNOWN: 'OUTCOME_UNKNOWN',
       FOREIGN_SERVER: 'FOREIGN_SERVER',
       PERSIST_FAILED: 'PERSIST_FAILED',
+      BACKEND_UNAVAILABLE: 'BACKEND_UNAVAILABLE',
       STORE_LOCKED: 'STORE_LOCKED',
       STORE_DAMAGED: 'STORE_DAMAGED',
       STORE_TOO_NEW: 'STORE_TOO_NEW',
@@ -70,6 +71,7 @@ describe('ErrorCode', () => {
       | 'OUTCOME_UNKNOWN'
       | 'FOREIGN_SERVER'
       | 'PERSIST_FAILED'
+      | 'BACKEND_UNAVAILABLE'
       | 'STORE_LOCKED'
       | 'STORE_DAMAGED'
       | 'STORE_TOO_NEW'
@@ -100,6 +102,7 @@ describe('isErrorCode', () => {
 describe('RETRYABLE_ERROR_CODES / isRetryable', () => {
   it('lists exactly the codes for which a retry may succeed', () => {
     expect([...RETRYABLE_ERROR_CODES].sort()).toEqual([
+      'BACKEND_UNAVAILABLE',
       'CONNECTION_CLOSED',
       'PERSIST_FAILED',
       'SERVER_CLOSING',

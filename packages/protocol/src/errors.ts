@@ -58,6 +58,12 @@ export const ErrorCode = {
    * changes again once its storage writes again.
    */
   PERSIST_FAILED: 'PERSIST_FAILED',
+  /**
+   * The shared store the server keeps its state in (Redis, see `@ipc-state/redis`) could not be
+   * reached, or refused the server: the call's change was not applied, and the server's state did not
+   * move. The server keeps serving reads and takes changes again by itself once the store answers.
+   */
+  BACKEND_UNAVAILABLE: 'BACKEND_UNAVAILABLE',
   /** Another server that still runs owns the data folder the server was asked to use. */
   STORE_LOCKED: 'STORE_LOCKED',
   /**
@@ -79,7 +85,7 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
  * Codes for which trying the same operation again later may succeed. An action call that failed
  * with one of these may or may not have been applied, unless the code is `SERVER_UNAVAILABLE`,
  * `TOO_MANY_REQUESTS` or `TOO_MANY_CONNECTIONS`, which mean it was never taken, or
- * `PERSIST_FAILED`, which means it was not applied.
+ * `PERSIST_FAILED` or `BACKEND_UNAVAILABLE`, which mean it was not applied.
  * `OUTCOME_UNKNOWN` is left out on purpose: calling again blindly could apply a change twice.
  */
 export const RETRYABLE_ERROR_CODES: readonly ErrorCode[] = Object.freeze([
@@ -89,6 +95,7 @@ export const RETRYABLE_ERROR_CODES: readonly ErrorCode[] = Object.freeze([
   ErrorCode.TOO_MANY_REQUESTS,
   ErrorCode.TOO_MANY_CONNECTIONS,
   ErrorCode.PERSIST_FAILED,
+  ErrorCode.BACKEND_UNAVAILABLE,
 ])
 
 const errorCodes = new Set<string>(Object.values(ErrorCode))
