@@ -135,7 +135,19 @@ export class ActionCalls<S extends object> {
     const { session, clientId, instanceId, request } = job
     const { id } = request
     session.inFlight -= 1
+    // With a storage other servers share, another server may have applied this very call (sent
+    // there first, resent here) while it waited: its answer then came with that server's change.
+    const status = this.#options.record.status(instanceId, id)
+    if (status.kind === 'answered') {
+      this.#answer(instanceId, id, status.frame, false)
+      return
+    }
     const failed = (error: IpcStateError) => this.#answer(instanceId, id, encodeErrorResponse(id, error), false)
+    // Another server wrote first: run again on top of its changes, in this call's turn.
+    const rerun = () => {
+      session.inFlight += 1
+      this.#queue.push(job, input)
+    }
     let applied: ReturnType<typeof runtime.apply>
     try {
       applied = runtime.apply(request.action, input, clientId)
@@ -143,17 +155,17 @@ export class ActionCalls<S extends object> {
       const failure = toIpcStateError(error, ErrorCode.ACTION_FAILED)
       settings.logger.debug?.('action failed', { action: request.action, code: failure.code, reason: failure.message })
       const frame = encodeErrorResponse(id, failure)
-      pipeline.add(undefined, () => this.#answer(instanceId, id, frame, false), failed)
+      pipeline.add(undefined, () => this.#answer(instanceId, id, frame, false), failed, rerun)
       return
     }
     const frame = encodeActionResult(id, applied.version, applied.valueJson)
     if (applied.patches.length === 0) {
-      pipeline.add(undefined, () => this.#answer(instanceId, id, frame, false), failed)
+      pipeline.add(undefined, () => this.#answer(instanceId, id, frame, false), failed, rerun)
       return
     }
     const { version, patchesJson, valueJson } = applied
     pipeline.add(
-      { kind: 'change', version, patchesJson, instanceId, id, valueJson },
+      { kind: 'change', version, patchesJson, instanceId, id, valueJson, action: request.action, clientId },
       () => {
         runtime.publish(applied)
         this.#changes += 1
@@ -162,6 +174,7 @@ export class ActionCalls<S extends object> {
         this.#answer(instanceId, id, frame, true)
       },
       failed,
+      rerun,
     )
   }
 

@@ -226,20 +226,41 @@ export class CallRecord<C> {
     this.#unanswered.delete(key(instanceId, id))
     const instance = this.#instances.get(instanceId)
     if (instance === undefined) return undefined
-    if (changed) {
-      const idle = this.#idleKept.has(instanceId) || this.#idleEmpty.delete(instanceId)
-      if (idle) this.#idleKept.set(instanceId, instance)
-      instance.answers.set(id, frame)
-      if (idle) this.#idleEntries += 1
-      if (instance.answers.size > this.#limits.dedupWindow) {
-        const oldest = instance.answers.keys().next().value!
-        instance.answers.delete(oldest)
-        instance.forgotten = Math.max(instance.forgotten, oldest)
-        if (idle) this.#idleEntries -= 1
-      }
-      if (idle) this.#trim()
-    }
+    if (changed) this.#keep(instanceId, instance, id, frame)
     return instance.current
+  }
+
+  /**
+   * Another server sharing the storage made the record of `instanceId` with hello `since`: kept
+   * here too (as stored, idle), so the instance's calls resent to this server are known. A record
+   * held already stays as it is.
+   */
+  learnInstance(instanceId: string, since: number): void {
+    if (!this.#instances.has(instanceId)) this.restore([{ instanceId, since, forgotten: -1, answers: [] }])
+  }
+
+  /**
+   * Another server sharing the storage answered call `id` of `instanceId` with a change: kept for a
+   * resend to this server. A call of it queued here finds the answer before it runs (see
+   * {@link status}), and is answered from it.
+   */
+  learn(instanceId: string, id: number, frame: string): void {
+    const instance = this.#instances.get(instanceId)
+    if (instance !== undefined && !instance.answers.has(id)) this.#keep(instanceId, instance, id, frame)
+  }
+
+  #keep(instanceId: string, instance: Instance<C>, id: number, frame: string): void {
+    const idle = this.#idleKept.has(instanceId) || this.#idleEmpty.delete(instanceId)
+    if (idle) this.#idleKept.set(instanceId, instance)
+    instance.answers.set(id, frame)
+    if (idle) this.#idleEntries += 1
+    if (instance.answers.size > this.#limits.dedupWindow) {
+      const oldest = instance.answers.keys().next().value!
+      instance.answers.delete(oldest)
+      instance.forgotten = Math.max(instance.forgotten, oldest)
+      if (idle) this.#idleEntries -= 1
+    }
+    if (idle) this.#trim()
   }
 
   /**

@@ -1,5 +1,5 @@
 import { ErrorCode, IpcStateError, toIpcStateError, type Logger } from '@ipc-state/protocol'
-import type { Storage, StorageEntry } from './storage.js'
+import type { Storage, StorageEntry, WriteConflict } from './storage.js'
 
 /** One step of the pipeline: what to persist, if anything, and what to do once it is durable. */
 interface Step {
@@ -8,6 +8,12 @@ interface Step {
   deliver(): void
   /** Runs instead of `deliver` when a write it waited for failed. */
   fail(error: IpcStateError): void
+  /**
+   * Runs instead of `deliver` when a shared storage refused the write it waited for because another
+   * server wrote first: makes the step again on top of the changes caught up with. Without one, the
+   * step is added again as it was.
+   */
+  rerun: (() => void) | undefined
 }
 
 /** What a {@link CommitPipeline} does when a write fails. */
@@ -18,6 +24,12 @@ export interface CommitPipelineOptions {
    * write, so the state in memory goes back to what the storage holds before anything else runs.
    */
   rolledBack(error: IpcStateError): void
+  /**
+   * A shared storage refused a write because another server wrote first (see `WriteConflict`), and
+   * handed over what it missed: the state in memory goes back to the last stored version and takes
+   * those changes, before the refused steps run again. Called first, once per refused write.
+   */
+  caughtUp?(): void
 }
 
 /**
@@ -50,13 +62,16 @@ export class CommitPipeline {
     return this.#writing !== undefined || this.#gathering.length > 0
   }
 
-  /** Adds a step: `entry` (if any) is written, then `deliver` runs, or `fail` if the write failed. */
-  add(entry: StorageEntry | undefined, deliver: () => void, fail: (error: IpcStateError) => void): void {
+  /**
+   * Adds a step: `entry` (if any) is written, then `deliver` runs, or `fail` if the write failed,
+   * or `rerun` (when given) if a shared storage refused it because another server wrote first.
+   */
+  add(entry: StorageEntry | undefined, deliver: () => void, fail: (error: IpcStateError) => void, rerun?: () => void): void {
     if (this.#storage === undefined || (entry === undefined && !this.busy)) {
       deliver()
       return
     }
-    this.#gathering.push({ entry, deliver, fail })
+    this.#gathering.push({ entry, deliver, fail, rerun })
     if (this.#writing === undefined && !this.#scheduled) {
       this.#scheduled = true
       queueMicrotask(() => this.#flush())
@@ -83,7 +98,7 @@ export class CommitPipeline {
     for (const step of batch) if (step.entry !== undefined) entries.push(step.entry)
     const written = entries.length === 0 ? Promise.resolve() : this.#storage!.write(entries)
     written.then(
-      () => this.#written(batch),
+      (result) => (isConflict(result) ? this.#conflicted(batch) : this.#written(batch)),
       (error: unknown) => this.#failed(toIpcStateError(error, ErrorCode.PERSIST_FAILED)),
     )
   }
@@ -98,13 +113,27 @@ export class CommitPipeline {
     this.#flush()
   }
 
+  #conflicted(batch: Step[]): void {
+    const steps = [...batch, ...this.#gathering]
+    this.#writing = undefined
+    this.#gathering = []
+    this.#options.caughtUp?.()
+    // In their order: a step made again is added (or queued to run) behind the ones before it.
+    for (const step of steps) {
+      if (step.rerun === undefined) this.add(step.entry, step.deliver, step.fail)
+      else step.rerun()
+    }
+    // Nothing may have been added again (the calls were answered from the record meanwhile).
+    if (!this.#scheduled) this.#flush()
+  }
+
   #failed(cause: IpcStateError): void {
     const steps = [...(this.#writing ?? []), ...this.#gathering]
     this.#writing = undefined
     this.#gathering = []
     this.#failing = true
     const error =
-      cause.code === ErrorCode.PERSIST_FAILED
+      cause.code === ErrorCode.PERSIST_FAILED || cause.code === ErrorCode.BACKEND_UNAVAILABLE
         ? cause
         : new IpcStateError(ErrorCode.PERSIST_FAILED, `The change could not be stored: ${cause.message}`, { cause })
     this.#options.rolledBack(error)
@@ -119,3 +148,6 @@ export class CommitPipeline {
     for (const resolve of idle) resolve()
   }
 }
+
+const isConflict = (result: unknown): result is WriteConflict =>
+  typeof result === 'object' && result !== null && (result as WriteConflict).conflict === true

@@ -9,6 +9,7 @@ export { consoleLogger, pinoLogger } from '@ipc-state/protocol'
 export { fileStorage } from './file-storage.js'
 export type { FileStorageOptions, FsyncMode } from './file-storage-options.js'
 export type {
+  ExternalUpdate,
   LoadedStore,
   Storage,
   StorageContext,
@@ -16,4 +17,5 @@ export type {
   StoredAnswer,
   StoredInstance,
   StoreImage,
+  WriteConflict,
 } from './storage.js'

@@ -4,7 +4,7 @@ import type { CallRecord } from './call-record.js'
 import type { ServerSettings } from './server-options.js'
 import type { Session } from './session.js'
 import type { SnapshotCache } from './snapshot-cache.js'
-import type { Storage } from './storage.js'
+import type { ExternalUpdate, Storage } from './storage.js'
 import type { StoreRuntime } from './store-runtime.js'
 
 /** What {@link openStorage} fills from the storage. */
@@ -13,6 +13,8 @@ export interface OpenStorageTargets<S extends object, A extends ActionMap<S>> {
   runtime: StoreRuntime<S>
   record: CallRecord<Session>
   snapshots: SnapshotCache
+  /** Takes what other servers committed to a storage they share with this one. */
+  receive(updates: readonly ExternalUpdate[]): void
 }
 
 /**
@@ -24,7 +26,7 @@ export interface OpenStorageTargets<S extends object, A extends ActionMap<S>> {
  */
 export async function openStorage<S extends object, A extends ActionMap<S>>(
   storage: Storage,
-  { settings, runtime, record, snapshots }: OpenStorageTargets<S, A>,
+  { settings, runtime, record, snapshots, receive }: OpenStorageTargets<S, A>,
 ): Promise<void> {
   const { store, logger } = settings
   const loaded = await storage.open({
@@ -42,6 +44,7 @@ export async function openStorage<S extends object, A extends ActionMap<S>>(
       return JSON.parse(json)
     },
     image: () => ({ version: runtime.served.version, stateJson: snapshots.stateJson(), instances: record.image() }),
+    receive,
   })
   try {
     runtime.restore(loaded.state ?? store.initialState, loaded.version, loaded.epoch)

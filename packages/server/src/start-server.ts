@@ -2,6 +2,7 @@ import type { ActionMap, DeepReadonly } from '@ipc-state/protocol'
 import { ActionCalls } from './action-calls.js'
 import { CallRecord } from './call-record.js'
 import { CommitPipeline } from './commit-pipeline.js'
+import { ExternalChanges } from './external-changes.js'
 import { FanOut } from './fan-out.js'
 import { MemoryBudget } from './memory-budget.js'
 import type { ServerSettings } from './server-options.js'
@@ -79,13 +80,20 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
     rolledBack: (error) => {
       runtime.rollback()
       logger.error?.(
-        'a change could not be stored: calls are answered PERSIST_FAILED and the state stays at the last stored version ' +
+        `a change could not be stored: calls are answered ${error.code} and the state stays at the last stored version ` +
           'until the storage writes again (free disk space, or fix what the error names); reads are served meanwhile',
         { version: runtime.version, error: error.message },
       )
     },
+    caughtUp: () => {
+      runtime.rollback()
+      external.applyPending()
+    },
   })
-  if (storage !== undefined) await openStorage(storage, { settings, runtime, record, snapshots })
+  const external = new ExternalChanges({ runtime, record, fanOut, pipeline, snapshots, logger })
+  if (storage !== undefined) {
+    await openStorage(storage, { settings, runtime, record, snapshots, receive: (updates) => external.receive(updates) })
+  }
   const calls = new ActionCalls({ runtime, record, fanOut, pipeline, settings, isClosing })
   const sessions = new Sessions({
     settings,

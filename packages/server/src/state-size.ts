@@ -84,6 +84,16 @@ export class StateSize {
     this.#exact = exact
   }
 
+  /**
+   * Grows the bound by a change another server committed (and checked against its own limit):
+   * the same estimate as for a change made here. Returns the new bound.
+   */
+  followed(patches: Patch[], patchesJson: string): number {
+    this.bound += Buffer.byteLength(patchesJson) + lengthGrowth(patches)
+    this.#exact = false
+    return this.bound
+  }
+
   #grown(patches: Patch[], patchesJson: string, growth: number): FittedChange {
     this.#exact = false
     return { patches, patchesJson, stateBytes: this.bound + growth }

@@ -39,6 +39,9 @@ export type StorageEntry =
       instanceId: string
       id: number
       valueJson: string | undefined
+      /** The action's name and the caller's client id, for replicas served by other servers. */
+      action?: string
+      clientId?: string
     }
 
 /** Everything a storage persists at once when it writes a snapshot of the whole store. */
@@ -83,7 +86,47 @@ export interface StorageContext {
   logger: Logger
   /** The whole store as it is now, for a snapshot; called only between appends. */
   image(): StoreImage
+  /**
+   * For a storage several servers share: hands the server what other servers committed, in the
+   * order of the shared log, each entry at most once (entries this server wrote may come back, and
+   * are skipped). Call it only after `open` resolved. The server applies each change to its state
+   * as a replica does and forwards it to its own clients, at once when no write of its own is under
+   * way, else once that write settled.
+   */
+  receive(updates: readonly ExternalUpdate[]): void
 }
+
+/**
+ * What a shared storage's {@link Storage.write} resolves with when another server wrote first: the
+ * entries were not written, none of them. Before resolving, the storage has handed the server
+ * (through {@link StorageContext.receive}) everything up to the version that beat it; the server
+ * then takes those changes and runs the refused calls again on top of them.
+ */
+export interface WriteConflict {
+  conflict: true
+}
+
+/** Something another server committed to a shared storage, as {@link StorageContext.receive} gets it. */
+export type ExternalUpdate =
+  /** A client instance's record was made by hello `since` (on any server). */
+  | { kind: 'instance'; instanceId: string; since: number }
+  /** A committed change: its version, its patches and the answer to the call that made it. */
+  | {
+      kind: 'change'
+      version: number
+      patchesJson: string
+      /** The caller's instance, `''` for a change no call made (a migration). */
+      instanceId: string
+      id: number
+      valueJson: string | undefined
+      action?: string
+      clientId?: string
+    }
+  /**
+   * The changes after the server's version are gone from the shared log: start again from this
+   * whole store (replicas resync from it).
+   */
+  | { kind: 'reload'; store: LoadedStore }
 
 /**
  * A place where committed changes go, and where the state comes from at start-up. The server calls
@@ -101,8 +144,14 @@ export interface Storage {
    * as this storage promises. Rejects with an `IpcStateError` `PERSIST_FAILED` when they could not
    * be written: none of them counts as written then, and the next write must not follow bytes
    * of a failed one. May write a snapshot (`context.image()`) first.
+   *
+   * A storage several servers share resolves with a {@link WriteConflict} instead when another
+   * server committed after the last change this server has: nothing was written then. The changes
+   * in `entries` are numbered from the version the server serves; a shared storage writes them only
+   * if that is still the latest version, atomically with the answers they carry.
    */
-  write(entries: readonly StorageEntry[]): Promise<void>
+  // biome-ignore lint/suspicious/noConfusingVoidType: a storage that resolves with nothing (Promise<void>) must still fit
+  write(entries: readonly StorageEntry[]): Promise<void | WriteConflict>
   /** Makes everything written durable and releases the storage. Called once, last. */
   close(): Promise<void>
 }

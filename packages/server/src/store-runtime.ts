@@ -138,6 +138,23 @@ export class StoreRuntime<S extends object> {
     this.#onCommit?.(applied.version)
   }
 
+  /**
+   * Takes a change another server committed at `version`, the one after the served version, and
+   * serves it at once. Only while no change of this server waits for the storage (the working state
+   * is the served one), or right after a {@link rollback}.
+   * @throws IpcStateError `INTERNAL_ERROR` when the change does not follow the served version or does not fit the state
+   */
+  follow(version: number, patches: Patch[], patchesJson: string): void {
+    if (version !== this.#served.version + 1 || this.#version !== this.#served.version) {
+      throw new IpcStateError(ErrorCode.INTERNAL_ERROR, `Change ${version} does not follow version ${this.#served.version}`)
+    }
+    const { state } = commitPatches(this.#served.state, patches)
+    this.#state = state as S
+    this.#version = version
+    this.#served = { state: this.#state, version, bytes: this.#size.followed(patches, patchesJson) }
+    this.#onCommit?.(version)
+  }
+
   /** A write failed: actions run against the state served again, as if the later ones never ran. */
   rollback(): void {
     this.#state = this.#served.state
