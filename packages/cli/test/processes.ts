@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 
 const BIN = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
 const SERVER = fileURLToPath(new URL('./fixtures/server.ts', import.meta.url))
+const DEMO = fileURLToPath(new URL('../../../apps/demo/src/', import.meta.url))
 
 /** The fixture server's appspace, which `cliEnv` passes on. */
 export const APPSPACE = 'cli.'
@@ -82,6 +83,14 @@ export async function startServer(socketRoot: string, id = 'srv'): Promise<LineP
   const server = startLines(['--import', 'tsx', SERVER], cliEnv(socketRoot, id))
   await server.waitForLine((line) => line.includes('"event":"ready"'))
   return server
+}
+
+/**
+ * A script of the demo (`server.ts`, `writer.ts`…) run as `pnpm dev` runs it, with only
+ * `IPC_STATE_SOCKET_ROOT` set: every other part of the address is the demo's default, and the CLI's.
+ */
+export function startDemo(script: string, socketRoot: string, args: string[] = []): LineProcess {
+  return startLines(['--import', 'tsx', `${DEMO}${script}`, ...args], { IPC_STATE_SOCKET_ROOT: socketRoot })
 }
 
 /** The built bin, kept running (say `watch`). */
