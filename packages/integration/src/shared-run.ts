@@ -1,0 +1,97 @@
+// A run of writers and watchers spread over shared servers, and what every process saw at its end.
+import { expect } from 'vitest'
+import { startClient } from './client-fixture.js'
+import { type FixtureEvent, type FixtureProcess, ask, disposeAll } from './processes.js'
+import type { SharedServer } from './shared-servers.js'
+import type { TestState } from './test-store.js'
+
+/** What a client fixture's `report` returns. */
+export interface Report {
+  version: number
+  epoch: string
+  state: TestState
+  versions: number[]
+  jumps: { from: number; to: number; reason: string }[]
+  subscribedAt: number
+}
+
+/** What a client fixture's `burst` returns. */
+export interface BurstResult {
+  values: unknown[]
+  errors: { i: number; code: string; message: string }[]
+  crashed?: string
+}
+
+/** The client processes of one run: writers and watchers, each connected to one server. */
+export interface Clients extends AsyncDisposable {
+  writers: FixtureProcess[]
+  watchers: FixtureProcess[]
+  all: FixtureProcess[]
+}
+
+/** Starts `writersPerServer` writers and one watcher on each server, and waits until all are connected. */
+export async function startSharedClients(servers: readonly SharedServer[], writersPerServer: number): Promise<Clients> {
+  const writers = servers.flatMap((server) => Array.from({ length: writersPerServer }, () => startClient(server.address)))
+  const watchers = servers.map((server) => startClient(server.address, { IPC_STATE_WATCH: '1' }))
+  const all = disposeAll([...writers, ...watchers])
+  await Promise.all(all.map((client) => client.waitFor('connected')))
+  return { writers, watchers, all, [Symbol.asyncDispose]: () => all[Symbol.asyncDispose]() }
+}
+
+/**
+ * Each writer makes `calls` increments and `calls` messages (`w<i>-<n>`): the even ones all at once,
+ * the odd ones one after the other (two at a time: an increment and a message).
+ */
+export function writeAll(writers: readonly FixtureProcess[], calls: number): Promise<BurstResult[]> {
+  const asks = writers.flatMap((writer, i) => {
+    const op = i % 2 === 0 ? 'burst' : 'serial'
+    return [
+      ask(writer, { op, action: 'increment', count: calls }),
+      ask(writer, { op, action: 'addMessage', count: calls, inputPrefix: `w${i}-` }),
+    ]
+  })
+  return Promise.all(asks) as Promise<(FixtureEvent & BurstResult)[]>
+}
+
+/** Resolves once `server` serves `version` or a later one, asking it again after each answer. */
+export async function untilVersion(server: SharedServer, version: number): Promise<void> {
+  for (;;) {
+    const view = (await ask(server.process, 'state')) as FixtureEvent & { version: number }
+    if (view.version >= version) return
+  }
+}
+
+/**
+ * Checks that every server and every client process ends at `version` with one state, and that
+ * every watcher saw each version after it subscribed, in order, none skipped; a watcher in
+ * `reconnected` (its server was killed) saw them in order, and skipped only across its resync.
+ * Returns that state.
+ */
+export async function expectOneState(
+  servers: readonly SharedServer[],
+  clients: Clients,
+  version: number,
+  reconnected: readonly FixtureProcess[] = [],
+): Promise<TestState> {
+  const views = (await Promise.all(servers.map((server) => ask(server.process, 'state')))) as (FixtureEvent & {
+    version: number
+    state: TestState
+  })[]
+  const reports = (await Promise.all(
+    clients.all.map((client) => ask(client, { op: 'report', until: { version } })),
+  )) as (FixtureEvent & Report)[]
+  const state = views[0]!.state
+  for (const view of views) expect({ version: view.version, state: view.state }).toEqual({ version, state })
+  for (const report of reports) expect({ version: report.version, state: report.state }).toEqual({ version, state })
+  clients.watchers.forEach((process, i) => {
+    const watcher = reports[clients.writers.length + i]!
+    if (reconnected.includes(process)) {
+      expect(watcher.versions).toEqual([...new Set(watcher.versions)].sort((a, b) => a - b))
+      for (const jump of watcher.jumps) expect(jump.reason).not.toBe('change')
+      return
+    }
+    expect(watcher.jumps).toEqual([])
+    expect(watcher.versions).toEqual(Array.from({ length: version - watcher.subscribedAt }, (_, i) => watcher.subscribedAt + i + 1))
+  })
+  return state
+}

@@ -1,0 +1,77 @@
+// Several servers share one store in a real redis-server: one total order, exactly once, every
+// replica on every server at the same state and version, even when a server is killed mid-run.
+import { describe, expect, it } from 'vitest'
+import { tempSocketRoot } from '../src/processes.js'
+import { startRedisServer } from '../src/redis-server.js'
+import { type BurstResult, expectOneState, startSharedClients, untilVersion, writeAll } from '../src/shared-run.js'
+import { startSharedServers } from '../src/shared-servers.js'
+import type { TestState } from '../src/test-store.js'
+
+const SERVERS = 3
+const WRITERS_PER_SERVER = 2
+/** Increments, and as many messages, per writer. */
+const CALLS = 500
+const WRITERS = SERVERS * WRITERS_PER_SERVER
+
+/** Every call of every writer was answered with success, and each change is in the state once. */
+function expectEveryCallOnce(results: BurstResult[], state: TestState): void {
+  for (const result of results) {
+    expect(result.crashed).toBeUndefined()
+    expect(result.errors).toEqual([])
+    expect(result.values).toHaveLength(CALLS)
+  }
+  expect(state.counter).toBe(WRITERS * CALLS)
+  // Each increment returned the counter it made: together, 1 to the total, once each.
+  const counters = results.filter((_, i) => i % 2 === 0).flatMap((result) => result.values as number[])
+  expect(counters.sort((a, b) => a - b)).toEqual(Array.from({ length: WRITERS * CALLS }, (_, i) => i + 1))
+  const texts = state.messages.map((message) => message.text).sort()
+  const expected = Array.from({ length: WRITERS }, (_, w) => Array.from({ length: CALLS }, (_, n) => `w${w}-${n}`)).flat()
+  expect(texts).toEqual(expected.sort())
+  expect(state.messages.map((message) => message.id)).toEqual(Array.from({ length: WRITERS * CALLS }, (_, i) => i + 1))
+}
+
+describe('servers sharing one store in Redis', () => {
+  it(`${SERVERS} servers, ${WRITERS_PER_SERVER} writers and a watcher each: every call applied once, every replica alike`, async () => {
+    await using redis = await startRedisServer()
+    await using sockets = await tempSocketRoot()
+    await using servers = await startSharedServers(SERVERS, sockets.socketRoot, { url: redis.url, key: 'shared' })
+    await using clients = await startSharedClients(servers, WRITERS_PER_SERVER)
+    const results = await writeAll(clients.writers, CALLS)
+    const state = await expectOneState(servers, clients, 2 * WRITERS * CALLS)
+    expectEveryCallOnce(results, state)
+  })
+
+  it('a server killed mid-run and restarted: its clients come back, and every call is still applied once', async () => {
+    await using redis = await startRedisServer()
+    await using sockets = await tempSocketRoot()
+    // Small snapshots: the restarted server loads one and the log after it.
+    await using servers = await startSharedServers(SERVERS, sockets.socketRoot, {
+      url: redis.url,
+      key: 'shared',
+      snapshotEvery: 500,
+    })
+    await using clients = await startSharedClients(servers, WRITERS_PER_SERVER)
+    const writing = writeAll(clients.writers, CALLS)
+    // Killed once the run is well under way, past a few snapshots, while its one-at-a-time writer
+    // still calls.
+    const victim = servers[1]!
+    const serialWriter = clients.writers[3]!
+    await untilVersion(victim, (2 * WRITERS * CALLS) / 4)
+    await victim.process.stop('SIGKILL')
+    const doneBeforeKill = serialWriter.events.filter((event) => event.event === 'done').length
+    await victim.restart()
+    const results = await writing
+    const state = await expectOneState(servers, clients, 2 * WRITERS * CALLS, [clients.watchers[1]!])
+    expectEveryCallOnce(results, state)
+    expect(doneBeforeKill).toBeLessThan(2)
+    for (const client of [clients.writers[2]!, serialWriter, clients.watchers[1]!]) {
+      expect(client.events.filter((event) => event.event === 'status').map((event) => event.status)).toEqual([
+        'reconnecting',
+        'connected',
+      ])
+    }
+    // Snapshots were written and the log trimmed below the one before the latest: bounded.
+    expect(Number(await redis.command('HGET', 'shared:meta', 'snapshot'))).toBeGreaterThan(2 * WRITERS * CALLS - 3 * 500)
+    expect(Number(await redis.command('XLEN', 'shared:log'))).toBeLessThanOrEqual(3 * 500 + 100)
+  })
+})

@@ -1,0 +1,125 @@
+import { ErrorCode, IpcStateError, type Logger } from '@ipc-state/protocol'
+import { Redis } from 'ioredis'
+import type { StreamEntry } from './log-entries.js'
+import type { RedisStorageSettings } from './redis-options.js'
+import { secretsOf } from './redis-options.js'
+
+/** What the commit script answers (see scripts.ts). */
+export type CommitReply = [status: -1 | 0 | 1, version: number, seq: number, snapshot: number, missed?: StreamEntry[]]
+
+/** The scripts a connection runs, as ioredis defines them on it. */
+export interface ScriptCommands {
+  ipcStateCommit(meta: string, log: string, ...args: (string | number)[]): Promise<CommitReply>
+  ipcStateInit(meta: string, epoch: string, storeVersion: number): Promise<(string | null)[]>
+  ipcStateSnapshot(meta: string, snapshot: string, log: string, version: number, image: Buffer): Promise<number>
+}
+
+/** A connection to Redis with the store's scripts. */
+export type Connection = Redis & ScriptCommands
+
+/**
+ * Makes a connection, not connected yet. Commands never wait for Redis, nor are sent twice: one
+ * sent while Redis is unreachable fails at once, and one under way when the connection drops fails
+ * then (the commit script is safe to send again anyway: it checks the version). `follower` is the
+ * connection that blocks on the log: its reads wait while reconnecting.
+ */
+export function createConnection(
+  settings: RedisStorageSettings,
+  follower: boolean,
+  scripts: Record<string, { numberOfKeys: number; lua: string }>,
+): Connection {
+  const redis = new Redis(settings.url, {
+    ...settings.redis,
+    lazyConnect: true,
+    enableOfflineQueue: follower,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    connectTimeout: settings.connectTimeout,
+    connectionName: follower ? 'ipc-state-follower' : 'ipc-state',
+    // Reconnect quickly at first, then every second: an outage ends by itself.
+    retryStrategy: (times) => Math.min(25 * 2 ** times, 1_000),
+  })
+  for (const [name, script] of Object.entries(scripts)) redis.defineCommand(name, script)
+  return redis as Connection
+}
+
+/** `message` with every secret of the settings' URL taken out. */
+export function scrub(settings: RedisStorageSettings, message: string): string {
+  let scrubbed = message
+  for (const secret of secretsOf(settings.url, settings.redis)) scrubbed = scrubbed.split(secret).join('***')
+  return scrubbed
+}
+
+const AUTH_REFUSED = /WRONGPASS|NOAUTH|invalid password|invalid username-password|NOPERM/i
+
+/**
+ * The error a call gets while Redis does not answer: `BACKEND_UNAVAILABLE`, naming the URL without
+ * its password. The original error is not kept as `cause`: ioredis's errors carry the command and
+ * its arguments, which for AUTH hold the password.
+ */
+export function unavailable(settings: RedisStorageSettings, doing: string, error: unknown): IpcStateError {
+  const reason = scrub(settings, error instanceof Error ? error.message : String(error))
+  if (AUTH_REFUSED.test(reason)) {
+    return new IpcStateError(
+      ErrorCode.BACKEND_UNAVAILABLE,
+      `Redis at ${settings.safeUrl} refused the user name or password given for it, while ${doing}: ${reason}`,
+      { data: { url: settings.safeUrl, reason: 'auth' } },
+    )
+  }
+  return new IpcStateError(
+    ErrorCode.BACKEND_UNAVAILABLE,
+    `Redis at ${settings.safeUrl} could not be reached while ${doing}: ${reason}`,
+    {
+      data: { url: settings.safeUrl },
+    },
+  )
+}
+
+/**
+ * Connects, or fails with `BACKEND_UNAVAILABLE` (a wrong password, nothing listening, no answer
+ * within `connectTimeout`) and stops trying.
+ */
+export async function connect(redis: Connection, settings: RedisStorageSettings): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`no answer within ${settings.connectTimeout} ms (option connectTimeout)`)),
+      settings.connectTimeout,
+    )
+  })
+  // A refused AUTH comes as an `error` event; connect() then rejects only with "Connection is closed".
+  let refused: unknown
+  const onError = (error: Error) => {
+    refused ??= AUTH_REFUSED.test(error.message) ? error : undefined
+  }
+  redis.on('error', onError)
+  try {
+    await Promise.race([redis.connect(), timeout])
+  } catch (error) {
+    redis.disconnect()
+    throw unavailable(settings, 'starting', refused ?? error)
+  } finally {
+    clearTimeout(timer)
+    redis.off('error', onError)
+  }
+}
+
+/**
+ * Logs when Redis stops answering and when it answers again, once each way, without secrets. An
+ * `error` listener also keeps ioredis from printing errors itself.
+ */
+export function watchConnection(redis: Connection, settings: RedisStorageSettings, logger: Logger): void {
+  let down = false
+  redis.on('error', (error: Error) => {
+    if (down) return
+    down = true
+    logger.warn?.(`Redis at ${settings.safeUrl} is unreachable: calls fail with BACKEND_UNAVAILABLE until it answers again`, {
+      error: scrub(settings, error.message),
+    })
+  })
+  redis.on('ready', () => {
+    if (!down) return
+    down = false
+    logger.info?.(`Redis at ${settings.safeUrl} answers again`)
+  })
+}

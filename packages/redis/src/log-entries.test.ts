@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest'
+import { decodeEntry, encodeEntries, follows, positionOf, type StreamEntry } from './log-entries.js'
+import { ENTRY_FIELDS } from './scripts.js'
+
+/** The fields the commit script stores for the entry whose arguments start at `offset`. */
+function storedAs(args: string[], offset: number): string[] {
+  const [kind, instanceId, n, p, v, h, a, k] = args.slice(offset, offset + ENTRY_FIELDS)
+  return kind === 'c'
+    ? ['t', 'c', 'i', instanceId!, 'n', n!, 'p', p!, 'v', v!, 'h', h!, 'a', a!, 'k', k!]
+    : ['t', 'i', 'i', instanceId!, 'n', n!]
+}
+
+describe('log entries', () => {
+  it('come back from the log as the server wrote them', () => {
+    const args = encodeEntries([
+      { kind: 'instance', instanceId: 'a', since: 4 },
+      { kind: 'change', version: 7, patchesJson: '[1]', instanceId: 'a', id: 5, valueJson: '"x"', action: 'add', clientId: 'c' },
+      { kind: 'change', version: 8, patchesJson: '[2]', instanceId: 'a', id: 6, valueJson: undefined },
+      { kind: 'change', version: 9, patchesJson: '[3]', instanceId: 'a', id: 7, valueJson: '' },
+    ])
+    expect(args).toHaveLength(4 * ENTRY_FIELDS)
+    const entries: StreamEntry[] = [
+      ['6-1', storedAs(args, 0)],
+      ['7-0', storedAs(args, ENTRY_FIELDS)],
+      ['8-0', storedAs(args, 2 * ENTRY_FIELDS)],
+      ['9-0', storedAs(args, 3 * ENTRY_FIELDS)],
+    ]
+    expect(entries.map(decodeEntry)).toEqual([
+      { kind: 'instance', instanceId: 'a', since: 4 },
+      { kind: 'change', version: 7, patchesJson: '[1]', instanceId: 'a', id: 5, valueJson: '"x"', action: 'add', clientId: 'c' },
+      { kind: 'change', version: 8, patchesJson: '[2]', instanceId: 'a', id: 6, valueJson: undefined },
+      { kind: 'change', version: 9, patchesJson: '[3]', instanceId: 'a', id: 7, valueJson: '' },
+    ])
+  })
+
+  it('refuses an entry another program wrote', () => {
+    expect(() => decodeEntry(['1-0', ['foo', 'bar']])).toThrow(TypeError)
+  })
+
+  it('tell a hole in the numbering', () => {
+    const at = positionOf('7-2')
+    expect(at).toEqual({ version: 7, seq: 2 })
+    expect(follows(at, positionOf('7-3'))).toBe(true)
+    expect(follows(at, positionOf('8-0'))).toBe(true)
+    expect(follows(at, positionOf('8-1'))).toBe(false)
+    expect(follows(at, positionOf('9-0'))).toBe(false)
+    expect(follows(at, positionOf('7-4'))).toBe(false)
+  })
+})

@@ -1,0 +1,64 @@
+import { applyPatches, encodeActionResult, type Patch } from '@ipc-state/protocol'
+import type { ExternalUpdate, StoredInstance } from '@ipc-state/server'
+
+/** A store as far as the log was read: its state, version and record of answered calls. */
+export interface ReplayedStore {
+  state: unknown
+  version: number
+  instances: Map<string, StoredInstance>
+}
+
+/** What the snapshot key holds: the whole store at `version`. */
+export interface StoredSnapshot {
+  version: number
+  storeVersion: number
+  instances: StoredInstance[]
+  state: unknown
+}
+
+/** The snapshot of `image`'s parts as the snapshot key holds it, the state's JSON as it is. */
+export function encodeSnapshot(version: number, storeVersion: number, instances: StoredInstance[], stateJson: Uint8Array): Buffer {
+  const head = `{"version":${version},"storeVersion":${storeVersion},"instances":${JSON.stringify(instances)},"state":`
+  return Buffer.concat([Buffer.from(head), stateJson, Buffer.from('}')])
+}
+
+/**
+ * Reads a snapshot back.
+ * @throws TypeError when it is not one this storage wrote
+ */
+export function decodeSnapshot(bytes: Buffer): StoredSnapshot {
+  const snapshot = JSON.parse(bytes.toString('utf8')) as StoredSnapshot
+  if (!Number.isSafeInteger(snapshot?.version) || !Array.isArray(snapshot.instances) || typeof snapshot.state !== 'object') {
+    throw new TypeError('The snapshot in Redis is not one ipc-state wrote')
+  }
+  return snapshot
+}
+
+/** A store to replay the log onto, from a snapshot. */
+export function storeFrom(snapshot: Pick<StoredSnapshot, 'state' | 'version' | 'instances'>): ReplayedStore {
+  return { state: snapshot.state, version: snapshot.version, instances: new Map(snapshot.instances.map((i) => [i.instanceId, i])) }
+}
+
+/**
+ * Applies what the log holds after the store's version, as a server does: each change to the state
+ * and its answer to the record (at most `answersKept` per instance), each instance record made.
+ */
+export function replay(store: ReplayedStore, updates: readonly ExternalUpdate[], answersKept: number): void {
+  for (const update of updates) {
+    if (update.kind === 'instance') {
+      if (!store.instances.has(update.instanceId)) {
+        store.instances.set(update.instanceId, { instanceId: update.instanceId, since: update.since, forgotten: -1, answers: [] })
+      }
+    } else if (update.kind === 'change' && update.version === store.version + 1) {
+      store.state = applyPatches(store.state, JSON.parse(update.patchesJson) as Patch[])
+      store.version = update.version
+      const instance = store.instances.get(update.instanceId)
+      if (instance === undefined) continue
+      instance.answers.push({ id: update.id, frame: encodeActionResult(update.id, update.version, update.valueJson) })
+      while (instance.answers.length > answersKept) {
+        const dropped = instance.answers.shift()!
+        instance.forgotten = Math.max(instance.forgotten, dropped.id)
+      }
+    }
+  }
+}
