@@ -47,6 +47,21 @@ export function demoStorage(env: NodeJS.ProcessEnv = process.env): { dir: string
   return { dir, fsync }
 }
 
+/**
+ * Where the demo's server keeps its state when it shares it with other servers through Redis: at
+ * `IPC_STATE_REDIS_URL` when it is set, under the key prefix `IPC_STATE_REDIS_KEY`
+ * (default `ipc-state:demo`).
+ * @throws TypeError when `IPC_STATE_DATA_DIR` is set too: a store lives in one place
+ */
+export function demoRedis(env: NodeJS.ProcessEnv = process.env): { url: string; key: string } | undefined {
+  const url = nonEmpty(env.IPC_STATE_REDIS_URL)
+  if (url === undefined) return undefined
+  if (nonEmpty(env.IPC_STATE_DATA_DIR) !== undefined) {
+    throw new TypeError('Set IPC_STATE_REDIS_URL or IPC_STATE_DATA_DIR, not both: the state lives in Redis or in a folder')
+  }
+  return { url, key: nonEmpty(env.IPC_STATE_REDIS_KEY) ?? 'ipc-state:demo' }
+}
+
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const
 type Level = (typeof LEVELS)[number]
 

@@ -2,10 +2,13 @@
 // Prints "ready: listening at <path>" once clients can connect, and runs until SIGINT or SIGTERM,
 // then closes (the socket file goes with it) and exits 0. A failed start prints why and exits 1.
 // With IPC_STATE_DATA_DIR set, the state is kept in that folder and survives restarts and crashes.
+// With IPC_STATE_REDIS_URL set, it is kept in Redis and shared with every server given the same URL
+// and IPC_STATE_REDIS_KEY.
 import { existsSync } from 'node:fs'
 import type { StateOf } from '@ipc-state/protocol'
-import { createServer, fileStorage, type IpcStateServer } from '@ipc-state/server'
-import { demoAddress, demoLogger, demoSocketPath, demoStorage, describeError } from './config.js'
+import { redisStorage } from '@ipc-state/redis'
+import { createServer, fileStorage, type IpcStateServer, type Storage } from '@ipc-state/server'
+import { demoAddress, demoLogger, demoRedis, demoSocketPath, demoStorage, describeError } from './config.js'
 import { onShutdown } from './on-shutdown.js'
 import { demoStore, type DemoStore } from './store.js'
 
@@ -36,12 +39,16 @@ onShutdown((signal) => {
 })
 
 try {
+  const shared = demoRedis()
   const persist = demoStorage()
+  let storage: Storage | undefined
+  if (shared !== undefined) storage = redisStorage(shared)
+  else if (persist !== undefined) storage = fileStorage(persist)
   server = await createServer({
     store: demoStore,
     ...demoAddress(),
     logger: demoLogger(),
-    ...(persist === undefined ? {} : { storage: fileStorage(persist) }),
+    ...(storage === undefined ? {} : { storage }),
   })
 } catch (error) {
   let where = ''
@@ -56,6 +63,9 @@ try {
 
 if (stopRequested === undefined) {
   const kept = demoStorage()
-  const where = kept === undefined ? 'in memory' : `in ${kept.dir} (fsync ${kept.fsync}), at version ${server.version}`
+  const shared = demoRedis()
+  let where = 'in memory'
+  if (shared !== undefined) where = `in Redis (key ${shared.key}), shared, at version ${server.version}`
+  else if (kept !== undefined) where = `in ${kept.dir} (fsync ${kept.fsync}), at version ${server.version}`
   console.log(`ready: listening at ${server.path} (epoch ${server.epoch}); state kept ${where}`)
 } else await shutdown(server, stopRequested)

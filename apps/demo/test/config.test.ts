@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { cliArgs, demoAddress, demoSocketPath, integerOption } from '../src/config.js'
+import { cliArgs, demoAddress, demoRedis, demoSocketPath, integerOption } from '../src/config.js'
 
 describe('demoAddress', () => {
   it("defaults to the seed's address", () => {
@@ -25,5 +25,17 @@ describe('command-line helpers', () => {
     expect(() => integerOption('count', '0', 1)).toThrow('--count must be an integer of at least 1, got "0"')
     expect(() => integerOption('count', '2.5', 1)).toThrow(TypeError)
     expect(() => integerOption('count', '', 1)).toThrow(TypeError)
+  })
+})
+
+describe('demoRedis', () => {
+  it('keeps the state in Redis only when IPC_STATE_REDIS_URL is set, under IPC_STATE_REDIS_KEY', () => {
+    expect(demoRedis({})).toBeUndefined()
+    expect(demoRedis({ IPC_STATE_REDIS_URL: 'redis://h' })).toEqual({ url: 'redis://h', key: 'ipc-state:demo' })
+    expect(demoRedis({ IPC_STATE_REDIS_URL: 'redis://h', IPC_STATE_REDIS_KEY: 'k' })).toEqual({ url: 'redis://h', key: 'k' })
+  })
+
+  it('refuses it together with IPC_STATE_DATA_DIR', () => {
+    expect(() => demoRedis({ IPC_STATE_REDIS_URL: 'redis://h', IPC_STATE_DATA_DIR: '/d' })).toThrow(/not both/)
   })
 })

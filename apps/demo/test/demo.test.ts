@@ -36,6 +36,8 @@ function run(
   delete env.IPC_STATE_LOG
   delete env.IPC_STATE_DATA_DIR
   delete env.IPC_STATE_FSYNC
+  delete env.IPC_STATE_REDIS_URL
+  delete env.IPC_STATE_REDIS_KEY
   Object.assign(env, options.env)
   const child = spawn(command, args, { cwd: demoDir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached })
   const lines: string[] = []
@@ -233,6 +235,39 @@ describe('src/server.ts', () => {
     expect(reader.output()).toContain('counter 6')
     second.child.kill('SIGTERM')
     expect(await second.exited, second.output()).toEqual({ code: 0, signal: null })
+  })
+
+  it('shares one store between two servers through Redis with IPC_STATE_REDIS_URL', async () => {
+    await using root = await tempSocketRoot()
+    const redisSocket = `${root.dir}/redis.sock`
+    // A real redis-server on a socket in the test's folder, no TCP port, nothing saved.
+    await using redis = run('redis-server', ['--port', '0', '--unixsocket', redisSocket, '--save', '', '--dir', root.dir], root.dir)
+    await redis.waitForLine(/ready to accept connections/i)
+    const serverArgs = ['--import', 'tsx', 'src/server.ts']
+    const env = (id: string) => ({ IPC_STATE_REDIS_URL: redisSocket, IPC_STATE_ID: id })
+    await using a = run(process.execPath, serverArgs, root.dir, { env: env('server-a') })
+    await using b = run(process.execPath, serverArgs, root.dir, { env: env('server-b') })
+    expect(await a.waitForLine(/^ready: /)).toContain('state kept in Redis (key ipc-state:demo), shared, at version 0')
+    await b.waitForLine(/^ready: /)
+    await using incrementer = run(
+      process.execPath,
+      ['--import', 'tsx', 'src/incrementer.ts', '--count', '3', '--by', '2'],
+      root.dir,
+      {
+        env: { IPC_STATE_ID: 'server-a' },
+      },
+    )
+    expect(await incrementer.exited, incrementer.output()).toEqual({ code: 0, signal: null })
+    // Read through the other server.
+    await using reader = run(process.execPath, ['--import', 'tsx', 'src/client.ts'], root.dir, {
+      env: { IPC_STATE_ID: 'server-b' },
+    })
+    expect(await reader.exited, reader.output()).toEqual({ code: 0, signal: null })
+    expect(reader.output()).toContain('counter 6')
+    for (const server of [a, b]) {
+      server.child.kill('SIGTERM')
+      expect(await server.exited, server.output()).toEqual({ code: 0, signal: null })
+    }
   })
 
   it('refuses an unknown IPC_STATE_FSYNC, exiting 1 with the reason', async () => {
