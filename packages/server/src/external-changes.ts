@@ -39,7 +39,16 @@ export class ExternalChanges<S extends object> {
 
   /** Queues `updates`, and applies them at once when no write is under way. */
   receive(updates: readonly ExternalUpdate[]): void {
-    this.#pending.push(...updates)
+    const { record, runtime } = this.#options
+    for (const update of updates) {
+      // A client instance's record depends on no state: known at once, whatever this server writes.
+      if (update.kind === 'instance') record.learnInstance(update.instanceId, update.since)
+      // This server's own changes come back through the log too: those it serves already are dropped.
+      else if (update.kind === 'reload' || update.version > runtime.served.version) this.#pending.push(update)
+    }
+    // Own changes that came back before their write was answered, served by now.
+    const first = this.#pending.findIndex((update) => update.kind !== 'change' || update.version > runtime.served.version)
+    this.#pending.splice(0, first === -1 ? this.#pending.length : first)
     this.#applyWhenIdle()
   }
 
