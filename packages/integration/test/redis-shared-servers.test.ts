@@ -52,19 +52,18 @@ describe('servers sharing one store in Redis', () => {
     })
     await using clients = await startSharedClients(servers, WRITERS_PER_SERVER)
     const writing = writeAll(clients.writers, CALLS)
-    // Killed once the run is well under way, past a few snapshots, while its one-at-a-time writer
-    // still calls.
+    // Killed once the run is well under way, past a few snapshots, while its writers still call.
     const victim = servers[1]!
-    const serialWriter = clients.writers[3]!
+    const victimWriter = clients.writers[3]!
     await untilVersion(victim, (2 * WRITERS * CALLS) / 4)
     await victim.process.stop('SIGKILL')
-    const doneBeforeKill = serialWriter.events.filter((event) => event.event === 'done').length
+    const doneBeforeKill = victimWriter.events.filter((event) => event.event === 'done').length
     await victim.restart()
     const results = await writing
     const state = await expectOneState(servers, clients, 2 * WRITERS * CALLS, [clients.watchers[1]!])
     expectEveryCallOnce(results, state)
     expect(doneBeforeKill).toBeLessThan(2)
-    for (const client of [clients.writers[2]!, serialWriter, clients.watchers[1]!]) {
+    for (const client of [clients.writers[2]!, victimWriter, clients.watchers[1]!]) {
       expect(client.events.filter((event) => event.event === 'status').map((event) => event.status)).toEqual([
         'reconnecting',
         'connected',

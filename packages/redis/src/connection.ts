@@ -5,12 +5,12 @@ import type { RedisStorageSettings } from './redis-options.js'
 import { secretsOf } from './redis-options.js'
 
 /** What the commit script answers (see scripts.ts). */
-export type CommitReply = [status: -1 | 0 | 1, version: number, seq: number, snapshot: number, missed?: StreamEntry[]]
+export type CommitReply = [status: -1 | 0 | 1 | 2, version: number, seq: number, snapshot: number, missed?: StreamEntry[]]
 
 /** The scripts a connection runs, as ioredis defines them on it. */
 export interface ScriptCommands {
-  ipcStateCommit(meta: string, log: string, ...args: (string | number)[]): Promise<CommitReply>
-  ipcStateInit(meta: string, epoch: string, storeVersion: number): Promise<(string | null)[]>
+  ipcStateCommit(meta: string, log: string, turn: string, ...args: (string | number)[]): Promise<CommitReply>
+  ipcStateInit(meta: string, snapshot: string, epoch: string, storeVersion: number, initial: Buffer): Promise<(string | null)[]>
   ipcStateSnapshot(meta: string, snapshot: string, log: string, version: number, image: Buffer): Promise<number>
 }
 

@@ -10,7 +10,7 @@ export interface RedisStorageOptions {
    */
   url: string
   /**
-   * The prefix of every key the store uses in Redis (`<key>:meta`, `<key>:log`, `<key>:snapshot`):
+   * The prefix of every key the store uses in Redis (`<key>:meta`, `<key>:log`, `<key>:snapshot`, `<key>:turn`):
    * servers given the same `url` and `key` share one store. In Redis Cluster, wrap it in braces
    * (`{my-app}`) so every key lands on one slot, as the atomic scripts need.
    * @default 'ipc-state'

@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto'
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
-import type { LoadedStore, Storage, StorageContext, StorageEntry, WriteConflict } from '@ipc-state/server'
+import type { ExternalUpdate, LoadedStore, Storage, StorageContext, StorageEntry, WriteConflict } from '@ipc-state/server'
 import { type CommitReply, type Connection, connect, createConnection, unavailable, watchConnection } from './connection.js'
 import { followLog } from './follow-log.js'
 import {
@@ -13,17 +14,15 @@ import {
   streamId,
 } from './log-entries.js'
 import { type RedisStorageOptions, type RedisStorageSettings, parseRedisStorageOptions } from './redis-options.js'
-import { decodeSnapshot, encodeSnapshot, replay, storeFrom } from './replay-log.js'
-import { COMMIT_SCRIPT, INIT_SCRIPT, MISSED_PAGE, SNAPSHOT_SCRIPT } from './scripts.js'
+import { encodeSnapshot } from './replay-log.js'
+import { PAGE, type StoreKeys, loadStore, openStore } from './load-store.js'
+import { COMMIT_SCRIPT, INIT_SCRIPT, MISSED_PAGE, SNAPSHOT_SCRIPT, TURN_MS } from './scripts.js'
 
 const SCRIPTS = {
-  ipcStateCommit: { numberOfKeys: 2, lua: COMMIT_SCRIPT },
-  ipcStateInit: { numberOfKeys: 1, lua: INIT_SCRIPT },
+  ipcStateCommit: { numberOfKeys: 3, lua: COMMIT_SCRIPT },
+  ipcStateInit: { numberOfKeys: 2, lua: INIT_SCRIPT },
   ipcStateSnapshot: { numberOfKeys: 3, lua: SNAPSHOT_SCRIPT },
 }
-
-/** Entries read from the log at once. */
-const PAGE = 1_000
 
 /**
  * A storage several servers share through Redis: each server serves its own local clients, and
@@ -50,7 +49,7 @@ export function redisStorage(options: RedisStorageOptions): Storage {
 
 class RedisStorage implements Storage {
   readonly #settings: RedisStorageSettings
-  readonly #keys: { meta: string; log: string; snapshot: string }
+  readonly #keys: StoreKeys
   #context: StorageContext | undefined
   #redis: Connection | undefined
   #follower: Connection | undefined
@@ -62,11 +61,16 @@ class RedisStorage implements Storage {
   /** Reads of the log and what they hand over, one after the other. */
   #serial: Promise<unknown> = Promise.resolve()
   #closed = false
+  /** This server, as the commit script knows it when it gives turns. */
+  readonly #id = randomUUID()
+  /** Writes waiting for the log to move past a position. */
+  readonly #moved = new Set<{ position: LogPosition; resolve(): void }>()
   #stopFollowing: (() => Promise<void>) | undefined
 
   constructor(settings: RedisStorageSettings) {
     this.#settings = settings
-    this.#keys = { meta: `${settings.key}:meta`, log: `${settings.key}:log`, snapshot: `${settings.key}:snapshot` }
+    const { key } = settings
+    this.#keys = { meta: `${key}:meta`, log: `${key}:log`, snapshot: `${key}:snapshot`, turn: `${key}:turn` }
   }
 
   async open(context: StorageContext): Promise<LoadedStore> {
@@ -76,7 +80,10 @@ class RedisStorage implements Storage {
     await connect(redis, this.#settings)
     this.#redis = redis
     try {
-      const loaded = await this.#openStore(context)
+      this.#storeVersion = context.storeVersion
+      const { store: loaded, position, snapshot } = await openStore(redis, this.#keys, context, this.#settings)
+      this.#position = position
+      this.#snapshot = snapshot
       const follower = createConnection(this.#settings, true, {})
       this.#follower = follower
       await connect(follower, this.#settings)
@@ -110,15 +117,23 @@ class RedisStorage implements Storage {
     let reply: CommitReply
     try {
       if (first !== undefined && base - this.#snapshot >= this.#settings.snapshotEvery) await this.#writeSnapshot()
-      const position = streamId(this.#position)
-      reply = await redis.ipcStateCommit(this.#keys.meta, this.#keys.log, base, '', position, ...encodeEntries(entries))
+      const { meta, log, turn } = this.#keys
+      const args = encodeEntries(entries)
+      for (;;) {
+        reply = await redis.ipcStateCommit(meta, log, turn, base, '', streamId(this.#position), this.#id, ...args)
+        if (reply[0] !== 2) break
+        // Another server that lost a race has the turn: the same batch goes again once its change
+        // came in (then it conflicts, and runs again on top), or its turn is over.
+        await this.#logMovedPast({ version: reply[1], seq: reply[2] })
+      }
     } catch (error) {
       throw unavailable(this.#settings, 'storing a change', error)
     }
-    const [status, , , snapshot, missed = []] = reply
+    const [status, head, , snapshot, missed = []] = reply
     if (status === -1) throw this.#gone()
     this.#snapshot = snapshot
     if (status === 1) return
+    if (head < base) throw this.#behind(head, base)
     try {
       await this.#serially(async () => {
         await this.#take(missed)
@@ -139,74 +154,28 @@ class RedisStorage implements Storage {
     await this.#redis?.quit().catch(() => this.#redis?.disconnect())
   }
 
-  /** Makes the store when Redis holds none, loads it, and migrates it to this store version. */
-  async #openStore(context: StorageContext): Promise<LoadedStore> {
-    const redis = this.#redis!
-    this.#storeVersion = context.storeVersion
-    const [epoch, , , stored] = await redis.ipcStateInit(this.#keys.meta, context.newEpoch, context.storeVersion)
-    const storeVersion = Number(stored)
-    if (storeVersion > context.storeVersion) {
-      throw new IpcStateError(
-        ErrorCode.STORE_TOO_NEW,
-        `The store in Redis at ${this.#settings.safeUrl} (key ${this.#settings.key}) was written by store version ${storeVersion}; this server runs version ${context.storeVersion}`,
-        { data: { stored: storeVersion, running: context.storeVersion } },
-      )
-    }
-    const loaded = await this.#load(epoch!)
-    if (storeVersion === context.storeVersion) return loaded
-    // Migrated once, by whichever server gets there first; the others see the new store version.
-    const state = context.migrate(loaded.state, storeVersion)
-    const migration: StorageEntry = {
-      kind: 'change',
-      version: loaded.version + 1,
-      patchesJson: JSON.stringify([{ op: 'replace', path: [], value: state }]),
-      instanceId: '',
-      id: 0,
-      valueJson: undefined,
-    }
-    const [status] = await redis.ipcStateCommit(
-      this.#keys.meta,
-      this.#keys.log,
-      loaded.version,
-      context.storeVersion,
-      ...encodeEntries([migration]),
-    )
-    if (status === -1) throw this.#gone()
-    if (status === 0) return this.#openStore(context)
-    this.#position = { version: migration.version, seq: 0 }
-    context.logger.info?.('migrated the store in Redis', { from: storeVersion, to: context.storeVersion })
-    return { ...loaded, state, version: migration.version }
+  /** Resolves once the log was read past `position`, or the turn of another server is over. */
+  #logMovedPast(position: LogPosition): Promise<void> {
+    if (isAfter(this.#position, position)) return Promise.resolve()
+    return new Promise((resolve) => {
+      const waiter = {
+        position,
+        resolve: () => {
+          clearTimeout(timer)
+          this.#moved.delete(waiter)
+          resolve()
+        },
+      }
+      // Not a wait for readiness: the longest another server's turn lasts.
+      const timer = setTimeout(waiter.resolve, TURN_MS)
+      this.#moved.add(waiter)
+    })
   }
 
-  /** Loads the latest snapshot and the log after it. */
-  async #load(epoch: string): Promise<LoadedStore> {
-    const redis = this.#redis!
-    const context = this.#context!
-    for (let attempt = 0; ; attempt++) {
-      const bytes = await redis.getBuffer(this.#keys.snapshot)
-      const snapshot = bytes === null ? undefined : decodeSnapshot(bytes)
-      const store = storeFrom(snapshot ?? { state: JSON.parse(context.initialStateJson), version: 0, instances: [] })
-      this.#snapshot = snapshot?.version ?? -1
-      let position: LogPosition = { version: store.version, seq: 0 }
-      let complete = true
-      for (;;) {
-        const page = (await redis.xrange(this.#keys.log, `(${streamId(position)}`, '+', 'COUNT', PAGE)) as StreamEntry[]
-        const first = page[0]
-        if (first !== undefined && !follows(position, positionOf(first[0]))) {
-          complete = false
-          break
-        }
-        replay(store, page.map(decodeEntry), context.answersKept)
-        if (page.length > 0) position = positionOf(page[page.length - 1]![0])
-        if (page.length < PAGE) break
-      }
-      // A newer snapshot trimmed the log between the two reads: read both again.
-      if (!complete && attempt < 5) continue
-      if (!complete)
-        throw new IpcStateError(ErrorCode.STORE_DAMAGED, `The log in Redis at ${this.#settings.safeUrl} misses entries`)
-      this.#position = position
-      return { epoch, version: store.version, state: store.state, instances: [...store.instances.values()] }
-    }
+  /** Hands `updates` to the server, and wakes the writes that waited for the log to move. */
+  #handOver(updates: ExternalUpdate[]): void {
+    if (updates.length > 0) this.#context!.receive(updates)
+    for (const waiter of this.#moved) if (isAfter(this.#position, waiter.position)) waiter.resolve()
   }
 
   /** Reads the log from the last entry handed over, and hands over what follows. */
@@ -223,20 +192,26 @@ class RedisStorage implements Storage {
    * trimmed past this server) makes it reload the latest snapshot instead: never a gap.
    */
   async #take(entries: readonly StreamEntry[]): Promise<void> {
-    const updates = []
+    const updates: ExternalUpdate[] = []
     for (const entry of entries) {
       const position = positionOf(entry[0])
       if (!isAfter(position, this.#position)) continue
       if (!follows(this.#position, position)) {
-        if (updates.length > 0) this.#context!.receive(updates)
-        const store = await this.#load(this.#context!.newEpoch)
-        this.#context!.receive([{ kind: 'reload', store }])
+        this.#handOver(updates)
+        const {
+          store,
+          position: loadedAt,
+          snapshot,
+        } = await loadStore(this.#redis!, this.#keys, this.#context!, this.#context!.newEpoch)
+        this.#position = loadedAt
+        this.#snapshot = snapshot
+        this.#handOver([{ kind: 'reload', store }])
         return
       }
       updates.push(decodeEntry(entry))
       this.#position = position
     }
-    if (updates.length > 0) this.#context!.receive(updates)
+    this.#handOver(updates)
   }
 
   async #writeSnapshot(): Promise<void> {
@@ -250,6 +225,21 @@ class RedisStorage implements Storage {
     const next = this.#serial.then(step)
     this.#serial = next.catch(() => undefined)
     return next
+  }
+
+  /**
+   * Redis holds an older version than this server served: it lost changes it had acknowledged (a
+   * crash with `appendfsync everysec`, a restore from an old backup). Writing on would fork the
+   * store, and running the calls again would never end: every call fails until the servers restart.
+   */
+  #behind(head: number, served: number): IpcStateError {
+    const message =
+      `The store in Redis at ${this.#settings.safeUrl} (key ${this.#settings.key}) is at version ${head}, behind this server's ${served}: ` +
+      'Redis lost changes it had acknowledged. Restart the servers to go on from what Redis holds'
+    this.#context!.logger.error?.(message)
+    return new IpcStateError(ErrorCode.BACKEND_UNAVAILABLE, message, {
+      data: { url: this.#settings.safeUrl, version: head, served },
+    })
   }
 
   #gone(): IpcStateError {
