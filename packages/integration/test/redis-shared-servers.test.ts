@@ -1,10 +1,12 @@
 // Several servers share one store in a real redis-server: one total order, exactly once, every
 // replica on every server at the same state and version, even when a server is killed mid-run.
 import { describe, expect, it } from 'vitest'
-import { tempSocketRoot } from '../src/processes.js'
+import { type FixtureEvent, ask, tempSocketRoot } from '../src/processes.js'
+import { RawClient } from '../src/raw-client.js'
 import { startRedisServer } from '../src/redis-server.js'
 import { type BurstResult, expectOneState, startSharedClients, untilVersion, writeAll } from '../src/shared-run.js'
 import { startSharedServers } from '../src/shared-servers.js'
+import { serverPath } from '../src/fixture-env.js'
 import type { TestState } from '../src/test-store.js'
 
 const SERVERS = 3
@@ -39,6 +41,31 @@ describe('servers sharing one store in Redis', () => {
     const results = await writeAll(clients.writers, CALLS)
     const state = await expectOneState(servers, clients, 2 * WRITERS * CALLS)
     expectEveryCallOnce(results, state)
+  })
+
+  it('a call answered by one server and resent to another is answered from the record, not applied again', async () => {
+    await using redis = await startRedisServer()
+    await using sockets = await tempSocketRoot()
+    await using servers = await startSharedServers(2, sockets.socketRoot, { url: redis.url, key: 'roaming' })
+    const [a, b] = [servers[0]!, servers[1]!]
+    const path = (server: (typeof servers)[number]) => serverPath(sockets.socketRoot, server.address)
+    await using first = await RawClient.hello(path(a), { clientId: 'roamer', instanceId: 'roamer' })
+    const call = { type: 'action/call', data: { id: 5, action: 'increment', input: 7 } } as const
+    const answered = await first.request(call)
+    expect(answered.data.result).toEqual({ value: 7, version: 1 })
+    // Its answer was lost on the way (say server a died): the client comes back through server b,
+    // once b has followed the change.
+    await untilVersion(b, 1)
+    await using second = await RawClient.hello(path(b), { clientId: 'roamer', instanceId: 'roamer', id: 6 })
+    expect((await second.request(call)).data).toEqual(answered.data)
+    expect((await second.request({ type: 'action/call', data: { id: 7, action: 'increment', input: 1 } })).data.result).toEqual({
+      value: 8,
+      version: 2,
+    })
+    for (const server of servers) {
+      const view = (await ask(server.process, 'state')) as FixtureEvent & { version: number; state: TestState }
+      expect([view.version, view.state.counter]).toEqual([2, 8])
+    }
   })
 
   it('a server killed mid-run and restarted: its clients come back, and every call is still applied once', async () => {
