@@ -68,6 +68,15 @@ describe('servers sharing a store in Redis, when Redis fails', () => {
     // Every message in the state was sent by a writer, and the acknowledged ones are all there.
     expect(texts.length).toBe(SERVERS * CALLS - failed + appliedAnyway)
     expect(failed).toBeGreaterThan(0)
+    // Each server said when Redis went away and when it was back, and nothing printed the password.
+    for (const server of servers) {
+      const logs = server.process.events.filter((event) => event.event === 'log').map((event) => String(event.message))
+      expect(logs.some((message) => /is unreachable: calls fail with BACKEND_UNAVAILABLE/.test(message))).toBe(true)
+      expect(logs.some((message) => /answers again/.test(message))).toBe(true)
+      expect(JSON.stringify(server.process.events) + server.process.output.join('\n')).not.toMatch(
+        /a secret|a%20secret|Unhandled error/,
+      )
+    }
     console.log(
       `Redis outage: ${failed} calls failed BACKEND_UNAVAILABLE, ${appliedAnyway} of them applied (their answer was lost)`,
     )

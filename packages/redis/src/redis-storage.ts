@@ -85,6 +85,8 @@ class RedisStorage implements Storage {
       this.#position = position
       this.#snapshot = snapshot
       const follower = createConnection(this.#settings, true, {})
+      // The other connection reports outages; without a listener, ioredis would print each error.
+      follower.on('error', () => undefined)
       this.#follower = follower
       await connect(follower, this.#settings)
       this.#stopFollowing = followLog({
