@@ -9,8 +9,9 @@ import { plainFixtures } from '../src/plain-fixtures.js'
 import { ask, type FixtureEvent, type FixtureProcess, startFixture, tempSocketRoot } from '../src/processes.js'
 import { randomInt, seededRandom, testSeed } from '../src/seeded-random.js'
 import type { ServerView } from '../src/server-fixture.js'
+import { repeats } from '../src/repeats.js'
 
-const TRIALS = 100
+const TRIALS = repeats(100)
 const WRITERS = 4
 /** Calls per writer per trial: enough that most kills land while calls are in flight. */
 const CALLS = 20

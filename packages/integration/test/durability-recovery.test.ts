@@ -24,9 +24,10 @@ import { refusedStart } from '../src/refused-start.js'
 import { randomInt, seededRandom, testSeed } from '../src/seeded-random.js'
 import { startServer } from '../src/server-fixture.js'
 import { type TestState, type TestStore, testStore } from '../src/test-store.js'
+import { repeats } from '../src/repeats.js'
 
 const CALLS = 40
-const CUTS = 1_000
+const CUTS = repeats(1_000)
 
 /** A journal written by a real server process, killed with SIGKILL after its last answer. */
 interface Written {

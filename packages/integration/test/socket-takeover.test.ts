@@ -7,8 +7,9 @@ import { caught } from '../src/checks.js'
 import { addressEnv, fixtureAddress, serverPath } from '../src/fixture-env.js'
 import { ask, fixture, startFixture, tempSocketRoot } from '../src/processes.js'
 import { testStore } from '../src/test-store.js'
+import { repeats } from '../src/repeats.js'
 
-const RUNS = 100
+const RUNS = repeats(100)
 
 /** Connects once; resolves with 'connect' or the error code. */
 const attempt = (path: string): Promise<string> =>
