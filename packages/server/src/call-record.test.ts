@@ -174,3 +174,27 @@ describe('CallRecord', () => {
     expect(record.status('j', 1)).toEqual({ kind: 'unknown', reason: 'expired' })
   })
 })
+
+describe('CallRecord, learning from other servers', () => {
+  it('keeps the instances and answers another server made, within the same bounds, and leaves its own record as it is', () => {
+    const { record } = createRecord({ dedupWindow: 2 })
+    record.learnInstance('roamer', 3)
+    // A call numbered before the hello that made the record elsewhere: it may have run there.
+    expect(record.status('roamer', 2)).toEqual({ kind: 'unknown', reason: 'expired' })
+    expect(record.status('roamer', 4)).toEqual({ kind: 'new' })
+    record.learn('roamer', 4, 'answer 4')
+    expect(record.status('roamer', 4)).toEqual({ kind: 'answered', frame: 'answer 4' })
+    // A call of it taken here and still queued finds the answer before it runs.
+    record.take('roamer', 5)
+    record.learn('roamer', 5, 'answer 5')
+    expect(record.status('roamer', 5)).toEqual({ kind: 'answered', frame: 'answer 5' })
+    record.learn('roamer', 6, 'answer 6')
+    expect(record.status('roamer', 4)).toEqual({ kind: 'unknown', reason: 'window' })
+    // An instance already held keeps its own start; an unknown one's answers are not made up.
+    record.learnInstance('roamer', 9)
+    expect(record.status('roamer', 5)).toEqual({ kind: 'answered', frame: 'answer 5' })
+    record.learn('stranger', 1, 'answer')
+    expect(record.status('stranger', 1)).toEqual({ kind: 'unknown', reason: 'expired' })
+    expect(record.image().map((instance) => instance.instanceId)).toEqual(['roamer'])
+  })
+})

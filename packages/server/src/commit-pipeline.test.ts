@@ -154,3 +154,62 @@ describe('a server whose storage fails', () => {
     ])
   })
 })
+
+describe('CommitPipeline, with a storage other servers share', () => {
+  it('on a conflict catches up once, then makes every refused step again in order, and writes them afresh', async () => {
+    const written: (readonly StorageEntry[])[] = []
+    let refuse: (() => void) | undefined
+    const storage: Storage = {
+      open: async (context) => ({ epoch: context.newEpoch, version: 0, state: undefined, instances: [] }),
+      write: async (entries) => {
+        written.push(entries)
+        // The first write is refused once the test says so: another server wrote version 1 first.
+        if (written.length === 1) {
+          await new Promise<void>((resolve) => {
+            refuse = resolve
+          })
+          return { conflict: true }
+        }
+      },
+      close: async () => {},
+    }
+    const events: string[] = []
+    const pipeline = new CommitPipeline(storage, {
+      logger: {},
+      rolledBack: () => events.push('rolled back'),
+      caughtUp: () => events.push('caught up'),
+    })
+    const step = (version: number) =>
+      pipeline.add(
+        change(version),
+        () => events.push(`delivered ${version}`),
+        (error) => events.push(`${version}: ${error.code}`),
+        () => {
+          events.push(`rerun ${version}`)
+          // Made again on top of the changes caught up with: one version further.
+          pipeline.add(
+            change(version + 1),
+            () => events.push(`delivered ${version + 1}`),
+            () => {},
+          )
+        },
+      )
+    step(1)
+    pipeline.add(
+      { kind: 'instance', instanceId: 'i', since: 0 },
+      () => events.push('instance stored'),
+      () => {},
+    )
+    await turn()
+    // Gathered behind the write under way: refused with it.
+    step(2)
+    refuse!()
+    await pipeline.whenIdle()
+    expect(events).toEqual(['caught up', 'rerun 1', 'rerun 2', 'delivered 2', 'instance stored', 'delivered 3'])
+    expect(written.map((entries) => entries.map((entry) => (entry.kind === 'change' ? entry.version : entry.kind)))).toEqual([
+      [1, 'instance'],
+      [2, 'instance', 3],
+    ])
+    expect(events).not.toContain('rolled back')
+  })
+})
