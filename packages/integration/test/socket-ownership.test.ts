@@ -3,7 +3,7 @@ import { createRequire } from 'node:module'
 // belongs to another user, and with no socketRoot, server and client meet in a folder that only
 // their user can write to, not node-ipc's shared /tmp/.
 import { spawnSync } from 'node:child_process'
-import { chmod, copyFile, lstat, mkdtemp, rm } from 'node:fs/promises'
+import { chmod, copyFile, cp, lstat, mkdtemp, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { connect } from '@ipc-state/client'
 import { defineStore, type IpcStateError } from '@ipc-state/protocol'
@@ -51,12 +51,14 @@ async function startImpostor(address: AddressOptions): Promise<FixtureProcess> {
   await copyFile(fixture('impostor-server.mjs'), script)
   // The protocol package's own build, beside it: its frames are made by the same encoders as ours.
   const protocol = join(folder, 'protocol.mjs')
-  await copyFile(
-    createRequire(import.meta.url)
-      .resolve('@ipc-state/protocol')
-      .replace(/index\.cjs$/, 'index.js'),
-    protocol,
-  )
+  const protocolEntry = createRequire(import.meta.url).resolve('@ipc-state/protocol')
+  await copyFile(protocolEntry.replace(/index\.cjs$/, 'index.js'), protocol)
+  // And its runtime dependency, msgpackr (JavaScript), where plain node looks for it.
+  const msgpackr = join(dirname(createRequire(protocolEntry).resolve('msgpackr')), '..')
+  await cp(msgpackr, join(folder, 'node_modules', 'msgpackr'), {
+    recursive: true,
+    filter: (path) => !path.includes('node_modules', msgpackr.length),
+  })
   await chmod(script, 0o644)
   await chmod(protocol, 0o644)
   const impostor = startFixture(script, { plain: true, cleanEnv: true, uid: NOBODY, gid: NOBODY, env: addressEnv(address) })

@@ -10,6 +10,8 @@ import * as applyPatches from './apply-patches.js'
 import * as encode from './encode.js'
 import * as defaults from './defaults.js'
 import * as logger from './logger.js'
+import * as binaryFrame from './binary-frame.js'
+import * as jsonPack from './json-pack.js'
 
 describe('public entry point', () => {
   it('exports exactly the documented runtime values', () => {
@@ -57,6 +59,16 @@ describe('public entry point', () => {
         'utf8ByteLength',
         'consoleLogger',
         'pinoLogger',
+        'BINARY_FRAME_MARKER',
+        'BINARY_HEADER_BYTES',
+        'BINARY_MIN_BYTES',
+        'WireDecoder',
+        'writeBinaryHeader',
+        'decodeBinaryBody',
+        'encodeBinaryFrame',
+        'jsonSize',
+        'packEnvelope',
+        'packValue',
       ].sort(),
     )
   })
@@ -73,6 +85,8 @@ describe('public entry point', () => {
       encode,
       defaults,
       logger,
+      binaryFrame,
+      jsonPack,
     ]
     for (const [name, value] of Object.entries(api)) {
       const owner = modules.find((m) => Object.hasOwn(m, name))

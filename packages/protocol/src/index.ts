@@ -38,6 +38,9 @@ export { encodeActionResult, encodeClientMessage, encodeServerMessage, encodeSta
 export { Defaults, numberOption } from './defaults.js'
 export type { NumberOptionRule } from './defaults.js'
 export type { FrameDecoderOptions } from './frame.js'
+export { BINARY_FRAME_MARKER, BINARY_HEADER_BYTES, WireDecoder, writeBinaryHeader } from './binary-frame.js'
+export type { WireDecoderOptions, WireFrame } from './binary-frame.js'
+export { BINARY_MIN_BYTES, decodeBinaryBody, encodeBinaryFrame, jsonSize, packEnvelope, packValue } from './json-pack.js'
 export {
   DEFAULT_MAX_DEPTH,
   MAX_NAME_LENGTH,

@@ -55,6 +55,12 @@ export interface HelloRequest extends RequestBase {
   instanceId?: string
   /** Whether the client keeps a replica and wants `state/changed` notifications. */
   replica: boolean
+  /**
+   * The client reads and writes binary frames (`0x00`, a u32 length, a MessagePack body) besides
+   * `\f`-delimited JSON. A server that takes them says so with `binary: true` in its answer; only
+   * then does either side send one.
+   */
+  binary?: boolean
 }
 
 export interface HelloResult {
@@ -64,6 +70,8 @@ export interface HelloResult {
   version: number
   /** The full state, present when the client asked for a replica. */
   state?: unknown
+  /** The server takes binary frames on this connection and may send them (see `HelloRequest.binary`). */
+  binary?: boolean
 }
 
 export type StateGetRequest = RequestBase
@@ -102,6 +110,12 @@ export interface ServerInfoConnection {
   inFlight: number
   /** Bytes queued for it and not written yet. */
   queuedBytes: number
+  /** Present, and true, when it offered binary frames in its hello and the server took them. */
+  binary?: boolean
+  /** Binary frames the server read from it; present when `binary` is. */
+  binaryFramesReceived?: number
+  /** Binary frames the server wrote to it; present when `binary` is. */
+  binaryFramesSent?: number
 }
 
 /** What the server says of itself in answer to `server/info`. */

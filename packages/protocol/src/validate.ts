@@ -1,6 +1,15 @@
+import type { WireFrame } from './binary-frame.js'
 import { Defaults } from './defaults.js'
+import { decodeBinaryBody } from './json-pack.js'
 import { ErrorCode, IpcStateError, type WireError } from './errors.js'
-import { ClientMessageType, ServerMessageType, type ClientMessage, type Patch, type ServerMessage } from './messages.js'
+import {
+  ClientMessageType,
+  ServerMessageType,
+  type ClientMessage,
+  type HelloRequest,
+  type Patch,
+  type ServerMessage,
+} from './messages.js'
 
 /** The default bound on how deeply a message's JSON may nest. */
 export const DEFAULT_MAX_DEPTH: number = Defaults.MAX_DEPTH
@@ -65,12 +74,20 @@ const badRequest = (message: string, id?: number): DecodeResult<never> => ({
   error: new IpcStateError(ErrorCode.BAD_REQUEST, message),
 })
 
-function parseEnvelope(frame: string, options: DecodeOptions): { type: string; data: unknown } | DecodeResult<never> {
+function parseEnvelope(frame: WireFrame, options: DecodeOptions): { type: string; data: unknown } | DecodeResult<never> {
   let parsed: unknown
-  try {
-    parsed = JSON.parse(frame)
-  } catch {
-    return badRequest('Frame is not valid JSON')
+  if (typeof frame === 'string') {
+    try {
+      parsed = JSON.parse(frame)
+    } catch {
+      return badRequest('Frame is not valid JSON')
+    }
+  } else {
+    try {
+      parsed = decodeBinaryBody(frame)
+    } catch (error) {
+      return badRequest((error as Error).message)
+    }
   }
   if (!isObject(parsed) || typeof parsed.type !== 'string') {
     return badRequest('Frame must be a JSON object with a string "type"')
@@ -97,11 +114,11 @@ const clientChecks = new Map<string, Check<ClientMessage>>([
       if (data.instanceId !== undefined && !isName(data.instanceId)) {
         return `"hello" needs an "instanceId" of 1 to ${MAX_NAME_LENGTH} characters when it has one`
       }
-      const hello = { id: data.id, protocol: data.protocol, clientId: data.clientId, replica: data.replica }
-      return {
-        type: ClientMessageType.Hello,
-        data: data.instanceId === undefined ? hello : { ...hello, instanceId: data.instanceId },
-      }
+      if (data.binary !== undefined && typeof data.binary !== 'boolean') return '"hello" needs a boolean "binary" when it has one'
+      const hello: HelloRequest = { id: data.id, protocol: data.protocol, clientId: data.clientId, replica: data.replica }
+      if (data.instanceId !== undefined) hello.instanceId = data.instanceId
+      if (data.binary === true) hello.binary = true
+      return { type: ClientMessageType.Hello, data: hello }
     },
   ],
   [
@@ -135,8 +152,9 @@ const clientChecks = new Map<string, Check<ClientMessage>>([
 /**
  * Decodes and validates one frame from a client. Never throws: anything wrong comes back as a
  * `BAD_REQUEST` error, with the request id when the frame had a usable one.
+ * @param frame JSON text, or the body of a binary frame (MessagePack), checked the same way
  */
-export function decodeClientMessage(frame: string, options: DecodeOptions = {}): DecodeResult<ClientMessage> {
+export function decodeClientMessage(frame: WireFrame, options: DecodeOptions = {}): DecodeResult<ClientMessage> {
   const envelope = parseEnvelope(frame, options)
   if ('ok' in envelope) return envelope
   const { type, data } = envelope
@@ -218,8 +236,9 @@ const serverChecks = new Map<string, Check<ServerMessage>>([
 /**
  * Decodes and validates one frame from a server. Never throws: anything wrong comes back as a
  * `BAD_REQUEST` error, with the request id when a malformed response carried a usable one.
+ * @param frame JSON text, or the body of a binary frame (MessagePack), checked the same way
  */
-export function decodeServerMessage(frame: string, options: DecodeOptions = {}): DecodeResult<ServerMessage> {
+export function decodeServerMessage(frame: WireFrame, options: DecodeOptions = {}): DecodeResult<ServerMessage> {
   const envelope = parseEnvelope(frame, { maxDepth: options.maxDepth ?? Number.POSITIVE_INFINITY })
   if ('ok' in envelope) return envelope
   const { type, data } = envelope

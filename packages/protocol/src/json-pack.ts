@@ -1,0 +1,111 @@
+import { Packr, RESERVE_START_SPACE, Unpackr } from 'msgpackr'
+import { BINARY_HEADER_BYTES, writeBinaryHeader } from './binary-frame.js'
+
+/**
+ * Values whose strings add up to fewer characters than this go as JSON text even on a binary
+ * connection: below it, `JSON.stringify` and `JSON.parse` cost no more than MessagePack does.
+ */
+export const BINARY_MIN_BYTES = 8 * 1024
+
+/** How deeply {@link encodeBinaryFrame} follows a value before it leaves it to JSON (a cycle, say). */
+const MAX_PACK_DEPTH = 256
+
+// Records (keys sent once per shape) decode repeated objects several times faster than maps. Each
+// message defines its own records: no structure is shared between messages or connections.
+const packr = new Packr({ useRecords: true })
+const unpackr = new Unpackr({ useRecords: true, mapsAsObjects: true, int64AsType: 'number' })
+
+const objectProto = Object.prototype
+
+/** `String.prototype.isWellFormed`, in Node since 20, in TypeScript's lib since ES2024. */
+interface WellFormed {
+  isWellFormed(): boolean
+}
+
+/**
+ * Roughly the bytes `value` takes as JSON, or -1 when MessagePack would not give back exactly what
+ * `JSON.parse(JSON.stringify(value))` gives: anything but plain objects, arrays, well-formed
+ * strings, finite numbers, booleans and null (an `undefined`, a Date, a Map, NaN, a typed array,
+ * an object with `toJSON` or an own `__proto__` key, a hole in an array, a cycle).
+ */
+export function jsonSize(value: unknown, depth = 0): number {
+  switch (typeof value) {
+    case 'string':
+      // A lone surrogate would not survive UTF-8; JSON escapes it.
+      return (value as unknown as WellFormed).isWellFormed() ? value.length + 2 : -1
+    case 'number':
+      return Number.isFinite(value) ? 8 : -1
+    case 'boolean':
+      return 5
+    case 'object': {
+      if (value === null) return 4
+      if (depth >= MAX_PACK_DEPTH) return -1
+      let size = 2
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          const item = jsonSize(value[i], depth + 1)
+          if (item < 0) return -1
+          size += item + 1
+        }
+        return size
+      }
+      const proto = Object.getPrototypeOf(value)
+      if (proto !== objectProto && proto !== null) return -1
+      // An own `toJSON` is a function, refused below; an own `__proto__` JSON keeps, MessagePack does not.
+      for (const key in value) {
+        if (key === '__proto__') return -1
+        const item = jsonSize((value as Record<string, unknown>)[key], depth + 1)
+        if (item < 0) return -1
+        size += key.length + item + 4
+      }
+      return size
+    }
+    default:
+      return -1
+  }
+}
+
+/**
+ * Encodes `message` as a binary frame (header and MessagePack body in one buffer) when it is large
+ * enough to gain from it and decodes to exactly what its JSON would; otherwise `undefined`, and the
+ * caller sends JSON text.
+ */
+export function encodeBinaryFrame(message: unknown, minBytes: number = BINARY_MIN_BYTES): Uint8Array | undefined {
+  const size = jsonSize(message)
+  if (size < minBytes) return undefined
+  const frame = packr.pack(message, RESERVE_START_SPACE | BINARY_HEADER_BYTES)
+  writeBinaryHeader(frame, 0, frame.length - BINARY_HEADER_BYTES)
+  return frame
+}
+
+/** Encodes `value` alone as MessagePack, to be spliced into a binary frame (see SnapshotCache). */
+export function packValue(value: unknown): Uint8Array | undefined {
+  return jsonSize(value) < 0 ? undefined : packr.pack(value)
+}
+
+/**
+ * Decodes a binary frame's body.
+ * @throws Error when the body is not MessagePack, has bytes after its value, or holds anything
+ *   JSON cannot express (see {@link jsonSize}): such a frame is malformed, as bad JSON would be.
+ */
+export function decodeBinaryBody(body: Uint8Array): unknown {
+  let value: unknown
+  try {
+    // Throws on bytes left after the value, as well as on truncated or invalid MessagePack.
+    value = unpackr.unpack(body)
+  } catch {
+    throw new Error('A binary frame is not one valid MessagePack value')
+  }
+  if (jsonSize(value) < 0) throw new Error('A binary frame holds a value JSON cannot express')
+  return value
+}
+
+const envelopePackr = new Packr({ useRecords: false })
+
+/**
+ * Packs a message's envelope without records, so that a value packed apart with its own records
+ * (see {@link packValue}) can be spliced into it. The result is copied: it outlives later packs.
+ */
+export function packEnvelope(message: unknown): Uint8Array {
+  return envelopePackr.pack(message).slice()
+}
