@@ -89,6 +89,7 @@ class RedisStorage implements Storage {
       follower.on('error', () => undefined)
       this.#follower = follower
       await connect(follower, this.#settings)
+      // Its first entries come in a later I/O turn: after the server took in what `open` returns.
       this.#stopFollowing = followLog({
         redis: follower,
         log: this.#keys.log,
