@@ -2,6 +2,7 @@ import {
   ErrorCode,
   IpcStateError,
   deepFreeze,
+  encodeBinaryFrame,
   encodeClientMessage,
   errorFromWire,
   type ActionCallResult,
@@ -52,8 +53,8 @@ interface Pending {
   id: number
   /** Builds the request from its id. */
   readonly message: (id: number) => ClientMessage
-  /** The request as it goes on the wire, with its current id. */
-  frame: string
+  /** The request as it goes on the wire, with its current id: JSON text, or a binary frame. */
+  frame: string | Uint8Array
   /** Whether it was written on a connection to this server run: then it keeps its id for good. */
   written: boolean
   readonly kind: CallKind
@@ -83,7 +84,9 @@ export class CallQueue implements LifecycleCalls {
   #unsent: number[] = []
   #sentCount = 0
   /** Writes to the current connection; unset while there is none that has done its handshake. */
-  #send: ((frame: string) => void) | undefined
+  #send: ((frame: string | Uint8Array) => void) | undefined
+  /** Whether the current (or last) connection takes binary frames: large requests go as one. */
+  #binary = false
   /** Every request's timeout, from the call until it settles (also while the replica catches up). */
   readonly #deadlines = new Deadlines()
 
@@ -135,7 +138,7 @@ export class CallQueue implements LifecycleCalls {
       const call: Pending = {
         id,
         message,
-        frame: encodeClientMessage(message(id)),
+        frame: this.#encode(message(id)),
         written: false,
         kind,
         sent: false,
@@ -167,15 +170,19 @@ export class CallQueue implements LifecycleCalls {
    * A request never written to this server run, or every one when `newRun` (the server's epoch
    * changed), takes a fresh id first: it is new to the server, and must not look like a resend.
    */
-  resume(send: (frame: string) => void, newRun: boolean): void {
+  resume(send: (frame: string | Uint8Array) => void, newRun: boolean, binary = false): void {
     const calls = [...this.#pending.values()]
     this.#pending.clear()
+    this.#binary = binary
     for (const call of calls) {
       // Those written are the oldest (requests go out in order), so ids stay in that order.
       if (newRun || !call.written) {
         call.id = this.nextId()
-        call.frame = encodeClientMessage(call.message(call.id))
+        call.frame = this.#encode(call.message(call.id))
         call.written = false
+      } else if (!binary && typeof call.frame !== 'string') {
+        // Encoded for a server that took binary frames; this one may not.
+        call.frame = encodeClientMessage(call.message(call.id))
       }
       call.sent = false
       this.#pending.set(call.id, call)
@@ -184,6 +191,11 @@ export class CallQueue implements LifecycleCalls {
     this.#sentCount = 0
     this.#send = send
     this.#pump()
+  }
+
+  /** A binary frame when the connection takes them and the message is large, else JSON text. */
+  #encode(message: ClientMessage): string | Uint8Array {
+    return (this.#binary ? encodeBinaryFrame(message) : undefined) ?? encodeClientMessage(message)
   }
 
   /** The connection is gone: nothing is sent until the next {@link resume}. */

@@ -34,6 +34,14 @@ export interface ConnectOptions extends SocketAddress {
    */
   replica?: boolean
   /**
+   * Offer the server binary frames: a value of 8 KiB or more (a large call's input, the replica's
+   * snapshot) then goes as MessagePack behind a length, not as JSON text, when the server takes
+   * them. What arrives is exactly what JSON would give; a value MessagePack could not carry
+   * exactly (a Date, `undefined`, a lone surrogate…) goes as JSON whatever its size.
+   * @default true
+   */
+  binaryFrames?: boolean
+  /**
    * How long a request may wait, in milliseconds: for its answer, including time spent
    * reconnecting, and then for the replica to show the change it made. A `TIMEOUT` error says
    * whether the client was connected or reconnecting, with the last connection error as its
@@ -93,6 +101,7 @@ export interface ClientOptions {
    */
   readonly instanceId: string
   readonly replica: boolean
+  readonly binaryFrames: boolean
   readonly timeout: number
   readonly connectAttempts: number
   readonly reconnectAttempts: number
@@ -146,6 +155,8 @@ export function parseClientOptions(options: ConnectOptions): ClientOptions {
     throw new TypeError(`clientId must be a string of 1 to ${MAX_NAME_LENGTH} characters`)
   }
   const replica = options.replica ?? true
+  const binaryFrames = options.binaryFrames ?? true
+  if (typeof binaryFrames !== 'boolean') throw new TypeError('binaryFrames must be a boolean')
   const timeout = timeoutOption(options.timeout, Defaults.TIMEOUT_MS)
   const connectAttempts = numberOption('connectAttempts', options.connectAttempts, {
     fallback: Defaults.CONNECT_ATTEMPTS,
@@ -168,6 +179,7 @@ export function parseClientOptions(options: ConnectOptions): ClientOptions {
     clientId,
     instanceId: randomUUID(),
     replica,
+    binaryFrames,
     timeout,
     connectAttempts,
     reconnectAttempts,

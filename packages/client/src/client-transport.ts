@@ -3,8 +3,8 @@
  * in-memory pair in tests) stays behind {@link ClientTransport}.
  */
 export interface ClientConnection {
-  /** Writes already-encoded text. */
-  write(text: string): void
+  /** Writes an already-encoded frame: JSON text, or the bytes of a binary frame. */
+  write(frame: string | Uint8Array): void
   /** Closes the connection; `close` is reported once, as for any other end, before this returns. */
   close(): void
 }
@@ -16,7 +16,8 @@ export interface ClientConnection {
 export interface ClientConnectionHandlers {
   /** The socket connected. */
   open(): void
-  data(text: string): void
+  /** Bytes the server sent (text from the in-memory transport, taken as UTF-8). */
+  data(chunk: string | Uint8Array): void
   /** The connection ended or never opened. Called exactly once. */
   close(error?: Error): void
 }

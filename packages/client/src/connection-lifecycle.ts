@@ -1,7 +1,6 @@
 import {
   ClientMessageType,
   ErrorCode,
-  FrameDecoder,
   IpcStateError,
   PROTOCOL_VERSION,
   ServerMessageType,
@@ -10,6 +9,8 @@ import {
   errorFromWire,
   isIpcStateError,
   type HelloResult,
+  WireDecoder,
+  type WireFrame,
   type ResponseMessage,
   type StateGetResult,
 } from '@ipc-state/protocol'
@@ -20,15 +21,18 @@ import type { ClientConnection, ClientTransport } from './client-transport.js'
 import type { Replica } from './replica.js'
 import { RetryPolicy } from './retry-policy.js'
 
+const decodeText = (bytes: Uint8Array, start: number, end: number): string => Buffer.prototype.utf8Slice.call(bytes, start, end)
+
 /** What the lifecycle needs from the queue of calls (a `CallQueue`). */
 export interface LifecycleCalls {
   /** The next request id; the hello and resync requests share the calls' id space. */
   nextId(): number
   /**
    * A connection finished its handshake: send every unanswered call through `send`. `newRun` says
-   * the server is another run than the one the calls were written to (its epoch changed).
+   * the server is another run than the one the calls were written to (its epoch changed);
+   * `binary` that the server takes binary frames on this connection.
    */
-  resume(send: (frame: string) => void, newRun: boolean): void
+  resume(send: (frame: string | Uint8Array) => void, newRun: boolean, binary: boolean): void
   /** The connection is gone: send nothing until the next `resume`. */
   pause(): void
   /** A response to a request of the queue's. */
@@ -65,7 +69,7 @@ export class ConnectionLifecycle {
   readonly #status: ClientStatusTracker
   readonly #retries: RetryPolicy
   #connection: ClientConnection | undefined
-  #decoder: FrameDecoder | undefined
+  #decoder: WireDecoder | undefined
   #helloId = -1
   #resyncId = -1
   #epoch = ''
@@ -124,7 +128,7 @@ export class ConnectionLifecycle {
     this.#retryTimer = undefined
     if (this.#isClosed()) return
     const { path, timeout, clientId, instanceId, maxFrameBytes } = this.#options
-    this.#decoder = new FrameDecoder({ maxFrameBytes, byteLength: Buffer.byteLength })
+    this.#decoder = new WireDecoder({ maxFrameBytes, decodeText })
     this.#serverClosing = false
     const current: ClientConnection = this.#transport(path, {
       open: () => {
@@ -142,7 +146,14 @@ export class ConnectionLifecycle {
         current.write(
           encodeClientMessage({
             type: ClientMessageType.Hello,
-            data: { id: this.#helloId, protocol: PROTOCOL_VERSION, clientId, instanceId, replica: this.#options.replica },
+            data: {
+              id: this.#helloId,
+              protocol: PROTOCOL_VERSION,
+              clientId,
+              instanceId,
+              replica: this.#options.replica,
+              ...(this.#options.binaryFrames ? { binary: true } : {}),
+            },
           }),
         )
       },
@@ -159,13 +170,13 @@ export class ConnectionLifecycle {
     this.#connection = current
   }
 
-  #onData(text: string): void {
+  #onData(chunk: string | Uint8Array): void {
     const { logger } = this.#options
-    let frames: string[]
+    let frames: WireFrame[]
     try {
-      frames = this.#decoder!.push(text)
+      frames = this.#decoder!.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk)
     } catch (error) {
-      logger.error?.('the server sent a frame that is too large; reconnecting', { error: String(error) })
+      logger.error?.('the server sent a frame that is too large or malformed; reconnecting', { error: String(error) })
       this.#lastFailure = error as Error
       this.#connection?.close()
       return
@@ -264,7 +275,7 @@ export class ConnectionLifecycle {
     // A status listener may have closed the client, or the connection, meanwhile.
     const current = this.#connection
     if (this.#status.current !== 'connected' || current === undefined) return
-    this.#calls.resume((frame) => current.write(frame), newRun)
+    this.#calls.resume((frame) => current.write(frame), newRun, hello.binary === true)
   }
 
   #resync(reason: string): void {

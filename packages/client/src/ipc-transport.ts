@@ -69,7 +69,9 @@ export function openIpcConnection(
   const refusal = check()
   if (refusal !== undefined) return refusedAttempt(refusal, handlers)
   const ipc = new IPCModule()
-  Object.assign(ipc.config, { silent: true, rawBuffer: true, encoding: 'utf8', stopRetrying: true, maxRetries: 0 })
+  // node-ipc decodes the socket with this encoding, which readAsBytes undoes; should it stay, latin1
+  // maps each byte to one character and back, so binary frames survive it (utf8 would not).
+  Object.assign(ipc.config, { silent: true, rawBuffer: true, encoding: 'latin1', stopRetrying: true, maxRetries: 0 })
   let ended = false
   let lastError: Error | undefined
   const end = (error?: Error) => {
@@ -81,12 +83,19 @@ export function openIpcConnection(
   ipc.connectTo(CONNECTION_ID, path)
   const peer = ipc.of[CONNECTION_ID]!
   let socket: Socket | undefined
-  // Frames written in one tick leave as one write: one system call, one Buffer.
+  // Frames written in one tick leave as one write: one system call, one Buffer. A binary frame
+  // goes as it is, between the text written before and after it.
   let unsent: string[] = []
+  let parts: (string | Uint8Array)[] = []
   const flush = () => {
-    const text = unsent.length === 1 ? unsent[0]! : unsent.join('')
+    if (!ended && socket !== undefined) {
+      if (unsent.length > 0) parts.push(unsent.length === 1 ? unsent[0]! : unsent.join(''))
+      if (parts.length > 1) socket.cork()
+      for (const part of parts) socket.write(part)
+      if (parts.length > 1) socket.uncork()
+    }
     unsent = []
-    if (!ended && socket !== undefined) socket.write(text, 'utf8')
+    parts = []
   }
   peer.on('connect', () => {
     if (ended) return
@@ -100,9 +109,10 @@ export function openIpcConnection(
     if (peer.socket === false) return
     socket = peer.socket
     socket.removeAllListeners('data')
-    socket.setEncoding('utf8')
-    socket.on('data', (text: string) => {
-      if (!ended) handlers.data(text)
+    // Read as bytes: a frame is JSON text or binary, and the client's decoder tells which.
+    readAsBytes(socket)
+    socket.on('data', (data: Buffer | string) => {
+      if (!ended) handlers.data(typeof data === 'string' ? Buffer.from(data, 'latin1') : data)
     })
     handlers.open()
   })
@@ -111,9 +121,16 @@ export function openIpcConnection(
   })
   peer.on('disconnect', () => end(lastError))
   return {
-    write: (text) => {
+    write: (frame) => {
       if (ended || socket === undefined) return
-      if (unsent.push(text) === 1) process.nextTick(flush)
+      const first = unsent.length === 0 && parts.length === 0
+      if (typeof frame === 'string') unsent.push(frame)
+      else {
+        if (unsent.length > 0) parts.push(unsent.length === 1 ? unsent[0]! : unsent.join(''))
+        unsent = []
+        parts.push(frame)
+      }
+      if (first) process.nextTick(flush)
     },
     close: () => end(),
   }
@@ -129,4 +146,17 @@ function refusedAttempt(error: Error, handlers: ClientConnectionHandlers): Clien
   }
   setImmediate(() => end(error))
   return { write: () => {}, close: () => end() }
+}
+
+/**
+ * Undoes the `setEncoding` node-ipc applied, so that the socket hands over its bytes as they are,
+ * without a decode and a copy per read. Should a Node.js version not let it (the stream's state is
+ * not public API), the socket still decodes as latin1, one character per byte, which the caller
+ * turns back into the same bytes.
+ */
+function readAsBytes(socket: Socket): void {
+  const state = (socket as unknown as { _readableState?: { decoder: unknown; encoding: unknown } })._readableState
+  if (state === undefined || socket.readableEncoding !== 'latin1') return
+  state.decoder = null
+  state.encoding = null
 }

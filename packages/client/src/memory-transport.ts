@@ -1,5 +1,5 @@
 import {
-  FrameDecoder,
+  WireDecoder,
   decodeClientMessage,
   encodeServerMessage,
   type ClientMessage,
@@ -35,8 +35,10 @@ export interface MemoryPeer {
   onMessage(listener: (message: ClientMessage) => void): () => void
   /** Sends a message, encoded as a server does. */
   send(message: ServerMessage): void
-  /** Sends text as it is: a partial frame, several frames, or a malformed one on purpose. */
-  sendRaw(text: string): void
+  /** Sends text or bytes as they are: a partial frame, several frames, or a malformed one on purpose. */
+  sendRaw(chunk: string | Uint8Array): void
+  /** How many of the client's frames were binary. */
+  readonly binaryFrames: number
   /** Ends the connection from the server's side; the client hears `close(error)`. */
   close(error?: Error): void
   /** Whether the connection ended, from either side. */
@@ -117,7 +119,7 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Mem
       accept() {
         if (peer !== undefined || ended) throw new Error('this attempt was already answered or has ended')
         peer = createPeer(path, {
-          deliver: (text) => later(() => handlers.data(text)),
+          deliver: (chunk) => later(() => handlers.data(chunk)),
           close: (error) => later(() => end(error)),
           isEnded: () => ended,
         })
@@ -133,8 +135,8 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Mem
     pendingAttempts.put(attempt)
     options.onAttempt?.(attempt)
     return {
-      write: (text) => {
-        if (!ended) peer?.written(text)
+      write: (frame) => {
+        if (!ended) peer?.written(frame)
       },
       close: () => end(),
     }
@@ -145,18 +147,19 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Mem
 
 interface PeerWiring {
   /** Sends text to the client, asynchronously. */
-  deliver(text: string): void
+  deliver(chunk: string | Uint8Array): void
   /** Ends the connection from the server's side, asynchronously. */
   close(error?: Error): void
   isEnded(): boolean
 }
 
 function createPeer(path: string, wiring: PeerWiring) {
-  const decoder = new FrameDecoder()
+  const decoder = new WireDecoder({ decodeText: (bytes, start, end) => Buffer.prototype.utf8Slice.call(bytes, start, end) })
   const received: ClientMessage[] = []
   const inbox = new Inbox<DecodeResult<ClientMessage>>()
   const listeners = new Set<(message: ClientMessage) => void>()
   let closing = false
+  let binaryFrames = 0
   let markClosed!: () => void
   const closed = new Promise<void>((resolve) => {
     markClosed = resolve
@@ -179,8 +182,11 @@ function createPeer(path: string, wiring: PeerWiring) {
     send(message) {
       view.sendRaw(encodeServerMessage(message))
     },
-    sendRaw(text) {
-      if (!closing) wiring.deliver(text)
+    sendRaw(chunk) {
+      if (!closing) wiring.deliver(chunk)
+    },
+    get binaryFrames() {
+      return binaryFrames
     },
     close(error) {
       if (closing) return
@@ -195,11 +201,12 @@ function createPeer(path: string, wiring: PeerWiring) {
 
   return {
     view,
-    /** The client wrote `text`: the server reads it a microtask later, as from a socket. */
-    written(text: string) {
-      const frames = decoder.push(text)
+    /** The client wrote `frame`: the server reads it a microtask later, as from a socket. */
+    written(frame: string | Uint8Array) {
+      const frames = decoder.push(typeof frame === 'string' ? Buffer.from(frame, 'utf8') : frame)
       queueMicrotask(() => {
         for (const frame of frames) {
+          if (typeof frame !== 'string') binaryFrames++
           const decoded = decodeClientMessage(frame)
           if (decoded.ok) {
             received.push(decoded.message)

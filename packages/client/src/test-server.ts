@@ -61,6 +61,8 @@ export interface TestServer {
   state: TestState
   version: number
   epoch: string
+  /** Whether it takes binary frames from a client that offers them (and says so in its hello answer). */
+  binary: boolean
   /** Each action call applied, as `instanceId:id`: a resent call appears once. */
   readonly applied: string[]
   /** Sees each client message first; returning `true` skips the default answer. */
@@ -133,6 +135,7 @@ export function createTestServer(options: TestServerOptions = {}): TestServer {
     state: structuredClone(testStore.initialState),
     version: 0,
     epoch: options.epoch ?? 'epoch-1',
+    binary: false,
     applied: [],
     intercept: undefined,
     connect: (connectOptions = {}) =>
@@ -154,7 +157,10 @@ export function createTestServer(options: TestServerOptions = {}): TestServer {
           }
           sessions.set(peer, { instanceId: instanceId ?? clientId, clientId, replica })
           const { epoch, version, state } = server
-          peer.send(response(id, replica ? { protocol, epoch, version, state } : { protocol, epoch, version }))
+          const binary = server.binary && message.data.binary === true ? { binary: true } : {}
+          peer.send(
+            response(id, replica ? { protocol, epoch, version, state, ...binary } : { protocol, epoch, version, ...binary }),
+          )
           return
         }
         case ClientMessageType.StateGet:
