@@ -31,6 +31,13 @@ export interface RedisServer extends AsyncDisposable {
 
 const BINARY = process.env.REDIS_SERVER ?? 'redis-server'
 
+/** Every redis-server started here and still running: killed when this process exits. */
+const live = new Set<ChildProcess>()
+// A test that times out never reaches its disposers: its redis-server must not outlive the run.
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL')
+})
+
 /** Starts a redis-server and resolves once it says it accepts connections. */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const dir = await mkdtemp('/tmp/ipcs-redis-')
@@ -46,7 +53,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       const output: string[] = []
       const started = spawn(BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] })
       child = started
-      exited = new Promise((done) => started.once('exit', () => done()))
+      live.add(started)
+      exited = new Promise((done) => started.once('exit', () => done(void live.delete(started))))
       started.once('error', reject)
       started.once('exit', (code, signal) => reject(new Error(`redis-server exited (${code ?? signal}):\n${output.join('\n')}`)))
       createInterface({ input: started.stderr! }).on('line', (line) => output.push(line))
