@@ -60,8 +60,10 @@ export const ErrorCode = {
   PERSIST_FAILED: 'PERSIST_FAILED',
   /**
    * The shared store the server keeps its state in (Redis, see `@ipc-state/redis`) could not be
-   * reached, or refused the server: the call's change was not applied, and the server's state did not
-   * move. The server keeps serving reads and takes changes again by itself once the store answers.
+   * reached, or refused the server. The server keeps serving reads, and takes changes again by itself
+   * once the store answers. The call's change was not applied, unless the store went away right
+   * after storing it and before answering: then it was, and every server shows it once the store
+   * is back (read the state to find out where that matters).
    */
   BACKEND_UNAVAILABLE: 'BACKEND_UNAVAILABLE',
   /** Another server that still runs owns the data folder the server was asked to use. */
@@ -85,7 +87,8 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
  * Codes for which trying the same operation again later may succeed. An action call that failed
  * with one of these may or may not have been applied, unless the code is `SERVER_UNAVAILABLE`,
  * `TOO_MANY_REQUESTS` or `TOO_MANY_CONNECTIONS`, which mean it was never taken, or
- * `PERSIST_FAILED` or `BACKEND_UNAVAILABLE`, which mean it was not applied.
+ * `PERSIST_FAILED`, which means it was not applied (`BACKEND_UNAVAILABLE` almost always means that too:
+ * see there).
  * `OUTCOME_UNKNOWN` is left out on purpose: calling again blindly could apply a change twice.
  */
 export const RETRYABLE_ERROR_CODES: readonly ErrorCode[] = Object.freeze([
