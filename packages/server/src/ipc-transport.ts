@@ -70,7 +70,9 @@ export function listenIpc(options: ListenIpcOptions): Promise<TransportServer> {
   Object.assign(ipc.config, {
     silent: true,
     rawBuffer: true,
-    encoding: 'utf8',
+    // node-ipc decodes every socket with this encoding, which readAsBytes undoes; should it stay,
+    // latin1 maps each byte to one character and back, so binary frames survive it (utf8 would not).
+    encoding: 'latin1',
     unlink: false,
     maxConnections,
   })
@@ -130,9 +132,9 @@ export function listenIpc(options: ListenIpcOptions): Promise<TransportServer> {
       // node-ipc's own reader copies every chunk the socket decoded into a new Buffer to publish it;
       // the session reads the socket's text itself.
       socket.removeAllListeners('data')
-      // Decoded as text by the socket, so a character split between two reads arrives whole.
-      socket.setEncoding('utf8')
-      socket.on('data', (text: string) => session?.data(text))
+      // Read as bytes: a frame is JSON text or binary, and the session's decoder tells which.
+      readAsBytes(socket)
+      socket.on('data', (data: Buffer | string) => session?.data(typeof data === 'string' ? Buffer.from(data, 'latin1') : data))
       socket.once('close', () => {
         const session = sessions.get(socket)
         sessions.delete(socket)
@@ -162,4 +164,17 @@ export function listenIpc(options: ListenIpcOptions): Promise<TransportServer> {
       netServer.close(() => resolve())
     })
   }
+}
+
+/**
+ * Undoes the `setEncoding` node-ipc applied, so that the socket hands over its bytes as they are,
+ * without a decode and a copy per read. Should a Node.js version not let it (the stream's state is
+ * not public API), the socket still decodes as latin1, one character per byte, which the caller
+ * turns back into the same bytes.
+ */
+function readAsBytes(socket: Socket): void {
+  const state = (socket as unknown as { _readableState?: { decoder: unknown; encoding: unknown } })._readableState
+  if (state === undefined || socket.readableEncoding !== 'latin1') return
+  state.decoder = null
+  state.encoding = null
 }

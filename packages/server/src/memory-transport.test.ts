@@ -12,7 +12,10 @@ async function listening() {
   const server = await transport.listen({
     connection(connection) {
       connections.push(connection)
-      return { data: (text) => received.push(text), close: () => (closes += 1) }
+      return {
+        data: (text) => received.push(typeof text === 'string' ? text : Buffer.from(text).toString()),
+        close: () => (closes += 1),
+      }
     },
     error() {},
   })

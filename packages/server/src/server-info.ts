@@ -38,7 +38,13 @@ export function describeServer({ settings, store, served, startedAt, counters }:
     if (connections.length >= SERVER_INFO_MAX_CONNECTIONS) break
     if (session.clientId === undefined || session.instanceId === undefined) continue
     const { clientId, instanceId, replica, inFlight, queuedBytes } = session
-    connections.push({ clientId, instanceId, replica, inFlight, queuedBytes })
+    const connection: ServerInfoConnection = { clientId, instanceId, replica, inFlight, queuedBytes }
+    if (session.binary) {
+      connection.binary = true
+      connection.binaryFramesReceived = session.binaryFramesReceived
+      connection.binaryFramesSent = session.binaryFramesSent
+    }
+    connections.push(connection)
   }
   return {
     protocol: PROTOCOL_VERSION,

@@ -1,60 +1,24 @@
 import {
   ErrorCode,
-  FrameDecoder,
   IpcStateError,
+  WireDecoder,
+  type WireFrame,
   ServerMessageType,
   encodeServerMessage,
   toIpcStateError,
   type Logger,
-  type ServerMessage,
-  type WireError,
 } from '@ipc-state/protocol'
+import { encodeErrorResponse, encodeProtocolError } from './error-frames.js'
 import { InputDeadlines } from './input-deadlines.js'
 import type { BudgetMember, MemoryBudget, SharedBytes } from './memory-budget.js'
 import { type OutputFrame, OutputQueue } from './output-queue.js'
 import type { SnapshotFrame } from './snapshot-cache.js'
 import { CLOSE_GRACE_MS, type TransportConnection } from './transport.js'
 
-/** An error's message is cut to this many characters on the wire. */
-const MAX_ERROR_MESSAGE = 2_000
-/** An error's details (`data`) are left out past this many characters of JSON. */
-const MAX_ERROR_DATA = 32 * 1024
+// Where action-calls.ts and sessions.ts have always taken them from.
+export { encodeErrorResponse, encodeProtocolError } from './error-frames.js'
 
-/**
- * An error as it goes on the wire, bounded: its message cut, and its details left out when they
- * are too large or cannot be encoded, so that no error can make a huge answer or fail to encode.
- */
-function boundedWire(error: IpcStateError): WireError {
-  let message = error.message.length > MAX_ERROR_MESSAGE ? `${error.message.slice(0, MAX_ERROR_MESSAGE)}…` : error.message
-  if (error.data === undefined) return { code: error.code, message }
-  let json: string | undefined
-  try {
-    json = JSON.stringify(error.data)
-  } catch (cause) {
-    message += ` (details left out: ${cause instanceof Error ? cause.message : 'not JSON'})`
-    return { code: error.code, message }
-  }
-  if (json === undefined) return { code: error.code, message }
-  if (json.length > MAX_ERROR_DATA) return { code: error.code, message: `${message} (details left out: ${json.length} characters)` }
-  return { code: error.code, message, data: error.data }
-}
-
-/** Encodes `build(wire)`; if that still fails, the same message with only a code and a fixed text. */
-function encodeError(error: IpcStateError, build: (wire: WireError) => ServerMessage): string {
-  try {
-    return encodeServerMessage(build(boundedWire(error)))
-  } catch {
-    return encodeServerMessage(build({ code: ErrorCode.INTERNAL_ERROR, message: 'An error could not be encoded' }))
-  }
-}
-
-/** The answer to request `id` when it failed. Never throws: the error is bounded first. */
-export const encodeErrorResponse = (id: number, error: IpcStateError): string =>
-  encodeError(error, (wire) => ({ type: ServerMessageType.Response, data: { id, error: wire } }))
-
-/** An error that answers no request: the frame had no usable id, or the connection is being cut. Never throws. */
-export const encodeProtocolError = (error: IpcStateError, fatal: boolean): string =>
-  encodeError(error, (wire) => ({ type: ServerMessageType.ProtocolError, data: { error: wire, fatal } }))
+const decodeText = (bytes: Uint8Array, start: number, end: number): string => Buffer.prototype.utf8Slice.call(bytes, start, end)
 
 /** How long a new connection may go without a complete frame, by default. */
 export const HANDSHAKE_TIMEOUT_MS = 10_000
@@ -85,7 +49,7 @@ export interface SessionOptions {
  */
 export class Session implements BudgetMember {
   readonly connection: TransportConnection
-  readonly #decoder: FrameDecoder
+  readonly #decoder: WireDecoder
   readonly #options: SessionOptions
   readonly #output: OutputQueue
   #open = true
@@ -100,6 +64,14 @@ export class Session implements BudgetMember {
   replica = false
   /** Action calls queued and not answered yet. */
   inFlight = 0
+  /**
+   * Whether the peer said in its hello that it reads and writes binary frames: then it may send
+   * them, and large snapshots go to it as one.
+   */
+  binary = false
+  /** Binary frames read from the peer, and written to it. */
+  binaryFramesReceived = 0
+  binaryFramesSent = 0
 
   constructor(connection: TransportConnection, options: SessionOptions) {
     this.connection = connection
@@ -109,7 +81,7 @@ export class Session implements BudgetMember {
       cork: () => connection.cork?.(),
       uncork: () => connection.uncork?.(),
     })
-    this.#decoder = new FrameDecoder({ maxFrameBytes: options.maxFrameBytes, byteLength: Buffer.byteLength })
+    this.#decoder = new WireDecoder({ maxFrameBytes: options.maxFrameBytes, decodeText })
     this.#deadlines = new InputDeadlines({
       frameTimeout: options.frameTimeout,
       handshakeTimeout: options.handshakeTimeout,
@@ -134,17 +106,29 @@ export class Session implements BudgetMember {
   }
 
   /**
-   * Takes the next chunk the peer sent and returns the frames it completes. A frame past
-   * `maxFrameBytes` loses the stream's framing: the session is refused and nothing more is read.
+   * Takes the next chunk the peer sent and returns the frames it completes: JSON text, or the body
+   * of a binary frame. A frame past `maxFrameBytes` loses the stream's framing: the session is
+   * refused and nothing more is read; so is it for a binary frame from a peer that did not offer
+   * them in its hello.
    */
-  read(text: string): string[] {
+  read(chunk: string | Uint8Array): WireFrame[] {
     if (!this.#open) return []
-    let frames: string[]
+    let frames: WireFrame[]
     try {
-      frames = this.#decoder.push(text)
+      frames = this.#decoder.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk)
     } catch (error) {
       this.refuse(toIpcStateError(error))
       return []
+    }
+    for (const frame of frames) {
+      if (typeof frame === 'string') continue
+      if (!this.binary) {
+        this.refuse(
+          new IpcStateError(ErrorCode.BAD_REQUEST, 'A binary frame came from a client that did not offer them in its hello'),
+        )
+        return []
+      }
+      this.binaryFramesReceived++
     }
     const pending = this.#decoder.pendingBytes
     this.#deadlines.read(frames.length, pending, this.#pending)
@@ -163,9 +147,17 @@ export class Session implements BudgetMember {
     this.#write(frame)
   }
 
-  /** Writes a frame that carries the whole state, whose bytes are shared (see SnapshotCache). */
-  sendSnapshot([prefix, state, suffix]: SnapshotFrame): void {
-    this.#write([prefix, state, suffix])
+  /**
+   * Writes a frame that carries the whole state, whose bytes are shared (see SnapshotCache): as a
+   * binary frame to a peer that reads them, when the state is large enough to gain from it.
+   */
+  sendSnapshot(frame: SnapshotFrame): void {
+    const binary = this.binary ? frame.binary() : undefined
+    if (binary === undefined) this.#write([frame[0], frame[1], frame[2]])
+    else {
+      this.binaryFramesSent++
+      this.#write(binary)
+    }
   }
 
   /** Answers request `id` with `result`; a result that cannot be encoded is answered `INTERNAL_ERROR`. */

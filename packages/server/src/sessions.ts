@@ -12,6 +12,7 @@ import {
   type Logger,
   type ServerInfoResult,
   type StateGetResult,
+  type WireFrame,
   toIpcStateError,
 } from '@ipc-state/protocol'
 import type { CallRecord } from './call-record.js'
@@ -141,7 +142,7 @@ export class Sessions {
    * Nothing a frame leads to may throw out of the transport's callback, where it would end the
    * process: whatever escapes is logged, and the frame answered with `INTERNAL_ERROR`.
    */
-  #guardedDispatch(session: Session, frame: string): void {
+  #guardedDispatch(session: Session, frame: WireFrame): void {
     try {
       this.#dispatch(session, frame)
     } catch (thrown) {
@@ -152,7 +153,7 @@ export class Sessions {
     }
   }
 
-  #dispatch(session: Session, frame: string): void {
+  #dispatch(session: Session, frame: WireFrame): void {
     const decoded = decodeClientMessage(frame, { maxDepth: this.#settings.maxDepth })
     if (!decoded.ok) {
       if (decoded.id === undefined) session.send(encodeProtocolError(decoded.error, false))
@@ -271,6 +272,7 @@ export class Sessions {
       epoch: store.epoch,
       version: store.version,
       ...(hello.replica ? { state } : {}),
+      ...(hello.binary === true ? { binary: true } : {}),
     })
     let snapshot: SnapshotFrame | undefined
     if (hello.replica) {
@@ -286,6 +288,7 @@ export class Sessions {
     session.instanceId = instanceId
     record.attach(instanceId, session, hello.id)
     session.replica = hello.replica
+    session.binary = hello.binary === true
     if (hello.replica) fanOut.add(session)
     if (snapshot === undefined) session.respond(hello.id, answer())
     else session.sendSnapshot(snapshot)

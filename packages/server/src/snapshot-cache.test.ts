@@ -1,4 +1,7 @@
 import {
+  BINARY_FRAME_MARKER,
+  BINARY_HEADER_BYTES,
+  BINARY_MIN_BYTES,
   ClientMessageType,
   ErrorCode,
   FRAME_DELIMITER,
@@ -118,5 +121,43 @@ describe('snapshots over the server', () => {
     } finally {
       JSON.stringify = stringify
     }
+  })
+})
+
+describe('SnapshotCache binary frames', () => {
+  const budget = () => new MemoryBudget({ maxTotalBufferedBytes: 1e9, maxTotalPendingBytes: 1e9 })
+  const answer = (state: unknown) =>
+    ({ type: ServerMessageType.Response, data: { id: 3, result: { epoch: 'e', version: 0, state } } }) as const
+  const decodeBinary = (parts: readonly { bytes: Uint8Array }[]) => {
+    const whole = Buffer.concat(parts.map((part) => part.bytes))
+    expect(whole[0]).toBe(BINARY_FRAME_MARKER)
+    expect(whole.readUInt32BE(1)).toBe(whole.length - BINARY_HEADER_BYTES)
+    return decodeServerMessage(whole.subarray(BINARY_HEADER_BYTES))
+  }
+
+  it('gives a large state as a binary frame that decodes to the same message, packing it once per version', () => {
+    const state = { list: Array.from({ length: 500 }, (_, i) => ({ id: i, text: `ğ €${i}` })) }
+    const source = countingSource(state)
+    const cache = new SnapshotCache(source, budget())
+    const first = cache.frame(answer).binary()!
+    const second = cache.frame(answer).binary()!
+    expect(second[1]).toBe(first[1])
+    expect(source.reads).toBe(2)
+    expect(decodeBinary(first)).toEqual(decodeServerMessage(text(cache.frame(answer)).slice(0, -1)))
+  })
+
+  it('keeps a small state, and one MessagePack would change, as JSON', () => {
+    expect(new SnapshotCache(countingSource({ a: 1 }), budget()).frame(answer).binary()).toBeUndefined()
+    const dated = countingSource({ pad: 'x'.repeat(BINARY_MIN_BYTES), at: new Date(0) })
+    expect(new SnapshotCache(dated, budget()).frame(answer).binary()).toBeUndefined()
+  })
+
+  it('gives no binary frame for a frame made before the version moved', () => {
+    const source = countingSource({ pad: 'x'.repeat(BINARY_MIN_BYTES) })
+    const cache = new SnapshotCache(source, budget())
+    const old = cache.frame(answer)
+    source.set({ pad: 'y'.repeat(BINARY_MIN_BYTES) })
+    cache.frame(answer)
+    expect(old.binary()).toBeUndefined()
   })
 })

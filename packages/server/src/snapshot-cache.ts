@@ -1,4 +1,14 @@
-import { ErrorCode, IpcStateError, encodeServerMessage, type ServerMessage } from '@ipc-state/protocol'
+import {
+  BINARY_HEADER_BYTES,
+  BINARY_MIN_BYTES,
+  ErrorCode,
+  IpcStateError,
+  encodeServerMessage,
+  packEnvelope,
+  packValue,
+  writeBinaryHeader,
+  type ServerMessage,
+} from '@ipc-state/protocol'
 import { type MemoryBudget, SharedBytes } from './memory-budget.js'
 
 /**
@@ -7,9 +17,27 @@ import { type MemoryBudget, SharedBytes } from './memory-budget.js'
  */
 const STATE_MARK = '\u0000ipc-state:state\u0000'
 const STATE_MARK_JSON = JSON.stringify(STATE_MARK)
+const STATE_MARK_PACKED = packEnvelope(STATE_MARK)
 
-/** One frame that carries the whole state, in three writes: the state's bytes are shared. */
-export type SnapshotFrame = readonly [prefix: string, state: SharedBytes, suffix: string]
+function indexOf(bytes: Uint8Array, part: Uint8Array): number {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf(part)
+}
+
+/**
+ * One frame that carries the whole state, in three writes: the state's bytes are shared. `binary()`
+ * gives the same message as a binary frame, in three writes too, or `undefined` when the state is
+ * too small to gain from one or MessagePack could not carry it exactly.
+ */
+export type SnapshotFrame = readonly [prefix: string, state: SharedBytes, suffix: string] & {
+  binary(): readonly [prefix: SharedBytes, state: SharedBytes, suffix: SharedBytes] | undefined
+}
+
+/** The state of one version, encoded: as JSON, and as MessagePack once a binary frame asks (null: it cannot be). */
+interface CacheEntry {
+  version: number
+  state: SharedBytes
+  packed?: SharedBytes | null
+}
 
 /** What a {@link SnapshotCache} reads the state from. */
 export interface SnapshotSource {
@@ -26,7 +54,7 @@ export interface SnapshotSource {
 export class SnapshotCache {
   readonly #source: SnapshotSource
   readonly #budget: MemoryBudget
-  #entry: { version: number; state: SharedBytes } | undefined
+  #entry: CacheEntry | undefined
 
   constructor(source: SnapshotSource, budget: MemoryBudget) {
     this.#source = source
@@ -44,6 +72,7 @@ export class SnapshotCache {
    */
   frame(build: (state: unknown) => ServerMessage): SnapshotFrame {
     const state = this.#state()
+    const entry = this.#entry!
     let encoded: string
     try {
       encoded = encodeServerMessage(build(STATE_MARK))
@@ -53,7 +82,28 @@ export class SnapshotCache {
       })
     }
     const at = encoded.indexOf(STATE_MARK_JSON)
-    return [encoded.slice(0, at), state, encoded.slice(at + STATE_MARK_JSON.length)]
+    const frame = [encoded.slice(0, at), state, encoded.slice(at + STATE_MARK_JSON.length)] as const
+    return Object.assign(frame, { binary: () => this.#binary(entry, build) })
+  }
+
+  /** The binary form of `build(state)`: its envelope packed around the state packed once per version. */
+  #binary(entry: CacheEntry, build: (state: unknown) => ServerMessage): [SharedBytes, SharedBytes, SharedBytes] | undefined {
+    // Packed from the state of the frame's own version only: a frame kept past a change stays JSON.
+    if (entry !== this.#entry || entry.state.bytes.length < BINARY_MIN_BYTES || entry.packed === null) return undefined
+    if (entry.packed === undefined) {
+      const packed = packValue(this.#source.state)
+      entry.packed = packed === undefined ? null : new SharedBytes(packed, 'snapshot')
+      if (entry.packed === null) return undefined
+      this.#budget.pin(entry.packed)
+    }
+    const envelope = packEnvelope(build(STATE_MARK))
+    const at = indexOf(envelope, STATE_MARK_PACKED)
+    if (at === -1) return undefined
+    const prefix = new Uint8Array(BINARY_HEADER_BYTES + at)
+    prefix.set(envelope.subarray(0, at), BINARY_HEADER_BYTES)
+    const suffix = envelope.slice(at + STATE_MARK_PACKED.length)
+    writeBinaryHeader(prefix, 0, at + entry.packed.bytes.length + suffix.length)
+    return [new SharedBytes(prefix), entry.packed, new SharedBytes(suffix)]
   }
 
   /**
@@ -70,6 +120,7 @@ export class SnapshotCache {
     const entry = this.#entry
     this.#entry = undefined
     if (entry !== undefined) this.#budget.unpin(entry.state)
+    if (entry?.packed) this.#budget.unpin(entry.packed)
   }
 
   #state(): SharedBytes {

@@ -32,7 +32,8 @@ export interface TransportConnection {
 export interface TransportHandlers {
   /** A peer connected; the transport then reports what it sends and when it is gone. */
   connection(connection: TransportConnection): {
-    data(text: string): void
+    /** Bytes the peer sent (text from the in-memory transport, taken as UTF-8). */
+    data(chunk: string | Uint8Array): void
     /** The connection takes writes again after a `write` returned false. */
     drain?(): void
     close(): void

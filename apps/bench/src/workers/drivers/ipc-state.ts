@@ -13,7 +13,9 @@ function ipcStateAddress(address: Address) {
 /** The ipc-state side. */
 export const ipcStateSide: Side = {
   async connect(config) {
-    const client = await connect<BenchStore>({ ...ipcStateAddress(config.address), replica: config.replica })
+    // IPC_STATE_BENCH_BINARY_FRAMES=0 keeps every frame JSON text, to measure what binary frames bring.
+    const binaryFrames = process.env.IPC_STATE_BENCH_BINARY_FRAMES !== '0'
+    const client = await connect<BenchStore>({ ...ipcStateAddress(config.address), replica: config.replica, binaryFrames })
     const driver: Driver = {
       call(op, value) {
         switch (op) {
