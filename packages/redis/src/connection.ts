@@ -105,18 +105,23 @@ export async function connect(redis: Connection, settings: RedisStorageSettings)
 }
 
 /**
- * Logs when Redis stops answering and when it answers again, once each way, without secrets. An
- * `error` listener also keeps ioredis from printing errors itself.
+ * Logs when Redis stops answering (an error, or a connection that closed and is being made again)
+ * and when it answers again, once each way, without secrets. An `error` listener also keeps ioredis
+ * from printing errors itself.
  */
 export function watchConnection(redis: Connection, settings: RedisStorageSettings, logger: Logger): void {
   let down = false
-  redis.on('error', (error: Error) => {
+  const wentAway = (reason: string) => {
     if (down) return
     down = true
     logger.warn?.(`Redis at ${settings.safeUrl} is unreachable: calls fail with BACKEND_UNAVAILABLE until it answers again`, {
-      error: scrub(settings, error.message),
+      error: reason,
     })
-  })
+  }
+  redis.on('error', (error: Error) => wentAway(scrub(settings, error.message)))
+  // A connection that closed by itself: ioredis says so before its first try to connect again,
+  // which may succeed at once (no 'error' at all) when Redis restarts quickly.
+  redis.on('reconnecting', () => wentAway('the connection closed'))
   redis.on('ready', () => {
     if (!down) return
     down = false
