@@ -184,7 +184,7 @@ describe('exactly once, whoever comes by', () => {
     expect((await call(back, 1, 'increment', 1)).result).toEqual({ value: 1, version: 1 })
     expect(t.server.state.counter).toBe(1)
     expect(t.server.state.log).toHaveLength(2_000)
-  })
+  }, 30_000)
 
   it('answers OUTCOME_UNKNOWN once the record was forgotten past answerGrace, and applies nothing', async () => {
     await using t = await startTestServer({ answerGrace: 0, maxRememberedClients: 16 })
