@@ -43,7 +43,7 @@ export function helpText(): string {
 
 Runs ipc-state against Redis 7 (ioredis), raw node:net and node-ipc 12, each side in its own
 processes over Unix sockets, and prints one table of medians (min–max) with ratios to Redis.
-Redis rows need redis-server on the PATH; without it they are skipped.
+Redis rows, and the shared-servers rows, need redis-server on the PATH; without it they are skipped.
 
 Options:
   -s, --scenario <ids>      scenarios to run, comma-separated or repeated (default: all)

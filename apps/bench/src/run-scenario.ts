@@ -11,7 +11,7 @@ export type RunContext = Omit<BenchContext, 'defer'>
 export async function runScenario(scenario: Scenario, base: RunContext, withRedis: boolean): Promise<ScenarioResult> {
   const closers: (() => unknown)[] = []
   const context: BenchContext = { ...base, defer: (close) => void closers.push(close) }
-  const sides = scenario.sides().filter((side) => withRedis || side.column !== 'redis')
+  const sides = scenario.sides().filter((side) => withRedis || (side.column !== 'redis' && scenario.needsRedis !== true))
   const results: SideResult[] = sides.map((side) => ({
     column: side.column,
     ...(side.variant === undefined ? {} : { variant: side.variant }),
@@ -24,6 +24,10 @@ export async function runScenario(scenario: Scenario, base: RunContext, withRedi
     metrics: scenario.metrics,
     ...(scenario.variants === undefined ? {} : { variants: scenario.variants }),
     sides: results,
+  }
+  if (sides.length === 0) {
+    context.progress('  skipped: every side needs a redis-server (none on the PATH, or --no-redis)')
+    return result
   }
   try {
     context.progress(`  starting ${sides.map((side) => side.label).join(', ')}`)

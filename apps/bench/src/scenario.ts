@@ -73,6 +73,11 @@ export interface Scenario {
   readonly metrics: readonly Metric[]
   /** At most this many samples per side, for a scenario whose samples take seconds each. */
   readonly maxReps?: number
+  /**
+   * Every side needs redis-server (the ipc-state side too, say for its storage): without one, the
+   * whole scenario is skipped, not only its Redis column.
+   */
+  readonly needsRedis?: boolean
   /** Rows of the scenario when its sides differ by more than their column: id → label. */
   readonly variants?: Readonly<Record<string, string>>
   sides(): ScenarioSide[]

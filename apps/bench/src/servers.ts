@@ -3,7 +3,7 @@ import { Redis } from 'ioredis'
 import { initialBenchState, makeItems } from './bench-state.js'
 import { type AofMode, type RedisInstance, startRedis } from './redis-server.js'
 import type { BenchContext } from './scenario.js'
-import type { Address, SideKind, StorageConfig } from './workers/configs.js'
+import type { Address, SharedStoreConfig, SideKind, StorageConfig } from './workers/configs.js'
 import { startWorker, type Worker } from './worker-process.js'
 
 /** What a side's server starts with. */
@@ -12,6 +12,8 @@ export interface ServerOptions {
   listItems?: number
   /** ipc-state only: its durable storage, in a new folder of the run's unless `dir` is given. */
   storage?: Omit<StorageConfig, 'dir'> & { dir?: string }
+  /** ipc-state only: a store shared through Redis (instead of `storage`). */
+  sharedStore?: SharedStoreConfig
   /** Redis only: its AOF. @default 'none' */
   aof?: AofMode
 }
@@ -48,7 +50,7 @@ export async function startServer(context: BenchContext, kind: SideKind, options
   if (kind === 'ipc-state') {
     address = { kind, socketRoot: `${context.temp.path}/`, appspace: 'bench.', id: name }
     storage = options.storage && { ...options.storage, dir: options.storage.dir ?? context.temp.file(`${name}-data`) }
-    worker = startWorker(name, 'ipc-state-server', { address, listItems, storage })
+    worker = startWorker(name, 'ipc-state-server', { address, listItems, storage, sharedStore: options.sharedStore })
   } else {
     address = { kind, path: context.temp.file(`${name}.sock`) }
     worker = startWorker(name, kind === 'net' ? 'net-server' : 'node-ipc-server', { path: address.path, listItems })

@@ -5,11 +5,14 @@
 //   the last `expect` (or the subscription), with {received, lastAt} (wall-clock ms of the last);
 // - `snapshots` {durationMs, warmupMs}: connects anew again and again, each time until the whole
 //   state arrived, and reports {connects, medianMs};
+// - `lags` {count, since}: like `expect`, then reports {count, p50Us, p99Us}: how long the stamped
+//   messages (see CallsWorkload's `stamp`) sent at `since` or later took to arrive;
 // - `io`: bytes this process has read and written so far, for the bytes-per-change rows.
 import type { ClientConfig } from './configs.js'
 import type { Side } from './drivers/driver.js'
 import { type CallsWorkload, readIo, runCalls, runReads, wallClock } from './workloads.js'
 import { makeItem } from '../bench-state.js'
+import { createLagRecorder } from './lags.js'
 import { emit, serveRequests, workerConfig } from './worker-io.js'
 
 // Only the side's own client library is loaded: a process starts sooner, and measures only it.
@@ -30,9 +33,11 @@ let received = 0
 let lastAt = 0
 let counted = 0
 let waiter: { count: number; resolve(): void } | undefined
-const onCount = (count: number) => {
+const lags = createLagRecorder()
+const onCount = (count: number, message?: string) => {
   received = count
   lastAt = wallClock()
+  lags.record(message, lastAt)
   if (waiter !== undefined && received - counted >= waiter.count) waiter.resolve()
 }
 
@@ -71,6 +76,10 @@ serveRequests(
         return expect(request.count as number)
       case 'snapshots':
         return snapshots(request.durationMs as number, request.warmupMs as number)
+      case 'lags': {
+        await expect(request.count as number)
+        return lags.take(request.since as number)
+      }
       case 'io':
         return readIo()
       default:

@@ -16,12 +16,22 @@ export interface StorageConfig {
   compactBytes?: number
 }
 
+/** A store in Redis that several ipc-state servers share, as `redisStorage` takes it. */
+export interface SharedStoreConfig {
+  /** Redis's Unix socket path (a URL would do too). */
+  url: string
+  /** The prefix of the store's keys. */
+  key: string
+}
+
 /** Configuration of the ipc-state server worker. */
 export interface IpcStateServerConfig {
   address: Extract<Address, { kind: 'ipc-state' }>
   /** Items in the state's list when the server starts. */
   listItems: number
   storage?: StorageConfig
+  /** A store shared through Redis, instead of `storage`. */
+  sharedStore?: SharedStoreConfig
 }
 
 /** Configuration of the raw `node:net` and node-ipc server workers. */

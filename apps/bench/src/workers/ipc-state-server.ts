@@ -11,7 +11,7 @@ import { emit, serveRequests, workerConfig } from './worker-io.js'
 const config = workerConfig<IpcStateServerConfig>()
 const store = createBenchStore(initialBenchState(config.listItems))
 const begin = performance.now()
-const server = await createServer({ store, ...config.address, ...storageOption(config.storage) })
+const server = await createServer({ store, ...config.address, ...(await storageOption(config.storage, config.sharedStore)) })
 const startMs = performance.now() - begin
 serveRequests(
   (request) => {

@@ -1,8 +1,13 @@
-// The `storage` option of createServer for a StorageConfig; without one the state is in memory.
-import { fileStorage } from '@ipc-state/server'
-import type { StorageConfig } from './configs.js'
+// The `storage` option of createServer: a data folder (fileStorage), a store shared through Redis
+// (redisStorage, loaded only then), or neither (the state is in memory).
+import { fileStorage, type Storage } from '@ipc-state/server'
+import type { SharedStoreConfig, StorageConfig } from './configs.js'
 
-/** `{ storage: fileStorage(config) }`, or `{}` (memory only) without a config. */
-export function storageOption(config: StorageConfig | undefined): { storage?: ReturnType<typeof fileStorage> } {
+/** `{ storage }` for a data folder or a shared store, or `{}` (memory only) without either. */
+export async function storageOption(config: StorageConfig | undefined, shared?: SharedStoreConfig): Promise<{ storage?: Storage }> {
+  if (shared !== undefined) {
+    const { redisStorage } = await import('@ipc-state/redis')
+    return { storage: redisStorage(shared) }
+  }
   return config === undefined ? {} : { storage: fileStorage(config) }
 }

@@ -8,6 +8,8 @@ export interface CallsWorkload {
   op: Op
   /** Size of the string sent with each call (`echo`, `publish`), 0 for none. */
   payloadBytes: number
+  /** `publish` only: each message is the wall-clock time it was sent (see {@link wallClock}). */
+  stamp?: boolean
   /** Calls in flight at once. */
   inFlight: number
   durationMs: number
@@ -37,9 +39,11 @@ export async function runCalls(driver: Driver, workload: CallsWorkload, items: (
   const value = () =>
     workload.op === 'pushShift'
       ? items()
-      : workload.op === 'publish'
-        ? `${published++}`.padEnd(workload.payloadBytes, '.')
-        : payload
+      : workload.op === 'publish' && workload.stamp === true
+        ? `${wallClock()}`
+        : workload.op === 'publish'
+          ? `${published++}`.padEnd(workload.payloadBytes, '.')
+          : payload
   let totalCalls = 0
   const lanes = async (until: number, latencies?: number[]) => {
     const lane = async () => {

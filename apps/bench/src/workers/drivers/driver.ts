@@ -13,9 +13,9 @@ export interface Driver {
   readonly readLocal?: () => number
   /**
    * Makes this connection receive what `publish` sends; `onCount` gets how many messages arrived
-   * since, each time one does.
+   * since, each time one does, and the latest message where the side passes it on.
    */
-  subscribe(onCount: (count: number) => void): Promise<void>
+  subscribe(onCount: (count: number, message?: string) => void): Promise<void>
   close(): Promise<void>
 }
 

@@ -34,7 +34,7 @@ export const ipcStateSide: Side = {
       readLocal: () => client.state.counter,
       async subscribe(onCount) {
         const base = client.version
-        client.subscribe(() => onCount(client.version - base))
+        client.subscribe(() => onCount(client.version - base, client.state.message))
       },
       close: () => client.close(),
     }

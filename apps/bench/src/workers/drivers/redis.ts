@@ -40,7 +40,7 @@ export const redisSide: Side = {
       },
       async subscribe(onCount) {
         let count = 0
-        redis.on('message', () => onCount(++count))
+        redis.on('message', (_channel: string, message: string) => onCount(++count, message))
         await redis.subscribe(CHANNEL)
       },
       async close() {

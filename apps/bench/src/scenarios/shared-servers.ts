@@ -1,0 +1,145 @@
+// Several ipc-state servers sharing one store in one redis-server (@ipc-state/redis): calls per
+// second and their p99 latency with 1, 2 and 3 servers, 2 writer processes each, against INCR from
+// as many processes; and the lag from a writer on one server to a replica on another, against
+// PUBLISH → SUBSCRIBE between two processes.
+import { type ClientGroup, startClients } from '../clients.js'
+import { startRedis } from '../redis-server.js'
+import type { BenchContext, BenchSettings, Scenario, ScenarioSide } from '../scenario.js'
+import { type StartedServer, startServer } from '../servers.js'
+import type { Address, SideKind } from '../workers/configs.js'
+import type { LagResult } from '../workers/lags.js'
+import type { CallsResult } from '../workers/workloads.js'
+
+const SERVER_COUNTS = [1, 2, 3] as const
+/** The writers of each server; fewer when `--writers` is lower (as with `--quick`). */
+const WRITERS_PER_SERVER = 2
+const STORE_KEY = 'bench'
+
+/** "1 server", "2 servers", "2 INCR processes". */
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : word.endsWith('s') ? 'es' : 's'}`
+
+/**
+ * Starts a redis-server and `count` ipc-state servers sharing one store in it, and resolves with
+ * the servers' addresses. When the scenario ends the servers are stopped before Redis, so that none
+ * is left waiting on a Redis that went away while it closed.
+ */
+async function startSharedServers(context: BenchContext, count: number): Promise<Address[]> {
+  const name = context.uniqueName('shared-redis')
+  const redis = await startRedis(context.redisBinary!, {
+    path: context.temp.file(`${name}.sock`),
+    dir: context.temp.file(`${name}-data`),
+    aof: 'none',
+  })
+  const servers: StartedServer[] = []
+  context.defer(async () => {
+    await Promise.allSettled(servers.map((server) => server.worker!.stop()))
+    await redis.stop()
+  })
+  const start = async () => {
+    const server = await startServer(context, 'ipc-state', { sharedStore: { url: redis.path, key: STORE_KEY } })
+    servers.push(server)
+    return server.address
+  }
+  // The first server makes the store; the others then join it together.
+  const first = await start()
+  return [first, ...(await Promise.all(Array.from({ length: count - 1 }, start)))]
+}
+
+/** Calls per second from every writer of `servers` servers (Redis: as many INCR processes). */
+function callsSide(column: SideKind, servers: number, writersPerServer: number): ScenarioSide {
+  const processes = servers * writersPerServer
+  return {
+    column,
+    variant: `${servers}`,
+    label: column === 'redis' ? `Redis, ${plural(processes, 'INCR process')}` : `ipc-state, ${plural(servers, 'server')}`,
+    async start(context) {
+      let groups: ClientGroup[]
+      if (column === 'redis') {
+        const server = await startServer(context, 'redis')
+        groups = [await startClients(context, server.address, processes)]
+      } else {
+        const addresses = await startSharedServers(context, servers)
+        // Writers, as the durability rows' are: a Redis client that only writes gets nothing but its answer.
+        groups = await Promise.all(addresses.map((address) => startClients(context, address, writersPerServer, { replica: false })))
+      }
+      return {
+        async measure() {
+          const workload = {
+            op: 'incr',
+            payloadBytes: 0,
+            inFlight: 1,
+            durationMs: context.settings.durationMs,
+            warmupMs: context.settings.warmupMs,
+          }
+          const results = (await Promise.all(groups.map((group) => group.all<CallsResult>('calls', workload)))).flat()
+          return {
+            rate: results.reduce((sum, result) => sum + result.calls / result.seconds, 0),
+            // The slowest writer's: a server that keeps losing races shows here.
+            p99Us: Math.max(...results.map((result) => result.p99Us)),
+          }
+        },
+      }
+    },
+  }
+}
+
+/**
+ * The lag of stamped messages: ipc-state, a write-only writer on one server calling `publish` with
+ * its wall clock, and a replica on another server; Redis, `PUBLISH` from one process to another
+ * that `SUBSCRIBE`d. One message in flight.
+ */
+function lagSide(column: SideKind): ScenarioSide {
+  return {
+    column,
+    variant: 'lag',
+    label: column === 'redis' ? 'Redis PUBLISH → SUBSCRIBE' : 'ipc-state, server A → replica on server B',
+    async start(context) {
+      let from: Address
+      let to: Address
+      if (column === 'redis') from = to = (await startServer(context, 'redis')).address
+      else [from, to] = (await startSharedServers(context, 2)) as [Address, Address]
+      const [writer, reader] = await Promise.all([startClients(context, from, 1, { replica: false }), startClients(context, to, 1)])
+      await reader.all('subscribe')
+      return {
+        async measure() {
+          const [published] = await writer.all<CallsResult>('calls', {
+            op: 'publish',
+            stamp: true,
+            payloadBytes: 0,
+            inFlight: 1,
+            durationMs: context.settings.durationMs,
+            warmupMs: context.settings.warmupMs,
+          })
+          const [lags] = await reader.all<LagResult>('lags', { count: published!.totalCalls, since: published!.startedAt })
+          return { lagP50Us: lags!.p50Us, lagP99Us: lags!.p99Us }
+        },
+      }
+    },
+  }
+}
+
+/** 1, 2 and 3 ipc-state servers sharing one store in Redis, and the lag from one to another. */
+export function sharedServers(settings: BenchSettings): Scenario {
+  const writers = Math.min(WRITERS_PER_SERVER, settings.writers)
+  const each = `${plural(writers, 'writer')} each`
+  const variants: Record<string, string> = { lag: 'server A → replica on B / PUBLISH → SUBSCRIBE' }
+  for (const n of SERVER_COUNTS)
+    variants[`${n}`] = `${plural(n, 'server')} × ${plural(writers, 'writer')} / ${plural(n * writers, 'INCR process')}`
+  return {
+    id: 'shared-servers',
+    title: `ipc-state servers sharing one store in Redis, ${each} (increment / INCR, 1 in flight), and the lag between servers`,
+    needsRedis: true,
+    metrics: [
+      { id: 'rate', label: 'shared store', unit: 'calls/s', better: 'higher' },
+      { id: 'p99Us', label: 'shared store: p99 latency', unit: 'µs', better: 'lower' },
+      { id: 'lagP50Us', label: 'cross-server lag p50', unit: 'µs', better: 'lower' },
+      { id: 'lagP99Us', label: 'cross-server lag p99', unit: 'µs', better: 'lower' },
+    ],
+    variants,
+    sides: () => [
+      ...SERVER_COUNTS.flatMap((n) => [callsSide('ipc-state', n, writers), callsSide('redis', n, writers)]),
+      lagSide('ipc-state'),
+      lagSide('redis'),
+    ],
+  }
+}
