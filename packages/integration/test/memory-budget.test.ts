@@ -281,9 +281,10 @@ describe('memory budget across processes', () => {
     expect(order.first).toEqual({ closed: 100, first: 0, last: 99 })
     // Held: what the budget counts (snapshots of older versions still queued), and the runtime's
     // slack. The peak also saw each version's snapshot encoded (its JSON text, then its bytes) and
-    // the snapshots of cut connections before the collector freed them: a bound that still fails
-    // by gigabytes if each answer held its own copy (100 × 45 MB), as it did.
-    expect(peak).toBeLessThan(baseline + 256 * MiB + 4 * 45 * MiB + RUNTIME_SLACK)
+    // the snapshots of cut connections before the collector freed them, which it does later on a
+    // busy machine (Node 24 beside the other test packages: +560 MiB, where +491 alone): a bound
+    // that still fails by gigabytes if each answer held its own copy (100 × 45 MB), as it did.
+    expect(peak).toBeLessThan(baseline + 256 * MiB + 5 * 45 * MiB + RUNTIME_SLACK)
     await vi.waitFor(() => expect(replica.version).toBe(stats.version), { timeout: 20_000, interval: 20 })
     expect(statuses).toEqual([])
     expect(crashes(t.server)).toEqual([])
