@@ -221,10 +221,14 @@ describe('memory budget across processes', () => {
         `peak ${mib(peak)} (+${mib(peak - baseline)}, budget ${mib(budget)} + runtime slack ${mib(RUNTIME_SLACK)})`,
     )
     expect(stats.cuts.SLOW_CONSUMER).toBeGreaterThanOrEqual(256)
-    // The slowest group went first; a faster group's first cut came after the slower group's first.
-    expect(order[groups[0]!]?.first).toBe(0)
-    for (let i = 1; i < groups.length; i++) {
-      if (order[groups[i]!] !== undefined) expect(order[groups[i]!]!.first).toBeGreaterThan(order[groups[i - 1]!]!.first)
+    // Slower readers go first: a group that reads at least 4 times as fast as another was never
+    // cut before that one's first cut. Neighbouring groups (2 times as fast) may swap: each group is
+    // its own process, and on a busy machine one may be given half the turns of another.
+    expect(order[groups[0]!]).toBeDefined()
+    for (let i = 0; i < groups.length; i++) {
+      for (let j = i + 2; j < groups.length; j++) {
+        if (order[groups[j]!] !== undefined) expect(order[groups[j]!]!.first).toBeGreaterThan(order[groups[i]!]!.first)
+      }
     }
     expect(peak).toBeLessThan(baseline + budget + RUNTIME_SLACK)
     expect(order.fast).toBeUndefined()
