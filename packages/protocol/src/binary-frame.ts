@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_FRAME_BYTES } from './frame.js'
+import { DEFAULT_MAX_FRAME_BYTES, frameTooLarge } from './frame.js'
 import { ErrorCode, IpcStateError } from './errors.js'
 
 /**
@@ -163,11 +163,7 @@ export class WireDecoder {
 
   #tooLarge(size: number): never {
     this.reset()
-    throw new IpcStateError(
-      ErrorCode.FRAME_TOO_LARGE,
-      `A frame of at least ${size} bytes exceeds the limit of ${this.maxFrameBytes} bytes (option maxFrameBytes)`,
-      { data: { limit: this.maxFrameBytes } },
-    )
+    throw frameTooLarge(size, this.maxFrameBytes)
   }
 }
 

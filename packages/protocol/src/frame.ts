@@ -112,10 +112,15 @@ export class FrameDecoder {
 
   #tooLarge(size: number): never {
     this.reset()
-    throw new IpcStateError(
-      ErrorCode.FRAME_TOO_LARGE,
-      `A frame of at least ${size} bytes exceeds the limit of ${this.maxFrameBytes} bytes (option maxFrameBytes)`,
-      { data: { limit: this.maxFrameBytes } },
-    )
+    throw frameTooLarge(size, this.maxFrameBytes)
   }
+}
+
+/** The `FRAME_TOO_LARGE` error of a frame known to be at least `size` bytes, over `limit`. */
+export function frameTooLarge(size: number, limit: number): IpcStateError {
+  return new IpcStateError(
+    ErrorCode.FRAME_TOO_LARGE,
+    `A frame of at least ${size} bytes exceeds the limit of ${limit} bytes (option maxFrameBytes)`,
+    { data: { limit } },
+  )
 }

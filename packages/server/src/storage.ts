@@ -106,27 +106,13 @@ export interface WriteConflict {
   conflict: true
 }
 
-/** Something another server committed to a shared storage, as {@link StorageContext.receive} gets it. */
-export type ExternalUpdate =
-  /** A client instance's record was made by hello `since` (on any server). */
-  | { kind: 'instance'; instanceId: string; since: number }
-  /** A committed change: its version, its patches and the answer to the call that made it. */
-  | {
-      kind: 'change'
-      version: number
-      patchesJson: string
-      /** The caller's instance, `''` for a change no call made (a migration). */
-      instanceId: string
-      id: number
-      valueJson: string | undefined
-      action?: string
-      clientId?: string
-    }
-  /**
-   * The changes after the server's version are gone from the shared log: start again from this
-   * whole store (replicas resync from it).
-   */
-  | { kind: 'reload'; store: LoadedStore }
+/**
+ * Something another server committed to a shared storage, as {@link StorageContext.receive} gets it:
+ * an entry of the shared log (a change no call made, such as a migration, has the instance `''`),
+ * or word that the changes after the server's version are gone from the shared log, so it starts
+ * again from this whole store (replicas resync from it).
+ */
+export type ExternalUpdate = StorageEntry | { kind: 'reload'; store: LoadedStore }
 
 /**
  * A place where committed changes go, and where the state comes from at start-up. The server calls
