@@ -24,4 +24,10 @@ describe('resolveAddress', () => {
       id: DEFAULT_ADDRESS.id,
     })
   })
+
+  it('takes a --path as the socket file itself, over every other flag and variable', () => {
+    const address = resolveAddress({ path: '/run/app/ipc.sock', socketRoot: '/x/', id: 'y' }, { IPC_STATE_APPSPACE: 'env.' })
+    expect(address).toEqual({ socketRoot: '/run/app/', appspace: '', id: 'ipc.sock' })
+    expect(socketPathOf(address)).toBe('/run/app/ipc.sock')
+  })
 })

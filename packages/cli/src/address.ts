@@ -1,3 +1,4 @@
+import { basename, dirname, sep } from 'node:path'
 import { resolveSocketPath } from '@ipc-state/protocol'
 
 /** Where a server listens, as node-ipc names it: its socket file is `socketRoot + appspace + id`. */
@@ -10,6 +11,8 @@ export interface ServerAddress {
 
 /** What the command line gave for the address; a part left out comes from the environment. */
 export interface AddressFlags {
+  /** The socket file itself: when given, the other parts are not read. */
+  path?: string
   socketRoot?: string
   appspace?: string
   id?: string
@@ -32,15 +35,18 @@ export const ADDRESS_ENV = Object.freeze({
 const nonEmpty = (value: string | undefined): string | undefined => (value === undefined || value === '' ? undefined : value)
 
 /**
- * The server's address: each part from its flag, else its environment variable, else
- * {@link DEFAULT_ADDRESS}. An empty `IPC_STATE_APPSPACE` is kept (node-ipc allows an empty
- * appspace); empty socket roots and ids count as unset.
+ * The server's address: the socket file named by `--path` when given (its folder as the socket
+ * root, no appspace, its file name as the id), else each part from its flag, else its environment
+ * variable, else {@link DEFAULT_ADDRESS}. An empty `IPC_STATE_APPSPACE` is kept (node-ipc allows an
+ * empty appspace); empty socket roots and ids count as unset.
  *
- * @param flags `--socket-root`, `--appspace` and `--id`
+ * @param flags `--path`, or `--socket-root`, `--appspace` and `--id`
  * @param env the environment
  * @default env process.env
  */
 export function resolveAddress(flags: AddressFlags = {}, env: NodeJS.ProcessEnv = process.env): ServerAddress {
+  const path = nonEmpty(flags.path)
+  if (path !== undefined) return { socketRoot: dirname(path) + sep, appspace: '', id: basename(path) }
   let socketRoot = nonEmpty(flags.socketRoot) ?? nonEmpty(env[ADDRESS_ENV.socketRoot]) ?? DEFAULT_ADDRESS.socketRoot
   // node-ipc glues the parts together with nothing between them; a folder is what is meant.
   if (!socketRoot.endsWith('/') && !socketRoot.endsWith('\\')) socketRoot += '/'

@@ -5,6 +5,15 @@ import { run } from './program.js'
 const stop = new AbortController()
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort())
 
+// A reader that stops early (`ipc-state --help | head -1`) closes the pipe: what is left unwritten
+// is not wanted, so that is a quiet end, not a crash.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error
+    process.exit(process.exitCode ?? 0)
+  })
+}
+
 void run(process.argv.slice(2), { signal: stop.signal }).then((code) => {
   process.exitCode = code
 })

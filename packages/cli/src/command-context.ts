@@ -6,6 +6,8 @@ export interface CommandContext {
   /** Where the server listens. */
   address: ServerAddress
   output: Output
+  /** The client id to connect with (`--client-id`); the CLI makes one up when it is not given. */
+  clientId?: string
   /** How long each request may wait, in milliseconds. */
   timeout: number
   /** Aborted when the process is asked to stop (SIGINT, SIGTERM): ends `watch` and `inspect`. */

@@ -28,13 +28,18 @@ export interface OpenClientOptions {
    * @default false
    */
   reconnect?: boolean
+  /**
+   * The client id actions see as `context.clientId`, for actions that check who owns what.
+   * @default `ipc-state-cli-` and eight random hex digits
+   */
+  clientId?: string
 }
 
 // A CLI is run by hand: a server that is not there should be said at once, not after the
 // library's ten patient attempts.
 const CONNECT_ATTEMPTS = 3
 
-const HOW_TO_POINT = `--socket-root, --appspace and --id (or ${Object.values(ADDRESS_ENV).join(', ')})`
+const HOW_TO_POINT = `--socket-root, --appspace and --id (or ${Object.values(ADDRESS_ENV).join(', ')}) at it, or --path at its socket`
 
 /**
  * Connects to the server at `address`, turning a missing or silent server into a one-line
@@ -45,13 +50,13 @@ export async function openClient(options: OpenClientOptions): Promise<AnyClient>
   const path = socketPathOf(options.address)
   // Named pipes have no file to look at.
   if (process.platform !== 'win32' && !(await exists(path))) {
-    throw new CliError(`no server at ${path}: start the server first, or point ${HOW_TO_POINT} at it`, ExitCode.FAILED)
+    throw new CliError(`no server at ${path}: start the server first, or point ${HOW_TO_POINT}`, ExitCode.FAILED)
   }
   try {
     return await connect<AnyStore>({
       ...options.address,
       // Actions see it as context.clientId: say that a CLI called, and which run.
-      clientId: `ipc-state-cli-${randomUUID().slice(0, 8)}`,
+      clientId: options.clientId ?? `ipc-state-cli-${randomUUID().slice(0, 8)}`,
       replica: options.replica === true,
       timeout: options.timeout ?? 10_000,
       connectAttempts: CONNECT_ATTEMPTS,

@@ -28,6 +28,7 @@ export interface RunOptions {
 
 interface GlobalFlags extends AddressFlags {
   timeout: number
+  clientId?: string
 }
 
 const EXIT_CODES_HELP = `
@@ -50,7 +51,13 @@ export async function run(args: readonly string[], options: RunOptions = {}): Pr
   const env = options.env ?? process.env
   const output = createOutput(stdout, stderr, env)
   const signal = options.signal ?? new AbortController().signal
-  const program = createProgram((flags) => ({ address: resolveAddress(flags, env), output, timeout: flags.timeout, signal }))
+  const program = createProgram((flags) => ({
+    address: resolveAddress(flags, env),
+    output,
+    timeout: flags.timeout,
+    signal,
+    clientId: flags.clientId,
+  }))
   for (const command of [program, ...program.commands]) {
     const help = command === program ? 'ipc-state --help' : `ipc-state ${command.name()} --help`
     command.configureOutput({
@@ -82,6 +89,7 @@ export function createProgram(contextOf: (flags: GlobalFlags) => CommandContext)
     .description(
       'Read, change, ping and watch the shared state of an ipc-state server, show its stats, and inspect it live in a browser.',
     )
+    .option('--path <socket>', 'the socket file of the server; then --socket-root, --appspace and --id are not read')
     .option(
       '--socket-root <folder>',
       `the folder of the server's socket (env ${ADDRESS_ENV.socketRoot}, default ${DEFAULT_ADDRESS.socketRoot})`,
@@ -91,6 +99,7 @@ export function createProgram(contextOf: (flags: GlobalFlags) => CommandContext)
       `the appspace the socket name starts with (env ${ADDRESS_ENV.appspace}, default ${DEFAULT_ADDRESS.appspace})`,
     )
     .option('--id <id>', `the server's id, the end of the socket name (env ${ADDRESS_ENV.id}, default ${DEFAULT_ADDRESS.id})`)
+    .option('--client-id <id>', 'the client id actions see as context.clientId (default: ipc-state-cli- and a random part)')
     .option('--timeout <ms>', 'how long each request may wait, in milliseconds', parseTimeout, 10_000)
     .configureHelp({ showGlobalOptions: true })
     .addHelpText('after', EXIT_CODES_HELP)

@@ -98,6 +98,13 @@ describe('ipc-state against a running server', () => {
     })
   })
 
+  it('--path reaches the server by its socket file alone, and --client-id is the id actions see', async () => {
+    const path = `${folder.socketRoot}${APPSPACE}srv`
+    const run = await runCli(['stats', '--json', '--path', path, '--client-id', 'worker-7'], {})
+    expect(run).toMatchObject({ code: 0, stderr: '' })
+    expect(JSON.parse(run.stdout)).toMatchObject({ path, connections: [{ clientId: 'worker-7' }] })
+  })
+
   it('stats prints a summary of the server', async () => {
     const run = await runCli(['stats'], env)
     expect(run).toMatchObject({ code: 0, stderr: '' })
@@ -117,7 +124,7 @@ describe('ipc-state without a server', () => {
     expect(run.code).toBe(1)
     expect(run.stdout).toBe('')
     expect(run.stderr).toBe(
-      `error: no server at ${folder.socketRoot}${APPSPACE}none: start the server first, or point --socket-root, --appspace and --id (or IPC_STATE_SOCKET_ROOT, IPC_STATE_APPSPACE, IPC_STATE_ID) at it`,
+      `error: no server at ${folder.socketRoot}${APPSPACE}none: start the server first, or point --socket-root, --appspace and --id (or IPC_STATE_SOCKET_ROOT, IPC_STATE_APPSPACE, IPC_STATE_ID) at it, or --path at its socket`,
     )
   })
 
@@ -134,6 +141,11 @@ describe('ipc-state without a server', () => {
       expect(run.code, args.join(' ')).toBe(0)
       expect(run.stdout).toMatch(/^Usage: ipc-state/)
     }
+    // A reader that stops at once (`ipc-state --help | head -1`): the bin ends quietly, with no EPIPE trace.
+    const cut = startCli(['--help'], {})
+    cut.child.stdout?.destroy()
+    expect(await cut.exited).toBe(0)
+    expect(cut.stderr.join('\n')).toBe('')
     const unknown = await runCli(['frobnicate'], {})
     expect(unknown).toMatchObject({ code: 2, stderr: "error: unknown command 'frobnicate' (see ipc-state --help)" })
   })

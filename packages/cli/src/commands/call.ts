@@ -42,7 +42,7 @@ export function parseInput(text: string | undefined): unknown {
 export async function runCall(context: CommandContext, options: CallCommandOptions): Promise<void> {
   const input = parseInput(options.input)
   const { output } = context
-  await using client = await openClient({ address: context.address, timeout: context.timeout })
+  await using client = await openClient({ address: context.address, clientId: context.clientId, timeout: context.timeout })
   const result = await client.call(options.action, input)
   output.line(formatJson(result, { compact: options.json === true, color: options.json !== true && output.color }))
 }

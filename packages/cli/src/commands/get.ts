@@ -22,7 +22,7 @@ export interface GetOptions {
 export async function runGet(context: CommandContext, options: GetOptions): Promise<void> {
   const { output } = context
   // A one-off read needs no replica: one round trip is all it takes.
-  await using client = await openClient({ address: context.address, timeout: context.timeout })
+  await using client = await openClient({ address: context.address, clientId: context.clientId, timeout: context.timeout })
   const state = await client.getState()
   const value = valueAtPath(state, options.path)
   if (value === undefined) {

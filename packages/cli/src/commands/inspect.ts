@@ -23,7 +23,13 @@ export interface InspectOptions {
 export async function runInspect(context: CommandContext, options: InspectOptions): Promise<void> {
   const { output, signal } = context
   if (signal.aborted) return
-  await using client = await openClient({ address: context.address, timeout: context.timeout, replica: true, reconnect: true })
+  await using client = await openClient({
+    address: context.address,
+    clientId: context.clientId,
+    timeout: context.timeout,
+    replica: true,
+    reconnect: true,
+  })
   await using inspector = await startInspector({ client, port: options.port ?? 0 }).catch((error: unknown) => {
     if ((error as { code?: unknown }).code === 'EADDRINUSE') {
       throw new CliError(

@@ -19,7 +19,12 @@ export interface PingOptions {
 export async function runPing(context: CommandContext, options: PingOptions): Promise<void> {
   const { output } = context
   // The replica is what knows the version; connecting fetches it once.
-  await using client = await openClient({ address: context.address, timeout: context.timeout, replica: true })
+  await using client = await openClient({
+    address: context.address,
+    clientId: context.clientId,
+    timeout: context.timeout,
+    replica: true,
+  })
   const started = performance.now()
   await client.getState()
   const ms = Math.round((performance.now() - started) * 1000) / 1000

@@ -18,7 +18,7 @@ export interface StatsOptions {
  */
 export async function runStats(context: CommandContext, options: StatsOptions): Promise<void> {
   const { output } = context
-  await using client = await openClient({ address: context.address, timeout: context.timeout })
+  await using client = await openClient({ address: context.address, clientId: context.clientId, timeout: context.timeout })
   const info = await client.serverInfo()
   if (options.json === true) {
     output.line(JSON.stringify(info))

@@ -43,7 +43,13 @@ export interface WatchLine {
 export async function runWatch(context: CommandContext, options: WatchOptions): Promise<void> {
   const { output, signal } = context
   if (signal.aborted) return
-  const client = await openClient({ address: context.address, timeout: context.timeout, replica: true, reconnect: true })
+  const client = await openClient({
+    address: context.address,
+    clientId: context.clientId,
+    timeout: context.timeout,
+    replica: true,
+    reconnect: true,
+  })
   try {
     const print = (info: ChangeInfo | { reason: 'current'; version: number; epoch: string }, value: unknown): void => {
       const { reason, version, epoch } = info
