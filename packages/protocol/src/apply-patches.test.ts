@@ -170,7 +170,12 @@ describe('applyPatches', () => {
       expect(empty.todos).toEqual([])
     })
 
-    it.each([-1, 1.5, '1', null])('refuses a length of %j', (value) => {
+    it('keeps a length that leaves the array as it is', () => {
+      expect(applyPatches(makeBase(), [{ op: 'replace', path: ['todos', 'length'], value: 3 }]).todos).toHaveLength(3)
+    })
+
+    // A longer length would be holes: one small patch from a hostile server would make 2^31 of them.
+    it.each([-1, 1.5, '1', null, 4, 2 ** 31, 2 ** 32])('refuses a length of %j', (value) => {
       const base = makeBase()
       const error = thrown(() => applyPatches(base, [{ op: 'replace', path: ['todos', 'length'], value }]))
       expect(error).toBeInstanceOf(IpcStateError)

@@ -122,8 +122,10 @@ function patchWith<T>(base: T, patches: readonly Patch[], applied: Patch[] | und
       // JSON writes what it cannot carry inside an array as null.
       if (value === ABSENT) value = null
       if (key === 'length' && patch.op === 'replace') {
-        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-          invalid(path, 'length must be a non-negative integer')
+        // A diff writes `length` only to cut an array short; a longer length would be holes, which
+        // JSON cannot carry, and one small patch could make an array of 2^32 - 1 of them.
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > parent.length) {
+          invalid(path, "length must be an integer from 0 to the array's length")
         }
         parent.length = value
       } else if (patch.op === 'add') {
