@@ -210,7 +210,7 @@ describe('data folder', () => {
               buildSegment(Buffer.alloc(0), records.slice(at + 1)),
             ])
           })
-          expect(outcome).toBeInstanceOf(Error)
+          expect(outcome, JSON.stringify(outcome)).toBeInstanceOf(Error)
           assertIpcStateError(outcome, [ErrorCode.STORE_DAMAGED])
           await expectStable(dir, outcome)
         }),
