@@ -18,7 +18,7 @@ import {
   parseSnapshot,
   type JsonEdit,
 } from './folder-files.js'
-import { hasStoreShape, startFuzzServer, tempFolder, writeSome } from './fuzz-store.js'
+import { connectTo, fuzzCall, hasStoreShape, runCalls, startFuzzServer, tempFolder, writeSome } from './fuzz-store.js'
 import { mutation, applyMutations, type Mutation } from './mutate.js'
 
 /** How long a start or a close may take before it counts as a hang (two busy cores, a small folder). */
@@ -129,6 +129,32 @@ function changeSnapshot(change: { kind: 'bytes'; mutations: Mutation[] } | { kin
 }
 
 describe('data folder', () => {
+  property('round trip: a folder written by any calls gives the next server the state and version the writer served', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fuzzCall, { minLength: 1, maxLength: 10 }),
+        fc.integer({ min: 64, max: 4096 }),
+        async (calls, compactBytes) => {
+          const dir = await mkdtemp(join(base.path, `run-${runs++}-`))
+          let written: Outcome
+          {
+            // A small compaction threshold: some runs write snapshots and new segments on the way.
+            await using server = await startFuzzServer(fileStorage({ dir, compactBytes, fsync: 'off' }), base.path)
+            const client = await connectTo(server, base.path)
+            try {
+              await runCalls(client, calls)
+            } finally {
+              await client.close()
+            }
+            written = { state: JSON.stringify(server.state), version: server.version }
+          }
+          expect(await startOn(dir)).toEqual(written)
+        },
+      ),
+      params(30),
+    )
+  })
+
   property(
     'journal segments: a server on a damaged or rewritten segment serves plain JSON it keeps, or refuses with STORE_DAMAGED; never another error, never a hang',
     async () => {

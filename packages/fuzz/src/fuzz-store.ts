@@ -2,9 +2,10 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { connect } from '@ipc-state/client'
+import { connect, type IpcStateClient } from '@ipc-state/client'
 import { defineStore } from '@ipc-state/protocol'
 import { createServer, type Storage } from '@ipc-state/server'
+import fc from 'fast-check'
 
 export interface FuzzState {
   counter: number
@@ -56,9 +57,53 @@ export async function tempFolder(prefix: string): Promise<AsyncDisposable & { pa
 
 let servers = 0
 
-/** Starts a server of {@link fuzzStore} on `storage`, its socket in `socketRoot`. */
-export function startFuzzServer(storage: Storage, socketRoot: string) {
-  return createServer({ store: fuzzStore, storage, socketRoot: `${socketRoot}/`, appspace: 'fz.', id: String(servers++) })
+/** Starts a server of {@link fuzzStore} on `storage` (in memory without it), its socket in `socketRoot`. */
+export function startFuzzServer(storage: Storage | undefined, socketRoot: string) {
+  return createServer({
+    store: fuzzStore,
+    ...(storage === undefined ? {} : { storage }),
+    socketRoot: `${socketRoot}/`,
+    appspace: 'fz.',
+    id: String(servers++),
+  })
+}
+
+/** One call of {@link fuzzStore}'s actions, with ordinary keys and any JSON value. */
+export type FuzzCall =
+  | { action: 'increment'; input: number }
+  | { action: 'push'; input: string }
+  | { action: 'put'; input: { key: string; sub: string; value: unknown } }
+  | { action: 'drop'; input: number }
+
+const plainKey = fc.string({ minLength: 1, maxLength: 6 }).filter((key) => !(key in Object.prototype) && key !== '__proto__')
+
+export const fuzzCall: fc.Arbitrary<FuzzCall> = fc.oneof(
+  fc.record({ action: fc.constant('increment' as const), input: fc.integer({ min: -1000, max: 1000 }) }),
+  fc.record({ action: fc.constant('push' as const), input: fc.string({ maxLength: 20 }) }),
+  fc.record({
+    action: fc.constant('put' as const),
+    input: fc.record({ key: plainKey, sub: plainKey, value: fc.jsonValue({ maxDepth: 3 }) }),
+  }),
+  fc.record({ action: fc.constant('drop' as const), input: fc.nat({ max: 4 }) }),
+)
+
+/** Connects a client to `server`, whose socket is in `socketRoot`. */
+export function connectTo(
+  server: { path: string },
+  socketRoot: string,
+  timeout?: number,
+): Promise<IpcStateClient<typeof fuzzStore>> {
+  return connect<typeof fuzzStore>({
+    socketRoot: `${socketRoot}/`,
+    appspace: 'fz.',
+    id: server.path.split('fz.').at(-1)!,
+    ...(timeout === undefined ? {} : { timeout }),
+  })
+}
+
+/** Makes `calls` one after the other. */
+export async function runCalls(client: IpcStateClient<typeof fuzzStore>, calls: readonly FuzzCall[]): Promise<void> {
+  for (const call of calls) await client.call(call.action, call.input as never)
 }
 
 /** Runs the calls that fill a store: increments, pushes, puts and drops, through a real client. */

@@ -5,6 +5,9 @@
  * `IPC_STATE_FUZZ_ALL=1`; remove a name once its finding is fixed, so CI keeps it fixed.
  */
 export const knownFailing: ReadonlySet<string> = new Set<string>([
+  // `state.items[key][sub] = value` with key `__proto__` writes Object.prototype[sub] through the
+  // draft: `put({ key: '__proto__', sub: '', value: null })` adds Object.prototype[''].
+  "actions: calls that write any keys, prototypes' names included, write no prototype and leave other clients' calls as they were",
   // msgpackr's reference extension is on in the decoder: a DAG decodes with shared nodes, and a
   // body of ~100 bytes is walked as 2^depth nodes.
   'binary frames: a body of msgpackr references (a DAG) is refused or decodes to a plain JSON tree no larger than the body',

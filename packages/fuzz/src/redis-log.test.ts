@@ -1,5 +1,4 @@
 // Real servers on a real Redis whose log and snapshot hold foreign, rewritten or missing entries.
-import { connect } from '@ipc-state/client'
 import { ErrorCode, IpcStateError, RETRYABLE_ERROR_CODES, type IpcStateError as IpcStateErrorType } from '@ipc-state/protocol'
 import { redisStorage } from '@ipc-state/redis'
 import fc from 'fast-check'
@@ -8,7 +7,7 @@ import { afterAll, beforeAll, describe, expect } from 'vitest'
 import { params, property } from './budget.js'
 import { assertIpcStateError, assertPlainJson, assertPrototypesUntouched, within } from './checks.js'
 import { editJson, jsonEdit, oddValue, type JsonEdit } from './folder-files.js'
-import { type fuzzStore, startFuzzServer, tempFolder, writeSome } from './fuzz-store.js'
+import { connectTo, fuzzCall, runCalls, startFuzzServer, tempFolder, writeSome } from './fuzz-store.js'
 import { applyMutations, mutation, type Mutation } from './mutate.js'
 import { startRedisServer, type RedisServer } from './redis-server.js'
 import { patch } from './wire-inputs.js'
@@ -154,6 +153,31 @@ async function expectStable(key: string, outcome: Outcome): Promise<void> {
 }
 
 describe('redis log', () => {
+  property('round trip: a store written by any calls gives the next server the state and version the writer served', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fuzzCall, { minLength: 1, maxLength: 10 }),
+        fc.integer({ min: 1, max: 8 }),
+        async (calls, snapshotEvery) => {
+          const key = `fresh${stores++}`
+          let written: Outcome
+          {
+            await using server = await startFuzzServer(redisStorage({ url: redisServer.path, key, snapshotEvery }), sockets.path)
+            const client = await connectTo(server, sockets.path)
+            try {
+              await runCalls(client, calls)
+            } finally {
+              await client.close()
+            }
+            written = { state: JSON.stringify(server.state), version: server.version }
+          }
+          expect(await startOn(key)).toEqual(written)
+        },
+      ),
+      params(30),
+    )
+  })
+
   property(
     'redis log at start: a server on a log with foreign or rewritten entries serves plain JSON it keeps, or refuses with STORE_DAMAGED; never another error, never a hang',
     async () => {
@@ -256,12 +280,7 @@ describe('redis log', () => {
             redisStorage({ url: redisServer.path, key, connectTimeout: 5_000 }),
             sockets.path,
           )
-          const client = await connect<typeof fuzzStore>({
-            socketRoot: `${sockets.path}/`,
-            appspace: 'fz.',
-            id: server.path.split('fz.')[1]!,
-            timeout: 4_000,
-          })
+          const client = await connectTo(server, sockets.path, 4_000)
           try {
             const version = Number(await redis.hget(`${key}:meta`, 'version'))
             // A foreign XADD takes an id of Redis's making; a well-formed entry comes as a commit would.
