@@ -35,10 +35,14 @@ export function fuzzSettings(env: NodeJS.ProcessEnv = process.env) {
 
 const settings = fuzzSettings()
 
-/** fast-check's parameters for a property that names `runs` as its run count at the default budget. */
-export function params<T>(runs: number): fc.Parameters<T> {
+/**
+ * fast-check's parameters for a property that names `runs` as its run count at the default budget,
+ * with `more` of its own (`endOnFailure` where each failing run waits out a deadline, say).
+ */
+export function params<T>(runs: number, more: fc.Parameters<T> = {}): fc.Parameters<T> {
   const numRuns = Math.max(1, Math.round(runs * settings.factor))
   return {
+    ...more,
     seed: settings.seed,
     numRuns,
     ...(settings.path === undefined ? {} : { path: settings.path, endOnFailure: true }),

@@ -57,9 +57,14 @@ export async function tempFolder(prefix: string): Promise<AsyncDisposable & { pa
 
 let servers = 0
 
-/** Starts a server of {@link fuzzStore} on `storage` (in memory without it), its socket in `socketRoot`. */
-export function startFuzzServer(storage: Storage | undefined, socketRoot: string) {
+/** Starts a server of {@link fuzzStore} on `storage` (in memory without it), its socket in `socketRoot`, with `options`. */
+export function startFuzzServer(
+  storage: Storage | undefined,
+  socketRoot: string,
+  options: { frameTimeout?: number; handshakeTimeout?: number } = {},
+) {
   return createServer({
+    ...options,
     store: fuzzStore,
     ...(storage === undefined ? {} : { storage }),
     socketRoot: `${socketRoot}/`,

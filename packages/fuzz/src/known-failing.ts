@@ -12,6 +12,12 @@ export const knownFailing: ReadonlySet<string> = new Set<string>([
   // RangeError, below it grows the array with holes (length 2^32 - 1 from a 60-byte patch), which a
   // hostile server can send to every client.
   "applyPatches: an array's length replaced by any number is refused with BAD_REQUEST or leaves no hole",
+  // A bare binary header (`00 00 00 00 51`: a body of 81 bytes announced, none sent) is never
+  // closed by frameTimeout: the deadline starts with the first body byte.
+  'deadlines: a binary frame left unfinished after the hello, its header included, is closed by frameTimeout',
+  // One complete frame that is not a hello (an action/call, say) disarms handshakeTimeout: the
+  // connection stays open for good and holds a connection slot.
+  'deadlines: a connection that sends anything but a hello is closed by handshakeTimeout',
   // msgpackr's reference extension is on in the decoder: a DAG decodes with shared nodes, and a
   // body of ~100 bytes is walked as 2^depth nodes.
   'binary frames: a body of msgpackr references (a DAG) is refused or decodes to a plain JSON tree no larger than the body',

@@ -43,7 +43,77 @@ async function sendAndHangUp(path: string, bytes: Uint8Array): Promise<void> {
   await within(SETTLE_MS, 'The server closing a connection that hung up', closed)
 }
 
+/**
+ * How long a connection the server should close by a deadline of {@link DEADLINE_MS} may stay open
+ * before it counts as never closed: fifty times the deadline, for two busy cores.
+ */
+const DEADLINE_MS = 200
+const NEVER_MS = 50 * DEADLINE_MS
+
+/** Writes `bytes` on a new connection and leaves it open: resolves once the server closes it. */
+async function sendAndWait(path: string, bytes: Uint8Array): Promise<void> {
+  const socket = createConnection(path)
+  socket.on('data', () => undefined)
+  socket.on('error', () => undefined)
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+  socket.write(bytes)
+  try {
+    await within(NEVER_MS, 'The server closing a connection past its deadline', closed)
+  } finally {
+    socket.destroy()
+  }
+}
+
+/** A frame of the kind `binary` says, cut after its first byte and before its end. */
+const cutFrame = (binary: boolean) =>
+  fc
+    .tuple(
+      streamFrame.filter((frame) => (frame[0] === 0) === binary),
+      // Cut right after a binary header (5 bytes) as often as anywhere else.
+      fc.oneof(fc.constantFrom(1, 4, 5, 6), fc.nat()),
+    )
+    .map(([frame, at]) => frame.subarray(0, Math.max(1, at % frame.length)))
+
 describe('server input', () => {
+  property('deadlines: a text frame left unfinished after the hello is closed by frameTimeout', async () => {
+    await using server = await startFuzzServer(undefined, sockets.path, { frameTimeout: DEADLINE_MS })
+    await fc.assert(
+      fc.asyncProperty(cutFrame(false), async (partial) => {
+        await sendAndWait(server.path, Buffer.concat([hello, partial]))
+      }),
+      params(10, { endOnFailure: true }),
+    )
+  })
+
+  property(
+    'deadlines: a binary frame left unfinished after the hello, its header included, is closed by frameTimeout',
+    async () => {
+      await using server = await startFuzzServer(undefined, sockets.path, { frameTimeout: DEADLINE_MS })
+      await fc.assert(
+        fc.asyncProperty(cutFrame(true), async (partial) => {
+          await sendAndWait(server.path, Buffer.concat([hello, partial]))
+        }),
+        params(10, { endOnFailure: true }),
+      )
+    },
+  )
+
+  property('deadlines: a connection that sends anything but a hello is closed by handshakeTimeout', async () => {
+    await using server = await startFuzzServer(undefined, sockets.path, { handshakeTimeout: DEADLINE_MS })
+    const notHello = fc.oneof(
+      fc.array(streamFrame, { maxLength: 3 }).map((frames) => Buffer.concat(frames)),
+      fc.uint8Array({ maxLength: 64 }),
+    )
+    await fc.assert(
+      fc.asyncProperty(notHello, async (bytes) => {
+        // A real hello would rightly end the handshake.
+        fc.pre(!Buffer.from(bytes).includes('"hello"'))
+        await sendAndWait(server.path, bytes)
+      }),
+      params(10, { endOnFailure: true }),
+    )
+  })
+
   property(
     "actions: calls that write any keys, prototypes' names included, write no prototype and leave other clients' calls as they were",
     async () => {
