@@ -13,9 +13,11 @@ import {
   editJson,
   frame,
   jsonEdit,
+  lengthPatch,
   oddValue,
   parseSegment,
   parseSnapshot,
+  storedPatch,
   type JsonEdit,
 } from './folder-files.js'
 import { connectTo, fuzzCall, hasStoreShape, runCalls, startFuzzServer, tempFolder, writeSome } from './fuzz-store.js'
@@ -165,6 +167,46 @@ describe('data folder', () => {
           await expectStable(dir, outcome)
         }),
         params(60),
+      )
+    },
+  )
+
+  property(
+    'journal segments: a server on a change whose patches were rewritten, checksums right, serves plain JSON it keeps, or refuses with STORE_DAMAGED',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.nat(), fc.nat(), fc.array(storedPatch, { maxLength: 3 }), async (which, record, patches) => {
+          const name = files.journals[which % files.journals.length]!
+          const { dir, outcome } = await startOnCopy(name, (bytes) => {
+            const { magic, records } = parseSegment(bytes)
+            const changes = records.filter((r) => r.payload.includes('"t":"change"'))
+            if (changes.length === 0) return bytes
+            const change = changes[record % changes.length]!
+            const payload = JSON.parse(change.payload.toString('utf8'))
+            change.payload = Buffer.from(JSON.stringify({ ...payload, p: patches }))
+            return buildSegment(magic, records)
+          })
+          await expectStable(dir, outcome)
+        }),
+        params(60),
+      )
+    },
+  )
+
+  property(
+    "journal segments: a server on a last change that sets an array's length to any number serves plain JSON with no hole, or refuses with STORE_DAMAGED",
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(lengthPatch, async (patch) => {
+          const { dir, outcome } = await startOnCopy(files.journals.at(-1)!, (bytes) => {
+            const { magic, records } = parseSegment(bytes)
+            const change = records.filter((r) => r.payload.includes('"t":"change"')).at(-1)!
+            change.payload = Buffer.from(JSON.stringify({ ...JSON.parse(change.payload.toString('utf8')), p: [patch] }))
+            return buildSegment(magic, records)
+          })
+          await expectStable(dir, outcome)
+        }),
+        params(20),
       )
     },
   )

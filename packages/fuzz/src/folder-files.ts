@@ -77,6 +77,43 @@ export const oddValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.jsonValue({ maxDepth: 2 }),
 )
 
+/**
+ * Paths into the fuzz store's state, prototypes' names among them; an array's `length` is left to
+ * {@link lengthPatch}, a finding of its own.
+ */
+const statePath = fc.oneof(
+  fc.constantFrom<(string | number)[]>(
+    [],
+    ['counter'],
+    ['list'],
+    ['list', 0],
+    ['list', '-'],
+    ['list', 1_000_000],
+    ['items'],
+    ['items', 'k0'],
+    ['items', 'k0', 's0'],
+    ['items', '__proto__'],
+    ['items', '__proto__', 'polluted'],
+    ['__proto__', 'polluted'],
+    ['constructor', 'prototype', 'polluted'],
+  ),
+  fc.array(fc.oneof(fc.string({ maxLength: 4 }), fc.nat({ max: 4 })), { maxLength: 3 }),
+)
+
+/** Patches a hostile or damaged store could hold: any op, at the state's own paths or anywhere, with odd values. */
+export const storedPatch: fc.Arbitrary<unknown> = fc.oneof(
+  fc.record({ op: fc.constantFrom('add', 'replace', 'remove'), path: statePath, value: oddValue }),
+  fc.record({ op: fc.constantFrom('add', 'replace', 'remove', 'move', ''), path: statePath }),
+  oddValue,
+)
+
+/** A patch that sets the list's length: shrinks it, or grows it with holes up to any size. */
+export const lengthPatch: fc.Arbitrary<unknown> = fc.record({
+  op: fc.constant('replace'),
+  path: fc.constant(['list', 'length']),
+  value: fc.oneof(fc.nat({ max: 40 }), fc.constantFrom(-1, 1.5, 2 ** 20, 2 ** 31, 2 ** 32 - 1, 2 ** 32)),
+})
+
 /** A change to one node of a JSON value: replaced by an odd value, or removed. */
 export interface JsonEdit {
   at: number
