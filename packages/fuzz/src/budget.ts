@@ -70,6 +70,7 @@ export function property(name: string, body: () => Promise<void> | void, timeout
         throw error
       }
     },
-    timeout,
+    // A bigger budget takes longer: the test's time limit grows with it.
+    timeout ?? 120_000 * Math.max(1, settings.factor),
   )
 }
