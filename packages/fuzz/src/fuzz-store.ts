@@ -1,4 +1,4 @@
-// The store the data folder and Redis properties write with a real server and a real client.
+// The store the data folder, Redis and server properties write with a real server and a real client.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

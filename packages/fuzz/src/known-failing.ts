@@ -42,6 +42,7 @@ export const knownFailing: ReadonlySet<string> = new Set<string>([
   // A snapshot key that does not parse is reported as BACKEND_UNAVAILABLE ("could not be reached").
   'redis snapshot at start: a server on a damaged or rewritten snapshot serves plain JSON it keeps, or refuses with STORE_DAMAGED; never another error, never a hang',
   // After a foreign XADD every call fails with the retryable BACKEND_UNAVAILABLE; after a
-  // well-formed change that does not apply, calls time out.
+  // well-formed change that does not apply (`[{"op":"remove","path":[]}]` at the next version),
+  // the server loops on it and its close() never settles.
   'redis log while serving: after a foreign entry, or one that does not apply, is appended, calls settle before their timeout with a result or an error that is not retried',
 ])
