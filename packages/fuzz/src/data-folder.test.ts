@@ -1,0 +1,289 @@
+// Real servers started on data folders whose journal segments and snapshots were damaged or rewritten.
+import { cp, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ErrorCode, type IpcStateError } from '@ipc-state/protocol'
+import { fileStorage } from '@ipc-state/server'
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect } from 'vitest'
+import { params, property } from './budget.js'
+import { assertIpcStateError, assertPlainJson, assertPrototypesUntouched, within } from './checks.js'
+import {
+  buildSegment,
+  buildSnapshot,
+  editJson,
+  frame,
+  jsonEdit,
+  lengthPatch,
+  oddValue,
+  parseSegment,
+  parseSnapshot,
+  storedPatch,
+  type JsonEdit,
+} from './folder-files.js'
+import { connectTo, fuzzCall, hasStoreShape, runCalls, startFuzzServer, tempFolder, writeSome } from './fuzz-store.js'
+import { mutation, applyMutations, type Mutation } from './mutate.js'
+
+/** How long a start or a close may take before it counts as a hang (two busy cores, a small folder). */
+const SETTLE_MS = 20_000
+
+let base: AsyncDisposable & { path: string }
+/** The folder the real server wrote: segments and a snapshot, the newest segment ended by a clean close. */
+let pristine: string
+let files: { journals: string[]; snapshots: string[] }
+let runs = 0
+
+beforeAll(async () => {
+  base = await tempFolder('ipcs-fuzz-folder-')
+  pristine = join(base.path, 'pristine')
+  // A small compaction threshold: the folder gets snapshots and several segments, as a long-lived one has.
+  await writeSome(fileStorage({ dir: pristine, compactBytes: 2048, fsync: 'off' }), base.path, 12)
+  const names = (await readdir(pristine)).sort()
+  files = { journals: names.filter((n) => n.startsWith('journal-')), snapshots: names.filter((n) => n.startsWith('snapshot-')) }
+  expect(files.journals.length).toBeGreaterThan(0)
+  expect(files.snapshots.length).toBeGreaterThan(0)
+  // The newest segment has records after its header and before its last one, for the length property.
+  expect(parseSegment(await readFile(join(pristine, files.journals.at(-1)!))).records.length).toBeGreaterThan(3)
+})
+
+afterAll(async () => {
+  await base?.[Symbol.asyncDispose]()
+})
+
+type Outcome = { state: string; version: number } | IpcStateError
+
+/** Copies the pristine folder, lets `change` rewrite one file of it, and starts a server there. */
+async function startOnCopy(name: string, change: (bytes: Buffer) => Buffer): Promise<{ dir: string; outcome: Outcome }> {
+  const dir = await mkdtemp(join(base.path, `run-${runs++}-`))
+  await cp(pristine, dir, { recursive: true })
+  await writeFile(join(dir, name), change(await readFile(join(dir, name))))
+  return { dir, outcome: await startOn(dir) }
+}
+
+/**
+ * Starts a server on `dir` and closes it: the state and version it served, or the error it refused
+ * with, which must be `STORE_DAMAGED` (or `STORE_TOO_NEW` for a folder that says a newer store wrote it).
+ */
+async function startOn(dir: string): Promise<Outcome> {
+  let server: Awaited<ReturnType<typeof startFuzzServer>>
+  try {
+    server = await within(
+      SETTLE_MS,
+      'A server starting on the folder',
+      startFuzzServer(fileStorage({ dir, fsync: 'off' }), base.path),
+    )
+  } catch (error) {
+    assertIpcStateError(error, [ErrorCode.STORE_DAMAGED, ErrorCode.STORE_TOO_NEW])
+    assertPrototypesUntouched()
+    return error
+  }
+  const served = { state: JSON.stringify(server.state), version: server.version }
+  assertPlainJson(server.state, 1_000_000)
+  expect(Number.isSafeInteger(server.version) && server.version >= 0).toBe(true)
+  await within(SETTLE_MS, 'The server closing', server.close())
+  assertPrototypesUntouched()
+  return served
+}
+
+/** A started server's folder gives the same state and version to the next server: what it served was what it kept. */
+async function expectStable(dir: string, outcome: Outcome): Promise<void> {
+  if (outcome instanceof Error) return
+  const again = await startOn(dir)
+  expect(again).toEqual(outcome)
+}
+
+/** What to do to a segment: its bytes mutated, or its records rewritten with every checksum right. */
+const segmentChange = fc.oneof(
+  fc.array(mutation, { minLength: 1, maxLength: 4 }).map((mutations) => ({ kind: 'bytes' as const, mutations })),
+  fc
+    .record({
+      record: fc.nat(),
+      edits: fc.array(jsonEdit, { minLength: 1, maxLength: 3 }),
+      op: fc.constantFrom('edit', 'drop', 'repeat', 'swap'),
+    })
+    .map((change) => ({ kind: 'records' as const, ...change })),
+)
+
+function changeSegment(
+  change: { kind: 'bytes'; mutations: Mutation[] } | { kind: 'records'; record: number; edits: JsonEdit[]; op: string },
+) {
+  return (bytes: Buffer): Buffer => {
+    if (change.kind === 'bytes') return Buffer.from(applyMutations(bytes, change.mutations, []))
+    const { magic, records } = parseSegment(bytes)
+    const at = change.record % records.length
+    const record = records[at]!
+    if (change.op === 'edit') {
+      records[at] = {
+        payload: Buffer.from(JSON.stringify(editJson(JSON.parse(record.payload.toString('utf8')), change.edits)) ?? 'null'),
+      }
+    } else if (change.op === 'drop') records.splice(at, 1)
+    else if (change.op === 'repeat') records.splice(at, 0, record)
+    else if (at + 1 < records.length) records.splice(at, 2, records[at + 1]!, record)
+    return buildSegment(magic, records)
+  }
+}
+
+function changeSnapshot(change: { kind: 'bytes'; mutations: Mutation[] } | { kind: 'body'; edits: JsonEdit[] }) {
+  return (bytes: Buffer): Buffer => {
+    if (change.kind === 'bytes') return Buffer.from(applyMutations(bytes, change.mutations, []))
+    const { magic, body } = parseSnapshot(bytes)
+    return buildSnapshot(magic, Buffer.from(JSON.stringify(editJson(JSON.parse(body.toString('utf8')), change.edits)) ?? 'null'))
+  }
+}
+
+describe('data folder', () => {
+  property('round trip: a folder written by any calls gives the next server the state and version the writer served', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fuzzCall, { minLength: 1, maxLength: 10 }),
+        fc.integer({ min: 64, max: 4096 }),
+        async (calls, compactBytes) => {
+          const dir = await mkdtemp(join(base.path, `run-${runs++}-`))
+          let written: Outcome
+          {
+            // A small compaction threshold: some runs write snapshots and new segments on the way.
+            await using server = await startFuzzServer(fileStorage({ dir, compactBytes, fsync: 'off' }), base.path)
+            const client = await connectTo(server, base.path)
+            try {
+              await runCalls(client, calls)
+            } finally {
+              await client.close()
+            }
+            written = { state: JSON.stringify(server.state), version: server.version }
+          }
+          expect(await startOn(dir)).toEqual(written)
+        },
+      ),
+      params(30),
+    )
+  })
+
+  property(
+    'journal segments: a server on a damaged or rewritten segment serves plain JSON it keeps, or refuses with STORE_DAMAGED; never another error, never a hang',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.nat(), segmentChange, async (which, change) => {
+          const name = files.journals[which % files.journals.length]!
+          const { dir, outcome } = await startOnCopy(name, changeSegment(change))
+          await expectStable(dir, outcome)
+        }),
+        params(60),
+      )
+    },
+  )
+
+  property(
+    'journal segments: a server on a change whose patches were rewritten, checksums right, serves plain JSON it keeps, or refuses with STORE_DAMAGED',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.nat(), fc.nat(), fc.array(storedPatch, { maxLength: 3 }), async (which, record, patches) => {
+          const name = files.journals[which % files.journals.length]!
+          const { dir, outcome } = await startOnCopy(name, (bytes) => {
+            const { magic, records } = parseSegment(bytes)
+            const changes = records.filter((r) => r.payload.includes('"t":"change"'))
+            if (changes.length === 0) return bytes
+            const change = changes[record % changes.length]!
+            const payload = JSON.parse(change.payload.toString('utf8'))
+            change.payload = Buffer.from(JSON.stringify({ ...payload, p: patches }))
+            return buildSegment(magic, records)
+          })
+          await expectStable(dir, outcome)
+        }),
+        params(60),
+      )
+    },
+  )
+
+  property(
+    "journal segments: a server on a last change that sets an array's length to any number serves plain JSON with no hole, or refuses with STORE_DAMAGED",
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(lengthPatch, async (patch) => {
+          const { dir, outcome } = await startOnCopy(files.journals.at(-1)!, (bytes) => {
+            const { magic, records } = parseSegment(bytes)
+            const change = records.filter((r) => r.payload.includes('"t":"change"')).at(-1)!
+            change.payload = Buffer.from(JSON.stringify({ ...JSON.parse(change.payload.toString('utf8')), p: [patch] }))
+            return buildSegment(magic, records)
+          })
+          await expectStable(dir, outcome)
+        }),
+        params(20),
+      )
+    },
+  )
+
+  property(
+    'snapshots: a server on a snapshot with damaged bytes serves plain JSON it keeps, or refuses with STORE_DAMAGED; never another error, never a hang',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 4 }), async (mutations) => {
+          const { dir, outcome } = await startOnCopy(files.snapshots.at(-1)!, changeSnapshot({ kind: 'bytes', mutations }))
+          await expectStable(dir, outcome)
+        }),
+        params(40),
+      )
+    },
+  )
+
+  property(
+    'snapshots: a server on a snapshot rewritten with its checksum right serves plain JSON it keeps, or refuses with STORE_DAMAGED; never another error, never a hang',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(jsonEdit, { minLength: 1, maxLength: 3 }), async (edits) => {
+          const { dir, outcome } = await startOnCopy(files.snapshots.at(-1)!, changeSnapshot({ kind: 'body', edits }))
+          await expectStable(dir, outcome)
+        }),
+        params(40),
+      )
+    },
+  )
+
+  property(
+    "snapshots: a server serves only a state of the store's shape at a version of 0 or more, or refuses with STORE_DAMAGED",
+    async () => {
+      const field = fc.constantFrom('version', 'state', 'counter', 'list', 'items')
+      await fc.assert(
+        fc.asyncProperty(field, oddValue, async (name, value) => {
+          const { outcome } = await startOnCopy(files.snapshots.at(-1)!, (bytes) => {
+            const { magic, body } = parseSnapshot(bytes)
+            const snapshot = JSON.parse(body.toString('utf8'))
+            if (name === 'version' || name === 'state') snapshot[name] = value
+            else snapshot.state[name] = value
+            return buildSnapshot(magic, Buffer.from(JSON.stringify(snapshot)))
+          })
+          if (outcome instanceof Error) return
+          expect(hasStoreShape(JSON.parse(outcome.state)), `state ${outcome.state}`).toBe(true)
+          expect(outcome.version).toBeGreaterThanOrEqual(0)
+        }),
+        params(40),
+      )
+    },
+  )
+
+  property(
+    'journal segments: a record length past the end of the file, with its checksum right, before other records is STORE_DAMAGED, never a torn tail',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.nat(), fc.nat({ max: 0xffffffff }), async (which, huge) => {
+          const name = files.journals.at(-1)!
+          const { dir, outcome } = await startOnCopy(name, (bytes) => {
+            const { magic, records } = parseSegment(bytes)
+            // Not the header (record 0) and not the last record: valid records follow the damaged one.
+            const at = 1 + (which % Math.max(1, records.length - 2))
+            const before = buildSegment(magic, records.slice(0, at))
+            const rest = bytes.length - before.length - 12
+            const length = rest + 1 + (huge % (0xffffffff - rest))
+            return Buffer.concat([
+              before,
+              frame(records[at]!.payload, length),
+              buildSegment(Buffer.alloc(0), records.slice(at + 1)),
+            ])
+          })
+          expect(outcome, JSON.stringify(outcome)).toBeInstanceOf(Error)
+          assertIpcStateError(outcome, [ErrorCode.STORE_DAMAGED])
+          await expectStable(dir, outcome)
+        }),
+        params(20),
+      )
+    },
+  )
+})
