@@ -8,10 +8,6 @@ export const knownFailing: ReadonlySet<string> = new Set<string>([
   // `state.items[key][sub] = value` with key `__proto__` writes Object.prototype[sub] through the
   // draft: `put({ key: '__proto__', sub: '', value: null })` adds Object.prototype[''].
   "actions: calls that write any keys, prototypes' names included, write no prototype and leave other clients' calls as they were",
-  // A `replace` of an array's `length` is applied whatever the number: past 2^32 - 1 it throws a raw
-  // RangeError, below it grows the array with holes (length 2^32 - 1 from a 60-byte patch), which a
-  // hostile server can send to every client.
-  "applyPatches: an array's length replaced by any number is refused with BAD_REQUEST or leaves no hole",
   // A bare binary header (`00 00 00 00 51`: a body of 81 bytes announced, none sent) is never
   // closed by frameTimeout: the deadline starts with the first body byte.
   'deadlines: a binary frame left unfinished after the hello, its header included, is closed by frameTimeout',
