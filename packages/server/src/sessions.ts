@@ -278,6 +278,7 @@ export class Sessions {
       version: store.version,
       ...(hello.replica ? { state } : {}),
       ...(hello.binary === true ? { binary: true } : {}),
+      maxFrameBytes: this.#settings.maxFrameBytes,
     })
     let snapshot: SnapshotFrame | undefined
     if (hello.replica) {
