@@ -312,6 +312,47 @@ describe('ids, as the server tells a resend by them', () => {
     expect(client.state.list).toEqual(['unsent'])
   })
 
+  it('sends a call to the new run when the old one said goodbye first: it answered every call it took', async () => {
+    const server = createTestServer()
+    await using client = await server.connect()
+    const held = holdCalls(server)
+    const pending = client.actions.push('a')
+    await vi.waitFor(() => expect(held).toHaveLength(1))
+    server.restart({ counter: 0, list: [] }, 'epoch-2')
+    const next = server.nextPeer()
+    server.intercept = undefined
+    server.peer.send({ type: ServerMessageType.ServerClosing, data: { reason: 'closing' } })
+    server.peer.close()
+    const second = await next
+    const hello = await nextOf(second, 'hello')
+    const resent = await nextOf(second, 'action/call')
+    expect(resent.input).toBe('a')
+    expect(resent.id).toBeGreaterThan(hello.id)
+    expect(await pending).toBe(1)
+    expect(client.state.list).toEqual(['a'])
+  })
+
+  it('fails with OUTCOME_UNKNOWN after a goodbye a call an earlier, abruptly lost connection may have applied', async () => {
+    const server = createTestServer()
+    await using client = await server.connect()
+    const held = holdCalls(server)
+    const pending = client.actions.push('a')
+    await vi.waitFor(() => expect(held).toHaveLength(1))
+    // Lost without a goodbye: the same run may have applied it.
+    let next = server.nextPeer()
+    server.peer.close()
+    await next
+    await vi.waitFor(() => expect(held).toHaveLength(2))
+    server.restart({ counter: 0, list: [] }, 'epoch-2')
+    next = server.nextPeer()
+    server.intercept = undefined
+    server.peer.send({ type: ServerMessageType.ServerClosing, data: { reason: 'closing' } })
+    server.peer.close()
+    await next
+    expect((await caught(pending)).code).toBe(ErrorCode.OUTCOME_UNKNOWN)
+    expect(server.applied).toEqual([])
+  })
+
   it('sends a read written to the old run again to the new one', async () => {
     const server = createTestServer()
     await using client = await server.connect()

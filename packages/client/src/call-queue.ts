@@ -59,6 +59,11 @@ interface Pending {
   frame: string | Uint8Array
   /** Whether it was written on a connection to this server run: then it keeps its id for good. */
   written: boolean
+  /**
+   * Whether a connection it was written on was lost without the server's goodbye: the server may
+   * have applied it, so only an answer (or `OUTCOME_UNKNOWN`) settles it.
+   */
+  inDoubt: boolean
   readonly kind: CallKind
   resolve(value: unknown): void
   reject(error: IpcStateError): void
@@ -79,8 +84,10 @@ interface Pending {
  *
  * A server that is a new run (a new epoch: a new store, as a restarted server in memory has) holds
  * no record of any call: an action call written to the old run may have been applied there, so it
- * fails with `OUTCOME_UNKNOWN` rather than run again on the new store. Only what was never written
- * to any socket, and reads, go to the new run, with fresh ids.
+ * fails with `OUTCOME_UNKNOWN` rather than run again on the new store. Only what the old run
+ * certainly did not apply (never written to any socket, or written only on a connection the server
+ * then closed with its goodbye, having answered every call it took), and reads, go to the new run,
+ * with fresh ids.
  *
  * A call whose frame is larger than the server reads (its `maxFrameBytes`, from the hello) fails
  * with `FRAME_TOO_LARGE` instead of being sent: the server would close the connection, and a
@@ -152,6 +159,7 @@ export class CallQueue implements LifecycleCalls {
         message,
         frame: this.#encode(message(id)),
         written: false,
+        inDoubt: false,
         kind,
         sent: false,
         resolve: (value) => {
@@ -223,9 +231,21 @@ export class CallQueue implements LifecycleCalls {
     return (this.#binary ? encodeBinaryFrame(message) : undefined) ?? encodeClientMessage(message)
   }
 
-  /** The connection is gone: nothing is sent until the next {@link resume}. */
-  pause(): void {
+  /**
+   * The connection is gone: nothing is sent until the next {@link resume}. After the server's
+   * goodbye (`goodbye`), a call written only on this connection and not answered was not applied,
+   * as if it had never been written; after any other loss, one written on it may have been.
+   */
+  pause(goodbye = false): void {
     this.#send = undefined
+    for (const call of this.#pending.values()) {
+      if (!call.sent) continue
+      // Judged once, for the connection that carried it: attempts that fail later carried nothing.
+      call.sent = false
+      if (!goodbye) call.inDoubt = true
+      else if (!call.inDoubt) call.written = false
+    }
+    this.#sentCount = 0
   }
 
   /** Settles the request a response answers; a response nobody waits for any more is dropped. */

@@ -40,8 +40,12 @@ export interface LifecycleCalls {
   nextId(): number
   /** A connection finished its handshake: send every unanswered call through `send`. */
   resume(send: (frame: string | Uint8Array) => void, connection: ResumedConnection): void
-  /** The connection is gone: send nothing until the next `resume`. */
-  pause(): void
+  /**
+   * The connection is gone: send nothing until the next `resume`. `goodbye` says the server
+   * announced it was closing first: it answered every call it took before that notice, so a call
+   * still unanswered was not applied.
+   */
+  pause(goodbye: boolean): void
   /** A response to a request of the queue's. */
   answer(response: ResponseMessage): void
   /** A response to request `id` that did not decode. */
@@ -350,7 +354,7 @@ export class ConnectionLifecycle {
 
   #onClosed(error: Error | undefined): void {
     if (this.#isClosed()) return
-    this.#calls.pause()
+    this.#calls.pause(this.#serverClosing)
     // Another user's socket at the path stays there, and our server cannot take it over: trying
     // again would only wait on it. The client stops, saying why.
     if (isIpcStateError(error) && error.code === ErrorCode.FOREIGN_SERVER) {

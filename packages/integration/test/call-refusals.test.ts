@@ -99,4 +99,22 @@ describe('calls a client must not send', () => {
     expect(second.process.events.filter((event) => event.event === 'checking')).toHaveLength(0)
     expect(client.epoch).toBe(second.epoch)
   })
+
+  it('a server that closes cleanly says goodbye before the connection ends (so its unanswered calls are known not applied), and the client moves to the next server', async () => {
+    await using dir = await tempSocketRoot()
+    await using first = await startServer({ socketRoot: dir.socketRoot })
+    const told: string[] = []
+    await using client = await connect<TestStore>({
+      ...first.address,
+      retryDelay: () => 10,
+      logger: { info: (message) => told.push(message) },
+    })
+    expect(await client.actions.increment(1)).toBe(1)
+    await first.process.stop('SIGTERM')
+    await vi.waitFor(() => expect(client.status).toBe('reconnecting'), { timeout: 15_000 })
+    expect(told).toContain('the server is closing')
+    await using second = await startServer({ socketRoot: dir.socketRoot })
+    expect(await client.actions.increment(1)).toBe(1)
+    expect(client.epoch).toBe(second.epoch)
+  })
 })
