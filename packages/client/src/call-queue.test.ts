@@ -279,7 +279,40 @@ describe('ids, as the server tells a resend by them', () => {
     expect([await written, await unsent]).toEqual([1, 2])
   })
 
-  it('gives every unanswered call a fresh id when the server is a new run (a new epoch)', async () => {
+  it('fails a call written to the old run with OUTCOME_UNKNOWN when the server is a new run; sends the rest with fresh ids', async () => {
+    const server = createTestServer()
+    await using client = await server.connect()
+    const held = holdCalls(server)
+    const written = client.actions.push('written')
+    await vi.waitFor(() => expect(held).toHaveLength(1))
+    let unsent: Promise<number> | undefined
+    let read: Promise<unknown> | undefined
+    client.onStatusChange((status) => {
+      if (status !== 'reconnecting') return
+      unsent = client.actions.push('unsent')
+      read = client.getState()
+    })
+    server.restart({ counter: 0, list: [] }, 'epoch-2')
+    const next = server.nextPeer()
+    server.intercept = undefined
+    server.peer.close()
+    const second = await next
+    const hello = await nextOf(second, 'hello')
+    // It may have been applied by the old run, whose record is gone: not run again on the new store.
+    const error = await caught(written)
+    expect(error).toMatchObject({ code: ErrorCode.OUTCOME_UNKNOWN, retryable: false, data: { reason: 'new-run' } })
+    expect(error.message).toContain('new server run')
+    // Never written to any socket: new to every run, so the new one takes it.
+    const sent = await nextOf(second, 'action/call')
+    expect(sent.input).toBe('unsent')
+    expect(sent.id).toBeGreaterThan(hello.id)
+    expect(await unsent).toBe(1)
+    expect(await read).toEqual({ counter: 0, list: ['unsent'] })
+    expect(server.applied).toHaveLength(1)
+    expect(client.state.list).toEqual(['unsent'])
+  })
+
+  it('sends a call to the new run when the old one said goodbye first: it answered every call it took', async () => {
     const server = createTestServer()
     await using client = await server.connect()
     const held = holdCalls(server)
@@ -288,6 +321,7 @@ describe('ids, as the server tells a resend by them', () => {
     server.restart({ counter: 0, list: [] }, 'epoch-2')
     const next = server.nextPeer()
     server.intercept = undefined
+    server.peer.send({ type: ServerMessageType.ServerClosing, data: { reason: 'closing' } })
     server.peer.close()
     const second = await next
     const hello = await nextOf(second, 'hello')
@@ -296,6 +330,41 @@ describe('ids, as the server tells a resend by them', () => {
     expect(resent.id).toBeGreaterThan(hello.id)
     expect(await pending).toBe(1)
     expect(client.state.list).toEqual(['a'])
+  })
+
+  it('fails with OUTCOME_UNKNOWN after a goodbye a call an earlier, abruptly lost connection may have applied', async () => {
+    const server = createTestServer()
+    await using client = await server.connect()
+    const held = holdCalls(server)
+    const pending = client.actions.push('a')
+    await vi.waitFor(() => expect(held).toHaveLength(1))
+    // Lost without a goodbye: the same run may have applied it.
+    let next = server.nextPeer()
+    server.peer.close()
+    await next
+    await vi.waitFor(() => expect(held).toHaveLength(2))
+    server.restart({ counter: 0, list: [] }, 'epoch-2')
+    next = server.nextPeer()
+    server.intercept = undefined
+    server.peer.send({ type: ServerMessageType.ServerClosing, data: { reason: 'closing' } })
+    server.peer.close()
+    await next
+    expect((await caught(pending)).code).toBe(ErrorCode.OUTCOME_UNKNOWN)
+    expect(server.applied).toEqual([])
+  })
+
+  it('sends a read written to the old run again to the new one', async () => {
+    const server = createTestServer()
+    await using client = await server.connect()
+    server.intercept = (message) => message.type === 'state/get'
+    const read = client.getState()
+    await vi.waitFor(() => expect(server.peer.received.at(-1)?.type).toBe('state/get'))
+    server.restart({ counter: 5, list: [] }, 'epoch-2')
+    const next = server.nextPeer()
+    server.intercept = undefined
+    server.peer.close()
+    await next
+    expect(await read).toEqual({ counter: 5, list: [] })
   })
 
   it('rejects a call the server answers with OUTCOME_UNKNOWN, not retryable, and does not send it again', async () => {
@@ -335,5 +404,66 @@ describe('a response the client cannot read', () => {
     await vi.waitFor(() => expect(client.version).toBe(1))
     expect(client.state.counter).toBe(1)
     expect(server.peer.received.at(-1)?.type).toBe('state/get')
+  })
+})
+
+describe("the server's frame limit", () => {
+  /** The bytes the server counts for the frame of `push(item)` as request `id`: the JSON, without its delimiter. */
+  const pushBytes = (id: number, item: string) =>
+    Buffer.byteLength(JSON.stringify({ type: 'action/call', data: { id, action: 'push', input: item } }))
+
+  it('refuses a call larger than the hello says the server reads with FRAME_TOO_LARGE, without sending it', async () => {
+    const server = createTestServer()
+    // The hello is request 1: the first call is 2, the second 3.
+    server.maxFrameBytes = pushBytes(2, 'a'.repeat(100))
+    await using client = await server.connect({ binaryFrames: false })
+    const statuses: string[] = []
+    client.onStatusChange((status) => statuses.push(status))
+    // Exactly the limit: sent.
+    expect(await client.actions.push('a'.repeat(100))).toBe(1)
+    // As many UTF-16 units, twice the bytes in UTF-8: refused.
+    const error = await caught(client.actions.push('é'.repeat(100)))
+    expect(error).toMatchObject({
+      code: ErrorCode.FRAME_TOO_LARGE,
+      retryable: false,
+      data: { limit: server.maxFrameBytes, size: pushBytes(3, 'é'.repeat(100)) },
+    })
+    expect(error.message).toContain('maxFrameBytes')
+    expect(server.peer.received.filter((message) => message.type === 'action/call')).toHaveLength(1)
+    // The connection is untouched, and the queue goes on.
+    expect(await client.actions.push('b')).toBe(2)
+    expect([statuses, server.peers.length]).toEqual([[], 1])
+  })
+
+  it('counts a binary frame by its body, as the server does', async () => {
+    const server = createTestServer()
+    server.binary = true
+    server.maxFrameBytes = 10_000
+    await using client = await server.connect()
+    const error = await caught(client.actions.push('x'.repeat(20_000)))
+    expect(error.code).toBe(ErrorCode.FRAME_TOO_LARGE)
+    expect(server.peer.binaryFrames).toBe(0)
+    expect(await client.actions.push('x'.repeat(9_000))).toBe(1)
+    expect(server.peer.binaryFrames).toBe(1)
+  })
+
+  it('from a server that does not say its limit, learns it from the refusal and does not send the call again', async () => {
+    const server = createTestServer()
+    const limit = 300
+    server.intercept = (message, peer) => {
+      if (message.type !== 'action/call' || JSON.stringify(message).length <= limit) return false
+      // What an older server does: a fatal protocol/error that says its limit, then it closes.
+      const wire = { code: ErrorCode.FRAME_TOO_LARGE, message: 'too large', data: { limit } }
+      peer.send({ type: ServerMessageType.ProtocolError, data: { error: wire, fatal: true } })
+      peer.close()
+      return true
+    }
+    await using client = await server.connect({ binaryFrames: false })
+    const error = await caught(client.actions.push('x'.repeat(1_000)))
+    expect(error).toMatchObject({ code: ErrorCode.FRAME_TOO_LARGE, data: { limit } })
+    // Sent once, to the connection that refused it; the next one never saw it.
+    const sent = server.peers.map((peer) => peer.received.filter((message) => message.type === 'action/call').length)
+    expect(sent).toEqual([1, 0])
+    expect(await client.actions.push('small')).toBe(1)
   })
 })

@@ -1,4 +1,5 @@
 import {
+  BINARY_HEADER_BYTES,
   ErrorCode,
   IpcStateError,
   deepFreeze,
@@ -9,12 +10,13 @@ import {
   type ClientMessage,
   type ResponseMessage,
   type StateGetResult,
+  utf8ByteLength,
 } from '@ipc-state/protocol'
 import { abortError } from './abort-error.js'
 import { timeoutOption } from './client-options.js'
 import type { ClientStatus } from './client-status.js'
 import { Deadlines, type Expiring } from './deadlines.js'
-import type { LifecycleCalls } from './connection-lifecycle.js'
+import type { LifecycleCalls, ResumedConnection } from './connection-lifecycle.js'
 
 /** Options for one request. */
 export interface CallOptions {
@@ -57,6 +59,11 @@ interface Pending {
   frame: string | Uint8Array
   /** Whether it was written on a connection to this server run: then it keeps its id for good. */
   written: boolean
+  /**
+   * Whether a connection it was written on was lost without the server's goodbye: the server may
+   * have applied it, so only an answer (or `OUTCOME_UNKNOWN`) settles it.
+   */
+  inDoubt: boolean
   readonly kind: CallKind
   resolve(value: unknown): void
   reject(error: IpcStateError): void
@@ -73,8 +80,18 @@ interface Pending {
  * Ids only grow, hellos included, and a request keeps its id once written to a server run: the
  * server tells a resend by it (an id below the hello that made its record of this client was
  * numbered before that record existed; see the server's call-record.ts). So a request that was
- * never written takes a fresh id when a connection resumes, above that connection's hello, and so
- * does every request when the server is a new run, which holds no record of any of them.
+ * never written takes a fresh id when a connection resumes, above that connection's hello.
+ *
+ * A server that is a new run (a new epoch: a new store, as a restarted server in memory has) holds
+ * no record of any call: an action call written to the old run may have been applied there, so it
+ * fails with `OUTCOME_UNKNOWN` rather than run again on the new store. Only what the old run
+ * certainly did not apply (never written to any socket, or written only on a connection the server
+ * then closed with its goodbye, having answered every call it took), and reads, go to the new run,
+ * with fresh ids.
+ *
+ * A call whose frame is larger than the server reads (its `maxFrameBytes`, from the hello) fails
+ * with `FRAME_TOO_LARGE` instead of being sent: the server would close the connection, and a
+ * resend would only do it again.
  */
 export class CallQueue implements LifecycleCalls {
   readonly #options: CallQueueOptions
@@ -87,6 +104,8 @@ export class CallQueue implements LifecycleCalls {
   #send: ((frame: string | Uint8Array) => void) | undefined
   /** Whether the current (or last) connection takes binary frames: large requests go as one. */
   #binary = false
+  /** The largest frame the current (or last) connection's server reads, when it is known. */
+  #maxFrameBytes: number | undefined
   /** Every request's timeout, from the call until it settles (also while the replica catches up). */
   readonly #deadlines = new Deadlines()
 
@@ -140,6 +159,7 @@ export class CallQueue implements LifecycleCalls {
         message,
         frame: this.#encode(message(id)),
         written: false,
+        inDoubt: false,
         kind,
         sent: false,
         resolve: (value) => {
@@ -167,14 +187,27 @@ export class CallQueue implements LifecycleCalls {
   /**
    * A connection finished its handshake. Everything unanswered goes again, in its original order:
    * the server answers a call it has already applied from its record instead of applying it twice.
-   * A request never written to this server run, or every one when `newRun` (the server's epoch
-   * changed), takes a fresh id first: it is new to the server, and must not look like a resend.
+   * A request never written to this server run takes a fresh id first: it is new to the server, and
+   * must not look like a resend. When the server is a new run, an action call already written
+   * fails with `OUTCOME_UNKNOWN`, and every other request takes a fresh id.
    */
-  resume(send: (frame: string | Uint8Array) => void, newRun: boolean, binary = false): void {
+  resume(send: (frame: string | Uint8Array) => void, connection: ResumedConnection): void {
+    const { newRun, binary, maxFrameBytes } = connection
     const calls = [...this.#pending.values()]
     this.#pending.clear()
     this.#binary = binary
+    this.#maxFrameBytes = maxFrameBytes
     for (const call of calls) {
+      if (newRun && call.written && call.kind === 'action') {
+        call.reject(
+          new IpcStateError(
+            ErrorCode.OUTCOME_UNKNOWN,
+            `${this.#options.path} is a new server run (a new store) that holds no record of this call: it may or may not have been applied before the restart, and was not sent again`,
+            { data: { id: call.id, reason: 'new-run' } },
+          ),
+        )
+        continue
+      }
       // Those written are the oldest (requests go out in order), so ids stay in that order.
       if (newRun || !call.written) {
         call.id = this.nextId()
@@ -198,9 +231,21 @@ export class CallQueue implements LifecycleCalls {
     return (this.#binary ? encodeBinaryFrame(message) : undefined) ?? encodeClientMessage(message)
   }
 
-  /** The connection is gone: nothing is sent until the next {@link resume}. */
-  pause(): void {
+  /**
+   * The connection is gone: nothing is sent until the next {@link resume}. After the server's
+   * goodbye (`goodbye`), a call written only on this connection and not answered was not applied,
+   * as if it had never been written; after any other loss, one written on it may have been.
+   */
+  pause(goodbye = false): void {
     this.#send = undefined
+    for (const call of this.#pending.values()) {
+      if (!call.sent) continue
+      // Judged once, for the connection that carried it: attempts that fail later carried nothing.
+      call.sent = false
+      if (!goodbye) call.inDoubt = true
+      else if (!call.inDoubt) call.written = false
+    }
+    this.#sentCount = 0
   }
 
   /** Settles the request a response answers; a response nobody waits for any more is dropped. */
@@ -256,11 +301,35 @@ export class CallQueue implements LifecycleCalls {
     while (this.#sentCount < this.#options.maxInFlight && this.#unsent.length > 0) {
       const call = this.#pending.get(this.#unsent.shift()!)
       if (call === undefined || call.sent) continue
+      const tooLarge = this.#tooLarge(call.frame)
+      if (tooLarge !== undefined) {
+        this.#pending.delete(call.id)
+        call.reject(tooLarge)
+        continue
+      }
       call.sent = true
       call.written = true
       this.#sentCount += 1
       send(call.frame)
     }
+  }
+
+  /** `FRAME_TOO_LARGE` when `frame` is larger than the server reads, else `undefined`. */
+  #tooLarge(frame: string | Uint8Array): IpcStateError | undefined {
+    const limit = this.#maxFrameBytes
+    if (limit === undefined) return undefined
+    // The server counts a text frame without its delimiter, and a binary frame's body alone. A
+    // UTF-16 unit takes at most 3 bytes of UTF-8: most frames need no count at all.
+    let size: number
+    if (typeof frame !== 'string') size = frame.length - BINARY_HEADER_BYTES
+    else if ((frame.length - 1) * 3 <= limit) return undefined
+    else size = utf8ByteLength(frame) - 1
+    if (size <= limit) return undefined
+    return new IpcStateError(
+      ErrorCode.FRAME_TOO_LARGE,
+      `The request takes ${size} bytes, more than the ${limit} bytes ${this.#options.path} reads in one frame (its option maxFrameBytes): it was not sent`,
+      { data: { limit, size } },
+    )
   }
 
   /** Says where the wait stood, so a timeout during an outage reads as one. */

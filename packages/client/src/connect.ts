@@ -99,7 +99,8 @@ export interface IpcStateClient<T extends StoreDefinition<any, any>> {
  * ```
  * @throws TypeError when an option is invalid
  * @throws IpcStateError `SERVER_UNAVAILABLE` after `connectAttempts` failed attempts,
- *   `PROTOCOL_MISMATCH`, `ABORTED`, `PATH_TOO_LONG`, `FOREIGN_SERVER` (the socket is another user's)
+ *   `PROTOCOL_MISMATCH`, `ABORTED`, `PATH_TOO_LONG`, `FOREIGN_SERVER` (the socket is another user's),
+ *   `BAD_REQUEST` (the server answered the handshake with a malformed result)
  */
 export function connect<T extends StoreDefinition<any, any>>(options: ConnectOptions): Promise<IpcStateClient<T>> {
   const ipcOptions = { allowForeignServer: options.allowForeignServer === true }

@@ -44,6 +44,31 @@ describe('connecting and the handshake', () => {
     await server.peer.closed
   })
 
+  it.each([
+    ['an empty result', {}, 'protocol undefined'],
+    ['no epoch', { protocol: PROTOCOL_VERSION, version: 0, state: {} }, 'no epoch'],
+    ['a result that is not an object', null, 'not an object'],
+    ['another protocol', { protocol: 99, epoch: 'e', version: 0, state: {} }, 'protocol 99'],
+    ['a negative version', { protocol: PROTOCOL_VERSION, epoch: 'e', version: -1, state: {} }, 'version -1'],
+    ['no state for a replica', { protocol: PROTOCOL_VERSION, epoch: 'e', version: 0 }, 'no state'],
+    ['a bad frame limit', { protocol: PROTOCOL_VERSION, epoch: 'e', version: 0, state: {}, maxFrameBytes: 0 }, 'frame limit'],
+  ])('refuses to connect, at once, to a server whose hello answer is %s', async (_label, result, problem) => {
+    const error = vi.fn()
+    const server = createTestServer()
+    server.intercept = (message, peer) => {
+      if (message.type !== 'hello') return false
+      peer.send({ type: ServerMessageType.Response, data: { id: message.data.id, result } })
+      return true
+    }
+    const refused = await caught(server.connect({ connectAttempts: 5, logger: { error } }))
+    expect(refused.code).toBe(ErrorCode.BAD_REQUEST)
+    expect(refused.message).toContain('/tmp/test.memory answered the handshake with')
+    expect(refused.message).toContain(problem)
+    expect(error).toHaveBeenCalledWith('the server answered the handshake with a malformed result', { reason: expect.any(String) })
+    expect(server.transport.attempts).toHaveLength(1)
+    await server.peer.closed
+  })
+
   it('counts a server that never answers the handshake as a failed attempt', async () => {
     vi.useFakeTimers()
     const server = createTestServer()
@@ -316,6 +341,33 @@ describe('the replica', () => {
     server.peer.send(change('epoch-1', 2, 0))
     await server.nextPeer()
     await vi.waitFor(() => expect([client.status, client.version]).toEqual(['connected', 2]))
+  })
+
+  it('refuses a resync snapshot older than the replica, keeps the replica as it was, and reconnects', async () => {
+    const error = vi.fn()
+    const server = createTestServer()
+    await using client = await server.connect({ logger: { error } })
+    await client.actions.increment(5)
+    await client.actions.increment(5)
+    const seen: number[] = []
+    client.subscribe((_state, info) => seen.push(info.version))
+    server.intercept = (message, peer) => {
+      if (message.type !== 'state/get') return false
+      // The same store, moved back: a server that lies, or is broken.
+      peer.send({
+        type: ServerMessageType.Response,
+        data: { id: message.data.id, result: { epoch: 'epoch-1', version: 1, state: { counter: 5, list: [] } } },
+      })
+      server.intercept = undefined
+      return true
+    }
+    server.peer.send(change('epoch-1', 4, 99)) // a gap: the client asks for a snapshot
+    await server.nextPeer()
+    expect(error).toHaveBeenCalledWith('the server sent a snapshot the replica cannot take; reconnecting', {
+      reason: expect.stringContaining("older than the replica's 2"),
+    })
+    await vi.waitFor(() => expect(client.status).toBe('connected'))
+    expect([client.version, client.state.counter, seen]).toEqual([2, 10, []])
   })
 
   it("is replaced by a new server run's state, and subscribers hear reason reset", async () => {

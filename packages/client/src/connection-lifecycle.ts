@@ -20,21 +20,32 @@ import { ClientStatusTracker, type ClientStatus } from './client-status.js'
 import type { ClientConnection, ClientTransport } from './client-transport.js'
 import type { Replica } from './replica.js'
 import { RetryPolicy } from './retry-policy.js'
+import { helloResultProblem, snapshotProblem } from './server-results.js'
 
 const decodeText = (bytes: Uint8Array, start: number, end: number): string => Buffer.prototype.utf8Slice.call(bytes, start, end)
+
+/** What a connection that finished its handshake tells the queue of calls. */
+export interface ResumedConnection {
+  /** The server is another run than the one the calls were written to: its epoch changed. */
+  newRun: boolean
+  /** The server takes binary frames on this connection. */
+  binary: boolean
+  /** The largest frame the server reads, when it is known: a larger call is refused, not sent. */
+  maxFrameBytes: number | undefined
+}
 
 /** What the lifecycle needs from the queue of calls (a `CallQueue`). */
 export interface LifecycleCalls {
   /** The next request id; the hello and resync requests share the calls' id space. */
   nextId(): number
+  /** A connection finished its handshake: send every unanswered call through `send`. */
+  resume(send: (frame: string | Uint8Array) => void, connection: ResumedConnection): void
   /**
-   * A connection finished its handshake: send every unanswered call through `send`. `newRun` says
-   * the server is another run than the one the calls were written to (its epoch changed);
-   * `binary` that the server takes binary frames on this connection.
+   * The connection is gone: send nothing until the next `resume`. `goodbye` says the server
+   * announced it was closing first: it answered every call it took before that notice, so a call
+   * still unanswered was not applied.
    */
-  resume(send: (frame: string | Uint8Array) => void, newRun: boolean, binary: boolean): void
-  /** The connection is gone: send nothing until the next `resume`. */
-  pause(): void
+  pause(goodbye: boolean): void
   /** A response to a request of the queue's. */
   answer(response: ResponseMessage): void
   /** A response to request `id` that did not decode. */
@@ -44,7 +55,7 @@ export interface LifecycleCalls {
 }
 
 /** What the lifecycle does with the replica (a `Replica`): fill it, keep it current, let its waiters go. */
-export type LifecycleReplica = Pick<Replica<unknown>, 'version' | 'reset' | 'apply' | 'releaseAll'>
+export type LifecycleReplica = Pick<Replica<unknown>, 'epoch' | 'version' | 'reset' | 'apply' | 'releaseAll'>
 
 /** What a {@link ConnectionLifecycle} is made of. */
 export interface ConnectionLifecycleOptions {
@@ -73,6 +84,11 @@ export class ConnectionLifecycle {
   #helloId = -1
   #resyncId = -1
   #epoch = ''
+  /**
+   * The frame limit a server of epoch `epoch` reported when it refused a frame as too large: what
+   * a server too old to say its limit in the hello still tells.
+   */
+  #refusedAt: { epoch: string; limit: number } | undefined
   #retryTimer: ReturnType<typeof setTimeout> | undefined
   #helloTimer: ReturnType<typeof setTimeout> | undefined
   #serverClosing = false
@@ -205,6 +221,7 @@ export class ConnectionLifecycle {
           break
         case ServerMessageType.ProtocolError:
           this.#lastFailure = errorFromWire(message.data.error)
+          this.#learnLimit(this.#lastFailure as IpcStateError)
           logger.warn?.('the server reported an error', { ...message.data.error, fatal: message.data.fatal })
           break
         case ServerMessageType.SeedSharedData:
@@ -237,8 +254,20 @@ export class ConnectionLifecycle {
     if (response.id === this.#resyncId) {
       this.#resyncId = -1
       if (response.error === undefined) {
-        const snapshot = response.result as StateGetResult
-        this.#replica?.reset(snapshot.epoch, snapshot.version, snapshot.state)
+        const problem = this.#snapshotProblem(response.result)
+        if (problem === undefined) {
+          const snapshot = response.result as StateGetResult
+          this.#replica?.reset(snapshot.epoch, snapshot.version, snapshot.state)
+          return
+        }
+        // A server that would move the replica back, or sends no snapshot at all, is not believed:
+        // the replica stays as it was, and a new connection brings a hello's snapshot.
+        this.#lastFailure = new IpcStateError(
+          ErrorCode.BAD_REQUEST,
+          `The server at ${this.#options.path} answered a resync with ${problem}; reconnecting`,
+        )
+        this.#options.logger.error?.('the server sent a snapshot the replica cannot take; reconnecting', { reason: problem })
+        this.#connection?.close()
       } else {
         // Without a snapshot the replica cannot catch up on this connection; a new one brings one.
         this.#lastFailure = errorFromWire(response.error)
@@ -262,9 +291,21 @@ export class ConnectionLifecycle {
       }
       return
     }
+    const problem = helloResultProblem(response.result, this.#options.replica)
+    if (problem !== undefined) {
+      // Not a server of this protocol, or a broken one: trying again would only meet it again.
+      const error = new IpcStateError(
+        ErrorCode.BAD_REQUEST,
+        `The server at ${this.#options.path} answered the handshake with ${problem}: it does not speak this client's protocol`,
+      )
+      this.#options.logger.error?.('the server answered the handshake with a malformed result', { reason: problem })
+      this.close(error)
+      return
+    }
     const hello = response.result as HelloResult
     const newRun = hello.epoch !== this.#epoch
     this.#epoch = hello.epoch
+    const refused = this.#refusedAt?.epoch === hello.epoch ? this.#refusedAt.limit : undefined
     this.#replica?.reset(hello.epoch, hello.version, hello.state)
     this.#retries.succeeded()
     this.#lastFailure = undefined
@@ -275,7 +316,32 @@ export class ConnectionLifecycle {
     // A status listener may have closed the client, or the connection, meanwhile.
     const current = this.#connection
     if (this.#status.current !== 'connected' || current === undefined) return
-    this.#calls.resume((frame) => current.write(frame), newRun, hello.binary === true)
+    this.#calls.resume((frame) => current.write(frame), {
+      newRun,
+      binary: hello.binary === true,
+      maxFrameBytes: hello.maxFrameBytes ?? refused,
+    })
+  }
+
+  /** What makes a resync's result unfit for the replica, or `undefined` when nothing does. */
+  #snapshotProblem(result: unknown): string | undefined {
+    const problem = snapshotProblem(result)
+    if (problem !== undefined || this.#replica === undefined) return problem
+    const { epoch, version } = result as StateGetResult
+    if (epoch === this.#replica.epoch && version < this.#replica.version) {
+      return `a snapshot at version ${version}, older than the replica's ${this.#replica.version} of the same store`
+    }
+    return undefined
+  }
+
+  /**
+   * A server too old to say its frame limit in the hello still says it in the error of a frame it
+   * refused as too large: a call resent to that run is then refused here, not sent again.
+   */
+  #learnLimit(error: IpcStateError): void {
+    if (error.code !== ErrorCode.FRAME_TOO_LARGE || this.#epoch === '') return
+    const limit = (error.data as { limit?: unknown } | undefined)?.limit
+    if (Number.isSafeInteger(limit) && (limit as number) > 0) this.#refusedAt = { epoch: this.#epoch, limit: limit as number }
   }
 
   #resync(reason: string): void {
@@ -288,7 +354,7 @@ export class ConnectionLifecycle {
 
   #onClosed(error: Error | undefined): void {
     if (this.#isClosed()) return
-    this.#calls.pause()
+    this.#calls.pause(this.#serverClosing)
     // Another user's socket at the path stays there, and our server cannot take it over: trying
     // again would only wait on it. The client stops, saying why.
     if (isIpcStateError(error) && error.code === ErrorCode.FOREIGN_SERVER) {

@@ -63,6 +63,8 @@ export interface TestServer {
   epoch: string
   /** Whether it takes binary frames from a client that offers them (and says so in its hello answer). */
   binary: boolean
+  /** The frame limit its hello answer states; `undefined` answers as a server older than that field. */
+  maxFrameBytes: number | undefined
   /** Each action call applied, as `instanceId:id`: a resent call appears once. */
   readonly applied: string[]
   /** Sees each client message first; returning `true` skips the default answer. */
@@ -136,6 +138,7 @@ export function createTestServer(options: TestServerOptions = {}): TestServer {
     version: 0,
     epoch: options.epoch ?? 'epoch-1',
     binary: false,
+    maxFrameBytes: undefined,
     applied: [],
     intercept: undefined,
     connect: (connectOptions = {}) =>
@@ -157,10 +160,11 @@ export function createTestServer(options: TestServerOptions = {}): TestServer {
           }
           sessions.set(peer, { instanceId: instanceId ?? clientId, clientId, replica })
           const { epoch, version, state } = server
-          const binary = server.binary && message.data.binary === true ? { binary: true } : {}
-          peer.send(
-            response(id, replica ? { protocol, epoch, version, state, ...binary } : { protocol, epoch, version, ...binary }),
-          )
+          const extra = {
+            ...(server.binary && message.data.binary === true ? { binary: true } : {}),
+            ...(server.maxFrameBytes === undefined ? {} : { maxFrameBytes: server.maxFrameBytes }),
+          }
+          peer.send(response(id, replica ? { protocol, epoch, version, state, ...extra } : { protocol, epoch, version, ...extra }))
           return
         }
         case ClientMessageType.StateGet:

@@ -1,5 +1,6 @@
 // Limits that protect a server process from one client: frame size, slow readers, requests in
 // flight, connections. Misbehaving peers are raw sockets or processes against a real server.
+import { connect } from '@ipc-state/client'
 import { FRAME_DELIMITER, encodeClientMessage, encodeFrame } from '@ipc-state/protocol'
 import { describe, expect, it, vi } from 'vitest'
 import { MiB, mib } from '../src/checks.js'
@@ -7,6 +8,7 @@ import { startLoadClient } from '../src/client-fixture.js'
 import { ask, crashLines, type FixtureEvent, fixture } from '../src/processes.js'
 import { RawClient } from '../src/raw-client.js'
 import { startServer } from '../src/server-fixture.js'
+import type { TestStore } from '../src/test-store.js'
 
 /** What a kernel may hold for one Unix stream connection (send plus receive side), generously. */
 const SOCKET_BUFFERS = 2 * MiB
@@ -316,6 +318,48 @@ describe('limits that protect the server from one client', () => {
     await vi.waitFor(() => expect(seed.frames.filter((frame) => frame.type === 'sharedData')).toHaveLength(2))
     expect(seed.isClosed).toBe(false)
     expect(greeted.isClosed).toBe(false)
+    expect(crashLines(server.process)).toEqual([])
+  })
+
+  it('connections that fill every slot with refused frames and never say hello are closed at handshakeTimeout; a real client then connects', async () => {
+    const slots = 64
+    await using server = await startServer({
+      env: { IPC_STATE_MAX_CONNECTIONS: String(slots), IPC_STATE_HANDSHAKE_TIMEOUT: '1500' },
+    })
+    const hostile = await Promise.all(Array.from({ length: slots }, () => RawClient.connect(server.path)))
+    try {
+      // Half send a frame that is not JSON, half a well-formed request before any hello: each is
+      // answered, non-fatally, and the connection stays open, holding its slot.
+      await Promise.all(
+        hostile.map(async (raw, i) => {
+          if (i % 2 === 0) {
+            await raw.write(`garbage ${i}${FRAME_DELIMITER}`)
+            expect((await raw.protocolError()).data).toMatchObject({ fatal: false, error: { code: 'BAD_REQUEST' } })
+          } else {
+            const answer = await raw.request({ type: 'server/info', data: { id: i } })
+            expect(answer.data.error).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('hello') })
+          }
+          // More of the same changes nothing.
+          await raw.write(`{"type":"nope"}${FRAME_DELIMITER}`)
+        }),
+      )
+      // Not one of them said hello: every one is refused at its deadline, whatever it sent.
+      await Promise.all(
+        hostile.map(async (raw) => {
+          const refusal = await raw.waitFor(
+            (frame) => frame.type === 'protocol/error' && frame.data.fatal === true,
+            'a fatal protocol/error',
+          )
+          expect(refusal.data.error).toMatchObject({ code: 'TIMEOUT', message: expect.stringContaining('option handshakeTimeout') })
+          await raw.expectClosed()
+        }),
+      )
+      // One attempt is enough: the slots are free again.
+      await using client = await connect<TestStore>({ ...server.address, connectAttempts: 1 })
+      expect(await client.actions.increment(1)).toBe(1)
+    } finally {
+      await Promise.all(hostile.map((raw) => raw.close()))
+    }
     expect(crashLines(server.process)).toEqual([])
   })
 })

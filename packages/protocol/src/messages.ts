@@ -72,6 +72,12 @@ export interface HelloResult {
   state?: unknown
   /** The server takes binary frames on this connection and may send them (see `HelloRequest.binary`). */
   binary?: boolean
+  /**
+   * The largest frame the server reads, in bytes (a text frame without its delimiter, a binary
+   * frame's body): a client refuses a call that would pass it rather than send it. Absent from
+   * servers older than this field.
+   */
+  maxFrameBytes?: number
 }
 
 export type StateGetRequest = RequestBase

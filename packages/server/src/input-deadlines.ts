@@ -4,7 +4,7 @@ import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 export interface InputDeadlinesOptions {
   /** How long the peer may take to finish a frame it started, in milliseconds. */
   frameTimeout: number
-  /** How long a new peer may stay silent before its first complete frame, in milliseconds. */
+  /** How long a new peer may take to introduce itself (see {@link InputDeadlines.introduced}), in milliseconds. */
   handshakeTimeout: number
   /** Bytes of the unfinished frame now, for the message. */
   pendingBytes(): number
@@ -13,14 +13,17 @@ export interface InputDeadlinesOptions {
 }
 
 /**
- * The two clocks on what one peer sends: its first complete frame must come within
- * `handshakeTimeout` of connecting, and each frame it starts must end within `frameTimeout`. A
+ * The two clocks on what one peer sends: it must introduce itself (a hello the server took, or the
+ * seed's `getSharedData`) within `handshakeTimeout` of connecting, and each frame it starts must end
+ * within `frameTimeout`. Frames the server refused do not count: a peer that sends garbage, or
+ * requests before its hello, is closed at the deadline as a silent one is, so it cannot hold a
+ * connection slot for good. A
  * clock that runs out is judged after the event loop's next poll, so a server that was busy past
  * it reads what the peer sent meanwhile before it judges the peer.
  */
 export class InputDeadlines {
   readonly #options: InputDeadlinesOptions
-  /** Runs until the peer's first complete frame: a connection that never speaks is closed. */
+  /** Runs until the peer introduced itself: a connection that never does is closed. */
   #silence: ReturnType<typeof setTimeout> | undefined
   #frame: ReturnType<typeof setTimeout> | undefined
   /** When the unfinished frame began (`performance.now()`). */
@@ -34,10 +37,7 @@ export class InputDeadlines {
       setImmediate(() => {
         if (this.#silence === undefined) return
         this.#options.expired(
-          new IpcStateError(
-            ErrorCode.TIMEOUT,
-            `No complete frame within ${handshakeTimeout} ms of connecting (option handshakeTimeout)`,
-          ),
+          new IpcStateError(ErrorCode.TIMEOUT, `No hello within ${handshakeTimeout} ms of connecting (option handshakeTimeout)`),
         )
       })
     }, handshakeTimeout)
@@ -49,15 +49,20 @@ export class InputDeadlines {
    * `before` were held until this read.
    */
   read(frames: number, pending: number, before: number): void {
-    if (frames > 0 && this.#silence !== undefined) {
-      clearTimeout(this.#silence)
-      this.#silence = undefined
-    }
     // A frame that began in this read (after another ended, or from nothing) starts its own clock.
     if (pending > 0 && (before === 0 || frames > 0)) {
       this.#partialSince = performance.now()
       this.#arm(this.#options.frameTimeout)
     }
+  }
+
+  /**
+   * The peer introduced itself: its hello was taken, or the seed's request answered. Only then is
+   * the handshake clock stopped; a complete frame alone proves nothing.
+   */
+  introduced(): void {
+    clearTimeout(this.#silence)
+    this.#silence = undefined
   }
 
   /** Stops both clocks, for a session that ended. */

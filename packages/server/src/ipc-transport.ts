@@ -78,6 +78,8 @@ export function listenIpc(options: ListenIpcOptions): Promise<TransportServer> {
   })
 
   const sessions = new Map<Socket, ReturnType<TransportHandlers['connection']>>()
+  /** Each connection's writer: closing flushes what it gathered this tick (the goodbye) before ending. */
+  const writers = new Map<Socket, TickWriter>()
   let listening = false
 
   return new Promise((resolve, reject) => {
@@ -104,6 +106,7 @@ export function listenIpc(options: ListenIpcOptions): Promise<TransportServer> {
       let session: ReturnType<TransportHandlers['connection']> | undefined
       // Everything written in one tick leaves in one system call.
       const writer = new TickWriter(socket, () => session?.drain?.())
+      writers.set(socket, writer)
       const connection: TransportConnection = {
         write: (chunk, written) => {
           if (socket.destroyed || socket.writableEnded) {
@@ -138,6 +141,7 @@ export function listenIpc(options: ListenIpcOptions): Promise<TransportServer> {
       socket.once('close', () => {
         const session = sessions.get(socket)
         sessions.delete(socket)
+        writers.delete(socket)
         // node-ipc keeps every socket in an array; drop ours so long-running servers do not leak.
         const index = server.sockets.indexOf(socket)
         if (index !== -1) server.sockets.splice(index, 1)
@@ -151,8 +155,11 @@ export function listenIpc(options: ListenIpcOptions): Promise<TransportServer> {
     const netServer = ipc.server.server
     return new Promise((resolve) => {
       for (const socket of sessions.keys()) {
-        // Lets what was written reach the peer; a peer that never closes is cut after a grace.
-        socket.end()
+        // Lets what was written reach the peer, the goodbye still gathered for this tick included;
+        // a peer that never closes is cut after a grace.
+        const writer = writers.get(socket)
+        if (writer === undefined) socket.end()
+        else writer.end()
         setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref()
       }
       // node-ipc leaves `server` false until it listens.

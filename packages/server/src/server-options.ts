@@ -75,8 +75,9 @@ export interface CreateServerOptions<S extends object, A extends ActionMap<S>> e
    */
   frameTimeout?: number
   /**
-   * How long a new connection may stay silent, in milliseconds: one that sends no complete frame
-   * within it is closed with `TIMEOUT`, so connections that never speak cannot hold every
+   * How long a new connection may take to say hello, in milliseconds: one whose hello the server
+   * has not taken within it is closed with `TIMEOUT`, whatever else it sent (garbage and requests
+   * before the hello do not count), so connections that never say hello cannot hold every
    * connection slot. A plain node-ipc client that sends `getSharedData` at once is unaffected.
    * `Infinity` turns the deadline off.
    * @default 10000

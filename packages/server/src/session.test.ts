@@ -198,6 +198,31 @@ describe('handshakeTimeout', () => {
     expect(peer.isClosed).toBe(false)
   })
 
+  it('a refused frame does not stop the clock: garbage, and a request before hello, are closed as silence is', async () => {
+    vi.useFakeTimers()
+    await using t = await startTestServer({ handshakeTimeout: 1_000 })
+    const garbage = await t.connect()
+    garbage.write(`not json${FRAME_DELIMITER}`)
+    await garbage.waitFor((message) => message.type === ServerMessageType.ProtocolError)
+    const early = await t.connect()
+    early.send({ type: ClientMessageType.StateGet, data: { id: 1 } })
+    expect((await early.response(1)).error?.code).toBe(ErrorCode.BAD_REQUEST)
+    const { peer: greeted } = await t.greet()
+    await vi.advanceTimersByTimeAsync(500)
+    // More garbage on the way changes nothing either.
+    garbage.write(`{"type":"nope"}${FRAME_DELIMITER}`)
+    await vi.advanceTimersByTimeAsync(501)
+    for (const peer of [garbage, early]) {
+      await peer.closed
+      expect(peer.messages.at(-1)).toMatchObject({
+        type: ServerMessageType.ProtocolError,
+        data: { fatal: true, error: { code: ErrorCode.TIMEOUT, message: expect.stringContaining('option handshakeTimeout') } },
+      })
+    }
+    expect(greeted.isClosed).toBe(false)
+    expect(t.server.connectionCount).toBe(1)
+  })
+
   it('counts only a complete frame: half a hello does not stop the clock', async () => {
     vi.useFakeTimers()
     await using t = await startTestServer({ handshakeTimeout: 1_000, frameTimeout: 10_000 })

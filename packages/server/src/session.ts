@@ -20,7 +20,7 @@ export { encodeErrorResponse, encodeProtocolError } from './error-frames.js'
 
 const decodeText = (bytes: Uint8Array, start: number, end: number): string => Buffer.prototype.utf8Slice.call(bytes, start, end)
 
-/** How long a new connection may go without a complete frame, by default. */
+/** How long a new connection may go without introducing itself, by default. */
 export const HANDSHAKE_TIMEOUT_MS = 10_000
 
 /** Options for a {@link Session}. */
@@ -31,7 +31,7 @@ export interface SessionOptions {
   maxBufferedBytes: number
   /** How long the peer may take to finish a frame it started, in milliseconds. */
   frameTimeout: number
-  /** How long a new peer may stay silent before its first complete frame, in milliseconds. */
+  /** How long a new peer may take to say hello (or the seed's `getSharedData`), in milliseconds. */
   handshakeTimeout: number
   /** The server-wide bounds this session's output and input count against. */
   budget: MemoryBudget
@@ -44,8 +44,8 @@ export interface SessionOptions {
  * One client connection: its framing, what it said in its handshake, what it has in flight, and
  * the one way everything is written to it. Refusing it sends a last `protocol/error` with the
  * reason, then closes it; a peer that stops reading is refused with `SLOW_CONSUMER`, one that
- * leaves a frame unfinished past `frameTimeout`, or sends no complete frame within
- * `handshakeTimeout` of connecting, with `TIMEOUT`.
+ * leaves a frame unfinished past `frameTimeout`, or has not introduced itself (see
+ * {@link introduced}) within `handshakeTimeout` of connecting, whatever else it sent, with `TIMEOUT`.
  */
 export class Session implements BudgetMember {
   readonly connection: TransportConnection
@@ -176,6 +176,14 @@ export class Session implements BudgetMember {
   /** Answers request `id` with `error`. */
   fail(id: number, error: IpcStateError): void {
     this.send(encodeErrorResponse(id, error))
+  }
+
+  /**
+   * The peer introduced itself: the server took its hello, or answered the seed's `getSharedData`.
+   * Stops the handshake clock, which nothing else stops.
+   */
+  introduced(): void {
+    this.#deadlines.introduced()
   }
 
   /** Sends a last message, then closes: the peer gets its reason, and nothing more is read. */

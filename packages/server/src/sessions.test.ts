@@ -26,12 +26,13 @@ afterEach(() => {
 })
 
 describe('handshake', () => {
-  it('answers hello with protocol, epoch and version, and the state only to a replica', async () => {
-    await using t = await startTestServer()
+  it('answers hello with protocol, epoch, version and frame limit, and the state only to a replica', async () => {
+    await using t = await startTestServer({ maxFrameBytes: 4096 })
     const replica = await t.greet({ clientId: 'r', replica: true })
     const writer = await t.greet({ clientId: 'w', replica: false })
-    expect(replica.result).toEqual({ protocol: PROTOCOL_VERSION, epoch: t.server.epoch, version: 0, state: t.server.state })
-    expect(writer.result).toEqual({ protocol: PROTOCOL_VERSION, epoch: t.server.epoch, version: 0 })
+    const expected = { protocol: PROTOCOL_VERSION, epoch: t.server.epoch, version: 0, maxFrameBytes: 4096 }
+    expect(replica.result).toEqual({ ...expected, state: t.server.state })
+    expect(writer.result).toEqual(expected)
     expect(t.server.connectionCount).toBe(2)
   })
 

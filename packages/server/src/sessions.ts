@@ -169,7 +169,10 @@ export class Sessions {
           session.sendSnapshot(this.#options.snapshots.frame((state) => ({ type: ServerMessageType.SeedSharedData, data: state })))
         } catch (error) {
           session.send(encodeProtocolError(toIpcStateError(error), false))
+          return
         }
+        // The seed's client never says hello: an answered request is its introduction.
+        session.introduced()
         return
       case ClientMessageType.Hello:
         this.#hello(session, message.data)
@@ -235,6 +238,8 @@ export class Sessions {
       session.fail(hello.id, new IpcStateError(ErrorCode.BAD_REQUEST, '"hello" was already sent on this connection'))
       return
     }
+    // Taken: the handshake clock stops here, not at the answer, which may wait on the storage.
+    session.introduced()
     const { record, pipeline } = this.#options
     const instanceId = hello.instanceId ?? hello.clientId
     const since = record.unpersisted(instanceId, hello.id)
@@ -273,6 +278,7 @@ export class Sessions {
       version: store.version,
       ...(hello.replica ? { state } : {}),
       ...(hello.binary === true ? { binary: true } : {}),
+      maxFrameBytes: this.#settings.maxFrameBytes,
     })
     let snapshot: SnapshotFrame | undefined
     if (hello.replica) {

@@ -1,0 +1,93 @@
+// A client against servers that lie about the handshake, a resync or their frame limit: it refuses
+// what it cannot believe, keeps its replica as it was, and never resends in a loop.
+import { connect, ErrorCode, type IpcStateClient } from '@ipc-state/client'
+import { defineStore } from '@ipc-state/protocol'
+import { describe, expect, it, vi } from 'vitest'
+import { caught } from '../src/checks.js'
+import { fixture } from '../src/processes.js'
+import { type ServerHandle, startServer } from '../src/server-fixture.js'
+
+/** The shape the lying server pretends to serve. */
+const liarStore = defineStore({
+  initialState: { n: 0 },
+  actions: {
+    bump(state) {
+      state.n += 1
+      return state.n
+    },
+    say(_state, text: string) {
+      return text.length
+    },
+  },
+})
+type LiarClient = IpcStateClient<typeof liarStore>
+
+type Lie = 'empty-hello' | 'old-snapshot' | 'old-limits'
+
+const startLiar = (lie: Lie, env: Record<`IPC_STATE_${string}`, string> = {}) =>
+  startServer({ script: fixture('lying-server.ts'), id: 'liar', env: { IPC_STATE_LIE: lie, ...env } })
+
+const count = (liar: ServerHandle, event: string) => liar.process.events.filter((e) => e.event === event).length
+
+/** A logger that keeps what it was told. */
+function recordingLogger() {
+  const lines: { level: string; message: string; details?: Record<string, unknown> }[] = []
+  const at =
+    (level: string) =>
+    (message: string, details?: Record<string, unknown>): void => {
+      lines.push({ level, message, details })
+    }
+  return { lines, logger: { warn: at('warn'), error: at('error') } }
+}
+
+describe('a client against a hostile server', () => {
+  it('refuses to connect, without retrying, to a server that answers hello with an empty result', async () => {
+    await using liar = await startLiar('empty-hello')
+    const refused = await caught(connect<typeof liarStore>({ ...liar.address, connectAttempts: 5, retryDelay: () => 10 }))
+    expect(refused.code).toBe(ErrorCode.BAD_REQUEST)
+    expect(refused.message).toContain(`${liar.path} answered the handshake with`)
+    // Refused at the first answer: after a retry the client would have given up with SERVER_UNAVAILABLE.
+    await liar.process.waitFor('hello')
+    expect(count(liar, 'connection')).toBe(1)
+  })
+
+  it('refuses a resync snapshot older than its replica: the replica stays as it was, and the client reconnects', async () => {
+    await using liar = await startLiar('old-snapshot')
+    const { lines, logger } = recordingLogger()
+    await using client: LiarClient = await connect<typeof liarStore>({ ...liar.address, logger, retryDelay: () => 10 })
+    expect([client.version, client.state]).toEqual([5, { n: 5 }])
+    const seen: number[] = []
+    client.subscribe((_state, info) => seen.push(info.version))
+    // Its answer never comes: the gap it brings makes the client ask for a snapshot.
+    const bump = client.actions.bump().catch((error: unknown) => error)
+    expect((await liar.process.waitFor('state-get')).version).toBe(2)
+    await vi.waitFor(() => expect(count(liar, 'hello')).toBe(2), { timeout: 15_000, interval: 20 })
+    expect(lines).toContainEqual({
+      level: 'error',
+      message: 'the server sent a snapshot the replica cannot take; reconnecting',
+      details: { reason: expect.stringContaining("older than the replica's 5") },
+    })
+    await vi.waitFor(() => expect(client.status).toBe('connected'))
+    expect([client.version, client.state, seen]).toEqual([5, { n: 5 }, []])
+    await client.close()
+    expect(await bump).toMatchObject({ code: ErrorCode.CLIENT_CLOSED })
+  })
+
+  it('against a server too old to state its frame limit, a call past it is refused after one refusal, not resent', async () => {
+    const limit = 4096
+    await using liar = await startLiar('old-limits', { IPC_STATE_MAX_FRAME_BYTES: String(limit) })
+    await using client: LiarClient = await connect<typeof liarStore>({
+      ...liar.address,
+      retryDelay: () => 10,
+      timeout: 5_000,
+    })
+    const refused = await caught(client.actions.say('x'.repeat(3 * limit)))
+    expect(refused).toMatchObject({ code: ErrorCode.FRAME_TOO_LARGE, data: { limit } })
+    // A round trip on the connection the client holds now: no attempt is still on its way.
+    expect(await client.actions.say('small')).toBe(0)
+    // The connection that refused the frame, and the one after it, which still serves; no more.
+    await vi.waitFor(() => expect(count(liar, 'hello')).toBe(2))
+    expect(count(liar, 'connection')).toBe(2)
+    expect(client.status).toBe('connected')
+  })
+})
