@@ -73,8 +73,15 @@ export function scrub(settings: RedisStorageSettings, message: string): string {
 }
 
 const AUTH_REFUSED = /WRONGPASS|NOAUTH|invalid password|invalid username-password/i
-/** Redis knows the user but its ACL does not let it run a command or reach a key. */
-const PERMISSION_REFUSED = /NOPERM/
+/**
+ * Redis knows the user but its ACL does not let it run a command or reach a key (inside a script,
+ * Redis says so in other words).
+ */
+const PERMISSION_REFUSED = /NOPERM|user executing the script can't run this command/
+
+/** Whether Redis refused `error`'s command for want of a permission. */
+export const isNotPermitted = (error: unknown): boolean =>
+  PERMISSION_REFUSED.test(error instanceof Error ? error.message : String(error))
 
 /** `BACKEND_UNAVAILABLE` for a user whose ACL lacks what the storage needs: `missing` names it. */
 export function notPermitted(settings: RedisStorageSettings, doing: string, missing: string): IpcStateError {

@@ -6,6 +6,7 @@ import {
   type Connection,
   connect,
   createConnection,
+  isNotPermitted,
   notPermitted,
   unavailable,
   watchConnection,
@@ -98,10 +99,9 @@ class RedisStorage implements Storage {
     await connect(redis, this.#settings)
     this.#redis = redis
     try {
-      const { meta, log, snapshot: snapshotKey, turn } = this.#keys
       // A user whose ACL lacks a command the storage needs is refused now, not at its first call.
-      const missing = await redis.ipcStatePermissions(meta, log, snapshotKey, turn)
-      if (missing.length > 0) throw notPermitted(this.#settings, 'starting', `no permission for ${missing.join(', ')}`)
+      const missing = await this.#missingPermissions()
+      if (missing !== '') throw notPermitted(this.#settings, 'starting', missing)
       this.#storeVersion = context.storeVersion
       const { store: loaded, position, snapshot } = await openStore(redis, this.#keys, context, this.#settings)
       this.#epoch = loaded.epoch
@@ -167,7 +167,9 @@ class RedisStorage implements Storage {
       }
     } catch (error) {
       if (this.#refused !== undefined) throw this.#refused
-      throw error instanceof IpcStateError ? error : unavailable(this.#settings, 'storing a change', error)
+      if (error instanceof IpcStateError) throw error
+      if (isNotPermitted(error)) throw await this.#notPermitted('storing a change', error)
+      throw unavailable(this.#settings, 'storing a change', error)
     }
     const [status, head, , snapshot, missed = []] = reply
     if (status < 0) throw this.#refuse(this.#refusal(reply))
@@ -309,6 +311,19 @@ class RedisStorage implements Storage {
     if (stored === -1) throw this.#refuse(await this.#identityLost())
     if (stored === -2) throw this.#refuse(tooNew(this.#settings, this.#storeVersion + 1, this.#storeVersion))
     this.#snapshot = stored
+  }
+
+  /** The commands the storage needs that Redis does not permit its user, as a message says them. */
+  async #missingPermissions(): Promise<string> {
+    const { meta, log, snapshot, turn } = this.#keys
+    const missing = await this.#redis!.ipcStatePermissions(meta, log, snapshot, turn)
+    return missing.length === 0 ? '' : `no permission for ${missing.join(', ')}`
+  }
+
+  /** `BACKEND_UNAVAILABLE` for a command Redis did not permit: naming what the user lacks, when Redis can tell. */
+  async #notPermitted(doing: string, error: unknown): Promise<IpcStateError> {
+    const missing = await this.#missingPermissions().catch(() => '')
+    return missing === '' ? unavailable(this.#settings, doing, error) : notPermitted(this.#settings, doing, missing)
   }
 
   /** Why the store is not the one this server loaded: gone, or another one. */
