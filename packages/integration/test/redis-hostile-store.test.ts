@@ -92,9 +92,9 @@ describe('servers sharing a store in Redis, when Redis holds what they did not w
     await Promise.all(writers.map((writer) => writer.waitFor('connected')))
     // Both servers write while the entry lands: it comes to one through its log reader, to another
     // as a lost race, whichever is first.
-    const writing = Promise.all(
-      writers.map((writer) => ask(writer, { op: 'serial', action: 'increment', count: 400 })),
-    ) as Promise<(FixtureEvent & BurstResult)[]>
+    const writing = Promise.all(writers.map((writer) => ask(writer, { op: 'serial', action: 'increment', count: 400 }))) as Promise<
+      (FixtureEvent & BurstResult)[]
+    >
     await untilVersion(servers[0]!, 50)
     // Appended as the commit script appends a change, at the next version, in one step.
     const bad = await redis.command(
@@ -157,7 +157,11 @@ describe('servers sharing a store in Redis, when Redis holds what they did not w
     const viewB = (await ask(b.process, 'state')) as ServerView
     expect([viewA.version, viewA.state.counter]).toEqual([after, after])
     expect([viewB.version, viewB.state.counter]).toEqual([before, before])
-    const report = (await ask(watcherB, { op: 'report' })) as FixtureEvent & { version: number; versions: number[]; state: TestState }
+    const report = (await ask(watcherB, { op: 'report' })) as FixtureEvent & {
+      version: number
+      versions: number[]
+      state: TestState
+    }
     expect([report.version, report.state.counter]).toEqual([before, before])
     expect(report.versions.every((version, i) => i === 0 || version > report.versions[i - 1]!)).toBe(true)
     expect(Math.max(...report.versions)).toBe(before)
@@ -188,7 +192,8 @@ describe('servers sharing a store in Redis, when Redis holds what they did not w
     expect(refused.code).toBe('STORE_TOO_NEW')
     await loggedError(v1, /store version 2; this server runs version 1/)
     const before = await redis.command('INFO', 'stats')
-    for (let i = 0; i < 10; i++) expect((await ask(client1, { op: 'call', action: 'increment', input: 1 })).code).toBe('STORE_TOO_NEW')
+    for (let i = 0; i < 10; i++)
+      expect((await ask(client1, { op: 'call', action: 'increment', input: 1 })).code).toBe('STORE_TOO_NEW')
     const total = (info: string) => Number(/total_commands_processed:(\d+)/.exec(info)![1])
     expect(total(await redis.command('INFO', 'stats')) - total(before)).toBeLessThanOrEqual(3)
 
