@@ -117,7 +117,8 @@ class RedisStorage implements Storage {
         redis: follower,
         log: this.#keys.log,
         from: () => streamId(this.#position),
-        take: (entries) => this.#serially(() => this.#takeFollowed(entries)),
+        meta: this.#keys.meta,
+        take: (entries, epoch) => this.#serially(() => this.#takeFollowed(entries, epoch)),
         isClosed: () => this.#closed || this.#refused !== undefined,
         logger: context.logger,
       })
@@ -233,10 +234,10 @@ class RedisStorage implements Storage {
     for (const waiter of this.#moved) if (isAfter(this.#position, waiter.position)) waiter.resolve()
   }
 
-  /** What the follower read, once it checked the store is still the one this server loaded. */
-  async #takeFollowed(entries: readonly StreamEntry[]): Promise<void> {
+  /** What the follower read, if the store is still the one this server loaded (`epoch` says). */
+  async #takeFollowed(entries: readonly StreamEntry[], epoch: string | null): Promise<void> {
     if (this.#refused !== undefined) return
-    await this.#checkIdentity(this.#follower!)
+    if (epoch !== this.#epoch) throw this.#refuse(epoch === null ? this.#gone() : this.#replaced(epoch))
     await this.#take(entries)
   }
 
