@@ -82,6 +82,16 @@ describe('servers sharing a store in Redis, when Redis holds what they did not w
       const report = (await ask(writer, { op: 'report' })) as FixtureEvent & { state: TestState }
       expect(report.state.counter).toBe(acknowledged)
     }
+    // A server that starts on the store now does not start, and names the entry too.
+    await using late = startFixture(fixture('shared-server.ts'), {
+      env: {
+        ...addressEnv(fixtureAddress({ socketRoot: sockets.socketRoot, id: 'late' })),
+        ...sharedStoreEnv({ url: redis.url, key: 'foreign' }),
+      },
+    })
+    const refused = await late.waitFor((event) => event.event === 'ready' || event.event === 'error')
+    expect([refused.event, refused.code]).toEqual(['error', 'STORE_DAMAGED'])
+    expect(String(refused.message)).toMatch(pattern)
   })
 
   it('a well-formed change that does not apply: no server loops on it, calls fail STORE_DAMAGED at once, Redis goes quiet', async () => {
