@@ -61,7 +61,7 @@ describe('servers sharing a store in Redis, when Redis holds what they did not w
     await using servers = await startSharedServers(2, sockets.socketRoot, { url: redis.url, key: 'foreign' })
     await using writers = disposeAll(servers.map((server) => startClient(server.address)))
     await Promise.all(writers.map((writer) => writer.waitFor('connected')))
-    const acknowledged = await incrementAll(writers, 20)
+    const acknowledged = await incrementAll(writers, 10)
     for (const server of servers) await untilVersion(server, acknowledged)
 
     const id = await redis.command('XADD', 'foreign:log', '*', 'hello', 'world')
