@@ -25,6 +25,8 @@ export interface RedisServer extends AsyncDisposable {
   stop(): Promise<void>
   /** Starts it again on the same folder and socket; resolves once it accepts connections. */
   start(): Promise<void>
+  /** Sends `signal` to it (say SIGSTOP to pause it, SIGCONT to let it go on). */
+  signal(signal: NodeJS.Signals): void
   /** Runs one command through redis-cli and resolves with its output, trimmed. */
   command(...args: string[]): Promise<string>
 }
@@ -81,6 +83,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     },
     stop,
     start,
+    signal: (signal) => void child?.kill(signal),
     command: (...command: string[]) =>
       new Promise((resolve, reject) => {
         const auth = options.password === undefined ? [] : ['--no-auth-warning', '-a', options.password]

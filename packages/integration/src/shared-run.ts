@@ -71,6 +71,8 @@ export async function expectOneState(
   version: number,
   reconnected: readonly FixtureProcess[] = [],
 ): Promise<TestState> {
+  // A server takes the last changes of the others from its log reader, a moment after they were answered.
+  for (const server of servers) await untilVersion(server, version)
   const views = (await Promise.all(servers.map((server) => ask(server.process, 'state')))) as (FixtureEvent & {
     version: number
     state: TestState

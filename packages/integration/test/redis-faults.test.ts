@@ -82,6 +82,47 @@ describe('servers sharing a store in Redis, when Redis fails', () => {
     )
   })
 
+  it('Redis paused 5 s mid-run: calls wait and go on, each acknowledged one counts once, and no server takes the pause for damage', async () => {
+    await using redis = await startRedisServer()
+    await using sockets = await tempSocketRoot()
+    await using servers = await startSharedServers(SERVERS, sockets.socketRoot, { url: redis.url, key: 'paused' })
+    await using writers = disposeAll(servers.map((server) => startClient(server.address)))
+    await Promise.all(writers.map((writer) => writer.waitFor('connected')))
+    const writing = Promise.all(writers.map((writer) => ask(writer, { op: 'serial', action: 'increment', count: 300 }))) as Promise<
+      (FixtureEvent & BurstResult)[]
+    >
+    await untilVersion(servers[0]!, 100)
+    redis.signal('SIGSTOP')
+    // The fault itself lasts 5 s: no readiness is awaited here.
+    await new Promise((resolve) => setTimeout(resolve, 5_000))
+    redis.signal('SIGCONT')
+    const results = await writing
+
+    let acknowledged = 0
+    let failed = 0
+    for (const result of results) {
+      expect(result.crashed).toBeUndefined()
+      for (const error of result.errors) expect(['BACKEND_UNAVAILABLE', 'TIMEOUT']).toContain(error.code)
+      acknowledged += result.values.length
+      failed += result.errors.length
+    }
+    for (const server of servers) await untilVersion(server, acknowledged)
+    const views = (await Promise.all(servers.map((server) => ask(server.process, 'state')))) as (FixtureEvent & {
+      version: number
+      state: TestState
+    })[]
+    for (const view of views) expect([view.version, view.state]).toEqual([views[0]!.version, views[0]!.state])
+    // A call that failed may have been applied (its answer was lost), none acknowledged was lost.
+    expect(views[0]!.state.counter).toBeGreaterThanOrEqual(acknowledged)
+    expect(views[0]!.state.counter).toBeLessThanOrEqual(acknowledged + failed)
+    for (const server of servers) {
+      expect(
+        server.process.events.filter((event) => event.event === 'log' && /refuses every change/.test(String(event.message))),
+      ).toEqual([])
+    }
+    expect((await ask(writers[0]!, { op: 'call', action: 'increment', input: 1 })).code).toBeUndefined()
+  })
+
   it('a wrong password: the server does not start, and says why without the password', async () => {
     await using redis = await startRedisServer({ password: 'the right one' })
     await using sockets = await tempSocketRoot()

@@ -72,9 +72,15 @@ export const ErrorCode = {
    * A file in the data folder is damaged in a way the server will not guess past (a bad checksum
    * before the last record, an unknown format, a snapshot that does not parse). The server did not
    * start, and left the file as it was; `data` names the file and the offset.
+   * A shared store in Redis that holds what the server did not write or cannot take (an entry
+   * another program added, a change that does not apply, a store flushed and made again): `data`
+   * names the key (and the entry); a running server refuses changes from then on, serving reads.
    */
   STORE_DAMAGED: 'STORE_DAMAGED',
-  /** The data folder was written by a newer version of the store than the server runs. */
+  /**
+   * The data folder (or the shared store) was written by a newer version of the store than the
+   * server runs; a running server whose shared store was migrated refuses changes from then on.
+   */
   STORE_TOO_NEW: 'STORE_TOO_NEW',
   /** An unexpected failure inside the library. */
   INTERNAL_ERROR: 'INTERNAL_ERROR',

@@ -5,13 +5,35 @@ import type { RedisStorageSettings } from './redis-options.js'
 import { secretsOf } from './redis-options.js'
 
 /** What the commit script answers (see scripts.ts). */
-export type CommitReply = [status: -1 | 0 | 1 | 2, version: number, seq: number, snapshot: number, missed?: StreamEntry[]]
+export type CommitReply = [
+  status: -5 | -4 | -3 | -2 | -1 | 0 | 1 | 2,
+  version: number,
+  seq: number,
+  snapshot: number,
+  missed?: StreamEntry[],
+]
 
 /** The scripts a connection runs, as ioredis defines them on it. */
 export interface ScriptCommands {
   ipcStateCommit(meta: string, log: string, turn: string, ...args: (string | number)[]): Promise<CommitReply>
-  ipcStateInit(meta: string, snapshot: string, epoch: string, storeVersion: number, initial: Buffer): Promise<(string | null)[]>
-  ipcStateSnapshot(meta: string, snapshot: string, log: string, version: number, image: Buffer): Promise<number>
+  ipcStateInit(
+    meta: string,
+    snapshot: string,
+    log: string,
+    epoch: string,
+    storeVersion: number,
+    initial: Buffer,
+  ): Promise<(string | null)[]>
+  ipcStatePermissions(meta: string, log: string, snapshot: string, turn: string): Promise<string[]>
+  ipcStateSnapshot(
+    meta: string,
+    snapshot: string,
+    log: string,
+    version: number,
+    image: Buffer,
+    epoch: string,
+    storeVersion: number,
+  ): Promise<number>
 }
 
 /** A connection to Redis with the store's scripts. */
@@ -50,7 +72,26 @@ export function scrub(settings: RedisStorageSettings, message: string): string {
   return scrubbed
 }
 
-const AUTH_REFUSED = /WRONGPASS|NOAUTH|invalid password|invalid username-password|NOPERM/i
+const AUTH_REFUSED = /WRONGPASS|NOAUTH|invalid password|invalid username-password/i
+/**
+ * Redis knows the user but its ACL does not let it run a command or reach a key (inside a script,
+ * Redis says so in other words).
+ */
+const PERMISSION_REFUSED = /NOPERM|user executing the script can't run this command/
+
+/** Whether Redis refused `error`'s command for want of a permission. */
+export const isNotPermitted = (error: unknown): boolean =>
+  PERMISSION_REFUSED.test(error instanceof Error ? error.message : String(error))
+
+/** `BACKEND_UNAVAILABLE` for a user whose ACL lacks what the storage needs: `missing` names it. */
+export function notPermitted(settings: RedisStorageSettings, doing: string, missing: string): IpcStateError {
+  return new IpcStateError(
+    ErrorCode.BACKEND_UNAVAILABLE,
+    `Redis at ${settings.safeUrl} does not permit the user the storage connects as to run what it needs, while ${doing}: ${missing}. ` +
+      `Grant it to that user (ACL SETUSER) on the keys ${settings.key}:*`,
+    { data: { url: settings.safeUrl, reason: 'permission', missing } },
+  )
+}
 
 /**
  * The error a call gets while Redis does not answer: `BACKEND_UNAVAILABLE`, naming the URL without
@@ -59,6 +100,7 @@ const AUTH_REFUSED = /WRONGPASS|NOAUTH|invalid password|invalid username-passwor
  */
 export function unavailable(settings: RedisStorageSettings, doing: string, error: unknown): IpcStateError {
   const reason = scrub(settings, error instanceof Error ? error.message : String(error))
+  if (PERMISSION_REFUSED.test(reason)) return notPermitted(settings, doing, reason)
   if (AUTH_REFUSED.test(reason)) {
     return new IpcStateError(
       ErrorCode.BACKEND_UNAVAILABLE,
@@ -76,8 +118,8 @@ export function unavailable(settings: RedisStorageSettings, doing: string, error
 }
 
 /**
- * Connects, or fails with `BACKEND_UNAVAILABLE` (a wrong password, nothing listening, no answer
- * within `connectTimeout`) and stops trying.
+ * Connects, or fails with `BACKEND_UNAVAILABLE` (a wrong password, a user not permitted a command
+ * the connection runs, nothing listening, no answer within `connectTimeout`) and stops trying.
  */
 export async function connect(redis: Connection, settings: RedisStorageSettings): Promise<void> {
   let timer: NodeJS.Timeout | undefined
@@ -90,7 +132,7 @@ export async function connect(redis: Connection, settings: RedisStorageSettings)
   // A refused AUTH comes as an `error` event; connect() then rejects only with "Connection is closed".
   let refused: unknown
   const onError = (error: Error) => {
-    refused ??= AUTH_REFUSED.test(error.message) ? error : undefined
+    refused ??= AUTH_REFUSED.test(error.message) || PERMISSION_REFUSED.test(error.message) ? error : undefined
   }
   redis.on('error', onError)
   try {

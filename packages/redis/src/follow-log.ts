@@ -1,5 +1,5 @@
 import type { Logger } from '@ipc-state/protocol'
-import type { Connection } from './connection.js'
+import { type Connection, isNotPermitted } from './connection.js'
 import type { StreamEntry } from './log-entries.js'
 
 /** What {@link followLog} reads and where it hands the entries. */
@@ -8,10 +8,16 @@ export interface FollowLogOptions {
   redis: Connection
   /** The stream's key. */
   log: string
+  /** The store's meta key: its epoch is read right after each read of the log. */
+  meta: string
   /** The id of the last entry handed over: reading resumes after it. */
   from(): string
-  /** Hands over entries read; the next read waits for it. */
-  take(entries: readonly StreamEntry[]): Promise<void>
+  /**
+   * Hands over entries read, with the store's epoch as Redis held it right after the read (entries
+   * read before it are of that store: a store made again after a flush never gets the old epoch
+   * back). The next read waits for it.
+   */
+  take(entries: readonly StreamEntry[], epoch: string | null): Promise<void>
   isClosed(): boolean
   logger: Logger
 }
@@ -41,21 +47,34 @@ export function followLog(options: FollowLogOptions): () => Promise<void> {
       const timer = event === 'second' ? setTimeout(done, 1_000) : undefined
       if (event === 'ready') redis.once('ready', done)
     })
+  let refused = false
   const loop = (async () => {
     while (!options.isClosed()) {
       let reply: [string, StreamEntry[]][] | null
+      let epoch: string | null
       try {
-        reply = (await redis.xread('COUNT', COUNT, 'BLOCK', 0, 'STREAMS', log, options.from())) as [string, StreamEntry[]][] | null
+        // Sent together: Redis runs the HGET right after the XREAD returns, without a round trip more.
+        const reading = redis.xread('COUNT', COUNT, 'BLOCK', 0, 'STREAMS', log, options.from())
+        const identity = redis.hget(options.meta, 'epoch')
+        identity.catch(() => undefined)
+        reply = (await reading) as [string, StreamEntry[]][] | null
+        epoch = await identity
       } catch (error) {
         if (options.isClosed()) return
-        logger.debug?.('reading the log failed; reading again', { error: error instanceof Error ? error.message : String(error) })
+        const message = error instanceof Error ? error.message : String(error)
+        // An ACL that lacks XREAD is no outage: say so, once until a read succeeds again.
+        if (isNotPermitted(error) && !refused)
+          logger.warn?.('Redis does not permit reading the log; reading again each second', { error: message })
+        else logger.debug?.('reading the log failed; reading again', { error: message })
+        refused = isNotPermitted(error)
         await waitFor(redis.status === 'ready' ? 'second' : 'ready')
         continue
       }
+      refused = false
       const entries = reply?.[0]?.[1]
       if (entries === undefined || entries.length === 0) continue
       try {
-        await options.take(entries)
+        await options.take(entries, epoch)
       } catch (error) {
         if (options.isClosed()) return
         logger.warn?.('taking changes from the log failed; reading again', {

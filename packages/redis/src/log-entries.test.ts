@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decodeEntry, encodeEntries, follows, positionOf, type StreamEntry } from './log-entries.js'
+import { decodeEntry, encodeEntries, follows, positionOf, readEntry, type StreamEntry } from './log-entries.js'
 import { ENTRY_FIELDS } from './scripts.js'
 
 /** The fields the commit script stores for the entry whose arguments start at `offset`. */
@@ -35,6 +35,35 @@ describe('log entries', () => {
 
   it('refuses an entry another program wrote', () => {
     expect(() => decodeEntry(['1-0', ['foo', 'bar']])).toThrow(TypeError)
+  })
+
+  it('refuses an entry that is almost one it wrote, field by field', () => {
+    const change = ['t', 'c', 'i', 'a', 'n', '5', 'p', '[]', 'v', '', 'h', '0', 'a', '', 'k', '']
+    expect(decodeEntry(['7-0', change])).toMatchObject({ kind: 'change', version: 7, id: 5 })
+    const refused: StreamEntry[] = [
+      // An id XADD * makes, a change at an instance record's place, and the other way round.
+      ['1765000000000000000-0', change],
+      ['7-1', change],
+      ['7-0', ['t', 'i', 'i', 'a', 'n', '4']],
+      ['0-0', change],
+      // A field too many, one missing, one twice, a value that is not what it stands for.
+      ['7-0', [...change, 'x', 'y']],
+      ['7-0', change.slice(0, -2)],
+      ['7-0', [...change.slice(0, -2), 'i', 'b']],
+      ['7-0', change.map((value, i) => (change[i - 1] === 'n' ? '-1' : value))],
+      ['7-0', change.map((value, i) => (change[i - 1] === 'n' ? '1e3' : value))],
+      ['7-0', change.map((value, i) => (change[i - 1] === 'h' ? 'yes' : value))],
+      ['7-0', change.map((value, i) => (change[i - 1] === 'p' ? '{}' : value))],
+      ['7-0', [...change, 's', 'two']],
+      ['7-0', [...change, 'odd']],
+    ]
+    for (const entry of refused) expect(() => decodeEntry(entry), JSON.stringify(entry)).toThrow(TypeError)
+  })
+
+  it("read a migration's store version", () => {
+    const change = ['t', 'c', 'i', '', 'n', '0', 'p', '[]', 'v', '', 'h', '0', 'a', '', 'k', '', 's', '2']
+    expect(readEntry(['4-0', change]).storeVersion).toBe(2)
+    expect(readEntry(['4-0', change.slice(0, -2)]).storeVersion).toBeUndefined()
   })
 
   it('tell a hole in the numbering', () => {

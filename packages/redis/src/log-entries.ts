@@ -52,28 +52,82 @@ export const follows = (position: LogPosition, next: LogPosition): boolean =>
 export const isAfter = (a: LogPosition, b: LogPosition): boolean =>
   a.version > b.version || (a.version === b.version && a.seq > b.seq)
 
+const CHANGE_FIELDS = new Set(['t', 'i', 'n', 'p', 'v', 'h', 'a', 'k', 's'])
+const INSTANCE_FIELDS = new Set(['t', 'i', 'n'])
+const ID = /^(0|[1-9][0-9]{0,15})-(0|[1-9][0-9]{0,15})$/
+
 /**
- * The update one stream entry holds.
+ * The update one stream entry holds, checked field by field: an entry another program added to the
+ * log (a different id, a field too many or too few, a number that is not one) is refused, never
+ * guessed at.
  * @throws TypeError when the entry is not one this storage wrote
  */
-export function decodeEntry([id, fields]: StreamEntry): ExternalUpdate {
+export function decodeEntry(entry: StreamEntry): ExternalUpdate {
+  return readEntry(entry).update
+}
+
+/** A log entry read back: its update, and for a migration the store version it migrated to. */
+export interface ReadEntry {
+  update: ExternalUpdate
+  /** Set on the change a migration wrote: the store version the state has from it on. */
+  storeVersion?: number
+}
+
+/**
+ * {@link decodeEntry}, with the store version a migration entry carries.
+ * @throws TypeError when the entry is not one this storage wrote
+ */
+export function readEntry([id, fields]: StreamEntry): ReadEntry {
+  const refuse = (why: string): never => {
+    throw new TypeError(`The log entry ${String(id).slice(0, 40)} is not one ipc-state wrote: ${why}`)
+  }
+  if (typeof id !== 'string' || !ID.test(id)) refuse('its id is not <version>-<n>')
+  const position = positionOf(id)
+  if (!Number.isSafeInteger(position.version) || !Number.isSafeInteger(position.seq)) refuse('its id is out of range')
+  if (!Array.isArray(fields) || fields.length % 2 !== 0) refuse('its fields are not pairs')
   const field = new Map<string, string>()
-  for (let i = 0; i + 1 < fields.length; i += 2) field.set(fields[i]!, fields[i + 1]!)
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i]
+    const value = fields[i + 1]
+    if (typeof name !== 'string' || typeof value !== 'string' || field.has(name)) refuse('a field is repeated or not text')
+    field.set(name!, value!)
+  }
   const kind = field.get('t')
-  const instanceId = field.get('i') ?? ''
-  const number = Number(field.get('n'))
-  if (kind === 'i') return { kind: 'instance', instanceId, since: number }
-  if (kind !== 'c') throw new TypeError(`The log entry ${id} is not one ipc-state wrote`)
-  const action = field.get('a')
-  const clientId = field.get('k')
-  return {
+  const known = kind === 'c' ? CHANGE_FIELDS : kind === 'i' ? INSTANCE_FIELDS : refuse('no kind it knows')
+  for (const name of field.keys()) if (!known.has(name)) refuse(`an unknown field ${JSON.stringify(name.slice(0, 20))}`)
+  const instanceId = field.get('i') ?? refuse('no instance')
+  const number = count(field.get('n')) ?? refuse('no call or hello id')
+  if (kind === 'i') {
+    if (position.seq === 0) refuse("an instance record at a change's place")
+    return { update: { kind: 'instance', instanceId, since: number } }
+  }
+  if (position.seq !== 0) refuse("a change at an instance record's place")
+  if (position.version === 0) refuse('a change to version 0')
+  const patchesJson = field.get('p') ?? refuse('no patches')
+  if (!patchesJson.startsWith('[')) refuse('its patches are not a list')
+  const hasValue = field.get('h')
+  if (hasValue !== '0' && hasValue !== '1') refuse('no flag for its value')
+  const valueJson = field.get('v') ?? refuse('no value')
+  const action = field.get('a') ?? refuse('no action')
+  const clientId = field.get('k') ?? refuse('no client')
+  const stored = field.get('s')
+  const storeVersion = stored === undefined ? undefined : (count(stored) ?? refuse('a store version that is not one'))
+  const update: ExternalUpdate = {
     kind: 'change',
-    version: positionOf(id).version,
-    patchesJson: field.get('p') ?? '[]',
+    version: position.version,
+    patchesJson,
     instanceId,
     id: number,
-    valueJson: field.get('h') === '1' ? field.get('v') : undefined,
+    valueJson: hasValue === '1' ? valueJson : undefined,
     ...(action ? { action } : {}),
     ...(clientId ? { clientId } : {}),
   }
+  return storeVersion === undefined ? { update } : { update, storeVersion }
+}
+
+/** `text` as a whole number of at most 16 digits, or `undefined`. */
+function count(text: string | undefined): number | undefined {
+  if (text === undefined || !/^(0|[1-9][0-9]{0,15})$/.test(text)) return undefined
+  const value = Number(text)
+  return Number.isSafeInteger(value) ? value : undefined
 }

@@ -1,27 +1,37 @@
 import { randomUUID } from 'node:crypto'
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 import type { ExternalUpdate, LoadedStore, Storage, StorageContext, StorageEntry, WriteConflict } from '@ipc-state/server'
-import { type CommitReply, type Connection, connect, createConnection, unavailable, watchConnection } from './connection.js'
+import {
+  type CommitReply,
+  type Connection,
+  connect,
+  createConnection,
+  isNotPermitted,
+  notPermitted,
+  unavailable,
+  watchConnection,
+} from './connection.js'
 import { followLog } from './follow-log.js'
 import {
   type LogPosition,
   type StreamEntry,
-  decodeEntry,
   encodeEntries,
   follows,
   isAfter,
   positionOf,
+  readEntry,
   streamId,
 } from './log-entries.js'
 import { type RedisStorageOptions, type RedisStorageSettings, parseRedisStorageOptions } from './redis-options.js'
 import { encodeSnapshot } from './replay-log.js'
-import { PAGE, type StoreKeys, loadStore, openStore } from './load-store.js'
-import { COMMIT_SCRIPT, INIT_SCRIPT, MISSED_PAGE, SNAPSHOT_SCRIPT, TURN_MS } from './scripts.js'
+import { PAGE, type StoreKeys, commitArguments, damaged, loadStore, openStore, tooNew } from './load-store.js'
+import { COMMIT_SCRIPT, INIT_SCRIPT, MISSED_PAGE, PERMISSIONS_SCRIPT, SNAPSHOT_SCRIPT, TURN_MS } from './scripts.js'
 
 const SCRIPTS = {
   ipcStateCommit: { numberOfKeys: 3, lua: COMMIT_SCRIPT },
-  ipcStateInit: { numberOfKeys: 2, lua: INIT_SCRIPT },
+  ipcStateInit: { numberOfKeys: 3, lua: INIT_SCRIPT },
   ipcStateSnapshot: { numberOfKeys: 3, lua: SNAPSHOT_SCRIPT },
+  ipcStatePermissions: { numberOfKeys: 4, lua: PERMISSIONS_SCRIPT },
 }
 
 /**
@@ -58,6 +68,15 @@ class RedisStorage implements Storage {
   /** The version of the latest snapshot in Redis, as last seen. */
   #snapshot = -1
   #storeVersion = 1
+  /** The epoch of the store this server loaded: its identity, checked on every commit. */
+  #epoch = ''
+  /** Why this server takes no more changes from the store, nor writes to it; for good. */
+  #refused: IpcStateError | undefined
+  /**
+   * The version the last lost race handed the server up to: a change made against an older one
+   * means the server could not take one of them.
+   */
+  #handedUpTo = -1
   /** Reads of the log and what they hand over, one after the other. */
   #serial: Promise<unknown> = Promise.resolve()
   #closed = false
@@ -80,8 +99,12 @@ class RedisStorage implements Storage {
     await connect(redis, this.#settings)
     this.#redis = redis
     try {
+      // A user whose ACL lacks a command the storage needs is refused now, not at its first call.
+      const missing = await this.#missingPermissions()
+      if (missing !== '') throw notPermitted(this.#settings, 'starting', missing)
       this.#storeVersion = context.storeVersion
       const { store: loaded, position, snapshot } = await openStore(redis, this.#keys, context, this.#settings)
+      this.#epoch = loaded.epoch
       this.#position = position
       this.#snapshot = snapshot
       const follower = createConnection(this.#settings, true, {})
@@ -94,10 +117,13 @@ class RedisStorage implements Storage {
         redis: follower,
         log: this.#keys.log,
         from: () => streamId(this.#position),
-        take: (entries) => this.#serially(() => this.#take(entries)),
-        isClosed: () => this.#closed,
+        meta: this.#keys.meta,
+        take: (entries, epoch) => this.#serially(() => this.#takeFollowed(entries, epoch)),
+        isClosed: () => this.#closed || this.#refused !== undefined,
         logger: context.logger,
       })
+      // Redis came back (restarted, failed over): is it still the store this server loaded?
+      redis.on('ready', () => void this.#serially(() => this.#checkIdentity(redis)).catch(() => undefined))
       context.logger.info?.('following the store in Redis', {
         url: this.#settings.safeUrl,
         key: this.#settings.key,
@@ -114,26 +140,40 @@ class RedisStorage implements Storage {
 
   // biome-ignore lint/suspicious/noConfusingVoidType: the signature of Storage.write
   async write(entries: readonly StorageEntry[]): Promise<void | WriteConflict> {
+    if (this.#refused !== undefined) throw this.#refused
     const redis = this.#redis!
     const first = entries.find((entry) => entry.kind === 'change')
     const base = first === undefined ? -1 : first.version - 1
+    // After a lost race the server took every change up to the winner's: one made against an older
+    // version means the change after it did not apply here. Running the calls again would lose the
+    // same race for ever.
+    if (first !== undefined && base < this.#handedUpTo) {
+      throw this.#refuse(
+        damaged(this.#keys.log, "its change does not apply to this server's state", streamId({ version: base + 1, seq: 0 })),
+      )
+    }
     let reply: CommitReply
     try {
       if (first !== undefined && base - this.#snapshot >= this.#settings.snapshotEvery) await this.#writeSnapshot()
       const { meta, log, turn } = this.#keys
       const args = encodeEntries(entries)
       for (;;) {
-        reply = await redis.ipcStateCommit(meta, log, turn, base, '', streamId(this.#position), this.#id, ...args)
+        const head = commitArguments(base, '', streamId(this.#position), this.#id, this.#epoch, this.#storeVersion)
+        reply = await redis.ipcStateCommit(meta, log, turn, ...head, ...args)
         if (reply[0] !== 2) break
         // Another server that lost a race has the turn: the same batch goes again once its change
         // came in (then it conflicts, and runs again on top), or its turn is over.
         await this.#logMovedPast({ version: reply[1], seq: reply[2] })
+        if (this.#refused !== undefined) throw this.#refused
       }
     } catch (error) {
+      if (this.#refused !== undefined) throw this.#refused
+      if (error instanceof IpcStateError) throw error
+      if (isNotPermitted(error)) throw await this.#notPermitted('storing a change', error)
       throw unavailable(this.#settings, 'storing a change', error)
     }
     const [status, head, , snapshot, missed = []] = reply
-    if (status === -1) throw this.#gone()
+    if (status < 0) throw this.#refuse(this.#refusal(reply))
     this.#snapshot = snapshot
     if (status === 1) return
     if (head < base) throw this.#behind(head, base)
@@ -143,8 +183,11 @@ class RedisStorage implements Storage {
         if (missed.length >= MISSED_PAGE) await this.#catchUp()
       })
     } catch (error) {
+      if (this.#refused !== undefined) throw this.#refused
       throw unavailable(this.#settings, 'reading the changes of other servers', error)
     }
+    if (this.#refused !== undefined) throw this.#refused
+    this.#handedUpTo = Math.max(this.#handedUpTo, head)
     return { conflict: true }
   }
 
@@ -175,10 +218,35 @@ class RedisStorage implements Storage {
     })
   }
 
-  /** Hands `updates` to the server, and wakes the writes that waited for the log to move. */
-  #handOver(updates: ExternalUpdate[]): void {
-    if (updates.length > 0) this.#context!.receive(updates)
+  /**
+   * Hands `updates` (read from the log entries `ids`) to the server one by one, and wakes the
+   * writes that waited for the log to move. One the server cannot apply refuses the store.
+   */
+  #handOver(updates: ExternalUpdate[], ids: string[]): void {
+    for (const [i, update] of updates.entries()) {
+      try {
+        this.#context!.receive([update])
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error)
+        throw this.#refuse(damaged(this.#keys.log, `its change does not apply to the state: ${reason}`, ids[i]))
+      }
+    }
     for (const waiter of this.#moved) if (isAfter(this.#position, waiter.position)) waiter.resolve()
+  }
+
+  /** What the follower read, if the store is still the one this server loaded (`epoch` says). */
+  async #takeFollowed(entries: readonly StreamEntry[], epoch: string | null): Promise<void> {
+    if (this.#refused !== undefined) return
+    if (epoch !== this.#epoch) throw this.#refuse(epoch === null ? this.#gone() : this.#replaced(epoch))
+    await this.#take(entries)
+  }
+
+  /** Refuses the store when it is gone, or another one than this server loaded. */
+  async #checkIdentity(redis: Connection): Promise<void> {
+    if (this.#refused !== undefined || this.#closed) return
+    const epoch = await redis.hget(this.#keys.meta, 'epoch')
+    if (epoch === this.#epoch) return
+    throw this.#refuse(epoch === null ? this.#gone() : this.#replaced(epoch))
   }
 
   /** Reads the log from the last entry handed over, and hands over what follows. */
@@ -186,7 +254,7 @@ class RedisStorage implements Storage {
     for (;;) {
       const page = (await this.#redis!.xrange(this.#keys.log, `(${streamId(this.#position)}`, '+', 'COUNT', PAGE)) as StreamEntry[]
       await this.#take(page)
-      if (page.length < PAGE) return
+      if (page.length < PAGE || this.#refused !== undefined) return
     }
   }
 
@@ -195,33 +263,108 @@ class RedisStorage implements Storage {
    * trimmed past this server) makes it reload the latest snapshot instead: never a gap.
    */
   async #take(entries: readonly StreamEntry[]): Promise<void> {
+    if (this.#refused !== undefined) return
     const updates: ExternalUpdate[] = []
+    const ids: string[] = []
     for (const entry of entries) {
-      const position = positionOf(entry[0])
+      const id = String(entry[0])
+      let read: ReturnType<typeof readEntry>
+      try {
+        read = readEntry(entry)
+      } catch (error) {
+        this.#handOver(updates, ids)
+        throw this.#refuse(damaged(this.#keys.log, (error as Error).message, id))
+      }
+      const position = positionOf(id)
       if (!isAfter(position, this.#position)) continue
       if (!follows(this.#position, position)) {
-        this.#handOver(updates)
-        const {
-          store,
-          position: loadedAt,
-          snapshot,
-        } = await loadStore(this.#redis!, this.#keys, this.#context!, this.#context!.newEpoch)
-        this.#position = loadedAt
-        this.#snapshot = snapshot
-        this.#handOver([{ kind: 'reload', store }])
+        this.#handOver(updates, ids)
+        const context = this.#context!
+        let loaded: Awaited<ReturnType<typeof loadStore>>
+        try {
+          loaded = await loadStore(this.#redis!, this.#keys, context, this.#settings, context.newEpoch, this.#epoch)
+        } catch (error) {
+          if (error instanceof IpcStateError && error.code !== ErrorCode.BACKEND_UNAVAILABLE) throw this.#refuse(error)
+          throw error
+        }
+        this.#position = loaded.position
+        this.#snapshot = loaded.snapshot
+        this.#handOver([{ kind: 'reload', store: loaded.store }], ['the snapshot'])
         return
       }
-      updates.push(decodeEntry(entry))
+      if (read.storeVersion !== undefined && read.storeVersion > this.#storeVersion) {
+        // A server of a newer store version migrated the store: its state is not this server's.
+        this.#handOver(updates, ids)
+        throw this.#refuse(tooNew(this.#settings, read.storeVersion, this.#storeVersion))
+      }
+      updates.push(read.update)
+      ids.push(id)
       this.#position = position
     }
-    this.#handOver(updates)
+    this.#handOver(updates, ids)
   }
 
   async #writeSnapshot(): Promise<void> {
     const image = this.#context!.image()
     const snapshot = encodeSnapshot(image.version, this.#storeVersion, image.instances, image.stateJson)
     const { meta, snapshot: key, log } = this.#keys
-    this.#snapshot = await this.#redis!.ipcStateSnapshot(meta, key, log, image.version, snapshot)
+    const stored = await this.#redis!.ipcStateSnapshot(meta, key, log, image.version, snapshot, this.#epoch, this.#storeVersion)
+    if (stored === -1) throw this.#refuse(await this.#identityLost())
+    if (stored === -2) throw this.#refuse(tooNew(this.#settings, this.#storeVersion + 1, this.#storeVersion))
+    this.#snapshot = stored
+  }
+
+  /** The commands the storage needs that Redis does not permit its user, as a message says them. */
+  async #missingPermissions(): Promise<string> {
+    const { meta, log, snapshot, turn } = this.#keys
+    const missing = await this.#redis!.ipcStatePermissions(meta, log, snapshot, turn)
+    return missing.length === 0 ? '' : `no permission for ${missing.join(', ')}`
+  }
+
+  /** `BACKEND_UNAVAILABLE` for a command Redis did not permit: naming what the user lacks, when Redis can tell. */
+  async #notPermitted(doing: string, error: unknown): Promise<IpcStateError> {
+    const missing = await this.#missingPermissions().catch(() => '')
+    return missing === '' ? unavailable(this.#settings, doing, error) : notPermitted(this.#settings, doing, missing)
+  }
+
+  /** Why the store is not the one this server loaded: gone, or another one. */
+  async #identityLost(): Promise<IpcStateError> {
+    const epoch = await this.#redis!.hget(this.#keys.meta, 'epoch').catch(() => null)
+    return epoch === null ? this.#gone() : this.#replaced(epoch)
+  }
+
+  /** The error a refusing commit reply stands for (see scripts.ts). */
+  #refusal([status, detail]: CommitReply): IpcStateError {
+    const { meta, log } = this.#keys
+    switch (status) {
+      case -1:
+        return this.#gone()
+      case -2:
+        return damaged(log, 'the last entry of the log is not one this storage wrote', String(detail))
+      case -3:
+        return this.#replaced(String(detail))
+      case -4:
+        return tooNew(this.#settings, Number(detail), this.#storeVersion)
+      default:
+        return damaged(meta, 'its version, epoch or store version is not one ipc-state wrote')
+    }
+  }
+
+  /**
+   * Stops writing to the store and taking changes from it, for good, and says why once: every
+   * write from now on fails with `error` without asking Redis.
+   */
+  #refuse(error: IpcStateError): IpcStateError {
+    if (this.#refused !== undefined) return this.#refused
+    this.#refused = error
+    this.#context!.logger.error?.(`${error.message}. This server refuses every change from now on, and serves reads as they were`, {
+      code: error.code,
+      url: this.#settings.safeUrl,
+      ...(typeof error.data === 'object' ? error.data : {}),
+    })
+    this.#follower?.disconnect()
+    for (const waiter of this.#moved) waiter.resolve()
+    return error
   }
 
   #serially<T>(step: () => Promise<T>): Promise<T> {
@@ -245,10 +388,20 @@ class RedisStorage implements Storage {
     })
   }
 
+  /** The store this server loaded is gone from Redis: it lost its data. */
   #gone(): IpcStateError {
-    return new IpcStateError(
-      ErrorCode.BACKEND_UNAVAILABLE,
-      `The store is gone from Redis at ${this.#settings.safeUrl} (key ${this.#settings.key}:meta): was the database flushed? Restart the servers to start a new store`,
+    return damaged(
+      this.#keys.meta,
+      `the store this server loaded is gone from Redis at ${this.#settings.safeUrl} (was the database flushed?); restart the servers to start a new store`,
+    )
+  }
+
+  /** Redis holds another store under the key than this server loaded: it was flushed and made again. */
+  #replaced(epoch: string): IpcStateError {
+    return damaged(
+      this.#keys.meta,
+      `Redis at ${this.#settings.safeUrl} holds another store (epoch ${epoch.slice(0, 40)}) than this server loaded (epoch ${this.#epoch}): ` +
+        'it lost its data and was made again; restart this server to serve the new store',
     )
   }
 }

@@ -23,15 +23,43 @@ export function encodeSnapshot(version: number, storeVersion: number, instances:
 }
 
 /**
- * Reads a snapshot back.
+ * Reads a snapshot back, checked: a version and store version that are counts, instances as the
+ * record keeps them, a state that is an object.
  * @throws TypeError when it is not one this storage wrote
  */
 export function decodeSnapshot(bytes: Buffer): StoredSnapshot {
-  const snapshot = JSON.parse(bytes.toString('utf8')) as StoredSnapshot
-  if (!Number.isSafeInteger(snapshot?.version) || !Array.isArray(snapshot.instances) || typeof snapshot.state !== 'object') {
-    throw new TypeError('The snapshot in Redis is not one ipc-state wrote')
+  let snapshot: StoredSnapshot
+  try {
+    snapshot = JSON.parse(bytes.toString('utf8')) as StoredSnapshot
+  } catch {
+    throw new TypeError('The snapshot in Redis is not one ipc-state wrote: it is not JSON')
   }
+  const isCount = (value: unknown) => Number.isSafeInteger(value) && (value as number) >= 0
+  const valid =
+    typeof snapshot === 'object' &&
+    snapshot !== null &&
+    isCount(snapshot.version) &&
+    isCount(snapshot.storeVersion) &&
+    Array.isArray(snapshot.instances) &&
+    snapshot.instances.every(isStoredInstance) &&
+    typeof snapshot.state === 'object' &&
+    snapshot.state !== null &&
+    !Array.isArray(snapshot.state)
+  if (!valid) throw new TypeError('The snapshot in Redis is not one ipc-state wrote')
   return snapshot
+}
+
+const isStoredInstance = (value: unknown): value is StoredInstance => {
+  const instance = value as StoredInstance
+  return (
+    typeof instance === 'object' &&
+    instance !== null &&
+    typeof instance.instanceId === 'string' &&
+    Number.isSafeInteger(instance.since) &&
+    Number.isSafeInteger(instance.forgotten) &&
+    Array.isArray(instance.answers) &&
+    instance.answers.every((answer) => Number.isSafeInteger(answer?.id) && typeof answer.frame === 'string')
+  )
 }
 
 /** A store to replay the log onto, from a snapshot. */

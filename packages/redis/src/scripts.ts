@@ -22,25 +22,38 @@ export const TURN_MS = 50
 /**
  * KEYS: meta, log, turn. ARGV: the version the changes were made against (`-1`: no changes, no
  * check), the store version to record (`''`: keep it), the id of the last log entry the server has,
- * the server's id, then {@link ENTRY_FIELDS} values per entry: kind (`c` change, `i` instance),
- * instance id, call id (or hello id), patches, value, whether there is a value (`1`/`0`), action,
- * client id.
+ * the server's id, the epoch of the store the server loaded, the store version the server runs, then
+ * {@link ENTRY_FIELDS} values per entry: kind (`c` change, `i` instance), instance id, call id (or
+ * hello id), patches, value, whether there is a value (`1`/`0`), action, client id. A migration's
+ * change also records the store version it migrated to (field `s`), so a server of an older one
+ * following the log stops there.
+ *
  * Returns `{1, version, seq, snapshot}` when written; `{0, version, seq, snapshot, entries}` when
  * the store moved on (nothing written), with the first {@link MISSED_PAGE} log entries after the
  * server's, so the server that lost the race catches up without asking again; `{2, version, seq,
  * snapshot}` when another server that lost a race has the turn (nothing written: send it again once
- * that server wrote, or its turn is over); `{-1}` when the store is gone from Redis.
+ * that server wrote, or its turn is over). Nothing is written either, and the server must stop
+ * writing, on `{-1}`: the store is gone from Redis; `{-2, id}`: the log's last entry is not the one
+ * the meta key names (another program added it); `{-3, epoch}`: the store is another one than the
+ * server loaded (flushed and made again); `{-4, storeVersion}`: the store was migrated to a newer
+ * store version than the server runs; `{-5}`: the meta key holds what ipc-state did not write.
  *
  * Why turns: the server that just won has its next batch ready at once, while the loser first takes
  * the changes it missed and runs its calls again; without turns, a busier server could lose every
  * race for as long as the others keep writing.
  */
 export const COMMIT_SCRIPT = `
-local head = redis.call('HGET', KEYS[1], 'version')
-if not head then return {-1} end
-head = tonumber(head)
-local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))
-local snapshot = tonumber(redis.call('HGET', KEYS[1], 'snapshot'))
+local meta = redis.call('HMGET', KEYS[1], 'version', 'seq', 'snapshot', 'epoch', 'storeVersion')
+if not meta[1] then return {-1} end
+if meta[4] ~= ARGV[5] then return {-3, meta[4] or ''} end
+local head = tonumber(meta[1])
+local seq = tonumber(meta[2])
+local snapshot = tonumber(meta[3])
+local stored = tonumber(meta[5])
+if not (head and seq and snapshot and stored) then return {-5} end
+if stored > tonumber(ARGV[6]) then return {-4, stored} end
+local top = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)[1]
+if top and top[1] ~= head .. '-' .. seq then return {-2, top[1]} end
 local base = tonumber(ARGV[1])
 if base >= 0 then
   local turn = redis.call('GET', KEYS[3])
@@ -52,12 +65,17 @@ if base >= 0 then
   if turn then redis.call('DEL', KEYS[3]) end
 end
 local v = head
-for i = 5, #ARGV, ${ENTRY_FIELDS} do
+for i = 7, #ARGV, ${ENTRY_FIELDS} do
   if ARGV[i] == 'c' then
     v = v + 1
     seq = 0
-    redis.call('XADD', KEYS[2], v .. '-0', 't', 'c', 'i', ARGV[i + 1], 'n', ARGV[i + 2], 'p', ARGV[i + 3],
-      'v', ARGV[i + 4], 'h', ARGV[i + 5], 'a', ARGV[i + 6], 'k', ARGV[i + 7])
+    if ARGV[2] ~= '' and v == head + 1 then
+      redis.call('XADD', KEYS[2], v .. '-0', 't', 'c', 'i', ARGV[i + 1], 'n', ARGV[i + 2], 'p', ARGV[i + 3],
+        'v', ARGV[i + 4], 'h', ARGV[i + 5], 'a', ARGV[i + 6], 'k', ARGV[i + 7], 's', ARGV[2])
+    else
+      redis.call('XADD', KEYS[2], v .. '-0', 't', 'c', 'i', ARGV[i + 1], 'n', ARGV[i + 2], 'p', ARGV[i + 3],
+        'v', ARGV[i + 4], 'h', ARGV[i + 5], 'a', ARGV[i + 6], 'k', ARGV[i + 7])
+    end
   else
     seq = seq + 1
     redis.call('XADD', KEYS[2], v .. '-' .. seq, 't', 'i', 'i', ARGV[i + 1], 'n', ARGV[i + 2])
@@ -69,13 +87,17 @@ return {1, v, seq, snapshot}
 `
 
 /**
- * KEYS: meta, snapshot. ARGV: a new epoch, the store version, the snapshot of the initial state.
- * Makes the store when Redis holds none, its initial state as the snapshot of version 0: a server
- * of a later store version must find the state it migrates from, not its own initial state.
- * Returns `{epoch, version, seq, storeVersion, snapshot}`.
+ * KEYS: meta, snapshot, log. ARGV: a new epoch, the store version, the snapshot of the initial
+ * state. Makes the store when Redis holds none, its initial state as the snapshot of version 0: a
+ * server of a later store version must find the state it migrates from, not its own initial state.
+ * The epoch it records is the store's identity: every commit checks it, so a server that loaded
+ * a store refuses the one made after it was flushed.
+ * Returns `{epoch, version, seq, storeVersion, snapshot}`, or `{'damaged'}` when the meta key is
+ * gone but the log or the snapshot is still there.
  */
 export const INIT_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 0 then
+  if redis.call('EXISTS', KEYS[2], KEYS[3]) > 0 then return {'damaged'} end
   redis.call('SET', KEYS[2], ARGV[3])
   redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'version', 0, 'seq', 0, 'storeVersion', ARGV[2], 'snapshot', 0)
 end
@@ -83,15 +105,49 @@ return redis.call('HMGET', KEYS[1], 'epoch', 'version', 'seq', 'storeVersion', '
 `
 
 /**
- * KEYS: meta, snapshot, log. ARGV: the snapshot's version, the snapshot. Stores it when it is newer
- * than the one stored, and trims the log to the entries after the one it replaces: a server that
- * lags less than a snapshot behind catches up from the log, one further behind reloads a snapshot.
- * Returns the version of the snapshot stored after it.
+ * KEYS: meta, log, snapshot, turn. Returns the commands (with their key) that the user Redis
+ * knows this connection as may not run, of those the storage needs: empty when it may run all, or
+ * when Redis is older than 7 and cannot tell.
+ */
+export const PERMISSIONS_SCRIPT = `
+local missing = {}
+if not redis.acl_check_cmd then return missing end
+local function check(key, command, ...)
+  if not redis.acl_check_cmd(command, ...) then table.insert(missing, string.upper(command) .. ' ' .. key) end
+end
+check(KEYS[1], 'hget', KEYS[1], 'f')
+check(KEYS[1], 'hmget', KEYS[1], 'f')
+check(KEYS[1], 'hset', KEYS[1], 'f', 'v')
+check(KEYS[1], 'exists', KEYS[1])
+check(KEYS[2], 'xadd', KEYS[2], '1-0', 'f', 'v')
+check(KEYS[2], 'xrange', KEYS[2], '-', '+')
+check(KEYS[2], 'xrevrange', KEYS[2], '+', '-')
+check(KEYS[2], 'xread', 'STREAMS', KEYS[2], '0-0')
+check(KEYS[2], 'xtrim', KEYS[2], 'MINID', '0')
+check(KEYS[3], 'get', KEYS[3])
+check(KEYS[3], 'set', KEYS[3], 'v')
+check(KEYS[4], 'get', KEYS[4])
+check(KEYS[4], 'set', KEYS[4], 'v', 'PX', '1')
+check(KEYS[4], 'del', KEYS[4])
+return missing
+`
+
+/**
+ * KEYS: meta, snapshot, log. ARGV: the snapshot's version, the snapshot, the epoch of the store the
+ * server loaded, the store version the server runs. Stores it when it is newer than the one stored
+ * (and no newer than the latest version), and trims the log to the entries after the one it
+ * replaces: a server that lags less than a snapshot behind catches up from the log, one further
+ * behind reloads a snapshot.
+ * Returns the version of the snapshot stored after it; `-1` (nothing written) when the store is
+ * gone or another one than the server loaded, `-2` when it was migrated to a newer store version.
  */
 export const SNAPSHOT_SCRIPT = `
-local current = tonumber(redis.call('HGET', KEYS[1], 'snapshot'))
+local meta = redis.call('HMGET', KEYS[1], 'snapshot', 'epoch', 'storeVersion', 'version')
+if meta[2] ~= ARGV[3] then return -1 end
+if (tonumber(meta[3]) or 0) > tonumber(ARGV[4]) then return -2 end
+local current = tonumber(meta[1]) or 0
 local version = tonumber(ARGV[1])
-if version <= current then return current end
+if version <= current or version > (tonumber(meta[4]) or 0) then return current end
 -- Keeps the entries after the snapshot it replaces: those after \`<current>-0\`.
 redis.call('SET', KEYS[2], ARGV[2])
 redis.call('HSET', KEYS[1], 'snapshot', version)

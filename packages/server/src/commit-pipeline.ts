@@ -132,10 +132,9 @@ export class CommitPipeline {
     this.#writing = undefined
     this.#gathering = []
     this.#failing = true
-    const error =
-      cause.code === ErrorCode.PERSIST_FAILED || cause.code === ErrorCode.BACKEND_UNAVAILABLE
-        ? cause
-        : new IpcStateError(ErrorCode.PERSIST_FAILED, `The change could not be stored: ${cause.message}`, { cause })
+    const error = PASSED_ON.has(cause.code)
+      ? cause
+      : new IpcStateError(ErrorCode.PERSIST_FAILED, `The change could not be stored: ${cause.message}`, { cause })
     this.#options.rolledBack(error)
     for (const step of steps) step.fail(error)
     this.#settleIdle()
@@ -148,6 +147,15 @@ export class CommitPipeline {
     for (const resolve of idle) resolve()
   }
 }
+
+/** What a storage's failure says as it is: anything else is wrapped as `PERSIST_FAILED`. */
+const PASSED_ON = new Set<string>([
+  ErrorCode.PERSIST_FAILED,
+  ErrorCode.BACKEND_UNAVAILABLE,
+  // A shared store that holds what this server cannot take, or that a newer store version migrated.
+  ErrorCode.STORE_DAMAGED,
+  ErrorCode.STORE_TOO_NEW,
+])
 
 const isConflict = (result: unknown): result is WriteConflict =>
   typeof result === 'object' && result !== null && (result as WriteConflict).conflict === true

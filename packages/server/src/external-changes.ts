@@ -1,4 +1,4 @@
-import { encodeActionResult, toIpcStateError, type Logger, type Patch } from '@ipc-state/protocol'
+import { encodeActionResult, type IpcStateError, toIpcStateError, type Logger, type Patch } from '@ipc-state/protocol'
 import type { CallRecord } from './call-record.js'
 import type { CommitPipeline } from './commit-pipeline.js'
 import type { FanOut } from './fan-out.js'
@@ -37,7 +37,11 @@ export class ExternalChanges<S extends object> {
     this.#options = options
   }
 
-  /** Queues `updates`, and applies them at once when no write is under way. */
+  /**
+   * Queues `updates`, and applies them at once when no write is under way.
+   * @throws IpcStateError when one applied at once does not apply: the storage that handed it over
+   * learns so, and must stop writing (the updates after it are dropped)
+   */
   receive(updates: readonly ExternalUpdate[]): void {
     const { record, runtime } = this.#options
     for (const update of updates) {
@@ -49,29 +53,34 @@ export class ExternalChanges<S extends object> {
     // Own changes that came back before their write was answered, served by now.
     const first = this.#pending.findIndex((update) => update.kind !== 'change' || update.version > runtime.served.version)
     this.#pending.splice(0, first === -1 ? this.#pending.length : first)
-    this.#applyWhenIdle()
+    const failure = this.#applyWhenIdle()
+    if (failure !== undefined) throw failure
   }
 
-  #applyWhenIdle(): void {
-    if (this.#pending.length === 0) return
+  #applyWhenIdle(): IpcStateError | undefined {
+    if (this.#pending.length === 0) return undefined
     const { pipeline } = this.#options
-    if (!pipeline.busy) {
-      this.applyPending()
-      return
-    }
-    if (this.#waiting) return
+    if (!pipeline.busy) return this.#applyAll()
+    if (this.#waiting) return undefined
     this.#waiting = true
     void pipeline.whenIdle().then(() => {
       this.#waiting = false
       this.#applyWhenIdle()
     })
+    return undefined
   }
 
   /**
    * Applies every update queued. Only while the working state is the stored one: the pipeline is
-   * idle, or has just rolled back after a conflict.
+   * idle, or has just rolled back after a conflict. An update that does not apply is logged, and it
+   * and the ones after it are dropped: the server stays at the version before it (a shared storage
+   * sees that it did not move, and refuses to write on).
    */
   applyPending(): void {
+    this.#applyAll()
+  }
+
+  #applyAll(): IpcStateError | undefined {
     const updates = this.#pending
     this.#pending = []
     for (const update of updates) {
@@ -82,9 +91,10 @@ export class ExternalChanges<S extends object> {
         // nothing here can repair that, and serving on would spread the difference.
         const failure = toIpcStateError(error)
         this.#options.logger.error?.('a change from the shared storage could not be applied', { error: failure.message })
-        throw failure
+        return failure
       }
     }
+    return undefined
   }
 
   #apply(update: ExternalUpdate): void {

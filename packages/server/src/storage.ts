@@ -92,6 +92,12 @@ export interface StorageContext {
    * are skipped). Call it only after `open` resolved. The server applies each change to its state
    * as a replica does and forwards it to its own clients, at once when no write of its own is under
    * way, else once that write settled.
+   *
+   * Throws when a change applied at once does not apply to the state (the server stays at the
+   * version before it, and drops what followed). One applied later that does not apply is logged
+   * and dropped the same way: the server's next change is then made against a version older than
+   * the one the storage handed over, and the storage refuses to write it rather than lose the same
+   * race for ever.
    */
   receive(updates: readonly ExternalUpdate[]): void
 }
@@ -129,7 +135,9 @@ export interface Storage {
    * Appends `entries` after every entry written before them, and resolves once they are as durable
    * as this storage promises. Rejects with an `IpcStateError` `PERSIST_FAILED` when they could not
    * be written: none of them counts as written then, and the next write must not follow bytes
-   * of a failed one. May write a snapshot (`context.image()`) first.
+   * of a failed one. May write a snapshot (`context.image()`) first. A shared storage rejects with
+   * `STORE_DAMAGED` (or `STORE_TOO_NEW`) once the shared store holds what this server cannot take:
+   * calls get that error as it is.
    *
    * A storage several servers share resolves with a {@link WriteConflict} instead when another
    * server committed after the last change this server has: nothing was written then. The changes
