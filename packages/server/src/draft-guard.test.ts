@@ -110,13 +110,15 @@ describe('drafts', () => {
 
 function createDraftReads() {
   let seen: Record<string, unknown> = {}
-  createDraft({ o: { a: 1 }, l: [1] } as Record<string, Record<string, unknown>>, (draft) => {
-    const o = draft.o!
-    const l = draft.l!
+  // A key from a variable, as an action's input supplies it.
+  const proto: string = '__proto__'
+  createDraft({ o: { a: 1 } as Record<string, unknown>, l: [1] }, (draft) => {
+    const o = draft.o
+    const l = draft.l
     seen = {
-      proto: o['__proto__'],
+      proto: o[proto],
       constructor: o.constructor,
-      listProto: l['__proto__'],
+      listProto: (l as unknown as Record<string, unknown>)[proto],
       listConstructor: l.constructor,
       frozen: Object.isFrozen(o.hasOwnProperty) && Object.getPrototypeOf(o.hasOwnProperty) === null,
     }
