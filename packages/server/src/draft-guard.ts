@@ -62,9 +62,11 @@ const guardArraySet =
     if (typeof key === 'string') {
       const length = (receiver as unknown[]).length
       if (key === 'length') {
-        if (typeof value === 'number' && value > length + MAX_NEW_HOLES) {
+        // As the array itself will read it: `length = '1e9'` is a length of 1e9.
+        const next = Number(value)
+        if (next > length + MAX_NEW_HOLES) {
           throw new RangeError(
-            `Setting an array's length from ${length} to ${value} would add ${value - length} holes (at most ${MAX_NEW_HOLES}; JSON writes each as null)`,
+            `Setting an array's length from ${length} to ${next} would add ${next - length} holes (at most ${MAX_NEW_HOLES}; JSON writes each as null)`,
           )
         }
       } else {
@@ -121,11 +123,12 @@ const guardedRevocable = ((target: object, handler: Handler) =>
  * length of this call only; the action runs synchronously, and nothing else sees the swap.
  */
 export function createDraft<S extends object>(base: S, recipe: (draft: S) => void): S {
+  const previous = Proxy.revocable
   Proxy.revocable = guardedRevocable
   try {
     return create(base, recipe) as S
   } finally {
-    Proxy.revocable = revocable
+    Proxy.revocable = previous
   }
 }
 
