@@ -32,6 +32,12 @@ export const pathsStore = defineStore({
     setListItem(state, { key, sub, value }: PathInput) {
       ;(state.list as unknown as Record<string, Record<string, unknown>>)[key]![sub] = value
     },
+    /** `state.items.fresh = {}`, then `state.items.fresh[key][sub] = value`: an object the action made itself. */
+    setInFresh(state, { key, sub, value }: PathInput) {
+      const fresh: Record<string, Record<string, unknown>> = {}
+      state.items.fresh = fresh
+      fresh[key]![sub] = value
+    },
     /** `state.list[index] = value`. */
     setAt(state, { index, value }: { index: number; value: unknown }) {
       state.list[index] = value

@@ -27,7 +27,7 @@ const lagMs = async (server: ServerHandle<PathsState>) => (await ask(server.proc
 const localPrototypes = () => [...Object.keys(Object.prototype), ...Object.keys(Array.prototype)]
 
 // Each is `state.items[key][sub] = value` or `state.list[key][sub] = value` with keys from the caller.
-const attacks: ['setItem' | 'setListItem', string, string][] = [
+const attacks: ['setItem' | 'setListItem' | 'setInFresh', string, string][] = [
   // The gadget: the server's decoder then took another client's `increment()` for `increment(1000)`.
   ['setItem', '__proto__', 'input'],
   ['setItem', '__proto__', 'binaryFrames'],
@@ -38,6 +38,8 @@ const attacks: ['setItem' | 'setListItem', string, string][] = [
   ['setListItem', '__proto__', 'input'],
   ['setListItem', 'constructor', 'isArray'],
   ['setListItem', 'push', 'call'],
+  // Through an object the action made itself, which no draft guards: what it adds is removed.
+  ['setInFresh', '__proto__', 'input'],
 ]
 
 describe('keys a caller chooses', () => {
