@@ -308,14 +308,64 @@ describe('decodeClientMessage', () => {
         expect(Date.now() - started).toBeLessThan(1000)
       })
     })
+
+    describe('keys that lead to a prototype', () => {
+      it.each([
+        ['a "__proto__" key in the input', '{"__proto__":{"admin":true}}'],
+        ['a nested "__proto__" key', '[1,{"a":{"__proto__":{"x":1}}}]'],
+        ['a "constructor" holding "prototype"', '{"constructor":{"prototype":{"admin":true}}}'],
+      ])('refuses %s with the id', (_label, input) => {
+        expectBadRequest(decodeClientMessage(`{"type":"action/call","data":{"id":7,"action":"a","input":${input}}}`), 7)
+      })
+
+      it('refuses a "__proto__" key in any message, even with maxDepth off', () => {
+        expectBadRequest(
+          decodeClientMessage('{"type":"hello","data":{"id":0,"protocol":1,"clientId":"c1","replica":false,"__proto__":{}}}'),
+          0,
+        )
+        expectBadRequest(
+          decodeClientMessage('{"type":"state/get","data":{"id":3,"__proto__":1}}', { maxDepth: Number.POSITIVE_INFINITY }),
+          3,
+        )
+      })
+
+      it('keeps strings that name a prototype, and a "constructor" without "prototype"', () => {
+        const input = { key: '__proto__', sub: 'constructor', constructor: { name: 'x' }, prototype: 1 }
+        const message = expectOk(decodeClientMessage(frame('action/call', { id: 1, action: 'a', input })))
+        // toEqual: toStrictEqual would compare the input's `constructor` key as a class.
+        expect(message).toEqual({ type: 'action/call', data: { id: 1, action: 'a', input } })
+      })
+
+      it('reads no field that Object.prototype could answer', () => {
+        const proto = Object.prototype as Record<string, unknown>
+        try {
+          proto.input = 1000
+          proto.binary = true
+          proto.instanceId = 'i-inherited'
+          proto.error = { code: 'X', message: 'inherited' }
+          const call = expectOk(decodeClientMessage('{"type":"action/call","data":{"id":1,"action":"increment"}}'))
+          expect(Object.hasOwn(call.data as object, 'input')).toBe(false)
+          const hello = expectOk(decodeClientMessage(frame('hello', { id: 1, protocol: 1, clientId: 'c', replica: true })))
+          expect(Object.keys(hello.data as object).sort()).toEqual(['clientId', 'id', 'protocol', 'replica'])
+          const response = expectOk(decodeServerMessage(frame('response', { id: 2, result: { version: 1 } })))
+          expect(response).toStrictEqual({ type: 'response', data: { id: 2, result: { version: 1 } } })
+          expect(
+            decodeServerMessage(frame('state/changed', { epoch: 'e', version: 1, patches: [{ op: 'add', path: ['a'] }] })).ok,
+          ).toBe(false)
+        } finally {
+          delete proto.input
+          delete proto.binary
+          delete proto.instanceId
+          delete proto.error
+        }
+      })
+    })
   })
 
   describe('valid requests', () => {
     it('decodes hello, keeping only the known fields', () => {
       const message = expectOk(
-        decodeClientMessage(
-          '{"type":"hello","data":{"id":0,"protocol":1,"clientId":"c1","replica":false,"extra":1,"__proto__":{"admin":true},"admin":true}}',
-        ),
+        decodeClientMessage('{"type":"hello","data":{"id":0,"protocol":1,"clientId":"c1","replica":false,"extra":1,"admin":true}}'),
       )
       expect(message).toStrictEqual({
         type: 'hello',

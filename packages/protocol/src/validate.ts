@@ -42,6 +42,14 @@ function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
+/**
+ * `object[key]` when `object` has it as its own property, else `undefined`: a message's fields are
+ * read so that nothing a prototype holds can answer for one the sender left out.
+ */
+function own(object: Json, key: string): unknown {
+  return Object.hasOwn(object, key) ? object[key] : undefined
+}
+
 /** Whether `value` is a request id: a non-negative safe integer. */
 export function isRequestId(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
@@ -68,13 +76,62 @@ export function isWithinDepth(value: unknown, maxDepth: number): boolean {
   return true
 }
 
+/**
+ * Why `value` must not reach a server's actions, or `undefined`: it nests deeper than `maxDepth`,
+ * or it holds a `__proto__` key, a `constructor` holding `prototype` (what code that merges objects
+ * turns into a write to a prototype), or an object that is neither plain nor an array. Iterative.
+ */
+function findUnsafeValue(value: unknown, maxDepth: number): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  const stack: [object, number][] = [[value, 1]]
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!
+    if (depth > maxDepth) return `Message nests deeper than ${maxDepth} levels (option maxDepth)`
+    const prototype = Object.getPrototypeOf(node)
+    if (Array.isArray(node)) {
+      if (prototype !== Array.prototype) return 'Message holds an array with another prototype'
+      for (const child of node) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1])
+      continue
+    }
+    if (prototype !== Object.prototype && prototype !== null) return 'Message holds an object that is not plain'
+    for (const key of Object.keys(node)) {
+      const child = (node as Json)[key]
+      if (key === '__proto__') return 'Message holds a "__proto__" key'
+      if (key === 'constructor' && typeof child === 'object' && child !== null && Object.hasOwn(child, 'prototype')) {
+        return 'Message holds a "constructor" key with a "prototype"'
+      }
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1])
+    }
+  }
+  return undefined
+}
+
+/**
+ * A message's data with its own fields only, on an object without a prototype: checks read its
+ * fields as properties, and no property of `Object.prototype` may answer for one that is missing.
+ */
+function ownFields(data: unknown): unknown {
+  return isObject(data) ? Object.assign(Object.create(null) as Json, data) : data
+}
+
+/** The request id `data` carries, if it is an object with a valid own `id`. */
+function requestIdOf(data: unknown): number | undefined {
+  if (!isObject(data)) return undefined
+  const id = own(data, 'id')
+  return isRequestId(id) ? id : undefined
+}
+
 const badRequest = (message: string, id?: number): DecodeResult<never> => ({
   ok: false,
   ...(id === undefined ? {} : { id }),
   error: new IpcStateError(ErrorCode.BAD_REQUEST, message),
 })
 
-function parseEnvelope(frame: WireFrame, options: DecodeOptions): { type: string; data: unknown } | DecodeResult<never> {
+function parseEnvelope(
+  frame: WireFrame,
+  options: DecodeOptions,
+  fromClient: boolean,
+): { type: string; data: unknown } | DecodeResult<never> {
   let parsed: unknown
   if (typeof frame === 'string') {
     try {
@@ -89,19 +146,25 @@ function parseEnvelope(frame: WireFrame, options: DecodeOptions): { type: string
       return badRequest((error as Error).message)
     }
   }
-  if (!isObject(parsed) || typeof parsed.type !== 'string') {
+  const type = isObject(parsed) ? own(parsed, 'type') : undefined
+  if (!isObject(parsed) || typeof type !== 'string') {
     return badRequest('Frame must be a JSON object with a string "type"')
   }
-  const data = parsed.data
-  const id = isObject(data) && isRequestId(data.id) ? data.id : undefined
+  const data = own(parsed, 'data')
+  const id = requestIdOf(data)
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH
-  if (Number.isFinite(maxDepth) && !isWithinDepth(data, maxDepth)) {
+  // A client's values reach actions, which may merge them into objects of their own.
+  if (fromClient) {
+    const unsafe = findUnsafeValue(data, maxDepth)
+    if (unsafe !== undefined) return badRequest(unsafe, id)
+  } else if (Number.isFinite(maxDepth) && !isWithinDepth(data, maxDepth)) {
     return badRequest(`Message nests deeper than ${maxDepth} levels (option maxDepth)`, id)
   }
-  return { type: parsed.type, data }
+  return { type, data }
 }
 
-type Check<M> = (data: unknown) => M | string
+/** Checks a message's data: `fields` is its own fields on an object without a prototype, `data` as it came. */
+type Check<M> = (fields: unknown, data: unknown) => M | string
 
 const clientChecks = new Map<string, Check<ClientMessage>>([
   [
@@ -135,7 +198,9 @@ const clientChecks = new Map<string, Check<ClientMessage>>([
       if (!isName(data.action)) return `"action/call" needs an "action" name of 1 to ${MAX_NAME_LENGTH} characters`
       return {
         type: ClientMessageType.ActionCall,
-        data: 'input' in data ? { id: data.id, action: data.action, input: data.input } : { id: data.id, action: data.action },
+        data: Object.hasOwn(data, 'input')
+          ? { id: data.id, action: data.action, input: data.input }
+          : { id: data.id, action: data.action },
       }
     },
   ],
@@ -146,7 +211,7 @@ const clientChecks = new Map<string, Check<ClientMessage>>([
       return { type: ClientMessageType.ServerInfo, data: { id: data.id } }
     },
   ],
-  [ClientMessageType.SeedGetSharedData, (data) => ({ type: ClientMessageType.SeedGetSharedData, data })],
+  [ClientMessageType.SeedGetSharedData, (_fields, data) => ({ type: ClientMessageType.SeedGetSharedData, data })],
 ])
 
 /**
@@ -155,28 +220,31 @@ const clientChecks = new Map<string, Check<ClientMessage>>([
  * @param frame JSON text, or the body of a binary frame (MessagePack), checked the same way
  */
 export function decodeClientMessage(frame: WireFrame, options: DecodeOptions = {}): DecodeResult<ClientMessage> {
-  const envelope = parseEnvelope(frame, options)
-  if ('ok' in envelope) return envelope
-  const { type, data } = envelope
-  const id = isObject(data) && isRequestId(data.id) ? data.id : undefined
+  const envelope = parseEnvelope(frame, options, true)
+  if (Object.hasOwn(envelope, 'ok')) return envelope as DecodeResult<never>
+  const { type, data } = envelope as { type: string; data: unknown }
+  const id = requestIdOf(data)
   const check = clientChecks.get(type)
   if (check === undefined) return badRequest(`Unknown message type ${JSON.stringify(type.slice(0, MAX_NAME_LENGTH))}`, id)
-  const result = check(data)
+  const result = check(ownFields(data), data)
   return typeof result === 'string' ? badRequest(result, id) : { ok: true, message: result }
 }
 
 function isWireError(value: unknown): value is WireError {
-  return isObject(value) && typeof value.code === 'string' && typeof value.message === 'string'
+  return isObject(value) && typeof own(value, 'code') === 'string' && typeof own(value, 'message') === 'string'
 }
 
 /** Whether `value` is a well-formed {@link Patch}. */
 export function isPatch(value: unknown): value is Patch {
-  if (!isObject(value) || !Array.isArray(value.path)) return false
-  if (!value.path.every((key) => typeof key === 'string' || (typeof key === 'number' && Number.isSafeInteger(key)))) {
+  if (!isObject(value)) return false
+  const path = own(value, 'path')
+  if (!Array.isArray(path)) return false
+  if (!path.every((key) => typeof key === 'string' || (typeof key === 'number' && Number.isSafeInteger(key)))) {
     return false
   }
-  if (value.op === 'remove') return true
-  return (value.op === 'add' || value.op === 'replace') && 'value' in value
+  const op = own(value, 'op')
+  if (op === 'remove') return true
+  return (op === 'add' || op === 'replace') && Object.hasOwn(value, 'value')
 }
 
 const serverChecks = new Map<string, Check<ServerMessage>>([
@@ -184,7 +252,7 @@ const serverChecks = new Map<string, Check<ServerMessage>>([
     ServerMessageType.Response,
     (data) => {
       if (!isObject(data) || !isRequestId(data.id)) return '"response" needs a numeric "id"'
-      if ('error' in data && data.error !== undefined) {
+      if (data.error !== undefined) {
         if (!isWireError(data.error)) return '"response" has a malformed "error"'
         return { type: ServerMessageType.Response, data: { id: data.id, error: data.error } }
       }
@@ -230,7 +298,7 @@ const serverChecks = new Map<string, Check<ServerMessage>>([
       return { type: ServerMessageType.ProtocolError, data: { error: data.error, fatal: data.fatal === true } }
     },
   ],
-  [ServerMessageType.SeedSharedData, (data) => ({ type: ServerMessageType.SeedSharedData, data })],
+  [ServerMessageType.SeedSharedData, (_fields, data) => ({ type: ServerMessageType.SeedSharedData, data })],
 ])
 
 /**
@@ -239,14 +307,14 @@ const serverChecks = new Map<string, Check<ServerMessage>>([
  * @param frame JSON text, or the body of a binary frame (MessagePack), checked the same way
  */
 export function decodeServerMessage(frame: WireFrame, options: DecodeOptions = {}): DecodeResult<ServerMessage> {
-  const envelope = parseEnvelope(frame, { maxDepth: options.maxDepth ?? Number.POSITIVE_INFINITY })
-  if ('ok' in envelope) return envelope
-  const { type, data } = envelope
+  const envelope = parseEnvelope(frame, { maxDepth: options.maxDepth ?? Number.POSITIVE_INFINITY }, false)
+  if (Object.hasOwn(envelope, 'ok')) return envelope as DecodeResult<never>
+  const { type, data } = envelope as { type: string; data: unknown }
   const check = serverChecks.get(type)
   if (check === undefined) return badRequest(`Unknown message type ${JSON.stringify(type.slice(0, MAX_NAME_LENGTH))}`)
-  const result = check(data)
+  const result = check(ownFields(data), data)
   if (typeof result !== 'string') return { ok: true, message: result }
   // A response the client cannot read still names the request it answers, so that request can fail.
-  const id = type === ServerMessageType.Response && isObject(data) && isRequestId(data.id) ? data.id : undefined
+  const id = type === ServerMessageType.Response ? requestIdOf(data) : undefined
   return badRequest(result, id)
 }

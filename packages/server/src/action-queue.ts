@@ -71,8 +71,8 @@ export class ActionQueue<J> {
         continue
       }
       const settled = await entry.settled
-      if ('error' in settled) this.#handlers.reject(entry.job, settled.error)
-      else this.#handlers.run(entry.job, settled.value)
+      if (Object.hasOwn(settled, 'error')) this.#handlers.reject(entry.job, (settled as { error: IpcStateError }).error)
+      else this.#handlers.run(entry.job, (settled as { value: unknown }).value)
     }
     this.#running = false
     const idle = this.#idle

@@ -1,7 +1,7 @@
 import { applyPatches, deepFreeze, defineStore } from '@ipc-state/protocol'
 import { create } from 'mutative'
 import { describe, expect, it } from 'vitest'
-import { diffStates } from './diff-states.js'
+import { MAX_REMOVAL_MOVES, diffStates } from './diff-states.js'
 import { StoreRuntime } from './store-runtime.js'
 
 /** What an action does to `base`: the next state, sharing what it did not touch, as the server gets it. */
@@ -40,6 +40,18 @@ describe('diffStates', () => {
     const patches = diffStates(base, next)
     expect(patches.length).toBeLessThanOrEqual(atMost)
     expect(applyPatches(base, wire(patches))).toEqual(wire(next))
+  })
+
+  it('sends an array whole rather than removals whose moves would cost the square of its length', () => {
+    const base = deepFreeze({ list: items(100_000) })
+    const next = change(base, (draft) => void draft.list.splice(0, 50_000))
+    const patches = diffStates(base, next)
+    expect(50_000 * 50_000).toBeGreaterThan(MAX_REMOVAL_MOVES)
+    expect(patches).toEqual([{ op: 'replace', path: ['list'], value: next.list }])
+    expect(applyPatches(base, wire(patches))).toEqual(wire(next))
+    // A few removals from a long array stay removals.
+    const shifted = change(base, (draft) => void draft.list.splice(0, 3))
+    expect(diffStates(base, shifted)).toHaveLength(3)
   })
 
   it('gives a change inside an item of an array or object its own patch, not the whole item', () => {

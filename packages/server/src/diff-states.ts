@@ -17,7 +17,9 @@ const isObject = (value: unknown): value is Record<string, unknown> => {
  * the next common run go as removals from the front of the rest (what `shift` does), the common
  * run is kept, and the rest is written over, item by item. A capped log's `push` then `shift` on
  * 10,000 items is one removal and one addition, where the draft library's own patches rewrite every
- * later index, one patch each (and take milliseconds to make).
+ * later index, one patch each (and take milliseconds to make). Removals that would move more than
+ * {@link MAX_REMOVAL_MOVES} items in all give way to the whole array, so no change costs the
+ * square of an array's length to apply.
  */
 export function diffStates(base: unknown, next: unknown): Patch[] {
   const patches: Patch[] = []
@@ -48,6 +50,9 @@ const sameKind = (a: unknown, b: unknown): boolean => (isObject(a) && isObject(b
 /** The items in common that must follow removals from the front for them to be used. */
 const MIN_RUN = 8
 
+/** The most items that removals from the front of an array may move, summed over the removals. */
+export const MAX_REMOVAL_MOVES = 2 ** 22
+
 function diffArrays(before: readonly unknown[], after: readonly unknown[], path: PatchPath, out: Patch[]): void {
   let start = 0
   while (start < before.length && start < after.length && Object.is(before[start], after[start])) start++
@@ -61,6 +66,12 @@ function diffArrays(before: readonly unknown[], after: readonly unknown[], path:
     while (run < MIN_RUN && start + removed + run < before.length && Object.is(before[start + removed + run], after[start + run]))
       run++
     if (start + removed === before.length || run < Math.min(MIN_RUN, after.length - start)) removed = 0
+  }
+  // Each removal moves every item after it, here and on every replica: 50,000 from the front of
+  // 100,000 took seconds. Past a few milliseconds of moves, the array is sent whole instead.
+  if (removed * (before.length - start) > MAX_REMOVAL_MOVES) {
+    out.push({ op: 'replace', path, value: after })
+    return
   }
   for (let i = 0; i < removed; i++) out.push({ op: 'remove', path: [...path, start] })
   let length = before.length - removed

@@ -156,7 +156,11 @@ function applyRecord(
         instance = { instanceId: record.i, since: record.n, forgotten: -1, answers: [] }
         instances.set(record.i, instance)
       }
-      instance.answers.push({ id: record.n, version: record.v, valueJson: 'r' in record ? JSON.stringify(record.r) : undefined })
+      instance.answers.push({
+        id: record.n,
+        version: record.v,
+        valueJson: Object.hasOwn(record, 'r') ? JSON.stringify(record.r) : undefined,
+      })
       if (instance.answers.length >= 2 * answersKept) {
         const dropped = instance.answers.splice(0, instance.answers.length - answersKept)
         instance.forgotten = Math.max(instance.forgotten, ...dropped.map((answer) => answer.id))

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { create } from 'mutative'
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import {
   Defaults,
@@ -13,6 +12,7 @@ import {
   type StoreDefinition,
 } from '@ipc-state/protocol'
 import { diffStates } from './diff-states.js'
+import { createDraft, prototypeKeys, removeNewPrototypeKeys } from './draft-guard.js'
 import { MAX_INPUT_VALUES, checkWithSchema } from './input-check.js'
 import { StateSize } from './state-size.js'
 
@@ -51,6 +51,17 @@ export interface StoreRuntimeOptions {
 
 const isThenable = (value: unknown): boolean =>
   value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function'
+
+/**
+ * Drafts never hand out a prototype, but an object an action made itself does (`{}['__proto__']`):
+ * whatever it added to `Object.prototype` or `Array.prototype` is removed, and the action fails.
+ */
+function checkPrototypes(before: readonly string[], failed: (why: string) => IpcStateError): void {
+  const added = removeNewPrototypeKeys(before)
+  if (added.length > 0) {
+    throw failed(`wrote ${added.map((key) => JSON.stringify(key)).join(', ')} into a built-in prototype (removed again)`)
+  }
+}
 
 /** A state, its version and the bound on its size. */
 interface Versioned<S> {
@@ -192,8 +203,10 @@ export class StoreRuntime<S extends object> {
    * carries it (see `commitPatches`), so the state here is the state every replica computes from
    * the returned patches.
    * @throws IpcStateError `UNKNOWN_ACTION`, or `ACTION_FAILED` when the action throws, returns a
-   *   promise, writes a value JSON cannot hold (a BigInt, a cycle), or would make the state, its
-   *   change or its result larger than `maxStateBytes`; nothing is committed then.
+   *   promise, writes a value JSON cannot hold (a BigInt, a cycle), adds a property to
+   *   `Object.prototype` or `Array.prototype` (removed again), makes an array more than
+   *   `MAX_NEW_HOLES` items longer in one write, or would make the state, its change or its result
+   *   larger than `maxStateBytes`; nothing is committed then.
    */
   apply(name: string, input: unknown, clientId: string): AppliedAction {
     this.#requireAction(name)
@@ -205,18 +218,21 @@ export class StoreRuntime<S extends object> {
     let patches: Patch[]
     const failed = (why: string, cause?: unknown) =>
       new IpcStateError(ErrorCode.ACTION_FAILED, `Action ${JSON.stringify(name)} ${why}`, cause === undefined ? {} : { cause })
+    const prototypes = prototypeKeys()
     try {
-      next = create(this.#state, (draft) => {
-        value = action(draft as S, input, context)
+      next = createDraft(this.#state, (draft) => {
+        value = action(draft, input, context)
         // Encoded here, while drafts are alive: a result may hold parts of the draft.
         if (!isThenable(value)) valueJson = JSON.stringify(value)
         // Returning nothing tells the library the draft is the new state.
-      }) as S
+      })
       // Found from what the library shares with the state: cheaper than its own patches, and as few.
       patches = diffStates(this.#state, next)
     } catch (error) {
+      checkPrototypes(prototypes, failed)
       throw failed(`failed: ${error instanceof Error ? error.message : String(error)}`, error)
     }
+    checkPrototypes(prototypes, failed)
     if (isThenable(value)) throw failed('returned a promise; actions must be synchronous')
     if (valueJson !== undefined) this.#size.checkResult(valueJson, failed)
     // An action that changed nothing does not make a version: replicas have nothing to apply.
