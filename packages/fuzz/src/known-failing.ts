@@ -5,15 +5,9 @@
  * `IPC_STATE_FUZZ_ALL=1`; remove a name once its finding is fixed, so CI keeps it fixed.
  */
 export const knownFailing: ReadonlySet<string> = new Set<string>([
-  // `state.items[key][sub] = value` with key `__proto__` writes Object.prototype[sub] through the
-  // draft: `put({ key: '__proto__', sub: '', value: null })` adds Object.prototype[''].
-  "actions: calls that write any keys, prototypes' names included, write no prototype and leave other clients' calls as they were",
   // A bare binary header (`00 00 00 00 51`: a body of 81 bytes announced, none sent) is never
   // closed by frameTimeout: the deadline starts with the first body byte.
   'deadlines: a binary frame left unfinished after the hello, its header included, is closed by frameTimeout',
-  // One complete frame that is not a hello (an action/call, say) disarms handshakeTimeout: the
-  // connection stays open for good and holds a connection slot.
-  'deadlines: a connection that sends anything but a hello is closed by handshakeTimeout',
   // msgpackr's reference extension is on in the decoder: a DAG decodes with shared nodes, and a
   // body of ~100 bytes is walked as 2^depth nodes.
   'binary frames: a body of msgpackr references (a DAG) is refused or decodes to a plain JSON tree no larger than the body',
@@ -29,16 +23,4 @@ export const knownFailing: ReadonlySet<string> = new Set<string>([
   // A length past the end of the file with its checksum right is taken for a torn last record: the
   // whole records after it are cut off and the server starts.
   'journal segments: a record length past the end of the file, with its checksum right, before other records is STORE_DAMAGED, never a torn tail',
-  // A foreign entry (XADD with an id of Redis's making) fails the start with a raw TypeError ("not
-  // one ipc-state wrote"); a change whose `p` is `null` with "patches is not iterable".
-  'redis log at start: a server on a log with foreign or rewritten entries serves plain JSON it keeps, or refuses with STORE_DAMAGED; never another error, never a hang',
-  // Only the first entry of each page read is checked to follow the one before: a change missing
-  // in the middle of the log is skipped silently, with every change after it.
-  'redis log at start: a log that misses an entry after its snapshot is STORE_DAMAGED, never loaded without it',
-  // A snapshot key that does not parse is reported as BACKEND_UNAVAILABLE ("could not be reached").
-  'redis snapshot at start: a server on a damaged or rewritten snapshot serves plain JSON it keeps, or refuses with STORE_DAMAGED; never another error, never a hang',
-  // After a foreign XADD every call fails with the retryable BACKEND_UNAVAILABLE; after a
-  // well-formed change that does not apply (`[{"op":"remove","path":[]}]` at the next version),
-  // the server loops on it and its close() never settles.
-  'redis log while serving: after a foreign entry, or one that does not apply, is appended, calls settle before their timeout with a result or an error that is not retried',
 ])

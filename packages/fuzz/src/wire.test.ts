@@ -232,6 +232,11 @@ describe('wire', () => {
               if (!result.ok) throw result.error
               return result.message as { type: string; data: Record<string, unknown> }
             }
+            // A client's message is refused whole when a key in it could reach a prototype.
+            if (!server && holdsPrototypeKey(m)) {
+              expect(() => decode(textFrame(m, server))).toThrow(expect.objectContaining({ code: ErrorCode.BAD_REQUEST }))
+              return
+            }
             const once = decode(textFrame(m, server))
             expect(once.type).toBe(m.type)
             const sent = JSON.parse(JSON.stringify(m.data)) as Record<string, unknown>
@@ -312,3 +317,14 @@ describe('wire', () => {
     )
   })
 })
+
+/** Whether `value` holds a `__proto__` key, or a `constructor` key whose value has a `prototype` key, at any depth. */
+function holdsPrototypeKey(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  for (const [name, child] of Object.entries(value)) {
+    if (name === '__proto__') return true
+    if (name === 'constructor' && typeof child === 'object' && child !== null && Object.hasOwn(child, 'prototype')) return true
+    if (holdsPrototypeKey(child)) return true
+  }
+  return false
+}
