@@ -1,6 +1,7 @@
 import { fdatasyncSync, writeSync } from 'node:fs'
 import { type FileHandle, open } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { CREATE_FLAGS } from './data-file.js'
 import { JOURNAL_MAGIC, type SegmentHeader, frameRecord } from './journal-format.js'
 import { syncFolder } from './snapshot-file.js'
 
@@ -27,7 +28,7 @@ export class JournalSegment {
    * segment exists, whole, before anything is written to it.
    */
   static async create(path: string, header: SegmentHeader): Promise<JournalSegment> {
-    const handle = await open(path, 'wx', 0o600)
+    const handle = await open(path, CREATE_FLAGS, 0o600)
     const segment = new JournalSegment(path, header.seq, handle, 0)
     try {
       await segment.append(Buffer.concat([JOURNAL_MAGIC, frameRecord(JSON.stringify(header))]))
