@@ -202,6 +202,8 @@ class FileStorage implements Storage {
         const need = 2 * (this.#snapshotBytes + this.#sinceSnapshot) + ROOM_MARGIN_BYTES
         const worth = Math.max(ROOM_CHECK_BYTES, this.#snapshotBytes / 4)
         this.#lowOnRoom = this.#sinceSnapshot >= worth && room < need
+        // Room for a snapshot again (someone freed some): no need to wait before trying one.
+        if (room >= this.#snapshotBytes + this.#sinceSnapshot + ROOM_MARGIN_BYTES) this.#snapshotFailedAt = Number.NEGATIVE_INFINITY
       },
       () => undefined,
     )
