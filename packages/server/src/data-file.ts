@@ -36,4 +36,5 @@ async function regularFile(handle: FileHandle, path: string): Promise<void> {
 }
 
 /** Whether `error` says a file was a symbolic link or not a regular file: planted, not written by a server. */
-export const notOurFile = (error: unknown): boolean => ['ELOOP', 'EFTYPE', 'EISDIR'].includes((error as NodeJS.ErrnoException).code ?? '')
+export const notOurFile = (error: unknown): boolean =>
+  ['ELOOP', 'EFTYPE', 'EISDIR'].includes((error as NodeJS.ErrnoException).code ?? '')

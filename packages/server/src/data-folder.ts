@@ -235,9 +235,13 @@ async function storeLockedByHolder(dir: string, lockPath: string): Promise<IpcSt
 
 /** `STORE_LOCKED` for a folder whose lock socket is in the way, for `reason`. */
 function storeLockedBy(dir: string, lockPath: string, reason: string): IpcStateError {
-  return new IpcStateError(ErrorCode.STORE_LOCKED, `The data folder ${dir} cannot be locked: ${reason}. Remove it, or give this server another dir.`, {
-    data: { dir, path: lockPath },
-  })
+  return new IpcStateError(
+    ErrorCode.STORE_LOCKED,
+    `The data folder ${dir} cannot be locked: ${reason}. Remove it, or give this server another dir.`,
+    {
+      data: { dir, path: lockPath },
+    },
+  )
 }
 
 let boot: string | undefined

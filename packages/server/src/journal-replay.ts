@@ -65,8 +65,10 @@ export async function replay(
   const instances = new Map<string, ReplayedInstance>()
   if (snapshotSeq !== undefined) {
     const path = snapshotPath(dir, snapshotSeq)
-    const snapshot = await asDamage(path, () => 0, () =>
-      readSnapshot(path, (state, written) => (written === storeVersion ? stateProblem(state, initialState) : undefined)),
+    const snapshot = await asDamage(
+      path,
+      () => 0,
+      () => readSnapshot(path, (state, written) => (written === storeVersion ? stateProblem(state, initialState) : undefined)),
     )
     tooNew(path, snapshot.storeVersion, storeVersion)
     Object.assign(recovered, { state: snapshot.state, version: snapshot.version, epoch: snapshot.epoch })
@@ -85,32 +87,39 @@ export async function replay(
     let header: JournalRecord | undefined
     let lastKind: string | undefined
     let at = 0
-    const bytes = await asDamage(path, () => 0, () => readDataFile(path))
-    const read = await asDamage(path, () => at, async () =>
-      readSegment(path, bytes, (record, offset) => {
-      at = offset
-      lastKind = record.t
-      if (header === undefined) {
-        header = record
-        if (record.t !== 'segment' || record.seq !== seq) throw damaged(path, offset, 'its first record is not its header')
-        if (!isHeader(record)) throw damaged(path, offset, 'its header lacks a field, or one is not what it must be')
-        tooNew(path, record.storeVersion, storeVersion)
-        if (recovered.state !== undefined && record.version !== recovered.version) {
-          throw damaged(path, offset, `it starts at version ${record.version}, not at ${recovered.version} where the store is`)
-        }
-        recovered.epoch = record.epoch
-        recovered.storeVersion = record.storeVersion
-        recovered.version = record.version
-        return
-      }
-      applyRecord(recovered, instances, record, answersKept, (what) => {
-        throw damaged(path, offset, what)
-      })
-      if (record.t === 'change' && recovered.storeVersion === storeVersion) {
-        const problem = changedShape(recovered.state, record.p as Patch[], initialState)
-        if (problem !== undefined) throw damaged(path, offset, `a change leaves the state unlike the store's: ${problem}`)
-      }
-    }),
+    const bytes = await asDamage(
+      path,
+      () => 0,
+      () => readDataFile(path),
+    )
+    const read = await asDamage(
+      path,
+      () => at,
+      async () =>
+        readSegment(path, bytes, (record, offset) => {
+          at = offset
+          lastKind = record.t
+          if (header === undefined) {
+            header = record
+            if (record.t !== 'segment' || record.seq !== seq) throw damaged(path, offset, 'its first record is not its header')
+            if (!isHeader(record)) throw damaged(path, offset, 'its header lacks a field, or one is not what it must be')
+            tooNew(path, record.storeVersion, storeVersion)
+            if (recovered.state !== undefined && record.version !== recovered.version) {
+              throw damaged(path, offset, `it starts at version ${record.version}, not at ${recovered.version} where the store is`)
+            }
+            recovered.epoch = record.epoch
+            recovered.storeVersion = record.storeVersion
+            recovered.version = record.version
+            return
+          }
+          applyRecord(recovered, instances, record, answersKept, (what) => {
+            throw damaged(path, offset, what)
+          })
+          if (record.t === 'change' && recovered.storeVersion === storeVersion) {
+            const problem = changedShape(recovered.state, record.p as Patch[], initialState)
+            if (problem !== undefined) throw damaged(path, offset, `a change leaves the state unlike the store's: ${problem}`)
+          }
+        }),
     )
     const newest = index === segments.length - 1
     if (read.torn !== undefined && !newest) throw damaged(path, read.torn, 'a record is cut short, and later segments follow')

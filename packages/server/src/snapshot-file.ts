@@ -112,7 +112,11 @@ export async function readSnapshot(
     typeof state !== 'object' ||
     state === null
   ) {
-    throw damaged(path, newline + 1, 'its body lacks the version, epoch, store version, record or state, or one is not what it must be')
+    throw damaged(
+      path,
+      newline + 1,
+      'its body lacks the version, epoch, store version, record or state, or one is not what it must be',
+    )
   }
   const problem = stateProblem(state, storeVersion)
   if (problem !== undefined) throw damaged(path, newline + 1, problem)
@@ -133,7 +137,8 @@ function isStoredInstance(value: unknown): value is StoredInstance {
     Number.isSafeInteger(instance.forgotten) &&
     Array.isArray(instance.answers) &&
     instance.answers.every(
-      (answer) => typeof answer === 'object' && answer !== null && Number.isSafeInteger(answer.id) && typeof answer.frame === 'string',
+      (answer) =>
+        typeof answer === 'object' && answer !== null && Number.isSafeInteger(answer.id) && typeof answer.frame === 'string',
     )
   )
 }

@@ -69,7 +69,8 @@ async function takeOver(lockPath: string, draft: string, ino: number, content: s
   }
   try {
     const now = await lstat(lockPath).catch(() => undefined)
-    if (now?.ino === ino && (await readFile(lockPath, { encoding: 'utf8', flag: READ_FLAGS }).catch(() => undefined)) === content) await unlink(lockPath)
+    if (now?.ino === ino && (await readFile(lockPath, { encoding: 'utf8', flag: READ_FLAGS }).catch(() => undefined)) === content)
+      await unlink(lockPath)
   } finally {
     await unlink(guard).catch(() => undefined)
   }
@@ -114,7 +115,10 @@ export async function lockFile(lockPath: string, errors: LockErrors): Promise<()
   // exists, and nobody ever sees a lock without its content.
   const draft = `${lockPath}.${process.pid}.${randomBytes(4).toString('hex')}`
   const started = await startTime(process.pid)
-  await writeFile(draft, started === undefined ? String(process.pid) : `${process.pid} ${started}`, { mode: 0o600, flag: CREATE_FLAGS })
+  await writeFile(draft, started === undefined ? String(process.pid) : `${process.pid} ${started}`, {
+    mode: 0o600,
+    flag: CREATE_FLAGS,
+  })
   // The lock will be this very file under a second name; its inode tells it from any other lock.
   const { ino } = await lstat(draft)
   try {
