@@ -78,9 +78,9 @@ class FileStorage implements Storage {
   #broken: { error: Error; since: number } | undefined
   /** Room for the next snapshot. */
   readonly #reserve: DiskReserve
-  /** When the last snapshot failed, or a full disk was last compacted (performance.now()). */
+  /** When the last snapshot failed, and when the last one to make room on a full disk did (performance.now()). */
   #snapshotFailedAt = Number.NEGATIVE_INFINITY
-  #lastRoomAttempt = Number.NEGATIVE_INFINITY
+  #roomFailedAt = Number.NEGATIVE_INFINITY
   /** The size of the last snapshot written or read. */
   #snapshotBytes = 0
   /** Journal bytes written since the disk's room was last looked at. */
@@ -326,23 +326,35 @@ class FileStorage implements Storage {
 
   /**
    * The journal filled the disk: folds it into a snapshot, in the room the reserve kept (or any
-   * that was freed since), and removes it. At most once a second, and only with a journal to fold.
+   * that was freed since), and removes it; or waits for the snapshot under way to do so. Tried
+   * again at most once a second after it failed, and only with a journal to fold.
    * @returns whether it did, so the write that failed can be tried again
    */
   async #compactForRoom(): Promise<boolean> {
     const segment = this.#segment!
-    if (this.#sinceSnapshot === 0 || performance.now() - this.#lastRoomAttempt < RETRY_MS) return false
-    this.#lastRoomAttempt = performance.now()
     try {
       await segment.truncate()
+    } catch {
+      return false
+    }
+    // A snapshot under way frees the older journal once it is written: the write may fit then.
+    if (this.#snapshotting !== undefined) {
       await this.#snapshotting
+      return true
+    }
+    if (this.#sinceSnapshot === 0 || performance.now() - this.#roomFailedAt < RETRY_MS) return false
+    try {
       await this.#reserve.release()
       await this.#rotate()
       await this.#snapshotting
     } catch {
+      this.#roomFailedAt = performance.now()
       return false
     }
-    if (this.#sinceSnapshot !== 0) return false
+    if (this.#sinceSnapshot !== 0) {
+      this.#roomFailedAt = performance.now()
+      return false
+    }
     this.#logger.warn?.('the journal filled the disk: folded it into a snapshot to make room', { dir: this.#dir })
     return true
   }
