@@ -37,16 +37,22 @@ let written: TempDataDir
 beforeAll(async () => {
   sockets = await tempSocketRoot()
   written = await tempDataDir()
-  await using server = await startServer({
-    socketRoot: sockets.socketRoot,
-    env: storageEnv(written.dir, { fsync: 'always', compactBytes: 1024 }),
-  })
+  {
+    await using server = await startServer({
+      socketRoot: sockets.socketRoot,
+      env: storageEnv(written.dir, { fsync: 'always', compactBytes: 1024 }),
+    })
+    await using client = await connect<TestStore>(server.address)
+    for (let k = 0; k < 12; k++) await client.actions.addMessage(`message ${k}`)
+    await vi.waitFor(async () => expect(await snapshotFiles(written.dir)).not.toEqual(['snapshot-000000000001.json']), {
+      timeout: 10_000,
+      interval: 20,
+    })
+    await server.process.stop('SIGKILL')
+  }
+  // Started again, without compaction: the newest segment holds every one of these changes.
+  await using server = await startServer({ socketRoot: sockets.socketRoot, env: storageEnv(written.dir, { fsync: 'always' }) })
   await using client = await connect<TestStore>(server.address)
-  for (let k = 0; k < 12; k++) await client.actions.addMessage(`message ${k}`)
-  await vi.waitFor(async () => expect(await snapshotFiles(written.dir)).not.toEqual(['snapshot-000000000001.json']), {
-    timeout: 10_000,
-    interval: 20,
-  })
   for (let k = 0; k < 8; k++) await client.actions.increment(k)
   await server.process.stop('SIGKILL')
 })
