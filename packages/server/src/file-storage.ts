@@ -71,6 +71,8 @@ class FileStorage implements Storage {
   #storeVersion = 1
   /** Journal bytes written since the last snapshot began. */
   #sinceSnapshot = 0
+  /** The reserve being written after a snapshot, if it is. */
+  #reserving: Promise<void> | undefined
   /** The snapshot being written in the background, if one is. */
   #snapshotting: Promise<void> | undefined
   #flushTimer: NodeJS.Timeout | undefined
@@ -212,6 +214,7 @@ class FileStorage implements Storage {
   async close(): Promise<void> {
     clearTimeout(this.#flushTimer)
     await this.#snapshotting
+    await this.#reserving
     const segment = this.#segment
     if (segment !== undefined && this.#broken === undefined) {
       try {
@@ -305,6 +308,7 @@ class FileStorage implements Storage {
   async #snapshot(seq: number, image: StoreImage): Promise<void> {
     const meta = { version: image.version, epoch: this.#epoch, storeVersion: this.#storeVersion, instances: image.instances }
     const path = snapshotPath(this.#dir, seq)
+    await this.#reserving
     await this.#reserve.release()
     try {
       await writeSnapshot(path, meta, image.stateJson)
@@ -316,12 +320,17 @@ class FileStorage implements Storage {
     await this.#remove({ journals: files.journals.filter((n) => n < seq), snapshots: files.snapshots.filter((n) => n < seq) })
     const written = await lstat(path).catch(() => undefined)
     this.#snapshotBytes = written?.size ?? this.#snapshotBytes
-    if (written !== undefined && !(await this.#reserve.ensure(written.size))) {
-      this.#logger.warn?.('no room to keep for the next snapshot: a journal that fills the disk waits for room', {
-        file: this.#reserve.path,
-        bytes: written.size,
-      })
-    }
+    // Kept after the snapshot is done, so that a compaction is not held up by it.
+    if (written !== undefined) this.#reserving = this.#keepRoom(written.size)
+  }
+
+  /** Makes the reserve hold `bytes`, or says why it cannot. */
+  async #keepRoom(bytes: number): Promise<void> {
+    if (await this.#reserve.ensure(bytes)) return
+    this.#logger.warn?.('no room to keep for the next snapshot: a journal that fills the disk waits for room', {
+      file: this.#reserve.path,
+      bytes,
+    })
   }
 
   /**
@@ -344,6 +353,7 @@ class FileStorage implements Storage {
     }
     if (this.#sinceSnapshot === 0 || performance.now() - this.#roomFailedAt < RETRY_MS) return false
     try {
+      await this.#reserving
       await this.#reserve.release()
       await this.#rotate()
       await this.#snapshotting
