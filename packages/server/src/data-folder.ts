@@ -1,5 +1,5 @@
 import { closeSync, openSync, readFileSync } from 'node:fs'
-import { lstat, mkdir, readFile, readdir, unlink } from 'node:fs/promises'
+import { chmod, lstat, mkdir, readFile, readdir, unlink } from 'node:fs/promises'
 import { type Server, connect, createServer } from 'node:net'
 import { join } from 'node:path'
 import { ErrorCode, IpcStateError, type Logger, maxUnixSocketPathBytes } from '@ipc-state/protocol'
@@ -185,6 +185,8 @@ async function lockSocket(dir: string, lockPath: string): Promise<(() => Promise
     for (let attempt = 0; attempt < LOCK_ATTEMPTS; attempt++) {
       const server = await listenAt(path)
       if (server !== undefined) {
+        // Whatever the umask: only the owner may connect (the folder already keeps others out).
+        await chmod(path, 0o600).catch(() => undefined)
         return async () => {
           // Closing removes the socket file (by the name it was bound to).
           await closeServer(server)
