@@ -1,7 +1,7 @@
 // A server's data folder as the tests see it: a temporary folder, the variables that point the
 // server fixture at it, its files, and the journal's framing read back byte by byte.
 import { createHash } from 'node:crypto'
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { cp, lstat, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import type { FixtureEnv } from './fixture-env.js'
@@ -53,15 +53,16 @@ export async function snapshotFiles(dir: string): Promise<string[]> {
 }
 
 /**
- * Copies data folder `from` to `to`, all but its lock: a server may start on the copy while the one
+ * Copies data folder `from` to `to`, all but its lock file and socket: a server may start on the copy while the one
  * that owns `from` still runs, or after it was killed.
  */
 export async function copyDataDir(from: string, to: string): Promise<void> {
-  await cp(from, to, { recursive: true, filter: (source) => basename(source) !== 'store.lock' })
+  await cp(from, to, { recursive: true, filter: (source) => !['store.lock', 'store.sock'].includes(basename(source)) })
 }
 
-/** SHA-256 of a file's bytes, to show a file was left untouched. */
+/** SHA-256 of a file's bytes, to show a file was left untouched; `socket` for the lock socket, which has none. */
 export async function fileHash(path: string): Promise<string> {
+  if ((await lstat(path)).isSocket()) return 'socket'
   return createHash('sha256')
     .update(await readFile(path))
     .digest('hex')
@@ -112,4 +113,29 @@ export function parseJournal(bytes: Buffer): ParsedJournal {
     at = end
   }
   return { records, validEnd: at }
+}
+
+/** The first bytes of every snapshot file. */
+export const SNAPSHOT_MAGIC = 'ipcss001'
+
+/** The JSON body of snapshot file `bytes`: {"version","epoch","storeVersion","instances","state"}. */
+export function snapshotBody(bytes: Buffer): Record<string, unknown> {
+  return JSON.parse(bytes.subarray(bytes.indexOf(10) + 1).toString('utf8'))
+}
+
+/**
+ * A snapshot file holding `body` as JSON, framed as the server frames one (`ipcss001 <crc32 of the
+ * body, 8 hex digits> <body bytes>\n<body>`), so only its content can be refused.
+ */
+export function snapshotFile(body: unknown): Buffer {
+  const json = Buffer.from(JSON.stringify(body))
+  return Buffer.concat([Buffer.from(`${SNAPSHOT_MAGIC} ${crc32(json).toString(16).padStart(8, '0')} ${json.length}\n`), json])
+}
+
+/** `bytes` with the record at `start` given length `length` and a length checksum that holds. */
+export function withRecordLength(bytes: Buffer, start: number, length: number): Buffer {
+  const changed = Buffer.from(bytes)
+  changed.writeUInt32BE(length, start)
+  changed.writeUInt32BE(crc32(changed.subarray(start, start + 4)), start + 4)
+  return changed
 }

@@ -1,12 +1,14 @@
 // A full disk: calls that cannot be written fail with PERSIST_FAILED and change nothing, the server
-// keeps serving reads, also after a crash, and takes calls again by itself once there is room.
+// keeps serving reads, also after a crash, and takes calls again by itself once there is room; a
+// journal that fills the disk is folded into a snapshot, before it does or, once it did, as soon as
+// there is room for one.
 //
 // The disk is a small tmpfs where mount is permitted (root in a container); elsewhere, or with
 // IPC_STATE_FULL_DISK=inject, the server's writes to its data folder fail with ENOSPC by a fixture
 // (full-disk-server.ts) instead, and the tests' names say which.
 import { execFileSync } from 'node:child_process'
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, stat, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { connect, type IpcStateClient } from '@ipc-state/client'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
@@ -24,7 +26,8 @@ interface FullableDisk extends AsyncDisposable {
   readonly script: string
   /** Variables that script needs beyond the storage ones. */
   readonly env: Record<`IPC_STATE_${string}`, string>
-  fill(): Promise<void>
+  /** Fills the disk to its last byte, then frees `leave` bytes of it again (tmpfs only). */
+  fill(leave?: number): Promise<void>
   free(): Promise<void>
 }
 
@@ -59,7 +62,7 @@ async function tmpfsDisk(): Promise<FullableDisk> {
     script: fixture('server.ts'),
     env: {},
     // Writes until the disk says no, in smaller and smaller pieces, down to single bytes.
-    async fill() {
+    async fill(leave = 0) {
       const fd = openSync(filler, 'a')
       try {
         for (let chunk = 64 * 1024; chunk >= 1; chunk = Math.floor(chunk / 2)) {
@@ -72,6 +75,7 @@ async function tmpfsDisk(): Promise<FullableDisk> {
       } finally {
         closeSync(fd)
       }
+      if (leave > 0) await truncate(filler, Math.max(0, (await stat(filler)).size - leave))
     },
     free: () => rm(filler, { force: true }),
     [Symbol.asyncDispose]: async () => {
@@ -168,11 +172,15 @@ describe('a full disk', () => {
     try {
       await using client = await connect<TestStore>(server.address)
       const writer = messenger(client)
-      const stuck = await fillUntilRefused(server, writer, fill)
-      // Every further change as large is refused, and the state does not move ahead of the disk.
+      await fillUntilRefused(server, writer, fill)
+      // A further change is refused, or taken in order where folding the journal into a snapshot made
+      // room; the state never moves ahead of the disk.
       for (let i = 0; i < 3; i++) {
-        expect((await caught(client.actions.addMessage(`refused ${TEXT}`))).code).toBe('PERSIST_FAILED')
+        await fill()
+        await writer.call().catch((error) => expect(error.code, String(error)).toBe('PERSIST_FAILED'))
       }
+      const stuck = await server.view()
+      expect(stuck.version).toBe(writer.made)
       expect(await client.getState()).toEqual(stuck.state)
       expect(client.state).toEqual(stuck.state)
       expect(await server.view()).toEqual(stuck)
@@ -229,4 +237,47 @@ describe('a full disk', () => {
       await server[Symbol.asyncDispose]()
     }
   })
+
+  /** Makes `calls` increments, `batch` at a time, each answered with the counter it led to. */
+  async function increments(client: IpcStateClient<TestStore>, calls: number, batch = 25): Promise<void> {
+    for (let made = 0; made < calls; made += batch) {
+      const start = client.state!.counter
+      const answers = await Promise.all(Array.from({ length: Math.min(batch, calls - made) }, () => client.actions.increment(1)))
+      expect(answers.sort((a, b) => a - b)).toEqual(answers.map((_, i) => start + i + 1))
+    }
+  }
+
+  it.skipIf(mountRefusal !== undefined)(
+    'a journal that fills the disk on its own is folded into a snapshot in time, and once it did fill it, freeing a little room brings writes back for good (a real tmpfs)',
+    async () => {
+      const { fill, free } = disk!
+      await using sockets = await tempSocketRoot()
+      // The journal's default compactBytes (64 MiB) is far more than the disk holds.
+      await using server = await serverOn('journal-fills', sockets.socketRoot)()
+      await using client = await connect<TestStore>(server.address)
+      // About 140 journal bytes each: 5,000 are about 700 kB, more than the room left. A snapshot holds
+      // the record of answers too (about 120 kB), and needs room beside the one it replaces.
+      await fill(512 * 1024)
+      await increments(client, 5_000)
+      expect((await server.view()).state.counter).toBe(5_000)
+
+      // Full to the last byte, whatever a snapshot freed taken as well: calls are refused...
+      let refused: Awaited<ReturnType<typeof caught>> | undefined
+      for (let i = 0; i < 5_000 && refused === undefined; i++) {
+        await fill()
+        refused = await client.actions.increment(1).then(
+          () => undefined,
+          (error) => error,
+        )
+      }
+      expect(refused?.code, String(refused)).toBe('PERSIST_FAILED')
+      const stuck = (await server.view()).state.counter
+      // ...until some room is freed: far less than the journal will need, enough for a snapshot.
+      await fill(384 * 1024)
+      await vi.waitFor(() => client.actions.increment(1), { timeout: 10_000, interval: 50 })
+      await increments(client, 5_000)
+      expect((await server.view()).state.counter).toBe(stuck + 5_001)
+      await free()
+    },
+  )
 })

@@ -70,7 +70,8 @@ export const ErrorCode = {
   STORE_LOCKED: 'STORE_LOCKED',
   /**
    * A file in the data folder is damaged in a way the server will not guess past (a bad checksum
-   * before the last record, an unknown format, a snapshot that does not parse). The server did not
+   * before the last record, a record length no server could write, an unknown format, a snapshot
+   * that does not parse, a symbolic link, a state unlike the store's). The server did not
    * start, and left the file as it was; `data` names the file and the offset.
    * A shared store in Redis that holds what the server did not write or cannot take (an entry
    * another program added, a change that does not apply, a store flushed and made again): `data`

@@ -6,7 +6,10 @@ export type FsyncMode = 'always' | 'interval' | 'off'
 
 /** Options for `fileStorage`. */
 export interface FileStorageOptions {
-  /** The data folder; created (mode 0700) when missing. One server at a time may own it. */
+  /**
+   * The data folder; created (mode 0700) when missing. One server at a time may own it. Refused when
+   * it is a symbolic link, is not this user's alone, or lies under a folder others could swap it in.
+   */
   dir: string
   /**
    * - `always`: a call is answered once its change is flushed to the disk; the changes made in one

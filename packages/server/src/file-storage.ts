@@ -1,4 +1,5 @@
-import { unlink } from 'node:fs/promises'
+import { lstat, statfs, unlink } from 'node:fs/promises'
+import { join } from 'node:path'
 import { ErrorCode, IpcStateError, type Logger } from '@ipc-state/protocol'
 import {
   bootId,
@@ -15,9 +16,10 @@ import {
   type FsyncMode,
   parseFileStorageOptions,
 } from './file-storage-options.js'
+import { DiskReserve } from './disk-reserve.js'
 import { entryPayload, frameRecord } from './journal-format.js'
 import { replay } from './journal-replay.js'
-import { cutTornTail, journalBytes, keepsEpoch } from './start-up-recovery.js'
+import { cutTornTail, journalBytes, keepsEpoch, removeTemporaries } from './start-up-recovery.js'
 import { JournalSegment } from './journal-segment.js'
 import { syncFolder, writeSnapshot } from './snapshot-file.js'
 import type { LoadedStore, Storage, StorageContext, StorageEntry, StoreImage } from './storage.js'
@@ -27,6 +29,16 @@ const MAX_SEGMENTS = 8
 
 /** How long a storage that failed waits before it tries to write again, in milliseconds. */
 const RETRY_MS = 1_000
+
+/** How long a storage whose snapshot failed waits before it tries another, in milliseconds. */
+const SNAPSHOT_RETRY_MS = 5_000
+
+/** Journal bytes between two looks at the room left on the disk. */
+const ROOM_CHECK_BYTES = 16 * 1024
+/** Room kept free beyond what a snapshot and the journal may need. */
+const ROOM_MARGIN_BYTES = 64 * 1024
+
+const noSpace = (error: unknown): boolean => ['ENOSPC', 'EDQUOT'].includes((error as NodeJS.ErrnoException).code ?? '')
 
 /**
  * A storage in a data folder: an append-only journal of changes (and the records of answered
@@ -59,16 +71,30 @@ class FileStorage implements Storage {
   #storeVersion = 1
   /** Journal bytes written since the last snapshot began. */
   #sinceSnapshot = 0
+  /** The reserve being written after a snapshot, if it is. */
+  #reserving: Promise<void> | undefined
   /** The snapshot being written in the background, if one is. */
   #snapshotting: Promise<void> | undefined
   #flushTimer: NodeJS.Timeout | undefined
   /** Why the segment may hold bytes past its whole records, until a write cuts them off. */
   #broken: { error: Error; since: number } | undefined
+  /** Room for the next snapshot. */
+  readonly #reserve: DiskReserve
+  /** When the last snapshot failed, and when the last one to make room on a full disk did (performance.now()). */
+  #snapshotFailedAt = Number.NEGATIVE_INFINITY
+  #roomFailedAt = Number.NEGATIVE_INFINITY
+  /** The size of the last snapshot written or read. */
+  #snapshotBytes = 0
+  /** Journal bytes written since the disk's room was last looked at. */
+  #sinceRoomCheck = 0
+  /** The disk has too little room left for the journal to grow: a snapshot is due now. */
+  #lowOnRoom = false
 
   constructor(dir: string, fsync: FsyncMode, limits: Pick<FileStorageSettings, 'fsyncInterval' | 'compactBytes'>) {
     this.#dir = dir
     this.#fsync = fsync
     this.#limits = limits
+    this.#reserve = new DiskReserve(join(dir, 'store.reserve'))
   }
 
   async open(context: StorageContext): Promise<LoadedStore> {
@@ -78,8 +104,11 @@ class FileStorage implements Storage {
     await prepareDataFolder(this.#dir)
     this.#unlock = await lockDataFolder(this.#dir, this.#logger)
     try {
+      await removeTemporaries(this.#dir, this.#logger)
+      await this.#reserve.load()
       const files = await listFolder(this.#dir)
-      const recovered = await replay(this.#dir, files, context.storeVersion, context.answersKept)
+      const initialState = JSON.parse(context.initialStateJson) as Record<string, unknown>
+      const recovered = await replay(this.#dir, files, context.storeVersion, context.answersKept, initialState)
       await cutTornTail(this.#dir, recovered, files, this.#logger)
       this.#epoch = keepsEpoch(recovered, this.#logger) ? recovered.epoch! : context.newEpoch
       let { state, version } = recovered
@@ -106,6 +135,12 @@ class FileStorage implements Storage {
       this.#next = { seq, version, image }
       try {
         await this.#startSegment()
+        if (image === undefined) {
+          const newest = files.snapshots.at(-1)
+          const size = newest === undefined ? 0 : (await lstat(snapshotPath(this.#dir, newest)).catch(() => ({ size: 0 }))).size
+          this.#snapshotBytes = size
+          await this.#reserve.ensure(Math.max(size, Buffer.byteLength(context.initialStateJson)))
+        }
       } catch (error) {
         // A full disk: the stored state is served, and calls get PERSIST_FAILED until there is room.
         this.#logger.error?.('started without room to write to the data folder: reads are served, calls fail until it has room', {
@@ -123,10 +158,15 @@ class FileStorage implements Storage {
   async write(entries: readonly StorageEntry[]): Promise<void> {
     if (this.#segment === undefined) await this.#startSegment()
     else if (this.#broken !== undefined) await this.#repair()
-    if (this.#sinceSnapshot >= this.#limits.compactBytes && this.#snapshotting === undefined) {
+    if (
+      (this.#sinceSnapshot >= this.#limits.compactBytes || this.#lowOnRoom) &&
+      this.#snapshotting === undefined &&
+      performance.now() - this.#snapshotFailedAt >= SNAPSHOT_RETRY_MS
+    ) {
       await this.#rotate().catch((error: Error) => {
         // The old segment takes the writes meanwhile; a snapshot is tried again later.
-        this.#sinceSnapshot = this.#limits.compactBytes / 2
+        this.#snapshotFailedAt = performance.now()
+        if (this.#sinceSnapshot >= this.#limits.compactBytes) this.#sinceSnapshot = this.#limits.compactBytes / 2
         this.#logger.warn?.('could not start a new journal segment', { error: error.message })
       })
     }
@@ -135,15 +175,46 @@ class FileStorage implements Storage {
     try {
       segment.appendNow(bytes, this.#fsync === 'always')
     } catch (error) {
-      throw await this.#failed(error as NodeJS.ErrnoException)
+      if (!noSpace(error) || !(await this.#compactForRoom())) throw await this.#failed(error as NodeJS.ErrnoException)
+      // The journal was folded into a snapshot and removed: the disk has room again.
+      try {
+        this.#segment!.appendNow(bytes, this.#fsync === 'always')
+      } catch (again) {
+        throw await this.#failed(again as NodeJS.ErrnoException)
+      }
     }
     this.#sinceSnapshot += bytes.length
+    this.#sinceRoomCheck += bytes.length
+    if (this.#sinceRoomCheck >= ROOM_CHECK_BYTES) this.#checkRoom()
     if (this.#fsync === 'interval') this.#flushAfterInterval()
+  }
+
+  /**
+   * Looks, in the background, at the room left on the disk: once it is less than a snapshot and
+   * the journal since the last one may need (each journal byte grows the state or the record of
+   * answers by about one byte), the next write starts a snapshot, while it still fits, instead of
+   * letting the journal fill the disk.
+   */
+  #checkRoom(): void {
+    this.#sinceRoomCheck = 0
+    statfs(this.#dir).then(
+      ({ bavail, bsize }) => {
+        // The reserve is freed for the snapshot; a journal of a quarter of it at least makes one worth it.
+        const room = bavail * bsize + this.#reserve.size
+        const need = 2 * (this.#snapshotBytes + this.#sinceSnapshot) + ROOM_MARGIN_BYTES
+        const worth = Math.max(ROOM_CHECK_BYTES, this.#snapshotBytes / 4)
+        this.#lowOnRoom = this.#sinceSnapshot >= worth && room < need
+        // Room for a snapshot again (someone freed some): no need to wait before trying one.
+        if (room >= this.#snapshotBytes + this.#sinceSnapshot + ROOM_MARGIN_BYTES) this.#snapshotFailedAt = Number.NEGATIVE_INFINITY
+      },
+      () => undefined,
+    )
   }
 
   async close(): Promise<void> {
     clearTimeout(this.#flushTimer)
     await this.#snapshotting
+    await this.#reserving
     const segment = this.#segment
     if (segment !== undefined && this.#broken === undefined) {
       try {
@@ -217,6 +288,7 @@ class FileStorage implements Storage {
     await old.close().catch(() => undefined)
     const written = this.#sinceSnapshot
     this.#sinceSnapshot = 0
+    this.#lowOnRoom = false
     this.#snapshotting = this.#snapshot(segment.seq, image)
       .catch((error: Error) => {
         this.#sinceSnapshot += written
@@ -229,12 +301,72 @@ class FileStorage implements Storage {
       })
   }
 
-  /** Writes the snapshot of segment `seq`, then removes what it makes obsolete. */
+  /**
+   * Writes the snapshot of segment `seq` in the room the reserve kept, then removes what it makes
+   * obsolete, and keeps room for the next one.
+   */
   async #snapshot(seq: number, image: StoreImage): Promise<void> {
     const meta = { version: image.version, epoch: this.#epoch, storeVersion: this.#storeVersion, instances: image.instances }
-    await writeSnapshot(snapshotPath(this.#dir, seq), meta, image.stateJson)
+    const path = snapshotPath(this.#dir, seq)
+    await this.#reserving
+    await this.#reserve.release()
+    try {
+      await writeSnapshot(path, meta, image.stateJson)
+    } catch (error) {
+      this.#snapshotFailedAt = performance.now()
+      throw error
+    }
     const files = await listFolder(this.#dir)
     await this.#remove({ journals: files.journals.filter((n) => n < seq), snapshots: files.snapshots.filter((n) => n < seq) })
+    const written = await lstat(path).catch(() => undefined)
+    this.#snapshotBytes = written?.size ?? this.#snapshotBytes
+    // Kept after the snapshot is done, so that a compaction is not held up by it.
+    if (written !== undefined) this.#reserving = this.#keepRoom(written.size)
+  }
+
+  /** Makes the reserve hold `bytes`, or says why it cannot. */
+  async #keepRoom(bytes: number): Promise<void> {
+    if (await this.#reserve.ensure(bytes)) return
+    this.#logger.warn?.('no room to keep for the next snapshot: a journal that fills the disk waits for room', {
+      file: this.#reserve.path,
+      bytes,
+    })
+  }
+
+  /**
+   * The journal filled the disk: folds it into a snapshot, in the room the reserve kept (or any
+   * that was freed since), and removes it; or waits for the snapshot under way to do so. Tried
+   * again at most once a second after it failed, and only with a journal to fold.
+   * @returns whether it did, so the write that failed can be tried again
+   */
+  async #compactForRoom(): Promise<boolean> {
+    const segment = this.#segment!
+    try {
+      await segment.truncate()
+    } catch {
+      return false
+    }
+    // A snapshot under way frees the older journal once it is written: the write may fit then.
+    if (this.#snapshotting !== undefined) {
+      await this.#snapshotting
+      return true
+    }
+    if (this.#sinceSnapshot === 0 || performance.now() - this.#roomFailedAt < RETRY_MS) return false
+    try {
+      await this.#reserving
+      await this.#reserve.release()
+      await this.#rotate()
+      await this.#snapshotting
+    } catch {
+      this.#roomFailedAt = performance.now()
+      return false
+    }
+    if (this.#sinceSnapshot !== 0) {
+      this.#roomFailedAt = performance.now()
+      return false
+    }
+    this.#logger.warn?.('the journal filled the disk: folded it into a snapshot to make room', { dir: this.#dir })
+    return true
   }
 
   async #remove(files: FolderFiles): Promise<void> {

@@ -1,3 +1,4 @@
+import { crc32 } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 import { JOURNAL_MAGIC, entryPayload, frameRecord, readSegment } from './journal-format.js'
@@ -84,5 +85,32 @@ describe('journal records', () => {
     // The second record's length made huge, its own checksum left as it was.
     bytes.writeUInt32BE(0x7fffffff, ends[0]!)
     expect(damage(bytes).message).toContain('length does not match its checksum')
+  })
+
+  /** `journal` with the record at `index` given `length` and a length checksum that holds. */
+  function withLength(index: number, length: number): Buffer {
+    const bytes = Buffer.from(journal)
+    const at = index === 0 ? JOURNAL_MAGIC.length : ends[index - 1]!
+    bytes.writeUInt32BE(length, at)
+    bytes.writeUInt32BE(crc32(bytes.subarray(at, at + 4)), at + 4)
+    return bytes
+  }
+
+  it('refuses a length past the end with a sound checksum as damage when whole records follow, so none is cut', () => {
+    const error = damage(withLength(3, 100_000))
+    expect(error.code).toBe(ErrorCode.STORE_DAMAGED)
+    expect(error.data).toEqual({ file: 'journal-000000000001.log', offset: ends[2] })
+    expect(error.message).toContain('whole records follow it')
+  })
+
+  it('refuses a length no server could write (2 GiB) as damage, even in the last record', () => {
+    const error = damage(withLength(payloads.length - 1, 2 ** 31))
+    expect(error.data).toEqual({ file: 'journal-000000000001.log', offset: ends.at(-2) })
+    expect(error.message).toContain('more than any record can be')
+  })
+
+  it('still takes the last record, its length sound and past the end, for a torn one', () => {
+    const read = readSegment('j', withLength(payloads.length - 1, 100_000))
+    expect(read).toMatchObject({ end: ends.at(-2), torn: ends.at(-2) })
   })
 })

@@ -1,3 +1,4 @@
+import { constants } from 'node:buffer'
 import { crc32 } from 'node:zlib'
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 import type { StorageEntry } from './storage.js'
@@ -81,6 +82,22 @@ export function damaged(file: string, offset: number, what: string): IpcStateErr
 const allZero = (bytes: Buffer): boolean => bytes.every((byte) => byte === 0)
 
 /**
+ * The longest payload a server can write: the UTF-8 of the longest string the runtime makes, each
+ * character at most 3 bytes (a surrogate pair is 4 bytes for 2). A longer length was never written.
+ */
+export const MAX_RECORD_BYTES = 3 * constants.MAX_STRING_LENGTH
+
+/** Whether a whole record, both checksums sound, starts anywhere in `bytes` from `from` on. */
+function wholeRecordAfter(bytes: Buffer, from: number): boolean {
+  for (let at = from; at + RECORD_HEADER_BYTES <= bytes.length; at++) {
+    if (crc32(bytes.subarray(at, at + 4)) !== bytes.readUInt32BE(at + 4)) continue
+    const end = at + RECORD_HEADER_BYTES + bytes.readUInt32BE(at)
+    if (end <= bytes.length && crc32(bytes.subarray(at + RECORD_HEADER_BYTES, end)) === bytes.readUInt32BE(at + 8)) return true
+  }
+  return false
+}
+
+/**
  * Reads the records of segment `file`, into `records` or, given `visit`, one by one to it (a long
  * journal is never held as a million objects at once). A record that reaches past the end of the file with a sound
  * length, or a run of zero bytes at the end (a crash while the file grew), is a torn last record:
@@ -109,7 +126,21 @@ export function readSegment(file: string, bytes: Buffer, visit?: (record: Journa
       throw damaged(file, offset, 'a record length does not match its checksum')
     }
     const start = offset + RECORD_HEADER_BYTES
-    if (start + length > bytes.length) return { records, offsets, end: offset, torn: offset }
+    if (start + length > bytes.length) {
+      // A record cut short by a crash is the last thing written: nothing whole can follow it, and
+      // its length is one a server could write. Otherwise the length is damage, and what follows
+      // it must not be cut off as if it were a torn tail.
+      if (length > MAX_RECORD_BYTES)
+        throw damaged(file, offset, `a record says it is ${length} bytes long, more than any record can be`)
+      if (wholeRecordAfter(bytes, start)) {
+        throw damaged(
+          file,
+          offset,
+          `a record says it is ${length} bytes long, past the end of the file, and whole records follow it`,
+        )
+      }
+      return { records, offsets, end: offset, torn: offset }
+    }
     const payload = bytes.subarray(start, start + length)
     if (crc32(payload) !== bytes.readUInt32BE(offset + 8)) {
       // Cut short by a crash only if nothing follows; otherwise a record in the middle went bad.

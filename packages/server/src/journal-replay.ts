@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises'
 import { ErrorCode, IpcStateError, encodeActionResult, type Patch } from '@ipc-state/protocol'
+import { notOurFile, readDataFile } from './data-file.js'
 import { type FolderFiles, journalPath, snapshotPath } from './data-folder.js'
 import { type JournalRecord, type SegmentHeader, damaged, readSegment } from './journal-format.js'
-import { readSnapshot } from './snapshot-file.js'
+import { isCount, readSnapshot } from './snapshot-file.js'
+import { keyProblem, stateProblem } from './stored-shape.js'
 import type { StoredInstance } from './storage.js'
 
 /** What a data folder holds, read back: the store at its last whole record. */
@@ -36,10 +37,18 @@ export interface LastSegment {
 
 /**
  * Reads the newest snapshot of `dir` and the journal segments from it on, replaying each change.
- * Only the newest segment may end in a torn record (reported, never cut here).
- * @throws IpcStateError `STORE_DAMAGED` naming the file and the offset, `STORE_TOO_NEW`
+ * Only the newest segment may end in a torn record (reported, never cut here). A state of the
+ * running `storeVersion` must keep the shape of the store's `initialState` (see `stateProblem`).
+ * @throws IpcStateError `STORE_DAMAGED` naming the file and the offset, whatever the damage;
+ *   `STORE_TOO_NEW`
  */
-export async function replay(dir: string, files: FolderFiles, storeVersion: number, answersKept: number): Promise<Recovered> {
+export async function replay(
+  dir: string,
+  files: FolderFiles,
+  storeVersion: number,
+  answersKept: number,
+  initialState: Record<string, unknown>,
+): Promise<Recovered> {
   const snapshotSeq = files.snapshots.at(-1)
   const recovered: Recovered = {
     state: undefined,
@@ -56,7 +65,11 @@ export async function replay(dir: string, files: FolderFiles, storeVersion: numb
   const instances = new Map<string, ReplayedInstance>()
   if (snapshotSeq !== undefined) {
     const path = snapshotPath(dir, snapshotSeq)
-    const snapshot = await readSnapshot(path)
+    const snapshot = await asDamage(
+      path,
+      () => 0,
+      () => readSnapshot(path, (state, written) => (written === storeVersion ? stateProblem(state, initialState) : undefined)),
+    )
     tooNew(path, snapshot.storeVersion, storeVersion)
     Object.assign(recovered, { state: snapshot.state, version: snapshot.version, epoch: snapshot.epoch })
     recovered.storeVersion = snapshot.storeVersion
@@ -73,24 +86,41 @@ export async function replay(dir: string, files: FolderFiles, storeVersion: numb
     if (index > 0 && seq !== segments[index - 1]! + 1) throw damaged(path, 0, `the segment before it (${seq - 1}) is missing`)
     let header: JournalRecord | undefined
     let lastKind: string | undefined
-    const read = readSegment(path, await readFile(path), (record, offset) => {
-      lastKind = record.t
-      if (header === undefined) {
-        header = record
-        if (record.t !== 'segment' || record.seq !== seq) throw damaged(path, offset, 'its first record is not its header')
-        tooNew(path, record.storeVersion, storeVersion)
-        if (recovered.state !== undefined && record.version !== recovered.version) {
-          throw damaged(path, offset, `it starts at version ${record.version}, not at ${recovered.version} where the store is`)
-        }
-        recovered.epoch = record.epoch
-        recovered.storeVersion = record.storeVersion
-        recovered.version = record.version
-        return
-      }
-      applyRecord(recovered, instances, record, answersKept, (what) => {
-        throw damaged(path, offset, what)
-      })
-    })
+    let at = 0
+    const bytes = await asDamage(
+      path,
+      () => 0,
+      () => readDataFile(path),
+    )
+    const read = await asDamage(
+      path,
+      () => at,
+      async () =>
+        readSegment(path, bytes, (record, offset) => {
+          at = offset
+          lastKind = record.t
+          if (header === undefined) {
+            header = record
+            if (record.t !== 'segment' || record.seq !== seq) throw damaged(path, offset, 'its first record is not its header')
+            if (!isHeader(record)) throw damaged(path, offset, 'its header lacks a field, or one is not what it must be')
+            tooNew(path, record.storeVersion, storeVersion)
+            if (recovered.state !== undefined && record.version !== recovered.version) {
+              throw damaged(path, offset, `it starts at version ${record.version}, not at ${recovered.version} where the store is`)
+            }
+            recovered.epoch = record.epoch
+            recovered.storeVersion = record.storeVersion
+            recovered.version = record.version
+            return
+          }
+          applyRecord(recovered, instances, record, answersKept, (what) => {
+            throw damaged(path, offset, what)
+          })
+          if (record.t === 'change' && recovered.storeVersion === storeVersion) {
+            const problem = changedShape(recovered.state, record.p as Patch[], initialState)
+            if (problem !== undefined) throw damaged(path, offset, `a change leaves the state unlike the store's: ${problem}`)
+          }
+        }),
+    )
     const newest = index === segments.length - 1
     if (read.torn !== undefined && !newest) throw damaged(path, read.torn, 'a record is cut short, and later segments follow')
     if (header === undefined && !newest) throw damaged(path, 0, 'it holds no header, and later segments follow')
@@ -135,6 +165,7 @@ function applyRecord(
 ): void {
   switch (record.t) {
     case 'instance': {
+      if (typeof record.i !== 'string' || !Number.isSafeInteger(record.s)) fail('a client record lacks its instance or hello id')
       // A record made by a new hello replaces one that was forgotten in between.
       if (instances.get(record.i)?.since !== record.s)
         instances.set(record.i, { instanceId: record.i, since: record.s, forgotten: -1, answers: [] })
@@ -143,6 +174,7 @@ function applyRecord(
     case 'change': {
       if (record.v !== recovered.version + 1) fail(`a change makes version ${record.v} where ${recovered.version + 1} comes next`)
       if (!Array.isArray(record.p)) fail('a change holds no patches')
+      if (typeof record.i !== 'string' || !isCount(record.n)) fail('a change lacks the instance or the id of its call')
       if (recovered.state === undefined) fail('a change comes before any snapshot of the state it changes')
       try {
         recovered.state = patchInPlace(recovered.state, record.p as Patch[])
@@ -171,6 +203,50 @@ function applyRecord(
       return
     default:
       fail(`a record of kind ${JSON.stringify((record as { t: unknown }).t)} this version does not know`)
+  }
+}
+
+/** Whether `record` has every field of a segment header, each of its kind. */
+function isHeader(record: JournalRecord): record is SegmentHeader {
+  const header = record as SegmentHeader
+  return (
+    isCount(header.version) &&
+    typeof header.epoch === 'string' &&
+    isCount(header.storeVersion) &&
+    header.storeVersion >= 1 &&
+    typeof header.boot === 'string' &&
+    typeof header.fsync === 'string'
+  )
+}
+
+/**
+ * What a change's `patches` made unlike the store's shape, if anything: only a patch that replaces
+ * the root or one of its keys can change a top-level kind, so only those are checked.
+ */
+function changedShape(state: unknown, patches: readonly Patch[], initial: Record<string, unknown>): string | undefined {
+  for (const { path } of patches) {
+    if (path.length === 0) return stateProblem(state, initial)
+    if (path.length === 1) {
+      const problem = keyProblem(state as Record<string, unknown>, initial, String(path[0]))
+      if (problem !== undefined) return problem
+    }
+  }
+  return undefined
+}
+
+/**
+ * Runs `read` on file `path`, turning whatever it throws into `STORE_DAMAGED` at `offset()`: a
+ * file that is a link or no regular file, one too large to read, or a field of an unexpected kind
+ * that slipped through. Errors of the system (EACCES, EIO, EMFILE) are not damage and pass as they are.
+ */
+async function asDamage<T>(path: string, offset: () => number, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read()
+  } catch (error) {
+    if (error instanceof IpcStateError) throw error
+    if (notOurFile(error)) throw damaged(path, 0, 'it is a symbolic link or not a regular file, which no server writes')
+    if ((error as NodeJS.ErrnoException).syscall !== undefined) throw error
+    throw damaged(path, offset(), `it could not be read: ${(error as Error).message}`)
   }
 }
 

@@ -1,6 +1,7 @@
 import { fdatasyncSync, writeSync } from 'node:fs'
-import { type FileHandle, open } from 'node:fs/promises'
+import { type FileHandle, open, unlink } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { CREATE_FLAGS } from './data-file.js'
 import { JOURNAL_MAGIC, type SegmentHeader, frameRecord } from './journal-format.js'
 import { syncFolder } from './snapshot-file.js'
 
@@ -24,17 +25,20 @@ export class JournalSegment {
 
   /**
    * Creates the segment at `path` with its magic and `header`, flushes it and its folder, so the
-   * segment exists, whole, before anything is written to it.
+   * segment exists, whole, before anything is written to it; removed again when that fails.
    */
   static async create(path: string, header: SegmentHeader): Promise<JournalSegment> {
-    const handle = await open(path, 'wx', 0o600)
+    const handle = await open(path, CREATE_FLAGS, 0o600)
     const segment = new JournalSegment(path, header.seq, handle, 0)
     try {
       await segment.append(Buffer.concat([JOURNAL_MAGIC, frameRecord(JSON.stringify(header))]))
       await handle.datasync()
       await syncFolder(dirname(path))
     } catch (error) {
+      // Created here, exclusively, and incomplete: nothing else may hold its name, or a retry
+      // would fail on it for ever.
       await handle.close().catch(() => undefined)
+      await unlink(path).catch(() => undefined)
       throw error
     }
     return segment

@@ -1,6 +1,8 @@
-import { open, readFile, rename, unlink } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { open, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { crc32 } from 'node:zlib'
+import { CREATE_FLAGS, FOLDER_FLAGS, readDataFile } from './data-file.js'
 import { damaged } from './journal-format.js'
 import type { StoredInstance } from './storage.js'
 
@@ -8,9 +10,13 @@ import type { StoredInstance } from './storage.js'
 //   ipcss001 <CRC-32 of the body, 8 hex digits> <body bytes>\n<body>
 // and the body is the JSON {"version","epoch","storeVersion","instances","state"}. It is written
 // under a temporary name, flushed to disk, renamed into place and its folder flushed, so a crash
-// leaves either the whole file or none.
+// leaves either the whole file or none. The temporary name is `.<name>.<pid>.<random>.tmp`: one a
+// kill left behind is removed at the next start (see TEMPORARY).
 
 const SNAPSHOT_MAGIC = 'ipcss001'
+
+/** The temporary file a snapshot is written to before it is renamed into place. */
+export const TEMPORARY = /^\.snapshot-\d{12}\.json\.\d+(\.[0-9a-f]+)?\.tmp$/
 
 /** What a snapshot holds besides the state. */
 export interface SnapshotMeta {
@@ -27,7 +33,7 @@ export interface ReadSnapshot extends SnapshotMeta {
 
 /** Flushes folder `dir`, so a file created, renamed or removed in it stays so after a crash. */
 export async function syncFolder(dir: string): Promise<void> {
-  const handle = await open(dir, 'r')
+  const handle = await open(dir, FOLDER_FLAGS)
   try {
     await handle.sync()
   } finally {
@@ -48,8 +54,10 @@ export async function writeSnapshot(path: string, meta: SnapshotMeta, stateJson:
   const bodyBytes = head.length + stateJson.length + tail.length
   const checksum = crc32(tail, crc32(stateJson, crc32(head)))
   const first = Buffer.from(`${SNAPSHOT_MAGIC} ${checksum.toString(16).padStart(8, '0')} ${bodyBytes}\n`)
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`)
-  const handle = await open(temporary, 'w', 0o600)
+  // A fresh name, created only if nothing (not even a link planted there) has it: the snapshot is
+  // never written through a link into another file.
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
+  const handle = await open(temporary, CREATE_FLAGS, 0o600)
   try {
     try {
       for (const part of [first, head, stateJson, tail]) {
@@ -69,11 +77,15 @@ export async function writeSnapshot(path: string, meta: SnapshotMeta, stateJson:
 }
 
 /**
- * Reads the snapshot at `path`.
+ * Reads the snapshot at `path`; `stateProblem` says what makes its state unlike the store's, if
+ * anything, given the store version that wrote it.
  * @throws IpcStateError `STORE_DAMAGED` naming the file and the offset when it does not check out
  */
-export async function readSnapshot(path: string): Promise<ReadSnapshot> {
-  const bytes = await readFile(path)
+export async function readSnapshot(
+  path: string,
+  stateProblem: (state: unknown, storeVersion: number) => string | undefined = () => undefined,
+): Promise<ReadSnapshot> {
+  const bytes = await readDataFile(path)
   const newline = bytes.indexOf(10)
   const [magic, checksum, size] = bytes
     .subarray(0, newline === -1 ? 0 : newline)
@@ -91,14 +103,42 @@ export async function readSnapshot(path: string): Promise<ReadSnapshot> {
   }
   const { version, epoch, storeVersion, instances, state } = snapshot ?? {}
   if (
-    !Number.isSafeInteger(version) ||
+    !isCount(version) ||
     typeof epoch !== 'string' ||
-    !Number.isSafeInteger(storeVersion) ||
+    !isCount(storeVersion) ||
+    storeVersion < 1 ||
     !Array.isArray(instances) ||
+    !instances.every(isStoredInstance) ||
     typeof state !== 'object' ||
     state === null
   ) {
-    throw damaged(path, newline + 1, 'its body lacks the version, epoch, store version, record or state')
+    throw damaged(
+      path,
+      newline + 1,
+      'its body lacks the version, epoch, store version, record or state, or one is not what it must be',
+    )
   }
+  const problem = stateProblem(state, storeVersion)
+  if (problem !== undefined) throw damaged(path, newline + 1, problem)
   return snapshot
+}
+
+/** A version, a call id or a count: a safe integer, 0 or more. */
+export const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0
+
+/** Whether `value` is a record of answered calls as a snapshot holds it. */
+function isStoredInstance(value: unknown): value is StoredInstance {
+  const instance = value as StoredInstance
+  return (
+    typeof instance === 'object' &&
+    instance !== null &&
+    typeof instance.instanceId === 'string' &&
+    Number.isSafeInteger(instance.since) &&
+    Number.isSafeInteger(instance.forgotten) &&
+    Array.isArray(instance.answers) &&
+    instance.answers.every(
+      (answer) =>
+        typeof answer === 'object' && answer !== null && Number.isSafeInteger(answer.id) && typeof answer.frame === 'string',
+    )
+  )
 }

@@ -59,7 +59,7 @@ function parentsOf(path: string): string[] {
  * the sticky bit. Owned by root or this user, and writable only by its owner (or sticky, as `/tmp`
  * is), each is safe.
  */
-async function unsafeParent(root: string, uid: number): Promise<{ folder: string; problem: string } | undefined> {
+export async function unsafeParent(root: string, uid: number): Promise<{ folder: string; problem: string } | undefined> {
   const folders = new Set([...parentsOf(resolve(root)), ...parentsOf(await realpath(root))])
   for (const folder of folders) {
     const problem = folderProblem(await lstat(folder), uid)

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { link, lstat, readFile, unlink, writeFile } from 'node:fs/promises'
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
+import { CREATE_FLAGS, READ_FLAGS } from './data-file.js'
 
 // The short-lived lock a starting server holds while it claims its socket path: `<path>.lock`.
 
@@ -68,7 +69,8 @@ async function takeOver(lockPath: string, draft: string, ino: number, content: s
   }
   try {
     const now = await lstat(lockPath).catch(() => undefined)
-    if (now?.ino === ino && (await readFile(lockPath, 'utf8').catch(() => undefined)) === content) await unlink(lockPath)
+    if (now?.ino === ino && (await readFile(lockPath, { encoding: 'utf8', flag: READ_FLAGS }).catch(() => undefined)) === content)
+      await unlink(lockPath)
   } finally {
     await unlink(guard).catch(() => undefined)
   }
@@ -113,7 +115,10 @@ export async function lockFile(lockPath: string, errors: LockErrors): Promise<()
   // exists, and nobody ever sees a lock without its content.
   const draft = `${lockPath}.${process.pid}.${randomBytes(4).toString('hex')}`
   const started = await startTime(process.pid)
-  await writeFile(draft, started === undefined ? String(process.pid) : `${process.pid} ${started}`, { mode: 0o600 })
+  await writeFile(draft, started === undefined ? String(process.pid) : `${process.pid} ${started}`, {
+    mode: 0o600,
+    flag: CREATE_FLAGS,
+  })
   // The lock will be this very file under a second name; its inode tells it from any other lock.
   const { ino } = await lstat(draft)
   try {
@@ -129,7 +134,7 @@ export async function lockFile(lockPath: string, errors: LockErrors): Promise<()
       const held = await lstat(lockPath).catch(() => undefined)
       if (held === undefined) continue // released meanwhile: try again
       refuseForeign(lockPath, held.uid, errors.what, errors.foreign)
-      const content = await readFile(lockPath, 'utf8').catch(() => undefined)
+      const content = await readFile(lockPath, { encoding: 'utf8', flag: READ_FLAGS }).catch(() => undefined)
       if (content === undefined) continue
       holder = content.trim().split(' ')[0] ?? ''
       if (await holderAlive(content)) break

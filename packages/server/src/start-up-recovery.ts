@@ -1,8 +1,10 @@
-import { stat, truncate, unlink } from 'node:fs/promises'
+import { lstat, open, readdir, unlink } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { Logger } from '@ipc-state/protocol'
+import { WRITE_FLAGS } from './data-file.js'
 import { bootId, type FolderFiles, journalPath } from './data-folder.js'
 import type { Recovered } from './journal-replay.js'
-import { syncFolder } from './snapshot-file.js'
+import { TEMPORARY, syncFolder } from './snapshot-file.js'
 
 // What a starting file storage does with what replay found: cut off a torn last record, decide
 // whether clients keep their epoch, and count the journal that a snapshot would fold.
@@ -14,12 +16,18 @@ import { syncFolder } from './snapshot-file.js'
 export async function cutTornTail(dir: string, { last }: Recovered, files: FolderFiles, logger: Logger): Promise<void> {
   if (last?.torn === undefined) return
   const path = journalPath(dir, last.seq)
-  const size = (await stat(path)).size
+  const size = (await lstat(path)).size
   if (last.header === undefined) {
     await unlink(path)
     files.journals = files.journals.filter((seq) => seq !== last.seq)
   } else {
-    await truncate(path, last.end)
+    // Through a descriptor opened without following links: replay read a regular file there.
+    const handle = await open(path, WRITE_FLAGS)
+    try {
+      await handle.truncate(last.end)
+    } finally {
+      await handle.close()
+    }
   }
   await syncFolder(dir)
   logger.warn?.('cut off a record left incomplete by a crash at the end of the journal', {
@@ -57,7 +65,21 @@ export async function journalBytes(dir: string, files: FolderFiles, recovered: R
   let bytes = 0
   for (const seq of files.journals) {
     if (recovered.obsolete.journals.includes(seq)) continue
-    bytes += (await stat(journalPath(dir, seq)).catch(() => ({ size: 0 }))).size
+    bytes += (await lstat(journalPath(dir, seq)).catch(() => ({ size: 0 }))).size
   }
   return bytes
+}
+
+/**
+ * Removes the temporary files of snapshots that a kill cut short: only the server that owns the
+ * folder writes them, and it runs no other. Returns how many there were.
+ */
+export async function removeTemporaries(dir: string, logger: Logger): Promise<number> {
+  const names = (await readdir(dir)).filter((name) => TEMPORARY.test(name))
+  for (const name of names) await unlink(join(dir, name)).catch(() => undefined)
+  if (names.length > 0) {
+    await syncFolder(dir)
+    logger.warn?.('removed the temporary files of snapshots a stop cut short', { dir, files: names.length })
+  }
+  return names.length
 }
