@@ -49,6 +49,13 @@ export function hasStoreShape(state: unknown): boolean {
   )
 }
 
+/** Whether `state` is an object whose `counter`, `list` and `items` have the JSON kinds of the initial state's. */
+export function hasTopLevelShape(state: unknown): boolean {
+  if (typeof state !== 'object' || state === null || Array.isArray(state)) return false
+  const { counter, list, items } = state as Record<string, unknown>
+  return typeof counter === 'number' && Array.isArray(list) && typeof items === 'object' && items !== null && !Array.isArray(items)
+}
+
 /** A folder for sockets, removed with everything in it on dispose. */
 export async function tempFolder(prefix: string): Promise<AsyncDisposable & { path: string }> {
   const path = await mkdtemp(join(tmpdir(), prefix))

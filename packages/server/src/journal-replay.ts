@@ -287,8 +287,13 @@ function patchInPlace(root: unknown, patches: readonly Patch[]): unknown {
     const key = path[path.length - 1]!
     if (Array.isArray(parent)) {
       const index = key === '-' ? parent.length : Number(key)
-      if (key === 'length' && op === 'replace') parent.length = value as number
-      else if (!Number.isInteger(index) || index < 0 || index > parent.length) throw new Error(`no index ${String(key)}`)
+      if (key === 'length' && op === 'replace') {
+        // A diff writes `length` only to cut an array short: a longer one would be holes.
+        if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > parent.length) {
+          throw new Error(`length ${String(value)} does not cut an array of ${parent.length} short`)
+        }
+        parent.length = value as number
+      } else if (!Number.isInteger(index) || index < 0 || index > parent.length) throw new Error(`no index ${String(key)}`)
       else if (op === 'add') parent.splice(index, 0, value)
       else if (op === 'remove') parent.splice(index, 1)
       else parent[index] = value
