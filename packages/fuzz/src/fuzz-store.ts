@@ -34,21 +34,6 @@ export const fuzzStore = defineStore({
   },
 })
 
-/** Whether `state` has the shape of the store's initial state: what a server may serve. */
-export function hasStoreShape(state: unknown): boolean {
-  if (typeof state !== 'object' || state === null || Array.isArray(state)) return false
-  const { counter, list, items } = state as Record<string, unknown>
-  return (
-    typeof counter === 'number' &&
-    Array.isArray(list) &&
-    list.every((item) => typeof item === 'string') &&
-    typeof items === 'object' &&
-    items !== null &&
-    !Array.isArray(items) &&
-    Object.values(items).every((item) => typeof item === 'object' && item !== null && !Array.isArray(item))
-  )
-}
-
 /** Whether `state` is an object whose `counter`, `list` and `items` have the JSON kinds of the initial state's. */
 export function hasTopLevelShape(state: unknown): boolean {
   if (typeof state !== 'object' || state === null || Array.isArray(state)) return false
