@@ -1,0 +1,69 @@
+/** What one decoded frame may cost in objects and arrays, beyond its bytes, text or binary alike. */
+import { ErrorCode, IpcStateError } from './errors.js'
+import { DEFAULT_MAX_FRAME_BYTES } from './frame.js'
+
+/**
+ * Bytes of a frame limit that pay for one object or array. An object costs some 60 bytes of heap
+ * for one byte of MessagePack or three of JSON (`{},`): without a bound of their own, a 16 MiB
+ * frame of empty objects costs over a gigabyte. With one container per 8 bytes of the limit, a
+ * decoded frame's containers cost at most about 8 times the limit, its other values (a byte of
+ * frame at least, 8 of heap) as much again: 16 MiB frames cost at most about 256 MiB while one is
+ * decoded. A JSON value uses fewer than one container per 8 bytes unless most of its objects are
+ * nearly empty.
+ */
+export const FRAME_BYTES_PER_CONTAINER = 8
+
+/** The fewest containers any frame may hold, however small its limit: a hello needs a few. */
+const MIN_CONTAINERS = 1024
+
+/** How many objects and arrays one frame may hold, for a frame limit of `maxFrameBytes`. */
+export function maxFrameContainers(maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES): number {
+  return Math.max(MIN_CONTAINERS, Math.floor(maxFrameBytes / FRAME_BYTES_PER_CONTAINER))
+}
+
+/** The `FRAME_TOO_LARGE` error of a frame that holds more than `limit` objects and arrays. */
+export function tooManyContainers(limit: number): IpcStateError {
+  return new IpcStateError(
+    ErrorCode.FRAME_TOO_LARGE,
+    `A frame holds more than ${limit} objects and arrays, one per ${FRAME_BYTES_PER_CONTAINER} bytes of its size limit (option maxFrameBytes)`,
+    { data: { containers: limit } },
+  )
+}
+
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+const OPEN_BRACE = 0x7b
+const OPEN_BRACKET = 0x5b
+
+/**
+ * Parses a JSON text frame, refusing it before `JSON.parse` pays for it when it opens more than
+ * `maxContainers` objects and arrays. Only a text long enough to hold that many is scanned: the
+ * count costs nothing for the frames of every day.
+ * @throws IpcStateError `FRAME_TOO_LARGE` past `maxContainers`; SyntaxError from `JSON.parse`
+ */
+export function parseJsonFrame(text: string, maxContainers: number): unknown {
+  // Each container takes two characters at least.
+  if (text.length > 2 * maxContainers && countContainers(text, maxContainers) > maxContainers) {
+    throw tooManyContainers(maxContainers)
+  }
+  return JSON.parse(text)
+}
+
+/** Counts `{` and `[` outside strings, stopping once past `limit`. */
+function countContainers(text: string, limit: number): number {
+  let count = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === QUOTE) {
+      // Skips to the closing quote: one not escaped by an odd run of backslashes.
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i)
+        if (d === BACKSLASH) i++
+        else if (d === QUOTE) break
+      }
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (++count > limit) return count
+    }
+  }
+  return count
+}
