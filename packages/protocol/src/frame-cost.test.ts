@@ -8,10 +8,10 @@ import { decodeClientMessage, decodeServerMessage } from './validate.js'
 import { thrown } from './test-helpers.js'
 
 describe('maxFrameContainers', () => {
-  it('allows one object or array per 8 bytes of the frame limit, and a thousand at least', () => {
-    expect(FRAME_BYTES_PER_CONTAINER).toBe(8)
-    expect(maxFrameContainers()).toBe(DEFAULT_MAX_FRAME_BYTES / 8)
-    expect(maxFrameContainers(1024 * 1024 + 7)).toBe(128 * 1024)
+  it('allows one object or array per 16 bytes of the frame limit, and a thousand at least', () => {
+    expect(FRAME_BYTES_PER_CONTAINER).toBe(16)
+    expect(maxFrameContainers()).toBe(DEFAULT_MAX_FRAME_BYTES / 16)
+    expect(maxFrameContainers(1024 * 1024 + 15)).toBe(64 * 1024)
     expect(maxFrameContainers(100)).toBe(1024)
   })
 })

@@ -4,14 +4,15 @@ import { DEFAULT_MAX_FRAME_BYTES } from './frame.js'
 
 /**
  * Bytes of a frame limit that pay for one object or array. An object costs some 60 bytes of heap
- * for one byte of MessagePack or three of JSON (`{},`): without a bound of their own, a 16 MiB
- * frame of empty objects costs over a gigabyte. With one container per 8 bytes of the limit, a
- * decoded frame's containers cost at most about 8 times the limit, its other values (a byte of
- * frame at least, 8 of heap) as much again: 16 MiB frames cost at most about 256 MiB while one is
- * decoded. A JSON value uses fewer than one container per 8 bytes unless most of its objects are
- * nearly empty.
+ * (and its slot in an array 8 more) for one byte of MessagePack or three of JSON (`{},`): without
+ * a bound of their own, a 16 MiB frame of empty objects costs over a gigabyte and seconds of the
+ * event loop. With one container per 16 bytes of the limit, a decoded frame's containers cost at
+ * most about 4 times the limit (a 16 MiB frame: a million, some 70 MB, refused in a tenth of a
+ * second), and its other values (a byte of frame at least, 8 of heap) are bounded by its bytes. A
+ * JSON value uses fewer than one container per 16 bytes unless most of its objects are nearly
+ * empty; only a frame near the limit could hold that many.
  */
-export const FRAME_BYTES_PER_CONTAINER = 8
+export const FRAME_BYTES_PER_CONTAINER = 16
 
 /** The fewest containers any frame may hold, however small its limit: a hello needs a few. */
 const MIN_CONTAINERS = 1024

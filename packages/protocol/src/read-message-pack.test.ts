@@ -148,7 +148,7 @@ describe('readMessagePack', () => {
     const body = new Uint8Array(count + 5).fill(0x80)
     body.set([0xdd, (count >>> 24) & 0xff, (count >> 16) & 0xff, (count >> 8) & 0xff, count & 0xff])
     const limit = maxFrameContainers(4 * 1024 * 1024)
-    expect(limit).toBe(512 * 1024)
+    expect(limit).toBe(256 * 1024)
     expect(thrown(() => read(body, limit))).toMatchObject({ code: ErrorCode.FRAME_TOO_LARGE })
   })
 })

@@ -22,6 +22,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true })
 /** Below this many bytes an ASCII string is built in JavaScript: cheaper than a call to the decoder. */
 const SHORT_STRING = 24
 
+/** Arrays up to this length get all their slots at once. */
+const PREALLOCATE = 4096
+
 /** The first id of msgpackr's one-byte records, and how many there are. */
 const RECORD_FIRST = 0x40
 const RECORD_IDS = 0x40
@@ -169,7 +172,9 @@ function readArray(length: number, depth: number): unknown[] {
   enter(depth)
   // Each item takes a byte at least: a length past the bytes left allocates nothing.
   if (length > end - pos) throw new Malformed('an array is longer than the bytes left')
-  const array = new Array<unknown>(length)
+  // A long one grows as its items are read: its length alone must not buy the slots up front (8
+  // bytes each), in a frame that may be refused halfway.
+  const array = length <= PREALLOCATE ? new Array<unknown>(length) : []
   for (let i = 0; i < length; i++) array[i] = read(depth + 1)
   return array
 }
