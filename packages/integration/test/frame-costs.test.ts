@@ -158,7 +158,13 @@ describe('a client sent a costly snapshot by a hostile server', () => {
       await using client = startFixture(fixture('costly-frame-client.ts'), {
         env: { ...addressEnv(hostile.address), IPC_STATE_MAX_FRAME_BYTES: String(MAX_FRAME_BYTES) },
       })
-      const result = await client.waitFor('result')
+      // Well within the test's own timeout: a client that hangs fails the test, and is killed.
+      const result = await Promise.race([
+        client.waitFor('result'),
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('the client reported nothing within 30 s')), 30_000).unref(),
+        ),
+      ])
       expect(hostile.process.events.some((e) => e.event === 'sent')).toBe(true)
       expect(result).toMatchObject({ connected: false })
       expect(result.maxLagMs as number).toBeLessThan(MAX_LAG_MS)

@@ -143,6 +143,20 @@ describe('readMessagePack', () => {
     expect(thrown(() => read(records, 4))).toMatchObject({ code: ErrorCode.FRAME_TOO_LARGE })
   })
 
+  it('counts the same containers before reading as while reading, past strings of every length', () => {
+    // The outer array, 60 inner ones, 60 more inside them, and a record's keys and its 3 objects.
+    const value = [
+      ...Array.from({ length: 60 }, (_, i) => ['é'.repeat(i), i * 1000, [i / 3, null, true]]),
+      { a: 1 },
+      { a: 2 },
+      { a: 3 },
+    ]
+    const bytes = packValue(value)!
+    expect(bytes.length).toBeGreaterThan(125)
+    expect(read(bytes, 125)).toEqual(value)
+    expect(thrown(() => read(bytes, 124))).toMatchObject({ code: ErrorCode.FRAME_TOO_LARGE })
+  })
+
   it('stops a frame of empty maps at the limit its size gives', () => {
     const count = 4 * 1024 * 1024 - 5
     const body = new Uint8Array(count + 5).fill(0x80)
