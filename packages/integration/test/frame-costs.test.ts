@@ -31,13 +31,11 @@ const MiB = 1024 * 1024
 const MAX_FRAME_BYTES = 16 * MiB
 const MAX_TOTAL_PENDING_BYTES = 64 * MiB
 /**
- * What one frame may cost while it is decoded: its bytes as they arrived, their copy into one
- * buffer, and its objects until the bound on them refuses it (one per 16 bytes of the limit, some
- * 70 bytes each), with room for the collector's slack. Without the bound, 16 MiB of empty maps cost
- * over 1 GB. With the pending frames' budget, still within the server's default budgets (64 MiB
- * pending, 256 MiB queued).
+ * What one refused frame may cost its receiver: its bytes as they arrived and their copy into one
+ * buffer, with room for the collector's slack. Its objects are counted before any is made. Without
+ * the bound on them, 16 MiB of empty maps cost over 1 GB.
  */
-const ONE_FRAME_BYTES = 10 * MAX_FRAME_BYTES
+const ONE_FRAME_BYTES = 4 * MAX_FRAME_BYTES
 /** An event loop stalled longer than this is blocked, whatever the machine's load. */
 const MAX_LAG_MS = 1000
 

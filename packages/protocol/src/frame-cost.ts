@@ -7,10 +7,11 @@ import { DEFAULT_MAX_FRAME_BYTES } from './frame.js'
  * (and its slot in an array 8 more) for one byte of MessagePack or three of JSON (`{},`): without
  * a bound of their own, a 16 MiB frame of empty objects costs over a gigabyte and seconds of the
  * event loop. With one container per 16 bytes of the limit, a decoded frame's containers cost at
- * most about 4 times the limit (a 16 MiB frame: a million, some 70 MB, refused in a tenth of a
- * second), and its other values (a byte of frame at least, 8 of heap) are bounded by its bytes. A
- * JSON value uses fewer than one container per 16 bytes unless most of its objects are nearly
- * empty; only a frame near the limit could hold that many.
+ * most about 4 times the limit (a 16 MiB frame: a million, some 70 MB), and its other values (a
+ * byte of frame at least, 8 of heap) are bounded by its bytes. A frame that could hold more is
+ * counted before it is decoded: refusing it costs a pass over its bytes. A JSON value uses fewer
+ * than one container per 16 bytes unless most of its objects are nearly empty; only a frame near
+ * the limit could hold that many.
  */
 export const FRAME_BYTES_PER_CONTAINER = 16
 
