@@ -72,7 +72,8 @@ export interface ConnectOptions extends SocketAddress {
    */
   maxInFlight?: number
   /**
-   * The largest frame accepted from the server, in bytes (a snapshot of the whole state is one).
+   * The largest frame accepted from the server, in bytes (a snapshot of the whole state is one). A
+   * frame may also hold no more than one object or array per 16 bytes of it.
    * @default 256 MiB
    */
   maxFrameBytes?: number

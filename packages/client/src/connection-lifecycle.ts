@@ -5,6 +5,7 @@ import {
   PROTOCOL_VERSION,
   ServerMessageType,
   decodeServerMessage,
+  maxFrameContainers,
   encodeClientMessage,
   errorFromWire,
   isIpcStateError,
@@ -197,8 +198,16 @@ export class ConnectionLifecycle {
       this.#connection?.close()
       return
     }
+    const maxContainers = maxFrameContainers(this.#options.maxFrameBytes)
     for (const frame of frames) {
-      const decoded = decodeServerMessage(frame)
+      const decoded = decodeServerMessage(frame, { maxContainers })
+      if (!decoded.ok && decoded.error.code === ErrorCode.FRAME_TOO_LARGE) {
+        // Refused before it was decoded whole, as a frame past the limit is.
+        logger.error?.('the server sent a frame that is too large or malformed; reconnecting', { error: String(decoded.error) })
+        this.#lastFailure = decoded.error
+        this.#connection?.close()
+        return
+      }
       if (!decoded.ok) {
         this.#onMalformed(decoded.error, decoded.id)
         continue

@@ -60,9 +60,12 @@ export class WireDecoder {
     this.#decodeText = options.decodeText
   }
 
-  /** Bytes held for a frame that has not ended yet. */
+  /**
+   * Bytes held for a frame that has not ended yet, a binary frame's header included: a frame that
+   * stopped right after its header is still unfinished (and `frameTimeout` runs on it).
+   */
   get pendingBytes(): number {
-    return this.#pendingBytes
+    return this.#kind === 'binary' ? BINARY_HEADER_BYTES + this.#pendingBytes : this.#pendingBytes
   }
 
   /**

@@ -12,6 +12,7 @@ import * as defaults from './defaults.js'
 import * as logger from './logger.js'
 import * as binaryFrame from './binary-frame.js'
 import * as jsonPack from './json-pack.js'
+import * as frameCost from './frame-cost.js'
 
 describe('public entry point', () => {
   it('exports exactly the documented runtime values', () => {
@@ -69,6 +70,8 @@ describe('public entry point', () => {
         'jsonSize',
         'packEnvelope',
         'packValue',
+        'FRAME_BYTES_PER_CONTAINER',
+        'maxFrameContainers',
       ].sort(),
     )
   })
@@ -87,6 +90,7 @@ describe('public entry point', () => {
       logger,
       binaryFrame,
       jsonPack,
+      frameCost,
     ]
     for (const [name, value] of Object.entries(api)) {
       const owner = modules.find((m) => Object.hasOwn(m, name))

@@ -41,6 +41,7 @@ export type { FrameDecoderOptions } from './frame.js'
 export { BINARY_FRAME_MARKER, BINARY_HEADER_BYTES, WireDecoder, writeBinaryHeader } from './binary-frame.js'
 export type { WireDecoderOptions, WireFrame } from './binary-frame.js'
 export { BINARY_MIN_BYTES, decodeBinaryBody, encodeBinaryFrame, jsonSize, packEnvelope, packValue } from './json-pack.js'
+export { FRAME_BYTES_PER_CONTAINER, maxFrameContainers } from './frame-cost.js'
 export {
   DEFAULT_MAX_DEPTH,
   MAX_NAME_LENGTH,

@@ -1,5 +1,7 @@
-import { Packr, RESERVE_START_SPACE, Unpackr } from 'msgpackr'
+import { Packr, RESERVE_START_SPACE } from 'msgpackr'
 import { BINARY_HEADER_BYTES, writeBinaryHeader } from './binary-frame.js'
+import { maxFrameContainers } from './frame-cost.js'
+import { readMessagePack } from './read-message-pack.js'
 
 /**
  * Values whose strings add up to fewer characters than this go as JSON text even on a binary
@@ -10,10 +12,11 @@ export const BINARY_MIN_BYTES = 8 * 1024
 /** How deeply {@link encodeBinaryFrame} follows a value before it leaves it to JSON (a cycle, say). */
 const MAX_PACK_DEPTH = 256
 
-// Records (keys sent once per shape) decode repeated objects several times faster than maps. Each
-// message defines its own records: no structure is shared between messages or connections.
+// Records (keys sent once per shape) make repeated objects smaller and faster to read than maps.
+// Each message defines its own records: no structure is shared between messages or connections.
+// Frames are read by our own strict reader (see readMessagePack), never by msgpackr's, whose
+// extensions (references, dates, typed arrays...) are on whatever its options say.
 const packr = new Packr({ useRecords: true })
-const unpackr = new Unpackr({ useRecords: true, mapsAsObjects: true, int64AsType: 'number' })
 
 const objectProto = Object.prototype
 
@@ -84,20 +87,15 @@ export function packValue(value: unknown): Uint8Array | undefined {
 }
 
 /**
- * Decodes a binary frame's body.
- * @throws Error when the body is not MessagePack, has bytes after its value, or holds anything
- *   JSON cannot express (see {@link jsonSize}): such a frame is malformed, as bad JSON would be.
+ * Decodes a binary frame's body: what {@link encodeBinaryFrame} writes, and nothing more (see
+ * readMessagePack): the value is one JSON would give.
+ * @param maxContainers objects and arrays the body may hold (see {@link maxFrameContainers})
+ * @throws IpcStateError `FRAME_TOO_LARGE` when the body holds more than `maxContainers`
+ * @throws Error when the body is not one such MessagePack value, or has bytes after it: such a
+ *   frame is malformed, as bad JSON would be.
  */
-export function decodeBinaryBody(body: Uint8Array): unknown {
-  let value: unknown
-  try {
-    // Throws on bytes left after the value, as well as on truncated or invalid MessagePack.
-    value = unpackr.unpack(body)
-  } catch {
-    throw new Error('A binary frame is not one valid MessagePack value')
-  }
-  if (jsonSize(value) < 0) throw new Error('A binary frame holds a value JSON cannot express')
-  return value
+export function decodeBinaryBody(body: Uint8Array, maxContainers: number = maxFrameContainers()): unknown {
+  return readMessagePack(body, maxContainers)
 }
 
 const envelopePackr = new Packr({ useRecords: false })

@@ -1,5 +1,6 @@
 import type { WireFrame } from './binary-frame.js'
 import { Defaults } from './defaults.js'
+import { maxFrameContainers, parseJsonFrame } from './frame-cost.js'
 import { decodeBinaryBody } from './json-pack.js'
 import { ErrorCode, IpcStateError, type WireError } from './errors.js'
 import {
@@ -34,6 +35,12 @@ export interface DecodeOptions {
    * @default DEFAULT_MAX_DEPTH (64)
    */
   maxDepth?: number
+  /**
+   * How many objects and arrays the frame may hold; past it, the frame is refused with
+   * `FRAME_TOO_LARGE` before it is decoded whole. Pass `maxFrameContainers(maxFrameBytes)`.
+   * @default maxFrameContainers() (for the default frame limit, 16 MiB)
+   */
+  maxContainers?: number
 }
 
 type Json = Record<string, unknown>
@@ -133,18 +140,12 @@ function parseEnvelope(
   fromClient: boolean,
 ): { type: string; data: unknown } | DecodeResult<never> {
   let parsed: unknown
-  if (typeof frame === 'string') {
-    try {
-      parsed = JSON.parse(frame)
-    } catch {
-      return badRequest('Frame is not valid JSON')
-    }
-  } else {
-    try {
-      parsed = decodeBinaryBody(frame)
-    } catch (error) {
-      return badRequest((error as Error).message)
-    }
+  const maxContainers = options.maxContainers ?? maxFrameContainers()
+  try {
+    parsed = typeof frame === 'string' ? parseJsonFrame(frame, maxContainers) : decodeBinaryBody(frame, maxContainers)
+  } catch (error) {
+    if (error instanceof IpcStateError) return { ok: false, error }
+    return badRequest(typeof frame === 'string' ? 'Frame is not valid JSON' : (error as Error).message)
   }
   const type = isObject(parsed) ? own(parsed, 'type') : undefined
   if (!isObject(parsed) || typeof type !== 'string') {
@@ -307,7 +308,7 @@ const serverChecks = new Map<string, Check<ServerMessage>>([
  * @param frame JSON text, or the body of a binary frame (MessagePack), checked the same way
  */
 export function decodeServerMessage(frame: WireFrame, options: DecodeOptions = {}): DecodeResult<ServerMessage> {
-  const envelope = parseEnvelope(frame, { maxDepth: options.maxDepth ?? Number.POSITIVE_INFINITY }, false)
+  const envelope = parseEnvelope(frame, { ...options, maxDepth: options.maxDepth ?? Number.POSITIVE_INFINITY }, false)
   if (Object.hasOwn(envelope, 'ok')) return envelope as DecodeResult<never>
   const { type, data } = envelope as { type: string; data: unknown }
   const check = serverChecks.get(type)

@@ -29,7 +29,8 @@ export interface CreateServerOptions<S extends object, A extends ActionMap<S>> e
    */
   logger?: Logger
   /**
-   * The largest frame a client may send, in bytes. A connection that sends more is closed.
+   * The largest frame a client may send, in bytes. A connection that sends more is closed, as is
+   * one whose frame holds more than one object or array per 16 bytes of this limit.
    * @default 16 MiB
    */
   maxFrameBytes?: number

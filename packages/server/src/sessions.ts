@@ -5,6 +5,7 @@ import {
   PROTOCOL_VERSION,
   ServerMessageType,
   decodeClientMessage,
+  maxFrameContainers,
   encodeServerMessage,
   type ActionCallRequest,
   type HelloRequest,
@@ -154,8 +155,14 @@ export class Sessions {
   }
 
   #dispatch(session: Session, frame: WireFrame): void {
-    const decoded = decodeClientMessage(frame, { maxDepth: this.#settings.maxDepth })
+    const { maxDepth, maxFrameBytes } = this.#settings
+    const decoded = decodeClientMessage(frame, { maxDepth, maxContainers: maxFrameContainers(maxFrameBytes) })
     if (!decoded.ok) {
+      // A frame that holds more objects than its size allows is refused as a frame too large is.
+      if (decoded.error.code === ErrorCode.FRAME_TOO_LARGE) {
+        session.refuse(decoded.error)
+        return
+      }
       if (decoded.id === undefined) session.send(encodeProtocolError(decoded.error, false))
       else session.fail(decoded.id, decoded.error)
       return
