@@ -1,7 +1,6 @@
 // How much each property runs, from which seed, and which properties are left out while they fail.
 import type fc from 'fast-check'
 import { it } from 'vitest'
-import { knownFailing } from './known-failing.js'
 
 /** The seed every property starts from unless `IPC_STATE_SEED` gives another: CI runs the same inputs each time. */
 export const DEFAULT_SEED = 20_261_207
@@ -20,8 +19,7 @@ function positiveNumber(name: string, fallback: number, env: NodeJS.ProcessEnv):
  * - `IPC_STATE_FUZZ_RUNS`: a factor on every property's run count (default 1; 100 for a long run);
  * - `IPC_STATE_REPEAT_SCALE`: a share of it in (0, 1], as CI's second pass on another Node.js sets;
  * - `IPC_STATE_SEED`: the seed (default {@link DEFAULT_SEED});
- * - `IPC_STATE_FUZZ_PATH`: with the seed, replays one counterexample that a failure printed;
- * - `IPC_STATE_FUZZ_ALL=1`: runs the properties listed in known-failing.ts too.
+ * - `IPC_STATE_FUZZ_PATH`: with the seed, replays one counterexample that a failure printed.
  */
 export function fuzzSettings(env: NodeJS.ProcessEnv = process.env) {
   const factor = positiveNumber('IPC_STATE_FUZZ_RUNS', 1, env)
@@ -30,7 +28,7 @@ export function fuzzSettings(env: NodeJS.ProcessEnv = process.env) {
   const seedText = env.IPC_STATE_SEED
   const seed = seedText === undefined || seedText === '' ? DEFAULT_SEED : Number(seedText) | 0
   const path = env.IPC_STATE_FUZZ_PATH || undefined
-  return { factor: factor * scale, seed, path, all: env.IPC_STATE_FUZZ_ALL === '1' }
+  return { factor: factor * scale, seed, path }
 }
 
 const settings = fuzzSettings()
@@ -49,13 +47,9 @@ export function params<T>(runs: number, more: fc.Parameters<T> = {}): fc.Paramet
   }
 }
 
-/**
- * Declares one property as its own test, skipped while its name is in known-failing.ts (unless
- * `IPC_STATE_FUZZ_ALL=1`). A failure prints the command that replays its counterexample.
- */
+/** Declares one property as its own test. A failure prints the command that replays its counterexample. */
 export function property(name: string, body: () => Promise<void> | void, timeout?: number): void {
-  const skip = knownFailing.has(name) && !settings.all
-  it.skipIf(skip)(
+  it(
     name,
     async () => {
       try {
@@ -64,7 +58,7 @@ export function property(name: string, body: () => Promise<void> | void, timeout
         const found = /seed: (-?\d+), path: "([^"]*)"/.exec(String((error as Error).message))
         if (found !== null) {
           console.error(
-            `replay: IPC_STATE_SEED=${found[1]} IPC_STATE_FUZZ_PATH=${found[2]} IPC_STATE_FUZZ_ALL=1 npx vitest run -t ${JSON.stringify(name)}`,
+            `replay: IPC_STATE_SEED=${found[1]} IPC_STATE_FUZZ_PATH=${found[2]} npx vitest run -t ${JSON.stringify(name)}`,
           )
         }
         throw error
