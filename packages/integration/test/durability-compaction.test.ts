@@ -51,6 +51,8 @@ describe('compaction', () => {
           async () => {
             files = await dataFiles(data.dir)
             expect(files.filter((name) => !name.startsWith('store.'))).toHaveLength(2)
+            // The room for the next snapshot is written again once the last one is on disk.
+            expect(files).toContain('store.reserve')
           },
           { timeout: 10_000, interval: 20 },
         )
