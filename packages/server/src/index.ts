@@ -1,13 +1,13 @@
-export { createServer } from './create-server.js'
+export { createServer } from './server.js'
 export type { CreateServerOptions } from './server-options.js'
-export type { IpcStateServer } from './start-server.js'
+export type { IpcStateServer } from './server.js'
 export { closeOnSignals } from './close-on-signals.js'
 export type { CloseOnSignalsOptions, ShutdownSignal } from './close-on-signals.js'
 export { defineStore, ErrorCode, IpcStateError, isIpcStateError, RETRYABLE_ERROR_CODES } from '@ipc-state/protocol'
 export type { ActionContext, ActionsOf, DeepReadonly, Logger, StateOf, StoreDefinition } from '@ipc-state/protocol'
 export { consoleLogger, pinoLogger } from '@ipc-state/protocol'
-export { fileStorage } from './file-storage.js'
-export type { FileStorageOptions, FsyncMode } from './file-storage-options.js'
+export { fileStorage } from './storage/file/file-storage.js'
+export type { FileStorageOptions, FsyncMode } from './storage/file/file-storage-options.js'
 export type {
   ExternalUpdate,
   LoadedStore,
@@ -18,4 +18,4 @@ export type {
   StoredInstance,
   StoreImage,
   WriteConflict,
-} from './storage.js'
+} from './storage/storage.js'

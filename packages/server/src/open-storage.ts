@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto'
 import type { ActionMap } from '@ipc-state/protocol'
-import type { CallRecord } from './call-record.js'
+import type { CallRecord } from './calls/call-record.js'
 import type { ServerSettings } from './server-options.js'
-import type { Session } from './session.js'
-import type { SnapshotCache } from './snapshot-cache.js'
-import type { ExternalUpdate, Storage } from './storage.js'
-import type { StoreRuntime } from './store-runtime.js'
+import type { Session } from './connections/session.js'
+import type { StateFrames } from './connections/state-frames.js'
+import type { ExternalUpdate, Storage } from './storage/storage.js'
+import type { StoreRuntime } from './state/store-runtime.js'
 
 /** What {@link openStorage} fills from the storage. */
 export interface OpenStorageTargets<S extends object, A extends ActionMap<S>> {
   settings: ServerSettings<S, A>
   runtime: StoreRuntime<S>
   record: CallRecord<Session>
-  snapshots: SnapshotCache
+  snapshots: StateFrames
   /** Takes what other servers committed to a storage they share with this one. */
   receive(updates: readonly ExternalUpdate[]): void
 }

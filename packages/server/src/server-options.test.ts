@@ -1,7 +1,7 @@
 import { Defaults, ErrorCode, defineStore, type IpcStateError } from '@ipc-state/protocol'
 import { describe, expect, it } from 'vitest'
 import { parseServerOptions } from './server-options.js'
-import { localSocketRoot } from './socket-file.js'
+import { localSocketRoot } from './files/socket-file.js'
 
 const store = defineStore({ initialState: { n: 0 }, actions: {} })
 

@@ -7,11 +7,11 @@ import {
   type SocketAddress,
   type StoreDefinition,
 } from '@ipc-state/protocol'
-import { localSocketRoot } from './socket-file.js'
-import { BudgetDefaults } from './memory-budget.js'
-import { HANDSHAKE_TIMEOUT_MS } from './session.js'
-import type { Storage } from './storage.js'
-import { MAX_INPUT_VALUES } from './input-check.js'
+import { localSocketRoot } from './files/socket-file.js'
+import { BudgetDefaults } from './connections/memory-budget.js'
+import { HANDSHAKE_TIMEOUT_MS } from './connections/session.js'
+import type { Storage } from './storage/storage.js'
+import { MAX_INPUT_VALUES } from './state/input-check.js'
 
 /** Options for {@link createServer}. */
 export interface CreateServerOptions<S extends object, A extends ActionMap<S>> extends SocketAddress {

@@ -1,0 +1,202 @@
+import {
+  ErrorCode,
+  IpcStateError,
+  encodeActionResult,
+  toIpcStateError,
+  type ActionCallRequest,
+  type Logger,
+} from '@ipc-state/protocol'
+import { ActionQueue } from './action-queue.js'
+import type { CallRecord } from './call-record.js'
+import type { CommitPipeline } from './commit-pipeline.js'
+import type { FanOut } from '../connections/fan-out.js'
+import { encodeErrorResponse, type Session } from '../connections/session.js'
+import type { StoreRuntime } from '../state/store-runtime.js'
+
+/** What {@link ActionCalls} needs from the rest of the server. */
+export interface ActionCallsOptions<S extends object> {
+  runtime: StoreRuntime<S>
+  record: CallRecord<Session>
+  fanOut: FanOut<Session>
+  /** Where each outcome waits for the change it depends on to be durable. */
+  pipeline: CommitPipeline
+  settings: {
+    /** The socket path, for messages. */
+    path: string
+    maxInFlight: number
+    /** For messages: the bounds of the record. */
+    dedupWindow: number
+    answerGrace: number
+    logger: Logger
+  }
+  /** Whether the server is closing: new calls are refused then. */
+  isClosing(): boolean
+}
+
+interface Job {
+  /** The connection that sent the call; its in-flight count includes it until it is answered. */
+  session: Session
+  clientId: string
+  instanceId: string
+  request: ActionCallRequest
+}
+
+/**
+ * The path of an action call, from a greeted session to its answer: answered from the record when
+ * it is a resend (with `OUTCOME_UNKNOWN` when the record can no longer tell whether it was
+ * applied), refused past `maxInFlight` or while closing, its input checked, then queued, applied,
+ * its change stored, and once it is durable fanned out to every replica, and its answer recorded
+ * and sent to the caller's instance on its current connection.
+ */
+export class ActionCalls<S extends object> {
+  readonly #options: ActionCallsOptions<S>
+  readonly #queue: ActionQueue<Job>
+  #calls = 0
+  #changes = 0
+
+  constructor(options: ActionCallsOptions<S>) {
+    this.#options = options
+    this.#queue = new ActionQueue<Job>({
+      run: (job, input) => this.#run(job, input),
+      reject: (job, error) => {
+        job.session.inFlight -= 1
+        this.#answer(job.instanceId, job.request.id, encodeErrorResponse(job.request.id, error), false)
+      },
+    })
+  }
+
+  /** Whether an action runs or waits in the queue. */
+  get running(): boolean {
+    return this.#queue.running
+  }
+
+  /** Calls taken to run since the server started: not a resend answered from the record, nor one refused. */
+  get calls(): number {
+    return this.#calls
+  }
+
+  /** Changes applied and published since the server started: one per version. */
+  get changes(): number {
+    return this.#changes
+  }
+
+  /** Resolves once every queued call has been answered. */
+  whenIdle(): Promise<void> {
+    return this.#queue.whenIdle()
+  }
+
+  /** Takes an action call from `session`, which said hello. */
+  receive(session: Session, request: ActionCallRequest): void {
+    const { runtime, record, settings } = this.#options
+    const clientId = session.clientId!
+    const instanceId = session.instanceId!
+    const status = record.status(instanceId, request.id)
+    switch (status.kind) {
+      case 'answered':
+        session.send(status.frame)
+        return
+      case 'pending':
+        // Still queued from before a reconnect (its input check was asynchronous): its answer
+        // will come to this connection, the instance's current one.
+        return
+      case 'unknown':
+        session.fail(request.id, this.#outcomeUnknown(request.id, status.reason))
+        return
+      case 'new':
+        break
+    }
+    if (this.#options.isClosing()) {
+      session.fail(request.id, new IpcStateError(ErrorCode.SERVER_CLOSING, `The server at ${settings.path} is closing`))
+      return
+    }
+    if (session.inFlight >= settings.maxInFlight) {
+      const error = new IpcStateError(
+        ErrorCode.TOO_MANY_REQUESTS,
+        `More than ${settings.maxInFlight} requests in flight on one connection (option maxInFlight)`,
+      )
+      session.fail(request.id, error)
+      return
+    }
+    let input: unknown
+    try {
+      input = runtime.checkInput(request.action, request.input)
+    } catch (error) {
+      this.#answer(instanceId, request.id, encodeErrorResponse(request.id, toIpcStateError(error)), false)
+      return
+    }
+    session.inFlight += 1
+    this.#calls += 1
+    record.take(instanceId, request.id)
+    this.#queue.push({ session, clientId, instanceId, request }, input)
+  }
+
+  #run(job: Job, input: unknown): void {
+    const { runtime, fanOut, pipeline, settings } = this.#options
+    const { session, clientId, instanceId, request } = job
+    const { id } = request
+    session.inFlight -= 1
+    // With a storage other servers share, another server may have applied this very call (sent
+    // there first, resent here) while it waited: its answer then came with that server's change.
+    const status = this.#options.record.status(instanceId, id)
+    if (status.kind === 'answered') {
+      this.#answer(instanceId, id, status.frame, false)
+      return
+    }
+    const failed = (error: IpcStateError) => this.#answer(instanceId, id, encodeErrorResponse(id, error), false)
+    // Another server wrote first: run again on top of its changes, in this call's turn.
+    const rerun = () => {
+      session.inFlight += 1
+      this.#queue.push(job, input)
+    }
+    let applied: ReturnType<typeof runtime.apply>
+    try {
+      applied = runtime.apply(request.action, input, clientId)
+    } catch (error) {
+      const failure = toIpcStateError(error, ErrorCode.ACTION_FAILED)
+      settings.logger.debug?.('action failed', { action: request.action, code: failure.code, reason: failure.message })
+      const frame = encodeErrorResponse(id, failure)
+      pipeline.add(undefined, () => this.#answer(instanceId, id, frame, false), failed, rerun)
+      return
+    }
+    const frame = encodeActionResult(id, applied.version, applied.valueJson)
+    if (applied.patches.length === 0) {
+      pipeline.add(undefined, () => this.#answer(instanceId, id, frame, false), failed, rerun)
+      return
+    }
+    const { version, patchesJson, valueJson } = applied
+    pipeline.add(
+      { kind: 'change', version, patchesJson, instanceId, id, valueJson, action: request.action, clientId },
+      () => {
+        runtime.publish(applied)
+        this.#changes += 1
+        // Replicas hear of the change before the caller hears its answer.
+        fanOut.publish(runtime.epoch, version, patchesJson, request.action, clientId)
+        this.#answer(instanceId, id, frame, true)
+      },
+      failed,
+      rerun,
+    )
+  }
+
+  /**
+   * Sends an action's answer to the caller's current connection, and records it for a resend of
+   * the same call when the call changed the state (one that did not may simply run again).
+   */
+  #answer(instanceId: string, id: number, frame: string, changed: boolean): void {
+    this.#options.record.answer(instanceId, id, frame, changed)?.send(frame)
+  }
+
+  #outcomeUnknown(id: number, reason: 'expired' | 'window'): IpcStateError {
+    const { path, dedupWindow, answerGrace } = this.#options.settings
+    const why =
+      reason === 'window'
+        ? `more than ${dedupWindow} later calls of this client were answered since (option dedupWindow)`
+        : `this client had no connection for a while and its record was forgotten to make room (option answerGrace: ${answerGrace} ms)`
+    return new IpcStateError(
+      ErrorCode.OUTCOME_UNKNOWN,
+      `Call ${id} was sent before and may or may not have been applied: the server at ${path} no longer holds its answer, ` +
+        `because ${why}. It was not applied again. Do not retry it blindly: read the state to find out.`,
+      { data: { id, reason } },
+    )
+  }
+}

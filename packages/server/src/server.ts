@@ -1,0 +1,184 @@
+import { socketRootWarning, type ActionMap, type DeepReadonly } from '@ipc-state/protocol'
+import { ActionCalls } from './calls/action-calls.js'
+import { CallRecord } from './calls/call-record.js'
+import { CommitPipeline } from './calls/commit-pipeline.js'
+import { ExternalChanges } from './calls/external-changes.js'
+import { FanOut } from './connections/fan-out.js'
+import { MemoryBudget } from './connections/memory-budget.js'
+import { parseServerOptions, type CreateServerOptions, type ServerSettings } from './server-options.js'
+import type { Session } from './connections/session.js'
+import { Sessions } from './connections/sessions.js'
+import { StateFrames } from './connections/state-frames.js'
+import { openStorage } from './open-storage.js'
+import { StoreRuntime } from './state/store-runtime.js'
+import type { Storage } from './storage/storage.js'
+import { createIpcTransport } from './transport/ipc-transport.js'
+import type { Transport, TransportHandlers } from './transport/transport.js'
+
+/** A running server. */
+export interface IpcStateServer<S> {
+  /** The socket path clients connect to. */
+  readonly path: string
+  /**
+   * The store's identity, as clients see it: new each time a server starts in memory; kept by one
+   * that starts from its storage without having lost what clients saw.
+   */
+  readonly epoch: string
+  /** The current state. Read-only: change it through actions. */
+  readonly state: DeepReadonly<S>
+  /** Increases by one with every action that changed the state (once its change is stored). */
+  readonly version: number
+  /** Connections open now. */
+  readonly connectionCount: number
+  /**
+   * Stops accepting, lets queued actions finish, tells every client it is going away, closes every
+   * connection and removes the socket file. A second call returns the same promise.
+   */
+  close(): Promise<void>
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+/**
+ * Starts a server that owns `store`'s state and serves it at node-ipc's path
+ * `socketRoot + appspace + id`. Creates `socketRoot` (mode 0700) when missing.
+ *
+ * @example
+ * ```ts
+ * await using server = await createServer({ store: demoStore, socketRoot: '/tmp/cem/', appspace: 'ipc-ogreniyorum', id: 'server-socket' })
+ * ```
+ * @throws TypeError when an option is invalid
+ * @throws IpcStateError `PATH_TOO_LONG`, `UNSAFE_SOCKET_ROOT`, `NOT_A_SOCKET`, `ADDRESS_IN_USE`, `LISTEN_FAILED`
+ */
+export async function createServer<S extends object, A extends ActionMap<S>>(
+  options: CreateServerOptions<S, A>,
+): Promise<IpcStateServer<S>> {
+  const settings = parseServerOptions(options)
+  const rootWarning = socketRootWarning(options.socketRoot)
+  if (rootWarning !== undefined) settings.logger.warn?.(rootWarning, { socketRoot: options.socketRoot, path: settings.path })
+  return startServer(settings, createIpcTransport(settings))
+}
+
+/**
+ * Runs a server over `transport`: wires the store runtime, the memory budget, the snapshot cache,
+ * the record of answered calls, the storage and the pipeline to it, the action calls and their
+ * queue, the fan-out to replicas and the sessions, loads what the storage holds, then listens.
+ * `createServer` calls it with node-ipc; unit tests with `createMemoryTransport()`.
+ * @throws IpcStateError when the storage cannot be opened or the transport cannot listen
+ */
+export async function startServer<S extends object, A extends ActionMap<S>>(
+  settings: ServerSettings<S, A>,
+  transport: Transport,
+): Promise<IpcStateServer<S>> {
+  const { path, logger } = settings
+  const startedAt = performance.now()
+  const budget = new MemoryBudget(settings)
+  // The cache is made right after: a commit only ever comes from a call, once listening.
+  const runtime = new StoreRuntime(settings.store, {
+    maxStateBytes: settings.maxStateBytes,
+    maxInputValues: settings.maxInputValues,
+    onCommit: () => snapshots.drop(),
+  })
+  // Clients are served the state whose change is durable, never the working one ahead of it.
+  const served = {
+    get epoch() {
+      return runtime.epoch
+    },
+    get version() {
+      return runtime.served.version
+    },
+    get state(): unknown {
+      return runtime.served.state
+    },
+  }
+  const snapshots = new StateFrames(served, budget)
+  let closing: Promise<void> | undefined
+  const isClosing = () => closing !== undefined
+  const record = new CallRecord<Session>(settings)
+  const fanOut = new FanOut<Session>()
+  const { storage } = settings
+  const pipeline = new CommitPipeline(storage, {
+    logger,
+    rolledBack: (error) => {
+      runtime.rollback()
+      logger.error?.(
+        `a change could not be stored: calls are answered ${error.code} and the state stays at the last stored version ` +
+          'until the storage writes again (free disk space, or fix what the error names); reads are served meanwhile',
+        { version: runtime.version, error: error.message },
+      )
+    },
+    caughtUp: () => {
+      runtime.rollback()
+      external.applyPending()
+    },
+  })
+  const external = new ExternalChanges({ runtime, record, fanOut, pipeline, snapshots, logger })
+  if (storage !== undefined) {
+    await openStorage(storage, { settings, runtime, record, snapshots, receive: (updates) => external.receive(updates) })
+  }
+  const calls = new ActionCalls({ runtime, record, fanOut, pipeline, settings, isClosing })
+  const sessions = new Sessions({
+    settings,
+    store: served,
+    snapshots,
+    budget,
+    record,
+    fanOut,
+    pipeline,
+    call: (session, request) => calls.receive(session, request),
+    isClosing,
+    counters: () => ({ calls: calls.calls, changes: calls.changes }),
+    startedAt,
+  })
+  const listening = await listen(transport, storage, {
+    connection: (connection) => sessions.accept(connection),
+    // A peer that goes away mid-write is ordinary; anything else is worth a warning.
+    error: (error) =>
+      error.code === 'EPIPE' || error.code === 'ECONNRESET'
+        ? logger.debug?.('connection error', { error: error.message })
+        : logger.warn?.('transport error', { error: error.message }),
+  })
+  logger.info?.('listening', { path, epoch: runtime.epoch })
+
+  function close(): Promise<void> {
+    closing ??= (async () => {
+      if (calls.running) await calls.whenIdle()
+      await pipeline.whenIdle()
+      sessions.closeAll(`The server at ${path} is closing`)
+      try {
+        await listening.close()
+      } finally {
+        await storage?.close()
+      }
+      logger.info?.('closed', { path })
+    })()
+    return closing
+  }
+
+  return {
+    path,
+    get epoch() {
+      return runtime.epoch
+    },
+    get state() {
+      return runtime.served.state as DeepReadonly<S>
+    },
+    get version() {
+      return runtime.served.version
+    },
+    get connectionCount() {
+      return sessions.size
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  }
+}
+
+/** Listens, releasing the storage when that fails: a server that did not start holds nothing. */
+async function listen(transport: Transport, storage: Storage | undefined, handlers: TransportHandlers) {
+  try {
+    return await transport.listen(handlers)
+  } catch (error) {
+    await storage?.close().catch(() => undefined)
+    throw error
+  }
+}
