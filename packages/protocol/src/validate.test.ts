@@ -89,6 +89,22 @@ describe('isWithinDepth', () => {
     expect(isWithinDepth(value, 99_999)).toBe(false)
   })
 
+  it('stops at the first level past the limit, however deep the value goes', () => {
+    // Counts the levels whose children are read, instead of timing the walk: proxies see each read.
+    let visited = 0
+    const counted = (target: object): object =>
+      new Proxy(target, {
+        ownKeys(inner) {
+          visited++
+          return Reflect.ownKeys(inner)
+        },
+      })
+    let value = counted([])
+    for (let i = 1; i < 100_000; i++) value = counted([value])
+    expect(isWithinDepth(value, 64)).toBe(false)
+    expect(visited).toBe(64)
+  })
+
   it('handles a very deep object parsed from JSON', () => {
     const parsed: unknown = JSON.parse('{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000))
     expect(isWithinDepth(parsed, 64)).toBe(false)
@@ -299,13 +315,6 @@ describe('decodeClientMessage', () => {
             maxDepth: Number.POSITIVE_INFINITY,
           }).ok,
         ).toBe(true)
-      })
-
-      it('is fast on hostile depth', () => {
-        const text = `{"type":"action/call","data":{"id":5,"action":"a","input":${nestedArrays(100_000)}}}`
-        const started = Date.now()
-        for (let i = 0; i < 5; i++) decodeClientMessage(text)
-        expect(Date.now() - started).toBeLessThan(1000)
       })
     })
   })
