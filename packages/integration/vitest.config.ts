@@ -2,11 +2,10 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node'
 import { defineConfig } from 'vitest/config'
 
 /**
- * Files that measure a server's memory, or the relative speed of its readers, or start thousands of
- * connections: they run one at a time, after the others, so another file's processes cannot move
- * their figures.
+ * Files that measure a server's memory or the relative speed of its readers: they run one at a time,
+ * after the others, so that another file's processes cannot move their figures.
  */
-const ALONE = ['test/memory-budget.test.ts', 'test/limits.test.ts', 'test/lifecycle.test.ts', 'test/exactly-once-eviction.test.ts']
+const ALONE = ['test/memory-budget.test.ts', 'test/limits.test.ts']
 
 /**
  * The longest files of the side-by-side group, longest first: started first, so that no long file
