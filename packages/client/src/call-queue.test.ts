@@ -122,19 +122,29 @@ describe('timeouts', () => {
   })
 
   it('says when it timed out while reconnecting, with the last connection error as cause', async () => {
-    const server = createTestServer({ attempt: (index) => (index === 0 ? 'accept' : 'refuse') })
-    await using client = await server.connect({ timeout: 40, retryDelay: () => 5 })
-    holdCalls(server)
-    const pending = client.actions.increment()
-    await nextOf(server.peer, 'action/call')
-    server.peer.close()
-    const error = await caught(pending)
-    expect(error.code).toBe(ErrorCode.TIMEOUT)
-    expect(error.message).toBe(
-      'No answer from /tmp/test.memory within 40 ms (option timeout), while reconnecting; last connection error: connect ECONNREFUSED /tmp/test.memory',
-    )
-    expect(error.data).toEqual({ timeout: 40, status: 'reconnecting' })
-    expect(error.cause).toEqual(new Error('connect ECONNREFUSED /tmp/test.memory'))
+    // Fake timers: on a busy machine a real 40 ms timeout could fire before the first 5 ms retry is refused.
+    vi.useFakeTimers()
+    try {
+      const server = createTestServer({ attempt: (index) => (index === 0 ? 'accept' : 'refuse') })
+      await using client = await server.connect({ timeout: 40, retryDelay: () => 5 })
+      holdCalls(server)
+      const pending = caught(client.actions.increment())
+      await nextOf(server.peer, 'action/call')
+      server.peer.close()
+      await vi.advanceTimersByTimeAsync(5) // the first retry, refused
+      expect(server.transport.attempts.length).toBeGreaterThanOrEqual(2)
+      expect(client.status).toBe('reconnecting')
+      await vi.advanceTimersByTimeAsync(35)
+      const error = await pending
+      expect(error.code).toBe(ErrorCode.TIMEOUT)
+      expect(error.message).toBe(
+        'No answer from /tmp/test.memory within 40 ms (option timeout), while reconnecting; last connection error: connect ECONNREFUSED /tmp/test.memory',
+      )
+      expect(error.data).toEqual({ timeout: 40, status: 'reconnecting' })
+      expect(error.cause).toEqual(new Error('connect ECONNREFUSED /tmp/test.memory'))
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('with timeout Infinity, waits for ever', async () => {

@@ -61,8 +61,9 @@ export async function untilVersion(server: SharedServer, version: number): Promi
 
 /**
  * Checks that every server and every client process ends at `version` with one state, and that
- * every watcher saw each version after it subscribed, in order, none skipped; a watcher in
- * `reconnected` (its server was killed) saw them in order, and skipped only across its resync.
+ * every watcher saw each version after it subscribed, in order, none skipped but across a resync
+ * (a slow consumer cut on a busy machine); a watcher in `reconnected` (its server was killed) saw
+ * them in order, and skipped only across its resyncs.
  * Returns that state.
  */
 export async function expectOneState(
@@ -90,8 +91,11 @@ export async function expectOneState(
       for (const jump of watcher.jumps) expect(jump.reason).not.toBe('change')
       return
     }
-    expect(watcher.jumps).toEqual([])
-    expect(watcher.versions).toEqual(Array.from({ length: version - watcher.subscribedAt }, (_, i) => watcher.subscribedAt + i + 1))
+    // A watcher starved of the CPU by a busy machine may be cut as a slow consumer and come back
+    // with a resync: it then skips, but only across that resync, never through a change.
+    // Every step that is not to the next version is a jump: each one forward, and a resync.
+    expect(watcher.jumps.filter((jump) => jump.reason !== 'resync' || jump.to <= jump.from)).toEqual([])
+    expect(watcher.versions.at(-1) ?? watcher.subscribedAt).toBe(version)
   })
   return state
 }

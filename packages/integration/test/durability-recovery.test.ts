@@ -28,6 +28,8 @@ import { repeats } from '../src/repeats.js'
 
 const CALLS = 40
 const CUTS = repeats(1_000)
+/** Trials of the random cuts in flight at once. */
+const LANES = 4
 
 /** A journal written by a real server process, killed with SIGKILL after its last answer. */
 interface Written {
@@ -76,12 +78,12 @@ async function copyWith(dir: string, journal: Buffer): Promise<void> {
   await writeFile(join(dir, written.journal), journal)
 }
 
-/** What a server started in this process on `dir` loaded, and the warnings it logged; closed again. */
-async function startOn(dir: string, where: string) {
+/** What a server started in this process on `dir` (at socket `id`) loaded, and the warnings it logged; closed again. */
+async function startOn(dir: string, where: string, id = 'cut') {
   const warnings: string[] = []
   const server = await createServer({
     store: testStore,
-    ...fixtureAddress({ socketRoot: sockets.socketRoot, id: 'cut' }),
+    ...fixtureAddress({ socketRoot: sockets.socketRoot, id }),
     storage: fileStorage({ dir, fsync: 'off' }),
     logger: { warn: (message) => warnings.push(message) },
   }).catch((error: Error) => {
@@ -110,15 +112,17 @@ describe('recovery from the data folder', () => {
     const boundaries = new Set(records.map((record) => record.end))
 
     await using scratch = await tempDataDir()
-    for (let i = 0; i < CUTS; i++) {
-      const cut = randomInt(random, 0, bytes.length)
+    // Drawn up front, so the seed gives the same cuts however the trials interleave.
+    const cuts = Array.from({ length: CUTS }, () => randomInt(random, 0, bytes.length))
+    const trial = async (i: number, lane: number) => {
+      const cut = cuts[i]!
       const where = `cut at ${cut} of ${bytes.length}`
       const dir = join(scratch.dir, String(i))
       await copyWith(dir, bytes.subarray(0, cut))
       const kept = records.filter((record) => record.end <= cut)
       const changes = kept.filter((record) => record.payload.t === 'change')
       const version = changes.length === 0 ? 0 : (changes.at(-1)!.payload.v as number)
-      const first = await startOn(dir, where)
+      const first = await startOn(dir, where, `cut-${lane}`)
       expect([first.version, first.state], where).toEqual([version, states[version]])
       // The store keeps its identity when its first record survived.
       if (kept.length > 0) expect(first.epoch, where).toBe(header!.payload.epoch)
@@ -126,11 +130,26 @@ describe('recovery from the data folder', () => {
       if (cut > header!.start && !boundaries.has(cut)) expect(first.warnings, where).not.toEqual([])
       if (boundaries.has(cut)) expect(first.warnings, where).toEqual([])
       // Cut off for good: the next start finds the same store, and nothing torn.
-      const second = await startOn(dir, where)
+      const second = await startOn(dir, where, `cut-${lane}`)
       expect(second, `${where}, started again`).toEqual({ ...first, warnings: [] })
       await rm(dir, { recursive: true })
     }
-  })
+    // A trial mostly waits on the file system: a few lanes, each with its own folders and socket,
+    // overlap those waits. The first failure stops every lane, and is the test's.
+    let next = 0
+    let failure: unknown
+    const lane = async (index: number) => {
+      try {
+        while (failure === undefined && next < CUTS) await trial(next++, index)
+      } catch (error) {
+        failure ??= error
+      }
+    }
+    await Promise.all(Array.from({ length: LANES }, (_, index) => lane(index)))
+    if (failure !== undefined) throw failure
+    expect(next).toBe(CUTS)
+    // About 30 s on a quiet 2-core machine; several times that while other suites load the cores.
+  }, 300_000)
 
   it('a byte flipped in a record before the last is refused with STORE_DAMAGED naming the file and offset, the file untouched', async () => {
     const random = seededRandom(testSeed())
@@ -169,7 +188,9 @@ describe('recovery from the data folder', () => {
       await vi.waitFor(async () => expect(await snapshotFiles(folder.dir)).toHaveLength(1), { timeout: 10_000, interval: 20 })
       await server.process.stop('SIGKILL')
     }
-    const [snapshot] = await snapshotFiles(folder.dir)
+    // The newest, as it is after the kill: compaction may have written another since the wait, and a
+    // start reads the newest snapshot only.
+    const snapshot = (await snapshotFiles(folder.dir)).at(-1)
     const damages: Record<string, (bytes: Buffer) => Buffer> = {
       'cut in half': (bytes) => bytes.subarray(0, Math.floor(bytes.length / 2)),
       'replaced by the bare state, as a hand edit would': () => Buffer.from(JSON.stringify(testStore.initialState)),

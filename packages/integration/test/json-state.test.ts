@@ -118,7 +118,7 @@ describe('one state everywhere: what an action writes is what every replica hold
     const [caller, other] = clients as [Client, Client]
     await caller.actions.reset()
     const before = (await serverState(server)).version
-    await expect(caller.call('clear', undefined, { timeout: 1_000 })).resolves.toBeUndefined()
+    await expect(caller.call('clear', undefined, { timeout: 10_000 })).resolves.toBeUndefined()
     expect(caller.version).toBe(before + 1)
     expect(caller.state).toStrictEqual({ n: 0 })
     await reached(other, before + 1)

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { chown, lstat, rm, writeFile } from 'node:fs/promises'
 import { connect as netConnect } from 'node:net'
+import { join } from 'node:path'
 import { createServer } from '@ipc-state/server'
 import { describe, expect, it } from 'vitest'
 import { caught } from '../src/checks.js'
@@ -31,10 +32,12 @@ describe('taking over a socket path', () => {
     await busy.waitFor('ready')
     let sawFullBacklog = 0
     let probedBusy = 0
+    const done = join(dir.socketRoot, 'probed')
     for (let run = 0; run < RUNS; run++) {
       const before = busy.events.length
-      // The first run keeps the server blocked for 4 s, as a long action would; the rest for 100 ms.
-      await ask(busy, `block ${run === 0 ? 4_000 : 100}`, 'blocking')
+      // The server stays blocked until the probe is over, however long a busy machine makes it; the
+      // first run keeps it blocked for at least 4 s, as a long action would.
+      await ask(busy, `block ${run === 0 ? 4_000 : 0} ${done}`, 'blocking')
       // Fill the backlog until the kernel refuses more with EAGAIN: the server is alive but busy.
       for (let i = 0; i < 8; i++) {
         if ((await attempt(path)) === 'EAGAIN') {
@@ -46,7 +49,9 @@ describe('taking over a socket path', () => {
       expect(error.code, error.message).toBe('ADDRESS_IN_USE')
       if (error.message.includes('is busy, not gone')) probedBusy += 1
       expect((await lstat(path)).isSocket()).toBe(true)
+      await writeFile(done, '')
       await busy.waitFor('unblocked', { after: before })
+      await rm(done)
     }
     console.log(`busy server: ${RUNS} runs, backlog full in ${sawFullBacklog}, probe found it busy in ${probedBusy}, replaced in 0`)
     // Most probes must meet the full backlog, or this test would not be testing the busy case.
