@@ -1,6 +1,6 @@
 import { BINARY_MIN_BYTES, ServerMessageType, encodeBinaryFrame } from '@ipc-state/protocol'
 import { describe, expect, it } from 'vitest'
-import { createTestServer } from './test-server.js'
+import { createTestServer } from '../test/test-server.js'
 
 const large = 'ğ'.repeat(BINARY_MIN_BYTES)
 

@@ -2,7 +2,7 @@ import { ErrorCode, socketRootWarning } from '@ipc-state/protocol'
 import { describe, expect, it, vi } from 'vitest'
 import * as publicApi from './index.js'
 import type { ChangeInfo } from './replica.js'
-import { caught, createTestServer, nextOf } from './test-server.js'
+import { caught, createTestServer, nextOf } from '../test/test-server.js'
 
 describe('the client facade', () => {
   it('exports the same names as before, and not the internal entry', () => {

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest'
-import { thrown } from './test-helpers.js'
+import { thrown } from '../test/test-helpers.js'
 import { applyPatches, deepFreeze } from './apply-patches.js'
 import { IpcStateError } from './errors.js'
 import type { Patch } from './messages.js'

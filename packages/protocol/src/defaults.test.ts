@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest'
 import { Defaults, numberOption } from './defaults.js'
-import { thrown } from './test-helpers.js'
+import { thrown } from '../test/test-helpers.js'
 
 describe('Defaults', () => {
   it('holds the documented limits', () => {

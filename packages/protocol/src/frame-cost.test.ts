@@ -5,7 +5,7 @@ import { FRAME_BYTES_PER_CONTAINER, maxFrameContainers, parseJsonFrame } from '.
 import { encodeBinaryFrame } from './json-pack.js'
 import { BINARY_HEADER_BYTES } from './binary-frame.js'
 import { decodeClientMessage, decodeServerMessage } from './validate.js'
-import { thrown } from './test-helpers.js'
+import { thrown } from '../test/test-helpers.js'
 
 describe('maxFrameContainers', () => {
   it('allows one object or array per 16 bytes of the frame limit, and a thousand at least', () => {

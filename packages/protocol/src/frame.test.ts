@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest'
-import { thrown } from './test-helpers.js'
+import { thrown } from '../test/test-helpers.js'
 import { DEFAULT_MAX_FRAME_BYTES, FRAME_DELIMITER, FrameDecoder, encodeFrame, utf8ByteLength } from './frame.js'
 import { IpcStateError } from './errors.js'
 

@@ -6,7 +6,7 @@ import {
   type DecodeResult,
   type ServerMessage,
 } from '@ipc-state/protocol'
-import type { ClientConnection, ClientConnectionHandlers, ClientTransport } from './client-transport.js'
+import type { ClientConnection, ClientConnectionHandlers, ClientTransport } from '../src/client-transport.js'
 
 /**
  * One connection attempt of the client, as the test's server sees it. Neither accepting nor

@@ -13,8 +13,8 @@ import {
   type ServerMessage,
   type StateOf,
 } from '@ipc-state/protocol'
-import type { ConnectOptions } from './client-options.js'
-import { connectOver, type IpcStateClient } from './connect.js'
+import type { ConnectOptions } from '../src/client-options.js'
+import { connectOver, type IpcStateClient } from '../src/connect.js'
 import { createMemoryTransport, type MemoryAttempt, type MemoryPeer, type MemoryTransport } from './memory-transport.js'
 
 /** The store the test server serves; only its types are used, the server below applies it by hand. */
