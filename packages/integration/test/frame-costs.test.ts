@@ -3,28 +3,13 @@
 // by a server to a client. Each is refused at once, costs its receiver no more than its budgets,
 // never stalls its event loop for a second, and no other client notices.
 import { connect, type IpcStateClient } from '@ipc-state/client'
-import { defineStore } from '@ipc-state/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { costStore } from '../src/cost-store.js'
 import { addressEnv } from '../src/fixture-env.js'
 import { binaryFrame, dagValue, emptyMapsFrame, packJson } from '../src/hostile-frames.js'
 import { ask, fixture, startFixture } from '../src/processes.js'
 import { type ServerHandle, startServer } from '../src/server-fixture.js'
 import { WireClient, type WireReceived } from '../src/wire-client.js'
-
-/** The store frame-cost-server.ts serves, for the types of the client's calls. */
-const costStore = defineStore({
-  initialState: { counter: 0, kept: null as unknown },
-  actions: {
-    keep(state, value: unknown) {
-      state.kept = value
-      return true
-    },
-    increment(state) {
-      state.counter += 1
-      return state.counter
-    },
-  },
-})
 
 const MiB = 1024 * 1024
 /** The server's defaults, which these frames attack. */
