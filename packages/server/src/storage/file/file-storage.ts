@@ -104,11 +104,12 @@ class FileStorage implements Storage {
     await prepareDataFolder(this.#dir)
     this.#unlock = await lockDataFolder(this.#dir, this.#logger)
     try {
-      await removeTemporaries(this.#dir, this.#logger)
       await this.#reserve.load()
       const files = await listFolder(this.#dir)
       const initialState = JSON.parse(context.initialStateJson) as Record<string, unknown>
       const recovered = await replay(this.#dir, files, context.storeVersion, context.answersKept, initialState)
+      // Only once the folder was found sound: a start that refuses it leaves every file as it was.
+      await removeTemporaries(this.#dir, this.#logger)
       await cutTornTail(this.#dir, recovered, files, this.#logger)
       this.#epoch = keepsEpoch(recovered, this.#logger) ? recovered.epoch! : context.newEpoch
       let { state, version } = recovered
