@@ -92,7 +92,7 @@ export async function loadStore(
         const id = String(entry[0])
         let read: ReturnType<typeof readEntry>
         try {
-          read = readEntry(entry)
+          read = readEntry(entry, context.maxEntryBytes)
         } catch (error) {
           throw damaged(keys.log, (error as Error).message, id)
         }
