@@ -292,6 +292,52 @@ describe('servers sharing a store in Redis, when Redis holds what they did not w
     expect(after.peakRss - before.rss).toBeLessThan(4 * 50 * MiB)
   })
 
+  it('a snapshot of 50 MB on a server of maxStateBytes 1 MiB: refused unparsed at a reload, reads go on, and refused at start', async () => {
+    await using redis = await startRedisServer()
+    await using sockets = await tempSocketRoot()
+    const start = (id: string) =>
+      startFixture(fixture('shared-server.ts'), {
+        env: {
+          ...addressEnv(fixtureAddress({ socketRoot: sockets.socketRoot, id })),
+          ...sharedStoreEnv({ url: redis.url, key: 'vast' }),
+          IPC_STATE_MAX_STATE_BYTES: String(MiB),
+          IPC_STATE_LOG: '1',
+        },
+      })
+    await using server = start('server')
+    await server.waitFor('ready')
+    await using writer = startClient(fixtureAddress({ socketRoot: sockets.socketRoot }), { IPC_STATE_REPLICA: '0' })
+    await writer.waitFor('connected')
+    const acknowledged = await incrementAll([writer], 5)
+    expect(acknowledged).toBe(5)
+
+    // A snapshot as the storage writes it, far ahead, with a state of 50 MB of messages; and an
+    // instance record after it, so the log has a hole the server fills from the snapshot.
+    const message = '{"id":1,"text":"a message of the test store","from":"c","at":1}'
+    const messages = Array.from({ length: Math.ceil((50 * MiB) / (message.length + 1)) }, () => message).join(',')
+    const snapshot = `{"version":100,"storeVersion":1,"instances":[],"state":{"counter":100,"messages":[${messages}]}}`
+    const before = (await ask(server, 'watch')) as Costs
+    expect(await commandWithLast(redis, ['SET', 'vast:snapshot'], Buffer.from(snapshot))).toBe('OK')
+    expect(await redis.command('XADD', 'vast:log', '100-1', 't', 'i', 'i', 'someone', 'n', '1')).toBe('100-1')
+
+    expect((await loggedError(server, /vast:snapshot/)).code).toBe('STORE_DAMAGED')
+    const outcome = await ask(writer, { op: 'call', action: 'increment', input: 1 })
+    expect(outcome.code).toBe('STORE_DAMAGED')
+    expect(String(outcome.message)).toMatch(/key vast:snapshot\).*maxStateBytes/)
+    const view = (await ask(server, 'state')) as ServerView
+    expect([view.version, view.state.counter]).toEqual([acknowledged, acknowledged])
+    const after = (await ask(server, 'watch')) as Costs
+    expect(after.maxLagMs).toBeLessThan(MAX_LAG_MS)
+    // The snapshot's bytes as Redis sent them: nothing parsed from them.
+    expect(after.peakRss - before.rss).toBeLessThan(4 * 50 * MiB)
+
+    // A server that starts on the store now does not start, and names the snapshot.
+    await using late = start('late')
+    const refused = await late.waitFor((event) => event.event === 'ready' || event.event === 'error')
+    expect([refused.event, refused.code]).toEqual(['error', 'STORE_DAMAGED'])
+    expect(String(refused.message)).toMatch(/key vast:snapshot\).*maxStateBytes/)
+  })
+
   describe('a user whose ACL lacks a command the storage needs', () => {
     const startServer = (redis: RedisServer, socketRoot: string, user: string) =>
       startFixture(fixture('shared-server.ts'), {

@@ -78,7 +78,7 @@ export async function loadStore(
     if (bytes === null || bytes === undefined) throw damaged(keys.snapshot, 'the snapshot is gone')
     let snapshot: ReturnType<typeof decodeSnapshot>
     try {
-      snapshot = decodeSnapshot(bytes)
+      snapshot = decodeSnapshot(bytes, context.maxEntryBytes)
     } catch (error) {
       throw damaged(keys.snapshot, (error as Error).message)
     }

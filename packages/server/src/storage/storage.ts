@@ -80,9 +80,10 @@ export interface StorageContext {
   /** Answers the record keeps per client instance (`dedupWindow`): older ones need not be loaded. */
   answersKept: number
   /**
-   * The most bytes of JSON one stored change's patches or answer may take (the server's
-   * `maxStateBytes`: a change never carries more than the whole state). A shared storage refuses a
-   * longer entry as damage before it parses it: no server with these settings wrote it.
+   * The most bytes of JSON one stored change's patches or answer, or a stored state, may take (the
+   * server's `maxStateBytes`: a change never carries more than the whole state). A shared storage
+   * refuses a longer entry or snapshot state as damage before it parses it: no server with these
+   * settings wrote it.
    */
   maxEntryBytes: number
   /** The store's initial state as JSON: what a storage that holds nothing yet starts with, and stores. */
