@@ -7,9 +7,12 @@ import { answerServerCommands, emit } from './fixture-io.js'
  * Starts a server with `start` and prints {"event":"ready","path","epoch","pid","version"} once it
  * listens, or {"event":"error","code","message","data"} and exits 1 when it cannot start. Then it
  * answers the commands of every server fixture (`state`, `stats`) and, on SIGTERM/SIGINT, closes
- * the server, prints {"event":"closed","version"} and exits 0.
+ * the server, prints {"event":"closed","version"} and exits 0. `more` adds commands of its own.
  */
-export async function serveFixture<State extends object>(start: () => Promise<IpcStateServer<State>>): Promise<void> {
+export async function serveFixture<State extends object>(
+  start: () => Promise<IpcStateServer<State>>,
+  more: Record<string, () => unknown> = {},
+): Promise<void> {
   let server: IpcStateServer<State>
   try {
     server = await start()
@@ -25,7 +28,7 @@ export async function serveFixture<State extends object>(start: () => Promise<Ip
       emit('closed', { version: server.version })
     },
   })
-  answerServerCommands(server)
+  answerServerCommands(server, more)
   emit('ready', { path: server.path, epoch: server.epoch, pid: process.pid, version: server.version })
 }
 

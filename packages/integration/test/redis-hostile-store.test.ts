@@ -1,7 +1,9 @@
 // Servers sharing a store in Redis when what Redis holds is not what they wrote: an entry another
-// program added, a change that does not apply, a store flushed and made again, a store migrated by
-// a newer server, a user whose ACL lacks a command. Each server says what is wrong, refuses changes
-// with a code that is not retryable, keeps serving reads, and stops asking Redis.
+// program added, a change that does not apply, an entry far larger than any change, a store
+// flushed and made again, a store migrated by a newer server, a user whose ACL lacks a command.
+// Each server says what is wrong, refuses changes with a code that is not retryable, keeps serving
+// reads, and stops asking Redis.
+import { spawn } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { startClient } from '../src/client-fixture.js'
 import { addressEnv, fixtureAddress } from '../src/fixture-env.js'
@@ -12,6 +14,37 @@ import { type SharedServer, sharedStoreEnv, startSharedServers } from '../src/sh
 import type { TestState } from '../src/test-store.js'
 
 type ServerView = FixtureEvent & { version: number; state: TestState }
+
+const MiB = 1024 * 1024
+/** An event loop stalled longer than this is blocked, whatever the machine's load. */
+const MAX_LAG_MS = 1000
+
+/** What a server fixture cost since its last `watch` (see src/cost-watch.ts). */
+type Costs = FixtureEvent & { rss: number; peakRss: number; maxLagMs: number }
+
+/** Runs `args` through redis-cli, `last` read from stdin as the last argument: too long for a command line. */
+function commandWithLast(redis: RedisServer, args: string[], last: Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const cli = spawn('redis-cli', ['-s', redis.path, '-x', ...args], { stdio: ['pipe', 'pipe', 'inherit'] })
+    let out = ''
+    cli.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString()
+    })
+    cli.on('error', reject)
+    cli.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`redis-cli exited with ${code}`))))
+    cli.stdin.end(last)
+  })
+}
+
+/**
+ * `bytes` of JSON patches that each apply (the counter set to 1 again and again): a change that no
+ * server with a small `maxStateBytes` makes, and that costs seconds to parse and apply.
+ */
+function hugePatches(bytes: number): Buffer {
+  const patch = '{"op":"replace","path":["counter"],"value":1}'
+  const count = Math.ceil(bytes / (patch.length + 1))
+  return Buffer.from(`[${Array.from({ length: count }, () => patch).join(',')}]`)
+}
 
 /** Commands Redis has run since it started, `INFO` included. */
 async function commandsRun(redis: RedisServer): Promise<number> {
@@ -215,6 +248,94 @@ describe('servers sharing a store in Redis, when Redis holds what they did not w
     expect([view2.version, view2.state]).toEqual([7, { total: 6, people: [], migratedFrom: 1 }])
     const view1 = (await ask(v1, 'state')) as FixtureEvent & { state: unknown; version: number }
     expect([view1.version, view1.state]).toEqual([5, { counter: 5, names: [] }])
+  })
+
+  it('a change entry of 50 MB on a server of maxStateBytes 1 MiB: refused by name before it is parsed, reads go on, cheaply', async () => {
+    await using redis = await startRedisServer()
+    await using sockets = await tempSocketRoot()
+    const address = fixtureAddress({ socketRoot: sockets.socketRoot })
+    await using server = startFixture(fixture('shared-server.ts'), {
+      env: {
+        ...addressEnv(address),
+        ...sharedStoreEnv({ url: redis.url, key: 'huge' }),
+        IPC_STATE_MAX_STATE_BYTES: String(MiB),
+        IPC_STATE_LOG: '1',
+      },
+    })
+    await server.waitFor('ready')
+    await using writer = startClient(address, { IPC_STATE_REPLICA: '0' })
+    await writer.waitFor('connected')
+    const acknowledged = await incrementAll([writer], 5)
+    expect(acknowledged).toBe(5)
+
+    // The last change as the storage wrote it, its fields copied but for the patches.
+    const [id, ...fields] = (await redis.command('XREVRANGE', 'huge:log', '+', '-', 'COUNT', '1')).split('\n')
+    expect(id).toBe(`${acknowledged}-0`)
+    const copied: string[] = []
+    // A value left empty at the end is trimmed from redis-cli's output.
+    for (let i = 0; i < fields.length; i += 2) if (fields[i] !== 'p') copied.push(fields[i]!, fields[i + 1] ?? '')
+    expect(copied).toContain('t')
+    const before = (await ask(server, 'watch')) as Costs
+    const bad = `${acknowledged + 1}-0`
+    expect(await commandWithLast(redis, ['XADD', 'huge:log', bad, ...copied, 'p'], hugePatches(50 * MiB))).toBe(bad)
+
+    const pattern = new RegExp(`huge:log, entry ${bad}`)
+    expect((await loggedError(server, pattern)).code).toBe('STORE_DAMAGED')
+    const outcome = await ask(writer, { op: 'call', action: 'increment', input: 1 })
+    expect(outcome.code).toBe('STORE_DAMAGED')
+    expect(String(outcome.message)).toMatch(pattern)
+    const view = (await ask(server, 'state')) as ServerView
+    expect([view.version, view.state.counter]).toEqual([acknowledged, acknowledged])
+    const after = (await ask(server, 'watch')) as Costs
+    expect(after.maxLagMs).toBeLessThan(MAX_LAG_MS)
+    // The entry's bytes as Redis sent them, and their text once: nothing parsed from them.
+    expect(after.peakRss - before.rss).toBeLessThan(4 * 50 * MiB)
+  })
+
+  it('a snapshot of 50 MB on a server of maxStateBytes 1 MiB: refused unparsed at a reload, reads go on, and refused at start', async () => {
+    await using redis = await startRedisServer()
+    await using sockets = await tempSocketRoot()
+    const start = (id: string) =>
+      startFixture(fixture('shared-server.ts'), {
+        env: {
+          ...addressEnv(fixtureAddress({ socketRoot: sockets.socketRoot, id })),
+          ...sharedStoreEnv({ url: redis.url, key: 'vast' }),
+          IPC_STATE_MAX_STATE_BYTES: String(MiB),
+          IPC_STATE_LOG: '1',
+        },
+      })
+    await using server = start('server')
+    await server.waitFor('ready')
+    await using writer = startClient(fixtureAddress({ socketRoot: sockets.socketRoot }), { IPC_STATE_REPLICA: '0' })
+    await writer.waitFor('connected')
+    const acknowledged = await incrementAll([writer], 5)
+    expect(acknowledged).toBe(5)
+
+    // A snapshot as the storage writes it, far ahead, with a state of 50 MB of messages; and an
+    // instance record after it, so the log has a hole the server fills from the snapshot.
+    const message = '{"id":1,"text":"a message of the test store","from":"c","at":1}'
+    const messages = Array.from({ length: Math.ceil((50 * MiB) / (message.length + 1)) }, () => message).join(',')
+    const snapshot = `{"version":100,"storeVersion":1,"instances":[],"state":{"counter":100,"messages":[${messages}]}}`
+    const before = (await ask(server, 'watch')) as Costs
+    expect(await commandWithLast(redis, ['SET', 'vast:snapshot'], Buffer.from(snapshot))).toBe('OK')
+    expect(await redis.command('XADD', 'vast:log', '100-1', 't', 'i', 'i', 'someone', 'n', '1')).toBe('100-1')
+
+    expect((await loggedError(server, /vast:snapshot/)).code).toBe('STORE_DAMAGED')
+    const outcome = await ask(writer, { op: 'call', action: 'increment', input: 1 })
+    expect(outcome.code).toBe('STORE_DAMAGED')
+    expect(String(outcome.message)).toMatch(/key vast:snapshot\).*maxStateBytes/)
+    const view = (await ask(server, 'state')) as ServerView
+    expect([view.version, view.state.counter]).toEqual([acknowledged, acknowledged])
+    const after = (await ask(server, 'watch')) as Costs
+    expect(after.maxLagMs).toBeLessThan(MAX_LAG_MS)
+    // The snapshot's bytes as Redis sent them: nothing parsed from them.
+    expect(after.peakRss - before.rss).toBeLessThan(4 * 50 * MiB)
+
+    // A server that starts on the store now does not start, and names the snapshot.
+    await using late = start('late')
+    const refused = await late.waitFor((event) => event.event === 'ready' || event.event === 'error')
+    expect([refused.event, refused.code]).toEqual(['error', 'STORE_DAMAGED'])
+    expect(String(refused.message)).toMatch(/key vast:snapshot\).*maxStateBytes/)
   })
 
   describe('a user whose ACL lacks a command the storage needs', () => {

@@ -78,7 +78,7 @@ export async function loadStore(
     if (bytes === null || bytes === undefined) throw damaged(keys.snapshot, 'the snapshot is gone')
     let snapshot: ReturnType<typeof decodeSnapshot>
     try {
-      snapshot = decodeSnapshot(bytes)
+      snapshot = decodeSnapshot(bytes, context.maxEntryBytes)
     } catch (error) {
       throw damaged(keys.snapshot, (error as Error).message)
     }
@@ -92,7 +92,7 @@ export async function loadStore(
         const id = String(entry[0])
         let read: ReturnType<typeof readEntry>
         try {
-          read = readEntry(entry)
+          read = readEntry(entry, context.maxEntryBytes)
         } catch (error) {
           throw damaged(keys.log, (error as Error).message, id)
         }

@@ -60,6 +60,17 @@ describe('log entries', () => {
     for (const entry of refused) expect(() => decodeEntry(entry), JSON.stringify(entry)).toThrow(TypeError)
   })
 
+  it('refuse a field longer than the bound on one change, patches or answer, before parsing it', () => {
+    const change = (p: string, v: string) => ['t', 'c', 'i', 'a', 'n', '5', 'p', p, 'v', v, 'h', '1', 'a', '', 'k', '']
+    const patches = `[${'1,'.repeat(48)}10]`
+    expect(patches).toHaveLength(100)
+    expect(readEntry(['7-0', change(patches, '"x"')], 100).update).toMatchObject({ patchesJson: patches })
+    expect(() => readEntry(['7-0', change(`${patches} `, '"x"')], 100)).toThrow(/field "p" is longer than the 100 bytes/)
+    expect(() => readEntry(['7-0', change('[]', `"${'x'.repeat(99)}"`)], 100)).toThrow(/field "v" is longer/)
+    // Not JSON at all: refused by its length, never parsed.
+    expect(() => readEntry(['7-0', change(`[${'{'.repeat(200)}`, '')], 100)).toThrow(/field "p" is longer/)
+  })
+
   it("read a migration's store version", () => {
     const change = ['t', 'c', 'i', '', 'n', '0', 'p', '[]', 'v', '', 'h', '0', 'a', '', 'k', '', 's', '2']
     expect(readEntry(['4-0', change]).storeVersion).toBe(2)

@@ -74,10 +74,12 @@ export interface ReadEntry {
 }
 
 /**
- * {@link decodeEntry}, with the store version a migration entry carries.
+ * {@link decodeEntry}, with the store version a migration entry carries. A field longer than
+ * `maxBytes` (the server's bound on one change, see `StorageContext.maxEntryBytes`) is refused
+ * before anything parses it: a change never carries more than the whole state.
  * @throws TypeError when the entry is not one this storage wrote
  */
-export function readEntry([id, fields]: StreamEntry): ReadEntry {
+export function readEntry([id, fields]: StreamEntry, maxBytes = Number.POSITIVE_INFINITY): ReadEntry {
   const refuse = (why: string): never => {
     throw new TypeError(`The log entry ${String(id).slice(0, 40)} is not one ipc-state wrote: ${why}`)
   }
@@ -90,6 +92,12 @@ export function readEntry([id, fields]: StreamEntry): ReadEntry {
     const name = fields[i]
     const value = fields[i + 1]
     if (typeof name !== 'string' || typeof value !== 'string' || field.has(name)) refuse('a field is repeated or not text')
+    // A character takes at least one byte: a value longer in characters is longer in bytes too.
+    if (value!.length > maxBytes) {
+      refuse(
+        `its field ${JSON.stringify(name!.slice(0, 20))} is longer than the ${maxBytes} bytes one change may take here (maxStateBytes)`,
+      )
+    }
     field.set(name!, value!)
   }
   const kind = field.get('t')

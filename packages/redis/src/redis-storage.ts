@@ -270,7 +270,7 @@ class RedisStorage implements Storage {
       const id = String(entry[0])
       let read: ReturnType<typeof readEntry>
       try {
-        read = readEntry(entry)
+        read = readEntry(entry, this.#context!.maxEntryBytes)
       } catch (error) {
         this.#handOver(updates, ids)
         throw this.#refuse(damaged(this.#keys.log, (error as Error).message, id))

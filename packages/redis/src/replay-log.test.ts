@@ -25,4 +25,13 @@ describe('snapshots in Redis', () => {
     ]
     for (const text of refused) expect(() => decodeSnapshot(Buffer.from(text)), text).toThrow(TypeError)
   })
+
+  it('are refused unparsed when their state passes the bound', () => {
+    const bytes = encodeSnapshot(7, 2, [], Buffer.from(`{"text":"${'x'.repeat(90)}"}`))
+    expect(decodeSnapshot(bytes, 101).state).toEqual({ text: 'x'.repeat(90) })
+    expect(() => decodeSnapshot(bytes, 100)).toThrow(/a state of 101 bytes, more than the 100/)
+    // Not JSON after the state's key: refused by its length all the same.
+    const broken = Buffer.from(`{"version":1,"storeVersion":1,"instances":[],"state":${'['.repeat(200)}}`)
+    expect(() => decodeSnapshot(broken, 100)).toThrow(/more than the 100/)
+  })
 })

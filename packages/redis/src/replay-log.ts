@@ -22,12 +22,24 @@ export function encodeSnapshot(version: number, storeVersion: number, instances:
   return Buffer.concat([Buffer.from(head), stateJson, Buffer.from('}')])
 }
 
+/** Where the state starts in a snapshot: no string of the instances before it holds a bare quote. */
+const STATE_KEY = Buffer.from('],"state":')
+
 /**
  * Reads a snapshot back, checked: a version and store version that are counts, instances as the
- * record keeps them, a state that is an object.
+ * record keeps them, a state that is an object. A state longer than `maxStateBytes` (the server's
+ * bound, see `StorageContext.maxEntryBytes`) is refused before anything parses it.
  * @throws TypeError when it is not one this storage wrote
  */
-export function decodeSnapshot(bytes: Buffer): StoredSnapshot {
+export function decodeSnapshot(bytes: Buffer, maxStateBytes = Number.POSITIVE_INFINITY): StoredSnapshot {
+  const stateAt = bytes.indexOf(STATE_KEY)
+  if (stateAt === -1) throw new TypeError('The snapshot in Redis is not one ipc-state wrote: it holds no state')
+  const stateBytes = bytes.length - stateAt - STATE_KEY.length - 1
+  if (stateBytes > maxStateBytes) {
+    throw new TypeError(
+      `The snapshot in Redis holds a state of ${stateBytes} bytes, more than the ${maxStateBytes} this server takes (maxStateBytes)`,
+    )
+  }
   let snapshot: StoredSnapshot
   try {
     snapshot = JSON.parse(bytes.toString('utf8')) as StoredSnapshot

@@ -32,6 +32,7 @@ export async function openStorage<S extends object, A extends ActionMap<S>>(
   const loaded = await storage.open({
     storeVersion: store.version ?? 1,
     answersKept: settings.dedupWindow,
+    maxEntryBytes: settings.maxStateBytes,
     initialStateJson: JSON.stringify(store.initialState),
     newEpoch: randomUUID(),
     logger,

@@ -79,6 +79,13 @@ export interface StorageContext {
   migrate(state: unknown, fromVersion: number): unknown
   /** Answers the record keeps per client instance (`dedupWindow`): older ones need not be loaded. */
   answersKept: number
+  /**
+   * The most bytes of JSON one stored change's patches or answer, or a stored state, may take (the
+   * server's `maxStateBytes`: a change never carries more than the whole state). A shared storage
+   * refuses a longer entry or snapshot state as damage before it parses it: no server with these
+   * settings wrote it.
+   */
+  maxEntryBytes: number
   /** The store's initial state as JSON: what a storage that holds nothing yet starts with, and stores. */
   initialStateJson: string
   /** A new epoch, for a storage that holds nothing yet or lost what clients may have seen. */
