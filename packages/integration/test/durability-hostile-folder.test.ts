@@ -179,7 +179,13 @@ describe('links planted in the folder', () => {
     })
     const snapshots = await snapshotFiles(data.dir)
     expect(await readFile(victim, 'utf8')).toBe('not the server’s to write')
-    for (const name of snapshots) expect((await lstat(join(data.dir, name))).isFile(), name).toBe(true)
+    for (const name of snapshots) {
+      // Compaction goes on meanwhile: a snapshot listed above may be gone by now, replaced by a newer one.
+      const stats = await lstat(join(data.dir, name)).catch((error: NodeJS.ErrnoException) =>
+        error.code === 'ENOENT' ? undefined : Promise.reject(error),
+      )
+      if (stats !== undefined) expect(stats.isFile(), name).toBe(true)
+    }
 
     // The planted names are taken for what a kill leaves, and removed at the next start.
     const view = await server.view()
