@@ -66,4 +66,29 @@ describe('who owns a data folder', () => {
     await using client = await connect<TestStore>(next.address)
     expect(await client.actions.increment(1)).toBe(6)
   })
+
+  it("of four servers started at once on a dead server's folder, exactly one takes it over, every time", async () => {
+    await using data = await tempDataDir()
+    await using sockets = await tempSocketRoot()
+    const env = storageEnv(data.dir, { fsync: 'always' })
+    let counter = 0
+    for (let round = 0; round < 5; round++) {
+      // Each round leaves the lock of a server killed with SIGKILL, then four starts race for it.
+      const starts = await Promise.allSettled(
+        [0, 1, 2, 3].map((n) => startServer({ socketRoot: sockets.socketRoot, id: `r${round}s${n}`, env })),
+      )
+      const started = starts.flatMap((start) => (start.status === 'fulfilled' ? [start.value] : []))
+      const refusals = starts.flatMap((start) => (start.status === 'rejected' ? [String(start.reason)] : []))
+      expect(started, refusals.join('\n')).toHaveLength(1)
+      for (const refusal of refusals) expect(refusal).toContain('STORE_LOCKED')
+      const [owner] = started
+      {
+        await using client = await connect<TestStore>(owner!.address)
+        counter += 1
+        expect(await client.actions.increment(1)).toBe(counter)
+      }
+      await owner!.process.stop('SIGKILL')
+      await owner![Symbol.asyncDispose]()
+    }
+  })
 })

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readFileSync } from 'node:fs'
 import { chmod, lstat, mkdir, readFile, readdir, unlink } from 'node:fs/promises'
-import { type Server, connect, createServer } from 'node:net'
+import { type Server, type Socket, connect, createServer } from 'node:net'
 import { join } from 'node:path'
 import { ErrorCode, IpcStateError, type Logger, maxUnixSocketPathBytes } from '@ipc-state/protocol'
 import { FOLDER_FLAGS, READ_FLAGS } from '../../files/data-file.js'
@@ -140,9 +140,22 @@ function probeSocket(path: string): Promise<Holder> {
   })
 }
 
-/** Listens on `path`; `undefined` when something is there already. */
-async function listenAt(path: string): Promise<Server | undefined> {
-  const server = createServer((socket) => socket.destroy())
+/** Connections a takeover guard holds open until it closes: a start waiting on it learns so when its own ends. */
+const heldBy = new WeakMap<Server, Set<Socket>>()
+
+/**
+ * Listens on `path`; `undefined` when something is there already. A server that `holds` keeps each
+ * connection open until it closes (see {@link untilReleased}); one that does not ends them at once.
+ */
+async function listenAt(path: string, holds = false): Promise<Server | undefined> {
+  const held = new Set<Socket>()
+  const server = createServer((socket) => {
+    if (!holds) return void socket.destroy()
+    socket.on('error', () => undefined)
+    held.add(socket)
+    socket.once('close', () => held.delete(socket))
+  })
+  heldBy.set(server, held)
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
@@ -156,7 +169,20 @@ async function listenAt(path: string): Promise<Server | undefined> {
   return server
 }
 
-const closeServer = (server: Server) => new Promise<void>((resolve) => server.close(() => resolve()))
+const closeServer = (server: Server) =>
+  new Promise<void>((resolve) => {
+    server.close(() => resolve())
+    for (const socket of heldBy.get(server) ?? []) socket.destroy()
+  })
+
+/** Resolves once the guard at `path` lets go: the connection it holds ends, or none can be made. */
+function untilReleased(path: string): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = connect({ path })
+    socket.once('error', () => resolve())
+    socket.once('close', () => resolve())
+  })
+}
 
 /** How many times a start looks at a lock socket that another start is taking over. */
 const LOCK_ATTEMPTS = 50
@@ -210,14 +236,15 @@ async function lockSocket(dir: string, lockPath: string): Promise<(() => Promise
 /** Removes the dead lock socket at `path` (inode `ino`) under the takeover socket; waits while another start holds that. */
 async function takeOverSocket(path: string, ino: number): Promise<void> {
   const guardPath = `${path}.takeover`
-  const guard = await listenAt(guardPath)
+  const guard = await listenAt(guardPath, true)
   if (guard === undefined) {
     const seen = await lstat(guardPath).catch(() => undefined)
     // Left by a start that died within its few milliseconds: nobody holds it.
     if (seen?.isSocket() && (await probeSocket(guardPath)) === 'dead') {
       if ((await lstat(guardPath).catch(() => undefined))?.ino === seen.ino) await unlink(guardPath).catch(() => undefined)
     } else {
-      await new Promise((resolve) => setTimeout(resolve, 20))
+      // Another start holds the guard for its few milliseconds: the next look follows its release.
+      await untilReleased(guardPath)
     }
     return
   }
