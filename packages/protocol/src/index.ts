@@ -33,15 +33,15 @@ export type {
   ClientMessage,
   ServerMessage,
 } from './messages.js'
-export { FRAME_DELIMITER, DEFAULT_MAX_FRAME_BYTES, FrameDecoder, encodeFrame, utf8ByteLength } from './frame.js'
-export { encodeActionResult, encodeClientMessage, encodeServerMessage, encodeStateChanged } from './encode.js'
+export { FRAME_DELIMITER, DEFAULT_MAX_FRAME_BYTES, FrameDecoder, encodeFrame, utf8ByteLength } from './wire/frame.js'
+export { encodeActionResult, encodeClientMessage, encodeServerMessage, encodeStateChanged } from './wire/encode.js'
 export { Defaults, numberOption } from './defaults.js'
 export type { NumberOptionRule } from './defaults.js'
-export type { FrameDecoderOptions } from './frame.js'
-export { BINARY_FRAME_MARKER, BINARY_HEADER_BYTES, WireDecoder, writeBinaryHeader } from './binary-frame.js'
-export type { WireDecoderOptions, WireFrame } from './binary-frame.js'
-export { BINARY_MIN_BYTES, decodeBinaryBody, encodeBinaryFrame, jsonSize, packEnvelope, packValue } from './json-pack.js'
-export { FRAME_BYTES_PER_CONTAINER, maxFrameContainers } from './frame-cost.js'
+export type { FrameDecoderOptions } from './wire/frame.js'
+export { BINARY_FRAME_MARKER, BINARY_HEADER_BYTES, WireDecoder, writeBinaryHeader } from './wire/binary-frame.js'
+export type { WireDecoderOptions, WireFrame } from './wire/binary-frame.js'
+export { BINARY_MIN_BYTES, decodeBinaryBody, encodeBinaryFrame, jsonSize, packEnvelope, packValue } from './wire/json-pack.js'
+export { FRAME_BYTES_PER_CONTAINER, maxFrameContainers } from './wire/frame-cost.js'
 export {
   DEFAULT_MAX_DEPTH,
   MAX_NAME_LENGTH,
@@ -50,8 +50,8 @@ export {
   isPatch,
   isRequestId,
   isWithinDepth,
-} from './validate.js'
-export type { DecodeOptions, DecodeResult } from './validate.js'
+} from './wire/validate.js'
+export type { DecodeOptions, DecodeResult } from './wire/validate.js'
 export { defineStore } from './define-store.js'
 export type {
   ActionContext,

@@ -8,8 +8,8 @@ import {
   type ResponseMessage,
   type ServerMessage,
 } from './messages.js'
-import { decodeClientMessage, decodeServerMessage } from './validate.js'
-import { encodeFrame } from './frame.js'
+import { decodeClientMessage, decodeServerMessage } from './wire/validate.js'
+import { encodeFrame } from './wire/frame.js'
 
 describe('wire constants', () => {
   it('speaks protocol version 1', () => {

@@ -10,7 +10,7 @@ import {
   type ResolveSocketPathOptions,
 } from './socket-path.js'
 import { IpcStateError } from './errors.js'
-import { utf8ByteLength } from './frame.js'
+import { utf8ByteLength } from './wire/frame.js'
 
 /** A Linux path of exactly `bytes` bytes: '/tmp/' + 'app.' + an id of 'x's. */
 const linuxPathOf = (bytes: number): ResolveSocketPathOptions => ({ id: 'x'.repeat(bytes - '/tmp/app.'.length) })

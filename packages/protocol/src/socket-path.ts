@@ -1,5 +1,5 @@
 import { ErrorCode, IpcStateError } from './errors.js'
-import { utf8ByteLength } from './frame.js'
+import { utf8ByteLength } from './wire/frame.js'
 
 /** Where a server listens, named as node-ipc names it. */
 export interface SocketAddress {

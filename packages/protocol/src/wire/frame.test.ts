@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest'
-import { thrown } from '../test/test-helpers.js'
+import { thrown } from '../../test/test-helpers.js'
 import { DEFAULT_MAX_FRAME_BYTES, FRAME_DELIMITER, FrameDecoder, encodeFrame, utf8ByteLength } from './frame.js'
-import { IpcStateError } from './errors.js'
+import { IpcStateError } from '../errors.js'
 
 describe('constants', () => {
   it('uses the form feed as node-ipc does, and 16 MiB as the default limit', () => {

@@ -1,5 +1,5 @@
 import { FRAME_DELIMITER } from './frame.js'
-import { ServerMessageType, type ClientMessage, type ServerMessage } from './messages.js'
+import { ServerMessageType, type ClientMessage, type ServerMessage } from '../messages.js'
 
 /**
  * Encodes a message a client sends. The type ties each `type` to its data, so a frame the server

@@ -1,5 +1,5 @@
 /** A strict MessagePack reader for what `encodeBinaryFrame` writes: JSON's values and msgpackr's records, nothing else. */
-import { IpcStateError } from './errors.js'
+import { IpcStateError } from '../errors.js'
 import { tooManyContainers } from './frame-cost.js'
 
 /**

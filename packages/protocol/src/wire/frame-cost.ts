@@ -1,5 +1,5 @@
 /** What one decoded frame may cost in objects and arrays, beyond its bytes, text or binary alike. */
-import { ErrorCode, IpcStateError } from './errors.js'
+import { ErrorCode, IpcStateError } from '../errors.js'
 import { DEFAULT_MAX_FRAME_BYTES } from './frame.js'
 
 /**

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { BINARY_FRAME_MARKER, BINARY_HEADER_BYTES, WireDecoder, type WireFrame, writeBinaryHeader } from './binary-frame.js'
-import { ErrorCode } from './errors.js'
+import { ErrorCode } from '../errors.js'
 import { decodeBinaryBody, encodeBinaryFrame } from './json-pack.js'
 import { decodeClientMessage } from './validate.js'
-import { thrown } from '../test/test-helpers.js'
+import { thrown } from '../../test/test-helpers.js'
 
 // Protocol has no Buffer and no TextEncoder in its types: UTF-8 through the URI functions.
 const utf8 = (text: string): Uint8Array => Uint8Array.from(unescape(encodeURIComponent(text)), (c) => c.charCodeAt(0))

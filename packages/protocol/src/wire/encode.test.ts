@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest'
 import { encodeActionResult, encodeClientMessage, encodeServerMessage, encodeStateChanged } from './encode.js'
 import { FRAME_DELIMITER } from './frame.js'
-import { ClientMessageType, PROTOCOL_VERSION, ServerMessageType, type ClientMessage, type ServerMessage } from './messages.js'
+import { ClientMessageType, PROTOCOL_VERSION, ServerMessageType, type ClientMessage, type ServerMessage } from '../messages.js'
 import { decodeClientMessage, decodeServerMessage } from './validate.js'
 
 const body = (frame: string): string => {

@@ -1,5 +1,5 @@
-import { Defaults } from './defaults.js'
-import { ErrorCode, IpcStateError } from './errors.js'
+import { Defaults } from '../defaults.js'
+import { ErrorCode, IpcStateError } from '../errors.js'
 
 /** node-ipc's frame delimiter: every frame is `JSON.stringify({ type, data })` followed by it. */
 export const FRAME_DELIMITER = '\f'

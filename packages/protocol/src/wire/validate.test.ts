@@ -9,8 +9,8 @@ import {
   isWithinDepth,
   type DecodeResult,
 } from './validate.js'
-import { IpcStateError } from './errors.js'
-import type { ActionCallRequest, ClientMessage, ServerMessage } from './messages.js'
+import { IpcStateError } from '../errors.js'
+import type { ActionCallRequest, ClientMessage, ServerMessage } from '../messages.js'
 
 const frame = (type: unknown, data?: unknown): string => JSON.stringify(data === undefined ? { type } : { type, data })
 

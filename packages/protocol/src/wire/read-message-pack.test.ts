@@ -1,10 +1,10 @@
 import { Packr } from 'msgpackr'
 import { describe, expect, it } from 'vitest'
-import { ErrorCode } from './errors.js'
+import { ErrorCode } from '../errors.js'
 import { maxFrameContainers } from './frame-cost.js'
 import { packValue } from './json-pack.js'
 import { MAX_READ_DEPTH, readMessagePack } from './read-message-pack.js'
-import { thrown } from '../test/test-helpers.js'
+import { thrown } from '../../test/test-helpers.js'
 
 const LIMIT = 1_000_000
 const read = (bytes: Uint8Array, limit = LIMIT): unknown => readMessagePack(bytes, limit)

@@ -1,8 +1,8 @@
 import type { WireFrame } from './binary-frame.js'
-import { Defaults } from './defaults.js'
+import { Defaults } from '../defaults.js'
 import { maxFrameContainers, parseJsonFrame } from './frame-cost.js'
 import { decodeBinaryBody } from './json-pack.js'
-import { ErrorCode, IpcStateError, type WireError } from './errors.js'
+import { ErrorCode, IpcStateError, type WireError } from '../errors.js'
 import {
   ClientMessageType,
   ServerMessageType,
@@ -10,7 +10,7 @@ import {
   type HelloRequest,
   type Patch,
   type ServerMessage,
-} from './messages.js'
+} from '../messages.js'
 
 /** The default bound on how deeply a message's JSON may nest. */
 export const DEFAULT_MAX_DEPTH: number = Defaults.MAX_DEPTH

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { ErrorCode } from './errors.js'
+import { ErrorCode } from '../errors.js'
 import { DEFAULT_MAX_FRAME_BYTES } from './frame.js'
 import { FRAME_BYTES_PER_CONTAINER, maxFrameContainers, parseJsonFrame } from './frame-cost.js'
 import { encodeBinaryFrame } from './json-pack.js'
 import { BINARY_HEADER_BYTES } from './binary-frame.js'
 import { decodeClientMessage, decodeServerMessage } from './validate.js'
-import { thrown } from '../test/test-helpers.js'
+import { thrown } from '../../test/test-helpers.js'
 
 describe('maxFrameContainers', () => {
   it('allows one object or array per 16 bytes of the frame limit, and a thousand at least', () => {

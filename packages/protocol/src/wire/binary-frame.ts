@@ -1,5 +1,5 @@
 import { DEFAULT_MAX_FRAME_BYTES, frameTooLarge } from './frame.js'
-import { ErrorCode, IpcStateError } from './errors.js'
+import { ErrorCode, IpcStateError } from '../errors.js'
 
 /**
  * The first byte of a binary frame. A `\f`-delimited JSON frame never starts with it: JSON text may
