@@ -21,14 +21,12 @@ import {
   withRecordLength,
 } from '../src/data-dir.js'
 import { fixtureAddress } from '../src/fixture-env.js'
+import { cannotRunAsNobody, NOBODY } from '../src/other-user.js'
 import { type TempSocketRoot, tempSocketRoot } from '../src/processes.js'
 import { refusedStart } from '../src/refused-start.js'
 import { startServer } from '../src/server-fixture.js'
 import type { TestStore } from '../src/test-store.js'
 
-const isRoot = process.getuid?.() === 0
-/** The user another local process runs as, where the tests may switch to it. */
-const NOBODY = 65534
 
 let sockets: TempSocketRoot
 /** A folder a real server wrote and was killed on: a snapshot, then a journal of whole records. */
@@ -253,13 +251,19 @@ function asNobody(script: string, args: string[]) {
       out += chunk
       if (out.includes('\n')) resolve(out.split('\n')[0]!)
     })
+    child.once('error', reject)
     child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)))
   })
   return { child, line }
 }
 
 describe('the lock, against another user', () => {
-  it.skipIf(!isRoot)('another user binding names after the folder or its lock socket cannot keep its owner out', async () => {
+  it('another user binding names after the folder or its lock socket cannot keep its owner out', async (context) => {
+    const reason = cannotRunAsNobody()
+    if (reason !== undefined) {
+      console.log(`the lock, against another user: skipped, ${reason}`)
+      context.skip()
+    }
     await using data = await tempDataDir()
     const { dev, ino } = await stat(data.dir)
     // Abstract socket names have no permissions: any user can bind any of them.

@@ -2,7 +2,6 @@ import { createRequire } from 'node:module'
 // No other local user can stand in for our server: a client never sends a byte to a socket that
 // belongs to another user, and with no socketRoot, server and client meet in a folder that only
 // their user can write to, not node-ipc's shared /tmp/.
-import { spawnSync } from 'node:child_process'
 import { chmod, copyFile, cp, lstat, mkdtemp, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { connect } from '@ipc-state/client'
@@ -10,10 +9,9 @@ import { defineStore, type IpcStateError } from '@ipc-state/protocol'
 import { createServer } from '@ipc-state/server'
 import { describe, expect, it } from 'vitest'
 import { type AddressOptions, addressEnv, serverPath } from '../src/fixture-env.js'
+import { cannotRunAsNobody, NOBODY } from '../src/other-user.js'
 import { ask, type FixtureEvent, type FixtureProcess, fixture, startFixture } from '../src/processes.js'
 
-const NOBODY = 65534
-const isRoot = process.getuid?.() === 0
 
 const store = defineStore({
   initialState: { counter: 0 },
@@ -31,14 +29,6 @@ const rejection = (promise: Promise<unknown>) =>
     () => undefined,
     (error: IpcStateError) => error,
   )
-
-/** Why this machine cannot run a process as nobody, or `undefined` when it can. */
-function cannotRunAsNobody(): string | undefined {
-  if (!isRoot) return 'it needs root, to start a server as another user (nobody)'
-  const probe = spawnSync(process.execPath, ['-e', ''], { uid: NOBODY, gid: NOBODY, timeout: 10_000 })
-  if (probe.status !== 0) return `node does not run as user nobody here (${probe.error?.message ?? `exit ${probe.status}`})`
-  return undefined
-}
 
 /**
  * Starts the impostor fixture as user nobody, with plain node from a copy in a folder nobody can
