@@ -27,7 +27,6 @@ import { refusedStart } from '../src/refused-start.js'
 import { startServer } from '../src/server-fixture.js'
 import type { TestStore } from '../src/test-store.js'
 
-
 let sockets: TempSocketRoot
 /** A folder a real server wrote and was killed on: a snapshot, then a journal of whole records. */
 let written: TempDataDir

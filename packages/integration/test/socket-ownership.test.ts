@@ -12,7 +12,6 @@ import { type AddressOptions, addressEnv, serverPath } from '../src/fixture-env.
 import { cannotRunAsNobody, NOBODY } from '../src/other-user.js'
 import { ask, type FixtureEvent, type FixtureProcess, fixture, startFixture } from '../src/processes.js'
 
-
 const store = defineStore({
   initialState: { counter: 0 },
   actions: {
