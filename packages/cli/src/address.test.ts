@@ -1,10 +1,27 @@
+import { resolveConnectPath } from '@ipc-state/client'
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_ADDRESS, resolveAddress, socketPathOf } from './address.js'
+import { resolveAddress, socketPathOf } from './address.js'
+import { CliError, ExitCode } from './exit-codes.js'
 
 describe('resolveAddress', () => {
-  it("defaults to the demo's address", () => {
-    expect(resolveAddress({}, {})).toEqual(DEFAULT_ADDRESS)
-    expect(socketPathOf(resolveAddress({}, {}))).toBe('/tmp/cem/ipc-ogreniyorumserver-socket')
+  it("leaves the socket folder and appspace to connect's defaults, so an id alone names a server made with them", () => {
+    expect(resolveAddress({ id: 'app' }, {})).toEqual({ id: 'app' })
+    expect(socketPathOf(resolveAddress({ id: 'app' }, {}))).toBe(resolveConnectPath({ id: 'app' }))
+    expect(socketPathOf(resolveAddress({}, { IPC_STATE_ID: 'app' }))).toMatch(/ipc-state(-\d+)?\/app\.app$/)
+  })
+
+  it('asks for an id when neither it nor a path is given', () => {
+    for (const env of [{}, { IPC_STATE_ID: '' }]) {
+      let thrown: unknown
+      try {
+        resolveAddress({}, env)
+      } catch (error) {
+        thrown = error
+      }
+      expect(thrown).toBeInstanceOf(CliError)
+      expect((thrown as CliError).exitCode).toBe(ExitCode.USAGE)
+      expect((thrown as CliError).message).toContain('--id')
+    }
   })
 
   it('takes each part from its flag, else its environment variable', () => {
@@ -15,14 +32,18 @@ describe('resolveAddress', () => {
       appspace: 'flag.',
       id: 'from-flag',
     })
+    expect(socketPathOf(resolveAddress({ socketRoot: '/tmp/cem/', appspace: 'ipc-ogreniyorum', id: 'server-socket' }, {}))).toBe(
+      '/tmp/cem/ipc-ogreniyorumserver-socket',
+    )
   })
 
-  it('adds the trailing slash a folder needs, and keeps an empty appspace but not an empty id', () => {
-    expect(resolveAddress({ socketRoot: '/run/x' }, { IPC_STATE_APPSPACE: '', IPC_STATE_ID: '' })).toEqual({
+  it('adds the trailing slash a folder needs, and keeps an empty appspace but not an empty socket root', () => {
+    expect(resolveAddress({ socketRoot: '/run/x', id: 'a' }, { IPC_STATE_APPSPACE: '' })).toEqual({
       socketRoot: '/run/x/',
       appspace: '',
-      id: DEFAULT_ADDRESS.id,
+      id: 'a',
     })
+    expect(resolveAddress({ id: 'a' }, { IPC_STATE_SOCKET_ROOT: '' })).toEqual({ id: 'a' })
   })
 
   it('takes a --path as the socket file itself, over every other flag and variable', () => {

@@ -1,6 +1,6 @@
 export { run, createProgram } from './program.js'
 export type { RunOptions } from './program.js'
-export { ADDRESS_ENV, DEFAULT_ADDRESS, resolveAddress, socketPathOf } from './address.js'
+export { ADDRESS_ENV, resolveAddress, socketPathOf } from './address.js'
 export type { AddressFlags, ServerAddress } from './address.js'
 export { CliError, ExitCode } from './exit-codes.js'
 export type { CommandContext } from './command-context.js'

@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
-import { ADDRESS_ENV, DEFAULT_ADDRESS, resolveAddress, type AddressFlags } from './address.js'
+import { ADDRESS_ENV, resolveAddress, type AddressFlags } from './address.js'
 import type { CommandContext } from './command-context.js'
 import { runCall } from './commands/call.js'
 import { runGet } from './commands/get.js'
@@ -33,7 +33,8 @@ interface GlobalFlags extends AddressFlags {
 
 const EXIT_CODES_HELP = `
 Exit codes: 0 ok, 1 a call or connection error, 2 a usage error.
-Address: ${DEFAULT_ADDRESS.socketRoot}${DEFAULT_ADDRESS.appspace}${DEFAULT_ADDRESS.id} unless the flags or ${Object.values(ADDRESS_ENV).join(', ')} say otherwise.`
+Address: as connect() finds it: the server's --id (or ${ADDRESS_ENV.id}) in the library's socket folder with
+the appspace 'app.', unless --socket-root, --appspace (or ${ADDRESS_ENV.socketRoot}, ${ADDRESS_ENV.appspace}) or --path say otherwise.`
 
 /**
  * Runs `ipc-state` with the command-line arguments `args` (without node and the script) and
@@ -92,13 +93,10 @@ export function createProgram(contextOf: (flags: GlobalFlags) => CommandContext)
     .option('--path <socket>', 'the socket file of the server; then --socket-root, --appspace and --id are not read')
     .option(
       '--socket-root <folder>',
-      `the folder of the server's socket (env ${ADDRESS_ENV.socketRoot}, default ${DEFAULT_ADDRESS.socketRoot})`,
+      `the folder of the server's socket (env ${ADDRESS_ENV.socketRoot}, default: the library's, as connect() uses)`,
     )
-    .option(
-      '--appspace <name>',
-      `the appspace the socket name starts with (env ${ADDRESS_ENV.appspace}, default ${DEFAULT_ADDRESS.appspace})`,
-    )
-    .option('--id <id>', `the server's id, the end of the socket name (env ${ADDRESS_ENV.id}, default ${DEFAULT_ADDRESS.id})`)
+    .option('--appspace <name>', `the appspace the socket name starts with (env ${ADDRESS_ENV.appspace}, default app.)`)
+    .option('--id <id>', `the server's id, the end of the socket name (env ${ADDRESS_ENV.id}; needed unless --path is given)`)
     .option('--client-id <id>', 'the client id actions see as context.clientId (default: ipc-state-cli- and a random part)')
     .option('--timeout <ms>', 'how long each request may wait, in milliseconds', parseTimeout, 10_000)
     .configureHelp({ showGlobalOptions: true })

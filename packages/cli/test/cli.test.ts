@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { APPSPACE, cliEnv, runCli, startCli, startServer, tempSocketRoot, type LineProcess } from './processes.js'
 
@@ -114,6 +115,27 @@ describe('ipc-state against a running server', () => {
     expect(run.stdout).toMatch(/^ {2}changes +3$/m)
     expect(run.stdout).toMatch(/^ {2}connections +1$/m)
     expect(run.stdout).toMatch(/^ {4}ipc-state-cli-\S+ \(.+\): no replica, 0 in flight, 0 B queued \(this command\)$/m)
+  })
+})
+
+describe('ipc-state against a server made with the library defaults', () => {
+  it('reaches it given only its --id, in the folder and appspace connect() uses', async () => {
+    // The library's own folder ($XDG_RUNTIME_DIR/ipc-state/ or <tmpdir>/ipc-state-<uid>/) is shared: a fresh id.
+    const id = `cli-${randomUUID().slice(0, 8)}`
+    await using server = await startServer(undefined, id)
+    const ready = JSON.parse(server.stdout[0]!) as { path: string }
+    expect(ready.path).toMatch(new RegExp(`/ipc-state(-\\d+)?/app\\.${id}$`))
+    const stats = await runCli(['--id', id, 'stats', '--json'], {})
+    expect(stats).toMatchObject({ code: 0, stderr: '' })
+    expect(JSON.parse(stats.stdout)).toMatchObject({ path: ready.path })
+    expect(await runCli(['call', 'increment', '2', '--id', id], {})).toMatchObject({ code: 0, stdout: '2', stderr: '' })
+    expect(await runCli(['get', 'counter'], { IPC_STATE_ID: id })).toMatchObject({ code: 0, stdout: '2', stderr: '' })
+  })
+
+  it('asks for the server id when none is given, as a usage error', async () => {
+    const run = await runCli(['get'], {})
+    expect(run.code).toBe(2)
+    expect(run.stderr).toMatch(/^error: which server\? give its --id/)
   })
 })
 

@@ -1,18 +1,22 @@
 // The commands against the demo's own server (apps/demo), as a user runs them next to `pnpm dev`:
-// only the socket folder is moved, so the CLI finds the demo by its default address.
+// only the socket folder is moved, and the CLI is pointed at the socket the server's ready line names.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type LineProcess, runCli, startCli, startDemo, tempSocketRoot } from './processes.js'
 
 describe('ipc-state against the demo server', () => {
   let folder: Awaited<ReturnType<typeof tempSocketRoot>>
   let server: LineProcess
-  let env: Record<string, string>
+  /** `--path` and the demo's socket, after a command's own arguments. */
+  let at: string[]
 
   beforeAll(async () => {
     folder = await tempSocketRoot()
     server = startDemo('server.ts', folder.socketRoot)
-    await server.waitForLine((line) => line.startsWith('ready: '))
-    env = { IPC_STATE_SOCKET_ROOT: folder.socketRoot }
+    const ready = await server.waitForLine((line) => line.startsWith('ready: '))
+    // `ready: listening at <socket> (epoch …)`
+    const path = /^ready: listening at (\S+) /.exec(ready)?.[1]
+    expect(path).toBe(`${folder.socketRoot}ipc-ogreniyorumserver-socket`)
+    at = ['--path', path!]
   })
   afterAll(async () => {
     await server?.[Symbol.asyncDispose]()
@@ -20,25 +24,25 @@ describe('ipc-state against the demo server', () => {
   })
 
   it('get --json prints the state', async () => {
-    const run = await runCli(['get', '--json'], env)
+    const run = await runCli(['get', '--json', ...at], {})
     expect(run).toMatchObject({ code: 0, stderr: '' })
     expect(JSON.parse(run.stdout)).toEqual({ counter: 0, messages: [] })
   })
 
   it('call increment 5 prints the new counter', async () => {
-    expect(await runCli(['call', 'increment', '5'], env)).toMatchObject({ code: 0, stdout: '5' })
-    expect(await runCli(['call', 'increment', '5'], env)).toMatchObject({ code: 0, stdout: '10' })
+    expect(await runCli(['call', 'increment', '5', ...at], {})).toMatchObject({ code: 0, stdout: '5' })
+    expect(await runCli(['call', 'increment', '5', ...at], {})).toMatchObject({ code: 0, stdout: '10' })
   })
 
   it(`call increment '"x"' exits non-zero with BAD_ARGUMENTS, and changes nothing`, async () => {
-    const run = await runCli(['call', 'increment', '"x"'], env)
+    const run = await runCli(['call', 'increment', '"x"', ...at], {})
     expect(run.code).toBe(1)
     expect(run.stderr.split('\n')[0]).toMatch(/^error: \[BAD_ARGUMENTS\] /)
-    expect(JSON.parse((await runCli(['get', 'counter', '--json'], env)).stdout)).toBe(10)
+    expect(JSON.parse((await runCli(['get', 'counter', '--json', ...at], {})).stdout)).toBe(10)
   })
 
   it('watch --json prints one line per change while the demo writer runs', async () => {
-    await using watch = startCli(['watch', '--json'], env)
+    await using watch = startCli(['watch', '--json', ...at], {})
     const current = JSON.parse(await watch.waitForLine(() => true)) as { reason: string; version: number }
     expect(current.reason).toBe('current')
     const writer = startDemo('writer.ts', folder.socketRoot, ['--count', '3'])

@@ -78,16 +78,19 @@ function startLines(args: string[], env: Record<string, string>): LineProcess {
   }
 }
 
-/** The fixture server on `socketRoot`, once it printed its ready line. Disposing it stops it. */
-export async function startServer(socketRoot: string, id = 'srv'): Promise<LineProcess> {
-  const server = startLines(['--import', 'tsx', SERVER], cliEnv(socketRoot, id))
+/**
+ * The fixture server on `socketRoot`, or in the library's default folder with its default appspace
+ * when `socketRoot` is `undefined`, once it printed its ready line. Disposing it stops it.
+ */
+export async function startServer(socketRoot: string | undefined, id = 'srv'): Promise<LineProcess> {
+  const server = startLines(['--import', 'tsx', SERVER], socketRoot === undefined ? { IPC_STATE_ID: id } : cliEnv(socketRoot, id))
   await server.waitForLine((line) => line.includes('"event":"ready"'))
   return server
 }
 
 /**
  * A script of the demo (`server.ts`, `writer.ts`…) run as `pnpm dev` runs it, with only
- * `IPC_STATE_SOCKET_ROOT` set: every other part of the address is the demo's default, and the CLI's.
+ * `IPC_STATE_SOCKET_ROOT` set: every other part of the address is the demo's default.
  */
 export function startDemo(script: string, socketRoot: string, args: string[] = []): LineProcess {
   return startLines(['--import', 'tsx', `${DEMO}${script}`, ...args], { IPC_STATE_SOCKET_ROOT: socketRoot })

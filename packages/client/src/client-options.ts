@@ -136,6 +136,23 @@ export function localSocketRoot(): string {
 }
 
 /**
+ * The socket path {@link connect} connects to for `address`: `socketRoot + appspace + id`, with the
+ * socket folder of {@link localSocketRoot} when `socketRoot` is left out and `'app.'` when
+ * `appspace` is, on this platform. For tools that name the path, or look at it, before connecting.
+ *
+ * @example
+ * ```ts
+ * resolveConnectPath({ id: 'app' }) // '/run/user/1000/ipc-state/app.app'
+ * ```
+ * @throws TypeError when `id` is empty or a part is not a string
+ * @throws IpcStateError `PATH_TOO_LONG`
+ */
+export function resolveConnectPath(address: SocketAddress): string {
+  // Not node-ipc's shared /tmp/ by default: the folder only this user can write to, as the server's.
+  return resolveSocketPath({ ...address, socketRoot: address.socketRoot ?? localSocketRoot(), platform: process.platform })
+}
+
+/**
  * Checks a timeout, the client's or one call's: milliseconds, or `Infinity` for no limit.
  * @throws TypeError naming the option
  */
@@ -149,8 +166,7 @@ export function timeoutOption(value: unknown, fallback: number): number {
  * @throws IpcStateError `PATH_TOO_LONG`
  */
 export function parseClientOptions(options: ConnectOptions): ClientOptions {
-  // Not node-ipc's shared /tmp/ by default: the folder only this user can write to, as the server's.
-  const path = resolveSocketPath({ ...options, socketRoot: options.socketRoot ?? localSocketRoot(), platform: process.platform })
+  const path = resolveConnectPath(options)
   const clientId = options.clientId ?? randomUUID()
   if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > MAX_NAME_LENGTH) {
     throw new TypeError(`clientId must be a string of 1 to ${MAX_NAME_LENGTH} characters`)

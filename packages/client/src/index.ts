@@ -1,5 +1,6 @@
 export { connect } from './connect.js'
 export type { ClientActions, IpcStateClient } from './connect.js'
+export { resolveConnectPath } from './client-options.js'
 export type { ConnectOptions } from './client-options.js'
 export type { CallOptions } from './call-queue.js'
 export type { ClientStatus } from './client-status.js'
@@ -13,6 +14,7 @@ export type {
   Logger,
   ServerInfoConnection,
   ServerInfoResult,
+  SocketAddress,
   StateOf,
   StoreDefinition,
 } from '@ipc-state/protocol'
