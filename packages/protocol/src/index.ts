@@ -12,7 +12,15 @@ export {
   errorFromWire,
 } from './errors.js'
 export type { WireError, IpcStateErrorOptions } from './errors.js'
-export { PROTOCOL_VERSION, ClientMessageType, SERVER_INFO_MAX_CONNECTIONS, ServerMessageType } from './messages.js'
+export {
+  PROTOCOL_VERSION,
+  ClientMessageType,
+  SERVER_INFO_MAX_ACTIONS,
+  SERVER_INFO_MAX_CONNECTIONS,
+  SERVER_INFO_MAX_SCHEMA_BYTES,
+  SERVER_INFO_MAX_SCHEMAS_BYTES,
+  ServerMessageType,
+} from './messages.js'
 export type {
   Patch,
   PatchPath,
@@ -24,6 +32,7 @@ export type {
   ActionCallRequest,
   ActionCallResult,
   ServerInfoRequest,
+  ServerInfoAction,
   ServerInfoConnection,
   ServerInfoResult,
   StateChangedNotification,

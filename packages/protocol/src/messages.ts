@@ -124,6 +124,43 @@ export interface ServerInfoConnection {
   binaryFramesSent?: number
 }
 
+/** Actions a `server/info` result lists at most; `actionCount` counts them all. */
+export const SERVER_INFO_MAX_ACTIONS = 1_000
+
+/**
+ * The largest input JSON Schema a `server/info` result carries for one action, in bytes of JSON;
+ * a larger one is left out (`inputSchemaOmitted: 'too-large'`).
+ */
+export const SERVER_INFO_MAX_SCHEMA_BYTES = 64 * 1024
+
+/**
+ * The most bytes of JSON all the input schemas of a `server/info` result take together: the
+ * schemas that would pass it are left out (`inputSchemaOmitted: 'too-large'`), so the answer stays
+ * small however large the store.
+ */
+export const SERVER_INFO_MAX_SCHEMAS_BYTES = 1024 * 1024
+
+/** One action of the store, as `server/info` describes it. */
+export interface ServerInfoAction {
+  /** Its name, as calls give it. */
+  name: string
+  /** Whether the server checks its input against a schema (the store's `inputs`) before running it. */
+  hasInputSchema: boolean
+  /**
+   * Its input's JSON Schema (draft 2020-12), when its schema can describe itself as one (Standard
+   * JSON Schema, `~standard.jsonSchema`: zod 4 and others) and the description fits within
+   * {@link SERVER_INFO_MAX_SCHEMA_BYTES}.
+   */
+  inputSchema?: Record<string, unknown>
+  /**
+   * Why an action with a schema comes without `inputSchema`: `'unsupported'` when its schema cannot
+   * describe itself as JSON Schema (it has no `~standard.jsonSchema`, or that threw, as for a date),
+   * `'too-large'` when the description passes {@link SERVER_INFO_MAX_SCHEMA_BYTES}, or the
+   * schemas together {@link SERVER_INFO_MAX_SCHEMAS_BYTES}.
+   */
+  inputSchemaOmitted?: 'unsupported' | 'too-large'
+}
+
 /** What the server says of itself in answer to `server/info`. */
 export interface ServerInfoResult {
   protocol: number
@@ -147,6 +184,13 @@ export interface ServerInfoResult {
     /** Changes it applied and published: one per version. */
     changes: number
   }
+  /**
+   * The store's actions, sorted by name: the first {@link SERVER_INFO_MAX_ACTIONS} when there are
+   * more. Absent from servers older than this field.
+   */
+  actions?: ServerInfoAction[]
+  /** How many actions the store has, those left out of `actions` too. Absent with `actions`. */
+  actionCount?: number
   /** The server's options that bound its clients. */
   limits: {
     maxConnections: number

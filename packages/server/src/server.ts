@@ -11,6 +11,7 @@ import { Sessions } from './connections/sessions.js'
 import { StateFrames } from './connections/state-frames.js'
 import { openStorage } from './open-storage.js'
 import { StoreRuntime } from './state/store-runtime.js'
+import { actionCatalog } from './state/action-catalog.js'
 import type { Storage } from './storage/storage.js'
 import { createIpcTransport } from './transport/ipc-transport.js'
 import type { Transport, TransportHandlers } from './transport/transport.js'
@@ -128,6 +129,7 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
     isClosing,
     counters: () => ({ calls: calls.calls, changes: calls.changes }),
     startedAt,
+    actions: actionCatalog(settings.store.actions, settings.store.inputs),
   })
   const listening = await listen(transport, storage, {
     connection: (connection) => sessions.accept(connection),

@@ -4,6 +4,7 @@ import {
   type ServerInfoConnection,
   type ServerInfoResult,
 } from '@ipc-state/protocol'
+import type { ActionCatalog } from '../state/action-catalog.js'
 import type { Session } from './session.js'
 
 /** What {@link describeServer} reads. */
@@ -24,14 +25,17 @@ export interface ServerInfoSources {
   startedAt: number
   /** What the server counted since it started. */
   counters(): ServerInfoResult['counters']
+  /** The store's actions, as `server/info` lists them. */
+  actions(): ActionCatalog
 }
 
 /**
  * The server's description for `server/info`. The list of connections holds greeted ones only (the
  * others have no ids yet) and stops at `SERVER_INFO_MAX_CONNECTIONS`, so the answer stays small
- * however many clients are served; `connectionCount` counts them all.
+ * however many clients are served; `connectionCount` counts them all. The actions are bounded
+ * likewise (see `describeActions`).
  */
-export function describeServer({ settings, store, served, startedAt, counters }: ServerInfoSources): ServerInfoResult {
+export function describeServer({ settings, store, served, startedAt, counters, actions }: ServerInfoSources): ServerInfoResult {
   const { path, maxConnections, maxInFlight, maxFrameBytes, maxBufferedBytes, maxTotalBufferedBytes } = settings
   const connections: ServerInfoConnection[] = []
   for (const session of served) {
@@ -55,6 +59,7 @@ export function describeServer({ settings, store, served, startedAt, counters }:
     connections,
     connectionCount: served.size,
     counters: counters(),
+    ...actions(),
     limits: { maxConnections, maxInFlight, maxFrameBytes, maxBufferedBytes, maxTotalBufferedBytes },
   }
 }

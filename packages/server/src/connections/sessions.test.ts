@@ -177,6 +177,17 @@ describe('frames', () => {
     await using t = await startTestServer()
     const { peer } = await t.greet()
     expect((await call(peer, 1, 'toString')).error?.code).toBe(ErrorCode.UNKNOWN_ACTION)
+    // A near miss names what was meant, in the message and in the data.
+    expect((await call(peer, 11, 'incremnt', 1)).error).toEqual({
+      code: ErrorCode.UNKNOWN_ACTION,
+      message: 'The store has no action "incremnt" (did you mean "increment"?)',
+      data: { action: 'incremnt', suggestion: 'increment' },
+    })
+    expect((await call(peer, 12, 'frobnicate')).error).toEqual({
+      code: ErrorCode.UNKNOWN_ACTION,
+      message: 'The store has no action "frobnicate"',
+      data: { action: 'frobnicate' },
+    })
     expect((await call(peer, 2, 'explode')).error).toMatchObject({ code: ErrorCode.ACTION_FAILED })
     expect(t.server.state.counter).toBe(0)
     expect(t.server.version).toBe(0)
@@ -260,6 +271,17 @@ describe('server/info', () => {
       ],
       connectionCount: 3,
       counters: { calls: 3, changes: 1 },
+      actions: [
+        { name: 'append', hasInputSchema: false },
+        // The gate's schema has no JSON Schema to give.
+        { name: 'checked', hasInputSchema: true, inputSchemaOmitted: 'unsupported' },
+        { name: 'explode', hasInputSchema: false },
+        { name: 'increment', hasInputSchema: false },
+        { name: 'peek', hasInputSchema: false },
+        { name: 'write', hasInputSchema: false },
+        { name: 'writeOdd', hasInputSchema: false },
+      ],
+      actionCount: 7,
       limits: {
         maxConnections: expect.any(Number),
         maxInFlight: 7,

@@ -17,6 +17,7 @@ import {
   toIpcStateError,
 } from '@ipc-state/protocol'
 import type { CallRecord } from '../calls/call-record.js'
+import type { ActionCatalog } from '../state/action-catalog.js'
 import { describeServer } from './server-info.js'
 import type { CommitPipeline } from '../calls/commit-pipeline.js'
 import type { FanOut } from './fan-out.js'
@@ -63,6 +64,8 @@ export interface SessionsOptions {
   counters(): ServerInfoResult['counters']
   /** When the server started, as `performance.now()` read it. */
   startedAt: number
+  /** The store's actions, for `server/info`. */
+  actions(): ActionCatalog
 }
 
 /**
@@ -223,6 +226,7 @@ export class Sessions {
             served: this.#served,
             startedAt: this.#options.startedAt,
             counters: this.#options.counters,
+            actions: this.#options.actions,
           }),
         )
         return

@@ -14,6 +14,7 @@ import {
 import { diffStates } from './diff-states.js'
 import { createDraft, prototypeKeys, removeNewPrototypeKeys } from './draft-guard.js'
 import { MAX_INPUT_VALUES, checkWithSchema } from './input-check.js'
+import { nearestName } from './nearest-name.js'
 import { StateSize } from './state-size.js'
 
 /** What one applied action produced. */
@@ -91,6 +92,8 @@ export class StoreRuntime<S extends object> {
   #version = 0
   #served: Versioned<S>
   readonly #actions: ActionMap<S>
+  /** The actions' names, for the suggestion an unknown name gets. */
+  readonly #actionNames: readonly string[]
   readonly #inputs: Record<string, StandardSchemaV1 | undefined>
   readonly #onCommit: ((version: number) => void) | undefined
   readonly #maxInputValues: number
@@ -107,6 +110,7 @@ export class StoreRuntime<S extends object> {
     this.#state = deepFreeze(JSON.parse(json) as S)
     this.#served = { state: this.#state, version: 0, bytes: this.#size.bound }
     this.#actions = store.actions
+    this.#actionNames = Object.keys(store.actions)
     this.#inputs = store.inputs as Record<string, StandardSchemaV1 | undefined>
   }
 
@@ -178,11 +182,17 @@ export class StoreRuntime<S extends object> {
     return this.#size.bound
   }
 
-  /** Own keys only: `toString` or `__proto__` are no actions. */
+  /**
+   * Own keys only: `toString` or `__proto__` are no actions. An unknown name is answered with the
+   * nearest existing one in its message and `data.suggestion`, when one is near.
+   */
   #requireAction(name: string): void {
-    if (!Object.hasOwn(this.#actions, name)) {
-      throw new IpcStateError(ErrorCode.UNKNOWN_ACTION, `The store has no action ${JSON.stringify(name)}`)
-    }
+    if (Object.hasOwn(this.#actions, name)) return
+    const suggestion = nearestName(name, this.#actionNames)
+    const guess = suggestion === undefined ? '' : ` (did you mean ${JSON.stringify(suggestion)}?)`
+    throw new IpcStateError(ErrorCode.UNKNOWN_ACTION, `The store has no action ${JSON.stringify(name)}${guess}`, {
+      data: suggestion === undefined ? { action: name } : { action: name, suggestion },
+    })
   }
 
   /**
