@@ -18,6 +18,7 @@ import type { ClientTransport } from './client-transport.js'
 import { ConnectionLifecycle } from './connection-lifecycle.js'
 import { openIpcConnection } from './ipc-transport.js'
 import { Replica, type ChangeInfo, type StateListener, type SubscribeOptions } from './replica.js'
+import { checkedServerInfo } from './server-results.js'
 
 /** Typed action calls: each resolves with the action's result once the replica shows its effect. */
 export type ClientActions<A> = {
@@ -57,15 +58,18 @@ export interface IpcStateClient<T extends StoreDefinition<any, any>> {
   /**
    * Asks the server to describe itself: its protocol, epoch, version, socket path and uptime, the
    * connections that said hello (the first 1,000, with `connectionCount` counting them all), the
-   * calls it ran and changes it published since it started, and its limits. A round trip; the
-   * result is frozen.
+   * calls it ran and changes it published since it started, its limits, and the store's actions
+   * (the first 1,000 by name, with `actionCount`), each with its input's JSON Schema where its
+   * schema can give one. A round trip; the result is frozen.
    *
    * @example
    * ```ts
-   * const { connectionCount, counters } = await client.serverInfo()
+   * const { connectionCount, counters, actions } = await client.serverInfo()
+   * console.log(actions?.map((action) => action.name)) // ['addMessage', 'increment']
    * ```
    * @throws IpcStateError `TIMEOUT`, `ABORTED`, `CLIENT_CLOSED`, `CONNECTION_CLOSED`, and `BAD_REQUEST`
-   *   from a server older than this request
+   *   from a server older than this request, or one whose answer is not what the protocol says
+   *   (say more than 1,000 actions, or a name that is not a string)
    */
   serverInfo(options?: CallOptions): Promise<ServerInfoResult>
   /** Runs `listener` after every change the replica applies. Returns a function that unsubscribes. */
@@ -216,11 +220,9 @@ export function connectOver<T extends StoreDefinition<any, any>>(
         DeepReadonly<StateOf<T>>
       >,
     serverInfo: (callOptions) =>
-      calls.request(
-        'info',
-        (id) => ({ type: ClientMessageType.ServerInfo, data: { id } }),
-        callOptions,
-      ) as Promise<ServerInfoResult>,
+      calls
+        .request('info', (id) => ({ type: ClientMessageType.ServerInfo, data: { id } }), callOptions)
+        .then((result) => checkedServerInfo(result, path)),
     subscribe: subscribe as IpcStateClient<T>['subscribe'],
     onStatusChange: (listener) => lifecycle.onStatusChange(listener),
     close,

@@ -1,6 +1,15 @@
-// Checks the results a server gives the client's own handshake and resync, which the wire decoder
-// passes on as they came: a server that answers with another shape is refused, not believed.
-import { PROTOCOL_VERSION } from '@ipc-state/protocol'
+// Checks the results a server gives the client's own handshake, resync and `server/info`, which the wire
+// decoder passes on as they came: a server that answers with another shape is refused, not believed.
+import {
+  ErrorCode,
+  IpcStateError,
+  MAX_NAME_LENGTH,
+  PROTOCOL_VERSION,
+  SERVER_INFO_MAX_ACTIONS,
+  SERVER_INFO_MAX_SCHEMA_BYTES,
+  SERVER_INFO_MAX_SCHEMAS_BYTES,
+  type ServerInfoResult,
+} from '@ipc-state/protocol'
 
 type Fields = Record<string, unknown>
 
@@ -40,4 +49,75 @@ export function helloResultProblem(result: unknown, replica: boolean): string | 
 export function snapshotProblem(result: unknown): string | undefined {
   if (!isObject(result)) return 'a result that is not an object'
   return storeProblem(result, true)
+}
+
+const isCount = isVersion
+
+/** The bytes `value` takes as JSON, `Infinity` when it cannot be written (nested past the stack). */
+function jsonBytes(value: unknown): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(value))
+  } catch {
+    return Number.POSITIVE_INFINITY
+  }
+}
+
+/** What is wrong with one action of a `server/info` result, or `undefined` when nothing is. */
+function actionProblem(action: unknown, index: number): string | undefined {
+  if (!isObject(action)) return `action ${index}, which is not an object`
+  const { name, hasInputSchema, inputSchema, inputSchemaOmitted } = action
+  if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME_LENGTH) {
+    return `action ${index} without a name of 1 to ${MAX_NAME_LENGTH} characters`
+  }
+  if (typeof hasInputSchema !== 'boolean') return `action ${index} without a boolean hasInputSchema`
+  if (inputSchema !== undefined && !isObject(inputSchema)) return `action ${index} with an input schema that is not an object`
+  if (inputSchemaOmitted !== undefined && typeof inputSchemaOmitted !== 'string') {
+    return `action ${index} with an inputSchemaOmitted that is not a string`
+  }
+  return undefined
+}
+
+/**
+ * What is wrong with the result of a `server/info` (`ServerInfoResult`), or `undefined` when it is
+ * one: an object with a protocol, an epoch, a version and a list of connections, and, from a server
+ * that lists its actions, at most `SERVER_INFO_MAX_ACTIONS` of them, each with a name a call could
+ * give, and input schemas within `SERVER_INFO_MAX_SCHEMA_BYTES` each and
+ * `SERVER_INFO_MAX_SCHEMAS_BYTES` in all: what the caller is handed is what the protocol promises.
+ */
+export function serverInfoProblem(result: unknown): string | undefined {
+  if (!isObject(result)) return 'a result that is not an object'
+  if (typeof result.protocol !== 'number') return 'no protocol'
+  const problem = storeProblem(result, false)
+  if (problem !== undefined) return problem
+  if (!Array.isArray(result.connections)) return 'no list of connections'
+  const { actions, actionCount } = result
+  if (actions === undefined && actionCount === undefined) return undefined
+  if (!Array.isArray(actions)) return 'an action list that is not an array'
+  if (actions.length > SERVER_INFO_MAX_ACTIONS) return `${actions.length} actions, more than ${SERVER_INFO_MAX_ACTIONS}`
+  if (!isCount(actionCount) || actionCount < actions.length) return 'an action count that does not count the actions listed'
+  let schemaBytes = 0
+  for (const [index, action] of actions.entries()) {
+    const actionIssue = actionProblem(action, index)
+    if (actionIssue !== undefined) return actionIssue
+    const { inputSchema } = action as { inputSchema?: unknown }
+    if (inputSchema === undefined) continue
+    const bytes = jsonBytes(inputSchema)
+    if (bytes > SERVER_INFO_MAX_SCHEMA_BYTES)
+      return `action ${index} with an input schema of more than ${SERVER_INFO_MAX_SCHEMA_BYTES} bytes`
+    schemaBytes += bytes
+    if (schemaBytes > SERVER_INFO_MAX_SCHEMAS_BYTES)
+      return `input schemas of more than ${SERVER_INFO_MAX_SCHEMAS_BYTES} bytes in all`
+  }
+  return undefined
+}
+
+/**
+ * `result` as a `ServerInfoResult`, once {@link serverInfoProblem} finds nothing wrong with it.
+ * @throws IpcStateError `BAD_REQUEST` naming what is wrong: the server does not speak this protocol
+ */
+export function checkedServerInfo(result: unknown, path: string): ServerInfoResult {
+  const problem = serverInfoProblem(result)
+  if (problem !== undefined)
+    throw new IpcStateError(ErrorCode.BAD_REQUEST, `The server at ${path} answered server/info with ${problem}`)
+  return result as ServerInfoResult
 }

@@ -31,6 +31,13 @@ describe('action errors', () => {
     const unknown = await caught((client as unknown as IpcStateClient<any>).call('noSuchAction', 1))
     expect(unknown.code).toBe(ErrorCode.UNKNOWN_ACTION)
     expect(unknown.message).toContain('noSuchAction')
+    // A near miss comes back with the name it most likely meant.
+    const typo = await caught((client as unknown as IpcStateClient<any>).call('incremnt', 1))
+    expect(typo).toMatchObject({
+      code: ErrorCode.UNKNOWN_ACTION,
+      message: 'The store has no action "incremnt" (did you mean "increment"?)',
+      data: { action: 'incremnt', suggestion: 'increment' },
+    })
 
     const inherited = await caught((client as unknown as IpcStateClient<any>).call('toString', undefined))
     expect(inherited.code).toBe(ErrorCode.UNKNOWN_ACTION)

@@ -1,5 +1,5 @@
-// A client against servers that lie about the handshake, a resync or their frame limit: it refuses
-// what it cannot believe, keeps its replica as it was, and never resends in a loop.
+// A client against servers that lie about the handshake, a resync, their frame limit or their
+// actions: it refuses what it cannot believe, keeps its replica as it was, and never resends in a loop.
 import { connect, ErrorCode, type IpcStateClient } from '@ipc-state/client'
 import { defineStore } from '@ipc-state/protocol'
 import { describe, expect, it, vi } from 'vitest'
@@ -22,7 +22,7 @@ const liarStore = defineStore({
 })
 type LiarClient = IpcStateClient<typeof liarStore>
 
-type Lie = 'empty-hello' | 'old-snapshot' | 'old-limits'
+type Lie = 'empty-hello' | 'old-snapshot' | 'old-limits' | 'many-actions' | 'odd-actions' | 'truthful-info'
 
 const startLiar = (lie: Lie, env: Record<`IPC_STATE_${string}`, string> = {}) =>
   startServer({ script: fixture('lying-server.ts'), id: 'liar', env: { IPC_STATE_LIE: lie, ...env } })
@@ -88,6 +88,30 @@ describe('a client against a hostile server', () => {
     // The connection that refused the frame, and the one after it, which still serves; no more.
     await vi.waitFor(() => expect(count(liar, 'hello')).toBe(2))
     expect(count(liar, 'connection')).toBe(2)
+    expect(client.status).toBe('connected')
+  })
+
+  it('lists the actions a server describes truly', async () => {
+    await using liar = await startLiar('truthful-info')
+    await using client: LiarClient = await connect<typeof liarStore>({ ...liar.address, replica: false })
+    const info = await client.serverInfo()
+    expect(info.actions).toEqual([
+      { name: 'bump', hasInputSchema: false },
+      { name: 'say', hasInputSchema: true, inputSchema: { type: 'string' } },
+    ])
+    expect(info.actionCount).toBe(2)
+  })
+
+  it.each([
+    ['many-actions', '200000 actions, more than 1000'],
+    ['odd-actions', 'action 0 without a name of 1 to 256 characters'],
+  ] as const)('refuses a server/info answer with %s, and goes on serving calls', async (lie, problem) => {
+    await using liar = await startLiar(lie)
+    await using client: LiarClient = await connect<typeof liarStore>({ ...liar.address, replica: false })
+    const refused = await caught(client.serverInfo())
+    expect(refused.code).toBe(ErrorCode.BAD_REQUEST)
+    expect(refused.message).toBe(`The server at ${liar.path} answered server/info with ${problem}`)
+    expect(await client.getState()).toEqual({ n: 0 })
     expect(client.status).toBe('connected')
   })
 })
