@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { ADDRESS_ENV, resolveAddress, type AddressFlags } from './address.js'
 import type { CommandContext } from './command-context.js'
+import { runActions } from './commands/actions.js'
 import { runCall } from './commands/call.js'
 import { runGet } from './commands/get.js'
 import { runInspect } from './commands/inspect.js'
@@ -88,7 +89,7 @@ export async function run(args: readonly string[], options: RunOptions = {}): Pr
 export function createProgram(contextOf: (flags: GlobalFlags) => CommandContext): Command {
   const program = new Command('ipc-state')
     .description(
-      'Read, change, ping and watch the shared state of an ipc-state server, show its stats, and inspect it live in a browser.',
+      'Read, change, ping and watch the shared state of an ipc-state server, list its actions, show its stats, and inspect it live in a browser.',
     )
     .option('--path <socket>', 'the socket file of the server; then --socket-root, --appspace and --id are not read')
     .option(
@@ -122,6 +123,12 @@ export function createProgram(contextOf: (flags: GlobalFlags) => CommandContext)
     .action((action: string, input: string | undefined, flags: { json?: boolean }, command: Command) =>
       runCall(context(command), { ...flags, action, ...(input === undefined ? {} : { input }) }),
     )
+
+  program
+    .command('actions')
+    .description("list the store's actions and what each one's input takes, from its schema")
+    .option('--json', 'one line of JSON: { actions, actionCount }, with each input JSON Schema whole')
+    .action((flags: { json?: boolean }, command: Command) => runActions(context(command), flags))
 
   program
     .command('ping')

@@ -11,7 +11,8 @@ interface WireIssue {
 /**
  * Prints what ended a command and returns the exit code for it: a {@link CliError}'s own, and
  * {@link ExitCode.FAILED} for anything else. An ipc-state error prints as `[CODE] message`; a
- * `BAD_ARGUMENTS` one lists its input's issues under it.
+ * `BAD_ARGUMENTS` one lists its input's issues under it, and an `UNKNOWN_ACTION` one (whose message
+ * names the nearest action, when the server found one near) says how to list the actions.
  */
 export function reportError(output: Output, error: unknown): ExitCode {
   if (error instanceof CliError) {
@@ -19,7 +20,12 @@ export function reportError(output: Output, error: unknown): ExitCode {
     return error.exitCode
   }
   if (isIpcStateError(error)) {
-    const details = error.code === ErrorCode.BAD_ARGUMENTS ? issueLines(error.data) : []
+    const details =
+      error.code === ErrorCode.BAD_ARGUMENTS
+        ? issueLines(error.data)
+        : error.code === ErrorCode.UNKNOWN_ACTION
+          ? ['`ipc-state actions` lists the actions the server has']
+          : []
     printError(output, `[${error.code}] ${error.message}`, details)
     return ExitCode.FAILED
   }

@@ -157,6 +157,7 @@ describe('ipc-state without a server', () => {
       ['call', '--help'],
       ['ping', '--help'],
       ['stats', '--help'],
+      ['actions', '--help'],
       ['watch', '--help'],
     ]) {
       const run = await runCli(args, {})

@@ -29,6 +29,46 @@ describe('ipc-state against the demo server', () => {
     expect(JSON.parse(run.stdout)).toEqual({ counter: 0, messages: [] })
   })
 
+  it("actions lists the demo's actions and what their inputs take, from their zod schemas", async () => {
+    const run = await runCli(['actions', ...at], {})
+    expect(run).toMatchObject({ code: 0, stderr: '' })
+    expect(run.stdout.split('\n')).toEqual([
+      'addMessage  string, 1 to 500 characters',
+      'increment   integer, -1000000 to 1000000',
+      '2 actions; --json prints their input schemas whole',
+    ])
+    const json = await runCli(['actions', '--json', ...at], {})
+    expect(JSON.parse(json.stdout)).toEqual({
+      actions: [
+        {
+          name: 'addMessage',
+          hasInputSchema: true,
+          inputSchema: { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'string', minLength: 1, maxLength: 500 },
+        },
+        {
+          name: 'increment',
+          hasInputSchema: true,
+          inputSchema: {
+            $schema: 'https://json-schema.org/draft/2020-12/schema',
+            type: 'integer',
+            minimum: -1_000_000,
+            maximum: 1_000_000,
+          },
+        },
+      ],
+      actionCount: 2,
+    })
+  })
+
+  it('call with a mistyped action name suggests the one meant', async () => {
+    const run = await runCli(['call', 'incremnt', '1', ...at], {})
+    expect(run).toMatchObject({ code: 1, stdout: '' })
+    expect(run.stderr.split('\n')).toEqual([
+      'error: [UNKNOWN_ACTION] The store has no action "incremnt" (did you mean "increment"?)',
+      '  `ipc-state actions` lists the actions the server has',
+    ])
+  })
+
   it('call increment 5 prints the new counter', async () => {
     expect(await runCli(['call', 'increment', '5', ...at], {})).toMatchObject({ code: 0, stdout: '5' })
     expect(await runCli(['call', 'increment', '5', ...at], {})).toMatchObject({ code: 0, stdout: '10' })

@@ -12,6 +12,7 @@ export type {
   ActionsOf,
   DeepReadonly,
   Logger,
+  ServerInfoAction,
   ServerInfoConnection,
   ServerInfoResult,
   SocketAddress,
