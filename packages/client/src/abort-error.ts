@@ -1,5 +1,5 @@
-import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
+import { ErrorCode, IpcStateError, type AbortSignalLike } from '@ipc-state/protocol'
 
 /** The error a wait ends with when the caller's signal fires, carrying the signal's reason. */
-export const abortError = (signal: AbortSignal): IpcStateError =>
+export const abortError = (signal: AbortSignalLike): IpcStateError =>
   new IpcStateError(ErrorCode.ABORTED, 'The operation was aborted', { cause: signal.reason })

@@ -12,6 +12,7 @@ import {
   type StateGetResult,
   utf8ByteLength,
 } from '@ipc-state/protocol'
+import type { AbortSignalLike } from '@ipc-state/protocol'
 import { abortError } from './abort-error.js'
 import { timeoutOption } from './client-options.js'
 import type { ClientStatus } from './client-status.js'
@@ -21,7 +22,7 @@ import type { LifecycleCalls, ResumedConnection } from './connection-lifecycle.j
 /** Options for one request. */
 export interface CallOptions {
   /** Abandons the wait with `ABORTED`. The server may still apply an action already sent. */
-  signal?: AbortSignal
+  signal?: AbortSignalLike
   /**
    * Overrides the client's `timeout` for this request, in milliseconds.
    */

@@ -12,6 +12,7 @@ import {
   type Logger,
   type SocketAddress,
 } from '@ipc-state/protocol'
+import type { AbortSignalLike } from '@ipc-state/protocol'
 import { exponentialBackoff, type RetryDelay } from './backoff.js'
 
 /** Options for {@link connect}. */
@@ -20,7 +21,7 @@ export interface ConnectOptions extends SocketAddress {
    * Cancels the wait for the first connection; `connect` then rejects with `ABORTED`.
    * It does not close a client that is already connected.
    */
-  signal?: AbortSignal
+  signal?: AbortSignalLike
   /**
    * Who this client is: actions see it as `context.clientId`. Several clients may share one.
    * (A call resent after a reconnect is recognised by a separate id that every `connect` makes.)
@@ -110,7 +111,7 @@ export interface ClientOptions {
   readonly maxInFlight: number
   readonly maxFrameBytes: number
   readonly logger: Logger
-  readonly signal: AbortSignal | undefined
+  readonly signal: AbortSignalLike | undefined
   /** What is wrong with `socketRoot`, when it looks like a mistake (no trailing separator). */
   readonly socketRootWarning: string | undefined
   /** Whether a socket that belongs to another user may be used. */

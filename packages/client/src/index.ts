@@ -9,6 +9,7 @@ export type { ExponentialBackoffOptions, RetryDelay } from './backoff.js'
 export type { ChangeInfo, ChangeReason, StateListener, SubscribeOptions } from './replica.js'
 export { ErrorCode, IpcStateError, isIpcStateError, RETRYABLE_ERROR_CODES } from '@ipc-state/protocol'
 export type {
+  AbortSignalLike,
   ActionsOf,
   DeepReadonly,
   Logger,

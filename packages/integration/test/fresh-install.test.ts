@@ -8,8 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { namedBlocks, newcomerEnv, npmInstall, packLibraries, runNode, startNode, workspaceRoot } from '../src/fresh-install.js'
 
 const run = promisify(execFile)
+const require = createRequire(import.meta.url)
 // The TypeScript the workspace builds with, so the newcomer's compiler moves with the catalog.
-const typescriptVersion = (createRequire(import.meta.url)('typescript/package.json') as { version: string }).version
+const typescriptVersion = (require('typescript/package.json') as { version: string }).version
+// The @types/node the workspace builds with, for the project that has it.
+const typesNodeVersion = (require('@types/node/package.json') as { version: string }).version
+/** The newest TypeScript major, the native compiler, installed beside the workspace's under another name. */
+const NEXT_TYPESCRIPT = 'typescript@7.0.2'
 
 /** The socket folder the README examples use; each test moves it into its own temporary folder. */
 const README_SOCKET_ROOT = '/tmp/cem/'
@@ -35,20 +40,36 @@ const exists = (path: string) =>
 // A newcomer's first contact, measured end to end: the three libraries packed as npm would publish
 // them, installed together into a fresh npm project outside the workspace (no workspace
 // node_modules, no @types/node), the README's TypeScript compiled there under `strict` without
-// skipLibCheck, and the README's examples run as written against a real server.
+// skipLibCheck (with the default lib, with no DOM and no @types/node by this TypeScript and the next
+// major, and in a second project with @types/node), and the README's examples run as written
+// against a real server.
 describe('a fresh npm project with the packed libraries', () => {
   let dir: string
   let app: string
+  /** A second project, the same plus `@types/node`. */
+  let nodeApp: string
   let compiled: Promise<string> | undefined
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ipcs-fresh-'))
     app = join(dir, 'app')
-    await mkdir(app)
-    await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'newcomer', private: true, type: 'module' }))
+    nodeApp = join(dir, 'node-app')
     const tarballs = await packLibraries(await mkdtemp(join(dir, 'tarballs-')))
-    await npmInstall(app, [...tarballs, `typescript@${typescriptVersion}`])
-  }, 240_000)
+    await Promise.all(
+      [app, nodeApp].map(async (project) => {
+        await mkdir(project)
+        await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'newcomer', private: true, type: 'module' }))
+      }),
+    )
+    // One after the other: two installs at once would race on npm's cache.
+    await npmInstall(app, [...tarballs, `typescript@${typescriptVersion}`, `typescript-next@npm:${NEXT_TYPESCRIPT}`])
+    await npmInstall(nodeApp, [
+      ...tarballs,
+      `typescript@${typescriptVersion}`,
+      `typescript-next@npm:${NEXT_TYPESCRIPT}`,
+      `@types/node@${typesNodeVersion}`,
+    ])
+  }, 360_000)
 
   afterAll(async () => {
     if (dir !== undefined) await rm(dir, { recursive: true, force: true })
@@ -89,6 +110,56 @@ describe('a fresh npm project with the packed libraries', () => {
   it('has no @types/node, and the README TypeScript example compiles under strict without skipLibCheck', async () => {
     expect(await exists(join(app, 'node_modules/@types/node'))).toBe(false)
     expect(await compileRootExample()).toBe('')
+  })
+
+  /**
+   * Compiles the root README's TypeScript example in `project` with `compiler` (its `bin/tsc`)
+   * under `compilerOptions`, checking only; returns what tsc printed. `hasConsole` says whether
+   * the settings bring a `console` (DOM or @types/node do).
+   */
+  async function checkRootExample(
+    project: string,
+    compiler: string,
+    name: string,
+    compilerOptions: object,
+    hasConsole: boolean,
+  ): Promise<string> {
+    const blocks = namedBlocks(await readme('README.md'), 'ts')
+    const folder = join(project, name)
+    await mkdir(folder)
+    for (const file of ['store.ts', 'server.ts', 'client.ts']) await writeFile(join(folder, file), example(blocks, file))
+    if (!hasConsole) {
+      // A project without DOM or @types/node has no `console` either: it declares what it uses, as this one does.
+      await writeFile(join(folder, 'console.d.ts'), 'declare const console: { log(...data: unknown[]): void }\n')
+    }
+    await writeFile(
+      join(folder, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { strict: true, noEmit: true, ...compilerOptions }, include: ['*.ts'] }),
+    )
+    const tsc = join(project, 'node_modules', compiler, 'bin/tsc')
+    const { stdout } = await run(process.execPath, [tsc, '-p', folder], {
+      cwd: folder,
+      env: newcomerEnv(),
+      timeout: 120_000,
+    }).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? String(error) }))
+    return stdout.trim()
+  }
+
+  /** Node 20 settings as `@tsconfig/node20` gives them, with `lib` and `types` as each test says. */
+  const node20 = { target: 'es2022', module: 'node16', moduleResolution: 'node16' }
+
+  it('compiles the README TypeScript example with no DOM and no @types/node (lib es2022, types [])', async () => {
+    expect(await exists(join(app, 'node_modules/@types/node'))).toBe(false)
+    const settings = { ...node20, lib: ['es2022'], types: [] }
+    expect(await checkRootExample(app, 'typescript', 'no-dom', settings, false)).toBe('')
+    expect(await checkRootExample(app, 'typescript-next', 'no-dom-next', settings, false)).toBe('')
+  })
+
+  it('compiles the README TypeScript example with @types/node and no DOM', async () => {
+    expect(await exists(join(nodeApp, 'node_modules/@types/node'))).toBe(true)
+    const settings = { ...node20, lib: ['es2022'], types: ['node'] }
+    expect(await checkRootExample(nodeApp, 'typescript', 'with-node', settings, true)).toBe('')
+    expect(await checkRootExample(nodeApp, 'typescript-next', 'with-node-next', settings, true)).toBe('')
   })
 
   it("runs the README's compiled server, its client (await using, compiled down) and its CommonJS client as written", async () => {

@@ -87,5 +87,6 @@ export {
 export type { SocketAddress, ResolveSocketPathOptions, DefaultSocketRootOptions, FolderStat } from './socket-path.js'
 export { applyPatches, commitPatches, deepFreeze } from './apply-patches.js'
 export type { CommittedPatches } from './apply-patches.js'
+export type { AbortSignalLike } from './abort-signal.js'
 export { consoleLogger, pinoLogger } from './logger.js'
 export type { ConsoleLike, ConsoleLoggerOptions, Logger, LogLevel, PinoLikeLogger } from './logger.js'
