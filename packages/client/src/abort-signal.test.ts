@@ -1,5 +1,5 @@
+import type { AbortSignalLike } from '@ipc-state/protocol'
 import { describe, expect, it } from 'vitest'
-import type { AbortSignalLike } from './abort-signal.js'
 
 describe('AbortSignalLike', () => {
   it("is what Node's AbortSignal is, from a controller and from AbortSignal.timeout()", () => {
