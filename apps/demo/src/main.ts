@@ -1,8 +1,9 @@
 // The seed's index.js, without its one-second guess: starts the server and waits for it to say
 // it is ready, then a live watcher, a writer and an incrementer, then the seed-style client; relays
 // every process's output with its name in front; stops the server; exits with the client's status
-// (or non-zero when any process failed). SIGINT/SIGTERM stops every process it started; a second
-// one kills them.
+// (or non-zero when any process failed). SIGINT/SIGTERM stops every process it started and exits 0
+// once the server closed cleanly and its socket file is gone, so Ctrl-C reads as the clean stop it
+// is; a second one kills them (and the exit is 1).
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { demoSocketPath, describeError } from './config.js'
@@ -44,13 +45,22 @@ function start(name: string, args: string[] = []): Child {
   return child
 }
 
-let signals = 0
+/**
+ * Signals this soon after the first are that same Ctrl-C passed on: the terminal signals every
+ * process of its group, and pnpm and turbo each send their child one more (pnpm a SIGTERM after
+ * that). Only a later one is a second Ctrl-C.
+ */
+const PASSED_ON_MS = 2_000
+
+let firstSignalAt: number | undefined
 for (const signal of SHUTDOWN_SIGNALS) {
   process.on(signal, () => {
-    signals += 1
-    if (signals === 1) {
+    if (firstSignalAt === undefined) {
+      firstSignalAt = performance.now()
       log(`${signal}: stopping every process`)
       stop.abort(new Interrupted(signal))
+    } else if (performance.now() - firstSignalAt < PASSED_ON_MS) {
+      return
     } else {
       log(`${signal} again: killing ${[...children].map((child) => child.name).join(', ') || 'nothing'}`)
       for (const child of children) child.kill('SIGKILL')
@@ -60,14 +70,17 @@ for (const signal of SHUTDOWN_SIGNALS) {
 
 const ok = (exit: ChildExit) => exit.code === 0
 
-async function run(): Promise<{ code: number; serverReady: boolean }> {
+/** The server this run started, once it started it. */
+let server: Child | undefined
+
+async function run(): Promise<{ code: number; serverReady: boolean; interrupted?: NodeJS.Signals }> {
   const failures: string[] = []
   const check = (child: Child, exit: ChildExit) => {
     if (!ok(exit)) failures.push(`${child.name} ended with ${describeExit(exit)}`)
   }
   let serverReady = false
   let stoppingServer = false
-  const server = start('server')
+  server = start('server')
   void server.exited.then((exit) => {
     if (!stoppingServer && !stop.signal.aborted) {
       stop.abort(new Error(`the server ended early, with ${describeExit(exit)}`))
@@ -97,12 +110,13 @@ async function run(): Promise<{ code: number; serverReady: boolean }> {
 
     stoppingServer = true
     server.kill('SIGTERM')
-    check(server, await until(server.exited))
+    check(server, await until(server!.exited))
 
     for (const failure of failures) log(`failed: ${failure}`)
     return { code: clientExit.code !== 0 ? (clientExit.code ?? 1) : failures.length > 0 ? 1 : 0, serverReady }
   } catch (error) {
-    if (error instanceof Interrupted) return { code: error.signal === 'SIGINT' ? 130 : 143, serverReady }
+    // Stopping is what was asked: the exit says whether it went cleanly, once everything ended.
+    if (error instanceof Interrupted) return { code: 0, serverReady, interrupted: error.signal }
     log(`failed: ${describeError(error)}`)
     return { code: 1, serverReady }
   }
@@ -126,12 +140,22 @@ try {
   process.exit(1)
 }
 log(`socket: ${socketPath}`)
-let { code, serverReady } = await run()
+let { code, serverReady, interrupted } = await run()
 await stopAll()
+// Asked to stop: the processes it started may end by the signal, but the server must close cleanly.
+const serverExit = await server?.exited
+if (interrupted !== undefined && serverExit !== undefined && !ok(serverExit)) {
+  log(`failed: the server ended with ${describeExit(serverExit)}`)
+  code = 1
+}
 // Only a server that started made the socket file; another one's is not ours to judge.
 if (serverReady && existsSync(socketPath)) {
   log(`failed: the socket file ${socketPath} was left behind`)
   if (code === 0) code = 1
 }
-log(code === 0 ? 'done: every process ended cleanly and the socket file is gone' : `exiting with code ${code}`)
-process.exitCode = code
+if (code !== 0) log(`exiting with code ${code}`)
+else if (interrupted !== undefined) log(`stopped by ${interrupted}: every process ended and the socket file is gone`)
+else log('done: every process ended cleanly and the socket file is gone')
+// Now, not once the event loop drains: Node tears its signal handlers down on the way out, and a
+// SIGINT that pnpm or turbo passes on after a Ctrl-C would then kill the process by signal.
+process.exit(code)

@@ -28,7 +28,9 @@ async function shutdown(running: IpcStateServer<StateOf<DemoStore>>, signal: Nod
     process.exit(1)
   }
   console.log(`closed: ${running.path} removed`)
-  // Nothing is left open, so the process ends by itself, with exit code 0.
+  // Now, not once the event loop drains: Node tears its signal handlers down on the way out, and
+  // the SIGINT that pnpm or turbo passes on after a Ctrl-C would then kill the process by signal.
+  process.exit(0)
 }
 
 // Installed before the server starts: a signal that arrives while it starts must not kill the

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 
 const demoDir = fileURLToPath(new URL('..', import.meta.url))
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url))
 const SOCKET_NAME = 'ipc-ogreniyorumserver-socket'
 const hasPnpm = spawnSync('pnpm', ['--version'], { stdio: 'ignore' }).status === 0
 
@@ -151,19 +152,39 @@ describe('pnpm dev (src/main.ts)', () => {
     expect(await readdir(root.dir)).toEqual([])
   })
 
-  it('on SIGINT stops every process it started and exits 130', async () => {
+  it('on SIGINT stops every process it started and exits 0', async () => {
     await using root = await tempSocketRoot()
     await using main = runMain(root.dir)
     // The live part is under way: writer and incrementer are running.
     await main.waitForLine(/^\[watcher\] v1 /)
     main.child.kill('SIGINT')
     const exit = await main.exited
-    expect(exit, main.output()).toEqual({ code: 130, signal: null })
+    expect(exit, main.output()).toEqual({ code: 0, signal: null })
     expect(main.output()).toContain('[main] SIGINT: stopping every process')
+    expect(main.output()).toContain('[main] stopped by SIGINT: every process ended and the socket file is gone')
     expect(main.output()).not.toContain('[main] started client')
     const pids = childPids(main.lines)
     expect(pids.has('server')).toBe(true)
     for (const pid of pids.values()) expect(isAlive(pid)).toBe(false)
+    expect(await readdir(root.dir)).toEqual([])
+  })
+
+  // Ctrl-C reaches pnpm, its shell and the program; pnpm sends the shell one more SIGINT. Its
+  // scripts `exec` the program, so the program's own clean stop is the exit pnpm reports.
+  const stoppedDemo = '[main] stopped by SIGINT: every process ended and the socket file is gone'
+  it.skipIf(!hasPnpm).each([
+    ['--filter @ipc-state/demo run dev', ['--filter', '@ipc-state/demo', 'run', 'dev'], /^\[watcher\] watching /, stoppedDemo],
+    ['--filter @ipc-state/demo run server', ['--filter', '@ipc-state/demo', 'run', 'server'], /^ready: /, 'closed: '],
+    // The repository's `pnpm dev`: turbo between pnpm and the demo.
+    ['dev at the repository root', ['--dir', repoRoot, 'dev'], /\[watcher\] watching /, stoppedDemo],
+  ])('stops quietly on Ctrl-C through `pnpm %s`', async (_name, args, ready, stopped) => {
+    await using root = await tempSocketRoot()
+    await using pnpm = run('pnpm', args, root.dir, { detached: true })
+    await pnpm.waitForLine(ready)
+    process.kill(-pnpm.child.pid!, 'SIGINT')
+    expect(await pnpm.exited, pnpm.output()).toEqual({ code: 0, signal: null })
+    expect(pnpm.output()).toContain(stopped)
+    expect(pnpm.output()).not.toMatch(/ERR_PNPM|ELIFECYCLE|Command failed/)
     expect(await readdir(root.dir)).toEqual([])
   })
 
@@ -173,7 +194,7 @@ describe('pnpm dev (src/main.ts)', () => {
     await main.waitForLine(/^\[watcher\] watching /)
     process.kill(-main.child.pid!, 'SIGINT')
     const exit = await main.exited
-    expect(exit, main.output()).toEqual({ code: 130, signal: null })
+    expect(exit, main.output()).toEqual({ code: 0, signal: null })
     for (const pid of childPids(main.lines).values()) expect(isAlive(pid)).toBe(false)
     expect(main.output()).toContain('[server] closed: ')
     expect(await readdir(root.dir)).toEqual([])
