@@ -16,6 +16,7 @@ describe('the client facade', () => {
         'exponentialBackoff',
         'isIpcStateError',
         'pinoLogger',
+        'resolveConnectPath',
       ].sort(),
     )
   })
