@@ -113,6 +113,7 @@ describe('ipc-state against a running server', () => {
     expect(run.stdout).toMatch(/^ {2}version +3$/m)
     expect(run.stdout).toMatch(/^ {2}calls +3$/m)
     expect(run.stdout).toMatch(/^ {2}changes +3$/m)
+    expect(run.stdout).toMatch(/^ {2}actions +2 \(ipc-state actions lists them\)$/m)
     expect(run.stdout).toMatch(/^ {2}connections +1$/m)
     expect(run.stdout).toMatch(/^ {4}ipc-state-cli-\S+ \(.+\): no replica, 0 in flight, 0 B queued \(this command\)$/m)
   })

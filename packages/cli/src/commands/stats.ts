@@ -14,7 +14,7 @@ export interface StatsOptions {
 
 /**
  * `ipc-state stats`: asks the server to describe itself (`client.serverInfo()`) and prints its
- * epoch, version, uptime, counters, limits and connections.
+ * epoch, version, uptime, counters, the number of actions, limits and connections.
  */
 export async function runStats(context: CommandContext, options: StatsOptions): Promise<void> {
   const { output } = context
@@ -37,6 +37,9 @@ function printStats(output: Output, info: ServerInfoResult, self: string): void 
   output.line(`  uptime       ${formatDuration(info.uptimeMs)}`)
   output.line(`  calls        ${bold(counters.calls)}`)
   output.line(`  changes      ${bold(counters.changes)}`)
+  // A server older than the action list has none to count.
+  if (info.actionCount !== undefined)
+    output.line(`  actions      ${bold(info.actionCount)} ${dim('(ipc-state actions lists them)')}`)
   output.line(
     `  limits       ${limits.maxConnections} connections, ${limits.maxInFlight} in flight each, ` +
       `frames ${formatBytes(limits.maxFrameBytes)}, queued ${formatBytes(limits.maxBufferedBytes)} each ` +
