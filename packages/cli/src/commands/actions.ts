@@ -14,10 +14,10 @@ export interface ActionsOptions {
   json?: boolean
 }
 
-/** Control characters (a terminal's escapes among them) as JSON writes them: a server's names are shown, never obeyed. */
-const printable = (text: string): string =>
+/** Control characters (a terminal's escapes among them) as `\uXXXX`: a server's names are shown, never obeyed. */
+export const printable = (text: string): string =>
   // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters to escape
-  text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => JSON.stringify(char).slice(1, -1))
+  text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
 
 /** What an action takes, in one line. */
 export function describeInput(action: ServerInfoAction): string {
