@@ -16,8 +16,8 @@ export type {
   ServerInfoAction,
   ServerInfoConnection,
   ServerInfoResult,
-  SocketAddress,
   StateOf,
   StoreDefinition,
 } from '@ipc-state/protocol'
 export { consoleLogger, pinoLogger } from '@ipc-state/protocol'
+export type { SocketAddress } from '@ipc-state/protocol/node'

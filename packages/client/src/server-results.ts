@@ -1,15 +1,13 @@
 // Checks the results a server gives the client's own handshake, resync and `server/info`, which the wire
 // decoder passes on as they came: a server that answers with another shape is refused, not believed.
+import { ErrorCode, IpcStateError, type ServerInfoResult } from '@ipc-state/protocol'
 import {
-  ErrorCode,
-  IpcStateError,
   MAX_NAME_LENGTH,
   PROTOCOL_VERSION,
   SERVER_INFO_MAX_ACTIONS,
   SERVER_INFO_MAX_SCHEMA_BYTES,
   SERVER_INFO_MAX_SCHEMAS_BYTES,
-  type ServerInfoResult,
-} from '@ipc-state/protocol'
+} from '@ipc-state/protocol/wire'
 
 type Fields = Record<string, unknown>
 

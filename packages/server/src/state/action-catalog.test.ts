@@ -1,9 +1,5 @@
-import {
-  SERVER_INFO_MAX_ACTIONS,
-  SERVER_INFO_MAX_SCHEMA_BYTES,
-  SERVER_INFO_MAX_SCHEMAS_BYTES,
-  defineStore,
-} from '@ipc-state/protocol'
+import { defineStore } from '@ipc-state/protocol'
+import { SERVER_INFO_MAX_ACTIONS, SERVER_INFO_MAX_SCHEMA_BYTES, SERVER_INFO_MAX_SCHEMAS_BYTES } from '@ipc-state/protocol/wire'
 import { describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
 import { actionCatalog, describeActions } from './action-catalog.js'

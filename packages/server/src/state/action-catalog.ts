@@ -1,11 +1,11 @@
 // The store's actions as `server/info` lists them: names, and input JSON Schemas where the schemas can describe themselves.
+import type { ServerInfoAction } from '@ipc-state/protocol'
 import {
   MAX_NAME_LENGTH,
   SERVER_INFO_MAX_ACTIONS,
   SERVER_INFO_MAX_SCHEMA_BYTES,
   SERVER_INFO_MAX_SCHEMAS_BYTES,
-  type ServerInfoAction,
-} from '@ipc-state/protocol'
+} from '@ipc-state/protocol/wire'
 
 /** What a `server/info` result says of the store's actions. */
 export interface ActionCatalog {
