@@ -1,4 +1,4 @@
-/** The checks of each message a client may send, and the decoder a server reads frames with. */
+// The checks of each message a client may send, and the decoder a server reads frames with.
 import { ClientMessageType, type ClientMessage, type HelloRequest } from '../messages.js'
 import type { WireFrame } from './binary-frame.js'
 import {

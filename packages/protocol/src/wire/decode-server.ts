@@ -1,4 +1,4 @@
-/** The checks of each message a server may send, and the decoder a client reads frames with. */
+// The checks of each message a server may send, and the decoder a client reads frames with.
 import type { WireError } from '../errors.js'
 import { ServerMessageType, type Patch, type ServerMessage } from '../messages.js'
 import type { WireFrame } from './binary-frame.js'

@@ -1,4 +1,4 @@
-/** Counts the objects and arrays of a MessagePack body before it is read, allocating nothing. */
+// Counts the objects and arrays of a MessagePack body before it is read, allocating nothing.
 
 /** The first id of msgpackr's one-byte records, and how many there are. */
 export const RECORD_FIRST = 0x40

@@ -1,4 +1,4 @@
-/** Turns a MessagePack string's bytes into text: short ASCII ones in JavaScript, the rest by a strict UTF-8 decoder. */
+// Turns a MessagePack string's bytes into text: short ASCII ones in JavaScript, the rest by a strict UTF-8 decoder.
 
 /** The part of `TextDecoder` used here: protocol's types know no DOM and no Node. */
 interface Utf8Decoder {

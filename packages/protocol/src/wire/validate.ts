@@ -1,4 +1,4 @@
-/** What every frame passes before its type is looked at: bounds, safe values, and the refusal of a bad one. */
+// What every frame passes before its type is looked at: bounds, safe values, and the refusal of a bad one.
 import type { WireFrame } from './binary-frame.js'
 import { Defaults } from '../defaults.js'
 import { maxFrameContainers, parseJsonFrame } from './frame-cost.js'
