@@ -1,3 +1,4 @@
+// `ipc-state actions`: lists the store's actions and what their inputs take, from the server's own description.
 import type { ServerInfoAction } from '@ipc-state/client'
 import type { CommandContext } from '../command-context.js'
 import { CliError, ExitCode } from '../exit-codes.js'
