@@ -4,6 +4,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { track } from './leftovers.js'
 
 export { emit } from './fixture-io.js'
 
@@ -96,6 +97,7 @@ export function startFixture(script: string, options: StartOptions = {}): Fixtur
     ...(options.uid === undefined ? {} : { uid: options.uid }),
     ...(options.gid === undefined ? {} : { gid: options.gid }),
   })
+  track(child)
   const events: FixtureEvent[] = []
   const output: string[] = []
   const waiters: { match: (event: FixtureEvent) => boolean; resolve(event: FixtureEvent): void; reject(e: Error): void }[] = []
