@@ -1,6 +1,15 @@
+// The storage several servers share through Redis: compare-and-append of each batch, and the shared log followed.
 import { randomUUID } from 'node:crypto'
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
-import type { ExternalUpdate, LoadedStore, Storage, StorageContext, StorageEntry, WriteConflict } from '@ipc-state/server'
+import type {
+  ExternalUpdate,
+  MigratedImage,
+  Storage,
+  StorageContext,
+  StorageEntry,
+  StoredLog,
+  WriteConflict,
+} from '@ipc-state/server'
 import {
   type CommitReply,
   type Connection,
@@ -23,8 +32,18 @@ import {
   streamId,
 } from './log-entries.js'
 import { type RedisStorageOptions, type RedisStorageSettings, parseRedisStorageOptions } from './redis-options.js'
-import { encodeSnapshot } from './replay-log.js'
-import { PAGE, type StoreKeys, commitArguments, damaged, loadStore, openStore, tooNew } from './load-store.js'
+import { encodeSnapshot } from './snapshot-key.js'
+import {
+  type Loaded,
+  PAGE,
+  type StoreKeys,
+  appendMigration,
+  commitArguments,
+  damaged,
+  loadStore,
+  openStore,
+  tooNew,
+} from './load-store.js'
 import { COMMIT_SCRIPT, INIT_SCRIPT, MISSED_PAGE, PERMISSIONS_SCRIPT, SNAPSHOT_SCRIPT, TURN_MS } from './scripts.js'
 
 const SCRIPTS = {
@@ -92,7 +111,7 @@ class RedisStorage implements Storage {
     this.#keys = { meta: `${key}:meta`, log: `${key}:log`, snapshot: `${key}:snapshot`, turn: `${key}:turn` }
   }
 
-  async open(context: StorageContext): Promise<LoadedStore> {
+  async open(context: StorageContext): Promise<StoredLog> {
     this.#context = context
     const redis = createConnection(this.#settings, false, SCRIPTS)
     watchConnection(redis, this.#settings, context.logger)
@@ -103,39 +122,77 @@ class RedisStorage implements Storage {
       const missing = await this.#missingPermissions()
       if (missing !== '') throw notPermitted(this.#settings, 'starting', missing)
       this.#storeVersion = context.storeVersion
-      const { store: loaded, position, snapshot } = await openStore(redis, this.#keys, context, this.#settings)
-      this.#epoch = loaded.epoch
-      this.#position = position
-      this.#snapshot = snapshot
+      const loaded = await openStore(redis, this.#keys, context, this.#settings)
       const follower = createConnection(this.#settings, true, {})
       // The other connection reports outages; without a listener, ioredis would print each error.
       follower.on('error', () => undefined)
       this.#follower = follower
       await connect(follower, this.#settings)
-      // Its first entries come in a later I/O turn: after the server took in what `open` returns.
-      this.#stopFollowing = followLog({
-        redis: follower,
-        log: this.#keys.log,
-        from: () => streamId(this.#position),
-        meta: this.#keys.meta,
-        take: (entries, epoch) => this.#serially(() => this.#takeFollowed(entries, epoch)),
-        isClosed: () => this.#closed || this.#refused !== undefined,
-        logger: context.logger,
-      })
       // Redis came back (restarted, failed over): is it still the store this server loaded?
       redis.on('ready', () => void this.#serially(() => this.#checkIdentity(redis)).catch(() => undefined))
       context.logger.info?.('following the store in Redis', {
         url: this.#settings.safeUrl,
         key: this.#settings.key,
-        version: loaded.version,
+        version: loaded.position.version,
       })
-      return loaded
+      return this.#loaded(loaded)
     } catch (error) {
       await this.close()
-      throw error instanceof IpcStateError || error instanceof TypeError
-        ? error
-        : unavailable(this.#settings, 'loading the store', error)
+      throw this.#openError(error)
     }
+  }
+
+  async migrate(image: MigratedImage): Promise<StoredLog | undefined> {
+    const redis = this.#redis!
+    try {
+      const from = { epoch: this.#epoch, position: this.#position }
+      if (await appendMigration(redis, this.#keys, from, image, this.#id)) {
+        this.#position = { version: image.version, seq: 0 }
+        this.#context!.logger.info?.('migrated the store in Redis', { to: image.storeVersion, version: image.version })
+        this.#follow()
+        return undefined
+      }
+      // Another server wrote or migrated first: the server starts over from the store as it is now.
+      return this.#loaded(await openStore(redis, this.#keys, this.#context!, this.#settings))
+    } catch (error) {
+      await this.close()
+      throw this.#openError(error)
+    }
+  }
+
+  /**
+   * Takes in `loaded` as the store this server starts from, and follows the log after it, unless
+   * the server has to migrate it first (a migration another server wrote meanwhile would make the
+   * server's own refused). Its first entries come in a later I/O turn: after the server took in
+   * what `open` or `migrate` returns.
+   */
+  #loaded(loaded: Loaded): StoredLog {
+    this.#epoch = loaded.store.epoch
+    this.#position = loaded.position
+    this.#snapshot = loaded.snapshot
+    let current = loaded.store.storeVersion
+    for (const entry of loaded.store.entries) if (entry.kind === 'change') current = entry.storeVersion ?? current
+    if (current === this.#storeVersion) this.#follow()
+    return loaded.store
+  }
+
+  #follow(): void {
+    if (this.#stopFollowing !== undefined) return
+    this.#stopFollowing = followLog({
+      redis: this.#follower!,
+      log: this.#keys.log,
+      from: () => streamId(this.#position),
+      meta: this.#keys.meta,
+      take: (entries, epoch) => this.#serially(() => this.#takeFollowed(entries, epoch)),
+      isClosed: () => this.#closed || this.#refused !== undefined,
+      logger: this.#context!.logger,
+    })
+  }
+
+  #openError(error: unknown): unknown {
+    return error instanceof IpcStateError || error instanceof TypeError
+      ? error
+      : unavailable(this.#settings, 'loading the store', error)
   }
 
   // biome-ignore lint/suspicious/noConfusingVoidType: the signature of Storage.write

@@ -1,4 +1,9 @@
-import type { StoredInstance } from '../storage/storage.js'
+// The record of answered calls: per client instance, the answers that make its resent calls exactly-once.
+import { encodeActionResult } from '@ipc-state/protocol'
+import type { StoredAnswer, StoredInstance } from '../storage/storage.js'
+
+/** What the record keeps of an answer to a call that changed the state: the frame is made again from it. */
+export type RecordedAnswer = Omit<StoredAnswer, 'id'>
 
 /** The bounds of a {@link CallRecord}. */
 export interface CallRecordLimits {
@@ -37,8 +42,8 @@ interface Instance<C> {
    * record existed: it may have been applied under a record since forgotten.
    */
   readonly since: number
-  /** Answers to calls that changed the state, as sent, oldest first. */
-  readonly answers: Map<number, string>
+  /** Answers to calls that changed the state, by call id, oldest first. */
+  readonly answers: Map<number, RecordedAnswer>
   /** The highest id whose answer was dropped to keep `dedupWindow`, -1 while none was. */
   forgotten: number
   /** The instance's open connections; it is idle when there is none. */
@@ -150,7 +155,7 @@ export class CallRecord<C> {
   image(): StoredInstance[] {
     const image: StoredInstance[] = []
     for (const [instanceId, { since, forgotten, answers, persisted }] of this.#instances) {
-      if (persisted) image.push({ instanceId, since, forgotten, answers: [...answers].map(([id, frame]) => ({ id, frame })) })
+      if (persisted) image.push({ instanceId, since, forgotten, answers: [...answers].map(([id, answer]) => ({ id, ...answer })) })
     }
     return image
   }
@@ -162,7 +167,7 @@ export class CallRecord<C> {
   restore(instances: readonly StoredInstance[]): void {
     const { dedupWindow } = this.#limits
     for (const stored of instances) {
-      const answers = new Map(stored.answers.map(({ id, frame }) => [id, frame]))
+      const answers = new Map(stored.answers.map(({ id, ...answer }) => [id, answer]))
       let forgotten = stored.forgotten
       // A smaller dedupWindow than the last run's drops the oldest, as answering would have.
       for (const id of answers.keys()) {
@@ -205,8 +210,8 @@ export class CallRecord<C> {
   /** What is known of call `id` of `instanceId`, which just arrived. */
   status(instanceId: string, id: number): CallStatus {
     const instance = this.#instances.get(instanceId)
-    const frame = instance?.answers.get(id)
-    if (frame !== undefined) return { kind: 'answered', frame }
+    const answer = instance?.answers.get(id)
+    if (answer !== undefined) return { kind: 'answered', frame: encodeActionResult(id, answer.version, answer.valueJson) }
     if (this.#unanswered.has(key(instanceId, id))) return { kind: 'pending' }
     if (instance === undefined || id < instance.since) return { kind: 'unknown', reason: 'expired' }
     if (id <= instance.forgotten) return { kind: 'unknown', reason: 'window' }
@@ -219,14 +224,14 @@ export class CallRecord<C> {
   }
 
   /**
-   * Call `id` of `instanceId` was answered with `frame`: keeps the answer for a resend when the
-   * call changed the state, and returns the connection the answer goes to, if the instance has one.
+   * Call `id` of `instanceId` was answered: keeps `changed`, its answer, for a resend when the call
+   * changed the state, and returns the connection the answer goes to, if the instance has one.
    */
-  answer(instanceId: string, id: number, frame: string, changed: boolean): C | undefined {
+  answer(instanceId: string, id: number, changed?: RecordedAnswer): C | undefined {
     this.#unanswered.delete(key(instanceId, id))
     const instance = this.#instances.get(instanceId)
     if (instance === undefined) return undefined
-    if (changed) this.#keep(instanceId, instance, id, frame)
+    if (changed !== undefined) this.#keep(instanceId, instance, id, changed)
     return instance.current
   }
 
@@ -240,19 +245,19 @@ export class CallRecord<C> {
   }
 
   /**
-   * Another server sharing the storage answered call `id` of `instanceId` with a change: kept for a
+   * Another server sharing the storage answered a call of `instanceId` with a change: kept for a
    * resend to this server. A call of it queued here finds the answer before it runs (see
    * {@link status}), and is answered from it.
    */
-  learn(instanceId: string, id: number, frame: string): void {
+  learn(instanceId: string, { id, ...answer }: StoredAnswer): void {
     const instance = this.#instances.get(instanceId)
-    if (instance !== undefined && !instance.answers.has(id)) this.#keep(instanceId, instance, id, frame)
+    if (instance !== undefined && !instance.answers.has(id)) this.#keep(instanceId, instance, id, answer)
   }
 
-  #keep(instanceId: string, instance: Instance<C>, id: number, frame: string): void {
+  #keep(instanceId: string, instance: Instance<C>, id: number, answer: RecordedAnswer): void {
     const idle = this.#idleKept.has(instanceId) || this.#idleEmpty.delete(instanceId)
     if (idle) this.#idleKept.set(instanceId, instance)
-    instance.answers.set(id, frame)
+    instance.answers.set(id, answer)
     if (idle) this.#idleEntries += 1
     if (instance.answers.size > this.#limits.dedupWindow) {
       const oldest = instance.answers.keys().next().value!
