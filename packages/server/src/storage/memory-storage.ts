@@ -168,8 +168,8 @@ export function memoryPlace(options: MemoryPlaceOptions = {}): MemoryPlace {
 
       async migrate(image: MigratedImage) {
         if (closed()) throw new TypeError('The memory storage is not open')
-        if (reader!.read !== head()) {
-          // Another server wrote first: start over from what the place holds now.
+        if (reader!.read !== head() || image.version !== place.version + 1) {
+          // Another server wrote or migrated first: start over from what the place holds now.
           reader!.read = head()
           const log = stored()
           follow(log)
@@ -196,7 +196,8 @@ export function memoryPlace(options: MemoryPlaceOptions = {}): MemoryPlace {
           handIn(reader!)
           return { conflict: true }
         }
-        if (place.log.length >= snapshotEvery && (!shared || reader!.read === head())) {
+        // A snapshot folds only what every server has: none is handed a whole store for want of entries.
+        if (place.log.length >= snapshotEvery && [...place.readers].every((each) => each.read === head())) {
           keep(reader!.context.image(), place.snapshot!.storeVersion, place.snapshot!.epoch)
         }
         // Kept as JSON, field by field as given: nothing the server holds is shared with the place.
