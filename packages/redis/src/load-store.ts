@@ -1,10 +1,10 @@
 // Loading the whole store from Redis (its latest snapshot and the log after it), making it at
 // start-up and keeping a migration of it; every entry checked, and what does not belong refused as damage.
-import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 import type { MigratedImage, StorageContext, StorageEntry, StoredLog } from '@ipc-state/server'
 import type { Connection } from './connection.js'
 import { type LogPosition, type StreamEntry, encodeEntries, follows, positionOf, readEntry, streamId } from './log-entries.js'
 import type { RedisStorageSettings } from './redis-options.js'
+import { damaged, tooNew } from './store-errors.js'
 import { decodeSnapshot, encodeSnapshot } from './snapshot-key.js'
 
 /** The keys of one store in Redis. */
@@ -26,23 +26,6 @@ export interface Loaded {
 
 /** Log entries read at once. */
 export const PAGE = 1_000
-
-/** `STORE_DAMAGED`, naming the key (and the log entry) that holds what this storage did not write. */
-export function damaged(key: string, what: string, entry?: string): IpcStateError {
-  const where = entry === undefined ? `key ${key}` : `key ${key}, entry ${entry}`
-  return new IpcStateError(ErrorCode.STORE_DAMAGED, `The store in Redis (${where}) cannot be used: ${what}`, {
-    data: entry === undefined ? { key } : { key, entry },
-  })
-}
-
-/** `STORE_TOO_NEW`: the store in Redis was migrated to a newer store version than this server runs. */
-export function tooNew(settings: RedisStorageSettings, stored: number, running: number): IpcStateError {
-  return new IpcStateError(
-    ErrorCode.STORE_TOO_NEW,
-    `The store in Redis at ${settings.safeUrl} (key ${settings.key}) was written by store version ${stored}; this server runs version ${running}`,
-    { data: { stored, running } },
-  )
-}
 
 /**
  * Loads the latest snapshot and the log after it, each entry checked for its fields and its place,

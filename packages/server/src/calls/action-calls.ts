@@ -7,10 +7,11 @@ import {
   type Logger,
 } from '@ipc-state/protocol'
 import { ActionQueue } from './action-queue.js'
-import type { CallRecord, RecordedAnswer } from './call-record.js'
+import type { CallRecord } from './call-record.js'
 import type { CommitPipeline } from './commit-pipeline.js'
 import type { FanOut } from '../connections/fan-out.js'
 import { encodeErrorResponse, type Session } from '../connections/session.js'
+import type { StoredAnswer } from '../storage/storage.js'
 import type { StoreRuntime } from '../state/store-runtime.js'
 
 /** What {@link ActionCalls} needs from the rest of the server. */
@@ -171,7 +172,7 @@ export class ActionCalls<S extends object> {
         this.#changes += 1
         // Replicas hear of the change before the caller hears its answer.
         fanOut.publish(runtime.epoch, version, patchesJson, request.action, clientId)
-        this.#answer(instanceId, id, frame, { version, valueJson })
+        this.#answer(instanceId, id, frame, { id, version, valueJson })
       },
       failed,
       rerun,
@@ -182,7 +183,7 @@ export class ActionCalls<S extends object> {
    * Sends an action's answer to the caller's current connection, and records it for a resend of
    * the same call when the call changed the state (one that did not may simply run again).
    */
-  #answer(instanceId: string, id: number, frame: string, changed?: RecordedAnswer): void {
+  #answer(instanceId: string, id: number, frame: string, changed?: StoredAnswer): void {
     this.#options.record.answer(instanceId, id, changed)?.send(frame)
   }
 

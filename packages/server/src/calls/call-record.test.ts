@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { encodeActionResult } from '@ipc-state/protocol'
 import { CallRecord, type CallRecordLimits } from './call-record.js'
 
-/** The answer kept for a call that returned `label`. */
-const kept = (label: string) => ({ version: 1, valueJson: JSON.stringify(label) })
+/** The answer kept for call `id`, which returned `label`. */
+const kept = (label: string, id = 0) => ({ id, version: 1, valueJson: JSON.stringify(label) })
 
 /** What the record says of call `id`, answered with `label`: the frame sent again. */
 const answered = (id: number, label: string) => ({ kind: 'answered', frame: encodeActionResult(id, 1, JSON.stringify(label)) })
@@ -18,7 +18,7 @@ function createRecord(limits: Partial<CallRecordLimits> = {}) {
 /** One call of `instanceId`, applied with a change: the answer is kept. */
 function applied(record: CallRecord<string>, instanceId: string, id: number): void {
   record.take(instanceId, id)
-  record.answer(instanceId, id, kept(`${instanceId}:${id}`))
+  record.answer(instanceId, id, kept(`${instanceId}:${id}`, id))
 }
 
 /** An instance that says hello on `connection` (hello id 0), makes one call that changes the state, and leaves. */
@@ -35,7 +35,7 @@ describe('CallRecord', () => {
     expect(record.status('i', 1)).toEqual({ kind: 'new' })
     record.take('i', 1)
     expect(record.status('i', 1)).toEqual({ kind: 'pending' })
-    expect(record.answer('i', 1, kept('frame-1'))).toBe('connection-1')
+    expect(record.answer('i', 1, kept('frame-1', 1))).toBe('connection-1')
     expect(record.status('i', 1)).toEqual(answered(1, 'frame-1'))
     // Keyed by instance: another instance's call 1 is another call.
     record.attach('j', 'connection-2', 0)
@@ -55,9 +55,9 @@ describe('CallRecord', () => {
     record.attach('i', 'old', 0)
     record.attach('i', 'new', 1)
     record.detach('i', 'old')
-    expect(record.answer('i', 2, kept('frame'))).toBe('new')
+    expect(record.answer('i', 2, kept('frame', 2))).toBe('new')
     record.detach('i', 'new')
-    expect(record.answer('i', 3, kept('frame-3'))).toBeUndefined()
+    expect(record.answer('i', 3, kept('frame-3', 3))).toBeUndefined()
     // Answered while no connection was there: still remembered for the resend.
     expect(record.status('i', 3)).toEqual(answered(3, 'frame-3'))
   })
@@ -145,7 +145,7 @@ describe('CallRecord', () => {
     record.attach('late', 'c', 0)
     record.take('late', 1)
     record.detach('late', 'c')
-    record.answer('late', 1, kept('late:1'))
+    record.answer('late', 1, kept('late:1', 1))
     // An instance that holds nothing arrives and leaves: it goes first, not `late`.
     record.attach('empty', 'c', 0)
     record.detach('empty', 'c')
@@ -169,7 +169,7 @@ describe('CallRecord', () => {
     record.attach('i', 'c', 0)
     record.take('i', 1)
     record.detach('i', 'c')
-    expect(record.answer('i', 1, kept('late'))).toBeUndefined()
+    expect(record.answer('i', 1, kept('late', 1))).toBeUndefined()
     expect(record.status('i', 1)).toEqual(answered(1, 'late'))
     // Forgotten while its call waited: the answer has nowhere to go, and the resend is unknown.
     record.attach('j', 'c', 0)
@@ -177,7 +177,7 @@ describe('CallRecord', () => {
     record.detach('j', 'c')
     visit(record, 'k')
     visit(record, 'l')
-    expect(record.answer('j', 1, kept('lost'))).toBeUndefined()
+    expect(record.answer('j', 1, kept('lost', 1))).toBeUndefined()
     expect(record.status('j', 1)).toEqual({ kind: 'unknown', reason: 'expired' })
   })
 })
@@ -189,18 +189,18 @@ describe('CallRecord, learning from other servers', () => {
     // A call numbered before the hello that made the record elsewhere: it may have run there.
     expect(record.status('roamer', 2)).toEqual({ kind: 'unknown', reason: 'expired' })
     expect(record.status('roamer', 4)).toEqual({ kind: 'new' })
-    record.learn('roamer', { id: 4, ...kept('answer 4') })
+    record.learn('roamer', kept('answer 4', 4))
     expect(record.status('roamer', 4)).toEqual(answered(4, 'answer 4'))
     // A call of it taken here and still queued finds the answer before it runs.
     record.take('roamer', 5)
-    record.learn('roamer', { id: 5, ...kept('answer 5') })
+    record.learn('roamer', kept('answer 5', 5))
     expect(record.status('roamer', 5)).toEqual(answered(5, 'answer 5'))
-    record.learn('roamer', { id: 6, ...kept('answer 6') })
+    record.learn('roamer', kept('answer 6', 6))
     expect(record.status('roamer', 4)).toEqual({ kind: 'unknown', reason: 'window' })
     // An instance already held keeps its own start; an unknown one's answers are not made up.
     record.learnInstance('roamer', 9)
     expect(record.status('roamer', 5)).toEqual(answered(5, 'answer 5'))
-    record.learn('stranger', { id: 1, ...kept('answer') })
+    record.learn('stranger', kept('answer', 1))
     expect(record.status('stranger', 1)).toEqual({ kind: 'unknown', reason: 'expired' })
     expect(record.image().map((instance) => instance.instanceId)).toEqual(['roamer'])
   })

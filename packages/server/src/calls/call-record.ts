@@ -2,9 +2,6 @@
 import { encodeActionResult } from '@ipc-state/protocol'
 import type { StoredAnswer, StoredInstance } from '../storage/storage.js'
 
-/** What the record keeps of an answer to a call that changed the state: the frame is made again from it. */
-export type RecordedAnswer = Omit<StoredAnswer, 'id'>
-
 /** The bounds of a {@link CallRecord}. */
 export interface CallRecordLimits {
   /** Answers kept per client instance; the oldest goes first. */
@@ -43,7 +40,7 @@ interface Instance<C> {
    */
   readonly since: number
   /** Answers to calls that changed the state, by call id, oldest first. */
-  readonly answers: Map<number, RecordedAnswer>
+  readonly answers: Map<number, StoredAnswer>
   /** The highest id whose answer was dropped to keep `dedupWindow`, -1 while none was. */
   forgotten: number
   /** The instance's open connections; it is idle when there is none. */
@@ -155,7 +152,7 @@ export class CallRecord<C> {
   image(): StoredInstance[] {
     const image: StoredInstance[] = []
     for (const [instanceId, { since, forgotten, answers, persisted }] of this.#instances) {
-      if (persisted) image.push({ instanceId, since, forgotten, answers: [...answers].map(([id, answer]) => ({ id, ...answer })) })
+      if (persisted) image.push({ instanceId, since, forgotten, answers: [...answers.values()] })
     }
     return image
   }
@@ -167,7 +164,7 @@ export class CallRecord<C> {
   restore(instances: readonly StoredInstance[]): void {
     const { dedupWindow } = this.#limits
     for (const stored of instances) {
-      const answers = new Map(stored.answers.map(({ id, ...answer }) => [id, answer]))
+      const answers = new Map(stored.answers.map((answer) => [answer.id, answer]))
       let forgotten = stored.forgotten
       // A smaller dedupWindow than the last run's drops the oldest, as answering would have.
       for (const id of answers.keys()) {
@@ -227,11 +224,11 @@ export class CallRecord<C> {
    * Call `id` of `instanceId` was answered: keeps `changed`, its answer, for a resend when the call
    * changed the state, and returns the connection the answer goes to, if the instance has one.
    */
-  answer(instanceId: string, id: number, changed?: RecordedAnswer): C | undefined {
+  answer(instanceId: string, id: number, changed?: StoredAnswer): C | undefined {
     this.#unanswered.delete(key(instanceId, id))
     const instance = this.#instances.get(instanceId)
     if (instance === undefined) return undefined
-    if (changed !== undefined) this.#keep(instanceId, instance, id, changed)
+    if (changed !== undefined) this.#keep(instanceId, instance, changed)
     return instance.current
   }
 
@@ -249,15 +246,15 @@ export class CallRecord<C> {
    * resend to this server. A call of it queued here finds the answer before it runs (see
    * {@link status}), and is answered from it.
    */
-  learn(instanceId: string, { id, ...answer }: StoredAnswer): void {
+  learn(instanceId: string, answer: StoredAnswer): void {
     const instance = this.#instances.get(instanceId)
-    if (instance !== undefined && !instance.answers.has(id)) this.#keep(instanceId, instance, id, answer)
+    if (instance !== undefined && !instance.answers.has(answer.id)) this.#keep(instanceId, instance, answer)
   }
 
-  #keep(instanceId: string, instance: Instance<C>, id: number, answer: RecordedAnswer): void {
+  #keep(instanceId: string, instance: Instance<C>, answer: StoredAnswer): void {
     const idle = this.#idleKept.has(instanceId) || this.#idleEmpty.delete(instanceId)
     if (idle) this.#idleKept.set(instanceId, instance)
-    instance.answers.set(id, answer)
+    instance.answers.set(answer.id, answer)
     if (idle) this.#idleEntries += 1
     if (instance.answers.size > this.#limits.dedupWindow) {
       const oldest = instance.answers.keys().next().value!

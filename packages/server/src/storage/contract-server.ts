@@ -1,4 +1,5 @@
 // The server as the storage contract's cases play it: it opens a storage, writes batches, replays what comes back and takes in what others wrote.
+import { deepStrictEqual, equal, ok } from 'node:assert/strict'
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 import { type ReplayOptions, type ReplayedStore, replayLog } from './replay-log.js'
 import type { ExternalUpdate, Storage, StorageContext, StorageEntry, StoredInstance, StoredLog, WriteConflict } from './storage.js'
@@ -181,4 +182,46 @@ export class ContractServer {
     for (const wake of this.#waiters) wake()
     this.#waiters.clear()
   }
+}
+
+/** Writes `batches` batches: a client record now and then, and changes of three instances, some answered with nothing, some two to a batch. */
+export async function writeSome(server: ContractServer, batches: number, tag = 'w'): Promise<StorageEntry[]> {
+  const written: StorageEntry[] = []
+  for (let n = 0; n < batches; n++) {
+    const instanceId = `${tag}-${n % 3}`
+    const batch: StorageEntry[] = n < 3 ? [{ kind: 'instance', instanceId, since: n }] : []
+    const call = { instanceId, action: 'add', clientId: tag }
+    const calls = [{ ...call, id: 10 + 2 * n, item: `${tag}${n}`, valueJson: n % 4 === 0 ? undefined : JSON.stringify({ n, tag }) }]
+    if (n % 5 === 0) calls.push({ ...call, id: 11 + 2 * n, item: `${tag}${n}+`, valueJson: '"second"' })
+    batch.push(...server.changes(calls))
+    equal(await server.write(batch), undefined, `batch ${n} was written`)
+    written.push(...batch)
+  }
+  return written
+}
+
+/** What a change must come back with: the attribution only from a storage servers share. */
+export function fieldsOf(entry: ContractChange, shared = false) {
+  const { kind, version, instanceId, id, valueJson, action, clientId } = entry
+  const fields = { kind, version, patches: JSON.parse(entry.patchesJson), instanceId, id, valueJson }
+  return shared ? { ...fields, action, clientId } : fields
+}
+
+/** `server` replayed to the store `expected` wrote: the same state, version and answers. */
+export function sameStore(server: ContractServer, expected: ContractServer): void {
+  deepStrictEqual(server.state, expected.state, 'the same state')
+  equal(server.version, expected.version, 'the same version')
+  const answers = (of: ContractServer) =>
+    Object.fromEntries(of.instances.map((instance) => [instance.instanceId, instance.answers.map((a) => ({ ...a }))]))
+  deepStrictEqual(answers(server), answers(expected), 'the same answers, with their versions and values')
+}
+
+/** Resolves once `promise` rejected with an `IpcStateError` of `code`. */
+export async function refusedWith(promise: Promise<unknown>, code: string): Promise<void> {
+  const error = await promise.then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  )
+  ok(error instanceof IpcStateError, `refused with an IpcStateError, not ${String(error)}`)
+  equal(error.code, code)
 }

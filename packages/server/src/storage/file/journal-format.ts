@@ -166,3 +166,14 @@ export function readSegment(file: string, bytes: Buffer, visit?: (record: Journa
   }
   return { records, offsets, end: offset, torn: undefined }
 }
+
+/** The error calls get when their change could not be written. */
+export function persistFailed(file: string, cause: NodeJS.ErrnoException): IpcStateError {
+  const what =
+    cause.code === 'ENOSPC' || cause.code === 'EDQUOT' ? 'the disk is full: free some space' : 'check the disk and the folder'
+  return new IpcStateError(
+    ErrorCode.PERSIST_FAILED,
+    `The change could not be written to ${file} (${cause.code ?? cause.message}); it was not applied. ${what}, then call again`,
+    { cause, data: { file, ...(cause.code === undefined ? {} : { reason: cause.code }) } },
+  )
+}

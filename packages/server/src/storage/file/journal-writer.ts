@@ -1,25 +1,16 @@
 // Writing a data folder: journal segments appended to, snapshots taken and the older files removed, room kept on the disk.
-import { lstat, statfs, unlink } from 'node:fs/promises'
-import { ErrorCode, IpcStateError, type Logger } from '@ipc-state/protocol'
-import { bootId, journalPath, listFolder, snapshotPath } from './data-folder.js'
-import { removeFiles } from './start-up-recovery.js'
+import { unlink } from 'node:fs/promises'
+import type { IpcStateError, Logger } from '@ipc-state/protocol'
+import { bootId, journalPath } from './data-folder.js'
 import type { FileStorageSettings, FsyncMode } from './file-storage-options.js'
 import type { DiskReserve } from './disk-reserve.js'
-import { entryPayload, frameRecord } from './journal-format.js'
+import { SnapshotRoom } from './snapshot-room.js'
+import { entryPayload, frameRecord, persistFailed } from './journal-format.js'
 import { JournalSegment } from './journal-segment.js'
-import { writeSnapshot } from './snapshot-file.js'
 import type { StorageEntry, StoreImage } from '../storage.js'
 
 /** How long a storage that failed waits before it tries to write again, in milliseconds. */
 const RETRY_MS = 1_000
-
-/** How long a storage whose snapshot failed waits before it tries another, in milliseconds. */
-const SNAPSHOT_RETRY_MS = 5_000
-
-/** Journal bytes between two looks at the room left on the disk. */
-const ROOM_CHECK_BYTES = 16 * 1024
-/** Room kept free beyond what a snapshot and the journal may need. */
-const ROOM_MARGIN_BYTES = 64 * 1024
 
 const noSpace = (error: unknown): boolean => ['ENOSPC', 'EDQUOT'].includes((error as NodeJS.ErrnoException).code ?? '')
 
@@ -46,11 +37,7 @@ export interface JournalWriterOptions {
  * segment and writes a snapshot of the store in the background, after which the older files go.
  */
 export class JournalWriter {
-  readonly #dir: string
-  readonly #fsync: FsyncMode
-  readonly #limits: Pick<FileStorageSettings, 'fsyncInterval' | 'compactBytes'>
-  readonly #logger: Logger
-  readonly #image: () => StoreImage
+  readonly #options: JournalWriterOptions
   /** The segment written to; unset until there was room to start it. */
   #segment: JournalSegment | undefined
   /** The segment this run starts, and the snapshot to write before it, if one is needed. */
@@ -60,24 +47,14 @@ export class JournalWriter {
   #storeVersion: number
   /** Journal bytes written since the last snapshot began. */
   #sinceSnapshot: number
-  /** The reserve being written after a snapshot, if it is. */
-  #reserving: Promise<void> | undefined
   /** The snapshot being written in the background, if one is. */
   #snapshotting: Promise<void> | undefined
-  #flushTimer: NodeJS.Timeout | undefined
   /** Why the segment may hold bytes past its whole records, until a write cuts them off. */
   #broken: { error: Error; since: number } | undefined
-  /** Room for the next snapshot. */
-  readonly #reserve: DiskReserve
-  /** When the last snapshot failed, and when the last one to make room on a full disk did (performance.now()). */
-  #snapshotFailedAt = Number.NEGATIVE_INFINITY
+  /** Room for the next snapshot, and when one is due. */
+  readonly #room: SnapshotRoom
+  /** When the last snapshot to make room on a full disk failed (performance.now()). */
   #roomFailedAt = Number.NEGATIVE_INFINITY
-  /** The size of the last snapshot written or read. */
-  #snapshotBytes = 0
-  /** Journal bytes written since the disk's room was last looked at. */
-  #sinceRoomCheck = 0
-  /** The disk has too little room left for the journal to grow: a snapshot is due now. */
-  #lowOnRoom = false
 
   /**
    * @param sinceSnapshot journal bytes the folder holds after its newest snapshot (at least
@@ -88,12 +65,8 @@ export class JournalWriter {
     reserve: DiskReserve,
     start: { next: NextSegment; epoch: string; storeVersion: number; sinceSnapshot: number },
   ) {
-    this.#dir = options.dir
-    this.#fsync = options.fsync
-    this.#limits = options.limits
-    this.#logger = options.logger
-    this.#image = options.image
-    this.#reserve = reserve
+    this.#options = options
+    this.#room = new SnapshotRoom(options.dir, reserve, options.logger)
     this.#next = start.next
     this.#epoch = start.epoch
     this.#storeVersion = start.storeVersion
@@ -108,15 +81,15 @@ export class JournalWriter {
   async start(snapshotBytes: number): Promise<void> {
     try {
       await this.#startSegment()
-      if (this.#next.image === undefined && snapshotBytes > 0) {
-        this.#snapshotBytes = snapshotBytes
-        await this.#reserve.ensure(snapshotBytes)
-      }
+      if (this.#next.image === undefined && snapshotBytes > 0) await this.#room.keepFor(snapshotBytes)
     } catch (error) {
-      this.#logger.error?.('started without room to write to the data folder: reads are served, calls fail until it has room', {
-        dir: this.#dir,
-        error: (error as Error).message,
-      })
+      this.#options.logger.error?.(
+        'started without room to write to the data folder: reads are served, calls fail until it has room',
+        {
+          dir: this.#options.dir,
+          error: (error as Error).message,
+        },
+      )
     }
   }
 
@@ -136,70 +109,50 @@ export class JournalWriter {
   async write(entries: readonly StorageEntry[]): Promise<void> {
     if (this.#segment === undefined) await this.#startSegment()
     else if (this.#broken !== undefined) await this.#repair()
-    if (
-      (this.#sinceSnapshot >= this.#limits.compactBytes || this.#lowOnRoom) &&
-      this.#snapshotting === undefined &&
-      performance.now() - this.#snapshotFailedAt >= SNAPSHOT_RETRY_MS
-    ) {
+    if (this.#snapshotting === undefined && this.#room.due(this.#sinceSnapshot, this.#options.limits.compactBytes)) {
       await this.#rotate().catch((error: Error) => {
         // The old segment takes the writes meanwhile; a snapshot is tried again later.
-        this.#snapshotFailedAt = performance.now()
-        if (this.#sinceSnapshot >= this.#limits.compactBytes) this.#sinceSnapshot = this.#limits.compactBytes / 2
-        this.#logger.warn?.('could not start a new journal segment', { error: error.message })
+        this.#room.failed()
+        if (this.#sinceSnapshot >= this.#options.limits.compactBytes) this.#sinceSnapshot = this.#options.limits.compactBytes / 2
+        this.#options.logger.warn?.('could not start a new journal segment', { error: error.message })
       })
     }
     const segment = this.#segment!
     const bytes = Buffer.concat(entries.map((entry) => frameRecord(entryPayload(entry))))
     try {
-      segment.appendNow(bytes, this.#fsync === 'always')
+      segment.appendNow(bytes, this.#options.fsync === 'always')
     } catch (error) {
       if (!noSpace(error) || !(await this.#compactForRoom())) throw await this.#failed(error as NodeJS.ErrnoException)
       // The journal was folded into a snapshot and removed: the disk has room again.
       try {
-        this.#segment!.appendNow(bytes, this.#fsync === 'always')
+        this.#segment!.appendNow(bytes, this.#options.fsync === 'always')
       } catch (again) {
         throw await this.#failed(again as NodeJS.ErrnoException)
       }
     }
     this.#sinceSnapshot += bytes.length
-    this.#sinceRoomCheck += bytes.length
-    if (this.#sinceRoomCheck >= ROOM_CHECK_BYTES) this.#checkRoom()
-    if (this.#fsync === 'interval') this.#flushAfterInterval()
-  }
-
-  /**
-   * Looks, in the background, at the room left on the disk: once it is less than a snapshot and
-   * the journal since the last one may need (each journal byte grows the state or the record of
-   * answers by about one byte), the next write starts a snapshot, while it still fits, instead of
-   * letting the journal fill the disk.
-   */
-  #checkRoom(): void {
-    this.#sinceRoomCheck = 0
-    statfs(this.#dir).then(
-      ({ bavail, bsize }) => {
-        // The reserve is freed for the snapshot; a journal of a quarter of it at least makes one worth it.
-        const room = bavail * bsize + this.#reserve.size
-        const need = 2 * (this.#snapshotBytes + this.#sinceSnapshot) + ROOM_MARGIN_BYTES
-        const worth = Math.max(ROOM_CHECK_BYTES, this.#snapshotBytes / 4)
-        this.#lowOnRoom = this.#sinceSnapshot >= worth && room < need
-        // Room for a snapshot again (someone freed some): no need to wait before trying one.
-        if (room >= this.#snapshotBytes + this.#sinceSnapshot + ROOM_MARGIN_BYTES) this.#snapshotFailedAt = Number.NEGATIVE_INFINITY
-      },
-      () => undefined,
-    )
+    this.#room.wrote(bytes.length, this.#sinceSnapshot)
+    if (this.#options.fsync === 'interval') {
+      this.#segment!.syncLater(this.#options.limits.fsyncInterval, (error) => {
+        // What was answered may not be on the disk: a snapshot rewrites all of it.
+        this.#sinceSnapshot = this.#options.limits.compactBytes
+        this.#options.logger.error?.('could not flush the journal to the disk; a snapshot will rewrite it', {
+          error: error.message,
+        })
+      })
+    }
   }
 
   async close(): Promise<void> {
-    clearTimeout(this.#flushTimer)
     await this.#snapshotting
-    await this.#reserving
+    await this.#room.settled()
     const segment = this.#segment
     if (segment !== undefined && this.#broken === undefined) {
       try {
         await segment.append(frameRecord('{"t":"closed"}'))
         await segment.sync()
       } catch (error) {
-        this.#logger.warn?.('could not mark the journal closed', { file: segment.path, error: (error as Error).message })
+        this.#options.logger.warn?.('could not mark the journal closed', { file: segment.path, error: (error as Error).message })
       }
     }
     await this.release()
@@ -207,7 +160,6 @@ export class JournalWriter {
 
   /** Closes the segment without marking it closed. */
   async release(): Promise<void> {
-    clearTimeout(this.#flushTimer)
     await this.#segment?.close().catch(() => undefined)
     this.#segment = undefined
   }
@@ -219,7 +171,7 @@ export class JournalWriter {
    */
   async #startSegment(): Promise<void> {
     const next = this.#next!
-    const path = journalPath(this.#dir, next.seq)
+    const path = journalPath(this.#options.dir, next.seq)
     const broken = this.#broken
     if (broken !== undefined && performance.now() - broken.since < RETRY_MS) throw persistFailed(path, broken.error)
     try {
@@ -238,6 +190,7 @@ export class JournalWriter {
   }
 
   #createSegment(seq: number, version: number): Promise<JournalSegment> {
+    const { dir, fsync } = this.#options
     const header = {
       t: 'segment',
       seq,
@@ -245,9 +198,9 @@ export class JournalWriter {
       epoch: this.#epoch,
       storeVersion: this.#storeVersion,
       boot: bootId(),
-      fsync: this.#fsync,
+      fsync,
     } as const
-    return JournalSegment.create(journalPath(this.#dir, seq), header)
+    return JournalSegment.create(journalPath(dir, seq), header)
   }
 
   /**
@@ -255,21 +208,21 @@ export class JournalWriter {
    * once that is on disk, the older segments and snapshots go.
    */
   async #rotate(): Promise<void> {
-    const image = this.#image()
+    const image = this.#options.image()
     const old = this.#segment!
     // Everything in the old segment is on disk before a newer one exists: a crash cannot leave a
     // gap between them.
-    if (this.#fsync !== 'always') await old.sync().catch(() => undefined)
+    if (this.#options.fsync !== 'always') await old.sync().catch(() => undefined)
     const segment = await this.#createSegment(old.seq + 1, image.version)
     this.#segment = segment
     await old.close().catch(() => undefined)
     const written = this.#sinceSnapshot
     this.#sinceSnapshot = 0
-    this.#lowOnRoom = false
+    this.#room.began()
     this.#snapshotting = this.#snapshot(segment.seq, image)
       .catch((error: Error) => {
         this.#sinceSnapshot += written
-        this.#logger.warn?.('could not write a snapshot; the journal is kept, and a snapshot tried again later', {
+        this.#options.logger.warn?.('could not write a snapshot; the journal is kept, and a snapshot tried again later', {
           error: error.message,
         })
       })
@@ -278,39 +231,10 @@ export class JournalWriter {
       })
   }
 
-  /**
-   * Writes the snapshot of segment `seq` in the room the reserve kept, then removes what it makes
-   * obsolete, and keeps room for the next one.
-   */
-  async #snapshot(seq: number, image: StoreImage): Promise<void> {
+  /** Writes the snapshot of segment `seq` (see `SnapshotRoom.snapshot`). */
+  #snapshot(seq: number, image: StoreImage): Promise<void> {
     const meta = { version: image.version, epoch: this.#epoch, storeVersion: this.#storeVersion, instances: image.instances }
-    const path = snapshotPath(this.#dir, seq)
-    await this.#reserving
-    await this.#reserve.release()
-    try {
-      await writeSnapshot(path, meta, image.stateJson)
-    } catch (error) {
-      this.#snapshotFailedAt = performance.now()
-      throw error
-    }
-    const files = await listFolder(this.#dir)
-    await removeFiles(this.#dir, {
-      journals: files.journals.filter((n) => n < seq),
-      snapshots: files.snapshots.filter((n) => n < seq),
-    })
-    const written = await lstat(path).catch(() => undefined)
-    this.#snapshotBytes = written?.size ?? this.#snapshotBytes
-    // Kept after the snapshot is done, so that a compaction is not held up by it.
-    if (written !== undefined) this.#reserving = this.#keepRoom(written.size)
-  }
-
-  /** Makes the reserve hold `bytes`, or says why it cannot. */
-  async #keepRoom(bytes: number): Promise<void> {
-    if (await this.#reserve.ensure(bytes)) return
-    this.#logger.warn?.('no room to keep for the next snapshot: a journal that fills the disk waits for room', {
-      file: this.#reserve.path,
-      bytes,
-    })
+    return this.#room.snapshot(seq, meta, image.stateJson)
   }
 
   /**
@@ -333,8 +257,7 @@ export class JournalWriter {
     }
     if (this.#sinceSnapshot === 0 || performance.now() - this.#roomFailedAt < RETRY_MS) return false
     try {
-      await this.#reserving
-      await this.#reserve.release()
+      await this.#room.free()
       await this.#rotate()
       await this.#snapshotting
     } catch {
@@ -345,21 +268,8 @@ export class JournalWriter {
       this.#roomFailedAt = performance.now()
       return false
     }
-    this.#logger.warn?.('the journal filled the disk: folded it into a snapshot to make room', { dir: this.#dir })
+    this.#options.logger.warn?.('the journal filled the disk: folded it into a snapshot to make room', { dir: this.#options.dir })
     return true
-  }
-
-  #flushAfterInterval(): void {
-    if (this.#flushTimer !== undefined) return
-    this.#flushTimer = setTimeout(() => {
-      this.#flushTimer = undefined
-      this.#segment?.sync().catch((error: Error) => {
-        // What was answered may not be on the disk: a snapshot rewrites all of it.
-        this.#sinceSnapshot = this.#limits.compactBytes
-        this.#logger.error?.('could not flush the journal to the disk; a snapshot will rewrite it', { error: error.message })
-      })
-    }, this.#limits.fsyncInterval)
-    this.#flushTimer.unref()
   }
 
   /** A write failed: cuts off what it left, so the next write follows whole records. */
@@ -386,15 +296,4 @@ export class JournalWriter {
       throw persistFailed(segment.path, error as NodeJS.ErrnoException)
     }
   }
-}
-
-/** The error calls get when their change could not be written. */
-function persistFailed(file: string, cause: NodeJS.ErrnoException): IpcStateError {
-  const what =
-    cause.code === 'ENOSPC' || cause.code === 'EDQUOT' ? 'the disk is full: free some space' : 'check the disk and the folder'
-  return new IpcStateError(
-    ErrorCode.PERSIST_FAILED,
-    `The change could not be written to ${file} (${cause.code ?? cause.message}); it was not applied. ${what}, then call again`,
-    { cause, data: { file, ...(cause.code === undefined ? {} : { reason: cause.code }) } },
-  )
 }
