@@ -1,8 +1,5 @@
 import {
   BINARY_HEADER_BYTES,
-  ErrorCode,
-  IpcStateError,
-  deepFreeze,
   encodeBinaryFrame,
   encodeClientMessage,
   errorFromWire,
@@ -11,7 +8,8 @@ import {
   type ResponseMessage,
   type StateGetResult,
   utf8ByteLength,
-} from '@ipc-state/protocol'
+} from '@ipc-state/protocol/wire'
+import { ErrorCode, IpcStateError, deepFreeze } from '@ipc-state/protocol'
 import { abortError } from './abort-error.js'
 import { timeoutOption } from './client-options.js'
 import type { ClientStatus } from './client-status.js'

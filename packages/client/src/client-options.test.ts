@@ -1,4 +1,5 @@
-import { Defaults, socketRootWarning } from '@ipc-state/protocol'
+import { Defaults } from '@ipc-state/protocol'
+import { socketRootWarning } from '@ipc-state/protocol/node'
 import { describe, expect, it } from 'vitest'
 import { exponentialBackoff } from './backoff.js'
 import { localSocketRoot, parseClientOptions, timeoutOption, type ConnectOptions } from './client-options.js'

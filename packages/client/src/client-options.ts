@@ -1,17 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { lstatSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import {
-  Defaults,
-  MAX_NAME_LENGTH,
-  defaultSocketRoot,
-  numberOption,
-  resolveSocketPath,
-  socketRootWarning,
-  type FolderStat,
-  type Logger,
-  type SocketAddress,
-} from '@ipc-state/protocol'
+import { Defaults, numberOption, type Logger } from '@ipc-state/protocol'
+import { MAX_NAME_LENGTH } from '@ipc-state/protocol/wire'
+import { localSocketRoot as socketRootOf, resolveSocketPath, socketRootWarning, type SocketAddress } from '@ipc-state/protocol/node'
 import { exponentialBackoff, type RetryDelay } from './backoff.js'
 
 /** Options for {@link connect}. */
@@ -117,22 +109,9 @@ export interface ClientOptions {
   readonly allowForeignServer: boolean
 }
 
-/**
- * The socket folder when the options name none: protocol's `defaultSocketRoot`, from this
- * process's user, its temporary folder and `XDG_RUNTIME_DIR`, as the server finds it.
- */
+/** The socket folder when the options name none: the one the server finds too, from this process. */
 export function localSocketRoot(): string {
-  const runtimeDir = process.env.XDG_RUNTIME_DIR
-  let runtimeDirStat: FolderStat | undefined
-  if (runtimeDir !== undefined && runtimeDir !== '') {
-    try {
-      const stats = lstatSync(runtimeDir)
-      runtimeDirStat = { uid: stats.uid, mode: stats.mode, directory: stats.isDirectory() }
-    } catch {
-      // Missing or unreadable: the temporary folder it is.
-    }
-  }
-  return defaultSocketRoot({ platform: process.platform, uid: process.getuid?.(), tmpdir: tmpdir(), runtimeDir, runtimeDirStat })
+  return socketRootOf({ process, lstatSync, tmpdir })
 }
 
 /**

@@ -1,5 +1,5 @@
+import { ClientMessageType } from '@ipc-state/protocol/wire'
 import {
-  ClientMessageType,
   ErrorCode,
   IpcStateError,
   type ActionsOf,

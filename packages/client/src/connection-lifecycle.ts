@@ -1,20 +1,18 @@
 import {
   ClientMessageType,
-  ErrorCode,
-  IpcStateError,
   PROTOCOL_VERSION,
   ServerMessageType,
   decodeServerMessage,
   maxFrameContainers,
   encodeClientMessage,
   errorFromWire,
-  isIpcStateError,
   type HelloResult,
   WireDecoder,
   type WireFrame,
   type ResponseMessage,
   type StateGetResult,
-} from '@ipc-state/protocol'
+} from '@ipc-state/protocol/wire'
+import { ErrorCode, IpcStateError, isIpcStateError } from '@ipc-state/protocol'
 import { abortError } from './abort-error.js'
 import type { ClientOptions } from './client-options.js'
 import { ClientStatusTracker, type ClientStatus } from './client-status.js'

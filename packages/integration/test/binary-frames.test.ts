@@ -3,13 +3,14 @@
 // them; a plain client never sees a binary frame; a hostile length closes only its connection.
 import { deserialize } from 'node:v8'
 import { connect, type IpcStateClient } from '@ipc-state/client'
-import { BINARY_HEADER_BYTES, type ServerInfoConnection, encodeBinaryFrame } from '@ipc-state/protocol'
+import { BINARY_HEADER_BYTES, encodeBinaryFrame } from '@ipc-state/protocol/wire'
+import type { ServerInfoConnection } from '@ipc-state/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { addressEnv } from '../src/fixture-env.js'
-import type { JsonValuesStore, Op } from '../src/json-values.js'
-import { ask, fixture, runNode } from '../src/processes.js'
-import { type ServerHandle, startServer } from '../src/server-fixture.js'
-import { WireClient } from '../src/wire-client.js'
+import { addressEnv } from '../src/processes/fixture-env.js'
+import type { JsonValuesStore, Op } from '../src/stores/json-values.js'
+import { ask, fixture, runNode } from '../src/processes/processes.js'
+import { type ServerHandle, startServer } from '../src/processes/server-fixture.js'
+import { WireClient } from '../src/peers/wire-client.js'
 
 type Client = IpcStateClient<JsonValuesStore>
 

@@ -2,7 +2,7 @@
 import { redisStorage } from '@ipc-state/redis'
 import { defineStorageContract } from '@ipc-state/server/testing'
 import { afterAll, beforeAll, describe, it } from 'vitest'
-import { type RedisServer, startRedisServer } from '../src/redis-server.js'
+import { type RedisServer, startRedisServer } from '../src/storage/redis-server.js'
 
 let redis: RedisServer
 beforeAll(async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { encodeActionResult } from '@ipc-state/protocol'
+import { encodeActionResult } from '@ipc-state/protocol/wire'
 import { decodeSnapshot, encodeSnapshot } from './snapshot-key.js'
 
 describe('snapshots in Redis', () => {

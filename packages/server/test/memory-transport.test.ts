@@ -1,4 +1,4 @@
-import { ServerMessageType, encodeServerMessage } from '@ipc-state/protocol'
+import { ServerMessageType, encodeServerMessage } from '@ipc-state/protocol/wire'
 import { describe, expect, it } from 'vitest'
 import { createMemoryTransport } from './memory-transport.js'
 import type { TransportConnection } from '../src/transport/transport.js'

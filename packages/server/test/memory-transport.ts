@@ -1,5 +1,5 @@
+import { Defaults } from '@ipc-state/protocol'
 import {
-  Defaults,
   FrameDecoder,
   ServerMessageType,
   decodeServerMessage,
@@ -7,7 +7,7 @@ import {
   type ClientMessage,
   type ResponseMessage,
   type ServerMessage,
-} from '@ipc-state/protocol'
+} from '@ipc-state/protocol/wire'
 import {
   CLOSE_GRACE_MS,
   type Transport,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { encodeActionResult } from '@ipc-state/protocol'
+import { encodeActionResult } from '@ipc-state/protocol/wire'
 import { CallRecord, type CallRecordLimits } from './call-record.js'
 
 /** The answer kept for call `id`, which returned `label`. */

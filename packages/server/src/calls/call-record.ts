@@ -1,5 +1,5 @@
 // The record of answered calls: per client instance, the answers that make its resent calls exactly-once.
-import { encodeActionResult } from '@ipc-state/protocol'
+import { encodeActionResult } from '@ipc-state/protocol/wire'
 import type { StoredAnswer, StoredInstance } from '../storage/storage.js'
 
 /** The bounds of a {@link CallRecord}. */

@@ -3,12 +3,11 @@ import {
   BINARY_HEADER_BYTES,
   BINARY_MIN_BYTES,
   ClientMessageType,
-  ErrorCode,
   FRAME_DELIMITER,
   ServerMessageType,
   decodeServerMessage,
-  type IpcStateError,
-} from '@ipc-state/protocol'
+} from '@ipc-state/protocol/wire'
+import { ErrorCode, type IpcStateError } from '@ipc-state/protocol'
 import { describe, expect, it } from 'vitest'
 import { MemoryBudget, QueueCosts } from './memory-budget.js'
 import { OutputQueue } from './output-queue.js'

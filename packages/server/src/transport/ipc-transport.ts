@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net'
 import { IPCModule } from 'node-ipc'
-import { DEFAULT_APPSPACE, DEFAULT_SOCKET_ROOT, ErrorCode, IpcStateError, type SocketAddress } from '@ipc-state/protocol'
+import { DEFAULT_APPSPACE, DEFAULT_SOCKET_ROOT, type SocketAddress } from '@ipc-state/protocol/node'
+import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 import { claimAndListen, prepareSocketRoot, removeSocketFile } from '../files/socket-file.js'
 import { TickWriter } from './tick-writer.js'
 import {
