@@ -30,7 +30,10 @@ export interface StoredInstance {
   answers: StoredAnswer[]
 }
 
-/** One entry of the log a storage keeps, in the order the server made them. A storage keeps every field as given. */
+/**
+ * One entry of the log a storage keeps, in the order the server made them, every field as given
+ * (`action` and `clientId` are needed only by a storage several servers share).
+ */
 export type StorageEntry =
   /** A client instance's record was made by a hello with id `since`. */
   | { kind: 'instance'; instanceId: string; since: number }
@@ -49,7 +52,11 @@ export type StorageEntry =
       /** The action's name and the caller's client id, for replicas served by other servers. */
       action?: string
       clientId?: string
-      /** Set on a change a migration made: the store version the state has from it on. */
+      /**
+       * Set on a change a migration made, by a storage that keeps a migration as an entry of its log
+       * rather than as a snapshot (see {@link Storage.migrate}): the store version the state has from
+       * it on. The server never writes it.
+       */
       storeVersion?: number
     }
 
@@ -185,9 +192,11 @@ export interface Storage {
   /**
    * Appends `entries` after every entry written before them, and resolves once they are as durable
    * as this storage promises: `open` hands them back from then on, in order, with every field as
-   * given. Rejects with an `IpcStateError` `PERSIST_FAILED` when they could not be written: none of
-   * them counts as written then, and a later write must not follow bytes of a failed one. Before it
-   * appends, it may write a snapshot ({@link StorageContext.image}).
+   * given (`action` and `clientId` only by a storage several servers share). Rejects with an
+   * `IpcStateError` when they could not be written (`PERSIST_FAILED`; `BACKEND_UNAVAILABLE` for a
+   * storage reached over a network): none of them counts as written then, and a later write must not
+   * follow bytes of a failed one. Before it appends, it may write a snapshot
+   * ({@link StorageContext.image}).
    *
    * Compare-and-append, for a storage several servers share: the changes in `entries` are numbered
    * from the version the server serves (the first makes that version plus one); the storage writes
