@@ -1,3 +1,4 @@
+// The journal's format: segment headers and records, each framed with its length and checksums, read back checked.
 import { constants } from 'node:buffer'
 import { crc32 } from 'node:zlib'
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'

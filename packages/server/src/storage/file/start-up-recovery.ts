@@ -1,3 +1,4 @@
+// What a starting file storage does with the folder it read: cut off a torn tail, keep or renew the epoch, remove what is obsolete.
 import { lstat, open, readdir, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from '@ipc-state/protocol'
@@ -5,9 +6,6 @@ import { WRITE_FLAGS } from '../../files/data-file.js'
 import { bootId, type FolderFiles, journalPath, snapshotPath } from './data-folder.js'
 import type { Recovered } from './folder-log.js'
 import { TEMPORARY, syncFolder } from './snapshot-file.js'
-
-// What a starting file storage does with what replay found: cut off a torn last record, decide
-// whether clients keep their epoch, and count the journal that a snapshot would fold.
 
 /**
  * A crash in the middle of a write left part of a record at the end: it was never acknowledged.
