@@ -1,3 +1,4 @@
+// The options of `connect`, checked, with their defaults filled in.
 import { randomUUID } from 'node:crypto'
 import { lstatSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -1,3 +1,4 @@
+// A client's status (connecting, connected, reconnecting, closed) and the listeners told of each change.
 import type { Logger } from '@ipc-state/protocol'
 
 /** Where a client is in its life. */

@@ -1,3 +1,4 @@
+// `@ipc-state/client`: connect, its options and types, and the errors it rejects with.
 export { connect } from './connect.js'
 export type { ClientActions, IpcStateClient } from './connect.js'
 export type { ConnectOptions } from './client-options.js'

@@ -1,3 +1,4 @@
+// The client's copy of the state, kept up by the server's changes and read and subscribed to by the application.
 import { applyPatches, deepFreeze, type DeepReadonly, type Logger, type Patch } from '@ipc-state/protocol'
 
 /** Why subscribers are being told about a new state. */

@@ -1,3 +1,4 @@
+// `defineStore`, and the types that carry a store's state and actions to its servers and clients.
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 
 /** What an action knows about the call it serves. */

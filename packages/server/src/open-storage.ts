@@ -1,4 +1,4 @@
-// Opening the storage at start-up: what it holds replayed into the server, migrated once when an older store version wrote it.
+// Opens the storage and starts the server from what it holds (state, version, epoch, record of answered calls), migrating it once when an older store version wrote it.
 import { randomUUID } from 'node:crypto'
 import type { ActionMap } from '@ipc-state/protocol'
 import type { CallRecord } from './calls/call-record.js'

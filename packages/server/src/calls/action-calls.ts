@@ -1,3 +1,4 @@
+// The path of an action call from a greeted session to its answer: resend check, limits, input check, queue, commit and fan-out.
 import { ErrorCode, IpcStateError, toIpcStateError, type Logger } from '@ipc-state/protocol'
 import { encodeActionResult, type ActionCallRequest } from '@ipc-state/protocol/wire'
 import { ActionQueue } from './action-queue.js'

@@ -1,4 +1,4 @@
-// The record of answered calls: per client instance, the answers that make its resent calls exactly-once.
+// The record of answered calls per client instance, which makes action calls exactly-once across resends and restarts.
 import { encodeActionResult } from '@ipc-state/protocol/wire'
 import type { StoredAnswer, StoredInstance } from '../storage/storage.js'
 

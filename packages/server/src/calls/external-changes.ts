@@ -1,4 +1,4 @@
-// Changes other servers sharing the storage committed, taken into this server's state, record and replicas.
+// Takes what other servers sharing the storage committed into this server's state, replicas and record of answered calls.
 import { type IpcStateError, toIpcStateError, type Logger, type Patch } from '@ipc-state/protocol'
 import type { CallRecord } from './call-record.js'
 import type { CommitPipeline } from './commit-pipeline.js'

@@ -1,3 +1,4 @@
+// Frames that carry the whole state, encoded once per version and shared by every snapshot sent.
 import {
   BINARY_HEADER_BYTES,
   BINARY_MIN_BYTES,

@@ -1,3 +1,4 @@
+// The store's state in memory: runs an action on a draft, checks what it made, and commits it as a new version.
 import { randomUUID } from 'node:crypto'
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import {
