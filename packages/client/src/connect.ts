@@ -18,6 +18,7 @@ import type { ClientTransport } from './client-transport.js'
 import { ConnectionLifecycle } from './connection-lifecycle.js'
 import { openIpcConnection } from './ipc-transport.js'
 import { Replica, type ChangeInfo, type StateListener, type SubscribeOptions } from './replica.js'
+import { type WaitForOptions, waitFor } from './wait-for.js'
 
 /** Typed action calls: each resolves with the action's result once the replica shows its effect. */
 export type ClientActions<A> = {
@@ -28,6 +29,11 @@ export type ClientActions<A> = {
 export interface IpcStateClient<T extends StoreDefinition<any, any>> {
   /** This client's stable id. */
   readonly clientId: string
+  /**
+   * This client instance's id: new for each `connect`, kept across reconnects. Actions see it as
+   * `context.instanceId`; two clients sharing a `clientId` have two.
+   */
+  readonly instanceId: string
   /** The socket path. */
   readonly path: string
   readonly status: ClientStatus
@@ -79,6 +85,21 @@ export interface IpcStateClient<T extends StoreDefinition<any, any>> {
     listener: (value: V, previous: V, info: ChangeInfo) => void,
     options?: SubscribeOptions<V>,
   ): () => void
+  /**
+   * Resolves with the replica's state once `predicate` holds for it: at once when it holds now,
+   * else after the first change that makes it hold. The predicate runs now and after each change
+   * the replica applies; nothing polls.
+   *
+   * @example
+   * ```ts
+   * const state = await client.waitFor((s) => s.jobs.some((job) => job.status === 'pending'), { timeout: 5_000 })
+   * ```
+   * @throws Error when the client was connected with `replica: false` (the promise rejects)
+   * @throws IpcStateError `TIMEOUT` after `timeout` ms (no limit by default), `ABORTED` when
+   *   `signal` fires, `CLIENT_CLOSED` when the client closes first; an error the predicate throws
+   *   rejects the wait as it is
+   */
+  waitFor(predicate: (state: DeepReadonly<StateOf<T>>) => boolean, options?: WaitForOptions): Promise<DeepReadonly<StateOf<T>>>
   /** Runs `listener` whenever `status` changes. Returns a function that unregisters it. */
   onStatusChange(listener: (status: ClientStatus) => void): () => void
   /** Closes the connection; pending calls reject with `CLIENT_CLOSED`. A second call is a no-op. */
@@ -196,6 +217,7 @@ export function connectOver<T extends StoreDefinition<any, any>>(
 
   const client: IpcStateClient<T> = {
     clientId: settings.clientId,
+    instanceId: settings.instanceId,
     path,
     get status() {
       return lifecycle.status
@@ -222,6 +244,16 @@ export function connectOver<T extends StoreDefinition<any, any>>(
         callOptions,
       ) as Promise<ServerInfoResult>,
     subscribe: subscribe as IpcStateClient<T>['subscribe'],
+    waitFor: (predicate, waitOptions) => {
+      let source: Replica<StateOf<T>>
+      try {
+        source = requireReplica()
+      } catch (error) {
+        return Promise.reject(error)
+      }
+      const client = { replica: source, path, status: () => lifecycle.status }
+      return waitFor(client, (listener) => lifecycle.onStatusChange(listener), predicate, waitOptions)
+    },
     onStatusChange: (listener) => lifecycle.onStatusChange(listener),
     close,
     [Symbol.asyncDispose]: close,

@@ -146,7 +146,7 @@ export class ActionCalls<S extends object> {
     }
     let applied: ReturnType<typeof runtime.apply>
     try {
-      applied = runtime.apply(request.action, input, clientId)
+      applied = runtime.apply(request.action, input, { clientId, instanceId })
     } catch (error) {
       const failure = toIpcStateError(error, ErrorCode.ACTION_FAILED)
       settings.logger.debug?.('action failed', { action: request.action, code: failure.code, reason: failure.message })
