@@ -43,8 +43,10 @@ describe('README examples compile against the packages', () => {
 
   it('the package READMEs: the protocol store used by the server and client examples', async () => {
     const [store] = await tsBlocks('packages/protocol/README.md')
-    const [server, persisted] = await tsBlocks('packages/server/README.md')
+    const [server, persisted, contract] = await tsBlocks('packages/server/README.md')
     const [client] = await tsBlocks('packages/client/README.md')
-    await typecheck({ 'store.ts': store!, 'server.ts': server!, 'persisted.ts': persisted!, 'client.ts': client! })
+    expect(contract).toContain('defineStorageContract')
+    const files = { 'store.ts': store!, 'server.ts': server!, 'persisted.ts': persisted!, 'client.ts': client! }
+    await typecheck({ ...files, 'storage-contract.ts': contract! })
   })
 })

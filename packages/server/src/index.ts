@@ -11,12 +11,14 @@ export { fileStorage } from './storage/file/file-storage.js'
 export type { FileStorageOptions, FsyncMode } from './storage/file/file-storage-options.js'
 export type {
   ExternalUpdate,
-  LoadedStore,
+  MigratedImage,
   Storage,
   StorageContext,
   StorageEntry,
   StoredAnswer,
   StoredInstance,
+  StoredLog,
   StoreImage,
   WriteConflict,
 } from './storage/storage.js'
+export { readStoredInstances } from './storage/stored-record.js'

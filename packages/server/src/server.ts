@@ -10,7 +10,7 @@ import { parseServerOptions, type CreateServerOptions, type ServerSettings } fro
 import type { Session } from './connections/session.js'
 import { Sessions } from './connections/sessions.js'
 import { StateFrames } from './connections/state-frames.js'
-import { openStorage } from './open-storage.js'
+import { openStorage, replayOptions } from './open-storage.js'
 import { StoreRuntime } from './state/store-runtime.js'
 import type { Storage } from './storage/storage.js'
 import { createIpcTransport } from './transport/ipc-transport.js'
@@ -112,7 +112,7 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
       external.applyPending()
     },
   })
-  const external = new ExternalChanges({ runtime, record, fanOut, pipeline, snapshots, logger })
+  const external = new ExternalChanges({ runtime, record, fanOut, pipeline, snapshots, replay: replayOptions(settings), logger })
   if (storage !== undefined) {
     await openStorage(storage, { settings, runtime, record, snapshots, receive: (updates) => external.receive(updates) })
   }
