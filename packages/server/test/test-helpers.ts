@@ -2,7 +2,7 @@
 import { ClientMessageType, PROTOCOL_VERSION, defineStore, type HelloResult, type ResponseMessage } from '@ipc-state/protocol'
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { createMemoryTransport, type MemoryPeer, type MemoryTransport } from './memory-transport.js'
-import { parseServerOptions, type CreateServerOptions } from '../src/server-options.js'
+import { parseServerOptions, type UnixSocketServerOptions } from '../src/server-options.js'
 import { startServer, type IpcStateServer } from '../src/server.js'
 
 /**
@@ -110,7 +110,7 @@ export function createTestStore() {
 }
 
 export type TestStore = ReturnType<typeof createTestStore>['store']
-type TestOptions = Omit<CreateServerOptions<TestState, TestStore['actions']>, 'store' | 'id'>
+type TestOptions = Omit<UnixSocketServerOptions<TestState, TestStore['actions']>, 'store' | 'id'>
 
 /** What a hello says, with defaults. */
 export interface HelloOptions {

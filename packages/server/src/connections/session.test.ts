@@ -29,7 +29,7 @@ const decode = (frame: string): ServerMessage => {
 function recordedSession() {
   const written: string[] = []
   const connection: TransportConnection = {
-    write: (chunk) => written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')) > 0,
+    write: (bytes) => written.push(Buffer.from(bytes).toString('utf8')) > 0,
     bufferedBytes: 0,
     end() {},
     destroy() {},
