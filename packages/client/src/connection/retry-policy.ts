@@ -1,5 +1,5 @@
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
-import type { ClientOptions } from './client-options.js'
+import type { ClientOptions } from '../client-options.js'
 
 /** The options a {@link RetryPolicy} follows. */
 export type RetryPolicyOptions = Pick<ClientOptions, 'path' | 'connectAttempts' | 'reconnectAttempts' | 'retryDelay'>

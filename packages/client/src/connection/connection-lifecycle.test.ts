@@ -7,8 +7,8 @@ import {
   type ServerMessage,
 } from '@ipc-state/protocol'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { ClientStatus } from './client-status.js'
-import { caught, createTestServer, nextOf } from '../test/test-server.js'
+import type { ClientStatus } from '../client-status.js'
+import { caught, createTestServer, nextOf } from '../../test/test-server.js'
 
 afterEach(() => {
   vi.useRealTimers()
