@@ -40,7 +40,7 @@ describe('the client loads no Node.js built-in and no node-ipc until the Unix so
     expect((await ask(client, { op: 'call', action: 'increment', input: 1 })).value).toBe(1)
     expect(server.version).toBe(1)
 
-    const { imported } = (await ask(client, { op: 'imports' })) as { imported: Record<string, string[]> | null }
+    const { imported } = (await ask(client, { op: 'imports' })) as unknown as { imported: Record<string, string[]> | null }
     expect(imported, 'record-imports.mjs saw the packages load').not.toBeNull()
     expect(imported!.client!.filter((specifier) => !isOwnChunk(specifier))).toEqual(['@ipc-state/protocol'])
     // Protocol needs only its MessagePack library (whose Node entry is its own business; bundlers
@@ -48,7 +48,7 @@ describe('the client loads no Node.js built-in and no node-ipc until the Unix so
     expect(imported!.protocol!.filter((specifier) => !isOwnChunk(specifier))).toEqual(['msgpackr'])
 
     // The check sees what the socket transport brings, once it is used.
-    const socket = (await ask(client, { op: 'socket' })) as { code: string; imported: Record<string, string[]> }
+    const socket = (await ask(client, { op: 'socket' })) as unknown as { code: string; imported: Record<string, string[]> }
     expect(socket.code).toBe('SERVER_UNAVAILABLE')
     expect(socket.imported.client).toEqual(expect.arrayContaining(['node-ipc', expect.stringMatching(/^(node:)?fs$/)]))
   })
