@@ -51,11 +51,19 @@ export function writeAll(writers: readonly FixtureProcess[], calls: number): Pro
   return Promise.all(asks) as Promise<(FixtureEvent & BurstResult)[]>
 }
 
-/** Resolves once `server` serves `version` or a later one, asking it again after each answer. */
-export async function untilVersion(server: SharedServer, version: number): Promise<void> {
+/**
+ * Resolves once `server` serves `version` or a later one, asking it again after each answer. A
+ * server still short of it after `patience` ms fails the test with the version it is stuck at,
+ * rather than leave it to the test's timeout to say nothing.
+ */
+export async function untilVersion(server: SharedServer, version: number, patience = 120_000): Promise<void> {
+  const giveUpAt = Date.now() + patience
   for (;;) {
     const view = (await ask(server.process, 'state')) as FixtureEvent & { version: number }
     if (view.version >= version) return
+    if (Date.now() > giveUpAt) {
+      throw new Error(`server ${server.address.id} is still at version ${view.version} after ${patience} ms, short of ${version}`)
+    }
   }
 }
 

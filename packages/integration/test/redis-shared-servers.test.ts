@@ -20,13 +20,20 @@ const WRITERS = SERVERS * WRITERS_PER_SERVER
  */
 const SNAPSHOT_EVERY = 1_000
 
-/** Every call of every writer was answered with success, and each change is in the state once. */
-function expectEveryCallOnce(results: BurstResult[], state: TestState): void {
+/**
+ * Every call of every writer was answered with success. Checked before waiting for the servers to
+ * reach the final version: a failed call means they never will, and its error says why.
+ */
+function expectEveryCallAnswered(results: BurstResult[]): void {
   for (const result of results) {
     expect(result.crashed).toBeUndefined()
     expect(result.errors).toEqual([])
     expect(result.values).toHaveLength(CALLS)
   }
+}
+
+/** Each change of the writers is in the state once. */
+function expectEveryCallOnce(results: BurstResult[], state: TestState): void {
   expect(state.counter).toBe(WRITERS * CALLS)
   // Each increment returned the counter it made: together, 1 to the total, once each.
   const counters = results.filter((_, i) => i % 2 === 0).flatMap((result) => result.values as number[])
@@ -44,6 +51,7 @@ describe('servers sharing one store in Redis', () => {
     await using servers = await startSharedServers(SERVERS, sockets.socketRoot, { url: redis.url, key: 'shared' })
     await using clients = await startSharedClients(servers, WRITERS_PER_SERVER)
     const results = await writeAll(clients.writers, CALLS)
+    expectEveryCallAnswered(results)
     const state = await expectOneState(servers, clients, 2 * WRITERS * CALLS)
     expectEveryCallOnce(results, state)
   })
@@ -92,6 +100,7 @@ describe('servers sharing one store in Redis', () => {
     const doneBeforeKill = victimWriter.events.filter((event) => event.event === 'done').length
     await victim.restart()
     const results = await writing
+    expectEveryCallAnswered(results)
     const state = await expectOneState(servers, clients, 2 * WRITERS * CALLS, [clients.watchers[1]!])
     expectEveryCallOnce(results, state)
     expect(doneBeforeKill).toBeLessThan(2)
