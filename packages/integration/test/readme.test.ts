@@ -62,7 +62,24 @@ describe('README examples compile against the packages', () => {
     const [store] = await tsBlocks('packages/protocol/README.md')
     const [server, persisted] = await tsBlocks('packages/server/README.md')
     const [client] = await tsBlocks('packages/client/README.md')
-    await typecheck({ 'store.ts': store!, 'server.ts': server!, 'persisted.ts': persisted!, 'client.ts': client! })
+    const [serverTypes, testing] = await sectionBlocks('packages/server/README.md', 'Transports')
+    const [clientTypes] = await sectionBlocks('packages/client/README.md', 'Transports')
+    await typecheck(
+      {
+        'store.ts': store!,
+        'server.ts': server!,
+        'persisted.ts': persisted!,
+        'client.ts': client!,
+        'server-types.ts': serverTypes!,
+        'client-types.ts': clientTypes!,
+        'testing.ts': testing!,
+      },
+      async (dir) => {
+        // The server's testing example runs in one process, without a socket.
+        const { stdout } = await execute(process.execPath, [join(dir, 'out', 'testing.js')], { cwd: dir, timeout: 60_000 })
+        expect(stdout.trim()).toBe('2 2')
+      },
+    )
   })
 })
 
