@@ -1,3 +1,4 @@
+// The client's status (connecting, connected, reconnecting, closed), its changes and who hears of them.
 import type { Logger } from '@ipc-state/protocol'
 
 /** Where a client is in its life. */

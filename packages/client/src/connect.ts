@@ -1,3 +1,4 @@
+// `connect`: the client's public face, wiring its options, transport, replica, calls and connection.
 import {
   ClientMessageType,
   ErrorCode,

@@ -1,3 +1,4 @@
+// @ipc-state/client: what users import.
 export { connect } from './connect.js'
 export type { ClientActions, IpcStateClient } from './connect.js'
 export type { ClientCoreOptions, ConnectOptions, TransportConnectOptions, UnixSocketConnectOptions } from './client-options.js'

@@ -1,3 +1,4 @@
+// The client's live copy of the server's state: patches applied in order, listeners, and waits for a version.
 import { applyPatches, deepFreeze, type DeepReadonly, type Logger, type Patch } from '@ipc-state/protocol'
 
 /** Why subscribers are being told about a new state. */

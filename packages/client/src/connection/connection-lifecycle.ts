@@ -22,8 +22,9 @@ export interface ConnectionLifecycleOptions {
 
 /**
  * One client's connection over its whole life: the attempts and their handshake (with its
- * timeout), retries (a {@link RetryPolicy}) while connecting and after a loss, the replica's
- * snapshot and changes, resyncs, status changes, and the reason it closes.
+ * timeout), retries (a {@link RetryPolicy}) while connecting and after a loss, status changes, and
+ * the reason it closes. What the server sends is read by a {@link ServerReader} per connection;
+ * the replica is kept current by a {@link ReplicaSync}; the calls go through {@link LifecycleCalls}.
  */
 export class ConnectionLifecycle {
   readonly #options: ClientOptions

@@ -1,3 +1,4 @@
+// When to try a connection again, and when to give up.
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 import type { ClientOptions } from '../client-options.js'
 

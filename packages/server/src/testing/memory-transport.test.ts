@@ -1,6 +1,7 @@
 import { ServerMessageType, encodeServerMessage } from '@ipc-state/protocol'
 import { describe, expect, it } from 'vitest'
 import { createMemoryTransport } from '../../test/memory-transport.js'
+import { memoryTransport } from './memory-transport.js'
 import type { TransportConnection } from '../transport/transport.js'
 
 /** A transport with a recording server behind it. */
@@ -127,5 +128,23 @@ describe('memory transport writes', () => {
     toDropper!.write(Buffer.from('late'), () => calls.push('late'))
     await Promise.resolve()
     expect(calls).toEqual(['read', 'dropped', 'late'])
+  })
+})
+
+describe('memoryTransport', () => {
+  it('lets one server listen at a time, and refuses a client when none listens', async () => {
+    const memory = memoryTransport({ name: 'pair' })
+    expect(memory.server.name).toBe('pair')
+    expect(memory.client.name).toBe('pair')
+    const handlers = { connection: () => ({ data() {}, drain() {}, close() {} }), error() {} }
+    const listening = await memory.server.listen(handlers)
+    await expect(memory.server.listen(handlers)).rejects.toMatchObject({ code: 'ADDRESS_IN_USE' })
+    await listening.close()
+    const closed = new Promise<Error | undefined>((resolve) =>
+      memory.client.open({ open: () => resolve(new Error('opened')), data() {}, close: resolve }),
+    )
+    expect(await closed).toMatchObject({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED pair' })
+    // Another server may listen once the first has closed.
+    await (await memory.server.listen(handlers)).close()
   })
 })

@@ -1,3 +1,4 @@
+// The Unix-socket transport: node-ipc in raw mode, the socket file claimed safely, every connection written through a TickWriter.
 import type { Socket } from 'node:net'
 import { IPCModule } from 'node-ipc'
 import { DEFAULT_APPSPACE, DEFAULT_SOCKET_ROOT, ErrorCode, IpcStateError, type SocketAddress } from '@ipc-state/protocol'
