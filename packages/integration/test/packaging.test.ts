@@ -11,6 +11,7 @@ const expected = {
   '@ipc-state/protocol': ['defineStore', 'IpcStateError', 'ErrorCode', 'resolveSocketPath', 'applyPatches'],
   '@ipc-state/server': ['createServer', 'closeOnSignals', 'defineStore', 'IpcStateError'],
   '@ipc-state/client': ['connect', 'exponentialBackoff', 'IpcStateError', 'isIpcStateError'],
+  '@ipc-state/server/testing': ['memoryTransport'],
 }
 
 const program = (load: (name: string) => string) =>

@@ -1,8 +1,14 @@
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { createServer } from '@ipc-state/server'
 import { describe, expect, it } from 'vitest'
 import { channelServerTransport } from '../src/channel-transport.js'
 import { ask, disposeAll, fixture, startFixture } from '../src/processes.js'
 import { testStore } from '../src/test-store.js'
+
+const run = promisify(execFile)
+const here = fileURLToPath(new URL('..', import.meta.url))
 
 /** Modules a built package may import that are not Node built-ins: its own chunks, and its dependencies. */
 const isOwnChunk = (specifier: string) => specifier.startsWith('./')
@@ -51,5 +57,33 @@ describe('the client loads no Node.js built-in and no node-ipc until the Unix so
     const socket = (await ask(client, { op: 'socket' })) as unknown as { code: string; imported: Record<string, string[]> }
     expect(socket.code).toBe('SERVER_UNAVAILABLE')
     expect(socket.imported.client).toEqual(expect.arrayContaining(['node-ipc', expect.stringMatching(/^(node:)?fs$/)]))
+  })
+
+  it('in CommonJS too: requiring it and calling over the in-memory pair loads neither', async () => {
+    const code = `
+      const Module = require('node:module')
+      const load = Module._load
+      const required = { client: new Set(), protocol: new Set() }
+      Module._load = function (request, parent) {
+        const from = /\\/packages\\/(client|protocol)\\/dist\\//.exec(parent?.filename ?? '')?.[1]
+        if (from !== undefined) required[from].add(request)
+        return load.apply(this, arguments)
+      }
+      const { createServer, defineStore } = require('@ipc-state/server')
+      const { memoryTransport } = require('@ipc-state/server/testing')
+      const { connect } = require('@ipc-state/client')
+      ;(async () => {
+        const store = defineStore({ initialState: { n: 0 }, actions: { inc(state) { state.n += 1; return state.n } } })
+        const memory = memoryTransport()
+        const server = await createServer({ store, transport: memory.server })
+        const client = await connect({ transport: memory.client })
+        const value = await client.actions.inc()
+        const seen = client.state.n
+        await client.close()
+        await server.close()
+        console.log(JSON.stringify({ value, seen, client: [...required.client], protocol: [...required.protocol] }))
+      })()`
+    const { stdout } = await run(process.execPath, ['--input-type=commonjs', '-e', code], { cwd: here })
+    expect(JSON.parse(stdout)).toEqual({ value: 1, seen: 1, client: ['@ipc-state/protocol'], protocol: ['msgpackr'] })
   })
 })
