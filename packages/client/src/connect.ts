@@ -121,7 +121,10 @@ export function connect<T extends StoreDefinition<any, any>>(options: ConnectOpt
   // socket is comes with the transport's module.
   const settings = parseClientOptions(options, '')
   return import('./transport/ipc-transport.js').then(({ unixSocketTransport }) => {
-    const socket = unixSocketTransport(options as UnixSocketConnectOptions)
+    const socket = unixSocketTransport({
+      ...(options as UnixSocketConnectOptions),
+      allowForeignServer: settings.allowForeignServer,
+    })
     return start<T>(socket, { ...settings, path: socket.name }, options.socketRoot)
   })
 }
