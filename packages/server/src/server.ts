@@ -55,12 +55,12 @@ export async function createServer<S extends object, A extends ActionMap<S>>(
   options: CreateServerOptions<S, A>,
 ): Promise<IpcStateServer<S>> {
   const settings = parseServerOptions(options)
-  if (settings.transport !== undefined || settings.address === undefined) {
-    return startServer(settings, settings.transport!)
-  }
+  const { transport, address } = settings
+  if (transport !== undefined) return startServer(settings, transport)
   const rootWarning = socketRootWarning(options.socketRoot)
   if (rootWarning !== undefined) settings.logger.warn?.(rootWarning, { socketRoot: options.socketRoot, path: settings.path })
-  return startServer(settings, createIpcTransport({ ...settings, address: settings.address }))
+  // Without a transport, the options name a socket, whose address parseServerOptions resolved.
+  return startServer(settings, createIpcTransport({ ...settings, address: address! }))
 }
 
 /**
