@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { resolveSocketPath, type Logger, type SocketAddress } from '@ipc-state/protocol'
+import { resolveSocketPath, type SocketAddress } from '@ipc-state/protocol/node'
+import type { Logger } from '@ipc-state/protocol'
 import type { FsyncMode } from '@ipc-state/server'
 
 /** The seed's address: its socket file is `/tmp/cem/ipc-ogreniyorumserver-socket`. */

@@ -1,5 +1,5 @@
 import { basename, dirname, sep } from 'node:path'
-import { resolveSocketPath } from '@ipc-state/protocol'
+import { resolveSocketPath } from '@ipc-state/protocol/node'
 
 /** Where a server listens, as node-ipc names it: its socket file is `socketRoot + appspace + id`. */
 export interface ServerAddress {

@@ -1,4 +1,4 @@
-import { BINARY_MIN_BYTES, ServerMessageType, encodeBinaryFrame } from '@ipc-state/protocol'
+import { BINARY_MIN_BYTES, ServerMessageType, encodeBinaryFrame } from '@ipc-state/protocol/wire'
 import { describe, expect, it } from 'vitest'
 import { createTestServer } from '../test/test-server.js'
 

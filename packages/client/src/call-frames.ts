@@ -1,13 +1,12 @@
 // How the client's messages go on the wire: the bytes of each frame, and whether the server will read it.
+import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 import {
   BINARY_HEADER_BYTES,
-  ErrorCode,
   FRAME_DELIMITER,
-  IpcStateError,
   encodeBinaryFrame,
   encodeClientMessage,
   type ClientMessage,
-} from '@ipc-state/protocol'
+} from '@ipc-state/protocol/wire'
 
 const utf8 = new TextEncoder()
 const DELIMITER_BYTES = utf8.encode(FRAME_DELIMITER).length

@@ -1,11 +1,5 @@
-import {
-  ErrorCode,
-  FRAME_DELIMITER,
-  IpcStateError,
-  ServerMessageType,
-  type ActionCallRequest,
-  type ServerMessage,
-} from '@ipc-state/protocol'
+import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
+import { FRAME_DELIMITER, ServerMessageType, type ActionCallRequest, type ServerMessage } from '@ipc-state/protocol/wire'
 import { describe, expect, it, vi } from 'vitest'
 import type { MemoryPeer } from '../test/memory-transport.js'
 import { caught, createTestServer, nextOf, type TestServer } from '../test/test-server.js'

@@ -1,5 +1,6 @@
 // The client's requests from the call to the answer: ids, turns, resends, timeouts and aborts.
-import { ErrorCode, IpcStateError, type ClientMessage, type ResponseMessage } from '@ipc-state/protocol'
+import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
+import type { ClientMessage, ResponseMessage } from '@ipc-state/protocol/wire'
 import { abortError } from './abort-error.js'
 import { newRunError, timeoutError, unreadableAnswer } from './call-errors.js'
 import { type ClientFrame, frameTooLarge, requestFrame, textFrame } from './call-frames.js'

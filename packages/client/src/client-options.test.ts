@@ -1,4 +1,5 @@
-import { Defaults, socketRootWarning } from '@ipc-state/protocol'
+import { Defaults } from '@ipc-state/protocol'
+import { socketRootWarning } from '@ipc-state/protocol/node'
 import { describe, expect, it } from 'vitest'
 import { exponentialBackoff } from './backoff.js'
 import { parseClientOptions, timeoutOption, type ClientCoreOptions } from './client-options.js'

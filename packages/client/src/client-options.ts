@@ -1,5 +1,7 @@
 // The options of `connect`: their types and defaults, and the checks that turn them into settings.
-import { Defaults, MAX_NAME_LENGTH, numberOption, socketRootWarning, type Logger, type SocketAddress } from '@ipc-state/protocol'
+import { Defaults, numberOption, type Logger } from '@ipc-state/protocol'
+import { MAX_NAME_LENGTH } from '@ipc-state/protocol/wire'
+import { socketRootWarning, type SocketAddress } from '@ipc-state/protocol/node'
 import { exponentialBackoff, type RetryDelay } from './backoff.js'
 import type { ClientTransport } from './transport/client-transport.js'
 

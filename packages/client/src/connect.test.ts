@@ -1,4 +1,5 @@
-import { ErrorCode, socketRootWarning } from '@ipc-state/protocol'
+import { ErrorCode } from '@ipc-state/protocol'
+import { socketRootWarning } from '@ipc-state/protocol/node'
 import { describe, expect, it, vi } from 'vitest'
 import * as publicApi from './index.js'
 import type { ChangeInfo } from './replica.js'

@@ -1,6 +1,5 @@
 // `connect`: the client's public face, wiring its options, transport, replica, calls and connection.
 import {
-  ClientMessageType,
   ErrorCode,
   IpcStateError,
   type ActionsOf,
@@ -11,6 +10,7 @@ import {
   type StateOf,
   type StoreDefinition,
 } from '@ipc-state/protocol'
+import { ClientMessageType } from '@ipc-state/protocol/wire'
 import { abortError } from './abort-error.js'
 import { CallQueue } from './call-queue.js'
 import type { CallOptions } from './queued-call.js'

@@ -1,13 +1,12 @@
 // One request in the queue: what it asks, where it stands, and how its answer settles it.
+import { deepFreeze, type IpcStateError } from '@ipc-state/protocol'
 import {
-  deepFreeze,
   errorFromWire,
   type ActionCallResult,
   type ClientMessage,
   type ResponseMessage,
   type StateGetResult,
-} from '@ipc-state/protocol'
-import type { IpcStateError } from '@ipc-state/protocol'
+} from '@ipc-state/protocol/wire'
 import type { ClientFrame } from './call-frames.js'
 
 /** Options for one request. */

@@ -4,7 +4,7 @@ import {
   ServerMessageType,
   encodeClientMessage,
   encodeServerMessage,
-} from '@ipc-state/protocol'
+} from '@ipc-state/protocol/wire'
 import { describe, expect, it, vi } from 'vitest'
 import { createMemoryTransport } from './memory-transport.js'
 

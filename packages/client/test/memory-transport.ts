@@ -5,7 +5,7 @@ import {
   type ClientMessage,
   type DecodeResult,
   type ServerMessage,
-} from '@ipc-state/protocol'
+} from '@ipc-state/protocol/wire'
 import type { ClientConnection, ClientConnectionHandlers, ClientTransport } from '../src/transport/client-transport.js'
 
 /**

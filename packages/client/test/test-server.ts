@@ -1,18 +1,13 @@
 // Shared by this package's unit tests; not part of the build (only index.ts is an entry).
+import { ErrorCode, IpcStateError, defineStore, type Patch, type ServerInfoResult, type StateOf } from '@ipc-state/protocol'
 import {
   ClientMessageType,
-  ErrorCode,
-  IpcStateError,
   PROTOCOL_VERSION,
   ServerMessageType,
-  defineStore,
   type ActionCallRequest,
   type ClientMessage,
-  type Patch,
-  type ServerInfoResult,
   type ServerMessage,
-  type StateOf,
-} from '@ipc-state/protocol'
+} from '@ipc-state/protocol/wire'
 import type { ClientCoreOptions } from '../src/client-options.js'
 import { connectOver, type IpcStateClient } from '../src/connect.js'
 import { createMemoryTransport, type MemoryAttempt, type MemoryPeer, type MemoryTransport } from './memory-transport.js'

@@ -1,6 +1,7 @@
 // A real server fed hostile calls and hostile frames over its socket, next to a well-behaved client.
 import { createConnection } from 'node:net'
-import { encodeClientMessage, ErrorCode, IpcStateError, PROTOCOL_VERSION } from '@ipc-state/protocol'
+import { encodeClientMessage, PROTOCOL_VERSION } from '@ipc-state/protocol/wire'
+import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect } from 'vitest'
 import { params, property } from './budget.js'

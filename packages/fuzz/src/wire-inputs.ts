@@ -4,13 +4,12 @@ import {
   encodeBinaryFrame,
   encodeClientMessage,
   encodeServerMessage,
-  ErrorCode,
   PROTOCOL_VERSION,
   ServerMessageType,
   type ClientMessage,
-  type Patch,
   type ServerMessage,
-} from '@ipc-state/protocol'
+} from '@ipc-state/protocol/wire'
+import { ErrorCode, type Patch } from '@ipc-state/protocol'
 import fc from 'fast-check'
 import { Packr } from 'msgpackr'
 

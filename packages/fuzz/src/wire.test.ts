@@ -1,17 +1,14 @@
 // The frame decoders and the patch applier under random and mutated input.
+import { applyPatches, ErrorCode, IpcStateError, type Patch } from '@ipc-state/protocol'
 import {
-  applyPatches,
   decodeBinaryBody,
   decodeClientMessage,
   decodeServerMessage,
   encodeBinaryFrame,
-  ErrorCode,
-  IpcStateError,
   isPatch,
   WireDecoder,
   type DecodeResult,
-  type Patch,
-} from '@ipc-state/protocol'
+} from '@ipc-state/protocol/wire'
 import fc from 'fast-check'
 import { describe, expect } from 'vitest'
 import { params, property } from './budget.js'

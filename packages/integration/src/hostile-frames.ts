@@ -1,6 +1,6 @@
 // Binary frames that cost far more to decode than their bytes say, written byte by byte as a
 // hostile peer would: each is a whole frame, header and MessagePack body, ready for a socket.
-import { BINARY_HEADER_BYTES, writeBinaryHeader } from '@ipc-state/protocol'
+import { BINARY_HEADER_BYTES, writeBinaryHeader } from '@ipc-state/protocol/wire'
 
 /** Bytes to put as they are where a value goes in {@link packJson}. */
 export class RawValue {

@@ -7,7 +7,7 @@ import {
   ServerMessageType,
   encodeClientMessage,
   encodeFrame,
-} from '@ipc-state/protocol'
+} from '@ipc-state/protocol/wire'
 
 /** One frame received from the server, as parsed JSON (or the raw text, typed `<not json>`, when it is not JSON). */
 export interface ReceivedFrame {

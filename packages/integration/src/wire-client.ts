@@ -9,7 +9,7 @@ import {
   decodeServerMessage,
   encodeBinaryFrame,
   encodeClientMessage,
-} from '@ipc-state/protocol'
+} from '@ipc-state/protocol/wire'
 
 /** One frame the server sent, decoded, and which kind of frame carried it. */
 export interface WireReceived {

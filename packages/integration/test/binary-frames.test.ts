@@ -3,7 +3,8 @@
 // them; a plain client never sees a binary frame; a hostile length closes only its connection.
 import { deserialize } from 'node:v8'
 import { connect, type IpcStateClient } from '@ipc-state/client'
-import { BINARY_HEADER_BYTES, type ServerInfoConnection, encodeBinaryFrame } from '@ipc-state/protocol'
+import type { ServerInfoConnection } from '@ipc-state/protocol'
+import { BINARY_HEADER_BYTES, encodeBinaryFrame } from '@ipc-state/protocol/wire'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addressEnv } from '../src/fixture-env.js'
 import type { JsonValuesStore, Op } from '../src/json-values.js'

@@ -1,7 +1,7 @@
 // Malformed and oddly delivered frames, sent raw over the socket to a real server process. Every
 // one must get its error (or a closed connection), and a well-behaved client must not notice.
 import { connect, type IpcStateClient } from '@ipc-state/client'
-import { type ClientMessage, FRAME_DELIMITER, encodeClientMessage } from '@ipc-state/protocol'
+import { type ClientMessage, FRAME_DELIMITER, encodeClientMessage } from '@ipc-state/protocol/wire'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { crashLines } from '../src/processes.js'
 import { RawClient, type ReceivedFrame } from '../src/raw-client.js'

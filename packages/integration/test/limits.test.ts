@@ -1,7 +1,7 @@
 // Limits that protect a server process from one client: frame size, slow readers, requests in
 // flight, connections. Misbehaving peers are raw sockets or processes against a real server.
 import { connect } from '@ipc-state/client'
-import { FRAME_DELIMITER, encodeClientMessage, encodeFrame } from '@ipc-state/protocol'
+import { FRAME_DELIMITER, encodeClientMessage, encodeFrame } from '@ipc-state/protocol/wire'
 import { describe, expect, it, vi } from 'vitest'
 import { MiB, mib } from '../src/checks.js'
 import { startLoadClient } from '../src/client-fixture.js'

@@ -2,7 +2,7 @@
 // grown past what clients accept, a thousand slow readers, a hundred unread snapshots. The server's
 // RSS is sampled by the server itself every 10 ms; each test prints its figures.
 import { connect, type IpcStateClient } from '@ipc-state/client'
-import { ServerMessageType } from '@ipc-state/protocol'
+import { ServerMessageType } from '@ipc-state/protocol/wire'
 import { describe, expect, it, vi } from 'vitest'
 import type { BudgetState, BudgetStore } from '../src/budget-store.js'
 import { MiB, caught } from '../src/checks.js'

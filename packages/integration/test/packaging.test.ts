@@ -8,7 +8,9 @@ const here = fileURLToPath(new URL('..', import.meta.url))
 
 /** What each built package must offer a consumer, by name. */
 const expected = {
-  '@ipc-state/protocol': ['defineStore', 'IpcStateError', 'ErrorCode', 'resolveSocketPath', 'applyPatches'],
+  '@ipc-state/protocol': ['defineStore', 'IpcStateError', 'ErrorCode', 'applyPatches'],
+  '@ipc-state/protocol/wire': ['encodeClientMessage', 'decodeServerMessage', 'WireDecoder', 'ClientMessageType'],
+  '@ipc-state/protocol/node': ['resolveSocketPath', 'localSocketRoot', 'defaultSocketRoot'],
   '@ipc-state/server': ['createServer', 'closeOnSignals', 'defineStore', 'IpcStateError'],
   '@ipc-state/client': ['connect', 'exponentialBackoff', 'IpcStateError', 'isIpcStateError'],
   '@ipc-state/server/testing': ['memoryTransport'],
@@ -68,5 +70,25 @@ describe('the built packages, as a consumer loads them', () => {
     const { stdout } = await run(process.execPath, ['--input-type=commonjs', '-e', code], { cwd: here })
     // The ESM and CommonJS builds are two copies of the class; the guard still knows both.
     expect(JSON.parse(stdout)).toEqual([false, true])
+  })
+  it('share that one class between the entries of the protocol, in each module system', async () => {
+    // An error made by the wire's decoder or the socket path rule is an instance of the class the
+    // main entry exports: the entries share one copy of it, not one each.
+    const check = (load: (name: string) => string) => `
+      const { IpcStateError } = ${load('@ipc-state/protocol')}
+      const { decodeClientMessage } = ${load('@ipc-state/protocol/wire')}
+      const { resolveSocketPath } = ${load('@ipc-state/protocol/node')}
+      let thrown
+      try { resolveSocketPath({ id: 'x'.repeat(200) }) } catch (error) { thrown = error }
+      const decoded = decodeClientMessage('not json')
+      console.log(JSON.stringify([decoded.error instanceof IpcStateError, thrown instanceof IpcStateError, thrown.code]))`
+    const commonjs = await run(process.execPath, ['--input-type=commonjs', '-e', check((name) => `require('${name}')`)], {
+      cwd: here,
+    })
+    expect(JSON.parse(commonjs.stdout)).toEqual([true, true, 'PATH_TOO_LONG'])
+    const esm = await run(process.execPath, ['--input-type=module', '-e', check((name) => `await import('${name}')`)], {
+      cwd: here,
+    })
+    expect(JSON.parse(esm.stdout)).toEqual([true, true, 'PATH_TOO_LONG'])
   })
 })

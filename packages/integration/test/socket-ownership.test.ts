@@ -2,7 +2,7 @@ import { createRequire } from 'node:module'
 // No other local user can stand in for our server: a client never sends a byte to a socket that
 // belongs to another user, and with no socketRoot, server and client meet in a folder that only
 // their user can write to, not node-ipc's shared /tmp/.
-import { chmod, copyFile, cp, lstat, mkdtemp, rm } from 'node:fs/promises'
+import { chmod, copyFile, cp, lstat, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { connect } from '@ipc-state/client'
 import { defineStore, type IpcStateError } from '@ipc-state/protocol'
@@ -38,10 +38,12 @@ async function startImpostor(address: AddressOptions): Promise<FixtureProcess> {
   await chmod(folder, 0o755)
   const script = join(folder, 'impostor-server.mjs')
   await copyFile(fixture('impostor-server.mjs'), script)
-  // The protocol package's own build, beside it: its frames are made by the same encoders as ours.
-  const protocol = join(folder, 'protocol.mjs')
+  // The protocol package's own ES module build, beside it: its frames are made by the same
+  // encoders as ours.
   const protocolEntry = createRequire(import.meta.url).resolve('@ipc-state/protocol')
-  await copyFile(protocolEntry.replace(/index\.cjs$/, 'index.js'), protocol)
+  const protocol = join(folder, 'protocol')
+  await cp(dirname(protocolEntry), protocol, { recursive: true, filter: (path) => !/\.(cjs|cts|map)$/.test(path) })
+  await writeFile(join(protocol, 'package.json'), '{ "type": "module" }\n')
   // And its runtime dependency, msgpackr (JavaScript), where plain node looks for it.
   const msgpackr = join(dirname(createRequire(protocolEntry).resolve('msgpackr')), '..')
   await cp(msgpackr, join(folder, 'node_modules', 'msgpackr'), {
@@ -49,7 +51,6 @@ async function startImpostor(address: AddressOptions): Promise<FixtureProcess> {
     filter: (path) => !path.includes('node_modules', msgpackr.length),
   })
   await chmod(script, 0o644)
-  await chmod(protocol, 0o644)
   const impostor = startFixture(script, { plain: true, cleanEnv: true, uid: NOBODY, gid: NOBODY, env: addressEnv(address) })
   const kill = impostor[Symbol.asyncDispose]
   return Object.assign(impostor, {

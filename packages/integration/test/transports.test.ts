@@ -12,6 +12,9 @@ const here = fileURLToPath(new URL('..', import.meta.url))
 
 /** Modules a built package may import that are not Node built-ins: its own chunks, and its dependencies. */
 const isOwnChunk = (specifier: string) => specifier.startsWith('./')
+/** What the client's modules may import: the protocol's three entries, none of which imports a Node module. */
+const PROTOCOL_ENTRIES = ['@ipc-state/protocol', '@ipc-state/protocol/node', '@ipc-state/protocol/wire']
+const imports = (specifiers: readonly string[]) => specifiers.filter((specifier) => !isOwnChunk(specifier)).sort()
 
 describe('a transport written from the exported types alone', () => {
   it('carries a server and two clients in other processes: calls, and each replica sees the other client’s change', async () => {
@@ -48,10 +51,10 @@ describe('the client loads no Node.js built-in and no node-ipc until the Unix so
 
     const { imported } = (await ask(client, { op: 'imports' })) as unknown as { imported: Record<string, string[]> | null }
     expect(imported, 'record-imports.mjs saw the packages load').not.toBeNull()
-    expect(imported!.client!.filter((specifier) => !isOwnChunk(specifier))).toEqual(['@ipc-state/protocol'])
+    expect(imports(imported!.client!)).toEqual(PROTOCOL_ENTRIES)
     // Protocol needs only its MessagePack library (whose Node entry is its own business; bundlers
     // for a page take its browser entry).
-    expect(imported!.protocol!.filter((specifier) => !isOwnChunk(specifier))).toEqual(['msgpackr'])
+    expect(imports(imported!.protocol!)).toEqual(['msgpackr'])
 
     // The check sees what the socket transport brings, once it is used.
     const socket = (await ask(client, { op: 'socket' })) as unknown as { code: string; imported: Record<string, string[]> }
@@ -84,6 +87,14 @@ describe('the client loads no Node.js built-in and no node-ipc until the Unix so
         console.log(JSON.stringify({ value, seen, client: [...required.client], protocol: [...required.protocol] }))
       })()`
     const { stdout } = await run(process.execPath, ['--input-type=commonjs', '-e', code], { cwd: here })
-    expect(JSON.parse(stdout)).toEqual({ value: 1, seen: 1, client: ['@ipc-state/protocol'], protocol: ['msgpackr'] })
+    const { value, seen, client, protocol } = JSON.parse(stdout) as {
+      value: number
+      seen: number
+      client: string[]
+      protocol: string[]
+    }
+    expect([value, seen]).toEqual([1, 1])
+    expect(imports(client)).toEqual(PROTOCOL_ENTRIES)
+    expect(imports(protocol)).toEqual(['msgpackr'])
   })
 })

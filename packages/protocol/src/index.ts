@@ -1,3 +1,4 @@
+// `@ipc-state/protocol`: what applications import: stores, errors, patches, logging and shared defaults.
 // Global declarations for `Symbol.asyncDispose` and `await using`: types only, nothing at run time.
 import './disposable.js'
 
@@ -9,49 +10,9 @@ export {
   isRetryable,
   isIpcStateError,
   toIpcStateError,
-  errorFromWire,
 } from './errors.js'
-export type { WireError, IpcStateErrorOptions } from './errors.js'
-export { PROTOCOL_VERSION, ClientMessageType, SERVER_INFO_MAX_CONNECTIONS, ServerMessageType } from './messages.js'
-export type {
-  Patch,
-  PatchPath,
-  RequestBase,
-  HelloRequest,
-  HelloResult,
-  StateGetRequest,
-  StateGetResult,
-  ActionCallRequest,
-  ActionCallResult,
-  ServerInfoRequest,
-  ServerInfoConnection,
-  ServerInfoResult,
-  StateChangedNotification,
-  ServerClosingNotification,
-  ProtocolErrorNotification,
-  ResponseMessage,
-  ClientMessage,
-  ServerMessage,
-} from './messages.js'
-export { FRAME_DELIMITER, DEFAULT_MAX_FRAME_BYTES, FrameDecoder, encodeFrame, utf8ByteLength } from './wire/frame.js'
-export { encodeActionResult, encodeClientMessage, encodeServerMessage, encodeStateChanged } from './wire/encode.js'
-export { Defaults, numberOption } from './defaults.js'
-export type { NumberOptionRule } from './defaults.js'
-export type { FrameDecoderOptions } from './wire/frame.js'
-export { BINARY_FRAME_MARKER, BINARY_HEADER_BYTES, WireDecoder, writeBinaryHeader } from './wire/binary-frame.js'
-export type { WireDecoderOptions, WireFrame } from './wire/binary-frame.js'
-export { BINARY_MIN_BYTES, decodeBinaryBody, encodeBinaryFrame, jsonSize, packEnvelope, packValue } from './wire/json-pack.js'
-export { FRAME_BYTES_PER_CONTAINER, maxFrameContainers } from './wire/frame-cost.js'
-export {
-  DEFAULT_MAX_DEPTH,
-  MAX_NAME_LENGTH,
-  decodeClientMessage,
-  decodeServerMessage,
-  isPatch,
-  isRequestId,
-  isWithinDepth,
-} from './wire/validate.js'
-export type { DecodeOptions, DecodeResult } from './wire/validate.js'
+export type { IpcStateErrorOptions } from './errors.js'
+export type { Patch, PatchPath, ServerInfoConnection, ServerInfoResult } from './messages.js'
 export { defineStore } from './define-store.js'
 export type {
   ActionContext,
@@ -67,16 +28,9 @@ export type {
   CallResult,
   DeepReadonly,
 } from './define-store.js'
-export {
-  DEFAULT_APPSPACE,
-  DEFAULT_SOCKET_ROOT,
-  defaultSocketRoot,
-  maxUnixSocketPathBytes,
-  resolveSocketPath,
-  socketRootWarning,
-} from './socket-path.js'
-export type { SocketAddress, ResolveSocketPathOptions, DefaultSocketRootOptions, FolderStat } from './socket-path.js'
 export { applyPatches, commitPatches, deepFreeze } from './apply-patches.js'
 export type { CommittedPatches } from './apply-patches.js'
+export { Defaults, numberOption } from './defaults.js'
+export type { NumberOptionRule } from './defaults.js'
 export { consoleLogger, pinoLogger } from './logger.js'
 export type { ConsoleLike, ConsoleLoggerOptions, Logger, LogLevel, PinoLikeLogger } from './logger.js'

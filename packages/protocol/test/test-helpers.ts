@@ -1,4 +1,4 @@
-// Shared by this package's unit tests; not part of the build (only index.ts is an entry).
+// Shared by this package's unit tests; not part of the build (its entries are under src/).
 
 /** Runs `fn`, expecting it to throw, and returns what it threw. */
 export function thrown(fn: () => unknown): unknown {

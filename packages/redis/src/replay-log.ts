@@ -1,4 +1,5 @@
-import { applyPatches, encodeActionResult, type Patch } from '@ipc-state/protocol'
+import { applyPatches, type Patch } from '@ipc-state/protocol'
+import { encodeActionResult } from '@ipc-state/protocol/wire'
 import type { ExternalUpdate, StoredInstance } from '@ipc-state/server'
 
 /** A store as far as the log was read: its state, version and record of answered calls. */

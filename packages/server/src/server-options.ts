@@ -1,12 +1,5 @@
-import {
-  Defaults,
-  numberOption,
-  resolveSocketPath,
-  type ActionMap,
-  type Logger,
-  type SocketAddress,
-  type StoreDefinition,
-} from '@ipc-state/protocol'
+import { Defaults, numberOption, type ActionMap, type Logger, type StoreDefinition } from '@ipc-state/protocol'
+import { resolveSocketPath, type SocketAddress } from '@ipc-state/protocol/node'
 import { localSocketRoot } from './files/socket-file.js'
 import { BudgetDefaults } from './connections/memory-budget.js'
 import { HANDSHAKE_TIMEOUT_MS } from './connections/session.js'

@@ -1,4 +1,5 @@
-import { ErrorCode, ServerMessageType, defineStore, type Logger } from '@ipc-state/protocol'
+import { ErrorCode, defineStore, type Logger } from '@ipc-state/protocol'
+import { ServerMessageType } from '@ipc-state/protocol/wire'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createMemoryTransport } from '../test/memory-transport.js'
 import { parseServerOptions } from './server-options.js'

@@ -1,4 +1,5 @@
-import { socketRootWarning, type ActionMap, type DeepReadonly } from '@ipc-state/protocol'
+import type { ActionMap, DeepReadonly } from '@ipc-state/protocol'
+import { socketRootWarning } from '@ipc-state/protocol/node'
 import { ActionCalls } from './calls/action-calls.js'
 import { CallRecord } from './calls/call-record.js'
 import { CommitPipeline } from './calls/commit-pipeline.js'

@@ -1,6 +1,6 @@
 // Raw peers over the public in-memory pair (src/testing): the unit tests play the client, frame by frame.
+import { Defaults } from '@ipc-state/protocol'
 import {
-  Defaults,
   FrameDecoder,
   ServerMessageType,
   decodeServerMessage,
@@ -8,7 +8,7 @@ import {
   type ClientMessage,
   type ResponseMessage,
   type ServerMessage,
-} from '@ipc-state/protocol'
+} from '@ipc-state/protocol/wire'
 import type { Transport, TransportConnection, TransportHandlers } from '../src/transport/transport.js'
 import { type MemoryClientConnection, memoryTransport } from '../src/testing/memory-transport.js'
 

@@ -1,5 +1,6 @@
 // Shared by this package's unit tests; not part of the build (only index.ts is an entry).
-import { ClientMessageType, PROTOCOL_VERSION, defineStore, type HelloResult, type ResponseMessage } from '@ipc-state/protocol'
+import { defineStore } from '@ipc-state/protocol'
+import { ClientMessageType, PROTOCOL_VERSION, type HelloResult, type ResponseMessage } from '@ipc-state/protocol/wire'
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { createMemoryTransport, type MemoryPeer, type MemoryTransport } from './memory-transport.js'
 import { parseServerOptions, type UnixSocketServerOptions } from '../src/server-options.js'

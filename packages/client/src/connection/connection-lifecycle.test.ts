@@ -1,11 +1,5 @@
-import {
-  ErrorCode,
-  FRAME_DELIMITER,
-  IpcStateError,
-  PROTOCOL_VERSION,
-  ServerMessageType,
-  type ServerMessage,
-} from '@ipc-state/protocol'
+import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
+import { FRAME_DELIMITER, PROTOCOL_VERSION, ServerMessageType, type ServerMessage } from '@ipc-state/protocol/wire'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { ClientStatus } from '../client-status.js'
 import { caught, createTestServer, nextOf } from '../../test/test-server.js'

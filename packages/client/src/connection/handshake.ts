@@ -1,13 +1,12 @@
 // The client's half of the handshake: the hello it sends, and what the server's answer to it means.
+import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 import {
   ClientMessageType,
-  ErrorCode,
-  IpcStateError,
   PROTOCOL_VERSION,
   errorFromWire,
   type HelloResult,
   type ResponseMessage,
-} from '@ipc-state/protocol'
+} from '@ipc-state/protocol/wire'
 import { textFrame } from '../call-frames.js'
 import type { ClientOptions } from '../client-options.js'
 import { helloResultProblem } from './server-results.js'

@@ -1,5 +1,6 @@
 // What the connection's lifecycle and the queue of calls tell each other: the calls go on each connection that finished its handshake.
-import type { IpcStateError, ResponseMessage } from '@ipc-state/protocol'
+import type { IpcStateError } from '@ipc-state/protocol'
+import type { ResponseMessage } from '@ipc-state/protocol/wire'
 
 /** What a connection that finished its handshake tells the queue of calls. */
 export interface ResumedConnection {

@@ -1,14 +1,12 @@
 // Keeps the replica current on a connection: changes in order, a resync when one is missing, its snapshot checked.
+import { ErrorCode, IpcStateError, type Logger } from '@ipc-state/protocol'
 import {
   ClientMessageType,
-  ErrorCode,
-  IpcStateError,
-  type Logger,
   type ResponseMessage,
   type StateChangedNotification,
   type StateGetResult,
   errorFromWire,
-} from '@ipc-state/protocol'
+} from '@ipc-state/protocol/wire'
 import { textFrame } from '../call-frames.js'
 import type { Replica } from '../replica.js'
 import { snapshotProblem } from './server-results.js'

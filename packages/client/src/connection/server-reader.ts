@@ -1,7 +1,6 @@
 // Reads what the server sends on one connection: frames out of the bytes, messages out of the frames.
+import { ErrorCode, type IpcStateError } from '@ipc-state/protocol'
 import {
-  ErrorCode,
-  type IpcStateError,
   type ProtocolErrorNotification,
   type ResponseMessage,
   ServerMessageType,
@@ -10,7 +9,7 @@ import {
   type WireFrame,
   decodeServerMessage,
   maxFrameContainers,
-} from '@ipc-state/protocol'
+} from '@ipc-state/protocol/wire'
 
 const decodeText = (bytes: Uint8Array, start: number, end: number): string => Buffer.prototype.utf8Slice.call(bytes, start, end)
 

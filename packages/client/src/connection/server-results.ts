@@ -1,6 +1,6 @@
 // Checks the results a server gives the client's own handshake and resync, which the wire decoder
 // passes on as they came: a server that answers with another shape is refused, not believed.
-import { PROTOCOL_VERSION } from '@ipc-state/protocol'
+import { PROTOCOL_VERSION } from '@ipc-state/protocol/wire'
 
 type Fields = Record<string, unknown>
 

@@ -1,12 +1,13 @@
+import { lstatSync } from 'node:fs'
 import { chown, lchown, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { createServer, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ErrorCode, type IpcStateError } from '@ipc-state/protocol'
+import { localSocketRoot } from '@ipc-state/protocol/node'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { connect } from '../connect.js'
 import { openIpcConnection, unixSocketTransport, type IpcConnectionOptions } from './ipc-transport.js'
-import { localSocketRoot } from './socket-root.js'
 
 const uid = process.getuid?.()
 const isRoot = uid === 0
@@ -149,7 +150,7 @@ describe.skipIf(!isRoot)('connect to a socket another user owns (as root: one gi
 describe('unixSocketTransport', () => {
   it("defaults socketRoot to this user's own folder, the one the server uses, not node-ipc's shared /tmp/", () => {
     const { name } = unixSocketTransport({ id: 'x' })
-    expect(name).toBe(`${localSocketRoot()}app.x`)
+    expect(name).toBe(`${localSocketRoot({ process, lstatSync, tmpdir })}app.x`)
     if (process.getuid !== undefined) expect(name).not.toBe('/tmp/app.x')
     expect(unixSocketTransport({ socketRoot: '/tmp/', appspace: 'test.', id: 'y' }).name).toBe('/tmp/test.y')
   })

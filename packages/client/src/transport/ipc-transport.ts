@@ -1,10 +1,11 @@
 // The Unix-socket transport: where the socket is, whether to trust it, and node-ipc. Loaded only when used.
 import { lstatSync, statSync, type Stats } from 'node:fs'
+import { tmpdir } from 'node:os'
 import type { Socket } from 'node:net'
-import { ErrorCode, IpcStateError, resolveSocketPath, type SocketAddress } from '@ipc-state/protocol'
+import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
+import { localSocketRoot, resolveSocketPath, type SocketAddress } from '@ipc-state/protocol/node'
 import { IPCModule } from 'node-ipc'
 import type { ClientConnection, ClientConnectionHandlers, ClientTransport } from './client-transport.js'
-import { localSocketRoot } from './socket-root.js'
 
 const CONNECTION_ID = 'ipc-state'
 
@@ -27,7 +28,11 @@ export interface UnixSocketOptions extends SocketAddress, IpcConnectionOptions {
  */
 export function unixSocketTransport(options: UnixSocketOptions): ClientTransport & { readonly name: string } {
   // Not node-ipc's shared /tmp/ by default: the folder only this user can write to, as the server's.
-  const path = resolveSocketPath({ ...options, socketRoot: options.socketRoot ?? localSocketRoot(), platform: process.platform })
+  const path = resolveSocketPath({
+    ...options,
+    socketRoot: options.socketRoot ?? localSocketRoot({ process, lstatSync, tmpdir }),
+    platform: process.platform,
+  })
   const ipcOptions = { allowForeignServer: options.allowForeignServer === true }
   return { name: path, open: (handlers) => openIpcConnection(path, handlers, ipcOptions) }
 }

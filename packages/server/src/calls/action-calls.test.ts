@@ -1,4 +1,5 @@
-import { ErrorCode, ServerMessageType, type StateChangedNotification } from '@ipc-state/protocol'
+import { ErrorCode } from '@ipc-state/protocol'
+import { ServerMessageType, type StateChangedNotification } from '@ipc-state/protocol/wire'
 import { describe, expect, it, vi } from 'vitest'
 import { call, send, startTestServer, type TestServer } from '../../test/test-helpers.js'
 

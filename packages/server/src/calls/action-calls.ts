@@ -1,11 +1,5 @@
-import {
-  ErrorCode,
-  IpcStateError,
-  encodeActionResult,
-  toIpcStateError,
-  type ActionCallRequest,
-  type Logger,
-} from '@ipc-state/protocol'
+import { ErrorCode, IpcStateError, toIpcStateError, type Logger } from '@ipc-state/protocol'
+import { encodeActionResult, type ActionCallRequest } from '@ipc-state/protocol/wire'
 import { ActionQueue } from './action-queue.js'
 import type { CallRecord } from './call-record.js'
 import type { CommitPipeline } from './commit-pipeline.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ServerMessageType, type ServerMessage } from '@ipc-state/protocol'
+import { ServerMessageType, type ServerMessage } from '@ipc-state/protocol/wire'
 import type { ExternalUpdate, Storage, StorageContext, StorageEntry } from '../storage/storage.js'
 import { call, startTestServer } from '../../test/test-helpers.js'
 

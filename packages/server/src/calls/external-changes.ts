@@ -1,4 +1,5 @@
-import { encodeActionResult, type IpcStateError, toIpcStateError, type Logger, type Patch } from '@ipc-state/protocol'
+import { type IpcStateError, toIpcStateError, type Logger, type Patch } from '@ipc-state/protocol'
+import { encodeActionResult } from '@ipc-state/protocol/wire'
 import type { CallRecord } from './call-record.js'
 import type { CommitPipeline } from './commit-pipeline.js'
 import type { FanOut } from '../connections/fan-out.js'

@@ -1,11 +1,5 @@
-import {
-  ErrorCode,
-  type IpcStateError,
-  ServerMessageType,
-  type ServerMessage,
-  type WireError,
-  encodeServerMessage,
-} from '@ipc-state/protocol'
+import { ErrorCode, type IpcStateError } from '@ipc-state/protocol'
+import { ServerMessageType, type ServerMessage, type WireError, encodeServerMessage } from '@ipc-state/protocol/wire'
 
 /** An error's message is cut to this many characters on the wire. */
 const MAX_ERROR_MESSAGE = 2_000

@@ -1,4 +1,5 @@
-import { applyPatches, deepFreeze, ServerMessageType, type HelloResult, type StateChangedNotification } from '@ipc-state/protocol'
+import { applyPatches, deepFreeze } from '@ipc-state/protocol'
+import { ServerMessageType, type HelloResult, type StateChangedNotification } from '@ipc-state/protocol/wire'
 import { describe, expect, it } from 'vitest'
 import { FanOut, type FanOutReplica } from './fan-out.js'
 import type { SharedBytes } from './memory-budget.js'

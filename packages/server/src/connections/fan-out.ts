@@ -1,4 +1,5 @@
-import { ErrorCode, IpcStateError, encodeStateChanged } from '@ipc-state/protocol'
+import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
+import { encodeStateChanged } from '@ipc-state/protocol/wire'
 import { SharedBytes } from './memory-budget.js'
 
 /** What a {@link FanOut} needs from a replica's connection. */

@@ -1,9 +1,5 @@
-import {
-  PROTOCOL_VERSION,
-  SERVER_INFO_MAX_CONNECTIONS,
-  type ServerInfoConnection,
-  type ServerInfoResult,
-} from '@ipc-state/protocol'
+import type { ServerInfoConnection, ServerInfoResult } from '@ipc-state/protocol'
+import { PROTOCOL_VERSION, SERVER_INFO_MAX_CONNECTIONS } from '@ipc-state/protocol/wire'
 import type { Session } from './session.js'
 
 /** What {@link describeServer} reads. */

@@ -1,12 +1,11 @@
+import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 import {
   ClientMessageType,
-  ErrorCode,
   FRAME_DELIMITER,
-  IpcStateError,
   ServerMessageType,
   decodeServerMessage,
   type ServerMessage,
-} from '@ipc-state/protocol'
+} from '@ipc-state/protocol/wire'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { MemoryBudget } from './memory-budget.js'
 import { Session, encodeErrorResponse, encodeProtocolError } from './session.js'

@@ -1,13 +1,5 @@
-import {
-  ErrorCode,
-  IpcStateError,
-  WireDecoder,
-  type WireFrame,
-  ServerMessageType,
-  encodeServerMessage,
-  toIpcStateError,
-  type Logger,
-} from '@ipc-state/protocol'
+import { ErrorCode, IpcStateError, toIpcStateError, type Logger } from '@ipc-state/protocol'
+import { WireDecoder, type WireFrame, ServerMessageType, encodeServerMessage } from '@ipc-state/protocol/wire'
 import { encodeErrorResponse, encodeProtocolError } from './error-frames.js'
 import { InputDeadlines } from './input-deadlines.js'
 import type { BudgetMember, MemoryBudget, SharedBytes } from './memory-budget.js'

@@ -1,14 +1,13 @@
+import { ErrorCode, type ServerInfoResult } from '@ipc-state/protocol'
 import {
   ClientMessageType,
-  ErrorCode,
   FRAME_DELIMITER,
   PROTOCOL_VERSION,
   SERVER_INFO_MAX_CONNECTIONS,
   ServerMessageType,
   encodeClientMessage,
-  type ServerInfoResult,
   type ServerMessage,
-} from '@ipc-state/protocol'
+} from '@ipc-state/protocol/wire'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { MemoryPeer } from '../../test/memory-transport.js'
 import { call, sayHello, startTestServer } from '../../test/test-helpers.js'

@@ -1,7 +1,6 @@
+import { ErrorCode, IpcStateError, type Logger, type ServerInfoResult, toIpcStateError } from '@ipc-state/protocol'
 import {
   ClientMessageType,
-  ErrorCode,
-  IpcStateError,
   PROTOCOL_VERSION,
   ServerMessageType,
   decodeClientMessage,
@@ -10,12 +9,9 @@ import {
   type ActionCallRequest,
   type HelloRequest,
   type HelloResult,
-  type Logger,
-  type ServerInfoResult,
   type StateGetResult,
   type WireFrame,
-  toIpcStateError,
-} from '@ipc-state/protocol'
+} from '@ipc-state/protocol/wire'
 import type { CallRecord } from '../calls/call-record.js'
 import { describeServer } from './server-info.js'
 import type { CommitPipeline } from '../calls/commit-pipeline.js'

@@ -1,14 +1,13 @@
+import { ErrorCode, type IpcStateError } from '@ipc-state/protocol'
 import {
   BINARY_FRAME_MARKER,
   BINARY_HEADER_BYTES,
   BINARY_MIN_BYTES,
   ClientMessageType,
-  ErrorCode,
   FRAME_DELIMITER,
   ServerMessageType,
   decodeServerMessage,
-  type IpcStateError,
-} from '@ipc-state/protocol'
+} from '@ipc-state/protocol/wire'
 import { describe, expect, it } from 'vitest'
 import { MemoryBudget, QueueCosts } from './memory-budget.js'
 import { OutputQueue } from './output-queue.js'

@@ -1,14 +1,13 @@
+import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 import {
   BINARY_HEADER_BYTES,
   BINARY_MIN_BYTES,
-  ErrorCode,
-  IpcStateError,
   encodeServerMessage,
   packEnvelope,
   packValue,
   writeBinaryHeader,
   type ServerMessage,
-} from '@ipc-state/protocol'
+} from '@ipc-state/protocol/wire'
 import { type MemoryBudget, SharedBytes } from './memory-budget.js'
 
 /**

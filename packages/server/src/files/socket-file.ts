@@ -4,33 +4,13 @@ import { chmod, lstat, mkdir, realpath, rename, unlink } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
-import {
-  ErrorCode,
-  IpcStateError,
-  defaultSocketRoot,
-  maxUnixSocketPathBytes,
-  toIpcStateError,
-  type FolderStat,
-} from '@ipc-state/protocol'
+import { ErrorCode, IpcStateError, toIpcStateError } from '@ipc-state/protocol'
+import { maxUnixSocketPathBytes, localSocketRoot as socketRootOf } from '@ipc-state/protocol/node'
 import { isErrno, lock, refuseForeign } from './lock-file.js'
 
-/**
- * The socket folder when the options name none: protocol's `defaultSocketRoot`, from this
- * process's user, its temporary folder and `XDG_RUNTIME_DIR`. A folder only this user can write
- * to, so no other user can put a server at the path first.
- */
+/** The socket folder when the options name none: the one the client finds too, from this process. */
 export function localSocketRoot(): string {
-  const runtimeDir = process.env.XDG_RUNTIME_DIR
-  let runtimeDirStat: FolderStat | undefined
-  if (runtimeDir !== undefined && runtimeDir !== '') {
-    try {
-      const stats = lstatSync(runtimeDir)
-      runtimeDirStat = { uid: stats.uid, mode: stats.mode, directory: stats.isDirectory() }
-    } catch {
-      // Missing or unreadable: the temporary folder it is.
-    }
-  }
-  return defaultSocketRoot({ platform: process.platform, uid: process.getuid?.(), tmpdir: tmpdir(), runtimeDir, runtimeDirStat })
+  return socketRootOf({ process, lstatSync, tmpdir })
 }
 
 /** What makes folder `stats` unsafe to hold a socket of user `uid`'s, if anything. */

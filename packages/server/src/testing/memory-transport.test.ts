@@ -1,4 +1,4 @@
-import { ServerMessageType, encodeServerMessage } from '@ipc-state/protocol'
+import { ServerMessageType, encodeServerMessage } from '@ipc-state/protocol/wire'
 import { describe, expect, it } from 'vitest'
 import { createMemoryTransport } from '../../test/memory-transport.js'
 import { memoryTransport } from './memory-transport.js'

@@ -1,5 +1,6 @@
 import { patchInPlace } from './patch-in-place.js'
-import { ErrorCode, IpcStateError, encodeActionResult, type Patch } from '@ipc-state/protocol'
+import { ErrorCode, IpcStateError, type Patch } from '@ipc-state/protocol'
+import { encodeActionResult } from '@ipc-state/protocol/wire'
 import { notOurFile, readDataFile } from '../../files/data-file.js'
 import { type FolderFiles, journalPath, snapshotPath } from './data-folder.js'
 import { type JournalRecord, type SegmentHeader, damaged, readSegment } from './journal-format.js'

@@ -1,5 +1,6 @@
-import { ErrorCode, IpcStateError } from './errors.js'
-import { utf8ByteLength } from './wire/frame.js'
+/** node-ipc's socket path rule and the private folder a server listens in when none is named. */
+import { ErrorCode, IpcStateError } from '../errors.js'
+import { utf8ByteLength } from '../wire/frame.js'
 
 /** Where a server listens, named as node-ipc names it. */
 export interface SocketAddress {

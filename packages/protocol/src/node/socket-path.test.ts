@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest'
-import { thrown } from '../test/test-helpers.js'
+import { thrown } from '../../test/test-helpers.js'
 import {
   DEFAULT_APPSPACE,
   DEFAULT_SOCKET_ROOT,
@@ -9,8 +9,8 @@ import {
   socketRootWarning,
   type ResolveSocketPathOptions,
 } from './socket-path.js'
-import { IpcStateError } from './errors.js'
-import { utf8ByteLength } from './wire/frame.js'
+import { IpcStateError } from '../errors.js'
+import { utf8ByteLength } from '../wire/frame.js'
 
 /** A Linux path of exactly `bytes` bytes: '/tmp/' + 'app.' + an id of 'x's. */
 const linuxPathOf = (bytes: number): ResolveSocketPathOptions => ({ id: 'x'.repeat(bytes - '/tmp/app.'.length) })

@@ -1,0 +1,12 @@
+// `@ipc-state/protocol/node`: socket paths, node-ipc's rule and the folder only this user can write to.
+export {
+  DEFAULT_APPSPACE,
+  DEFAULT_SOCKET_ROOT,
+  defaultSocketRoot,
+  maxUnixSocketPathBytes,
+  resolveSocketPath,
+  socketRootWarning,
+} from './socket-path.js'
+export type { SocketAddress, ResolveSocketPathOptions, DefaultSocketRootOptions, FolderStat } from './socket-path.js'
+export { localSocketRoot } from './local-socket-root.js'
+export type { LocalSocketRootHost } from './local-socket-root.js'

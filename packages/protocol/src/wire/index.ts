@@ -1,0 +1,37 @@
+// `@ipc-state/protocol/wire`: the frames server and client exchange, their encoders and their checks.
+export { errorFromWire } from '../errors.js'
+export type { WireError } from '../errors.js'
+export { PROTOCOL_VERSION, ClientMessageType, SERVER_INFO_MAX_CONNECTIONS, ServerMessageType } from '../messages.js'
+export type {
+  RequestBase,
+  HelloRequest,
+  HelloResult,
+  StateGetRequest,
+  StateGetResult,
+  ActionCallRequest,
+  ActionCallResult,
+  ServerInfoRequest,
+  StateChangedNotification,
+  ServerClosingNotification,
+  ProtocolErrorNotification,
+  ResponseMessage,
+  ClientMessage,
+  ServerMessage,
+} from '../messages.js'
+export { FRAME_DELIMITER, DEFAULT_MAX_FRAME_BYTES, FrameDecoder, encodeFrame, utf8ByteLength } from './frame.js'
+export type { FrameDecoderOptions } from './frame.js'
+export { encodeActionResult, encodeClientMessage, encodeServerMessage, encodeStateChanged } from './encode.js'
+export { BINARY_FRAME_MARKER, BINARY_HEADER_BYTES, WireDecoder, writeBinaryHeader } from './binary-frame.js'
+export type { WireDecoderOptions, WireFrame } from './binary-frame.js'
+export { BINARY_MIN_BYTES, decodeBinaryBody, encodeBinaryFrame, jsonSize, packEnvelope, packValue } from './json-pack.js'
+export { FRAME_BYTES_PER_CONTAINER, maxFrameContainers } from './frame-cost.js'
+export {
+  DEFAULT_MAX_DEPTH,
+  MAX_NAME_LENGTH,
+  decodeClientMessage,
+  decodeServerMessage,
+  isPatch,
+  isRequestId,
+  isWithinDepth,
+} from './validate.js'
+export type { DecodeOptions, DecodeResult } from './validate.js'
