@@ -3,6 +3,7 @@ import { socketRootWarning } from '@ipc-state/protocol/node'
 import { describe, expect, it, vi } from 'vitest'
 import * as publicApi from './index.js'
 import type { ChangeInfo } from './replica.js'
+import type { ClientTransport } from './transport/client-transport.js'
 import { caught, createTestServer, nextOf, type TestStore } from '../test/test-server.js'
 
 describe('the client facade', () => {
@@ -194,6 +195,32 @@ describe('connect over a transport of the caller', () => {
       new TypeError(`${name} is an option of the Unix socket and cannot be given with transport`),
     )
     expect(server.transport.attempts).toHaveLength(0)
+  })
+
+  it('takes a transport that throws from open as a failed attempt: tried again, and named when connecting gives up', async () => {
+    const server = createTestServer()
+    const memory = server.transport.at('flaky')
+    let throws = 1
+    const flaky: ClientTransport = {
+      name: 'flaky',
+      open(handlers) {
+        if (throws-- > 0) throw new Error('no route')
+        return memory.open(handlers)
+      },
+    }
+    await using client = await publicApi.connect<TestStore>({ transport: flaky, retryDelay: () => 0 })
+    expect(client.status).toBe('connected')
+    expect(server.transport.attempts).toHaveLength(1)
+
+    const broken: ClientTransport = {
+      open() {
+        throw new Error('no route')
+      },
+    }
+    await expect(publicApi.connect({ transport: broken, connectAttempts: 2, retryDelay: () => 0 })).rejects.toMatchObject({
+      code: ErrorCode.SERVER_UNAVAILABLE,
+      message: 'No server answered at custom transport after 2 attempts (option connectAttempts): no route',
+    })
   })
 
   it.each([null, 'tcp://x', {}, { open: 'no' }])('refuses a transport that cannot open a connection: %o', (bad) => {

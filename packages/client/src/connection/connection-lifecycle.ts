@@ -4,7 +4,7 @@ import { errorFromWire, type ResponseMessage } from '@ipc-state/protocol/wire'
 import { abortError } from '../abort-error.js'
 import type { ClientOptions } from '../client-options.js'
 import { ClientStatusTracker, type ClientStatus } from '../client-status.js'
-import type { ClientConnection, ClientTransport } from '../transport/client-transport.js'
+import type { ClientConnection, ClientConnectionHandlers, ClientTransport } from '../transport/client-transport.js'
 import { helloFrame, readHelloAnswer } from './handshake.js'
 import type { LifecycleCalls } from './lifecycle-calls.js'
 import { ReplicaSync, type SyncedReplica } from './replica-sync.js'
@@ -121,7 +121,7 @@ export class ConnectionLifecycle {
       },
       current: () => this.#connection !== undefined,
     })
-    const current: ClientConnection = this.#transport.open({
+    const handlers: ClientConnectionHandlers = {
       open: () => {
         this.#helloId = this.#calls.nextId()
         // A server that accepts but never answers the handshake counts as a failed attempt.
@@ -145,7 +145,17 @@ export class ConnectionLifecycle {
         this.#connection = undefined
         this.#onClosed(error)
       },
-    })
+    }
+    let current: ClientConnection
+    try {
+      current = this.#transport.open(handlers)
+    } catch (error) {
+      // A transport that throws instead of reporting close(error): the attempt failed all the
+      // same, and is retried as any other, rather than thrown out of a retry timer.
+      current = { write() {}, close: () => handlers.close() }
+      const failure = error instanceof Error ? error : new Error(String(error))
+      queueMicrotask(() => handlers.close(failure))
+    }
     this.#connection = current
   }
 

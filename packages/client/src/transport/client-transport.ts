@@ -57,8 +57,8 @@ export interface ClientTransport {
   readonly name?: string
   /**
    * Starts one connection attempt and reports how it goes to `handlers`: `open`, then `data` as it
-   * comes, and `close` once. An attempt that fails reports `close(error)` without `open`; it must
-   * not throw.
+   * comes, and `close` once. An attempt that fails reports `close(error)` without `open`; should
+   * `open` throw instead, the client counts that as a failed attempt too.
    */
   open(handlers: ClientConnectionHandlers): ClientConnection
 }
