@@ -1,8 +1,8 @@
 import { connect, ErrorCode, type IpcStateClient } from '@ipc-state/client'
 import { describe, expect, it } from 'vitest'
 import { caught } from '../src/checks.js'
-import { startServer } from '../src/server-fixture.js'
-import type { TestStore } from '../src/test-store.js'
+import { startServer } from '../src/processes/server-fixture.js'
+import type { TestStore } from '../src/stores/test-store.js'
 
 describe('action errors', () => {
   it('bad arguments, a throwing action and an unknown action answer with their codes and change nothing', async () => {

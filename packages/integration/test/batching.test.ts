@@ -4,8 +4,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { connect } from '@ipc-state/client'
 import { encodeClientMessage } from '@ipc-state/protocol/wire'
 import { createServer } from '@ipc-state/server'
-import { RawClient } from '../src/raw-client.js'
-import { type TestState, testStore } from '../src/test-store.js'
+import { RawClient } from '../src/peers/raw-client.js'
+import { type TestState, testStore } from '../src/stores/test-store.js'
 
 // Frames made in one tick must leave in one write: a system call per frame was most of what a
 // busy server and client spent. These count the writes a socket hands to the system (Node's

@@ -6,11 +6,11 @@ import { connect, type IpcStateClient } from '@ipc-state/client'
 import type { ServerInfoConnection } from '@ipc-state/protocol'
 import { BINARY_HEADER_BYTES, encodeBinaryFrame } from '@ipc-state/protocol/wire'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { addressEnv } from '../src/fixture-env.js'
-import type { JsonValuesStore, Op } from '../src/json-values.js'
-import { ask, fixture, runNode } from '../src/processes.js'
-import { type ServerHandle, startServer } from '../src/server-fixture.js'
-import { WireClient } from '../src/wire-client.js'
+import { addressEnv } from '../src/processes/fixture-env.js'
+import type { JsonValuesStore, Op } from '../src/stores/json-values.js'
+import { ask, fixture, runNode } from '../src/processes/processes.js'
+import { type ServerHandle, startServer } from '../src/processes/server-fixture.js'
+import { WireClient } from '../src/peers/wire-client.js'
 
 type Client = IpcStateClient<JsonValuesStore>
 

@@ -5,9 +5,9 @@ import { connect, ErrorCode, type ClientStatus } from '@ipc-state/client'
 import { defineStore } from '@ipc-state/protocol'
 import { describe, expect, it, vi } from 'vitest'
 import { caught } from '../src/checks.js'
-import { ask, crashLines, fixture, tempSocketRoot } from '../src/processes.js'
-import { startServer } from '../src/server-fixture.js'
-import type { TestStore } from '../src/test-store.js'
+import { ask, crashLines, fixture, tempSocketRoot } from '../src/processes/processes.js'
+import { startServer } from '../src/processes/server-fixture.js'
+import type { TestStore } from '../src/stores/test-store.js'
 
 /** The store of gated-server.ts: `gated` waits in its input check until the server is told `release`. */
 const gatedStore = defineStore({

@@ -2,9 +2,9 @@ import { connect, ErrorCode, type IpcStateClient, type IpcStateError } from '@ip
 import { defineStore } from '@ipc-state/protocol'
 import { describe, expect, it } from 'vitest'
 import { caught } from '../src/checks.js'
-import { ask, fixture } from '../src/processes.js'
-import { type ServerHandle, startServer } from '../src/server-fixture.js'
-import type { TestStore } from '../src/test-store.js'
+import { ask, fixture } from '../src/processes/processes.js'
+import { type ServerHandle, startServer } from '../src/processes/server-fixture.js'
+import type { TestStore } from '../src/stores/test-store.js'
 
 const lyingStore = defineStore({
   initialState: { n: 0 },

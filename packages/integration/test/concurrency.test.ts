@@ -1,9 +1,9 @@
 import { connect } from '@ipc-state/client'
 import { describe, expect, it } from 'vitest'
-import { startClients } from '../src/client-fixture.js'
-import { ask, tempSocketRoot } from '../src/processes.js'
-import { startServer } from '../src/server-fixture.js'
-import type { TestStore } from '../src/test-store.js'
+import { startClients } from '../src/processes/client-fixture.js'
+import { ask, tempSocketRoot } from '../src/processes/processes.js'
+import { startServer } from '../src/processes/server-fixture.js'
+import type { TestStore } from '../src/stores/test-store.js'
 
 describe('concurrent calls from several processes', () => {
   it('4 processes × 500 concurrent increments: exactly 2000, each caller saw its own unique value', async () => {

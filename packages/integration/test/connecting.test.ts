@@ -2,12 +2,12 @@ import { lstat } from 'node:fs/promises'
 import { connect, ErrorCode } from '@ipc-state/client'
 import { describe, expect, it, vi } from 'vitest'
 import { caught } from '../src/checks.js'
-import { startClient } from '../src/client-fixture.js'
-import { fixtureAddress, serverPath } from '../src/fixture-env.js'
-import { ask, fixture, tempSocketRoot } from '../src/processes.js'
-import { RawClient } from '../src/raw-client.js'
-import { startServer } from '../src/server-fixture.js'
-import type { TestStore } from '../src/test-store.js'
+import { startClient } from '../src/processes/client-fixture.js'
+import { fixtureAddress, serverPath } from '../src/processes/fixture-env.js'
+import { ask, fixture, tempSocketRoot } from '../src/processes/processes.js'
+import { RawClient } from '../src/peers/raw-client.js'
+import { startServer } from '../src/processes/server-fixture.js'
+import type { TestStore } from '../src/stores/test-store.js'
 
 describe('connecting', () => {
   it('a client started before its server connects once the server appears', async () => {

@@ -4,11 +4,11 @@ import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { readFile } from 'node:fs/promises'
 import { describe, expect, it, vi } from 'vitest'
-import { startClient, startLoadClient } from '../src/client-fixture.js'
-import { dataFiles, parseJournal, storageEnv, tempDataDir } from '../src/data-dir.js'
-import { ask, type FixtureEvent, tempSocketRoot } from '../src/processes.js'
-import { RawClient } from '../src/raw-client.js'
-import { startServer } from '../src/server-fixture.js'
+import { startClient, startLoadClient } from '../src/processes/client-fixture.js'
+import { dataFiles, parseJournal, storageEnv, tempDataDir } from '../src/storage/data-dir.js'
+import { ask, type FixtureEvent, tempSocketRoot } from '../src/processes/processes.js'
+import { RawClient } from '../src/peers/raw-client.js'
+import { startServer } from '../src/processes/server-fixture.js'
 
 const COMPACT_BYTES = 4096
 const MESSAGES = 150

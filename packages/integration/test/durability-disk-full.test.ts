@@ -13,10 +13,10 @@ import { join } from 'node:path'
 import { connect, type IpcStateClient } from '@ipc-state/client'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { caught } from '../src/checks.js'
-import { copyDataDir, storageEnv, tempDataDir } from '../src/data-dir.js'
-import { fixture, tempSocketRoot } from '../src/processes.js'
-import { type ServerHandle, type ServerView, startServer } from '../src/server-fixture.js'
-import type { TestStore } from '../src/test-store.js'
+import { copyDataDir, storageEnv, tempDataDir } from '../src/storage/data-dir.js'
+import { fixture, tempSocketRoot } from '../src/processes/processes.js'
+import { type ServerHandle, type ServerView, startServer } from '../src/processes/server-fixture.js'
+import type { TestStore } from '../src/stores/test-store.js'
 
 /** A disk for data folders, that a test fills and frees. */
 interface FullableDisk extends AsyncDisposable {

@@ -19,13 +19,13 @@ import {
   type TempDataDir,
   tempDataDir,
   withRecordLength,
-} from '../src/data-dir.js'
-import { fixtureAddress } from '../src/fixture-env.js'
-import { cannotRunAsNobody, NOBODY } from '../src/other-user.js'
-import { type TempSocketRoot, tempSocketRoot } from '../src/processes.js'
-import { refusedStart } from '../src/refused-start.js'
-import { startServer } from '../src/server-fixture.js'
-import type { TestStore } from '../src/test-store.js'
+} from '../src/storage/data-dir.js'
+import { fixtureAddress } from '../src/processes/fixture-env.js'
+import { cannotRunAsNobody, NOBODY } from '../src/processes/other-user.js'
+import { type TempSocketRoot, tempSocketRoot } from '../src/processes/processes.js'
+import { refusedStart } from '../src/processes/refused-start.js'
+import { startServer } from '../src/processes/server-fixture.js'
+import type { TestStore } from '../src/stores/test-store.js'
 
 let sockets: TempSocketRoot
 /** A folder a real server wrote and was killed on: a snapshot, then a journal of whole records. */

@@ -2,13 +2,13 @@
 // SIGKILL at a random moment and restarted on its data folder while writers keep calling.
 import { setTimeout as delay } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
-import { startClients } from '../src/client-fixture.js'
-import { storageEnv, tempDataDir } from '../src/data-dir.js'
-import { addressEnv, type FixtureAddress, fixtureAddress } from '../src/fixture-env.js'
-import { plainFixtures } from '../src/plain-fixtures.js'
-import { ask, type FixtureEvent, type FixtureProcess, startFixture, tempSocketRoot } from '../src/processes.js'
+import { startClients } from '../src/processes/client-fixture.js'
+import { storageEnv, tempDataDir } from '../src/storage/data-dir.js'
+import { addressEnv, type FixtureAddress, fixtureAddress } from '../src/processes/fixture-env.js'
+import { plainFixtures } from '../src/processes/plain-fixtures.js'
+import { ask, type FixtureEvent, type FixtureProcess, startFixture, tempSocketRoot } from '../src/processes/processes.js'
 import { randomInt, seededRandom, testSeed } from '../src/seeded-random.js'
-import type { ServerView } from '../src/server-fixture.js'
+import type { ServerView } from '../src/processes/server-fixture.js'
 import { repeats } from '../src/repeats.js'
 
 const TRIALS = repeats(100)

@@ -3,12 +3,12 @@ import { readFile, lstat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { connect } from '@ipc-state/client'
 import { describe, expect, it } from 'vitest'
-import { dataFiles, fileHash, storageEnv, tempDataDir } from '../src/data-dir.js'
-import { fixtureAddress, serverPath } from '../src/fixture-env.js'
-import { tempSocketRoot } from '../src/processes.js'
-import { refusedStart } from '../src/refused-start.js'
-import { startServer } from '../src/server-fixture.js'
-import type { TestStore } from '../src/test-store.js'
+import { dataFiles, fileHash, storageEnv, tempDataDir } from '../src/storage/data-dir.js'
+import { fixtureAddress, serverPath } from '../src/processes/fixture-env.js'
+import { tempSocketRoot } from '../src/processes/processes.js'
+import { refusedStart } from '../src/processes/refused-start.js'
+import { startServer } from '../src/processes/server-fixture.js'
+import type { TestStore } from '../src/stores/test-store.js'
 
 /** Whether the lock file names `pid` as its owner. */
 const lockNames = async (dir: string, pid: number): Promise<boolean> =>

@@ -17,13 +17,13 @@ import {
   storageEnv,
   type TempDataDir,
   tempDataDir,
-} from '../src/data-dir.js'
-import { fixtureAddress } from '../src/fixture-env.js'
-import { type TempSocketRoot, tempSocketRoot } from '../src/processes.js'
-import { refusedStart } from '../src/refused-start.js'
+} from '../src/storage/data-dir.js'
+import { fixtureAddress } from '../src/processes/fixture-env.js'
+import { type TempSocketRoot, tempSocketRoot } from '../src/processes/processes.js'
+import { refusedStart } from '../src/processes/refused-start.js'
 import { randomInt, seededRandom, testSeed } from '../src/seeded-random.js'
-import { startServer } from '../src/server-fixture.js'
-import { type TestState, type TestStore, testStore } from '../src/test-store.js'
+import { startServer } from '../src/processes/server-fixture.js'
+import { type TestState, type TestStore, testStore } from '../src/stores/test-store.js'
 import { repeats } from '../src/repeats.js'
 
 const CALLS = 40

@@ -2,12 +2,12 @@
 // one migrates it once.
 import { connect } from '@ipc-state/client'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { dataFiles, fileHash, type TempDataDir, tempDataDir } from '../src/data-dir.js'
-import { type FixtureAddress, fixtureAddress } from '../src/fixture-env.js'
-import { fixture, type TempSocketRoot, tempSocketRoot } from '../src/processes.js'
-import { refusedStart } from '../src/refused-start.js'
-import { startServer } from '../src/server-fixture.js'
-import type { StateV1, StateV2, storeV1, storeV2 } from '../src/versioned-stores.js'
+import { dataFiles, fileHash, type TempDataDir, tempDataDir } from '../src/storage/data-dir.js'
+import { type FixtureAddress, fixtureAddress } from '../src/processes/fixture-env.js'
+import { fixture, type TempSocketRoot, tempSocketRoot } from '../src/processes/processes.js'
+import { refusedStart } from '../src/processes/refused-start.js'
+import { startServer } from '../src/processes/server-fixture.js'
+import type { StateV1, StateV2, storeV1, storeV2 } from '../src/stores/versioned-stores.js'
 
 const script = fixture('versioned-server.ts')
 const storeEnv = (dir: string, version: 1 | 2) => ({ IPC_STATE_DATA_DIR: dir, IPC_STATE_STORE_VERSION: String(version) })

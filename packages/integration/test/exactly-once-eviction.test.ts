@@ -3,10 +3,10 @@
 // invocation does this in about a second) and resends. It gets the recorded answer, or
 // OUTCOME_UNKNOWN once its record was given up, and never a second apply.
 import { describe, expect, it, vi } from 'vitest'
-import type { FixtureEnv } from '../src/fixture-env.js'
-import { type FixtureEvent, fixture } from '../src/processes.js'
-import { RawClient } from '../src/raw-client.js'
-import { type ServerHandle, startServer } from '../src/server-fixture.js'
+import type { FixtureEnv } from '../src/processes/fixture-env.js'
+import { type FixtureEvent, fixture } from '../src/processes/processes.js'
+import { RawClient } from '../src/peers/raw-client.js'
+import { type ServerHandle, startServer } from '../src/processes/server-fixture.js'
 
 interface ServerState {
   counter: number

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { ask, crashLines, fixture } from '../src/processes.js'
-import { RawClient } from '../src/raw-client.js'
-import { startServer } from '../src/server-fixture.js'
+import { ask, crashLines, fixture } from '../src/processes/processes.js'
+import { RawClient } from '../src/peers/raw-client.js'
+import { startServer } from '../src/processes/server-fixture.js'
 
 describe('exactly once, at the wire', () => {
   it('a call resent while its first copy still waits in the queue is applied once and answered on the new connection', async () => {

@@ -4,12 +4,12 @@
 // never stalls its event loop for a second, and no other client notices.
 import { connect, type IpcStateClient } from '@ipc-state/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { costStore } from '../src/cost-store.js'
-import { addressEnv } from '../src/fixture-env.js'
-import { binaryFrame, dagValue, emptyMapsFrame, packJson } from '../src/hostile-frames.js'
-import { ask, fixture, startFixture } from '../src/processes.js'
-import { type ServerHandle, startServer } from '../src/server-fixture.js'
-import { WireClient, type WireReceived } from '../src/wire-client.js'
+import type { costStore } from '../src/stores/cost-store.js'
+import { addressEnv } from '../src/processes/fixture-env.js'
+import { binaryFrame, dagValue, emptyMapsFrame, packJson } from '../src/peers/hostile-frames.js'
+import { ask, fixture, startFixture } from '../src/processes/processes.js'
+import { type ServerHandle, startServer } from '../src/processes/server-fixture.js'
+import { WireClient, type WireReceived } from '../src/peers/wire-client.js'
 
 const MiB = 1024 * 1024
 /** The server's defaults, which these frames attack. */

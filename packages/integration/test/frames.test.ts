@@ -3,10 +3,10 @@
 import { connect, type IpcStateClient } from '@ipc-state/client'
 import { type ClientMessage, FRAME_DELIMITER, encodeClientMessage } from '@ipc-state/protocol/wire'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { crashLines } from '../src/processes.js'
-import { RawClient, type ReceivedFrame } from '../src/raw-client.js'
-import { type ServerHandle, startServer } from '../src/server-fixture.js'
-import type { TestStore } from '../src/test-store.js'
+import { crashLines } from '../src/processes/processes.js'
+import { RawClient, type ReceivedFrame } from '../src/peers/raw-client.js'
+import { type ServerHandle, startServer } from '../src/processes/server-fixture.js'
+import type { TestStore } from '../src/stores/test-store.js'
 
 let server: ServerHandle
 let good: IpcStateClient<TestStore>

@@ -5,11 +5,11 @@
 import { connect, type IpcStateClient } from '@ipc-state/client'
 import { ErrorCode } from '@ipc-state/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { tempDataDir } from '../src/data-dir.js'
-import type { PathsStore } from '../src/paths-store.js'
-import { ask, fixture } from '../src/processes.js'
-import { type ServerHandle, startServer } from '../src/server-fixture.js'
-import type { PathsState } from '../src/paths-store.js'
+import { tempDataDir } from '../src/storage/data-dir.js'
+import type { PathsStore } from '../src/stores/paths-store.js'
+import { ask, fixture } from '../src/processes/processes.js'
+import { type ServerHandle, startServer } from '../src/processes/server-fixture.js'
+import type { PathsState } from '../src/stores/paths-store.js'
 
 type Client = IpcStateClient<PathsStore>
 

@@ -4,8 +4,8 @@ import { connect, ErrorCode, type IpcStateClient } from '@ipc-state/client'
 import { defineStore } from '@ipc-state/protocol'
 import { describe, expect, it, vi } from 'vitest'
 import { caught } from '../src/checks.js'
-import { fixture } from '../src/processes.js'
-import { type ServerHandle, startServer } from '../src/server-fixture.js'
+import { fixture } from '../src/processes/processes.js'
+import { type ServerHandle, startServer } from '../src/processes/server-fixture.js'
 
 /** The shape the lying server pretends to serve. */
 const liarStore = defineStore({

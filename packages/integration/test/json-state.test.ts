@@ -3,9 +3,9 @@ import { deserialize } from 'node:v8'
 import { connect, type IpcStateClient } from '@ipc-state/client'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type JsonValuesStore, type Op, type ValueSpec, applyOp, build, jsonValuesInitialState } from '../src/json-values.js'
-import { ask, fixture } from '../src/processes.js'
-import { type ServerHandle, startServer } from '../src/server-fixture.js'
+import { type JsonValuesStore, type Op, type ValueSpec, applyOp, build, jsonValuesInitialState } from '../src/stores/json-values.js'
+import { ask, fixture } from '../src/processes/processes.js'
+import { type ServerHandle, startServer } from '../src/processes/server-fixture.js'
 
 type Client = IpcStateClient<JsonValuesStore>
 

@@ -4,10 +4,10 @@ import { RETRYABLE_ERROR_CODES } from '@ipc-state/protocol'
 import { lstat } from 'node:fs/promises'
 import { describe, expect, it, vi } from 'vitest'
 import { mib } from '../src/checks.js'
-import { startLoadClient } from '../src/client-fixture.js'
-import { ask, crashLines, disposeAll, type FixtureEvent, type FixtureProcess, tempSocketRoot } from '../src/processes.js'
-import { RawClient } from '../src/raw-client.js'
-import { type ServerHandle, startServer } from '../src/server-fixture.js'
+import { startLoadClient } from '../src/processes/client-fixture.js'
+import { ask, crashLines, disposeAll, type FixtureEvent, type FixtureProcess, tempSocketRoot } from '../src/processes/processes.js'
+import { RawClient } from '../src/peers/raw-client.js'
+import { type ServerHandle, startServer } from '../src/processes/server-fixture.js'
 
 /** One connect/disconnect cycle; four kinds, from polite to abrupt. */
 async function cycle(server: ServerHandle, i: number): Promise<number> {

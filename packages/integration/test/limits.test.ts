@@ -4,11 +4,11 @@ import { connect } from '@ipc-state/client'
 import { FRAME_DELIMITER, encodeClientMessage, encodeFrame } from '@ipc-state/protocol/wire'
 import { describe, expect, it, vi } from 'vitest'
 import { MiB, mib } from '../src/checks.js'
-import { startLoadClient } from '../src/client-fixture.js'
-import { ask, crashLines, type FixtureEvent, fixture } from '../src/processes.js'
-import { RawClient } from '../src/raw-client.js'
-import { startServer } from '../src/server-fixture.js'
-import type { TestStore } from '../src/test-store.js'
+import { startLoadClient } from '../src/processes/client-fixture.js'
+import { ask, crashLines, type FixtureEvent, fixture } from '../src/processes/processes.js'
+import { RawClient } from '../src/peers/raw-client.js'
+import { startServer } from '../src/processes/server-fixture.js'
+import type { TestStore } from '../src/stores/test-store.js'
 
 /** What a kernel may hold for one Unix stream connection (send plus receive side), generously. */
 const SOCKET_BUFFERS = 2 * MiB

@@ -6,9 +6,9 @@ import { connect, consoleLogger as clientConsoleLogger, pinoLogger as clientPino
 import { consoleLogger, createServer, type Logger, pinoLogger } from '@ipc-state/server'
 import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
-import { fixtureAddress } from '../src/fixture-env.js'
-import { tempSocketRoot } from '../src/processes.js'
-import { type TestStore, testStore } from '../src/test-store.js'
+import { fixtureAddress } from '../src/processes/fixture-env.js'
+import { tempSocketRoot } from '../src/processes/processes.js'
+import { type TestStore, testStore } from '../src/stores/test-store.js'
 
 /** A pino logger at `debug` writing to memory, and the JSON lines it wrote so far. */
 function capturedPino() {

@@ -4,12 +4,12 @@
 import { connect, type IpcStateClient } from '@ipc-state/client'
 import { ServerMessageType } from '@ipc-state/protocol/wire'
 import { describe, expect, it, vi } from 'vitest'
-import type { BudgetState, BudgetStore } from '../src/budget-store.js'
+import type { BudgetState, BudgetStore } from '../src/stores/budget-store.js'
 import { MiB, caught } from '../src/checks.js'
-import { type FixtureEnv, addressEnv } from '../src/fixture-env.js'
-import { type FixtureProcess, ask, disposeAll, fixture, startFixture } from '../src/processes.js'
-import { RawClient } from '../src/raw-client.js'
-import { startServer } from '../src/server-fixture.js'
+import { type FixtureEnv, addressEnv } from '../src/processes/fixture-env.js'
+import { type FixtureProcess, ask, disposeAll, fixture, startFixture } from '../src/processes/processes.js'
+import { RawClient } from '../src/peers/raw-client.js'
+import { startServer } from '../src/processes/server-fixture.js'
 
 /** `bytes` in whole MiB, for the figures this test prints. */
 const mib = (bytes: number) => `${(bytes / MiB).toFixed(0)} MiB`

@@ -1,9 +1,9 @@
 import { connect } from '@ipc-state/client'
 import { describe, expect, it } from 'vitest'
-import { addressEnv } from '../src/fixture-env.js'
-import { fixture, runNode } from '../src/processes.js'
-import { startServer } from '../src/server-fixture.js'
-import type { TestState, TestStore } from '../src/test-store.js'
+import { addressEnv } from '../src/processes/fixture-env.js'
+import { fixture, runNode } from '../src/processes/processes.js'
+import { startServer } from '../src/processes/server-fixture.js'
+import type { TestState, TestStore } from '../src/stores/test-store.js'
 
 describe('a plain node-ipc client, as the seed wrote one', () => {
   it("a plain node-ipc 12 client written as the seed's read_ipc.js gets sharedData with the current state", async () => {

@@ -1,12 +1,12 @@
 // Servers sharing a store in Redis when Redis goes away and comes back, and when it refuses them.
 import { describe, expect, it } from 'vitest'
-import { startClient } from '../src/client-fixture.js'
-import { addressEnv, fixtureAddress } from '../src/fixture-env.js'
-import { type FixtureEvent, ask, disposeAll, fixture, startFixture, tempSocketRoot } from '../src/processes.js'
-import { startRedisServer } from '../src/redis-server.js'
-import { type BurstResult, untilVersion } from '../src/shared-run.js'
-import { sharedStoreEnv, startSharedServers } from '../src/shared-servers.js'
-import type { TestState } from '../src/test-store.js'
+import { startClient } from '../src/processes/client-fixture.js'
+import { addressEnv, fixtureAddress } from '../src/processes/fixture-env.js'
+import { type FixtureEvent, ask, disposeAll, fixture, startFixture, tempSocketRoot } from '../src/processes/processes.js'
+import { startRedisServer } from '../src/storage/redis-server.js'
+import { type BurstResult, untilVersion } from '../src/storage/shared-run.js'
+import { sharedStoreEnv, startSharedServers } from '../src/storage/shared-servers.js'
+import type { TestState } from '../src/stores/test-store.js'
 
 const SERVERS = 2
 /** Messages each writer sends, one after the other. */

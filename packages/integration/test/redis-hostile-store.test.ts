@@ -5,13 +5,21 @@
 // reads, and stops asking Redis.
 import { spawn } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { startClient } from '../src/client-fixture.js'
-import { addressEnv, fixtureAddress } from '../src/fixture-env.js'
-import { type FixtureEvent, type FixtureProcess, ask, disposeAll, fixture, startFixture, tempSocketRoot } from '../src/processes.js'
-import { type RedisServer, startRedisServer } from '../src/redis-server.js'
-import { type BurstResult, untilVersion } from '../src/shared-run.js'
-import { type SharedServer, sharedStoreEnv, startSharedServers } from '../src/shared-servers.js'
-import type { TestState } from '../src/test-store.js'
+import { startClient } from '../src/processes/client-fixture.js'
+import { addressEnv, fixtureAddress } from '../src/processes/fixture-env.js'
+import {
+  type FixtureEvent,
+  type FixtureProcess,
+  ask,
+  disposeAll,
+  fixture,
+  startFixture,
+  tempSocketRoot,
+} from '../src/processes/processes.js'
+import { type RedisServer, startRedisServer } from '../src/storage/redis-server.js'
+import { type BurstResult, untilVersion } from '../src/storage/shared-run.js'
+import { type SharedServer, sharedStoreEnv, startSharedServers } from '../src/storage/shared-servers.js'
+import type { TestState } from '../src/stores/test-store.js'
 
 type ServerView = FixtureEvent & { version: number; state: TestState }
 
@@ -19,7 +27,7 @@ const MiB = 1024 * 1024
 /** An event loop stalled longer than this is blocked, whatever the machine's load. */
 const MAX_LAG_MS = 1000
 
-/** What a server fixture cost since its last `watch` (see src/cost-watch.ts). */
+/** What a server fixture cost since its last `watch` (see src/processes/cost-watch.ts). */
 type Costs = FixtureEvent & { rss: number; peakRss: number; maxLagMs: number }
 
 /** Runs `args` through redis-cli, `last` read from stdin as the last argument: too long for a command line. */

@@ -1,13 +1,13 @@
 // Several servers share one store in a real redis-server: one total order, exactly once, every
 // replica on every server at the same state and version, even when a server is killed mid-run.
 import { describe, expect, it } from 'vitest'
-import { type FixtureEvent, ask, tempSocketRoot } from '../src/processes.js'
-import { RawClient } from '../src/raw-client.js'
-import { startRedisServer } from '../src/redis-server.js'
-import { type BurstResult, expectOneState, startSharedClients, untilVersion, writeAll } from '../src/shared-run.js'
-import { startSharedServers } from '../src/shared-servers.js'
-import { serverPath } from '../src/fixture-env.js'
-import type { TestState } from '../src/test-store.js'
+import { type FixtureEvent, ask, tempSocketRoot } from '../src/processes/processes.js'
+import { RawClient } from '../src/peers/raw-client.js'
+import { startRedisServer } from '../src/storage/redis-server.js'
+import { type BurstResult, expectOneState, startSharedClients, untilVersion, writeAll } from '../src/storage/shared-run.js'
+import { startSharedServers } from '../src/storage/shared-servers.js'
+import { serverPath } from '../src/processes/fixture-env.js'
+import type { TestState } from '../src/stores/test-store.js'
 
 const SERVERS = 3
 const WRITERS_PER_SERVER = 2

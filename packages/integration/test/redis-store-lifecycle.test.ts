@@ -1,12 +1,12 @@
 // A store in Redis over time: a server that fell so far behind that the log was trimmed past it
 // reloads a snapshot, and a new store version migrates the store once.
 import { describe, expect, it } from 'vitest'
-import { startClient } from '../src/client-fixture.js'
-import { addressEnv, fixtureAddress } from '../src/fixture-env.js'
-import { type FixtureEvent, ask, fixture, startFixture, tempSocketRoot } from '../src/processes.js'
-import { startRedisServer } from '../src/redis-server.js'
-import { expectOneState, startSharedClients, untilVersion } from '../src/shared-run.js'
-import { sharedStoreEnv, startSharedServers } from '../src/shared-servers.js'
+import { startClient } from '../src/processes/client-fixture.js'
+import { addressEnv, fixtureAddress } from '../src/processes/fixture-env.js'
+import { type FixtureEvent, ask, fixture, startFixture, tempSocketRoot } from '../src/processes/processes.js'
+import { startRedisServer } from '../src/storage/redis-server.js'
+import { expectOneState, startSharedClients, untilVersion } from '../src/storage/shared-run.js'
+import { sharedStoreEnv, startSharedServers } from '../src/storage/shared-servers.js'
 
 describe('a store in Redis over time', () => {
   it('a server paused while the log was trimmed past it reloads the snapshot; its replicas resync, and none sees a gap', async () => {

@@ -2,12 +2,12 @@ import { lstat } from 'node:fs/promises'
 import { connect, ErrorCode, type ChangeInfo, type ClientStatus } from '@ipc-state/client'
 import { describe, expect, it, vi } from 'vitest'
 import { caught, versionProblems } from '../src/checks.js'
-import { startClient, startClients } from '../src/client-fixture.js'
-import type { FixtureEnv } from '../src/fixture-env.js'
-import { ask, type FixtureEvent, fixture, tempSocketRoot } from '../src/processes.js'
-import { RawClient } from '../src/raw-client.js'
-import { startServer } from '../src/server-fixture.js'
-import type { TestState, TestStore } from '../src/test-store.js'
+import { startClient, startClients } from '../src/processes/client-fixture.js'
+import type { FixtureEnv } from '../src/processes/fixture-env.js'
+import { ask, type FixtureEvent, fixture, tempSocketRoot } from '../src/processes/processes.js'
+import { RawClient } from '../src/peers/raw-client.js'
+import { startServer } from '../src/processes/server-fixture.js'
+import type { TestState, TestStore } from '../src/stores/test-store.js'
 
 const startDroppingServer = (options: { socketRoot?: string } = {}, env: FixtureEnv = {}) =>
   startServer({ ...options, script: fixture('dropping-server.ts'), env })

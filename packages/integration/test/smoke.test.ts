@@ -1,7 +1,7 @@
 import { connect } from '@ipc-state/client'
 import { describe, expect, it } from 'vitest'
-import { startServer } from '../src/server-fixture.js'
-import type { TestStore } from '../src/test-store.js'
+import { startServer } from '../src/processes/server-fixture.js'
+import type { TestStore } from '../src/stores/test-store.js'
 
 describe('smoke', () => {
   it('a client in this process talks to a server process', async () => {

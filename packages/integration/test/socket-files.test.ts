@@ -6,11 +6,11 @@ import { chmod, chown, link, lstat, mkdir, mkdtemp, readFile, rm, stat, symlink,
 import { createServer as createNetServer } from 'node:net'
 import { createServer, type IpcStateServer } from '@ipc-state/server'
 import { describe, expect, it } from 'vitest'
-import { addressEnv, fixtureAddress, serverPath } from '../src/fixture-env.js'
-import { crashLines, fixture, startFixture, tempSocketRoot, type FixtureEvent } from '../src/processes.js'
-import { RawClient } from '../src/raw-client.js'
-import { startServer } from '../src/server-fixture.js'
-import { testStore } from '../src/test-store.js'
+import { addressEnv, fixtureAddress, serverPath } from '../src/processes/fixture-env.js'
+import { crashLines, fixture, startFixture, tempSocketRoot, type FixtureEvent } from '../src/processes/processes.js'
+import { RawClient } from '../src/peers/raw-client.js'
+import { startServer } from '../src/processes/server-fixture.js'
+import { testStore } from '../src/stores/test-store.js'
 
 /** Starts the server fixture expecting it to fail; returns its error event and exit code. */
 async function expectStartFailure(socketRoot: string): Promise<{ event: FixtureEvent; code: number | null }> {

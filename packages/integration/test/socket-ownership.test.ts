@@ -8,9 +8,9 @@ import { connect } from '@ipc-state/client'
 import { defineStore, type IpcStateError } from '@ipc-state/protocol'
 import { createServer } from '@ipc-state/server'
 import { describe, expect, it } from 'vitest'
-import { type AddressOptions, addressEnv, serverPath } from '../src/fixture-env.js'
-import { cannotRunAsNobody, NOBODY } from '../src/other-user.js'
-import { ask, type FixtureEvent, type FixtureProcess, fixture, startFixture } from '../src/processes.js'
+import { type AddressOptions, addressEnv, serverPath } from '../src/processes/fixture-env.js'
+import { cannotRunAsNobody, NOBODY } from '../src/processes/other-user.js'
+import { ask, type FixtureEvent, type FixtureProcess, fixture, startFixture } from '../src/processes/processes.js'
 
 const store = defineStore({
   initialState: { counter: 0 },

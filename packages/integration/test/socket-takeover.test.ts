@@ -5,9 +5,9 @@ import { join } from 'node:path'
 import { createServer } from '@ipc-state/server'
 import { describe, expect, it } from 'vitest'
 import { caught } from '../src/checks.js'
-import { addressEnv, fixtureAddress, serverPath } from '../src/fixture-env.js'
-import { ask, fixture, startFixture, tempSocketRoot } from '../src/processes.js'
-import { testStore } from '../src/test-store.js'
+import { addressEnv, fixtureAddress, serverPath } from '../src/processes/fixture-env.js'
+import { ask, fixture, startFixture, tempSocketRoot } from '../src/processes/processes.js'
+import { testStore } from '../src/stores/test-store.js'
 import { repeats } from '../src/repeats.js'
 
 const RUNS = repeats(100)

@@ -3,9 +3,9 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { createServer } from '@ipc-state/server'
 import { describe, expect, it } from 'vitest'
-import { channelServerTransport } from '../src/channel-transport.js'
-import { ask, disposeAll, fixture, startFixture } from '../src/processes.js'
-import { testStore } from '../src/test-store.js'
+import { channelServerTransport } from '../src/processes/channel-transport.js'
+import { ask, disposeAll, fixture, startFixture } from '../src/processes/processes.js'
+import { testStore } from '../src/stores/test-store.js'
 
 const run = promisify(execFile)
 const here = fileURLToPath(new URL('..', import.meta.url))

@@ -9,7 +9,7 @@ export { emit } from './fixture-io.js'
 
 /** Absolute path of a fixture script in `packages/integration/fixtures`. */
 export function fixture(name: string): string {
-  return fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url))
+  return fileURLToPath(new URL(`../../fixtures/${name}`, import.meta.url))
 }
 
 /** A temporary socket folder, short enough for Unix socket paths, removed on dispose. */

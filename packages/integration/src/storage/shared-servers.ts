@@ -1,8 +1,8 @@
 // Servers of the test store that share one store in Redis (fixtures/shared-server.ts), each on its
 // own socket in one temporary folder, with its own clients.
-import type { FixtureEnv } from './fixture-env.js'
-import { type FixtureAddress, addressEnv, fixtureAddress } from './fixture-env.js'
-import { type FixtureProcess, fixture, startFixture } from './processes.js'
+import type { FixtureEnv } from '../processes/fixture-env.js'
+import { type FixtureAddress, addressEnv, fixtureAddress } from '../processes/fixture-env.js'
+import { type FixtureProcess, fixture, startFixture } from '../processes/processes.js'
 
 /** Where the shared servers keep their store. */
 export interface SharedStore {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import ts from 'typescript'
 
 /** packages/integration, where fixtures/ and src/ are. */
-const packageRoot = fileURLToPath(new URL('..', import.meta.url))
+const packageRoot = fileURLToPath(new URL('../..', import.meta.url))
 
 /** Fixtures transpiled to JavaScript in a temporary folder, removed on dispose. */
 export interface PlainFixtures extends AsyncDisposable {

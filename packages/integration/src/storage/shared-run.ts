@@ -1,9 +1,9 @@
 // A run of writers and watchers spread over shared servers, and what every process saw at its end.
 import { expect } from 'vitest'
-import { startClient } from './client-fixture.js'
-import { type FixtureEvent, type FixtureProcess, ask, disposeAll } from './processes.js'
+import { startClient } from '../processes/client-fixture.js'
+import { type FixtureEvent, type FixtureProcess, ask, disposeAll } from '../processes/processes.js'
 import type { SharedServer } from './shared-servers.js'
-import type { TestState } from './test-store.js'
+import type { TestState } from '../stores/test-store.js'
 
 /** What a client fixture's `report` returns. */
 export interface Report {

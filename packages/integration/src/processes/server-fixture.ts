@@ -1,7 +1,7 @@
 // A server fixture started from a test: one handle for every fixture that serves on a socket.
 import { type FixtureAddress, type FixtureEnv, addressEnv, fixtureAddress } from './fixture-env.js'
 import { type FixtureEvent, type FixtureProcess, ask, fixture, startFixture, tempSocketRoot } from './processes.js'
-import type { TestState } from './test-store.js'
+import type { TestState } from '../stores/test-store.js'
 
 /** A server fixture's own view of its state, as its `state` command prints it. */
 export interface ServerView<State = TestState> {

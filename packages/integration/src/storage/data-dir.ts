@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto'
 import { cp, lstat, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { crc32 } from 'node:zlib'
-import type { FixtureEnv } from './fixture-env.js'
+import type { FixtureEnv } from '../processes/fixture-env.js'
 
 /** A temporary data folder, removed with everything in it on dispose. */
 export interface TempDataDir extends AsyncDisposable {
