@@ -1,3 +1,4 @@
+// Where the server listens: from `--path`, the flags, the environment or the demo's default address.
 import { basename, dirname, sep } from 'node:path'
 import { resolveSocketPath } from '@ipc-state/protocol/node'
 

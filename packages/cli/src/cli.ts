@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// The `ipc-state` command: runs the program on the process's arguments and ends cleanly on a signal or a closed pipe.
 import { run } from './program.js'
 
 // SIGINT and SIGTERM end a running command (watch, inspect) cleanly: what it opened closes, the exit code is 0.

@@ -1,3 +1,4 @@
+// What every command is run with: the address, where it writes, and its signal.
 import type { ServerAddress } from './address.js'
 import type { Output } from './output.js'
 

@@ -1,3 +1,4 @@
+// The exit codes of `ipc-state`, and the error that ends a command with one.
 /** The exit codes of `ipc-state`, as its README lists them. */
 export const ExitCode = Object.freeze({
   /** The command did what it was asked. */

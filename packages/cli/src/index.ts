@@ -1,3 +1,4 @@
+// `@ipc-state/cli` as a library: the program, the address rules, the output and the exit codes.
 export { run, createProgram } from './program.js'
 export type { RunOptions } from './program.js'
 export { ADDRESS_ENV, DEFAULT_ADDRESS, resolveAddress, socketPathOf } from './address.js'

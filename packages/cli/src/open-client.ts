@@ -1,3 +1,4 @@
+// Connects to a server whose store the CLI does not know, saying where it looked and what to do when none answers.
 import { randomUUID } from 'node:crypto'
 import { stat } from 'node:fs/promises'
 import { connect, ErrorCode, isIpcStateError, type IpcStateClient, type StoreDefinition } from '@ipc-state/client'

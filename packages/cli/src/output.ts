@@ -1,3 +1,4 @@
+// Where a command writes, whether it may colour it, and how JSON is printed.
 /** Where a command writes, and whether it may colour what it writes. */
 export interface Output {
   /** Writes one line to stdout. */

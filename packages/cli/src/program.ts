@@ -1,3 +1,4 @@
+// The `ipc-state` program: its commands and options, run with the command line's arguments.
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { ADDRESS_ENV, DEFAULT_ADDRESS, resolveAddress, type AddressFlags } from './address.js'
 import type { CommandContext } from './command-context.js'

@@ -1,3 +1,4 @@
+// Prints what ended a command, and picks its exit code.
 import { ErrorCode, isIpcStateError } from '@ipc-state/client'
 import { CliError, ExitCode } from './exit-codes.js'
 import { printError, type Output } from './output.js'

@@ -1,3 +1,4 @@
+// The part of a value at a dotted path, own properties only.
 /**
  * The part of `value` at a dotted path such as `messages.0.text`; `undefined` where nothing is
  * there. An empty path is `value` itself. Only own properties count, so `constructor` or `length`

@@ -1,4 +1,4 @@
-// The error a call or a connect fails with when its AbortSignal fires.
+// The error a wait ends with when the caller's signal fires.
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 
 /** The error a wait ends with when the caller's signal fires, carrying the signal's reason. */

@@ -1,3 +1,4 @@
+// The wait between connection attempts: exponential backoff with jitter.
 /** Computes the wait before connection attempt `attempt` (0 for the first retry). */
 export type RetryDelay = (attempt: number) => number
 

@@ -1,4 +1,4 @@
-// The client's status (connecting, connected, reconnecting, closed), its changes and who hears of them.
+// A client's status (connecting, connected, reconnecting, closed) and the listeners told of each change.
 import type { Logger } from '@ipc-state/protocol'
 
 /** Where a client is in its life. */

@@ -27,6 +27,7 @@ import type { ClientStatus } from './client-status.js'
 import { ConnectionLifecycle } from './connection/connection-lifecycle.js'
 import type { ClientTransport } from './transport/client-transport.js'
 import { Replica, type ChangeInfo, type StateListener, type SubscribeOptions } from './replica.js'
+import { type WaitForOptions, waitFor } from './wait-for.js'
 
 /** Typed action calls: each resolves with the action's result once the replica shows its effect. */
 export type ClientActions<A> = {
@@ -37,6 +38,11 @@ export type ClientActions<A> = {
 export interface IpcStateClient<T extends StoreDefinition<any, any>> {
   /** This client's stable id. */
   readonly clientId: string
+  /**
+   * This client instance's id: new for each `connect`, kept across reconnects. Actions see it as
+   * `context.instanceId`; two clients sharing a `clientId` have two.
+   */
+  readonly instanceId: string
   /** Where the server is: the socket path, or the name of the transport given to `connect`. */
   readonly path: string
   readonly status: ClientStatus
@@ -88,6 +94,21 @@ export interface IpcStateClient<T extends StoreDefinition<any, any>> {
     listener: (value: V, previous: V, info: ChangeInfo) => void,
     options?: SubscribeOptions<V>,
   ): () => void
+  /**
+   * Resolves with the replica's state once `predicate` holds for it: at once when it holds now,
+   * else after the first change that makes it hold. The predicate runs now and after each change
+   * the replica applies; nothing polls.
+   *
+   * @example
+   * ```ts
+   * const state = await client.waitFor((s) => s.jobs.some((job) => job.status === 'pending'), { timeout: 5_000 })
+   * ```
+   * @throws Error when the client was connected with `replica: false` (the promise rejects)
+   * @throws IpcStateError `TIMEOUT` after `timeout` ms (no limit by default), `ABORTED` when
+   *   `signal` fires, `CLIENT_CLOSED` when the client closes first; an error the predicate throws
+   *   rejects the wait as it is
+   */
+  waitFor(predicate: (state: DeepReadonly<StateOf<T>>) => boolean, options?: WaitForOptions): Promise<DeepReadonly<StateOf<T>>>
   /** Runs `listener` whenever `status` changes. Returns a function that unregisters it. */
   onStatusChange(listener: (status: ClientStatus) => void): () => void
   /** Closes the connection; pending calls reject with `CLIENT_CLOSED`. A second call is a no-op. */
@@ -223,6 +244,7 @@ function start<T extends StoreDefinition<any, any>>(
 
   const client: IpcStateClient<T> = {
     clientId: settings.clientId,
+    instanceId: settings.instanceId,
     path,
     get status() {
       return lifecycle.status
@@ -249,6 +271,16 @@ function start<T extends StoreDefinition<any, any>>(
         callOptions,
       ) as Promise<ServerInfoResult>,
     subscribe: subscribe as IpcStateClient<T>['subscribe'],
+    waitFor: (predicate, waitOptions) => {
+      let source: Replica<StateOf<T>>
+      try {
+        source = requireReplica()
+      } catch (error) {
+        return Promise.reject(error)
+      }
+      const client = { replica: source, path, status: () => lifecycle.status }
+      return waitFor(client, (listener) => lifecycle.onStatusChange(listener), predicate, waitOptions)
+    },
     onStatusChange: (listener) => lifecycle.onStatusChange(listener),
     close,
     [Symbol.asyncDispose]: close,

@@ -1,3 +1,4 @@
+// Every request's timeout behind one timer, set for the earliest deadline.
 /** Something that expires at `deadline` (by `performance.now()`), unless removed before. */
 export interface Expiring {
   readonly deadline: number

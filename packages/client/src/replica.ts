@@ -1,4 +1,4 @@
-// The client's live copy of the server's state: patches applied in order, listeners, and waits for a version.
+// The client's copy of the state, kept up by the server's changes and read and subscribed to by the application.
 import { applyPatches, deepFreeze, type DeepReadonly, type Logger, type Patch } from '@ipc-state/protocol'
 
 /** Why subscribers are being told about a new state. */

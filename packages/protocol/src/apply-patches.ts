@@ -1,3 +1,4 @@
+// Applies patches to frozen states: as a replica takes a change, and as the server commits one, values normalised as JSON.
 import { ErrorCode, IpcStateError } from './errors.js'
 import type { Patch, PatchPath } from './messages.js'
 

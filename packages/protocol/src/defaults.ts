@@ -1,3 +1,4 @@
+// Every limit and default that protocol, server and client share, and the check of a numeric option.
 /**
  * Every limit and default of the protocol, its server and its clients, declared once. The server
  * and client option docs name these values.

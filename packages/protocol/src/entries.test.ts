@@ -15,6 +15,8 @@ import nodeSource from './node/index.ts?raw'
 import * as localSocketRoot from './node/local-socket-root.js'
 import * as socketPath from './node/socket-path.js'
 import * as binaryFrame from './wire/binary-frame.js'
+import * as decodeClient from './wire/decode-client.js'
+import * as decodeServer from './wire/decode-server.js'
 import * as encode from './wire/encode.js'
 import * as frame from './wire/frame.js'
 import * as frameCost from './wire/frame-cost.js'
@@ -40,6 +42,8 @@ const modules: Record<string, unknown>[] = [
   localSocketRoot,
   socketPath,
   binaryFrame,
+  decodeClient,
+  decodeServer,
   encode,
   frame,
   frameCost,

@@ -1,3 +1,4 @@
+// The one error class, its stable codes, and its form on the wire.
 /**
  * Stable error codes. The string values are part of the public contract and never change meaning.
  */

@@ -1,3 +1,4 @@
+// The logger shape server and client take, and adapters that make pino and the console fit it.
 /**
  * A logger in the usual `debug/info/warn/error` shape, each method taking a message and then an
  * object of details. `console` fits as it is (it prints the details as an inspected object), and so

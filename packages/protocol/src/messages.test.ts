@@ -8,7 +8,8 @@ import {
   type ResponseMessage,
   type ServerMessage,
 } from './messages.js'
-import { decodeClientMessage, decodeServerMessage } from './wire/validate.js'
+import { decodeClientMessage } from './wire/decode-client.js'
+import { decodeServerMessage } from './wire/decode-server.js'
 import { encodeFrame } from './wire/frame.js'
 
 describe('wire constants', () => {

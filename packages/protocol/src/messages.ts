@@ -1,3 +1,4 @@
+// The messages server and client exchange, and the protocol version they speak.
 import type { WireError } from './errors.js'
 
 /**

@@ -1,3 +1,4 @@
+// Closes a server cleanly when its process receives a shutdown signal.
 const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGBREAK', 'SIGUSR2'] as const
 
 /**

@@ -1,3 +1,4 @@
+// `@ipc-state/server`: createServer and closeOnSignals, the file storage, and the storage seam's types.
 export { createServer } from './server.js'
 export type {
   CreateServerOptions,

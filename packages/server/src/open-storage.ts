@@ -1,3 +1,4 @@
+// Opens the storage and starts the server from what it holds: state, version, epoch and the record of answered calls.
 import { randomUUID } from 'node:crypto'
 import type { ActionMap } from '@ipc-state/protocol'
 import type { CallRecord } from './calls/call-record.js'

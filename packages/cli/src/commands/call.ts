@@ -1,3 +1,4 @@
+// `ipc-state call`: calls an action with an input from the command line and prints its result.
 import type { CommandContext } from '../command-context.js'
 import { CliError, ExitCode } from '../exit-codes.js'
 import { openClient } from '../open-client.js'

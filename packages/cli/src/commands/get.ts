@@ -1,3 +1,4 @@
+// `ipc-state get`: prints the server's state, or the part at a path.
 import type { CommandContext } from '../command-context.js'
 import { CliError, ExitCode } from '../exit-codes.js'
 import { openClient } from '../open-client.js'

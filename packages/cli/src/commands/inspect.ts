@@ -1,3 +1,4 @@
+// `ipc-state inspect`: serves a live page of the server's state, changes and clients on 127.0.0.1.
 import type { CommandContext } from '../command-context.js'
 import { CliError, ExitCode } from '../exit-codes.js'
 import { startInspector } from '../inspector/inspector-server.js'

@@ -1,3 +1,4 @@
+// `ipc-state ping`: times one round trip to the server.
 import { performance } from 'node:perf_hooks'
 import type { CommandContext } from '../command-context.js'
 import { openClient } from '../open-client.js'

@@ -1,3 +1,4 @@
+// `ipc-state stats`: prints the server's description of itself and its connections.
 import type { ServerInfoResult } from '@ipc-state/client'
 import type { CommandContext } from '../command-context.js'
 import { openClient } from '../open-client.js'

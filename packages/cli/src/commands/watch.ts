@@ -1,3 +1,4 @@
+// `ipc-state watch`: prints the state, or the part at a path, and then each change to it.
 import type { ChangeInfo } from '@ipc-state/client'
 import type { CommandContext } from '../command-context.js'
 import { openClient } from '../open-client.js'

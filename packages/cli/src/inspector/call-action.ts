@@ -1,3 +1,4 @@
+// The inspector page's action calls: the request checked, the call made, and the reply.
 import { isIpcStateError } from '@ipc-state/client'
 import type { AnyClient } from '../open-client.js'
 import { type InputIssue, inputIssues } from '../report-error.js'

@@ -1,3 +1,4 @@
+// The server-sent event streams of the open inspector pages, each bounded in what it may have waiting.
 import type { ServerResponse } from 'node:http'
 
 /** The server-sent event streams of the open inspector pages. */

@@ -1,3 +1,4 @@
+// The inspector's HTTP server on 127.0.0.1: its page, its event stream and its action calls, behind a secret URL.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { AnyClient } from '../open-client.js'

@@ -1,3 +1,4 @@
+// The inspector page's files, read into memory once when it starts.
 import { readdir, readFile } from 'node:fs/promises'
 import { extname } from 'node:path'
 

@@ -1,3 +1,4 @@
+// Reads an HTTP request's JSON body, bounded in size and type.
 import type { IncomingMessage } from 'node:http'
 
 /** A request body read by {@link readJsonBody}: its value, or the HTTP status and reason to refuse it with. */

@@ -1,3 +1,4 @@
+// The patches between two states, for showing a change to a person.
 import type { Patch, PatchPath } from '@ipc-state/protocol'
 
 /** What {@link diffStates} found: the patches, and how many more were left out. */

@@ -1,3 +1,4 @@
+// What inspector pages are sent: the state, each change with its patches, and the clients.
 import type { ChangeReason } from '@ipc-state/client'
 import type { AnyClient } from '../open-client.js'
 import type { EventStreams } from './event-streams.js'

@@ -1,3 +1,4 @@
+// The secret in the inspector's URL: made at random, compared in constant time.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 
 /** A fresh secret for the inspector's URL: 32 random bytes, URL-safe base64 (43 characters). */

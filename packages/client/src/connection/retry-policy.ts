@@ -1,4 +1,4 @@
-// When to try a connection again, and when to give up.
+// When a client tries a connection again, and when it gives up.
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 import type { ClientOptions } from '../client-options.js'
 

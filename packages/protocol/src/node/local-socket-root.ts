@@ -1,4 +1,4 @@
-/** The socket folder server and client agree on when the options name none, read from this process. */
+// The socket folder server and client agree on when the options name none, read from this process.
 import { defaultSocketRoot, type FolderStat } from './socket-path.js'
 
 /**

@@ -1,4 +1,4 @@
-/** node-ipc's socket path rule and the private folder a server listens in when none is named. */
+// node-ipc's socket path rule and the private folder a server listens in when none is named.
 import { ErrorCode, IpcStateError } from '../errors.js'
 import { utf8ByteLength } from '../wire/frame.js'
 

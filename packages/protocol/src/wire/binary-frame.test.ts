@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { BINARY_FRAME_MARKER, BINARY_HEADER_BYTES, WireDecoder, type WireFrame, writeBinaryHeader } from './binary-frame.js'
 import { ErrorCode } from '../errors.js'
 import { decodeBinaryBody, encodeBinaryFrame } from './json-pack.js'
-import { decodeClientMessage } from './validate.js'
+import { decodeClientMessage } from './decode-client.js'
 import { thrown } from '../../test/test-helpers.js'
 
 // Protocol has no Buffer and no TextEncoder in its types: UTF-8 through the URI functions.

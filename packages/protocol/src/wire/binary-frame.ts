@@ -1,3 +1,4 @@
+// Binary frames: their header, and the decoder that reads text and binary frames from one stream.
 import { DEFAULT_MAX_FRAME_BYTES, frameTooLarge } from './frame.js'
 import { ErrorCode, IpcStateError } from '../errors.js'
 

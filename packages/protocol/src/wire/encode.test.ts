@@ -2,7 +2,8 @@ import { describe, it, expect } from 'vitest'
 import { encodeActionResult, encodeClientMessage, encodeServerMessage, encodeStateChanged } from './encode.js'
 import { FRAME_DELIMITER } from './frame.js'
 import { ClientMessageType, PROTOCOL_VERSION, ServerMessageType, type ClientMessage, type ServerMessage } from '../messages.js'
-import { decodeClientMessage, decodeServerMessage } from './validate.js'
+import { decodeClientMessage } from './decode-client.js'
+import { decodeServerMessage } from './decode-server.js'
 
 const body = (frame: string): string => {
   expect(frame.endsWith(FRAME_DELIMITER)).toBe(true)

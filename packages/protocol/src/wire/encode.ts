@@ -1,3 +1,4 @@
+// The typed encoders every frame is written with, and the two hot messages written from JSON encoded once.
 import { FRAME_DELIMITER } from './frame.js'
 import { ServerMessageType, type ClientMessage, type ServerMessage } from '../messages.js'
 

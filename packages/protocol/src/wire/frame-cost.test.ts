@@ -4,7 +4,8 @@ import { DEFAULT_MAX_FRAME_BYTES } from './frame.js'
 import { FRAME_BYTES_PER_CONTAINER, maxFrameContainers, parseJsonFrame } from './frame-cost.js'
 import { encodeBinaryFrame } from './json-pack.js'
 import { BINARY_HEADER_BYTES } from './binary-frame.js'
-import { decodeClientMessage, decodeServerMessage } from './validate.js'
+import { decodeClientMessage } from './decode-client.js'
+import { decodeServerMessage } from './decode-server.js'
 import { thrown } from '../../test/test-helpers.js'
 
 describe('maxFrameContainers', () => {

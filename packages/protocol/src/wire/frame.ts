@@ -1,3 +1,4 @@
+// node-ipc's text frames, a JSON message followed by `\f`, and the decoder that cuts a stream into them.
 import { Defaults } from '../defaults.js'
 import { ErrorCode, IpcStateError } from '../errors.js'
 

@@ -25,13 +25,7 @@ export { BINARY_FRAME_MARKER, BINARY_HEADER_BYTES, WireDecoder, writeBinaryHeade
 export type { WireDecoderOptions, WireFrame } from './binary-frame.js'
 export { BINARY_MIN_BYTES, decodeBinaryBody, encodeBinaryFrame, jsonSize, packEnvelope, packValue } from './json-pack.js'
 export { FRAME_BYTES_PER_CONTAINER, maxFrameContainers } from './frame-cost.js'
-export {
-  DEFAULT_MAX_DEPTH,
-  MAX_NAME_LENGTH,
-  decodeClientMessage,
-  decodeServerMessage,
-  isPatch,
-  isRequestId,
-  isWithinDepth,
-} from './validate.js'
+export { DEFAULT_MAX_DEPTH, MAX_NAME_LENGTH, isRequestId, isWithinDepth } from './validate.js'
+export { decodeClientMessage } from './decode-client.js'
+export { decodeServerMessage, isPatch } from './decode-server.js'
 export type { DecodeOptions, DecodeResult } from './validate.js'

@@ -1,3 +1,4 @@
+// MessagePack for binary frames: what may go binary, how it is packed, and how a body is read back.
 import { Packr, RESERVE_START_SPACE } from 'msgpackr'
 import { BINARY_HEADER_BYTES, writeBinaryHeader } from './binary-frame.js'
 import { maxFrameContainers } from './frame-cost.js'

@@ -1,6 +1,8 @@
 /** A strict MessagePack reader for what `encodeBinaryFrame` writes: JSON's values and msgpackr's records, nothing else. */
 import { IpcStateError } from '../errors.js'
 import { tooManyContainers } from './frame-cost.js'
+import { RECORD_DEFINITION, RECORD_FIRST, RECORD_IDS, countContainers } from './message-pack-count.js'
+import { decodeText } from './message-pack-text.js'
 
 /**
  * How deeply a binary frame may nest. The encoder leaves anything deeper to JSON (see `jsonSize`),
@@ -8,28 +10,8 @@ import { tooManyContainers } from './frame-cost.js'
  */
 export const MAX_READ_DEPTH = 256
 
-/** The part of `TextDecoder` used here: protocol's types know no DOM and no Node. */
-interface Utf8Decoder {
-  decode(bytes: Uint8Array): string
-}
-const { TextDecoder } = globalThis as unknown as {
-  TextDecoder: new (label: string, options: { fatal: boolean }) => Utf8Decoder
-}
-// Fatal: bytes that are not UTF-8 (a lone surrogate among them) make the frame malformed, as JSON
-// would never carry such a string.
-const utf8 = new TextDecoder('utf-8', { fatal: true })
-
-/** Below this many bytes an ASCII string is built in JavaScript: cheaper than a call to the decoder. */
-const SHORT_STRING = 24
-
 /** Arrays up to this length get all their slots at once. */
 const PREALLOCATE = 4096
-
-/** The first id of msgpackr's one-byte records, and how many there are. */
-const RECORD_FIRST = 0x40
-const RECORD_IDS = 0x40
-/** msgpackr's extension type for a record's definition ("r"). */
-const RECORD_DEFINITION = 0x72
 
 // The reader's state, for one call of readMessagePack at a time: it never calls out while reading.
 let src: Uint8Array = new Uint8Array(0)
@@ -68,7 +50,7 @@ export function readMessagePack(bytes: Uint8Array, maxContainers: number): unkno
   try {
     // A frame that could hold more containers than allowed is counted first, without allocating:
     // refusing it then costs a pass over its bytes, not its objects.
-    if (end > maxContainers && countContainers(maxContainers) > maxContainers) throw tooManyContainers(maxContainers)
+    if (end > maxContainers && countContainers(src, view, maxContainers) > maxContainers) throw tooManyContainers(maxContainers)
     const value = read(0)
     if (pos !== end) throw new Malformed(`${end - pos} bytes follow the value`)
     return value
@@ -165,49 +147,6 @@ function read(depth: number): unknown {
   throw new Malformed(`type 0x${token.toString(16)} is not one a frame may hold`)
 }
 
-/**
- * Counts the containers of the frame by walking its tokens in order, as far as `limit` and no
- * further, allocating nothing; a token it does not know ends the count (the reader refuses it).
- * MessagePack puts a container's items right after its header, so no nesting needs tracking.
- */
-function countContainers(limit: number): number {
-  const defined: boolean[] = []
-  let count = 0
-  let at = 0
-  while (at < end && count <= limit) {
-    const token = src[at++]!
-    if (token < 0x40 || token >= 0xe0 || token === 0xc0 || token === 0xc2 || token === 0xc3) continue
-    if (token < 0x80) {
-      // A record: one object, its values follow.
-      if (defined[token - RECORD_FIRST] !== true) break
-      count++
-    } else if (token < 0xa0) count++
-    else if (token < 0xc0) at += token - 0xa0
-    else if (token === 0xdc || token === 0xde) {
-      count++
-      at += 2
-    } else if (token === 0xdd || token === 0xdf) {
-      count++
-      at += 4
-    } else if (token === 0xd9) at += 1 + (src[at] ?? 0)
-    else if (token === 0xda) at += 2 + (at + 2 <= end ? view.getUint16(at) : 0)
-    else if (token === 0xdb) at += 4 + (at + 4 <= end ? view.getUint32(at) : 0)
-    else if (token === 0xcc || token === 0xd0) at += 1
-    else if (token === 0xcd || token === 0xd1) at += 2
-    else if (token === 0xce || token === 0xd2) at += 4
-    else if (token === 0xcb) at += 8
-    else if (token === 0xd4 && src[at] === RECORD_DEFINITION) {
-      // Its first object; its keys' array and their strings come next as tokens of their own.
-      const id = (src[at + 1] ?? 0) - RECORD_FIRST
-      if (id < 0 || id >= RECORD_IDS) break
-      defined[id] = true
-      at += 2
-      count++
-    } else break
-  }
-  return count
-}
-
 /** Counts one object or array against the frame's allowance, and its nesting against the bound. */
 function enter(depth: number): void {
   if (depth >= MAX_READ_DEPTH) throw new Malformed(`it nests deeper than ${MAX_READ_DEPTH} levels`)
@@ -292,48 +231,11 @@ function readRecord(slot: number, depth: number): Record<string, unknown> {
   return object
 }
 
-const fromCharCode = String.fromCharCode
-
-/** `length` bytes of ASCII from `at`, in as few calls as can be: short strings are most of a frame's. */
-function ascii(at: number, length: number): string {
-  switch (length) {
-    case 0:
-      return ''
-    case 1:
-      return fromCharCode(src[at]!)
-    case 2:
-      return fromCharCode(src[at]!, src[at + 1]!)
-    case 3:
-      return fromCharCode(src[at]!, src[at + 1]!, src[at + 2]!)
-    case 4:
-      return fromCharCode(src[at]!, src[at + 1]!, src[at + 2]!, src[at + 3]!)
-    case 5:
-      return fromCharCode(src[at]!, src[at + 1]!, src[at + 2]!, src[at + 3]!, src[at + 4]!)
-    case 6:
-      return fromCharCode(src[at]!, src[at + 1]!, src[at + 2]!, src[at + 3]!, src[at + 4]!, src[at + 5]!)
-    case 7:
-      return fromCharCode(src[at]!, src[at + 1]!, src[at + 2]!, src[at + 3]!, src[at + 4]!, src[at + 5]!, src[at + 6]!)
-    default:
-      return (
-        fromCharCode(src[at]!, src[at + 1]!, src[at + 2]!, src[at + 3]!, src[at + 4]!, src[at + 5]!, src[at + 6]!, src[at + 7]!) +
-        ascii(at + 8, length - 8)
-      )
-  }
-}
-
 function readString(length: number): string {
   const start = pos
-  const stop = start + length
-  if (stop > end) throw new Malformed('a string is longer than the bytes left')
-  pos = stop
-  if (length < SHORT_STRING) {
-    let bits = 0
-    for (let i = start; i < stop; i++) bits |= src[i]!
-    if (bits < 0x80) return ascii(start, length)
-  }
-  try {
-    return utf8.decode(src.subarray(start, stop))
-  } catch {
-    throw new Malformed('a string is not UTF-8')
-  }
+  if (start + length > end) throw new Malformed('a string is longer than the bytes left')
+  pos = start + length
+  const text = decodeText(src, start, length)
+  if (text === undefined) throw new Malformed('a string is not UTF-8')
+  return text
 }

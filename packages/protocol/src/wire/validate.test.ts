@@ -1,14 +1,7 @@
 import { describe, it, expect } from 'vitest'
-import {
-  DEFAULT_MAX_DEPTH,
-  MAX_NAME_LENGTH,
-  decodeClientMessage,
-  decodeServerMessage,
-  isPatch,
-  isRequestId,
-  isWithinDepth,
-  type DecodeResult,
-} from './validate.js'
+import { DEFAULT_MAX_DEPTH, MAX_NAME_LENGTH, isRequestId, isWithinDepth, type DecodeResult } from './validate.js'
+import { decodeClientMessage } from './decode-client.js'
+import { decodeServerMessage, isPatch } from './decode-server.js'
 import { IpcStateError } from '../errors.js'
 import type { ActionCallRequest, ClientMessage, ServerMessage } from '../messages.js'
 

@@ -1,16 +1,9 @@
+// What every frame passes before its type is looked at: bounds, safe values, and the refusal of a bad one.
 import type { WireFrame } from './binary-frame.js'
 import { Defaults } from '../defaults.js'
 import { maxFrameContainers, parseJsonFrame } from './frame-cost.js'
 import { decodeBinaryBody } from './json-pack.js'
-import { ErrorCode, IpcStateError, type WireError } from '../errors.js'
-import {
-  ClientMessageType,
-  ServerMessageType,
-  type ClientMessage,
-  type HelloRequest,
-  type Patch,
-  type ServerMessage,
-} from '../messages.js'
+import { ErrorCode, IpcStateError } from '../errors.js'
 
 /** The default bound on how deeply a message's JSON may nest. */
 export const DEFAULT_MAX_DEPTH: number = Defaults.MAX_DEPTH
@@ -43,9 +36,9 @@ export interface DecodeOptions {
   maxContainers?: number
 }
 
-type Json = Record<string, unknown>
+export type Json = Record<string, unknown>
 
-function isObject(value: unknown): value is Json {
+export function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
@@ -53,7 +46,7 @@ function isObject(value: unknown): value is Json {
  * `object[key]` when `object` has it as its own property, else `undefined`: a message's fields are
  * read so that nothing a prototype holds can answer for one the sender left out.
  */
-function own(object: Json, key: string): unknown {
+export function own(object: Json, key: string): unknown {
   return Object.hasOwn(object, key) ? object[key] : undefined
 }
 
@@ -62,7 +55,8 @@ export function isRequestId(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
 }
 
-function isName(value: unknown): value is string {
+/** Whether `value` is an action name, client id or epoch: a string of 1 to {@link MAX_NAME_LENGTH} characters. */
+export function isName(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= MAX_NAME_LENGTH
 }
 
@@ -117,24 +111,29 @@ function findUnsafeValue(value: unknown, maxDepth: number): string | undefined {
  * A message's data with its own fields only, on an object without a prototype: checks read its
  * fields as properties, and no property of `Object.prototype` may answer for one that is missing.
  */
-function ownFields(data: unknown): unknown {
+export function ownFields(data: unknown): unknown {
   return isObject(data) ? Object.assign(Object.create(null) as Json, data) : data
 }
 
 /** The request id `data` carries, if it is an object with a valid own `id`. */
-function requestIdOf(data: unknown): number | undefined {
+export function requestIdOf(data: unknown): number | undefined {
   if (!isObject(data)) return undefined
   const id = own(data, 'id')
   return isRequestId(id) ? id : undefined
 }
 
-const badRequest = (message: string, id?: number): DecodeResult<never> => ({
+/** A refused frame: `BAD_REQUEST`, with the request id when there is one to answer. */
+export const badRequest = (message: string, id?: number): DecodeResult<never> => ({
   ok: false,
   ...(id === undefined ? {} : { id }),
   error: new IpcStateError(ErrorCode.BAD_REQUEST, message),
 })
 
-function parseEnvelope(
+/**
+ * Parses a frame into its `type` and `data`, or the refusal of it: within its bounds of objects and
+ * depth, and, from a client, free of what could reach a prototype.
+ */
+export function parseEnvelope(
   frame: WireFrame,
   options: DecodeOptions,
   fromClient: boolean,
@@ -165,157 +164,4 @@ function parseEnvelope(
 }
 
 /** Checks a message's data: `fields` is its own fields on an object without a prototype, `data` as it came. */
-type Check<M> = (fields: unknown, data: unknown) => M | string
-
-const clientChecks = new Map<string, Check<ClientMessage>>([
-  [
-    ClientMessageType.Hello,
-    (data) => {
-      if (!isObject(data) || !isRequestId(data.id)) return '"hello" needs a numeric "id"'
-      if (typeof data.protocol !== 'number') return '"hello" needs a numeric "protocol"'
-      if (!isName(data.clientId)) return `"hello" needs a "clientId" of 1 to ${MAX_NAME_LENGTH} characters`
-      if (typeof data.replica !== 'boolean') return '"hello" needs a boolean "replica"'
-      if (data.instanceId !== undefined && !isName(data.instanceId)) {
-        return `"hello" needs an "instanceId" of 1 to ${MAX_NAME_LENGTH} characters when it has one`
-      }
-      if (data.binary !== undefined && typeof data.binary !== 'boolean') return '"hello" needs a boolean "binary" when it has one'
-      const hello: HelloRequest = { id: data.id, protocol: data.protocol, clientId: data.clientId, replica: data.replica }
-      if (data.instanceId !== undefined) hello.instanceId = data.instanceId
-      if (data.binary === true) hello.binary = true
-      return { type: ClientMessageType.Hello, data: hello }
-    },
-  ],
-  [
-    ClientMessageType.StateGet,
-    (data) => {
-      if (!isObject(data) || !isRequestId(data.id)) return '"state/get" needs a numeric "id"'
-      return { type: ClientMessageType.StateGet, data: { id: data.id } }
-    },
-  ],
-  [
-    ClientMessageType.ActionCall,
-    (data) => {
-      if (!isObject(data) || !isRequestId(data.id)) return '"action/call" needs a numeric "id"'
-      if (!isName(data.action)) return `"action/call" needs an "action" name of 1 to ${MAX_NAME_LENGTH} characters`
-      return {
-        type: ClientMessageType.ActionCall,
-        data: Object.hasOwn(data, 'input')
-          ? { id: data.id, action: data.action, input: data.input }
-          : { id: data.id, action: data.action },
-      }
-    },
-  ],
-  [
-    ClientMessageType.ServerInfo,
-    (data) => {
-      if (!isObject(data) || !isRequestId(data.id)) return '"server/info" needs a numeric "id"'
-      return { type: ClientMessageType.ServerInfo, data: { id: data.id } }
-    },
-  ],
-  [ClientMessageType.SeedGetSharedData, (_fields, data) => ({ type: ClientMessageType.SeedGetSharedData, data })],
-])
-
-/**
- * Decodes and validates one frame from a client. Never throws: anything wrong comes back as a
- * `BAD_REQUEST` error, with the request id when the frame had a usable one.
- * @param frame JSON text, or the body of a binary frame (MessagePack), checked the same way
- */
-export function decodeClientMessage(frame: WireFrame, options: DecodeOptions = {}): DecodeResult<ClientMessage> {
-  const envelope = parseEnvelope(frame, options, true)
-  if (Object.hasOwn(envelope, 'ok')) return envelope as DecodeResult<never>
-  const { type, data } = envelope as { type: string; data: unknown }
-  const id = requestIdOf(data)
-  const check = clientChecks.get(type)
-  if (check === undefined) return badRequest(`Unknown message type ${JSON.stringify(type.slice(0, MAX_NAME_LENGTH))}`, id)
-  const result = check(ownFields(data), data)
-  return typeof result === 'string' ? badRequest(result, id) : { ok: true, message: result }
-}
-
-function isWireError(value: unknown): value is WireError {
-  return isObject(value) && typeof own(value, 'code') === 'string' && typeof own(value, 'message') === 'string'
-}
-
-/** Whether `value` is a well-formed {@link Patch}. */
-export function isPatch(value: unknown): value is Patch {
-  if (!isObject(value)) return false
-  const path = own(value, 'path')
-  if (!Array.isArray(path)) return false
-  if (!path.every((key) => typeof key === 'string' || (typeof key === 'number' && Number.isSafeInteger(key)))) {
-    return false
-  }
-  const op = own(value, 'op')
-  if (op === 'remove') return true
-  return (op === 'add' || op === 'replace') && Object.hasOwn(value, 'value')
-}
-
-const serverChecks = new Map<string, Check<ServerMessage>>([
-  [
-    ServerMessageType.Response,
-    (data) => {
-      if (!isObject(data) || !isRequestId(data.id)) return '"response" needs a numeric "id"'
-      if (data.error !== undefined) {
-        if (!isWireError(data.error)) return '"response" has a malformed "error"'
-        return { type: ServerMessageType.Response, data: { id: data.id, error: data.error } }
-      }
-      return { type: ServerMessageType.Response, data: { id: data.id, result: data.result } }
-    },
-  ],
-  [
-    ServerMessageType.StateChanged,
-    (data) => {
-      if (!isObject(data) || typeof data.epoch !== 'string' || !isRequestId(data.version)) {
-        return '"state/changed" needs an "epoch" and a numeric "version"'
-      }
-      if (!Array.isArray(data.patches) || !data.patches.every(isPatch)) return '"state/changed" has malformed "patches"'
-      if (data.action !== undefined && !isName(data.action)) {
-        return `"state/changed" needs an "action" of 1 to ${MAX_NAME_LENGTH} characters when it has one`
-      }
-      if (data.clientId !== undefined && !isName(data.clientId)) {
-        return `"state/changed" needs a "clientId" of 1 to ${MAX_NAME_LENGTH} characters when it has one`
-      }
-      return {
-        type: ServerMessageType.StateChanged,
-        data: {
-          epoch: data.epoch,
-          version: data.version,
-          patches: data.patches,
-          ...(data.action === undefined ? {} : { action: data.action }),
-          ...(data.clientId === undefined ? {} : { clientId: data.clientId }),
-        },
-      }
-    },
-  ],
-  [
-    ServerMessageType.ServerClosing,
-    (data) => ({
-      type: ServerMessageType.ServerClosing,
-      data: { reason: isObject(data) && typeof data.reason === 'string' ? data.reason : 'server closing' },
-    }),
-  ],
-  [
-    ServerMessageType.ProtocolError,
-    (data) => {
-      if (!isObject(data) || !isWireError(data.error)) return '"protocol/error" needs an "error"'
-      return { type: ServerMessageType.ProtocolError, data: { error: data.error, fatal: data.fatal === true } }
-    },
-  ],
-  [ServerMessageType.SeedSharedData, (_fields, data) => ({ type: ServerMessageType.SeedSharedData, data })],
-])
-
-/**
- * Decodes and validates one frame from a server. Never throws: anything wrong comes back as a
- * `BAD_REQUEST` error, with the request id when a malformed response carried a usable one.
- * @param frame JSON text, or the body of a binary frame (MessagePack), checked the same way
- */
-export function decodeServerMessage(frame: WireFrame, options: DecodeOptions = {}): DecodeResult<ServerMessage> {
-  const envelope = parseEnvelope(frame, { ...options, maxDepth: options.maxDepth ?? Number.POSITIVE_INFINITY }, false)
-  if (Object.hasOwn(envelope, 'ok')) return envelope as DecodeResult<never>
-  const { type, data } = envelope as { type: string; data: unknown }
-  const check = serverChecks.get(type)
-  if (check === undefined) return badRequest(`Unknown message type ${JSON.stringify(type.slice(0, MAX_NAME_LENGTH))}`)
-  const result = check(ownFields(data), data)
-  if (typeof result !== 'string') return { ok: true, message: result }
-  // A response the client cannot read still names the request it answers, so that request can fail.
-  const id = type === ServerMessageType.Response ? requestIdOf(data) : undefined
-  return badRequest(result, id)
-}
+export type Check<M> = (fields: unknown, data: unknown) => M | string

@@ -1,3 +1,4 @@
+// The path of an action call from a greeted session to its answer: resend check, limits, input check, queue, commit and fan-out.
 import { ErrorCode, IpcStateError, toIpcStateError, type Logger } from '@ipc-state/protocol'
 import { encodeActionResult, type ActionCallRequest } from '@ipc-state/protocol/wire'
 import { ActionQueue } from './action-queue.js'
@@ -144,7 +145,7 @@ export class ActionCalls<S extends object> {
     }
     let applied: ReturnType<typeof runtime.apply>
     try {
-      applied = runtime.apply(request.action, input, clientId)
+      applied = runtime.apply(request.action, input, { clientId, instanceId })
     } catch (error) {
       const failure = toIpcStateError(error, ErrorCode.ACTION_FAILED)
       settings.logger.debug?.('action failed', { action: request.action, code: failure.code, reason: failure.message })

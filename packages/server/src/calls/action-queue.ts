@@ -1,3 +1,4 @@
+// Runs actions one at a time in arrival order, each behind the asynchronous input checks of those before it.
 import { toIpcStateError, type IpcStateError } from '@ipc-state/protocol'
 
 /** What an {@link ActionQueue} does with its jobs. */

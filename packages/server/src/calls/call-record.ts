@@ -1,3 +1,4 @@
+// The record of answered calls per client instance, which makes action calls exactly-once across resends and restarts.
 import type { StoredInstance } from '../storage/storage.js'
 
 /** The bounds of a {@link CallRecord}. */

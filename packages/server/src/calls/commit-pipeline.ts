@@ -1,3 +1,4 @@
+// Orders every answer and change the server gives behind the storage writes it depends on, one write per tick.
 import { ErrorCode, IpcStateError, toIpcStateError, type Logger } from '@ipc-state/protocol'
 import type { Storage, StorageEntry, WriteConflict } from '../storage/storage.js'
 

@@ -1,5 +1,6 @@
-import { type IpcStateError, toIpcStateError, type Logger, type Patch } from '@ipc-state/protocol'
+// Takes what other servers sharing the storage committed into this server's state, replicas and record of answered calls.
 import { encodeActionResult } from '@ipc-state/protocol/wire'
+import { type IpcStateError, toIpcStateError, type Logger, type Patch } from '@ipc-state/protocol'
 import type { CallRecord } from './call-record.js'
 import type { CommitPipeline } from './commit-pipeline.js'
 import type { FanOut } from '../connections/fan-out.js'

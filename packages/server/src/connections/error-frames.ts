@@ -1,3 +1,4 @@
+// Errors as they go on the wire to a client: bounded in size, and never failing to encode.
 import { ErrorCode, type IpcStateError } from '@ipc-state/protocol'
 import { ServerMessageType, type ServerMessage, type WireError, encodeServerMessage } from '@ipc-state/protocol/wire'
 

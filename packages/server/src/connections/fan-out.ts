@@ -1,3 +1,4 @@
+// The replicas each change goes to, encoded once and shared by all of them.
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 import { encodeStateChanged } from '@ipc-state/protocol/wire'
 import { SharedBytes } from './memory-budget.js'

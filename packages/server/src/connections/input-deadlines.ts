@@ -1,3 +1,4 @@
+// The clocks on what one peer sends: its introduction, and each frame it starts.
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 
 /** What {@link InputDeadlines} needs to know and to do. */

@@ -1,3 +1,4 @@
+// The server-wide bounds on queued output and unfinished input, and which connection is cut off to keep them.
 import { FRAME_ENVELOPE_BYTES } from '../state/state-size.js'
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 

@@ -1,3 +1,4 @@
+// One connection's frames waiting to be written: batched, shared where they can be, and counted against the budget.
 import { type MemoryBudget, QueueCosts, type SharedBytes } from './memory-budget.js'
 
 /** Where a queue's bytes go: one connection, as the transport gives it. */

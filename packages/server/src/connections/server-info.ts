@@ -1,5 +1,6 @@
-import type { ServerInfoConnection, ServerInfoResult } from '@ipc-state/protocol'
+// The server's description of itself and of its connections, for `server/info`.
 import { PROTOCOL_VERSION, SERVER_INFO_MAX_CONNECTIONS } from '@ipc-state/protocol/wire'
+import type { ServerInfoConnection, ServerInfoResult } from '@ipc-state/protocol'
 import type { Session } from './session.js'
 
 /** What {@link describeServer} reads. */

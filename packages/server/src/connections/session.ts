@@ -1,3 +1,4 @@
+// One client connection: its framing, what its handshake said, its calls in flight, and every write to it.
 import { ErrorCode, IpcStateError, toIpcStateError, type Logger } from '@ipc-state/protocol'
 import { WireDecoder, type WireFrame, ServerMessageType, encodeServerMessage } from '@ipc-state/protocol/wire'
 import { encodeErrorResponse, encodeProtocolError } from './error-frames.js'

@@ -1,24 +1,21 @@
-import { ErrorCode, IpcStateError, type Logger, type ServerInfoResult, toIpcStateError } from '@ipc-state/protocol'
+// Every connection the server serves: accepting or refusing it, and the dispatch of each frame it sends.
 import {
   ClientMessageType,
-  PROTOCOL_VERSION,
   ServerMessageType,
   decodeClientMessage,
   maxFrameContainers,
   encodeServerMessage,
   type ActionCallRequest,
-  type HelloRequest,
-  type HelloResult,
   type StateGetResult,
   type WireFrame,
 } from '@ipc-state/protocol/wire'
-import type { CallRecord } from '../calls/call-record.js'
+import { ErrorCode, IpcStateError, type Logger, type ServerInfoResult, toIpcStateError } from '@ipc-state/protocol'
 import { describeServer } from './server-info.js'
-import type { CommitPipeline } from '../calls/commit-pipeline.js'
 import type { FanOut } from './fan-out.js'
+import { Handshake, type InstanceRecord, type InstanceWrites } from './handshake.js'
 import type { MemoryBudget } from './memory-budget.js'
 import { Session, encodeProtocolError } from './session.js'
-import type { StateFrames, SnapshotFrame } from './state-frames.js'
+import type { StateFrames } from './state-frames.js'
 import type { ConnectionEvents, TransportConnection } from '../transport/transport.js'
 
 /** The limits {@link Sessions} enforces. */
@@ -46,11 +43,11 @@ export interface SessionsOptions {
   /** The server-wide bounds on queued output and unfinished input. */
   budget: MemoryBudget
   /** Where a greeted client's instance gets its answers. */
-  record: CallRecord<Session>
+  record: InstanceRecord<Session>
   /** Where a replica gets its changes. */
   fanOut: FanOut<Session>
   /** Where a new client instance's record waits to be durable before its hello is answered. */
-  pipeline: CommitPipeline
+  pipeline: InstanceWrites
   /** Takes an action call from a greeted session. */
   call(session: Session, request: ActionCallRequest): void
   /** Whether the server is closing. */
@@ -63,19 +60,21 @@ export interface SessionsOptions {
 
 /**
  * Every connection the server serves: accepting it (or refusing it past `maxConnections` or while
- * closing), its handshake, and the dispatch of each frame it sends. Action calls go on to
- * `action-calls.ts`.
+ * closing), and the dispatch of each frame it sends. Hellos go on to `handshake.ts`, action calls to
+ * `calls/action-calls.ts`.
  */
 export class Sessions {
   readonly #options: SessionsOptions
   readonly #settings: SessionsSettings
   readonly #served = new Set<Session>()
-  /** Sessions whose hello waits for their instance's record to be stored. */
-  readonly #greeting = new WeakSet<Session>()
+  readonly #handshake: Handshake
 
   constructor(options: SessionsOptions) {
     this.#options = options
     this.#settings = options.settings
+    const { path, maxFrameBytes } = options.settings
+    const { store, snapshots, record, fanOut, pipeline } = options
+    this.#handshake = new Handshake({ path, maxFrameBytes, store, snapshots, record, fanOut, pipeline })
   }
 
   /** Connections served now. */
@@ -178,7 +177,7 @@ export class Sessions {
         session.introduced()
         return
       case ClientMessageType.Hello:
-        this.#hello(session, message.data)
+        this.#handshake.hello(session, message.data)
         return
       case ClientMessageType.StateGet: {
         if (session.clientId === undefined) {
@@ -223,85 +222,6 @@ export class Sessions {
         )
         return
     }
-  }
-
-  #hello(session: Session, hello: HelloRequest): void {
-    const { path } = this.#settings
-    if (hello.protocol !== PROTOCOL_VERSION) {
-      const error = new IpcStateError(
-        ErrorCode.PROTOCOL_MISMATCH,
-        `Client speaks protocol ${hello.protocol}, server at ${path} speaks ${PROTOCOL_VERSION}`,
-        { data: { client: hello.protocol, server: PROTOCOL_VERSION } },
-      )
-      session.fail(hello.id, error)
-      session.refuse(error)
-      return
-    }
-    if (session.clientId !== undefined || this.#greeting.has(session)) {
-      session.fail(hello.id, new IpcStateError(ErrorCode.BAD_REQUEST, '"hello" was already sent on this connection'))
-      return
-    }
-    // Taken: the handshake clock stops here, not at the answer, which may wait on the storage.
-    session.introduced()
-    const { record, pipeline } = this.#options
-    const instanceId = hello.instanceId ?? hello.clientId
-    const since = record.unpersisted(instanceId, hello.id)
-    if (since === undefined) {
-      this.#greet(session, hello, instanceId)
-      return
-    }
-    // A new instance: its record must be durable before it may send a call, so that a call it
-    // resends after a restart is known. Greeted even if that write failed: it can read, and its
-    // next hello tries again.
-    this.#greeting.add(session)
-    pipeline.add(
-      { kind: 'instance', instanceId, since },
-      () => {
-        this.#greeting.delete(session)
-        if (this.#greet(session, hello, instanceId)) record.persisted(instanceId, since)
-      },
-      () => {
-        this.#greeting.delete(session)
-        this.#greet(session, hello, instanceId)
-      },
-    )
-  }
-
-  /**
-   * Answers a hello with the server's epoch and version, and a replica's with the state too, and
-   * makes the session the one its instance's answers go to.
-   * @returns whether it was greeted: not when it closed meanwhile, or its snapshot failed
-   */
-  #greet(session: Session, hello: HelloRequest, instanceId: string): boolean {
-    if (!session.open) return false
-    const { store, fanOut, snapshots, record } = this.#options
-    const answer = (state?: unknown): HelloResult => ({
-      protocol: PROTOCOL_VERSION,
-      epoch: store.epoch,
-      version: store.version,
-      ...(hello.replica ? { state } : {}),
-      ...(hello.binary === true ? { binary: true } : {}),
-      maxFrameBytes: this.#settings.maxFrameBytes,
-    })
-    let snapshot: SnapshotFrame | undefined
-    if (hello.replica) {
-      try {
-        snapshot = snapshots.frame((state) => ({ type: ServerMessageType.Response, data: { id: hello.id, result: answer(state) } }))
-      } catch (error) {
-        // Not greeted: the client tries again on a new connection.
-        session.fail(hello.id, toIpcStateError(error))
-        return false
-      }
-    }
-    session.clientId = hello.clientId
-    session.instanceId = instanceId
-    record.attach(instanceId, session, hello.id)
-    session.replica = hello.replica
-    session.binary = hello.binary === true
-    if (hello.replica) fanOut.add(session)
-    if (snapshot === undefined) session.respond(hello.id, answer())
-    else session.sendSnapshot(snapshot)
-    return true
   }
 }
 

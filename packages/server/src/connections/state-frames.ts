@@ -1,4 +1,4 @@
-import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
+// Frames that carry the whole state, encoded once per version and shared by every snapshot sent.
 import {
   BINARY_HEADER_BYTES,
   BINARY_MIN_BYTES,
@@ -8,6 +8,7 @@ import {
   writeBinaryHeader,
   type ServerMessage,
 } from '@ipc-state/protocol/wire'
+import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 import { type MemoryBudget, SharedBytes } from './memory-budget.js'
 
 /**

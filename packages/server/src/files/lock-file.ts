@@ -1,3 +1,4 @@
+// Lock files held by one live process, files other users own refused, and the safe removal of a dead holder's lock.
 import { randomBytes } from 'node:crypto'
 import { link, lstat, readFile, unlink, writeFile } from 'node:fs/promises'
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'

@@ -1,3 +1,4 @@
+// The socket's folder and file: the default folder, its safety checks, listening at the path and removing the socket.
 import { randomBytes } from 'node:crypto'
 import { lstatSync, type Stats } from 'node:fs'
 import { chmod, lstat, mkdir, realpath, rename, unlink } from 'node:fs/promises'

@@ -1,3 +1,4 @@
+// The patches between two versions of the state, at the cost of what changed rather than of the state.
 import type { Patch, PatchPath } from '@ipc-state/protocol'
 
 /** A plain object: what JSON makes and the draft library drafts. A Date, a Map or a class instance is a value. */

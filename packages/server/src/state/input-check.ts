@@ -1,3 +1,4 @@
+// Checks an action's input against its schema, bounded in the values it counts and the issues it sends back.
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 

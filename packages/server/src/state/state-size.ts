@@ -1,3 +1,4 @@
+// Keeps the state, each change and each action result within what a client accepts, checked at commit time.
 import { IpcStateError, type Patch } from '@ipc-state/protocol'
 
 /** Room left in every frame limit for the message around the JSON (type, id, epoch, version). */
