@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { ClientMessageType } from '@ipc-state/protocol/wire'
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
+import { ClientMessageType } from '@ipc-state/protocol/wire'
 import { CommitPipeline } from './commit-pipeline.js'
 import type { Storage, StorageEntry } from '../storage/storage.js'
 import { call, send, startTestServer } from '../../test/test-helpers.js'
