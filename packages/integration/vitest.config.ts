@@ -53,6 +53,8 @@ export default defineConfig({
     // under `pnpm test`, with the other packages' tests): room for a loaded machine, not a target.
     testTimeout: 180_000,
     hookTimeout: 60_000,
+    // Kills what a file left running (a test that timed out never reaches its disposers).
+    setupFiles: ['test/setup.ts'],
     sequence: { sequencer: LongestFirst },
     projects: [
       {

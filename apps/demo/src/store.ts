@@ -29,7 +29,7 @@ export const demoStore = defineStore({
     },
     /** Appends a message from the calling client and returns its id. */
     addMessage(state, text: string, context) {
-      const message: Message = { id: state.messages.length + 1, text, from: context.clientId, at: Date.now() }
+      const message: Message = { id: state.messages.length + 1, text, from: context.clientId, at: context.now }
       state.messages.push(message)
       return message.id
     },

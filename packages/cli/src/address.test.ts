@@ -1,4 +1,6 @@
-import { resolveConnectPath } from '@ipc-state/client'
+import { lstatSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { localSocketRoot } from '@ipc-state/protocol/node'
 import { describe, expect, it } from 'vitest'
 import { resolveAddress, socketPathOf } from './address.js'
 import { CliError, ExitCode } from './exit-codes.js'
@@ -6,7 +8,7 @@ import { CliError, ExitCode } from './exit-codes.js'
 describe('resolveAddress', () => {
   it("leaves the socket folder and appspace to connect's defaults, so an id alone names a server made with them", () => {
     expect(resolveAddress({ id: 'app' }, {})).toEqual({ id: 'app' })
-    expect(socketPathOf(resolveAddress({ id: 'app' }, {}))).toBe(resolveConnectPath({ id: 'app' }))
+    expect(socketPathOf(resolveAddress({ id: 'app' }, {}))).toBe(`${localSocketRoot({ process, lstatSync, tmpdir })}app.app`)
     expect(socketPathOf(resolveAddress({}, { IPC_STATE_ID: 'app' }))).toMatch(/ipc-state(-\d+)?\/app\.app$/)
   })
 

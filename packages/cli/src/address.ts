@@ -1,6 +1,8 @@
 // Where the server listens: the command line and the environment turned into the address `connect` takes.
 import { basename, dirname, sep } from 'node:path'
-import { resolveConnectPath } from '@ipc-state/client'
+import { lstatSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { localSocketRoot, resolveSocketPath } from '@ipc-state/protocol/node'
 import { CliError, ExitCode } from './exit-codes.js'
 
 /**
@@ -69,7 +71,11 @@ export function resolveAddress(flags: AddressFlags = {}, env: NodeJS.ProcessEnv 
   return address
 }
 
-/** The socket file (a named pipe on Windows) that `connect` opens for `address` on this platform. */
+/**
+ * The socket file (a named pipe on Windows) that `connect` opens for `address` on this platform:
+ * with the socket folder server and client both default to when `address` names none.
+ */
 export function socketPathOf(address: ServerAddress): string {
-  return resolveConnectPath(address)
+  const socketRoot = address.socketRoot ?? localSocketRoot({ process, lstatSync, tmpdir })
+  return resolveSocketPath({ ...address, socketRoot, platform: process.platform })
 }

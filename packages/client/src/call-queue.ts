@@ -1,34 +1,14 @@
-import {
-  BINARY_HEADER_BYTES,
-  encodeBinaryFrame,
-  encodeClientMessage,
-  errorFromWire,
-  type ActionCallResult,
-  type ClientMessage,
-  type ResponseMessage,
-  type StateGetResult,
-  utf8ByteLength,
-} from '@ipc-state/protocol/wire'
-import { ErrorCode, IpcStateError, deepFreeze } from '@ipc-state/protocol'
-import type { AbortSignalLike } from '@ipc-state/protocol'
+// The client's requests from the call to the answer: ids, turns, resends, timeouts and aborts.
+import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
+import type { ClientMessage, ResponseMessage } from '@ipc-state/protocol/wire'
 import { abortError } from './abort-error.js'
+import { newRunError, timeoutError, unreadableAnswer } from './call-errors.js'
+import { type ClientFrame, frameTooLarge, requestFrame, textFrame } from './call-frames.js'
 import { timeoutOption } from './client-options.js'
 import type { ClientStatus } from './client-status.js'
+import type { LifecycleCalls, ResumedConnection } from './connection/lifecycle-calls.js'
 import { Deadlines, type Expiring } from './deadlines.js'
-import type { LifecycleCalls, ResumedConnection } from './connection-lifecycle.js'
-
-/** Options for one request. */
-export interface CallOptions {
-  /** Abandons the wait with `ABORTED`. The server may still apply an action already sent. */
-  signal?: AbortSignalLike
-  /**
-   * Overrides the client's `timeout` for this request, in milliseconds.
-   */
-  timeout?: number
-}
-
-/** What a request asks for: an action's result, the whole state, or the server's description. */
-export type CallKind = 'action' | 'state' | 'info'
+import { type CallKind, type CallOptions, type QueuedCall, settle } from './queued-call.js'
 
 /** Options for a {@link CallQueue}. */
 export interface CallQueueOptions {
@@ -47,28 +27,6 @@ export interface CallQueueOptions {
    * its effect. Absent for a client without a replica.
    */
   awaitVersion?: ((version: number) => Promise<void>) | undefined
-}
-
-interface Pending {
-  /** The request's id; a request never written to this server run gets a new one on each resume. */
-  id: number
-  /** Builds the request from its id. */
-  readonly message: (id: number) => ClientMessage
-  /** The request as it goes on the wire, with its current id: JSON text, or a binary frame. */
-  frame: string | Uint8Array
-  /** Whether it was written on a connection to this server run: then it keeps its id for good. */
-  written: boolean
-  /**
-   * Whether a connection it was written on was lost without the server's goodbye: the server may
-   * have applied it, so only an answer (or `OUTCOME_UNKNOWN`) settles it.
-   */
-  inDoubt: boolean
-  readonly kind: CallKind
-  resolve(value: unknown): void
-  reject(error: IpcStateError): void
-  /** Answered by the server; only the replica is awaited now, and the timeout still runs. */
-  awaitVersion(version: number): void
-  sent: boolean
 }
 
 /**
@@ -95,12 +53,12 @@ interface Pending {
 export class CallQueue implements LifecycleCalls {
   readonly #options: CallQueueOptions
   #nextId = 1
-  readonly #pending = new Map<number, Pending>()
+  readonly #pending = new Map<number, QueuedCall>()
   /** Ids waiting to be sent, in order. */
   #unsent: number[] = []
   #sentCount = 0
   /** Writes to the current connection; unset while there is none that has done its handshake. */
-  #send: ((frame: string | Uint8Array) => void) | undefined
+  #send: ((bytes: Uint8Array) => void) | undefined
   /** Whether the current (or last) connection takes binary frames: large requests go as one. */
   #binary = false
   /** The largest frame the current (or last) connection's server reads, when it is known. */
@@ -153,7 +111,7 @@ export class CallQueue implements LifecycleCalls {
       }
       const onCallAbort = () => forget(abortError(callSignal!))
       const id = this.nextId()
-      const call: Pending = {
+      const call: QueuedCall = {
         id,
         message,
         frame: this.#encode(message(id)),
@@ -174,7 +132,16 @@ export class CallQueue implements LifecycleCalls {
       this.#pending.set(id, call)
       const expiring: Expiring = {
         deadline: performance.now() + callTimeout,
-        expire: () => forget(this.#timeoutError(callTimeout, appliedAt)),
+        expire: () =>
+          forget(
+            timeoutError({
+              path,
+              timeout: callTimeout,
+              status: this.#options.status(),
+              lastFailure: this.#options.lastFailure(),
+              appliedAt,
+            }),
+          ),
       }
       this.#deadlines.add(expiring)
       callSignal?.addEventListener('abort', onCallAbort, { once: true })
@@ -190,7 +157,7 @@ export class CallQueue implements LifecycleCalls {
    * must not look like a resend. When the server is a new run, an action call already written
    * fails with `OUTCOME_UNKNOWN`, and every other request takes a fresh id.
    */
-  resume(send: (frame: string | Uint8Array) => void, connection: ResumedConnection): void {
+  resume(send: (bytes: Uint8Array) => void, connection: ResumedConnection): void {
     const { newRun, binary, maxFrameBytes } = connection
     const calls = [...this.#pending.values()]
     this.#pending.clear()
@@ -198,13 +165,7 @@ export class CallQueue implements LifecycleCalls {
     this.#maxFrameBytes = maxFrameBytes
     for (const call of calls) {
       if (newRun && call.written && call.kind === 'action') {
-        call.reject(
-          new IpcStateError(
-            ErrorCode.OUTCOME_UNKNOWN,
-            `${this.#options.path} is a new server run (a new store) that holds no record of this call: it may or may not have been applied before the restart, and was not sent again`,
-            { data: { id: call.id, reason: 'new-run' } },
-          ),
-        )
+        call.reject(newRunError(this.#options.path, call.id))
         continue
       }
       // Those written are the oldest (requests go out in order), so ids stay in that order.
@@ -212,9 +173,9 @@ export class CallQueue implements LifecycleCalls {
         call.id = this.nextId()
         call.frame = this.#encode(call.message(call.id))
         call.written = false
-      } else if (!binary && typeof call.frame !== 'string') {
+      } else if (!binary && call.frame.binary) {
         // Encoded for a server that took binary frames; this one may not.
-        call.frame = encodeClientMessage(call.message(call.id))
+        call.frame = textFrame(call.message(call.id))
       }
       call.sent = false
       this.#pending.set(call.id, call)
@@ -226,8 +187,8 @@ export class CallQueue implements LifecycleCalls {
   }
 
   /** A binary frame when the connection takes them and the message is large, else JSON text. */
-  #encode(message: ClientMessage): string | Uint8Array {
-    return (this.#binary ? encodeBinaryFrame(message) : undefined) ?? encodeClientMessage(message)
+  #encode(message: ClientMessage): ClientFrame {
+    return requestFrame(message, this.#binary)
   }
 
   /**
@@ -250,30 +211,13 @@ export class CallQueue implements LifecycleCalls {
   /** Settles the request a response answers; a response nobody waits for any more is dropped. */
   answer(response: ResponseMessage): void {
     const call = this.#take(response.id)
-    if (call === undefined) return // answered after its caller stopped waiting
-    if (response.error !== undefined) {
-      call.reject(errorFromWire(response.error))
-    } else if (call.kind === 'state') {
-      call.resolve(deepFreeze((response.result as StateGetResult).state))
-    } else if (call.kind === 'info') {
-      call.resolve(deepFreeze(response.result))
-    } else {
-      const result = response.result as ActionCallResult
-      const { awaitVersion } = this.#options
-      if (awaitVersion === undefined) call.resolve(result.value)
-      // Read your own writes: the caller sees its change in `client.state` when this resolves.
-      else {
-        call.awaitVersion(result.version)
-        void awaitVersion(result.version).then(() => call.resolve(result.value))
-      }
-    }
+    // Undefined when answered after its caller stopped waiting.
+    if (call !== undefined) settle(call, response, this.#options.awaitVersion)
   }
 
   /** A response that names request `id` did not decode: that request fails now, not at its timeout. */
   unreadable(id: number, error: IpcStateError): void {
-    this.#take(id)?.reject(
-      new IpcStateError(ErrorCode.BAD_REQUEST, `The answer from ${this.#options.path} does not decode: ${error.message}`),
-    )
+    this.#take(id)?.reject(unreadableAnswer(this.#options.path, error))
   }
 
   /** Rejects every request with `error`, for a client that has closed. */
@@ -285,7 +229,7 @@ export class CallQueue implements LifecycleCalls {
   }
 
   /** Removes an answered request from the queue, making room for the next one. */
-  #take(id: number): Pending | undefined {
+  #take(id: number): QueuedCall | undefined {
     const call = this.#pending.get(id)
     if (call === undefined) return undefined
     this.#pending.delete(id)
@@ -300,7 +244,7 @@ export class CallQueue implements LifecycleCalls {
     while (this.#sentCount < this.#options.maxInFlight && this.#unsent.length > 0) {
       const call = this.#pending.get(this.#unsent.shift()!)
       if (call === undefined || call.sent) continue
-      const tooLarge = this.#tooLarge(call.frame)
+      const tooLarge = frameTooLarge(call.frame, this.#maxFrameBytes, this.#options.path)
       if (tooLarge !== undefined) {
         this.#pending.delete(call.id)
         call.reject(tooLarge)
@@ -309,48 +253,7 @@ export class CallQueue implements LifecycleCalls {
       call.sent = true
       call.written = true
       this.#sentCount += 1
-      send(call.frame)
+      send(call.frame.bytes)
     }
-  }
-
-  /** `FRAME_TOO_LARGE` when `frame` is larger than the server reads, else `undefined`. */
-  #tooLarge(frame: string | Uint8Array): IpcStateError | undefined {
-    const limit = this.#maxFrameBytes
-    if (limit === undefined) return undefined
-    // The server counts a text frame without its delimiter, and a binary frame's body alone. A
-    // UTF-16 unit takes at most 3 bytes of UTF-8: most frames need no count at all.
-    let size: number
-    if (typeof frame !== 'string') size = frame.length - BINARY_HEADER_BYTES
-    else if ((frame.length - 1) * 3 <= limit) return undefined
-    else size = utf8ByteLength(frame) - 1
-    if (size <= limit) return undefined
-    return new IpcStateError(
-      ErrorCode.FRAME_TOO_LARGE,
-      `The request takes ${size} bytes, more than the ${limit} bytes ${this.#options.path} reads in one frame (its option maxFrameBytes): it was not sent`,
-      { data: { limit, size } },
-    )
-  }
-
-  /** Says where the wait stood, so a timeout during an outage reads as one. */
-  #timeoutError(callTimeout: number, appliedAt: number | undefined): IpcStateError {
-    const { path } = this.#options
-    const status = this.#options.status()
-    const lastFailure = this.#options.lastFailure()
-    const data = { timeout: callTimeout, status, ...(appliedAt === undefined ? {} : { version: appliedAt }) }
-    if (appliedAt !== undefined) {
-      return new IpcStateError(
-        ErrorCode.TIMEOUT,
-        `${path} applied the call at version ${appliedAt}, but the replica did not show it within ${callTimeout} ms (option timeout)`,
-        { data },
-      )
-    }
-    const where =
-      status === 'connected'
-        ? 'while connected'
-        : `while ${status}${lastFailure === undefined ? '' : `; last connection error: ${lastFailure.message}`}`
-    return new IpcStateError(ErrorCode.TIMEOUT, `No answer from ${path} within ${callTimeout} ms (option timeout), ${where}`, {
-      data,
-      ...(status !== 'connected' && lastFailure !== undefined ? { cause: lastFailure } : {}),
-    })
   }
 }

@@ -2,13 +2,13 @@ import { Defaults } from '@ipc-state/protocol'
 import { socketRootWarning } from '@ipc-state/protocol/node'
 import { describe, expect, it } from 'vitest'
 import { exponentialBackoff } from './backoff.js'
-import { localSocketRoot, parseClientOptions, timeoutOption, type ConnectOptions } from './client-options.js'
+import { parseClientOptions, timeoutOption, type ClientCoreOptions } from './client-options.js'
 
-const address = { socketRoot: '/tmp/', appspace: 'test.', id: 'options' }
+const path = '/tmp/test.options'
 
 describe('parseClientOptions', () => {
   it('fills in every default from protocol', () => {
-    const options = parseClientOptions(address)
+    const options = parseClientOptions({}, path)
     expect(options).toMatchObject({
       path: '/tmp/test.options',
       replica: true,
@@ -29,24 +29,18 @@ describe('parseClientOptions', () => {
 
   it('keeps what the caller gave, and makes a new instance id each time', () => {
     const retryDelay = exponentialBackoff()
-    const given: ConnectOptions = { ...address, clientId: 'me', replica: false, timeout: 0.5e3, reconnectAttempts: 0, retryDelay }
-    const first = parseClientOptions(given)
+    const given: ClientCoreOptions = { clientId: 'me', replica: false, timeout: 0.5e3, reconnectAttempts: 0, retryDelay }
+    const first = parseClientOptions(given, path)
     expect(first).toMatchObject({ clientId: 'me', replica: false, timeout: 500, reconnectAttempts: 0, retryDelay })
-    expect(parseClientOptions(given).instanceId).not.toBe(first.instanceId)
-  })
-
-  it("defaults socketRoot to this user's own folder, the one the server uses, not node-ipc's shared /tmp/", () => {
-    const { path } = parseClientOptions({ id: 'x' })
-    expect(path).toBe(`${localSocketRoot()}app.x`)
-    if (process.getuid !== undefined) expect(path).not.toBe('/tmp/app.x')
+    expect(parseClientOptions(given, path).instanceId).not.toBe(first.instanceId)
   })
 
   it('keeps allowForeignServer', () => {
-    expect(parseClientOptions({ ...address, allowForeignServer: true }).allowForeignServer).toBe(true)
+    expect(parseClientOptions({ allowForeignServer: true }, path).allowForeignServer).toBe(true)
   })
 
   it('names a socketRoot without a trailing separator', () => {
-    expect(parseClientOptions({ ...address, socketRoot: '/tmp/cem' }).socketRootWarning).toBe(socketRootWarning('/tmp/cem'))
+    expect(parseClientOptions({ socketRoot: '/tmp/cem' }, path).socketRootWarning).toBe(socketRootWarning('/tmp/cem'))
   })
 
   it.each([
@@ -60,7 +54,7 @@ describe('parseClientOptions', () => {
     [{ clientId: '' }, 'clientId must be a string of 1 to 256 characters'],
     [{ allowForeignServer: 'yes' as never }, 'allowForeignServer must be a boolean'],
   ])('throws a TypeError naming the option for %o', (bad, message) => {
-    expect(() => parseClientOptions({ ...address, ...bad })).toThrow(new TypeError(message))
+    expect(() => parseClientOptions(bad, path)).toThrow(new TypeError(message))
   })
 })
 

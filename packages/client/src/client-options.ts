@@ -1,15 +1,48 @@
-// The options of `connect`, checked, with their defaults filled in.
-import { randomUUID } from 'node:crypto'
-import { lstatSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { Defaults, numberOption, type Logger } from '@ipc-state/protocol'
+// The options of `connect`: their types and defaults, and the checks that turn them into settings.
+import { Defaults, numberOption, type AbortSignalLike, type Logger } from '@ipc-state/protocol'
 import { MAX_NAME_LENGTH } from '@ipc-state/protocol/wire'
-import { localSocketRoot as socketRootOf, resolveSocketPath, socketRootWarning, type SocketAddress } from '@ipc-state/protocol/node'
-import type { AbortSignalLike } from '@ipc-state/protocol'
+import { socketRootWarning, type SocketAddress } from '@ipc-state/protocol/node'
 import { exponentialBackoff, type RetryDelay } from './backoff.js'
+import type { ClientTransport } from './transport/client-transport.js'
 
-/** Options for {@link connect}. */
-export interface ConnectOptions extends SocketAddress {
+/**
+ * Options for {@link connect}: how the client behaves, and either where the server's Unix socket is
+ * (`socketRoot`, `appspace`, `id`: the default transport) or a `transport` of your own.
+ */
+export type ConnectOptions = UnixSocketConnectOptions | TransportConnectOptions
+
+/** Options for {@link connect} to a server on a Unix socket (a named pipe on Windows) through node-ipc. */
+export interface UnixSocketConnectOptions extends ClientCoreOptions, SocketAddress {
+  /**
+   * Use a server whose socket file belongs to another user. By default, before it sends anything,
+   * the client checks that the socket at the path is its own user's or root's, and otherwise fails
+   * with `FOREIGN_SERVER` at once: another local user may have put a server of theirs there.
+   * @default false
+   */
+  allowForeignServer?: boolean
+  /** Only with {@link TransportConnectOptions}. */
+  transport?: undefined
+}
+
+/**
+ * Options for {@link connect} over a transport of your own (see `ClientTransport`). The socket's
+ * options mean nothing then, and giving one with `transport` is refused with a `TypeError`.
+ */
+export interface TransportConnectOptions extends ClientCoreOptions {
+  /**
+   * What carries the client's bytes, instead of node-ipc on a Unix socket: `memoryTransport().client`
+   * from `@ipc-state/server/testing`, or your own. The client's `path` is the transport's `name`.
+   * Neither node-ipc nor any Node.js module of the socket transport is loaded then.
+   */
+  transport: ClientTransport
+  socketRoot?: undefined
+  appspace?: undefined
+  id?: undefined
+  allowForeignServer?: undefined
+}
+
+/** The options of {@link connect} whatever carries its bytes. */
+export interface ClientCoreOptions {
   /**
    * Cancels the wait for the first connection; `connect` then rejects with `ABORTED`.
    * It does not close a client that is already connected.
@@ -76,18 +109,11 @@ export interface ConnectOptions extends SocketAddress {
    * @default no logging
    */
   logger?: Logger
-  /**
-   * Use a server whose socket file belongs to another user. By default, before it sends anything,
-   * the client checks that the socket at the path is its own user's or root's, and otherwise fails
-   * with `FOREIGN_SERVER` at once: another local user may have put a server of theirs there.
-   * @default false
-   */
-  allowForeignServer?: boolean
 }
 
 /** {@link ConnectOptions} checked, with every default filled in. */
 export interface ClientOptions {
-  /** The socket path, `socketRoot + appspace + id`. */
+  /** Where the server is: the socket path `socketRoot + appspace + id`, or the transport's name. */
   readonly path: string
   readonly clientId: string
   /**
@@ -111,28 +137,6 @@ export interface ClientOptions {
   readonly allowForeignServer: boolean
 }
 
-/** The socket folder when the options name none: the one the server finds too, from this process. */
-export function localSocketRoot(): string {
-  return socketRootOf({ process, lstatSync, tmpdir })
-}
-
-/**
- * The socket path {@link connect} connects to for `address`: `socketRoot + appspace + id`, with the
- * socket folder of {@link localSocketRoot} when `socketRoot` is left out and `'app.'` when
- * `appspace` is, on this platform. For tools that name the path, or look at it, before connecting.
- *
- * @example
- * ```ts
- * resolveConnectPath({ id: 'app' }) // '/run/user/1000/ipc-state/app.app'
- * ```
- * @throws TypeError when `id` is empty or a part is not a string
- * @throws IpcStateError `PATH_TOO_LONG`
- */
-export function resolveConnectPath(address: SocketAddress): string {
-  // Not node-ipc's shared /tmp/ by default: the folder only this user can write to, as the server's.
-  return resolveSocketPath({ ...address, socketRoot: address.socketRoot ?? localSocketRoot(), platform: process.platform })
-}
-
 /**
  * Checks a timeout, the client's or one call's: milliseconds, or `Infinity` for no limit.
  * @throws TypeError naming the option
@@ -141,14 +145,42 @@ export function timeoutOption(value: unknown, fallback: number): number {
   return numberOption('timeout', value, { fallback, min: 1, integer: false, infinity: true })
 }
 
+/** The options that say where the Unix socket is: with a transport of the caller's, they mean nothing. */
+const SOCKET_OPTIONS = ['socketRoot', 'appspace', 'id', 'allowForeignServer'] as const
+
+/** What a client over a transport without a name calls where it connects. */
+export const UNNAMED_TRANSPORT = 'custom transport'
+
 /**
- * Checks every option of {@link ConnectOptions} and fills in its default.
- * @throws TypeError naming the option that is wrong
- * @throws IpcStateError `PATH_TOO_LONG`
+ * Checks the transport option: an object that opens connections, given without any socket option.
+ * @returns the transport, or `undefined` for the Unix socket
+ * @throws TypeError naming the option
  */
-export function parseClientOptions(options: ConnectOptions): ClientOptions {
-  const path = resolveConnectPath(options)
-  const clientId = options.clientId ?? randomUUID()
+export function transportOption(options: ConnectOptions): ClientTransport | undefined {
+  const { transport } = options
+  if (transport === undefined) return undefined
+  if (typeof transport !== 'object' || transport === null || typeof transport.open !== 'function') {
+    throw new TypeError('transport must be an object with an open(handlers) method')
+  }
+  if (transport.name !== undefined && typeof transport.name !== 'string') throw new TypeError('transport.name must be a string')
+  for (const option of SOCKET_OPTIONS) {
+    if ((options as unknown as Record<string, unknown>)[option] !== undefined) {
+      throw new TypeError(`${option} is an option of the Unix socket and cannot be given with transport`)
+    }
+  }
+  return transport
+}
+
+/**
+ * Checks every option of {@link ConnectOptions} but where the server is, and fills in its default.
+ * @param path where the server is, as the transport names it
+ * @throws TypeError naming the option that is wrong
+ */
+export function parseClientOptions(
+  options: ClientCoreOptions & { allowForeignServer?: boolean; socketRoot?: string },
+  path: string,
+): ClientOptions {
+  const clientId = options.clientId ?? crypto.randomUUID()
   if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > MAX_NAME_LENGTH) {
     throw new TypeError(`clientId must be a string of 1 to ${MAX_NAME_LENGTH} characters`)
   }
@@ -175,7 +207,7 @@ export function parseClientOptions(options: ConnectOptions): ClientOptions {
   return {
     path,
     clientId,
-    instanceId: randomUUID(),
+    instanceId: crypto.randomUUID(),
     replica,
     binaryFrames,
     timeout,

@@ -3,7 +3,8 @@ import { socketRootWarning } from '@ipc-state/protocol/node'
 import { describe, expect, it, vi } from 'vitest'
 import * as publicApi from './index.js'
 import type { ChangeInfo } from './replica.js'
-import { caught, createTestServer, nextOf } from '../test/test-server.js'
+import type { ClientTransport } from './transport/client-transport.js'
+import { caught, createTestServer, nextOf, type TestStore } from '../test/test-server.js'
 
 describe('the client facade', () => {
   it('exports the same names as before, and not the internal entry', () => {
@@ -17,7 +18,6 @@ describe('the client facade', () => {
         'exponentialBackoff',
         'isIpcStateError',
         'pinoLogger',
-        'resolveConnectPath',
       ].sort(),
     )
   })
@@ -144,14 +144,10 @@ describe('the client facade', () => {
 
   it('warns once about a socketRoot without a trailing separator', async () => {
     const warn = vi.fn()
-    const server = createTestServer()
-    await using client = await server.connect({ socketRoot: '/tmp/cem', logger: { warn } })
-    expect(client.path).toBe('/tmp/cemtest.memory')
-    expect(server.peer.path).toBe('/tmp/cemtest.memory')
-    expect(warn).toHaveBeenCalledExactlyOnceWith(socketRootWarning('/tmp/cem'), {
-      socketRoot: '/tmp/cem',
-      path: '/tmp/cemtest.memory',
-    })
+    const root = '/tmp/ipc-state-unit-no-such-folder'
+    const connecting = publicApi.connect({ socketRoot: root, id: 'x', connectAttempts: 1, logger: { warn } })
+    await expect(connecting).rejects.toMatchObject({ code: ErrorCode.SERVER_UNAVAILABLE })
+    expect(warn).toHaveBeenCalledExactlyOnceWith(socketRootWarning(root), { socketRoot: root, path: `${root}app.x` })
   })
 
   it('throws a bad option at once, before any attempt', () => {
@@ -160,5 +156,83 @@ describe('the client facade', () => {
       new TypeError('maxInFlight must be an integer of at least 1 or Infinity, got 0'),
     )
     expect(server.transport.attempts).toHaveLength(0)
+  })
+
+  it('throws a bad option at once without a transport too, before loading the socket transport', () => {
+    expect(() => publicApi.connect({ id: 'x', timeout: 0 })).toThrow(
+      new TypeError('timeout must be a number of at least 1 or Infinity, got 0'),
+    )
+  })
+
+  it('rejects with PATH_TOO_LONG when the socket path does not fit', async () => {
+    await expect(publicApi.connect({ socketRoot: '/tmp/', id: 'x'.repeat(200) })).rejects.toMatchObject({
+      code: ErrorCode.PATH_TOO_LONG,
+    })
+  })
+})
+
+describe('connect over a transport of the caller', () => {
+  it('is known by the transport name, or as a custom transport without one', async () => {
+    const server = createTestServer()
+    const named = await publicApi.connect<TestStore>({ transport: server.transport.at('worker port'), retryDelay: () => 0 })
+    expect(named.path).toBe('worker port')
+    expect(server.peer.path).toBe('worker port')
+    const { open } = server.transport.at('ignored')
+    const unnamed = await publicApi.connect<TestStore>({ transport: { open }, retryDelay: () => 0 })
+    expect(unnamed.path).toBe('custom transport')
+    expect(await unnamed.actions.increment(2)).toBe(2)
+    await Promise.all([named.close(), unnamed.close()])
+  })
+
+  it.each([
+    ['socketRoot', '/tmp/'],
+    ['appspace', 'a.'],
+    ['id', 'x'],
+    ['allowForeignServer', true],
+  ])('refuses %s given with a transport, naming it, before any attempt', (name, value) => {
+    const server = createTestServer()
+    expect(() => publicApi.connect({ transport: server.transport.at('memory'), [name]: value } as never)).toThrow(
+      new TypeError(`${name} is an option of the Unix socket and cannot be given with transport`),
+    )
+    expect(server.transport.attempts).toHaveLength(0)
+  })
+
+  it('takes a transport that throws from open as a failed attempt: tried again, and named when connecting gives up', async () => {
+    const server = createTestServer()
+    const memory = server.transport.at('flaky')
+    let throws = 1
+    const flaky: ClientTransport = {
+      name: 'flaky',
+      open(handlers) {
+        if (throws-- > 0) throw new Error('no route')
+        return memory.open(handlers)
+      },
+    }
+    await using client = await publicApi.connect<TestStore>({ transport: flaky, retryDelay: () => 0 })
+    expect(client.status).toBe('connected')
+    expect(server.transport.attempts).toHaveLength(1)
+
+    const broken: ClientTransport = {
+      open() {
+        throw new Error('no route')
+      },
+    }
+    await expect(publicApi.connect({ transport: broken, connectAttempts: 2, retryDelay: () => 0 })).rejects.toMatchObject({
+      code: ErrorCode.SERVER_UNAVAILABLE,
+      message: 'No server answered at custom transport after 2 attempts (option connectAttempts): no route',
+    })
+  })
+
+  it.each([null, 'tcp://x', {}, { open: 'no' }])('refuses a transport that cannot open a connection: %o', (bad) => {
+    expect(() => publicApi.connect({ transport: bad as never })).toThrow(
+      new TypeError('transport must be an object with an open(handlers) method'),
+    )
+  })
+
+  it('refuses a name that is not a string', () => {
+    const server = createTestServer()
+    expect(() => publicApi.connect({ transport: { ...server.transport.at('x'), name: 5 as never } })).toThrow(
+      new TypeError('transport.name must be a string'),
+    )
   })
 })

@@ -1,4 +1,4 @@
-import { ClientMessageType } from '@ipc-state/protocol/wire'
+// `connect`: the client's public face, wiring its options, transport, replica, calls and connection.
 import {
   ErrorCode,
   IpcStateError,
@@ -10,15 +10,25 @@ import {
   type StateOf,
   type StoreDefinition,
 } from '@ipc-state/protocol'
+import { ClientMessageType } from '@ipc-state/protocol/wire'
 import { abortError } from './abort-error.js'
-import { CallQueue, type CallOptions } from './call-queue.js'
-import { parseClientOptions, type ConnectOptions } from './client-options.js'
+import { CallQueue } from './call-queue.js'
+import type { CallOptions } from './queued-call.js'
+import {
+  type ClientCoreOptions,
+  type ClientOptions,
+  type ConnectOptions,
+  parseClientOptions,
+  transportOption,
+  UNNAMED_TRANSPORT,
+  type UnixSocketConnectOptions,
+} from './client-options.js'
 import type { ClientStatus } from './client-status.js'
-import type { ClientTransport } from './client-transport.js'
-import { ConnectionLifecycle } from './connection-lifecycle.js'
-import { openIpcConnection } from './ipc-transport.js'
+import { ConnectionLifecycle } from './connection/connection-lifecycle.js'
+import type { ClientTransport } from './transport/client-transport.js'
 import { Replica, type ChangeInfo, type StateListener, type SubscribeOptions } from './replica.js'
-import { checkedServerInfo } from './server-results.js'
+import { checkedServerInfo } from './connection/server-results.js'
+import { type WaitForOptions, waitFor } from './wait-for.js'
 
 /** Typed action calls: each resolves with the action's result once the replica shows its effect. */
 export type ClientActions<A> = {
@@ -29,7 +39,12 @@ export type ClientActions<A> = {
 export interface IpcStateClient<T extends StoreDefinition<any, any>> {
   /** This client's stable id. */
   readonly clientId: string
-  /** The socket path. */
+  /**
+   * This client instance's id: new for each `connect`, kept across reconnects. Actions see it as
+   * `context.instanceId`; two clients sharing a `clientId` have two.
+   */
+  readonly instanceId: string
+  /** Where the server is: the socket path, or the name of the transport given to `connect`. */
   readonly path: string
   readonly status: ClientStatus
   /**
@@ -83,6 +98,21 @@ export interface IpcStateClient<T extends StoreDefinition<any, any>> {
     listener: (value: V, previous: V, info: ChangeInfo) => void,
     options?: SubscribeOptions<V>,
   ): () => void
+  /**
+   * Resolves with the replica's state once `predicate` holds for it: at once when it holds now,
+   * else after the first change that makes it hold. The predicate runs now and after each change
+   * the replica applies; nothing polls.
+   *
+   * @example
+   * ```ts
+   * const state = await client.waitFor((s) => s.jobs.some((job) => job.status === 'pending'), { timeout: 5_000 })
+   * ```
+   * @throws Error when the client was connected with `replica: false` (the promise rejects)
+   * @throws IpcStateError `TIMEOUT` after `timeout` ms (no limit by default), `ABORTED` when
+   *   `signal` fires, `CLIENT_CLOSED` when the client closes first; an error the predicate throws
+   *   rejects the wait as it is
+   */
+  waitFor(predicate: (state: DeepReadonly<StateOf<T>>) => boolean, options?: WaitForOptions): Promise<DeepReadonly<StateOf<T>>>
   /** Runs `listener` whenever `status` changes. Returns a function that unregisters it. */
   onStatusChange(listener: (status: ClientStatus) => void): () => void
   /** Closes the connection; pending calls reject with `CLIENT_CLOSED`. A second call is a no-op. */
@@ -91,9 +121,12 @@ export interface IpcStateClient<T extends StoreDefinition<any, any>> {
 }
 
 /**
- * Connects to the server at node-ipc's path `socketRoot + appspace + id`, waiting with backoff
- * while the server is not up yet, and resolves once the handshake is done (and, with a replica,
- * once the replica holds the server's state).
+ * Connects to the server at node-ipc's path `socketRoot + appspace + id`, or over the `transport`
+ * given, waiting with backoff while the server is not up yet, and resolves once the handshake is
+ * done (and, with a replica, once the replica holds the server's state).
+ *
+ * The Unix-socket transport, node-ipc and the Node.js modules it needs are loaded by the first
+ * `connect` without a `transport`, not before: a client over a transport of its own loads none.
  *
  * @example
  * ```ts
@@ -101,27 +134,42 @@ export interface IpcStateClient<T extends StoreDefinition<any, any>> {
  * client.state.counter
  * await client.actions.increment(2)
  * ```
- * @throws TypeError when an option is invalid
- * @throws IpcStateError `SERVER_UNAVAILABLE` after `connectAttempts` failed attempts,
+ * @throws TypeError when an option is invalid, or a socket option is given with `transport`
+ * @throws IpcStateError (rejects with) `SERVER_UNAVAILABLE` after `connectAttempts` failed attempts,
  *   `PROTOCOL_MISMATCH`, `ABORTED`, `PATH_TOO_LONG`, `FOREIGN_SERVER` (the socket is another user's),
  *   `BAD_REQUEST` (the server answered the handshake with a malformed result)
  */
 export function connect<T extends StoreDefinition<any, any>>(options: ConnectOptions): Promise<IpcStateClient<T>> {
-  const ipcOptions = { allowForeignServer: options.allowForeignServer === true }
-  return connectOver<T>((path, handlers) => openIpcConnection(path, handlers, ipcOptions), options)
+  const transport = transportOption(options)
+  if (transport !== undefined) return connectOver<T>(transport, options)
+  // Every option is checked now, so that a wrong one throws here as it always has; where the
+  // socket is comes with the transport's module.
+  const settings = parseClientOptions(options, '')
+  return import('./transport/ipc-transport.js').then(({ unixSocketTransport }) => {
+    const socket = unixSocketTransport({
+      ...(options as UnixSocketConnectOptions),
+      allowForeignServer: settings.allowForeignServer,
+    })
+    return start<T>(socket, { ...settings, path: socket.name }, options.socketRoot)
+  })
 }
 
-/**
- * {@link connect} over any transport: the in-memory one in unit tests. Internal: not exported
- * from the package.
- */
+/** {@link connect} over `transport`, with options that say nothing of a socket. */
 export function connectOver<T extends StoreDefinition<any, any>>(
   transport: ClientTransport,
-  options: ConnectOptions,
+  options: ClientCoreOptions,
 ): Promise<IpcStateClient<T>> {
-  const settings = parseClientOptions(options)
+  return start<T>(transport, parseClientOptions(options, transport.name ?? UNNAMED_TRANSPORT), undefined)
+}
+
+/** Makes the client, with its replica, its calls and its connection, and starts connecting. */
+function start<T extends StoreDefinition<any, any>>(
+  transport: ClientTransport,
+  settings: ClientOptions,
+  socketRoot: string | undefined,
+): Promise<IpcStateClient<T>> {
   const { path, logger, signal } = settings
-  if (settings.socketRootWarning !== undefined) logger.warn?.(settings.socketRootWarning, { socketRoot: options.socketRoot, path })
+  if (settings.socketRootWarning !== undefined) logger.warn?.(settings.socketRootWarning, { socketRoot, path })
   if (signal?.aborted) return Promise.reject(abortError(signal))
 
   const replica = settings.replica ? new Replica<StateOf<T>>(logger) : undefined
@@ -200,6 +248,7 @@ export function connectOver<T extends StoreDefinition<any, any>>(
 
   const client: IpcStateClient<T> = {
     clientId: settings.clientId,
+    instanceId: settings.instanceId,
     path,
     get status() {
       return lifecycle.status
@@ -224,6 +273,16 @@ export function connectOver<T extends StoreDefinition<any, any>>(
         .request('info', (id) => ({ type: ClientMessageType.ServerInfo, data: { id } }), callOptions)
         .then((result) => checkedServerInfo(result, path)),
     subscribe: subscribe as IpcStateClient<T>['subscribe'],
+    waitFor: (predicate, waitOptions) => {
+      let source: Replica<StateOf<T>>
+      try {
+        source = requireReplica()
+      } catch (error) {
+        return Promise.reject(error)
+      }
+      const client = { replica: source, path, status: () => lifecycle.status }
+      return waitFor(client, (listener) => lifecycle.onStatusChange(listener), predicate, waitOptions)
+    },
     onStatusChange: (listener) => lifecycle.onStatusChange(listener),
     close,
     [Symbol.asyncDispose]: close,

@@ -1,9 +1,10 @@
-// `@ipc-state/client`: connect, its options and types, and the errors it rejects with.
+// `@ipc-state/client`: connect, its options and types, its transport seam, and the errors it rejects with.
 export { connect } from './connect.js'
 export type { ClientActions, IpcStateClient } from './connect.js'
-export { resolveConnectPath } from './client-options.js'
-export type { ConnectOptions } from './client-options.js'
-export type { CallOptions } from './call-queue.js'
+export type { ClientCoreOptions, ConnectOptions, TransportConnectOptions, UnixSocketConnectOptions } from './client-options.js'
+export type { ClientConnection, ClientConnectionHandlers, ClientTransport } from './transport/client-transport.js'
+export type { CallOptions } from './queued-call.js'
+export type { WaitForOptions } from './wait-for.js'
 export type { ClientStatus } from './client-status.js'
 export { exponentialBackoff } from './backoff.js'
 export type { ExponentialBackoffOptions, RetryDelay } from './backoff.js'
@@ -21,4 +22,3 @@ export type {
   StoreDefinition,
 } from '@ipc-state/protocol'
 export { consoleLogger, pinoLogger } from '@ipc-state/protocol'
-export type { SocketAddress } from '@ipc-state/protocol/node'

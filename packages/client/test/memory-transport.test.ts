@@ -29,13 +29,13 @@ describe('createMemoryTransport', () => {
     expect(client.open).toHaveBeenCalledOnce()
     expect(client.open.mock.invocationCallOrder[0]).toBeLessThan(client.data.mock.invocationCallOrder[0]!)
     expect(client.data.mock.calls).toEqual([
-      [encodeServerMessage({ type: ServerMessageType.ServerClosing, data: { reason: 'bye' } })],
-      ['not json'],
+      [Buffer.from(encodeServerMessage({ type: ServerMessageType.ServerClosing, data: { reason: 'bye' } }))],
+      [Buffer.from('not json')],
     ])
 
     // The client's frames reach the server decoded, even when split across writes.
-    connection.write(hello.slice(0, 10))
-    connection.write(hello.slice(10))
+    connection.write(Buffer.from(hello.slice(0, 10)))
+    connection.write(Buffer.from(hello.slice(10)))
     expect(await peer.next()).toMatchObject({ type: 'hello', data: { id: 1, clientId: 'c' } })
     expect(peer.received).toHaveLength(1)
 
@@ -84,7 +84,7 @@ describe('createMemoryTransport', () => {
     const memory = createMemoryTransport()
     const connection = memory.open('/tmp/a', handlers())
     const peer = (await memory.nextAttempt()).accept()
-    connection.write(`{"type":"nope"}${FRAME_DELIMITER}`)
+    connection.write(Buffer.from(`{"type":"nope"}${FRAME_DELIMITER}`))
     await expect(peer.next()).rejects.toMatchObject({ code: 'BAD_REQUEST' })
   })
 })

@@ -6,7 +6,7 @@ import {
   type DecodeResult,
   type ServerMessage,
 } from '@ipc-state/protocol/wire'
-import type { ClientConnection, ClientConnectionHandlers, ClientTransport } from '../src/client-transport.js'
+import type { ClientConnection, ClientConnectionHandlers, ClientTransport } from '../src/transport/client-transport.js'
 
 /**
  * One connection attempt of the client, as the test's server sees it. Neither accepting nor
@@ -49,8 +49,10 @@ export interface MemoryPeer {
 
 /** An in-memory transport: the client's side is a {@link ClientTransport}, the test plays the server. */
 export interface MemoryTransport {
-  /** Opens a connection attempt: pass it to the client. */
-  readonly open: ClientTransport
+  /** Opens a connection attempt to `path`. */
+  open(path: string, handlers: ClientConnectionHandlers): ClientConnection
+  /** The client's side, for a server named `path`: pass it to the client. */
+  at(path: string): ClientTransport
   /** Every attempt so far, in order. */
   readonly attempts: readonly MemoryAttempt[]
   /** The next attempt not yet taken by `nextAttempt()`, in order. */
@@ -99,7 +101,7 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Mem
   const attempts: MemoryAttempt[] = []
   const pendingAttempts = new Inbox<MemoryAttempt>()
 
-  const open: ClientTransport = (path: string, handlers: ClientConnectionHandlers): ClientConnection => {
+  const open = (path: string, handlers: ClientConnectionHandlers): ClientConnection => {
     /** Whether the client heard its `close`; nothing reaches it afterwards. */
     let ended = false
     let peer: ReturnType<typeof createPeer> | undefined
@@ -119,7 +121,7 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Mem
       accept() {
         if (peer !== undefined || ended) throw new Error('this attempt was already answered or has ended')
         peer = createPeer(path, {
-          deliver: (chunk) => later(() => handlers.data(chunk)),
+          deliver: (chunk) => later(() => handlers.data(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk)),
           close: (error) => later(() => end(error)),
           isEnded: () => ended,
         })
@@ -142,7 +144,12 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Mem
     }
   }
 
-  return { open, attempts, nextAttempt: () => pendingAttempts.take() }
+  return {
+    open,
+    at: (path) => ({ name: path, open: (handlers) => open(path, handlers) }),
+    attempts,
+    nextAttempt: () => pendingAttempts.take(),
+  }
 }
 
 interface PeerWiring {
@@ -202,8 +209,8 @@ function createPeer(path: string, wiring: PeerWiring) {
   return {
     view,
     /** The client wrote `frame`: the server reads it a microtask later, as from a socket. */
-    written(frame: string | Uint8Array) {
-      const frames = decoder.push(typeof frame === 'string' ? Buffer.from(frame, 'utf8') : frame)
+    written(bytes: Uint8Array) {
+      const frames = decoder.push(bytes)
       queueMicrotask(() => {
         for (const frame of frames) {
           if (typeof frame !== 'string') binaryFrames++

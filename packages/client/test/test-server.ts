@@ -1,4 +1,5 @@
 // Shared by this package's unit tests; not part of the build (only index.ts is an entry).
+import { ErrorCode, IpcStateError, defineStore, type Patch, type ServerInfoResult, type StateOf } from '@ipc-state/protocol'
 import {
   ClientMessageType,
   PROTOCOL_VERSION,
@@ -7,8 +8,7 @@ import {
   type ClientMessage,
   type ServerMessage,
 } from '@ipc-state/protocol/wire'
-import { ErrorCode, IpcStateError, defineStore, type Patch, type ServerInfoResult, type StateOf } from '@ipc-state/protocol'
-import type { ConnectOptions } from '../src/client-options.js'
+import type { ClientCoreOptions } from '../src/client-options.js'
 import { connectOver, type IpcStateClient } from '../src/connect.js'
 import { createMemoryTransport, type MemoryAttempt, type MemoryPeer, type MemoryTransport } from './memory-transport.js'
 
@@ -65,7 +65,7 @@ export interface TestServer {
   /** Sees each client message first; returning `true` skips the default answer. */
   intercept: ((message: ClientMessage, peer: MemoryPeer) => boolean | undefined) | undefined
   /** Connects a client over the memory transport, with no wait between retries unless told. */
-  connect(options?: Partial<ConnectOptions>): Promise<TestClient>
+  connect(options?: ClientCoreOptions): Promise<TestClient>
   /** Answers a message as a well-behaved server does. */
   handle(message: ClientMessage, peer: MemoryPeer): void
   /** Applies a call (once per instance and id) and returns what to send, without sending it. */
@@ -137,10 +137,7 @@ export function createTestServer(options: TestServerOptions = {}): TestServer {
     applied: [],
     intercept: undefined,
     connect: (connectOptions = {}) =>
-      connectOver<TestStore>(transport.open, {
-        socketRoot: '/tmp/',
-        appspace: 'test.',
-        id: 'memory',
+      connectOver<TestStore>(transport.at('/tmp/test.memory'), {
         retryDelay: () => 0,
         ...connectOptions,
       }),

@@ -3,8 +3,8 @@
 // them; a plain client never sees a binary frame; a hostile length closes only its connection.
 import { deserialize } from 'node:v8'
 import { connect, type IpcStateClient } from '@ipc-state/client'
-import { BINARY_HEADER_BYTES, encodeBinaryFrame } from '@ipc-state/protocol/wire'
 import type { ServerInfoConnection } from '@ipc-state/protocol'
+import { BINARY_HEADER_BYTES, encodeBinaryFrame } from '@ipc-state/protocol/wire'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addressEnv } from '../src/processes/fixture-env.js'
 import type { JsonValuesStore, Op } from '../src/stores/json-values.js'

@@ -13,6 +13,7 @@ const expected = {
   '@ipc-state/protocol/node': ['resolveSocketPath', 'localSocketRoot', 'defaultSocketRoot'],
   '@ipc-state/server': ['createServer', 'closeOnSignals', 'defineStore', 'IpcStateError'],
   '@ipc-state/client': ['connect', 'exponentialBackoff', 'IpcStateError', 'isIpcStateError'],
+  '@ipc-state/server/testing': ['memoryTransport'],
 }
 
 const program = (load: (name: string) => string) =>

@@ -176,6 +176,38 @@ describe('servers sharing a store in Redis, when Redis holds what they did not w
     await expectRefusedWithoutRedis(redis, writers, 'STORE_DAMAGED')
   })
 
+  it("a well-formed change that leaves the state unlike the store's: a server starting on the store refuses it by name", async () => {
+    await using redis = await startRedisServer()
+    await using sockets = await tempSocketRoot()
+    const start = (id: string) =>
+      startFixture(fixture('shared-server.ts'), {
+        env: {
+          ...addressEnv(fixtureAddress({ socketRoot: sockets.socketRoot, id })),
+          ...sharedStoreEnv({ url: redis.url, key: 'shape' }),
+        },
+      })
+    {
+      await using first = start('first')
+      await first.waitFor('ready')
+    }
+    // Appended as the commit script appends a change: it applies, and makes the counter a string.
+    const bad = await redis.command(
+      'EVAL',
+      `local v = tonumber(redis.call('HGET', KEYS[1], 'version')) + 1
+       redis.call('XADD', KEYS[2], v .. '-0', 't', 'c', 'i', '', 'n', '0', 'p', ARGV[1], 'v', '', 'h', '0', 'a', '', 'k', '')
+       redis.call('HSET', KEYS[1], 'version', v, 'seq', 0)
+       return v`,
+      '2',
+      'shape:meta',
+      'shape:log',
+      JSON.stringify([{ op: 'replace', path: ['counter'], value: 'ten' }]),
+    )
+    await using late = start('late')
+    const refused = await late.waitFor((event) => event.event === 'ready' || event.event === 'error')
+    expect([refused.event, refused.code]).toEqual(['error', 'STORE_DAMAGED'])
+    expect(String(refused.message)).toMatch(new RegExp(`key shape:log, entry ${bad}-0\\).*"counter" is of kind string`))
+  })
+
   it('FLUSHALL and a restart of one server: the other refuses the new store, and its replicas never go back', async () => {
     await using redis = await startRedisServer()
     await using sockets = await tempSocketRoot()

@@ -97,7 +97,7 @@ describe('defineStore at runtime', () => {
     expect(store.actions.increment(draft, 2)).toBe(7)
     expect(store.actions.increment(draft)).toBe(8)
     expect(store.actions.addTodo(draft, 'write tests')).toBe(1)
-    expect(store.actions.rename(draft, 'ship', { clientId: 'c7', version: 3 })).toBe('ship by c7@3')
+    expect(store.actions.rename(draft, 'ship', { clientId: 'c7', instanceId: 'c7-a', version: 3, now: 0 })).toBe('ship by c7@3')
     expect(store.actions.toggle(draft, { index: 0 })).toEqual({ done: true })
     store.actions.reset(draft)
     expect(draft).toEqual({ counter: 0, todos: [{ text: 'ship by c7@3', done: true }] })
@@ -310,6 +310,14 @@ describe('defineStore types', () => {
     expectTypeOf<[]>().toExtend<Inline>()
     expectTypeOf<[number]>().toExtend<Inline>()
     expectTypeOf<Inline['length']>().toEqualTypeOf<0 | 1>()
+  })
+
+  it('derives CallArgs: an input that takes undefined is optional, as one declared only to reach the context', () => {
+    const whoami = (_state: AppState, _input: undefined, context: ActionContext) => context.instanceId
+    expectTypeOf<CallArgs<typeof whoami>>().toEqualTypeOf<[input?: undefined]>()
+    const maybe = (_state: AppState, limit: number | undefined) => limit
+    expectTypeOf<CallArgs<typeof maybe>>().toEqualTypeOf<[input?: number | undefined]>()
+    expectTypeOf<[]>().toExtend<CallArgs<typeof maybe>>()
   })
 
   it('derives CallArgs: a required input', () => {

@@ -3,10 +3,21 @@ import type { StandardSchemaV1 } from '@standard-schema/spec'
 
 /** What an action knows about the call it serves. */
 export interface ActionContext {
-  /** The stable id of the calling client. */
+  /** The stable id of the calling client. Two client instances may share one (see `instanceId`). */
   readonly clientId: string
+  /**
+   * The id of the calling client instance: new for each `connect`, kept across its reconnects, so
+   * unique among the clients alive at once. What the action records as "held by" a process.
+   */
+  readonly instanceId: string
   /** The state version the action runs against; the change it makes becomes `version + 1`. */
   readonly version: number
+  /**
+   * The server's clock when the action runs, in milliseconds since the epoch (`Date.now()`): the
+   * same for every replica, since replicas apply the change, not the action. An action run again
+   * (a shared store's retry) sees the clock of that run.
+   */
+  readonly now: number
 }
 
 /**
@@ -115,12 +126,18 @@ export type StateOf<T> = T extends StoreDefinition<infer S, any> ? S : never
 /** The action map of a store definition. */
 export type ActionsOf<T> = T extends StoreDefinition<any, infer A> ? A : never
 
-/** The arguments a client passes to call action `F`: none, an optional input, or a required one. */
+/**
+ * The arguments a client passes to call action `F`: none, an optional input (the action's input
+ * is optional or accepts `undefined`, as an action that declares `_input: undefined` only to reach
+ * its context does), or a required one.
+ */
 export type CallArgs<F> = F extends (state: any, ...rest: infer P) => unknown
   ? P extends []
     ? []
     : P extends [infer I, ...unknown[]]
-      ? [input: I]
+      ? [undefined] extends [I]
+        ? [input?: I]
+        : [input: I]
       : [input?: P[0]]
   : never
 

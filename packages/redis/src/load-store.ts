@@ -1,11 +1,11 @@
-// Loading the whole store from Redis (its latest snapshot and the log after it), and making or
-// migrating it at start-up; every entry checked, and what does not belong refused as damage.
-import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
-import type { LoadedStore, StorageContext, StorageEntry } from '@ipc-state/server'
+// Loading the whole store from Redis (its latest snapshot and the log after it), making it at
+// start-up and keeping a migration of it; every entry checked, and what does not belong refused as damage.
+import type { MigratedImage, StorageContext, StorageEntry, StoredLog } from '@ipc-state/server'
 import type { Connection } from './connection.js'
 import { type LogPosition, type StreamEntry, encodeEntries, follows, positionOf, readEntry, streamId } from './log-entries.js'
 import type { RedisStorageSettings } from './redis-options.js'
-import { decodeSnapshot, encodeSnapshot, replay, storeFrom } from './replay-log.js'
+import { damaged, tooNew } from './store-errors.js'
+import { decodeSnapshot, encodeSnapshot } from './snapshot-key.js'
 
 /** The keys of one store in Redis. */
 export interface StoreKeys {
@@ -18,7 +18,7 @@ export interface StoreKeys {
 
 /** What a load read: the whole store, where in the log it is, and the snapshot it started from. */
 export interface Loaded {
-  store: LoadedStore
+  store: StoredLog
   position: LogPosition
   /** The snapshot's version. */
   snapshot: number
@@ -27,30 +27,13 @@ export interface Loaded {
 /** Log entries read at once. */
 export const PAGE = 1_000
 
-/** `STORE_DAMAGED`, naming the key (and the log entry) that holds what this storage did not write. */
-export function damaged(key: string, what: string, entry?: string): IpcStateError {
-  const where = entry === undefined ? `key ${key}` : `key ${key}, entry ${entry}`
-  return new IpcStateError(ErrorCode.STORE_DAMAGED, `The store in Redis (${where}) cannot be used: ${what}`, {
-    data: entry === undefined ? { key } : { key, entry },
-  })
-}
-
-/** `STORE_TOO_NEW`: the store in Redis was migrated to a newer store version than this server runs. */
-export function tooNew(settings: RedisStorageSettings, stored: number, running: number): IpcStateError {
-  return new IpcStateError(
-    ErrorCode.STORE_TOO_NEW,
-    `The store in Redis at ${settings.safeUrl} (key ${settings.key}) was written by store version ${stored}; this server runs version ${running}`,
-    { data: { stored, running } },
-  )
-}
-
 /**
- * Loads the latest snapshot and the log after it: the state at the latest version, and every
- * answer and client instance recorded, so a server knows them all before it listens. With
+ * Loads the latest snapshot and the log after it, each entry checked for its fields and its place,
+ * so a server knows every change, answer and client instance before it listens. With
  * `expectedEpoch`, refuses a store that is not the one of that epoch any more (flushed and made
- * again by another server).
+ * again by another server). The log's damage is named by key and entry id.
  * @throws IpcStateError `STORE_DAMAGED` when the snapshot or an entry is not one this storage wrote,
- * or does not apply, or the log misses entries after the snapshot; `STORE_TOO_NEW`
+ * or the log misses entries after the snapshot; `STORE_TOO_NEW`
  */
 export async function loadStore(
   redis: Connection,
@@ -83,8 +66,9 @@ export async function loadStore(
       throw damaged(keys.snapshot, (error as Error).message)
     }
     if (snapshot.storeVersion > context.storeVersion) throw tooNew(settings, snapshot.storeVersion, context.storeVersion)
-    const store = storeFrom(snapshot)
-    let position: LogPosition = { version: store.version, seq: 0 }
+    const entries: StorageEntry[] = []
+    const ids: string[] = []
+    let position: LogPosition = { version: snapshot.version, seq: 0 }
     let complete = true
     for (;;) {
       const page = (await redis.xrange(keys.log, `(${streamId(position)}`, '+', 'COUNT', PAGE)) as StreamEntry[]
@@ -106,28 +90,29 @@ export async function loadStore(
         if (read.storeVersion !== undefined && read.storeVersion > context.storeVersion) {
           throw tooNew(settings, read.storeVersion, context.storeVersion)
         }
-        try {
-          replay(store, [read.update], context.answersKept)
-        } catch (error) {
-          throw damaged(keys.log, `its change does not apply to the state: ${(error as Error).message}`, id)
-        }
-        if (typeof store.state !== 'object' || store.state === null || Array.isArray(store.state)) {
-          throw damaged(keys.log, 'its change leaves a state that is not an object', id)
-        }
+        entries.push(read.update as StorageEntry)
+        ids.push(id)
         position = positionOf(id)
       }
       if (!complete || page.length < PAGE) break
     }
     if (complete) {
-      const loaded = { epoch, version: store.version, state: store.state, instances: [...store.instances.values()] }
-      return { store: loaded, position, snapshot: snapshot.version }
+      const store: StoredLog = {
+        epoch,
+        storeVersion: snapshot.storeVersion,
+        version: snapshot.version,
+        state: snapshot.state,
+        instances: snapshot.instances,
+        entries,
+        damaged: (at, what) => (at === 'snapshot' ? damaged(keys.snapshot, what) : damaged(keys.log, what, ids[at])),
+      }
+      return { store, position, snapshot: snapshot.version }
     }
   }
 }
 
 /**
- * Makes the store when Redis holds none, loads it, and migrates it to this server's store version
- * (once, by whichever server gets there first; the others see the new store version).
+ * Makes the store when Redis holds none, and loads it.
  * @throws IpcStateError `STORE_TOO_NEW`, `STORE_DAMAGED`
  */
 export async function openStore(
@@ -145,34 +130,37 @@ export async function openStore(
     throw damaged(keys.meta, 'its epoch or store version is not one ipc-state wrote')
   }
   if (storeVersion > context.storeVersion) throw tooNew(settings, storeVersion, context.storeVersion)
-  const loaded = await loadStore(redis, keys, context, settings, epoch, epoch)
-  if (storeVersion === context.storeVersion) return loaded
-  const state = context.migrate(loaded.store.state, storeVersion)
-  const version = loaded.store.version + 1
+  return loadStore(redis, keys, context, settings, epoch, epoch)
+}
+
+/**
+ * Appends the server's migration of the store loaded at `from` (a change that replaces the whole
+ * state, marked with the store version it migrated to), if the store did not move since.
+ * @returns whether it was written; when not, the caller loads the store again
+ * @throws IpcStateError `STORE_DAMAGED` when the log or the meta key is not what this storage wrote
+ */
+export async function appendMigration(
+  redis: Connection,
+  keys: StoreKeys,
+  from: { epoch: string; position: LogPosition },
+  image: MigratedImage,
+  serverId: string,
+): Promise<boolean> {
   const migration: StorageEntry = {
     kind: 'change',
-    version,
-    patchesJson: JSON.stringify([{ op: 'replace', path: [], value: state }]),
+    version: image.version,
+    patchesJson: `[{"op":"replace","path":[],"value":${Buffer.from(image.stateJson).toString('utf8')}}]`,
     instanceId: '',
     id: 0,
     valueJson: undefined,
   }
-  const args = commitArguments(
-    loaded.store.version,
-    context.storeVersion,
-    streamId(loaded.position),
-    context.newEpoch,
-    epoch,
-    context.storeVersion,
-  )
+  const base = image.version - 1
+  const args = commitArguments(base, image.storeVersion, streamId(from.position), serverId, from.epoch, image.storeVersion)
   const [status, detail] = await redis.ipcStateCommit(keys.meta, keys.log, keys.turn, ...args, ...encodeEntries([migration]))
   if (status === -2) throw damaged(keys.log, 'the last entry of the log is not one this storage wrote', String(detail))
   if (status === -5) throw damaged(keys.meta, 'its version, epoch or store version is not one ipc-state wrote')
-  // Another server wrote (or migrated) first, or has the turn, or the store was flushed meanwhile:
-  // start over from what Redis holds now.
-  if (status !== 1) return openStore(redis, keys, context, settings)
-  context.logger.info?.('migrated the store in Redis', { from: storeVersion, to: context.storeVersion })
-  return { ...loaded, store: { ...loaded.store, state, version }, position: { version, seq: 0 } }
+  // Another server wrote (or migrated) first, or has the turn, or the store was flushed meanwhile.
+  return status === 1
 }
 
 /** The commit script's arguments before the entries (see scripts.ts). */

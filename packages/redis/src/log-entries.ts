@@ -1,4 +1,5 @@
-import type { ExternalUpdate, StorageEntry } from '@ipc-state/server'
+// The log of a store in Redis: stream entries and their ids, written as the commit script takes them and read back checked.
+import type { StorageEntry } from '@ipc-state/server'
 
 /**
  * A place in the log: after the change that made `version` and the `seq` instance records that
@@ -62,13 +63,13 @@ const ID = /^(0|[1-9][0-9]{0,15})-(0|[1-9][0-9]{0,15})$/
  * guessed at.
  * @throws TypeError when the entry is not one this storage wrote
  */
-export function decodeEntry(entry: StreamEntry): ExternalUpdate {
+export function decodeEntry(entry: StreamEntry): StorageEntry {
   return readEntry(entry).update
 }
 
 /** A log entry read back: its update, and for a migration the store version it migrated to. */
 export interface ReadEntry {
-  update: ExternalUpdate
+  update: StorageEntry
   /** Set on the change a migration wrote: the store version the state has from it on. */
   storeVersion?: number
 }
@@ -120,7 +121,7 @@ export function readEntry([id, fields]: StreamEntry, maxBytes = Number.POSITIVE_
   const clientId = field.get('k') ?? refuse('no client')
   const stored = field.get('s')
   const storeVersion = stored === undefined ? undefined : (count(stored) ?? refuse('a store version that is not one'))
-  const update: ExternalUpdate = {
+  const update: StorageEntry = {
     kind: 'change',
     version: position.version,
     patchesJson,
@@ -129,6 +130,7 @@ export function readEntry([id, fields]: StreamEntry, maxBytes = Number.POSITIVE_
     valueJson: hasValue === '1' ? valueJson : undefined,
     ...(action ? { action } : {}),
     ...(clientId ? { clientId } : {}),
+    ...(storeVersion === undefined ? {} : { storeVersion }),
   }
   return storeVersion === undefined ? { update } : { update, storeVersion }
 }

@@ -1,6 +1,7 @@
+// The storage several servers share through Redis: compare-and-append of each batch, and the shared log followed.
 import { randomUUID } from 'node:crypto'
-import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
-import type { ExternalUpdate, LoadedStore, Storage, StorageContext, StorageEntry, WriteConflict } from '@ipc-state/server'
+import { IpcStateError } from '@ipc-state/protocol'
+import type { MigratedImage, Storage, StorageContext, StorageEntry, StoredLog, WriteConflict } from '@ipc-state/server'
 import {
   type CommitReply,
   type Connection,
@@ -12,20 +13,13 @@ import {
   watchConnection,
 } from './connection.js'
 import { followLog } from './follow-log.js'
-import {
-  type LogPosition,
-  type StreamEntry,
-  encodeEntries,
-  follows,
-  isAfter,
-  positionOf,
-  readEntry,
-  streamId,
-} from './log-entries.js'
+import { encodeEntries, streamId } from './log-entries.js'
+import { LogReader } from './log-reader.js'
 import { type RedisStorageOptions, type RedisStorageSettings, parseRedisStorageOptions } from './redis-options.js'
-import { encodeSnapshot } from './replay-log.js'
-import { PAGE, type StoreKeys, commitArguments, damaged, loadStore, openStore, tooNew } from './load-store.js'
-import { COMMIT_SCRIPT, INIT_SCRIPT, MISSED_PAGE, PERMISSIONS_SCRIPT, SNAPSHOT_SCRIPT, TURN_MS } from './scripts.js'
+import { encodeSnapshot } from './snapshot-key.js'
+import { type Loaded, type StoreKeys, appendMigration, commitArguments, openStore } from './load-store.js'
+import { COMMIT_SCRIPT, INIT_SCRIPT, MISSED_PAGE, PERMISSIONS_SCRIPT, SNAPSHOT_SCRIPT } from './scripts.js'
+import { behind, damaged, lost, refusal, tooNew } from './store-errors.js'
 
 const SCRIPTS = {
   ipcStateCommit: { numberOfKeys: 3, lua: COMMIT_SCRIPT },
@@ -63,8 +57,8 @@ class RedisStorage implements Storage {
   #context: StorageContext | undefined
   #redis: Connection | undefined
   #follower: Connection | undefined
-  /** The last log entry handed to the server. */
-  #position: LogPosition = { version: 0, seq: 0 }
+  /** What this server read of the log, and hands to it. */
+  #reader: LogReader | undefined
   /** The version of the latest snapshot in Redis, as last seen. */
   #snapshot = -1
   #storeVersion = 1
@@ -77,13 +71,9 @@ class RedisStorage implements Storage {
    * means the server could not take one of them.
    */
   #handedUpTo = -1
-  /** Reads of the log and what they hand over, one after the other. */
-  #serial: Promise<unknown> = Promise.resolve()
   #closed = false
   /** This server, as the commit script knows it when it gives turns. */
   readonly #id = randomUUID()
-  /** Writes waiting for the log to move past a position. */
-  readonly #moved = new Set<{ position: LogPosition; resolve(): void }>()
   #stopFollowing: (() => Promise<void>) | undefined
 
   constructor(settings: RedisStorageSettings) {
@@ -92,49 +82,64 @@ class RedisStorage implements Storage {
     this.#keys = { meta: `${key}:meta`, log: `${key}:log`, snapshot: `${key}:snapshot`, turn: `${key}:turn` }
   }
 
-  async open(context: StorageContext): Promise<LoadedStore> {
+  async open(context: StorageContext): Promise<StoredLog> {
     this.#context = context
     const redis = createConnection(this.#settings, false, SCRIPTS)
     watchConnection(redis, this.#settings, context.logger)
     await connect(redis, this.#settings)
     this.#redis = redis
+    this.#reader = new LogReader({
+      keys: this.#keys,
+      settings: this.#settings,
+      context,
+      redis,
+      epoch: () => this.#epoch,
+      refused: () => this.#refused,
+      refuse: (error) => this.#refuse(error),
+      reloaded: (loaded) => {
+        this.#snapshot = loaded.snapshot
+      },
+    })
     try {
       // A user whose ACL lacks a command the storage needs is refused now, not at its first call.
       const missing = await this.#missingPermissions()
       if (missing !== '') throw notPermitted(this.#settings, 'starting', missing)
       this.#storeVersion = context.storeVersion
-      const { store: loaded, position, snapshot } = await openStore(redis, this.#keys, context, this.#settings)
-      this.#epoch = loaded.epoch
-      this.#position = position
-      this.#snapshot = snapshot
+      const loaded = await openStore(redis, this.#keys, context, this.#settings)
       const follower = createConnection(this.#settings, true, {})
       // The other connection reports outages; without a listener, ioredis would print each error.
       follower.on('error', () => undefined)
       this.#follower = follower
       await connect(follower, this.#settings)
-      // Its first entries come in a later I/O turn: after the server took in what `open` returns.
-      this.#stopFollowing = followLog({
-        redis: follower,
-        log: this.#keys.log,
-        from: () => streamId(this.#position),
-        meta: this.#keys.meta,
-        take: (entries, epoch) => this.#serially(() => this.#takeFollowed(entries, epoch)),
-        isClosed: () => this.#closed || this.#refused !== undefined,
-        logger: context.logger,
-      })
       // Redis came back (restarted, failed over): is it still the store this server loaded?
-      redis.on('ready', () => void this.#serially(() => this.#checkIdentity(redis)).catch(() => undefined))
+      redis.on('ready', () => void this.#reader!.serially(() => this.#checkIdentity(redis)).catch(() => undefined))
       context.logger.info?.('following the store in Redis', {
         url: this.#settings.safeUrl,
         key: this.#settings.key,
-        version: loaded.version,
+        version: loaded.position.version,
       })
-      return loaded
+      return this.#loaded(loaded)
     } catch (error) {
       await this.close()
-      throw error instanceof IpcStateError || error instanceof TypeError
-        ? error
-        : unavailable(this.#settings, 'loading the store', error)
+      throw this.#openError(error)
+    }
+  }
+
+  async migrate(image: MigratedImage): Promise<StoredLog | undefined> {
+    const redis = this.#redis!
+    try {
+      const from = { epoch: this.#epoch, position: this.#reader!.position }
+      if (await appendMigration(redis, this.#keys, from, image, this.#id)) {
+        this.#reader!.position = { version: image.version, seq: 0 }
+        this.#context!.logger.info?.('migrated the store in Redis', { to: image.storeVersion, version: image.version })
+        this.#follow()
+        return undefined
+      }
+      // Another server wrote or migrated first: the server starts over from the store as it is now.
+      return this.#loaded(await openStore(redis, this.#keys, this.#context!, this.#settings))
+    } catch (error) {
+      await this.close()
+      throw this.#openError(error)
     }
   }
 
@@ -142,6 +147,7 @@ class RedisStorage implements Storage {
   async write(entries: readonly StorageEntry[]): Promise<void | WriteConflict> {
     if (this.#refused !== undefined) throw this.#refused
     const redis = this.#redis!
+    const reader = this.#reader!
     const first = entries.find((entry) => entry.kind === 'change')
     const base = first === undefined ? -1 : first.version - 1
     // After a lost race the server took every change up to the winner's: one made against an older
@@ -158,12 +164,12 @@ class RedisStorage implements Storage {
       const { meta, log, turn } = this.#keys
       const args = encodeEntries(entries)
       for (;;) {
-        const head = commitArguments(base, '', streamId(this.#position), this.#id, this.#epoch, this.#storeVersion)
+        const head = commitArguments(base, '', streamId(reader.position), this.#id, this.#epoch, this.#storeVersion)
         reply = await redis.ipcStateCommit(meta, log, turn, ...head, ...args)
         if (reply[0] !== 2) break
         // Another server that lost a race has the turn: the same batch goes again once its change
         // came in (then it conflicts, and runs again on top), or its turn is over.
-        await this.#logMovedPast({ version: reply[1], seq: reply[2] })
+        await reader.movedPast({ version: reply[1], seq: reply[2] })
         if (this.#refused !== undefined) throw this.#refused
       }
     } catch (error) {
@@ -173,14 +179,18 @@ class RedisStorage implements Storage {
       throw unavailable(this.#settings, 'storing a change', error)
     }
     const [status, head, , snapshot, missed = []] = reply
-    if (status < 0) throw this.#refuse(this.#refusal(reply))
+    if (status < 0) throw this.#refuse(refusal(reply, this.#settings, this.#keys, this.#storeVersion, this.#epoch))
     this.#snapshot = snapshot
     if (status === 1) return
-    if (head < base) throw this.#behind(head, base)
+    if (head < base) {
+      const error = behind(this.#settings, head, base)
+      this.#context!.logger.error?.(error.message)
+      throw error
+    }
     try {
-      await this.#serially(async () => {
-        await this.#take(missed)
-        if (missed.length >= MISSED_PAGE) await this.#catchUp()
+      await reader.serially(async () => {
+        await reader.take(missed)
+        if (missed.length >= MISSED_PAGE) await reader.catchUp()
       })
     } catch (error) {
       if (this.#refused !== undefined) throw this.#refused
@@ -196,112 +206,51 @@ class RedisStorage implements Storage {
     this.#closed = true
     this.#follower?.disconnect()
     await this.#stopFollowing?.()
-    await this.#serial.catch(() => undefined)
+    await this.#reader?.settled()
     await this.#redis?.quit().catch(() => this.#redis?.disconnect())
   }
 
-  /** Resolves once the log was read past `position`, or the turn of another server is over. */
-  #logMovedPast(position: LogPosition): Promise<void> {
-    if (isAfter(this.#position, position)) return Promise.resolve()
-    return new Promise((resolve) => {
-      const waiter = {
-        position,
-        resolve: () => {
-          clearTimeout(timer)
-          this.#moved.delete(waiter)
-          resolve()
-        },
-      }
-      // Not a wait for readiness: the longest another server's turn lasts.
-      const timer = setTimeout(waiter.resolve, TURN_MS)
-      this.#moved.add(waiter)
+  /**
+   * Takes in `loaded` as the store this server starts from, and follows the log after it, unless
+   * the server has to migrate it first (a migration another server wrote meanwhile would make the
+   * server's own refused). Its first entries come in a later I/O turn: after the server took in
+   * what `open` or `migrate` returns.
+   */
+  #loaded(loaded: Loaded): StoredLog {
+    this.#epoch = loaded.store.epoch
+    this.#reader!.position = loaded.position
+    this.#snapshot = loaded.snapshot
+    let current = loaded.store.storeVersion
+    for (const entry of loaded.store.entries) if (entry.kind === 'change') current = entry.storeVersion ?? current
+    if (current === this.#storeVersion) this.#follow()
+    return loaded.store
+  }
+
+  #follow(): void {
+    if (this.#stopFollowing !== undefined) return
+    const reader = this.#reader!
+    this.#stopFollowing = followLog({
+      redis: this.#follower!,
+      log: this.#keys.log,
+      from: () => streamId(reader.position),
+      meta: this.#keys.meta,
+      take: (entries, epoch) => reader.serially(() => reader.takeFollowed(entries, epoch)),
+      isClosed: () => this.#closed || this.#refused !== undefined,
+      logger: this.#context!.logger,
     })
   }
 
-  /**
-   * Hands `updates` (read from the log entries `ids`) to the server one by one, and wakes the
-   * writes that waited for the log to move. One the server cannot apply refuses the store.
-   */
-  #handOver(updates: ExternalUpdate[], ids: string[]): void {
-    for (const [i, update] of updates.entries()) {
-      try {
-        this.#context!.receive([update])
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error)
-        throw this.#refuse(damaged(this.#keys.log, `its change does not apply to the state: ${reason}`, ids[i]))
-      }
-    }
-    for (const waiter of this.#moved) if (isAfter(this.#position, waiter.position)) waiter.resolve()
-  }
-
-  /** What the follower read, if the store is still the one this server loaded (`epoch` says). */
-  async #takeFollowed(entries: readonly StreamEntry[], epoch: string | null): Promise<void> {
-    if (this.#refused !== undefined) return
-    if (epoch !== this.#epoch) throw this.#refuse(epoch === null ? this.#gone() : this.#replaced(epoch))
-    await this.#take(entries)
+  #openError(error: unknown): unknown {
+    return error instanceof IpcStateError || error instanceof TypeError
+      ? error
+      : unavailable(this.#settings, 'loading the store', error)
   }
 
   /** Refuses the store when it is gone, or another one than this server loaded. */
   async #checkIdentity(redis: Connection): Promise<void> {
     if (this.#refused !== undefined || this.#closed) return
     const epoch = await redis.hget(this.#keys.meta, 'epoch')
-    if (epoch === this.#epoch) return
-    throw this.#refuse(epoch === null ? this.#gone() : this.#replaced(epoch))
-  }
-
-  /** Reads the log from the last entry handed over, and hands over what follows. */
-  async #catchUp(): Promise<void> {
-    for (;;) {
-      const page = (await this.#redis!.xrange(this.#keys.log, `(${streamId(this.#position)}`, '+', 'COUNT', PAGE)) as StreamEntry[]
-      await this.#take(page)
-      if (page.length < PAGE || this.#refused !== undefined) return
-    }
-  }
-
-  /**
-   * Hands the entries after the last one handed over to the server, in order. A hole (the log was
-   * trimmed past this server) makes it reload the latest snapshot instead: never a gap.
-   */
-  async #take(entries: readonly StreamEntry[]): Promise<void> {
-    if (this.#refused !== undefined) return
-    const updates: ExternalUpdate[] = []
-    const ids: string[] = []
-    for (const entry of entries) {
-      const id = String(entry[0])
-      let read: ReturnType<typeof readEntry>
-      try {
-        read = readEntry(entry, this.#context!.maxEntryBytes)
-      } catch (error) {
-        this.#handOver(updates, ids)
-        throw this.#refuse(damaged(this.#keys.log, (error as Error).message, id))
-      }
-      const position = positionOf(id)
-      if (!isAfter(position, this.#position)) continue
-      if (!follows(this.#position, position)) {
-        this.#handOver(updates, ids)
-        const context = this.#context!
-        let loaded: Awaited<ReturnType<typeof loadStore>>
-        try {
-          loaded = await loadStore(this.#redis!, this.#keys, context, this.#settings, context.newEpoch, this.#epoch)
-        } catch (error) {
-          if (error instanceof IpcStateError && error.code !== ErrorCode.BACKEND_UNAVAILABLE) throw this.#refuse(error)
-          throw error
-        }
-        this.#position = loaded.position
-        this.#snapshot = loaded.snapshot
-        this.#handOver([{ kind: 'reload', store: loaded.store }], ['the snapshot'])
-        return
-      }
-      if (read.storeVersion !== undefined && read.storeVersion > this.#storeVersion) {
-        // A server of a newer store version migrated the store: its state is not this server's.
-        this.#handOver(updates, ids)
-        throw this.#refuse(tooNew(this.#settings, read.storeVersion, this.#storeVersion))
-      }
-      updates.push(read.update)
-      ids.push(id)
-      this.#position = position
-    }
-    this.#handOver(updates, ids)
+    if (epoch !== this.#epoch) throw this.#refuse(lost(this.#settings, this.#keys.meta, epoch, this.#epoch))
   }
 
   async #writeSnapshot(): Promise<void> {
@@ -309,7 +258,10 @@ class RedisStorage implements Storage {
     const snapshot = encodeSnapshot(image.version, this.#storeVersion, image.instances, image.stateJson)
     const { meta, snapshot: key, log } = this.#keys
     const stored = await this.#redis!.ipcStateSnapshot(meta, key, log, image.version, snapshot, this.#epoch, this.#storeVersion)
-    if (stored === -1) throw this.#refuse(await this.#identityLost())
+    if (stored === -1) {
+      const epoch = await this.#redis!.hget(meta, 'epoch').catch(() => null)
+      throw this.#refuse(lost(this.#settings, meta, epoch, this.#epoch))
+    }
     if (stored === -2) throw this.#refuse(tooNew(this.#settings, this.#storeVersion + 1, this.#storeVersion))
     this.#snapshot = stored
   }
@@ -327,29 +279,6 @@ class RedisStorage implements Storage {
     return missing === '' ? unavailable(this.#settings, doing, error) : notPermitted(this.#settings, doing, missing)
   }
 
-  /** Why the store is not the one this server loaded: gone, or another one. */
-  async #identityLost(): Promise<IpcStateError> {
-    const epoch = await this.#redis!.hget(this.#keys.meta, 'epoch').catch(() => null)
-    return epoch === null ? this.#gone() : this.#replaced(epoch)
-  }
-
-  /** The error a refusing commit reply stands for (see scripts.ts). */
-  #refusal([status, detail]: CommitReply): IpcStateError {
-    const { meta, log } = this.#keys
-    switch (status) {
-      case -1:
-        return this.#gone()
-      case -2:
-        return damaged(log, 'the last entry of the log is not one this storage wrote', String(detail))
-      case -3:
-        return this.#replaced(String(detail))
-      case -4:
-        return tooNew(this.#settings, Number(detail), this.#storeVersion)
-      default:
-        return damaged(meta, 'its version, epoch or store version is not one ipc-state wrote')
-    }
-  }
-
   /**
    * Stops writing to the store and taking changes from it, for good, and says why once: every
    * write from now on fails with `error` without asking Redis.
@@ -363,45 +292,7 @@ class RedisStorage implements Storage {
       ...(typeof error.data === 'object' ? error.data : {}),
     })
     this.#follower?.disconnect()
-    for (const waiter of this.#moved) waiter.resolve()
+    this.#reader?.wakeAll()
     return error
-  }
-
-  #serially<T>(step: () => Promise<T>): Promise<T> {
-    const next = this.#serial.then(step)
-    this.#serial = next.catch(() => undefined)
-    return next
-  }
-
-  /**
-   * Redis holds an older version than this server served: it lost changes it had acknowledged (a
-   * crash with `appendfsync everysec`, a restore from an old backup). Writing on would fork the
-   * store, and running the calls again would never end: every call fails until the servers restart.
-   */
-  #behind(head: number, served: number): IpcStateError {
-    const message =
-      `The store in Redis at ${this.#settings.safeUrl} (key ${this.#settings.key}) is at version ${head}, behind this server's ${served}: ` +
-      'Redis lost changes it had acknowledged. Restart the servers to go on from what Redis holds'
-    this.#context!.logger.error?.(message)
-    return new IpcStateError(ErrorCode.BACKEND_UNAVAILABLE, message, {
-      data: { url: this.#settings.safeUrl, version: head, served },
-    })
-  }
-
-  /** The store this server loaded is gone from Redis: it lost its data. */
-  #gone(): IpcStateError {
-    return damaged(
-      this.#keys.meta,
-      `the store this server loaded is gone from Redis at ${this.#settings.safeUrl} (was the database flushed?); restart the servers to start a new store`,
-    )
-  }
-
-  /** Redis holds another store under the key than this server loaded: it was flushed and made again. */
-  #replaced(epoch: string): IpcStateError {
-    return damaged(
-      this.#keys.meta,
-      `Redis at ${this.#settings.safeUrl} holds another store (epoch ${epoch.slice(0, 40)}) than this server loaded (epoch ${this.#epoch}): ` +
-        'it lost its data and was made again; restart this server to serve the new store',
-    )
   }
 }

@@ -1,6 +1,18 @@
 // `@ipc-state/server`: createServer and closeOnSignals, the file storage, and the storage seam's types.
 export { createServer } from './server.js'
-export type { CreateServerOptions } from './server-options.js'
+export type {
+  CreateServerOptions,
+  ServerCoreOptions,
+  TransportServerOptions,
+  UnixSocketServerOptions,
+} from './server-options.js'
+export type {
+  ConnectionEvents,
+  Transport,
+  TransportConnection,
+  TransportHandlers,
+  TransportServer,
+} from './transport/transport.js'
 export type { IpcStateServer } from './server.js'
 export { closeOnSignals } from './close-on-signals.js'
 export type { CloseOnSignalsOptions, ShutdownSignal } from './close-on-signals.js'
@@ -11,12 +23,14 @@ export { fileStorage } from './storage/file/file-storage.js'
 export type { FileStorageOptions, FsyncMode } from './storage/file/file-storage-options.js'
 export type {
   ExternalUpdate,
-  LoadedStore,
+  MigratedImage,
   Storage,
   StorageContext,
   StorageEntry,
   StoredAnswer,
   StoredInstance,
+  StoredLog,
   StoreImage,
   WriteConflict,
 } from './storage/storage.js'
+export { readStoredInstances } from './storage/stored-record.js'

@@ -1,11 +1,12 @@
-// Opens the storage and starts the server from what it holds: state, version, epoch and the record of answered calls.
+// Opens the storage and starts the server from what it holds (state, version, epoch, record of answered calls), migrating it once when an older store version wrote it.
 import { randomUUID } from 'node:crypto'
 import type { ActionMap } from '@ipc-state/protocol'
 import type { CallRecord } from './calls/call-record.js'
 import type { ServerSettings } from './server-options.js'
 import type { Session } from './connections/session.js'
 import type { StateFrames } from './connections/state-frames.js'
-import type { ExternalUpdate, Storage } from './storage/storage.js'
+import { type ReplayOptions, type ReplayedStore, replayLog } from './storage/replay-log.js'
+import type { ExternalUpdate, Storage, StoredLog } from './storage/storage.js'
 import type { StoreRuntime } from './state/store-runtime.js'
 
 /** What {@link openStorage} fills from the storage. */
@@ -18,42 +19,79 @@ export interface OpenStorageTargets<S extends object, A extends ActionMap<S>> {
   receive(updates: readonly ExternalUpdate[]): void
 }
 
+/** How this server replays a log a storage hands back. */
+export function replayOptions<S extends object, A extends ActionMap<S>>({
+  store,
+  dedupWindow,
+}: ServerSettings<S, A>): ReplayOptions {
+  return {
+    answersKept: dedupWindow,
+    storeVersion: store.version ?? 1,
+    initialState: JSON.parse(JSON.stringify(store.initialState)) as Record<string, unknown>,
+  }
+}
+
 /**
  * Opens `storage` and starts the server from what it holds: the state, its version and epoch, and
  * the record of answered calls, so a call resent after a restart is answered, not applied again.
- * A storage that holds nothing yet starts from the store's initial state.
+ * A state an older store version wrote goes through the store's `migrate`, and the storage keeps
+ * the result before any change applies to it.
  * @throws IpcStateError from the storage (`STORE_LOCKED`, `STORE_DAMAGED`, `STORE_TOO_NEW`)
- * @throws TypeError when the stored state passes `maxStateBytes`
+ * @throws TypeError when the stored state passes `maxStateBytes`, or `migrate` returns no state
  */
 export async function openStorage<S extends object, A extends ActionMap<S>>(
   storage: Storage,
   { settings, runtime, record, snapshots, receive }: OpenStorageTargets<S, A>,
 ): Promise<void> {
   const { store, logger } = settings
-  const loaded = await storage.open({
-    storeVersion: store.version ?? 1,
-    answersKept: settings.dedupWindow,
+  const options = replayOptions(settings)
+  // A log the storage had checked before it returned it is replayed once.
+  const checked = new WeakMap<StoredLog, ReplayedStore>()
+  let log: StoredLog | undefined = await storage.open({
+    storeVersion: options.storeVersion,
     maxEntryBytes: settings.maxStateBytes,
     initialStateJson: JSON.stringify(store.initialState),
     newEpoch: randomUUID(),
     logger,
-    migrate: (state, fromVersion) => {
-      const migrated = store.migrate === undefined ? state : store.migrate(state, fromVersion)
-      const json = JSON.stringify(migrated)
-      if (typeof migrated !== 'object' || migrated === null || Array.isArray(migrated) || json === undefined) {
-        throw new TypeError(`The store's migrate(state, ${fromVersion}) must return the state: a plain object of JSON values`)
-      }
-      return JSON.parse(json)
-    },
+    check: (stored) => void checked.set(stored, replayLog(stored, options)),
     image: () => ({ version: runtime.served.version, stateJson: snapshots.stateJson(), instances: record.image() }),
     receive,
   })
   try {
-    runtime.restore(loaded.state ?? store.initialState, loaded.version, loaded.epoch)
+    let loaded: ReplayedStore
+    let epoch: string
+    do {
+      epoch = log.epoch
+      loaded = checked.get(log) ?? replayLog(log, options)
+      if (loaded.storeVersion === options.storeVersion) break
+      const state = migrate(settings, loaded.state, loaded.storeVersion)
+      const stateJson = Buffer.from(JSON.stringify(state))
+      const image = { version: loaded.version + 1, storeVersion: options.storeVersion, stateJson, instances: loaded.instances }
+      log = await storage.migrate(image)
+      if (log === undefined) {
+        logger.info?.('migrated the stored state', { from: loaded.storeVersion, to: options.storeVersion, version: image.version })
+        loaded = { state, version: image.version, storeVersion: options.storeVersion, instances: loaded.instances }
+      }
+    } while (log !== undefined)
+    runtime.restore(loaded.state, loaded.version, epoch)
     record.restore(loaded.instances)
+    logger.info?.('state loaded from storage', { version: loaded.version, clients: loaded.instances.length })
   } catch (error) {
     await storage.close().catch(() => undefined)
     throw error
   }
-  logger.info?.('state loaded from storage', { version: loaded.version, clients: loaded.instances.length })
+}
+
+/** The store's `migrate(state, fromVersion)`, its result normalised as JSON. */
+function migrate<S extends object, A extends ActionMap<S>>(
+  { store }: ServerSettings<S, A>,
+  state: unknown,
+  fromVersion: number,
+): Record<string, unknown> {
+  const migrated = store.migrate === undefined ? state : store.migrate(state, fromVersion)
+  const json = JSON.stringify(migrated)
+  if (typeof migrated !== 'object' || migrated === null || Array.isArray(migrated) || json === undefined) {
+    throw new TypeError(`The store's migrate(state, ${fromVersion}) must return the state: a plain object of JSON values`)
+  }
+  return JSON.parse(json) as Record<string, unknown>
 }

@@ -85,6 +85,40 @@ describe('parseServerOptions', () => {
   })
 })
 
+describe('the transport option', () => {
+  const transport = { name: 'worker port', listen: () => Promise.reject(new Error('not used')) }
+
+  it('takes a transport instead of a socket: the server is known by its name, and no socket path is resolved', () => {
+    const settings = parseServerOptions({ store, transport })
+    expect(settings).toMatchObject({ transport, path: 'worker port', address: undefined })
+    expect(parseServerOptions({ store, transport: { listen: transport.listen } }).path).toBe('custom transport')
+  })
+
+  it.each([
+    ['socketRoot', '/tmp/'],
+    ['appspace', 'a.'],
+    ['id', 'x'],
+    ['socketMode', 0o600],
+    ['allowUnsafeSocketRoot', true],
+  ])('refuses %s given with a transport, naming it', (name, value) => {
+    expect(() => parseServerOptions({ store, transport, [name]: value } as never)).toThrow(
+      new TypeError(`${name} is an option of the Unix socket and cannot be given with transport`),
+    )
+  })
+
+  it.each([null, 'tcp://x', {}, { listen: 'no' }])('refuses a transport that cannot listen: %o', (bad) => {
+    expect(() => parseServerOptions({ store, transport: bad as never })).toThrow(
+      new TypeError('transport must be an object with a listen(handlers) method'),
+    )
+  })
+
+  it('refuses a name that is not a string', () => {
+    expect(() => parseServerOptions({ store, transport: { ...transport, name: 5 as never } })).toThrow(
+      new TypeError('transport.name must be a string'),
+    )
+  })
+})
+
 describe('the memory options', () => {
   it('default to the server-wide budget, a five-second frame deadline and what a client accepts', () => {
     expect(parseServerOptions({ store, id: 'x' })).toMatchObject({

@@ -4,10 +4,53 @@ import { localSocketRoot } from './files/socket-file.js'
 import { BudgetDefaults } from './connections/memory-budget.js'
 import { HANDSHAKE_TIMEOUT_MS } from './connections/session.js'
 import type { Storage } from './storage/storage.js'
+import type { Transport } from './transport/transport.js'
 import { MAX_INPUT_VALUES } from './state/input-check.js'
 
-/** Options for {@link createServer}. */
-export interface CreateServerOptions<S extends object, A extends ActionMap<S>> extends SocketAddress {
+/**
+ * Options for {@link createServer}: the store and its limits, and either where its Unix socket is
+ * (`socketRoot`, `appspace`, `id`: the default transport) or a `transport` of your own.
+ */
+export type CreateServerOptions<S extends object, A extends ActionMap<S>> =
+  | UnixSocketServerOptions<S, A>
+  | TransportServerOptions<S, A>
+
+/** Options for {@link createServer} on a Unix socket (a named pipe on Windows) through node-ipc. */
+export interface UnixSocketServerOptions<S extends object, A extends ActionMap<S>> extends ServerCoreOptions<S, A>, SocketAddress {
+  /**
+   * The socket file's permission bits.
+   * @default 0o600 (owner only)
+   */
+  socketMode?: number
+  /**
+   * Accept a socket folder that another user owns or that others can write to.
+   * @default false
+   */
+  allowUnsafeSocketRoot?: boolean
+  /** Only with {@link TransportServerOptions}. */
+  transport?: undefined
+}
+
+/**
+ * Options for {@link createServer} over a transport of your own (see `Transport`). The socket's
+ * options mean nothing then, and giving one with `transport` is refused with a `TypeError`.
+ */
+export interface TransportServerOptions<S extends object, A extends ActionMap<S>> extends ServerCoreOptions<S, A> {
+  /**
+   * What carries the server's bytes, instead of node-ipc on a Unix socket: `memoryTransport().server`
+   * from `@ipc-state/server/testing`, or your own. Clients connect through the matching client
+   * transport; the server's `path` is the transport's `name`.
+   */
+  transport: Transport
+  socketRoot?: undefined
+  appspace?: undefined
+  id?: undefined
+  socketMode?: undefined
+  allowUnsafeSocketRoot?: undefined
+}
+
+/** The options of {@link createServer} whatever carries its bytes. */
+export interface ServerCoreOptions<S extends object, A extends ActionMap<S>> {
   /** The store this server owns, as made by `defineStore`. */
   store: StoreDefinition<S, A>
   /**
@@ -114,16 +157,6 @@ export interface CreateServerOptions<S extends object, A extends ActionMap<S>> e
    * @default 60000
    */
   answerGrace?: number
-  /**
-   * The socket file's permission bits.
-   * @default 0o600 (owner only)
-   */
-  socketMode?: number
-  /**
-   * Accept a socket folder that another user owns or that others can write to.
-   * @default false
-   */
-  allowUnsafeSocketRoot?: boolean
 }
 
 /** {@link CreateServerOptions} checked, with every default filled in. */
@@ -131,10 +164,12 @@ export interface ServerSettings<S extends object, A extends ActionMap<S>> {
   store: StoreDefinition<S, A>
   storage: Storage | undefined
   logger: Logger
-  /** The socket path clients connect to: `socketRoot + appspace + id`. */
+  /** Where clients connect: the socket path `socketRoot + appspace + id`, or the transport's name. */
   path: string
-  /** What `path` was resolved from. */
-  address: SocketAddress
+  /** The transport given in the options; `undefined` for the Unix socket. */
+  transport: Transport | undefined
+  /** What `path` was resolved from; `undefined` with a transport of the caller's. */
+  address: SocketAddress | undefined
   maxFrameBytes: number
   maxDepth: number
   maxConnections: number
@@ -155,6 +190,32 @@ export interface ServerSettings<S extends object, A extends ActionMap<S>> {
 
 const atLeastOne = (fallback: number) => ({ fallback, min: 1 })
 
+/** The options that say where the Unix socket is: with a transport of the caller's, they mean nothing. */
+const SOCKET_OPTIONS = ['socketRoot', 'appspace', 'id', 'socketMode', 'allowUnsafeSocketRoot'] as const
+
+/** What a server over a transport without a name is called. */
+const UNNAMED_TRANSPORT = 'custom transport'
+
+/**
+ * Checks the transport option: an object that listens, given without any socket option.
+ * @throws TypeError naming the option
+ */
+function transportOption(options: Record<string, unknown>): Transport | undefined {
+  const { transport } = options
+  if (transport === undefined) return undefined
+  if (typeof transport !== 'object' || transport === null || typeof (transport as Transport).listen !== 'function') {
+    throw new TypeError('transport must be an object with a listen(handlers) method')
+  }
+  const name = (transport as Transport).name
+  if (name !== undefined && typeof name !== 'string') throw new TypeError('transport.name must be a string')
+  for (const option of SOCKET_OPTIONS) {
+    if (options[option] !== undefined) {
+      throw new TypeError(`${option} is an option of the Unix socket and cannot be given with transport`)
+    }
+  }
+  return transport as Transport
+}
+
 /**
  * Checks `options` and fills in the defaults (from protocol's `Defaults`).
  * @throws TypeError naming the option that is invalid
@@ -168,6 +229,7 @@ export function parseServerOptions<S extends object, A extends ActionMap<S>>(
     throw new TypeError('store must be a store definition made by defineStore')
   }
   const { storage } = options
+  const transport = transportOption(options as unknown as Record<string, unknown>)
   if (storage !== undefined && (typeof storage !== 'object' || storage === null || typeof storage.write !== 'function')) {
     throw new TypeError('storage must be a storage such as fileStorage({ dir })')
   }
@@ -222,8 +284,20 @@ export function parseServerOptions<S extends object, A extends ActionMap<S>>(
     // Not a protocol limit: a property of the socket file only this server creates.
     socketMode: options.socketMode ?? 0o600,
     allowUnsafeSocketRoot: options.allowUnsafeSocketRoot === true,
+    transport,
+    ...(transport === undefined
+      ? socketAddress(options as UnixSocketServerOptions<S, A>)
+      : { address: undefined, path: transport.name ?? UNNAMED_TRANSPORT }),
+  }
+}
+
+/**
+ * Where the Unix socket is: not node-ipc's shared /tmp/ by default, but a folder only this user can write to.
+ * @throws IpcStateError `PATH_TOO_LONG`
+ */
+function socketAddress(options: SocketAddress): { address: SocketAddress; path: string } {
+  return {
     address: { socketRoot: options.socketRoot, appspace: options.appspace, id: options.id },
-    // Not node-ipc's shared /tmp/ by default: a folder only this user can write to.
     path: resolveSocketPath({ ...options, socketRoot: options.socketRoot ?? localSocketRoot(), platform: process.platform }),
   }
 }

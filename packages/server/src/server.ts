@@ -1,5 +1,5 @@
-import { socketRootWarning } from '@ipc-state/protocol/node'
 import type { ActionMap, DeepReadonly } from '@ipc-state/protocol'
+import { socketRootWarning } from '@ipc-state/protocol/node'
 import { ActionCalls } from './calls/action-calls.js'
 import { CallRecord } from './calls/call-record.js'
 import { CommitPipeline } from './calls/commit-pipeline.js'
@@ -10,7 +10,7 @@ import { parseServerOptions, type CreateServerOptions, type ServerSettings } fro
 import type { Session } from './connections/session.js'
 import { Sessions } from './connections/sessions.js'
 import { StateFrames } from './connections/state-frames.js'
-import { openStorage } from './open-storage.js'
+import { openStorage, replayOptions } from './open-storage.js'
 import { StoreRuntime } from './state/store-runtime.js'
 import { actionCatalog } from './state/action-catalog.js'
 import type { Storage } from './storage/storage.js'
@@ -19,7 +19,7 @@ import type { Transport, TransportHandlers } from './transport/transport.js'
 
 /** A running server. */
 export interface IpcStateServer<S> {
-  /** The socket path clients connect to. */
+  /** Where clients connect: the socket path, or the name of the transport given to `createServer`. */
   readonly path: string
   /**
    * The store's identity, as clients see it: new each time a server starts in memory; kept by one
@@ -42,29 +42,34 @@ export interface IpcStateServer<S> {
 
 /**
  * Starts a server that owns `store`'s state and serves it at node-ipc's path
- * `socketRoot + appspace + id`. Creates `socketRoot` (mode 0700) when missing.
+ * `socketRoot + appspace + id`, creating `socketRoot` (mode 0700) when missing; or, given a
+ * `transport`, over that transport instead.
  *
  * @example
  * ```ts
  * await using server = await createServer({ store: demoStore, socketRoot: '/tmp/cem/', appspace: 'ipc-ogreniyorum', id: 'server-socket' })
  * ```
- * @throws TypeError when an option is invalid
- * @throws IpcStateError `PATH_TOO_LONG`, `UNSAFE_SOCKET_ROOT`, `NOT_A_SOCKET`, `ADDRESS_IN_USE`, `LISTEN_FAILED`
+ * @throws TypeError when an option is invalid, or a socket option is given with `transport`
+ * @throws IpcStateError `PATH_TOO_LONG`, `UNSAFE_SOCKET_ROOT`, `NOT_A_SOCKET`, `ADDRESS_IN_USE`, `LISTEN_FAILED`, or
+ *   what the transport's `listen` throws
  */
 export async function createServer<S extends object, A extends ActionMap<S>>(
   options: CreateServerOptions<S, A>,
 ): Promise<IpcStateServer<S>> {
   const settings = parseServerOptions(options)
+  const { transport, address } = settings
+  if (transport !== undefined) return startServer(settings, transport)
   const rootWarning = socketRootWarning(options.socketRoot)
   if (rootWarning !== undefined) settings.logger.warn?.(rootWarning, { socketRoot: options.socketRoot, path: settings.path })
-  return startServer(settings, createIpcTransport(settings))
+  // Without a transport, the options name a socket, whose address parseServerOptions resolved.
+  return startServer(settings, createIpcTransport({ ...settings, address: address! }))
 }
 
 /**
  * Runs a server over `transport`: wires the store runtime, the memory budget, the snapshot cache,
  * the record of answered calls, the storage and the pipeline to it, the action calls and their
  * queue, the fan-out to replicas and the sessions, loads what the storage holds, then listens.
- * `createServer` calls it with node-ipc; unit tests with `createMemoryTransport()`.
+ * `createServer` calls it with node-ipc, or with the transport its options name.
  * @throws IpcStateError when the storage cannot be opened or the transport cannot listen
  */
 export async function startServer<S extends object, A extends ActionMap<S>>(
@@ -113,7 +118,7 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
       external.applyPending()
     },
   })
-  const external = new ExternalChanges({ runtime, record, fanOut, pipeline, snapshots, logger })
+  const external = new ExternalChanges({ runtime, record, fanOut, pipeline, snapshots, replay: replayOptions(settings), logger })
   if (storage !== undefined) {
     await openStorage(storage, { settings, runtime, record, snapshots, receive: (updates) => external.receive(updates) })
   }

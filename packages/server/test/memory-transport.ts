@@ -1,3 +1,4 @@
+// Raw peers over the public in-memory pair (src/testing): the unit tests play the client, frame by frame.
 import { Defaults } from '@ipc-state/protocol'
 import {
   FrameDecoder,
@@ -8,22 +9,8 @@ import {
   type ResponseMessage,
   type ServerMessage,
 } from '@ipc-state/protocol/wire'
-import {
-  CLOSE_GRACE_MS,
-  type Transport,
-  type TransportConnection,
-  type TransportHandlers,
-  type TransportServer,
-} from '../src/transport/transport.js'
-
-/** What the server may write before `write` returns false, as a socket's default buffer. */
-const HIGH_WATER_MARK = 16 * 1024
-
-/**
- * Runs `task` once the current one is done, never inside the call that caused it, as a socket
- * delivers. A microtask, so fake timers do not stop delivery; tasks run in the order queued.
- */
-const later = (task: () => void): void => queueMicrotask(task)
+import type { Transport, TransportConnection, TransportHandlers } from '../src/transport/transport.js'
+import { type MemoryClientConnection, memoryTransport } from '../src/testing/memory-transport.js'
 
 /** A server-side transport in memory, whose test side opens connections as raw peers. */
 export interface MemoryTransport extends Transport {
@@ -41,56 +28,54 @@ export interface MemoryTransport extends Transport {
 
 /** Creates an in-memory transport for one server. */
 export function createMemoryTransport(): MemoryTransport {
+  const memory = memoryTransport({ name: 'unit memory' })
   let handlers: TransportHandlers | undefined
-  let listening = false
-  const open = new Set<MemoryPeer>()
-  let allClosed: (() => void) | undefined
-
-  const transport: MemoryTransport = {
+  /** The server's end of each connection it took, in order, until its peer picks it up. */
+  const taken: TransportConnection[] = []
+  return {
+    name: memory.server.name,
     get listening() {
-      return listening
+      return handlers !== undefined
     },
     async listen(given) {
-      if (listening) throw new Error('The memory transport already has a server')
-      handlers = given
-      listening = true
-      const server: TransportServer = {
+      const watched: TransportHandlers = {
+        connection(connection) {
+          taken.push(connection)
+          return given.connection(connection)
+        },
+        error: (error) => given.error(error),
+      }
+      const server = await memory.server.listen(watched)
+      handlers = watched
+      return {
         close() {
-          listening = false
-          return new Promise((resolve) => {
-            // As the node-ipc transport does: what was written reaches the peer; a peer that does
-            // not read is cut after a grace.
-            for (const peer of open) {
-              peer.server.end()
-              setTimeout(() => peer.server.destroy(), CLOSE_GRACE_MS).unref()
-            }
-            if (open.size === 0) resolve()
-            else allClosed = resolve
-          })
+          handlers = undefined
+          return server.close()
         },
       }
-      return server
     },
     emitError(error) {
       handlers?.error(error)
     },
     connect() {
-      if (!listening || handlers === undefined) return Promise.reject(new Error('connect ECONNREFUSED: no server listens'))
-      const accepting = handlers
-      const peer = new MemoryPeer((closed) => {
-        open.delete(closed)
-        if (open.size === 0) allClosed?.()
-      })
-      open.add(peer)
-      return new Promise((resolve) => {
-        later(() => {
-          peer.attach(accepting)
-          resolve(peer)
+      return new Promise((resolve, reject) => {
+        const peer = new MemoryPeer()
+        let opened = false
+        const connection = memory.client.open({
+          open() {
+            opened = true
+            peer.attach(connection, taken.shift()!)
+            resolve(peer)
+          },
+          data: (chunk) => peer.read(chunk),
+          close(error) {
+            if (!opened) reject(error ?? new Error('closed before it opened'))
+            else peer.ended()
+          },
         })
       })
     },
   }
-  return transport
 }
 
 /**
@@ -104,26 +89,14 @@ export class MemoryPeer {
   readonly messages: ServerMessage[] = []
   /** Frames that did not decode as a server message: a server bug. */
   readonly malformed: string[] = []
-  /** The server's side of this connection. */
-  readonly server: TransportConnection
   /** Resolves once the connection has closed, from either side. */
   readonly closed: Promise<void>
 
   readonly #decoder = new FrameDecoder({ maxFrameBytes: Defaults.CLIENT_MAX_FRAME_BYTES, byteLength: Buffer.byteLength })
-  readonly #onClosed: (peer: MemoryPeer) => void
-  #events: ReturnType<TransportHandlers['connection']> | undefined
-  /** What the server wrote that the peer has not read yet, each with its `written` callback. */
-  #unread: { bytes: Uint8Array; written: (() => void) | undefined }[] = []
   /** Reads the bytes as a socket with `setEncoding('utf8')` does: a character split across writes survives. */
   readonly #text = new TextDecoder('utf-8')
-  #bufferedBytes = 0
-  /** Whether a write returned false: the server is told `drain` once the peer has read. */
-  #needsDrain = false
-  #reading = true
-  /** Whether the server still reads what the peer writes. */
-  #serverReading = true
-  /** Whether the server ended the connection: it closes once the peer has read everything. */
-  #ending = false
+  #connection: MemoryClientConnection | undefined
+  #server: TransportConnection | undefined
   #isClosed = false
   #resolveClosed!: () => void
   #cursor = 0
@@ -131,43 +104,13 @@ export class MemoryPeer {
   readonly #returned = new Set<number>()
   #waiters = new Set<{ check: () => boolean; fail: (error: Error) => void }>()
 
-  constructor(onClosed: (peer: MemoryPeer) => void) {
-    this.#onClosed = onClosed
+  constructor() {
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve))
-    const peer = this
-    this.server = {
-      write(chunk, written) {
-        if (peer.#isClosed || peer.#ending) {
-          if (written !== undefined) later(written)
-          return false
-        }
-        const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk
-        peer.#unread.push({ bytes, written })
-        peer.#bufferedBytes += bytes.length
-        later(() => peer.#flush())
-        // As a socket: past its buffer, the writer should wait for `drain`.
-        if (peer.#bufferedBytes < HIGH_WATER_MARK) return true
-        peer.#needsDrain = true
-        return false
-      },
-      get bufferedBytes() {
-        return peer.#bufferedBytes
-      },
-      end() {
-        if (peer.#isClosed || peer.#ending) return
-        peer.#serverReading = false
-        peer.#ending = true
-        later(() => peer.#flush())
-      },
-      destroy() {
-        if (peer.#isClosed) return
-        // Nothing more is written or read; the close itself is reported later, as a socket does.
-        peer.#serverReading = false
-        peer.#ending = true
-        peer.#drop()
-        later(() => peer.#close())
-      },
-    }
+  }
+
+  /** The server's side of this connection. */
+  get server(): TransportConnection {
+    return this.#server!
   }
 
   /** Whether the connection has closed. */
@@ -175,17 +118,35 @@ export class MemoryPeer {
     return this.#isClosed
   }
 
-  /** @internal Hands the connection to the server. */
-  attach(handlers: TransportHandlers): void {
-    this.#events = handlers.connection(this.server)
+  /** @internal The connection opened: the client's end, and the server's. */
+  attach(connection: MemoryClientConnection, server: TransportConnection): void {
+    this.#connection = connection
+    this.#server = server
+  }
+
+  /** @internal Bytes the server wrote. */
+  read(bytes: Uint8Array): void {
+    for (const frame of this.#decoder.push(this.#text.decode(bytes, { stream: true }))) {
+      this.frames.push(frame)
+      const decoded = decodeServerMessage(frame)
+      if (decoded.ok) this.messages.push(decoded.message)
+      else this.malformed.push(frame)
+    }
+    for (const waiter of this.#waiters) if (waiter.check()) this.#waiters.delete(waiter)
+  }
+
+  /** @internal The connection closed. */
+  ended(): void {
+    if (this.#isClosed) return
+    this.#isClosed = true
+    for (const waiter of this.#waiters) if (!waiter.check()) waiter.fail(new Error('closed'))
+    this.#waiters.clear()
+    this.#resolveClosed()
   }
 
   /** Sends raw text; it reaches the server after the current task, in order. Dropped once closed. */
   write(text: string): void {
-    if (this.#isClosed) return
-    later(() => {
-      if (!this.#isClosed && this.#serverReading) this.#events?.data(text)
-    })
+    this.#connection?.write(Buffer.from(text, 'utf8'))
   }
 
   /** Sends one client message, encoded as protocol encodes it. */
@@ -195,18 +156,17 @@ export class MemoryPeer {
 
   /** Stops reading: what the server writes queues up in its `bufferedBytes`. */
   pause(): void {
-    this.#reading = false
+    this.#connection?.pause()
   }
 
   /** Reads again, everything queued first. */
   resume(): void {
-    this.#reading = true
-    later(() => this.#flush())
+    this.#connection?.resume()
   }
 
   /** Closes the connection from the peer's side, after what it wrote has reached the server. */
   close(): void {
-    later(() => this.#close())
+    queueMicrotask(() => this.#connection?.close())
   }
 
   /** The next message not returned by `next` yet, waiting for it if needed. */
@@ -253,49 +213,5 @@ export class MemoryPeer {
       }
       this.#waiters.add(waiter)
     })
-  }
-
-  #flush(): void {
-    if (!this.#reading || this.#isClosed) return
-    while (this.#unread.length > 0) {
-      const { bytes, written } = this.#unread.shift()!
-      this.#bufferedBytes -= bytes.length
-      written?.()
-      for (const frame of this.#decoder.push(this.#text.decode(bytes, { stream: true }))) {
-        this.frames.push(frame)
-        const decoded = decodeServerMessage(frame)
-        if (decoded.ok) this.messages.push(decoded.message)
-        else this.malformed.push(frame)
-      }
-    }
-    for (const waiter of this.#waiters) if (waiter.check()) this.#waiters.delete(waiter)
-    // A peer that read the server's end closes its side too, as a socket without half-open does.
-    if (this.#ending) {
-      this.#close()
-      return
-    }
-    if (this.#needsDrain) {
-      this.#needsDrain = false
-      this.#events?.drain?.()
-    }
-  }
-
-  /** Drops everything unread, as a destroyed socket does, calling back each write. */
-  #drop(): void {
-    const dropped = this.#unread
-    this.#unread = []
-    this.#bufferedBytes = 0
-    for (const { written } of dropped) if (written !== undefined) later(written)
-  }
-
-  #close(): void {
-    if (this.#isClosed) return
-    this.#isClosed = true
-    this.#drop()
-    for (const waiter of this.#waiters) if (!waiter.check()) waiter.fail(new Error('closed'))
-    this.#waiters.clear()
-    this.#events?.close()
-    this.#onClosed(this)
-    this.#resolveClosed()
   }
 }

@@ -1,9 +1,9 @@
 // Shared by this package's unit tests; not part of the build (only index.ts is an entry).
-import { ClientMessageType, PROTOCOL_VERSION, type HelloResult, type ResponseMessage } from '@ipc-state/protocol/wire'
 import { defineStore } from '@ipc-state/protocol'
+import { ClientMessageType, PROTOCOL_VERSION, type HelloResult, type ResponseMessage } from '@ipc-state/protocol/wire'
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { createMemoryTransport, type MemoryPeer, type MemoryTransport } from './memory-transport.js'
-import { parseServerOptions, type CreateServerOptions } from '../src/server-options.js'
+import { parseServerOptions, type UnixSocketServerOptions } from '../src/server-options.js'
 import { startServer, type IpcStateServer } from '../src/server.js'
 
 /**
@@ -111,7 +111,7 @@ export function createTestStore() {
 }
 
 export type TestStore = ReturnType<typeof createTestStore>['store']
-type TestOptions = Omit<CreateServerOptions<TestState, TestStore['actions']>, 'store' | 'id'>
+type TestOptions = Omit<UnixSocketServerOptions<TestState, TestStore['actions']>, 'store' | 'id'>
 
 /** What a hello says, with defaults. */
 export interface HelloOptions {

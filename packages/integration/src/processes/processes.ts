@@ -4,6 +4,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { track } from './leftovers.js'
 
 export { emit } from './fixture-io.js'
 
@@ -57,6 +58,8 @@ export interface StartOptions {
   /** Variables for the fixture, by the convention of fixture-env.ts (`IPC_STATE_*`). */
   env?: Record<string, string>
   args?: string[]
+  /** Options for Node itself, before the script (say `--import` of a hook). */
+  nodeArgs?: string[]
   /**
    * Run the script with plain `node`, without the tsx loader: for JavaScript fixtures that must run
    * as a user would, or from where the workspace's packages cannot be loaded.
@@ -73,6 +76,12 @@ export interface StartOptions {
   uid?: number
   /** Run as this group (the test must run as root). @default this process's group */
   gid?: number
+  /**
+   * Open an IPC channel to the fixture (`process.send` there, `child.send` here), with the
+   * `'advanced'` serialization, which carries a Uint8Array as it is.
+   * @default false
+   */
+  ipc?: boolean
 }
 
 /**
@@ -90,12 +99,14 @@ export function fixtureProcessEnv(env: Record<string, string> = {}): NodeJS.Proc
  */
 export function startFixture(script: string, options: StartOptions = {}): FixtureProcess {
   const loader = options.plain === true ? [] : ['--import', 'tsx']
-  const child = spawn(process.execPath, [...loader, script, ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [...loader, ...(options.nodeArgs ?? []), script, ...(options.args ?? [])], {
     env: options.cleanEnv === true ? { PATH: process.env.PATH ?? '', ...options.env } : fixtureProcessEnv(options.env),
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdio: options.ipc === true ? ['pipe', 'pipe', 'pipe', 'ipc'] : ['pipe', 'pipe', 'pipe'],
+    ...(options.ipc === true ? { serialization: 'advanced' as const } : {}),
     ...(options.uid === undefined ? {} : { uid: options.uid }),
     ...(options.gid === undefined ? {} : { gid: options.gid }),
   })
+  track(child)
   const events: FixtureEvent[] = []
   const output: string[] = []
   const waiters: { match: (event: FixtureEvent) => boolean; resolve(event: FixtureEvent): void; reject(e: Error): void }[] = []

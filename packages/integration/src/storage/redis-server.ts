@@ -1,6 +1,7 @@
 // A real redis-server for the tests: on a Unix socket in a temporary folder, no TCP port, started
 // again on the same files when a test stops it, and killed with its folder removed on dispose.
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { track } from '../processes/leftovers.js'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -33,13 +34,6 @@ export interface RedisServer extends AsyncDisposable {
 
 const BINARY = process.env.REDIS_SERVER ?? 'redis-server'
 
-/** Every redis-server started here and still running: killed when this process exits. */
-const live = new Set<ChildProcess>()
-// A test that times out never reaches its disposers: its redis-server must not outlive the run.
-process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL')
-})
-
 /** Starts a redis-server and resolves once it says it accepts connections. */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const dir = await mkdtemp('/tmp/ipcs-redis-')
@@ -55,8 +49,9 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       const output: string[] = []
       const started = spawn(BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] })
       child = started
-      live.add(started)
-      exited = new Promise((done) => started.once('exit', () => done(void live.delete(started))))
+      // Killed when the test file ends, should a test that times out never stop it.
+      track(started)
+      exited = new Promise((done) => started.once('exit', () => done()))
       started.once('error', reject)
       started.once('exit', (code, signal) => reject(new Error(`redis-server exited (${code ?? signal}):\n${output.join('\n')}`)))
       createInterface({ input: started.stderr! }).on('line', (line) => output.push(line))

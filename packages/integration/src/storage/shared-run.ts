@@ -29,9 +29,18 @@ export interface Clients extends AsyncDisposable {
   all: FixtureProcess[]
 }
 
+/**
+ * How long a writer's call may wait: these runs count every call once, across a server killed and
+ * started again, and a start on a machine whose cores are busy can take longer than the library's
+ * default timeout. A call that timed out would be neither applied nor counted.
+ */
+const CALL_TIMEOUT_MS = '120000'
+
 /** Starts `writersPerServer` writers and one watcher on each server, and waits until all are connected. */
 export async function startSharedClients(servers: readonly SharedServer[], writersPerServer: number): Promise<Clients> {
-  const writers = servers.flatMap((server) => Array.from({ length: writersPerServer }, () => startClient(server.address)))
+  const writers = servers.flatMap((server) =>
+    Array.from({ length: writersPerServer }, () => startClient(server.address, { IPC_STATE_TIMEOUT: CALL_TIMEOUT_MS })),
+  )
   const watchers = servers.map((server) => startClient(server.address, { IPC_STATE_WATCH: '1' }))
   const all = disposeAll([...writers, ...watchers])
   await Promise.all(all.map((client) => client.waitFor('connected')))

@@ -36,6 +36,10 @@ export const testStore = defineStore({
     peek(state) {
       return state.counter
     },
+    /** Says who called and when, as the action sees it, without changing anything. */
+    caller(_state, _input: undefined, context) {
+      return { clientId: context.clientId, instanceId: context.instanceId, now: context.now }
+    },
   },
   inputs: {
     increment: z.number().int().optional(),

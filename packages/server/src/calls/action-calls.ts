@@ -6,6 +6,7 @@ import type { CallRecord } from './call-record.js'
 import type { CommitPipeline } from './commit-pipeline.js'
 import type { FanOut } from '../connections/fan-out.js'
 import { encodeErrorResponse, type Session } from '../connections/session.js'
+import type { StoredAnswer } from '../storage/storage.js'
 import type { StoreRuntime } from '../state/store-runtime.js'
 
 /** What {@link ActionCalls} needs from the rest of the server. */
@@ -55,7 +56,7 @@ export class ActionCalls<S extends object> {
       run: (job, input) => this.#run(job, input),
       reject: (job, error) => {
         job.session.inFlight -= 1
-        this.#answer(job.instanceId, job.request.id, encodeErrorResponse(job.request.id, error), false)
+        this.#answer(job.instanceId, job.request.id, encodeErrorResponse(job.request.id, error))
       },
     })
   }
@@ -116,7 +117,7 @@ export class ActionCalls<S extends object> {
     try {
       input = runtime.checkInput(request.action, request.input)
     } catch (error) {
-      this.#answer(instanceId, request.id, encodeErrorResponse(request.id, toIpcStateError(error)), false)
+      this.#answer(instanceId, request.id, encodeErrorResponse(request.id, toIpcStateError(error)))
       return
     }
     session.inFlight += 1
@@ -134,10 +135,10 @@ export class ActionCalls<S extends object> {
     // there first, resent here) while it waited: its answer then came with that server's change.
     const status = this.#options.record.status(instanceId, id)
     if (status.kind === 'answered') {
-      this.#answer(instanceId, id, status.frame, false)
+      this.#answer(instanceId, id, status.frame)
       return
     }
-    const failed = (error: IpcStateError) => this.#answer(instanceId, id, encodeErrorResponse(id, error), false)
+    const failed = (error: IpcStateError) => this.#answer(instanceId, id, encodeErrorResponse(id, error))
     // Another server wrote first: run again on top of its changes, in this call's turn.
     const rerun = () => {
       session.inFlight += 1
@@ -145,17 +146,17 @@ export class ActionCalls<S extends object> {
     }
     let applied: ReturnType<typeof runtime.apply>
     try {
-      applied = runtime.apply(request.action, input, clientId)
+      applied = runtime.apply(request.action, input, { clientId, instanceId })
     } catch (error) {
       const failure = toIpcStateError(error, ErrorCode.ACTION_FAILED)
       settings.logger.debug?.('action failed', { action: request.action, code: failure.code, reason: failure.message })
       const frame = encodeErrorResponse(id, failure)
-      pipeline.add(undefined, () => this.#answer(instanceId, id, frame, false), failed, rerun)
+      pipeline.add(undefined, () => this.#answer(instanceId, id, frame), failed, rerun)
       return
     }
     const frame = encodeActionResult(id, applied.version, applied.valueJson)
     if (applied.patches.length === 0) {
-      pipeline.add(undefined, () => this.#answer(instanceId, id, frame, false), failed, rerun)
+      pipeline.add(undefined, () => this.#answer(instanceId, id, frame), failed, rerun)
       return
     }
     const { version, patchesJson, valueJson } = applied
@@ -166,7 +167,7 @@ export class ActionCalls<S extends object> {
         this.#changes += 1
         // Replicas hear of the change before the caller hears its answer.
         fanOut.publish(runtime.epoch, version, patchesJson, request.action, clientId)
-        this.#answer(instanceId, id, frame, true)
+        this.#answer(instanceId, id, frame, { id, version, valueJson })
       },
       failed,
       rerun,
@@ -177,8 +178,8 @@ export class ActionCalls<S extends object> {
    * Sends an action's answer to the caller's current connection, and records it for a resend of
    * the same call when the call changed the state (one that did not may simply run again).
    */
-  #answer(instanceId: string, id: number, frame: string, changed: boolean): void {
-    this.#options.record.answer(instanceId, id, frame, changed)?.send(frame)
+  #answer(instanceId: string, id: number, frame: string, changed?: StoredAnswer): void {
+    this.#options.record.answer(instanceId, id, changed)?.send(frame)
   }
 
   #outcomeUnknown(id: number, reason: 'expired' | 'window'): IpcStateError {

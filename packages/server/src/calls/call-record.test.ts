@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
+import { encodeActionResult } from '@ipc-state/protocol/wire'
 import { CallRecord, type CallRecordLimits } from './call-record.js'
+
+/** The answer kept for call `id`, which returned `label`. */
+const kept = (label: string, id = 0) => ({ id, version: 1, valueJson: JSON.stringify(label) })
+
+/** What the record says of call `id`, answered with `label`: the frame sent again. */
+const answered = (id: number, label: string) => ({ kind: 'answered', frame: encodeActionResult(id, 1, JSON.stringify(label)) })
 
 /** A record on a clock the test moves by hand. */
 function createRecord(limits: Partial<CallRecordLimits> = {}) {
@@ -11,7 +18,7 @@ function createRecord(limits: Partial<CallRecordLimits> = {}) {
 /** One call of `instanceId`, applied with a change: the answer is kept. */
 function applied(record: CallRecord<string>, instanceId: string, id: number): void {
   record.take(instanceId, id)
-  record.answer(instanceId, id, `${instanceId}:${id}`, true)
+  record.answer(instanceId, id, kept(`${instanceId}:${id}`, id))
 }
 
 /** An instance that says hello on `connection` (hello id 0), makes one call that changes the state, and leaves. */
@@ -28,8 +35,8 @@ describe('CallRecord', () => {
     expect(record.status('i', 1)).toEqual({ kind: 'new' })
     record.take('i', 1)
     expect(record.status('i', 1)).toEqual({ kind: 'pending' })
-    expect(record.answer('i', 1, 'frame-1', true)).toBe('connection-1')
-    expect(record.status('i', 1)).toEqual({ kind: 'answered', frame: 'frame-1' })
+    expect(record.answer('i', 1, kept('frame-1', 1))).toBe('connection-1')
+    expect(record.status('i', 1)).toEqual(answered(1, 'frame-1'))
     // Keyed by instance: another instance's call 1 is another call.
     record.attach('j', 'connection-2', 0)
     expect(record.status('j', 1)).toEqual({ kind: 'new' })
@@ -39,7 +46,7 @@ describe('CallRecord', () => {
     const { record } = createRecord()
     record.attach('i', 'connection', 0)
     record.take('i', 1)
-    expect(record.answer('i', 1, 'failed', false)).toBe('connection')
+    expect(record.answer('i', 1)).toBe('connection')
     expect(record.status('i', 1)).toEqual({ kind: 'new' })
   })
 
@@ -48,11 +55,11 @@ describe('CallRecord', () => {
     record.attach('i', 'old', 0)
     record.attach('i', 'new', 1)
     record.detach('i', 'old')
-    expect(record.answer('i', 2, 'frame', true)).toBe('new')
+    expect(record.answer('i', 2, kept('frame', 2))).toBe('new')
     record.detach('i', 'new')
-    expect(record.answer('i', 3, 'frame-3', true)).toBeUndefined()
+    expect(record.answer('i', 3, kept('frame-3', 3))).toBeUndefined()
     // Answered while no connection was there: still remembered for the resend.
-    expect(record.status('i', 3)).toEqual({ kind: 'answered', frame: 'frame-3' })
+    expect(record.status('i', 3)).toEqual(answered(3, 'frame-3'))
   })
 
   it('keeps at most dedupWindow answers per instance; a resend of a dropped one is unknown, never new', () => {
@@ -61,8 +68,8 @@ describe('CallRecord', () => {
     for (const id of [1, 2, 3]) applied(record, 'i', id)
     expect([1, 2, 3].map((id) => record.status('i', id))).toEqual([
       { kind: 'unknown', reason: 'window' },
-      { kind: 'answered', frame: 'i:2' },
-      { kind: 'answered', frame: 'i:3' },
+      answered(2, 'i:2'),
+      answered(3, 'i:3'),
     ])
     expect(record.status('i', 4)).toEqual({ kind: 'new' })
   })
@@ -85,7 +92,7 @@ describe('CallRecord', () => {
     for (let n = 0; n < 100; n++) visit(record, `passer-${n}`)
     clock.now += 1_000_000
     visit(record, 'last')
-    expect(record.status('live', 1)).toEqual({ kind: 'answered', frame: 'live:1' })
+    expect(record.status('live', 1)).toEqual(answered(1, 'live:1'))
   })
 
   it('keeps an instance that lost its connection for answerGrace, then forgets the one idle longest first', () => {
@@ -93,14 +100,14 @@ describe('CallRecord', () => {
     visit(record, 'victim')
     // Many more than maxRememberedClients come and go within the grace: the victim stays.
     for (let n = 0; n < 20; n++) visit(record, `short-${n}`)
-    expect(record.status('victim', 1)).toEqual({ kind: 'answered', frame: 'victim:1' })
+    expect(record.status('victim', 1)).toEqual(answered(1, 'victim:1'))
     expect(record.size).toBe(21)
     clock.now += 1_000
     // The next one to leave makes room: everyone past the grace goes, down to maxRememberedClients.
     visit(record, 'after')
     expect(record.size).toBe(2)
     expect(record.status('victim', 1)).toEqual({ kind: 'unknown', reason: 'expired' })
-    expect(record.status('short-19', 1)).toEqual({ kind: 'answered', frame: 'short-19:1' })
+    expect(record.status('short-19', 1)).toEqual(answered(1, 'short-19:1'))
   })
 
   it('bounds idle instances by entries whatever their grace, the one idle longest first', () => {
@@ -112,8 +119,8 @@ describe('CallRecord', () => {
     visit(record, 'c')
     expect(record.size).toBe(2)
     expect(record.status('a', 1)).toEqual({ kind: 'unknown', reason: 'expired' })
-    expect(record.status('b', 1)).toEqual({ kind: 'answered', frame: 'b:1' })
-    expect(record.status('c', 1)).toEqual({ kind: 'answered', frame: 'c:1' })
+    expect(record.status('b', 1)).toEqual(answered(1, 'b:1'))
+    expect(record.status('c', 1)).toEqual(answered(1, 'c:1'))
   })
 
   it('lets instances whose calls all failed make room first: they never push an answer out', () => {
@@ -123,10 +130,10 @@ describe('CallRecord', () => {
       const instanceId = `failing-${n}`
       record.attach(instanceId, 'c', 0)
       record.take(instanceId, 1)
-      record.answer(instanceId, 1, 'UNKNOWN_ACTION', false)
+      record.answer(instanceId, 1)
       record.detach(instanceId, 'c')
     }
-    expect(record.status('victim', 1)).toEqual({ kind: 'answered', frame: 'victim:1' })
+    expect(record.status('victim', 1)).toEqual(answered(1, 'victim:1'))
     expect(record.size).toBe(1)
     // Another answer does push it out, once past its grace.
     visit(record, 'next')
@@ -138,11 +145,11 @@ describe('CallRecord', () => {
     record.attach('late', 'c', 0)
     record.take('late', 1)
     record.detach('late', 'c')
-    record.answer('late', 1, 'late:1', true)
+    record.answer('late', 1, kept('late:1', 1))
     // An instance that holds nothing arrives and leaves: it goes first, not `late`.
     record.attach('empty', 'c', 0)
     record.detach('empty', 'c')
-    expect(record.status('late', 1)).toEqual({ kind: 'answered', frame: 'late:1' })
+    expect(record.status('late', 1)).toEqual(answered(1, 'late:1'))
     expect(record.size).toBe(1)
   })
 
@@ -152,7 +159,7 @@ describe('CallRecord', () => {
     record.attach('back', 'again', 5)
     clock.now += 100
     for (let n = 0; n < 5; n++) visit(record, `other-${n}`)
-    expect(record.status('back', 1)).toEqual({ kind: 'answered', frame: 'back:1' })
+    expect(record.status('back', 1)).toEqual(answered(1, 'back:1'))
     // The others left within their grace: the bound on entries (1 × 5) keeps the two newest.
     expect(record.size).toBe(3)
   })
@@ -162,15 +169,15 @@ describe('CallRecord', () => {
     record.attach('i', 'c', 0)
     record.take('i', 1)
     record.detach('i', 'c')
-    expect(record.answer('i', 1, 'late', true)).toBeUndefined()
-    expect(record.status('i', 1)).toEqual({ kind: 'answered', frame: 'late' })
+    expect(record.answer('i', 1, kept('late', 1))).toBeUndefined()
+    expect(record.status('i', 1)).toEqual(answered(1, 'late'))
     // Forgotten while its call waited: the answer has nowhere to go, and the resend is unknown.
     record.attach('j', 'c', 0)
     record.take('j', 1)
     record.detach('j', 'c')
     visit(record, 'k')
     visit(record, 'l')
-    expect(record.answer('j', 1, 'lost', true)).toBeUndefined()
+    expect(record.answer('j', 1, kept('lost', 1))).toBeUndefined()
     expect(record.status('j', 1)).toEqual({ kind: 'unknown', reason: 'expired' })
   })
 })
@@ -182,18 +189,18 @@ describe('CallRecord, learning from other servers', () => {
     // A call numbered before the hello that made the record elsewhere: it may have run there.
     expect(record.status('roamer', 2)).toEqual({ kind: 'unknown', reason: 'expired' })
     expect(record.status('roamer', 4)).toEqual({ kind: 'new' })
-    record.learn('roamer', 4, 'answer 4')
-    expect(record.status('roamer', 4)).toEqual({ kind: 'answered', frame: 'answer 4' })
+    record.learn('roamer', kept('answer 4', 4))
+    expect(record.status('roamer', 4)).toEqual(answered(4, 'answer 4'))
     // A call of it taken here and still queued finds the answer before it runs.
     record.take('roamer', 5)
-    record.learn('roamer', 5, 'answer 5')
-    expect(record.status('roamer', 5)).toEqual({ kind: 'answered', frame: 'answer 5' })
-    record.learn('roamer', 6, 'answer 6')
+    record.learn('roamer', kept('answer 5', 5))
+    expect(record.status('roamer', 5)).toEqual(answered(5, 'answer 5'))
+    record.learn('roamer', kept('answer 6', 6))
     expect(record.status('roamer', 4)).toEqual({ kind: 'unknown', reason: 'window' })
     // An instance already held keeps its own start; an unknown one's answers are not made up.
     record.learnInstance('roamer', 9)
-    expect(record.status('roamer', 5)).toEqual({ kind: 'answered', frame: 'answer 5' })
-    record.learn('stranger', 1, 'answer')
+    expect(record.status('roamer', 5)).toEqual(answered(5, 'answer 5'))
+    record.learn('stranger', kept('answer', 1))
     expect(record.status('stranger', 1)).toEqual({ kind: 'unknown', reason: 'expired' })
     expect(record.image().map((instance) => instance.instanceId)).toEqual(['roamer'])
   })

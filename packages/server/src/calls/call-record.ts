@@ -1,5 +1,6 @@
 // The record of answered calls per client instance, which makes action calls exactly-once across resends and restarts.
-import type { StoredInstance } from '../storage/storage.js'
+import { encodeActionResult } from '@ipc-state/protocol/wire'
+import type { StoredAnswer, StoredInstance } from '../storage/storage.js'
 
 /** The bounds of a {@link CallRecord}. */
 export interface CallRecordLimits {
@@ -38,8 +39,8 @@ interface Instance<C> {
    * record existed: it may have been applied under a record since forgotten.
    */
   readonly since: number
-  /** Answers to calls that changed the state, as sent, oldest first. */
-  readonly answers: Map<number, string>
+  /** Answers to calls that changed the state, by call id, oldest first. */
+  readonly answers: Map<number, StoredAnswer>
   /** The highest id whose answer was dropped to keep `dedupWindow`, -1 while none was. */
   forgotten: number
   /** The instance's open connections; it is idle when there is none. */
@@ -151,7 +152,7 @@ export class CallRecord<C> {
   image(): StoredInstance[] {
     const image: StoredInstance[] = []
     for (const [instanceId, { since, forgotten, answers, persisted }] of this.#instances) {
-      if (persisted) image.push({ instanceId, since, forgotten, answers: [...answers].map(([id, frame]) => ({ id, frame })) })
+      if (persisted) image.push({ instanceId, since, forgotten, answers: [...answers.values()] })
     }
     return image
   }
@@ -163,7 +164,7 @@ export class CallRecord<C> {
   restore(instances: readonly StoredInstance[]): void {
     const { dedupWindow } = this.#limits
     for (const stored of instances) {
-      const answers = new Map(stored.answers.map(({ id, frame }) => [id, frame]))
+      const answers = new Map(stored.answers.map((answer) => [answer.id, answer]))
       let forgotten = stored.forgotten
       // A smaller dedupWindow than the last run's drops the oldest, as answering would have.
       for (const id of answers.keys()) {
@@ -206,8 +207,8 @@ export class CallRecord<C> {
   /** What is known of call `id` of `instanceId`, which just arrived. */
   status(instanceId: string, id: number): CallStatus {
     const instance = this.#instances.get(instanceId)
-    const frame = instance?.answers.get(id)
-    if (frame !== undefined) return { kind: 'answered', frame }
+    const answer = instance?.answers.get(id)
+    if (answer !== undefined) return { kind: 'answered', frame: encodeActionResult(id, answer.version, answer.valueJson) }
     if (this.#unanswered.has(key(instanceId, id))) return { kind: 'pending' }
     if (instance === undefined || id < instance.since) return { kind: 'unknown', reason: 'expired' }
     if (id <= instance.forgotten) return { kind: 'unknown', reason: 'window' }
@@ -220,14 +221,14 @@ export class CallRecord<C> {
   }
 
   /**
-   * Call `id` of `instanceId` was answered with `frame`: keeps the answer for a resend when the
-   * call changed the state, and returns the connection the answer goes to, if the instance has one.
+   * Call `id` of `instanceId` was answered: keeps `changed`, its answer, for a resend when the call
+   * changed the state, and returns the connection the answer goes to, if the instance has one.
    */
-  answer(instanceId: string, id: number, frame: string, changed: boolean): C | undefined {
+  answer(instanceId: string, id: number, changed?: StoredAnswer): C | undefined {
     this.#unanswered.delete(key(instanceId, id))
     const instance = this.#instances.get(instanceId)
     if (instance === undefined) return undefined
-    if (changed) this.#keep(instanceId, instance, id, frame)
+    if (changed !== undefined) this.#keep(instanceId, instance, changed)
     return instance.current
   }
 
@@ -241,19 +242,19 @@ export class CallRecord<C> {
   }
 
   /**
-   * Another server sharing the storage answered call `id` of `instanceId` with a change: kept for a
+   * Another server sharing the storage answered a call of `instanceId` with a change: kept for a
    * resend to this server. A call of it queued here finds the answer before it runs (see
    * {@link status}), and is answered from it.
    */
-  learn(instanceId: string, id: number, frame: string): void {
+  learn(instanceId: string, answer: StoredAnswer): void {
     const instance = this.#instances.get(instanceId)
-    if (instance !== undefined && !instance.answers.has(id)) this.#keep(instanceId, instance, id, frame)
+    if (instance !== undefined && !instance.answers.has(answer.id)) this.#keep(instanceId, instance, answer)
   }
 
-  #keep(instanceId: string, instance: Instance<C>, id: number, frame: string): void {
+  #keep(instanceId: string, instance: Instance<C>, answer: StoredAnswer): void {
     const idle = this.#idleKept.has(instanceId) || this.#idleEmpty.delete(instanceId)
     if (idle) this.#idleKept.set(instanceId, instance)
-    instance.answers.set(id, frame)
+    instance.answers.set(answer.id, answer)
     if (idle) this.#idleEntries += 1
     if (instance.answers.size > this.#limits.dedupWindow) {
       const oldest = instance.answers.keys().next().value!

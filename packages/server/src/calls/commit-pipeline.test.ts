@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { ClientMessageType } from '@ipc-state/protocol/wire'
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
+import { ClientMessageType } from '@ipc-state/protocol/wire'
 import { CommitPipeline } from './commit-pipeline.js'
 import type { Storage, StorageEntry } from '../storage/storage.js'
 import { call, send, startTestServer } from '../../test/test-helpers.js'
@@ -10,7 +10,15 @@ function heldStorage() {
   const writes: { entries: readonly StorageEntry[]; settle(error?: Error): void }[] = []
   const stored: StorageEntry[] = []
   const storage: Storage = {
-    open: async (context) => ({ epoch: context.newEpoch, version: 0, state: undefined, instances: [] }),
+    open: async (context) => ({
+      epoch: context.newEpoch,
+      storeVersion: context.storeVersion,
+      version: 0,
+      state: JSON.parse(context.initialStateJson),
+      instances: [],
+      entries: [],
+    }),
+    migrate: async () => undefined,
     write: (entries) =>
       new Promise<void>((resolve, reject) => {
         writes.push({
@@ -161,7 +169,15 @@ describe('CommitPipeline, with a storage other servers share', () => {
     const written: (readonly StorageEntry[])[] = []
     let refuse: (() => void) | undefined
     const storage: Storage = {
-      open: async (context) => ({ epoch: context.newEpoch, version: 0, state: undefined, instances: [] }),
+      open: async (context) => ({
+        epoch: context.newEpoch,
+        storeVersion: context.storeVersion,
+        version: 0,
+        state: JSON.parse(context.initialStateJson),
+        instances: [],
+        entries: [],
+      }),
+      migrate: async () => undefined,
       write: async (entries) => {
         written.push(entries)
         // The first write is refused once the test says so: another server wrote version 1 first.

@@ -14,8 +14,16 @@ function sharedStorage(others: ExternalUpdate[]) {
   const storage: Storage = {
     open: async (opened) => {
       context = opened
-      return { epoch: 'shared', version: 0, state: undefined, instances: [] }
+      return {
+        epoch: 'shared',
+        storeVersion: 1,
+        version: 0,
+        state: JSON.parse(opened.initialStateJson),
+        instances: [],
+        entries: [],
+      }
     },
+    migrate: async () => undefined,
     write: async (entries) => {
       const changes = entries.filter((entry) => entry.kind === 'change')
       if (changes.length > 0 && changes[0]!.version !== head + 1) {

@@ -1,11 +1,11 @@
 // Takes what other servers sharing the storage committed into this server's state, replicas and record of answered calls.
-import { encodeActionResult } from '@ipc-state/protocol/wire'
 import { type IpcStateError, toIpcStateError, type Logger, type Patch } from '@ipc-state/protocol'
 import type { CallRecord } from './call-record.js'
 import type { CommitPipeline } from './commit-pipeline.js'
 import type { FanOut } from '../connections/fan-out.js'
 import type { Session } from '../connections/session.js'
 import type { StateFrames } from '../connections/state-frames.js'
+import { type ReplayOptions, replayLog } from '../storage/replay-log.js'
 import type { ExternalUpdate } from '../storage/storage.js'
 import type { StoreRuntime } from '../state/store-runtime.js'
 
@@ -17,6 +17,8 @@ export interface ExternalChangesOptions<S extends object> {
   pipeline: CommitPipeline
   /** Dropped when the state is replaced by a reload. */
   snapshots: StateFrames
+  /** How a whole store handed in is replayed (see `replayLog`). */
+  replay: ReplayOptions
   logger: Logger
 }
 
@@ -112,18 +114,18 @@ export class ExternalChanges<S extends object> {
         runtime.follow(update.version, patches, update.patchesJson)
         fanOut.publish(runtime.epoch, update.version, update.patchesJson, update.action, update.clientId)
         if (update.instanceId !== '') {
-          record.learn(update.instanceId, update.id, encodeActionResult(update.id, update.version, update.valueJson))
+          record.learn(update.instanceId, { id: update.id, version: update.version, valueJson: update.valueJson })
         }
         return
       }
       case 'reload': {
-        const { store } = update
+        const store = replayLog(update.store, this.#options.replay)
         if (store.version <= runtime.served.version) return
         runtime.restore(store.state, store.version, runtime.epoch)
         this.#options.snapshots.drop()
         for (const instance of store.instances) record.learnInstance(instance.instanceId, instance.since)
         for (const instance of store.instances) {
-          for (const answer of instance.answers) record.learn(instance.instanceId, answer.id, answer.frame)
+          for (const answer of instance.answers) record.learn(instance.instanceId, answer)
         }
         // A replica short of the versions skipped sees a gap and resyncs from a snapshot; one right
         // before it takes the whole state.

@@ -1,5 +1,5 @@
-import { ClientMessageType, FRAME_DELIMITER, ServerMessageType, type ServerMessage } from '@ipc-state/protocol/wire'
 import { ErrorCode, type IpcStateError } from '@ipc-state/protocol'
+import { ClientMessageType, FRAME_DELIMITER, ServerMessageType, type ServerMessage } from '@ipc-state/protocol/wire'
 import { describe, expect, it, vi } from 'vitest'
 import { type BudgetMember, MemoryBudget, QueueCosts, SharedBytes } from './memory-budget.js'
 import { OutputQueue } from './output-queue.js'

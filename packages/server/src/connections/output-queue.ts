@@ -8,9 +8,6 @@ export interface OutputSink {
    * no more until the queue's {@link OutputQueue.drain} is called.
    */
   write(bytes: Uint8Array, written: () => void): boolean
-  /** Gathers the writes until {@link uncork} into one system call, if the transport can. */
-  cork?(): void
-  uncork?(): void
 }
 
 /** One part of a frame: bytes shared with other connections, or text for this one alone. */
@@ -18,9 +15,10 @@ export type OutputPart = SharedBytes | string
 
 /**
  * Tiny frames waiting when the transport drains are copied into one write of up to this many bytes
- * (a socket's buffer): a socket write costs about 200 bytes besides its data, more than such a
- * frame. Larger frames are handed over as they are, shared and never copied (copying them would
- * only make garbage at the pace slow readers read), in one corked batch.
+ * (a socket's buffer): each write handed over is counted in the budget with what it costs besides
+ * its data, more than such a frame. Larger frames are handed over as they are, shared and never
+ * copied (copying them would only make garbage at the pace slow readers read). Nothing is held
+ * back to be gathered: making one system call of what a tick writes is the transport's job.
  */
 const BATCH_BYTES = 16 * 1024
 /** Frames up to this size are batched. */
@@ -61,7 +59,7 @@ const frameSize = (frame: OutputFrame): number =>
  * message written after a release starts a frame of its own. The rest waits here, where it costs
  * little: consecutive changes (the bulk of what a slow replica falls behind on) are one entry, and
  * bytes shared with other connections stay shared. Tiny frames that waited are copied into one
- * write when the connection reads again; others go out as they are, in one corked batch.
+ * write when the connection reads again; others go out as they are.
  */
 export class OutputQueue {
   readonly #budget: MemoryBudget
@@ -122,7 +120,6 @@ export class OutputQueue {
     if (this.#released) return
     this.#ready = true
     if (this.#head === this.#waiting.length) return
-    this.#sink.cork?.()
     while (this.#ready && this.#head < this.#waiting.length) {
       const next = this.#take()
       const size = frameSize(next)
@@ -139,7 +136,6 @@ export class OutputQueue {
       }
       this.#handBatch(batch, total)
     }
-    this.#sink.uncork?.()
     // Compacts now and then, so a long-lived queue does not keep a long array's head.
     if (this.#head > 1024 && this.#head * 2 > this.#waiting.length) {
       this.#waiting = this.#waiting.slice(this.#head)
@@ -153,9 +149,7 @@ export class OutputQueue {
    */
   flush(): void {
     if (this.#released || this.#head === this.#waiting.length) return
-    this.#sink.cork?.()
     while (this.#head < this.#waiting.length) this.#hand(this.#take())
-    this.#sink.uncork?.()
   }
 
   /** Releases everything queued from the budget; later callbacks do nothing, nothing more is queued. */

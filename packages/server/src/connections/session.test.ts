@@ -1,3 +1,4 @@
+import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 import {
   ClientMessageType,
   FRAME_DELIMITER,
@@ -5,7 +6,6 @@ import {
   decodeServerMessage,
   type ServerMessage,
 } from '@ipc-state/protocol/wire'
-import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { MemoryBudget } from './memory-budget.js'
 import { Session, encodeErrorResponse, encodeProtocolError } from './session.js'
@@ -28,7 +28,7 @@ const decode = (frame: string): ServerMessage => {
 function recordedSession() {
   const written: string[] = []
   const connection: TransportConnection = {
-    write: (chunk) => written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')) > 0,
+    write: (bytes) => written.push(Buffer.from(bytes).toString('utf8')) > 0,
     bufferedBytes: 0,
     end() {},
     destroy() {},

@@ -69,11 +69,7 @@ export class Session implements BudgetMember {
   constructor(connection: TransportConnection, options: SessionOptions) {
     this.connection = connection
     this.#options = options
-    this.#output = new OutputQueue(options.budget, {
-      write: (bytes, written) => connection.write(bytes, written),
-      cork: () => connection.cork?.(),
-      uncork: () => connection.uncork?.(),
-    })
+    this.#output = new OutputQueue(options.budget, connection)
     this.#decoder = new WireDecoder({ maxFrameBytes: options.maxFrameBytes, decodeText })
     this.#deadlines = new InputDeadlines({
       frameTimeout: options.frameTimeout,
@@ -104,11 +100,11 @@ export class Session implements BudgetMember {
    * refused and nothing more is read; so is it for a binary frame from a peer that did not offer
    * them in its hello.
    */
-  read(chunk: string | Uint8Array): WireFrame[] {
+  read(chunk: Uint8Array): WireFrame[] {
     if (!this.#open) return []
     let frames: WireFrame[]
     try {
-      frames = this.#decoder.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk)
+      frames = this.#decoder.push(chunk)
     } catch (error) {
       this.refuse(toIpcStateError(error))
       return []
@@ -183,7 +179,7 @@ export class Session implements BudgetMember {
   refuse(error: IpcStateError): void {
     if (!this.#end()) return
     this.#options.logger.warn?.('closing connection', { code: error.code, reason: error.message, clientId: this.clientId })
-    this.connection.write(encodeProtocolError(error, true))
+    this.connection.write(Buffer.from(encodeProtocolError(error, true), 'utf8'))
     this.connection.end()
     setTimeout(() => this.connection.destroy(), CLOSE_GRACE_MS).unref()
   }
@@ -201,7 +197,7 @@ export class Session implements BudgetMember {
     if (!this.#open) return
     this.#output.flush()
     this.#end()
-    this.connection.write(frame)
+    this.connection.write(Buffer.from(frame, 'utf8'))
   }
 
   /** The transport takes writes again: what waits goes out. */

@@ -1,3 +1,4 @@
+import { ErrorCode, type ServerInfoResult } from '@ipc-state/protocol'
 import {
   ClientMessageType,
   FRAME_DELIMITER,
@@ -7,7 +8,6 @@ import {
   encodeClientMessage,
   type ServerMessage,
 } from '@ipc-state/protocol/wire'
-import { ErrorCode, type ServerInfoResult } from '@ipc-state/protocol'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { MemoryPeer } from '../../test/memory-transport.js'
 import { call, sayHello, startTestServer } from '../../test/test-helpers.js'

@@ -17,7 +17,7 @@ import { Handshake, type InstanceRecord, type InstanceWrites } from './handshake
 import type { MemoryBudget } from './memory-budget.js'
 import { Session, encodeProtocolError } from './session.js'
 import type { StateFrames } from './state-frames.js'
-import type { TransportConnection, TransportHandlers } from '../transport/transport.js'
+import type { ConnectionEvents, TransportConnection } from '../transport/transport.js'
 
 /** The limits {@link Sessions} enforces. */
 export interface SessionsSettings {
@@ -86,7 +86,7 @@ export class Sessions {
   }
 
   /** Takes a new connection from the transport. */
-  accept(connection: TransportConnection): ReturnType<TransportHandlers['connection']> {
+  accept(connection: TransportConnection): ConnectionEvents {
     const { path, maxConnections, maxFrameBytes, maxBufferedBytes, frameTimeout, handshakeTimeout, logger } = this.#settings
     const { budget } = this.#options
     const session = new Session(connection, {
@@ -116,8 +116,8 @@ export class Sessions {
       budget.join(session)
     }
     return {
-      data: (text) => {
-        for (const frame of session.read(text)) {
+      data: (chunk) => {
+        for (const frame of session.read(chunk)) {
           if (!session.open) return
           this.#guardedDispatch(session, frame)
         }

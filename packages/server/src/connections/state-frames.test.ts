@@ -1,3 +1,4 @@
+import { ErrorCode, type IpcStateError } from '@ipc-state/protocol'
 import {
   BINARY_FRAME_MARKER,
   BINARY_HEADER_BYTES,
@@ -7,7 +8,6 @@ import {
   ServerMessageType,
   decodeServerMessage,
 } from '@ipc-state/protocol/wire'
-import { ErrorCode, type IpcStateError } from '@ipc-state/protocol'
 import { describe, expect, it } from 'vitest'
 import { MemoryBudget, QueueCosts } from './memory-budget.js'
 import { OutputQueue } from './output-queue.js'

@@ -138,7 +138,7 @@ describe('a capped list on the wire', () => {
     })
     const runtime = new StoreRuntime(store)
     const before = runtime.state
-    const applied = runtime.apply('post', 'hello', 'c1')
+    const applied = runtime.apply('post', 'hello', { clientId: 'c1', instanceId: 'c1-1' })
     expect(applied.patchesJson.length).toBeLessThan(1024)
     expect(applyPatches(before, JSON.parse(applied.patchesJson))).toEqual(runtime.state)
     expect(runtime.state.messages).toHaveLength(10_000)

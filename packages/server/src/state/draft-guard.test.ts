@@ -72,17 +72,19 @@ describe('drafts', () => {
     ['setListItem', 'map', '__proto__'],
   ])('%s with key %j and sub %j reaches no prototype, constructor or built-in function', (action, key, sub) => {
     const runtime = new StoreRuntime(store)
-    const error = failure(() => runtime.apply(action, { key, sub, value: 1000 }, 'c1'))
+    const error = failure(() => runtime.apply(action, { key, sub, value: 1000 }, { clientId: 'c1', instanceId: 'c1-1' }))
     expect(error.code).toBe(ErrorCode.ACTION_FAILED)
     clean()
     expect(runtime.version).toBe(0)
-    runtime.apply('increment', 1, 'c2')
+    runtime.apply('increment', 1, { clientId: 'c2', instanceId: 'c2-1' })
     expect(runtime.state.counter).toBe(1)
   })
 
   it('an object the action made itself may reach Object.prototype, but what it adds there is removed and the action fails', () => {
     const runtime = new StoreRuntime(store)
-    const error = failure(() => runtime.apply('deepSet', { key: '__proto__', sub: 'input', value: 1000 }, 'c1'))
+    const error = failure(() =>
+      runtime.apply('deepSet', { key: '__proto__', sub: 'input', value: 1000 }, { clientId: 'c1', instanceId: 'c1-1' }),
+    )
     expect(error.code).toBe(ErrorCode.ACTION_FAILED)
     expect(error.message).toContain('"input" into a built-in prototype')
     clean()
@@ -91,7 +93,7 @@ describe('drafts', () => {
 
   it('keeps the methods an action uses: they are called with the draft as `this`', () => {
     const runtime = new StoreRuntime(store)
-    const applied = runtime.apply('useMethods', undefined, 'c1')
+    const applied = runtime.apply('useMethods', undefined, { clientId: 'c1', instanceId: 'c1-1' })
     expect(JSON.parse(applied.valueJson!)).toEqual(['number', 'number', 'number', 'boolean', 'number', 'string'])
     expect(runtime.state.list).toEqual([1, 2, 3, true, 3, '[object Object]'])
   })
@@ -129,7 +131,7 @@ function createDraftReads() {
 describe('array writes far past the end', () => {
   it.each([1e6, 1e7, 2 ** 32])('index %d is refused before the draft library pays a slot for it', (index) => {
     const runtime = new StoreRuntime(store)
-    const error = failure(() => runtime.apply('setAt', { index, value: 'x' }, 'c1'))
+    const error = failure(() => runtime.apply('setAt', { index, value: 'x' }, { clientId: 'c1', instanceId: 'c1-1' }))
     expect(error.code).toBe(ErrorCode.ACTION_FAILED)
     expect(error.message).toMatch(/holes/)
     expect(runtime.state.list).toEqual([1, 2, 3])
@@ -137,17 +139,19 @@ describe('array writes far past the end', () => {
 
   it.each([1e6, 1e9, '1e9'])('length %j is refused', (length) => {
     const runtime = new StoreRuntime(store)
-    expect(failure(() => runtime.apply('setLength', length, 'c1')).code).toBe(ErrorCode.ACTION_FAILED)
+    expect(failure(() => runtime.apply('setLength', length, { clientId: 'c1', instanceId: 'c1-1' })).code).toBe(
+      ErrorCode.ACTION_FAILED,
+    )
     expect(runtime.state.list).toEqual([1, 2, 3])
   })
 
   it(`a few holes (up to ${MAX_NEW_HOLES}) still become null`, () => {
     const runtime = new StoreRuntime(store)
-    runtime.apply('setAt', { index: 3 + MAX_NEW_HOLES, value: 'x' }, 'c1')
+    runtime.apply('setAt', { index: 3 + MAX_NEW_HOLES, value: 'x' }, { clientId: 'c1', instanceId: 'c1-1' })
     expect(runtime.state.list).toHaveLength(4 + MAX_NEW_HOLES)
     expect(runtime.state.list[3]).toBeNull()
     expect(runtime.state.list.at(-1)).toBe('x')
-    runtime.apply('setLength', runtime.state.list.length + MAX_NEW_HOLES, 'c1')
+    runtime.apply('setLength', runtime.state.list.length + MAX_NEW_HOLES, { clientId: 'c1', instanceId: 'c1-1' })
     expect(runtime.state.list.at(-1)).toBeNull()
   })
 })

@@ -43,7 +43,7 @@ describe('maxStateBytes', () => {
     let refused: IpcStateError | undefined
     for (let i = 0; i < 100 && refused === undefined; i++) {
       try {
-        runtime.apply('push', 'ğ'.repeat(100), 'c1')
+        runtime.apply('push', 'ğ'.repeat(100), { clientId: 'c1', instanceId: 'c1-1' })
       } catch (error) {
         refused = error as IpcStateError
       }
@@ -55,10 +55,12 @@ describe('maxStateBytes', () => {
     expect(refused?.data).toMatchObject({ limit: limit - 256, bytes: expect.any(Number) })
     const before = runtime.state
     expect(size(before)).toBeLessThanOrEqual(limit - 256)
-    expect(failure(() => runtime.apply('push', 'x'.repeat(300), 'c1')).code).toBe(ErrorCode.ACTION_FAILED)
+    expect(failure(() => runtime.apply('push', 'x'.repeat(300), { clientId: 'c1', instanceId: 'c1-1' })).code).toBe(
+      ErrorCode.ACTION_FAILED,
+    )
     expect(runtime.state).toBe(before)
     // A change that fits still goes through.
-    expect(runtime.apply('bump', undefined, 'c1').version).toBe(runtime.version)
+    expect(runtime.apply('bump', undefined, { clientId: 'c1', instanceId: 'c1-1' }).version).toBe(runtime.version)
   })
 
   it('encodes the whole state only when its bound nears the limit, never on every action', () => {
@@ -70,9 +72,9 @@ describe('maxStateBytes', () => {
       return stringify(value, ...rest)
     }) as typeof JSON.stringify
     try {
-      for (let i = 0; i < 200; i++) runtime.apply('bump', undefined, 'c1')
+      for (let i = 0; i < 200; i++) runtime.apply('bump', undefined, { clientId: 'c1', instanceId: 'c1-1' })
       expect(full).toBe(0)
-      for (let i = 0; i < 1_000 && full === 0; i++) runtime.apply('push', 'y'.repeat(200), 'c1')
+      for (let i = 0; i < 1_000 && full === 0; i++) runtime.apply('push', 'y'.repeat(200), { clientId: 'c1', instanceId: 'c1-1' })
       expect(full).toBe(1)
     } finally {
       JSON.stringify = stringify
@@ -80,7 +82,7 @@ describe('maxStateBytes', () => {
     // After the exact encode the bound is exact again, plus the change that followed; never below.
     expect(runtime.stateBytesBound).toBeGreaterThanOrEqual(size(runtime.state))
     expect(runtime.stateBytesBound).toBeLessThan(size(runtime.state) + 300)
-    runtime.apply('shift', undefined, 'c1')
+    runtime.apply('shift', undefined, { clientId: 'c1', instanceId: 'c1-1' })
     expect(runtime.stateBytesBound).toBeGreaterThanOrEqual(size(runtime.state))
   })
 
@@ -96,7 +98,7 @@ describe('maxStateBytes', () => {
       let refused = 0
       for (let i = 0; i < 1_000 && refused === 0; i++) {
         try {
-          runtime.apply('push', 'z'.repeat(2_000), 'c1')
+          runtime.apply('push', 'z'.repeat(2_000), { clientId: 'c1', instanceId: 'c1-1' })
         } catch {
           refused += 1
         }
@@ -104,7 +106,9 @@ describe('maxStateBytes', () => {
       expect(refused).toBe(1)
       const encodes = full
       for (let i = 0; i < 10; i++)
-        expect(failure(() => runtime.apply('push', 'z'.repeat(2_000), 'c1')).message).toContain('at least')
+        expect(failure(() => runtime.apply('push', 'z'.repeat(2_000), { clientId: 'c1', instanceId: 'c1-1' })).message).toContain(
+          'at least',
+        )
       expect(full).toBe(encodes)
     } finally {
       JSON.stringify = stringify
@@ -114,20 +118,22 @@ describe('maxStateBytes', () => {
   it('counts an array made longer through length as the nulls JSON will write', () => {
     const runtime = new StoreRuntime(sized, { maxStateBytes: limit })
     // 1,000 new slots: within what one write may add (MAX_NEW_HOLES), past what the limit allows.
-    const error = failure(() => runtime.apply('stretch', 1_000, 'c1'))
+    const error = failure(() => runtime.apply('stretch', 1_000, { clientId: 'c1', instanceId: 'c1-1' }))
     expect(error.message).toMatch(/would make the state (at least )?\d+ bytes/)
     expect((error.data as { bytes: number }).bytes).toBeGreaterThanOrEqual(4_000)
-    expect(runtime.apply('stretch', 3, 'c1').version).toBe(1)
+    expect(runtime.apply('stretch', 3, { clientId: 'c1', instanceId: 'c1-1' }).version).toBe(1)
     expect(runtime.state.list).toEqual([null, null, null])
   })
 
   it('refuses a result that passes it, and sends the whole state when the change alone would', () => {
     const runtime = new StoreRuntime(sized, { maxStateBytes: limit })
-    expect(failure(() => runtime.apply('echo', 'r'.repeat(limit), 'c1')).message).toMatch(/returned a result of \d+ bytes of JSON/)
-    for (let i = 0; i < 150; i++) runtime.apply('push', String(i), 'c1')
+    expect(failure(() => runtime.apply('echo', 'r'.repeat(limit), { clientId: 'c1', instanceId: 'c1-1' })).message).toMatch(
+      /returned a result of \d+ bytes of JSON/,
+    )
+    for (let i = 0; i < 150; i++) runtime.apply('push', String(i), { clientId: 'c1', instanceId: 'c1-1' })
     const before = runtime.state
     // Reversing 150 items rewrites every index: more patch bytes than the state that results.
-    const applied = runtime.apply('reverse', undefined, 'c1')
+    const applied = runtime.apply('reverse', undefined, { clientId: 'c1', instanceId: 'c1-1' })
     expect(applied.patches).toEqual([{ op: 'replace', path: [], value: runtime.state }])
     expect(applyPatches(before, JSON.parse(applied.patchesJson))).toStrictEqual(runtime.state)
   })

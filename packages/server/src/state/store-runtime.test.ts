@@ -1,5 +1,5 @@
 import { applyPatches, defineStore, ErrorCode, type IpcStateError } from '@ipc-state/protocol'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
 import { StoreRuntime } from './store-runtime.js'
 
@@ -51,7 +51,7 @@ const failure = (run: () => unknown): IpcStateError => {
 describe('StoreRuntime', () => {
   it('applies an action, bumps the version and returns its result and patches', () => {
     const runtime = new StoreRuntime(store)
-    const applied = runtime.apply('increment', 2, 'c1')
+    const applied = runtime.apply('increment', 2, { clientId: 'c1', instanceId: 'c1-1' })
     expect(applied.version).toBe(1)
     expect(applied.valueJson).toBe('2')
     expect(applied.patches).toEqual([{ op: 'replace', path: ['counter'], value: 2 }])
@@ -61,34 +61,34 @@ describe('StoreRuntime', () => {
 
   it('never mutates the previous state, so patches replay it exactly', () => {
     const runtime = new StoreRuntime(store)
-    runtime.apply('add', 'a', 'c1')
+    runtime.apply('add', 'a', { clientId: 'c1', instanceId: 'c1-1' })
     const before = runtime.state
     const snapshot = JSON.parse(JSON.stringify(before))
-    const applied = runtime.apply('add', 'b', 'c1')
+    const applied = runtime.apply('add', 'b', { clientId: 'c1', instanceId: 'c1-1' })
     expect(before).toEqual(snapshot)
     expect(applyPatches(snapshot, applied.patches)).toEqual(runtime.state)
   })
 
   it('emits patches a replica can apply for array truncation', () => {
     const runtime = new StoreRuntime(store)
-    for (const text of ['a', 'b', 'c']) runtime.apply('add', text, 'c1')
+    for (const text of ['a', 'b', 'c']) runtime.apply('add', text, { clientId: 'c1', instanceId: 'c1-1' })
     const replica = JSON.parse(JSON.stringify(runtime.state))
-    const applied = runtime.apply('trim', 1, 'c1')
+    const applied = runtime.apply('trim', 1, { clientId: 'c1', instanceId: 'c1-1' })
     expect(applyPatches(replica, applied.patches)).toEqual(runtime.state)
     expect(runtime.state.items).toHaveLength(1)
   })
 
   it('encodes a result that holds part of the draft', () => {
     const runtime = new StoreRuntime(store)
-    const applied = runtime.apply('add', 'x', 'c1')
+    const applied = runtime.apply('add', 'x', { clientId: 'c1', instanceId: 'c1-1' })
     expect(JSON.parse(applied.valueJson!)).toEqual({ id: 1, text: 'x' })
   })
 
   it('leaves state and version untouched when the action throws', () => {
     const runtime = new StoreRuntime(store)
-    runtime.apply('increment', 1, 'c1')
+    runtime.apply('increment', 1, { clientId: 'c1', instanceId: 'c1-1' })
     const before = runtime.state
-    const error = failure(() => runtime.apply('fail', undefined, 'c1'))
+    const error = failure(() => runtime.apply('fail', undefined, { clientId: 'c1', instanceId: 'c1-1' }))
     expect(error.code).toBe(ErrorCode.ACTION_FAILED)
     expect(error.message).toContain('no luck')
     expect(runtime.state).toBe(before)
@@ -97,22 +97,37 @@ describe('StoreRuntime', () => {
 
   it('refuses asynchronous actions and results that are not JSON, committing nothing', () => {
     const runtime = new StoreRuntime(store)
-    expect(failure(() => runtime.apply('later', undefined, 'c1')).code).toBe(ErrorCode.ACTION_FAILED)
-    expect(failure(() => runtime.apply('bigint', undefined, 'c1')).code).toBe(ErrorCode.ACTION_FAILED)
+    expect(failure(() => runtime.apply('later', undefined, { clientId: 'c1', instanceId: 'c1-1' })).code).toBe(
+      ErrorCode.ACTION_FAILED,
+    )
+    expect(failure(() => runtime.apply('bigint', undefined, { clientId: 'c1', instanceId: 'c1-1' })).code).toBe(
+      ErrorCode.ACTION_FAILED,
+    )
     expect(runtime.version).toBe(0)
     expect(runtime.state.counter).toBe(0)
   })
 
   it('does not make a version for an action that changed nothing', () => {
     const runtime = new StoreRuntime(store)
-    const applied = runtime.apply('nothing', undefined, 'c1')
+    const applied = runtime.apply('nothing', undefined, { clientId: 'c1', instanceId: 'c1-1' })
     expect(applied).toMatchObject({ version: 0, patches: [], valueJson: '"unchanged"' })
   })
 
-  it('gives actions the caller and the version they run at', () => {
-    const runtime = new StoreRuntime(store)
-    runtime.apply('increment', 1, 'c1')
-    expect(JSON.parse(runtime.apply('whoami', undefined, 'c2').valueJson!)).toEqual({ clientId: 'c2', version: 1 })
+  it("gives actions the caller, its instance, the version they run at and the server's clock", () => {
+    vi.useFakeTimers({ now: 1_700_000_000_000, toFake: ['Date'] })
+    try {
+      const runtime = new StoreRuntime(store)
+      runtime.apply('increment', 1, { clientId: 'c1', instanceId: 'c1-1' })
+      vi.advanceTimersByTime(250)
+      expect(JSON.parse(runtime.apply('whoami', undefined, { clientId: 'c2', instanceId: 'c2-a' }).valueJson!)).toEqual({
+        clientId: 'c2',
+        instanceId: 'c2-a',
+        version: 1,
+        now: 1_700_000_000_250,
+      })
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('checks input against the schema and says what was wrong', () => {
@@ -128,7 +143,9 @@ describe('StoreRuntime', () => {
     const runtime = new StoreRuntime(store)
     for (const name of ['toString', '__proto__', 'constructor', 'missing']) {
       expect(failure(() => runtime.checkInput(name, undefined)).code).toBe(ErrorCode.UNKNOWN_ACTION)
-      expect(failure(() => runtime.apply(name, undefined, 'c1')).code).toBe(ErrorCode.UNKNOWN_ACTION)
+      expect(failure(() => runtime.apply(name, undefined, { clientId: 'c1', instanceId: 'c1-1' })).code).toBe(
+        ErrorCode.UNKNOWN_ACTION,
+      )
     }
   })
 
@@ -136,7 +153,7 @@ describe('StoreRuntime', () => {
     const a = new StoreRuntime(store)
     const b = new StoreRuntime(store)
     expect(a.epoch).not.toBe(b.epoch)
-    a.apply('add', 'x', 'c1')
+    a.apply('add', 'x', { clientId: 'c1', instanceId: 'c1-1' })
     expect(store.initialState.items).toHaveLength(0)
   })
 
@@ -163,7 +180,7 @@ describe('StoreRuntime', () => {
     ])('%s, on the server and in the patches alike', (_label, which, expected) => {
       const runtime = new StoreRuntime(loose)
       const before = runtime.state
-      const applied = runtime.apply('write', which, 'c1')
+      const applied = runtime.apply('write', which, { clientId: 'c1', instanceId: 'c1-1' })
       expect(runtime.state).toStrictEqual(expected)
       expect(applyPatches(before, JSON.parse(applied.patchesJson))).toStrictEqual(runtime.state)
       expect(applied.version).toBe(1)
@@ -171,14 +188,14 @@ describe('StoreRuntime', () => {
 
     it('makes no version for a write that JSON leaves out', () => {
       const runtime = new StoreRuntime(loose)
-      const applied = runtime.apply('write', 'new-undefined', 'c1')
+      const applied = runtime.apply('write', 'new-undefined', { clientId: 'c1', instanceId: 'c1-1' })
       expect(applied).toMatchObject({ version: 0, patchesJson: '[]' })
       expect(runtime.version).toBe(0)
     })
 
     it('refuses a BigInt with ACTION_FAILED naming the path, committing nothing', () => {
       const runtime = new StoreRuntime(loose)
-      const error = failure(() => runtime.apply('write', 'bigint', 'c1'))
+      const error = failure(() => runtime.apply('write', 'bigint', { clientId: 'c1', instanceId: 'c1-1' }))
       expect(error.code).toBe(ErrorCode.ACTION_FAILED)
       expect(error.message).toContain('/d')
       expect(error.message).toContain('BigInt')
@@ -211,7 +228,7 @@ describe('StoreRuntime', () => {
       ['constructor', 2],
       ['valueOf', undefined],
     ] as const) {
-      runtime.apply(name, runtime.checkInput(name, input), 'c1')
+      runtime.apply(name, runtime.checkInput(name, input), { clientId: 'c1', instanceId: 'c1-1' })
     }
     expect(runtime.state.calls).toEqual(['toString', 'constructor 2', 'valueOf'])
     expect(failure(() => runtime.checkInput('constructor', 'x')).code).toBe(ErrorCode.BAD_ARGUMENTS)

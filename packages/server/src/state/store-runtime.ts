@@ -7,6 +7,7 @@ import {
   IpcStateError,
   commitPatches,
   deepFreeze,
+  type ActionContext,
   type ActionFunction,
   type ActionMap,
   type Patch,
@@ -219,10 +220,15 @@ export class StoreRuntime<S extends object> {
    *   `MAX_NEW_HOLES` items longer in one write, or would make the state, its change or its result
    *   larger than `maxStateBytes`; nothing is committed then.
    */
-  apply(name: string, input: unknown, clientId: string): AppliedAction {
+  apply(name: string, input: unknown, caller: { clientId: string; instanceId: string }): AppliedAction {
     this.#requireAction(name)
     const action = this.#actions[name] as ActionFunction<S>
-    const context = Object.freeze({ clientId, version: this.#version })
+    const context: ActionContext = Object.freeze({
+      clientId: caller.clientId,
+      instanceId: caller.instanceId,
+      version: this.#version,
+      now: Date.now(),
+    })
     let value: unknown
     let valueJson: string | undefined
     let next: S

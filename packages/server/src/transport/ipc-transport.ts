@@ -1,11 +1,13 @@
+// The Unix-socket transport: node-ipc in raw mode, the socket file claimed safely, every connection written through a TickWriter.
 import type { Socket } from 'node:net'
 import { IPCModule } from 'node-ipc'
-import { DEFAULT_APPSPACE, DEFAULT_SOCKET_ROOT, type SocketAddress } from '@ipc-state/protocol/node'
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
+import { DEFAULT_APPSPACE, DEFAULT_SOCKET_ROOT, type SocketAddress } from '@ipc-state/protocol/node'
 import { claimAndListen, prepareSocketRoot, removeSocketFile } from '../files/socket-file.js'
 import { TickWriter } from './tick-writer.js'
 import {
   CLOSE_GRACE_MS,
+  type ConnectionEvents,
   type Transport,
   type TransportConnection,
   type TransportHandlers,
@@ -33,6 +35,7 @@ export interface IpcTransportOptions {
 export function createIpcTransport(options: IpcTransportOptions): Transport {
   const { path, address } = options
   return {
+    name: path,
     async listen(handlers) {
       // node-ipc's limit is only a backstop: the server's own answers with a reason.
       const listen = (listenPath: string) => listenIpc({ path: listenPath, maxConnections: options.maxConnections + 64, handlers })
@@ -78,7 +81,7 @@ export function listenIpc(options: ListenIpcOptions): Promise<TransportServer> {
     maxConnections,
   })
 
-  const sessions = new Map<Socket, ReturnType<TransportHandlers['connection']>>()
+  const sessions = new Map<Socket, ConnectionEvents>()
   /** Each connection's writer: closing flushes what it gathered this tick (the goodbye) before ending. */
   const writers = new Map<Socket, TickWriter>()
   let listening = false
@@ -104,19 +107,17 @@ export function listenIpc(options: ListenIpcOptions): Promise<TransportServer> {
       )
     })
     server.on('connect', (socket: Socket) => {
-      let session: ReturnType<TransportHandlers['connection']> | undefined
+      let session: ConnectionEvents | undefined
       // Everything written in one tick leaves in one system call.
-      const writer = new TickWriter(socket, () => session?.drain?.())
+      const writer = new TickWriter(socket, () => session?.drain())
       writers.set(socket, writer)
       const connection: TransportConnection = {
-        write: (chunk, written) => {
+        write: (bytes, written) => {
           if (socket.destroyed || socket.writableEnded) {
             if (written !== undefined) queueMicrotask(written)
             return false
           }
-          // Bytes, never text: a socket counts queued text in characters, not bytes (its
-          // writableLength would undercount 'ğ' by half), and copies it again for every write.
-          return writer.write(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk, written)
+          return writer.write(bytes, written)
         },
         get bufferedBytes() {
           return writer.bufferedBytes

@@ -1,3 +1,4 @@
+// Gathers what one tick writes to a socket into one system call, and says when the peer falls behind.
 import type { Socket } from 'node:net'
 
 /** Chunks up to this size are copied together; larger ones (a snapshot) are written as they are. */
@@ -11,6 +12,7 @@ const GATHER_BYTES = 64 * 1024
 export const HIGH_WATER_BYTES = 16 * 1024
 
 /**
+ * The server's one place that gathers writes into a system call (see `TransportConnection`).
  * Writes to one socket what a tick makes in one system call: the socket is corked at the tick's
  * first write and uncorked once its work is done. Small chunks are gathered and copied into one
  * buffer, since each part of a write costs far more than copying a small frame; large chunks (a

@@ -1,3 +1,4 @@
+// The files of a data folder, the folder made safe to use, and its lock: one server owns it at a time.
 import { closeSync, openSync, readFileSync } from 'node:fs'
 import { chmod, lstat, mkdir, readFile, readdir, unlink } from 'node:fs/promises'
 import { type Server, type Socket, connect, createServer } from 'node:net'

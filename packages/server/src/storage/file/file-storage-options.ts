@@ -1,3 +1,4 @@
+// The options of `fileStorage`, checked and given their defaults.
 import { resolve } from 'node:path'
 import { numberOption } from '@ipc-state/protocol'
 

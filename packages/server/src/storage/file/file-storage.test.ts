@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ErrorCode, IpcStateError, defineStore } from '@ipc-state/protocol'
+import { encodeActionResult } from '@ipc-state/protocol/wire'
 import { bootId } from './data-folder.js'
 import { fileStorage } from './file-storage.js'
 import type { FileStorageOptions } from './file-storage-options.js'
 import { JOURNAL_MAGIC, frameRecord, readSegment } from './journal-format.js'
+import { writeSnapshot } from './snapshot-file.js'
 import { createMemoryTransport } from '../../../test/memory-transport.js'
 import { parseServerOptions } from '../../server-options.js'
 import { startServer } from '../../server.js'
@@ -50,6 +52,24 @@ describe('fileStorage', () => {
     expect((await sayHello(peer, { id: 3, clientId: 'w', instanceId: 'i1' })).result).toMatchObject({ version: 2, epoch })
     // Call 2 sent again after the restart: answered as before, not applied again.
     expect((await call(peer, 2, 'increment', 2)).result).toEqual({ value: 7, version: 2 })
+    expect(t.server.state.counter).toBe(7)
+  })
+
+  it('opens a folder an earlier version wrote, its answers kept as frames, and answers a resent call from them', async () => {
+    // As earlier versions wrote it: a snapshot whose record keeps each answer as the frame that was sent.
+    const instances = [{ instanceId: 'i1', since: 0, forgotten: -1, answers: [{ id: 2, frame: encodeActionResult(2, 3, '7') }] }]
+    const state = Buffer.from(JSON.stringify({ counter: 7, log: [], value: null }))
+    await writeSnapshot(
+      join(dir, 'snapshot-000000000001.json'),
+      { version: 3, epoch: 'old', storeVersion: 1, instances } as never,
+      state,
+    )
+    await using t = await start()
+    expect(t.server.version).toBe(3)
+    expect(t.server.epoch).toBe('old')
+    const peer = await t.connect()
+    await sayHello(peer, { id: 3, clientId: 'w', instanceId: 'i1' })
+    expect((await call(peer, 2, 'increment', 2)).result).toEqual({ value: 7, version: 3 })
     expect(t.server.state.counter).toBe(7)
   })
 

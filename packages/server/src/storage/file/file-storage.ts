@@ -1,15 +1,8 @@
-import { lstat, statfs, unlink } from 'node:fs/promises'
+// The storage in a data folder: its folder read back as a log at start-up, then written through a journal writer.
+import { lstat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ErrorCode, IpcStateError, type Logger } from '@ipc-state/protocol'
-import {
-  bootId,
-  journalPath,
-  listFolder,
-  lockDataFolder,
-  prepareDataFolder,
-  snapshotPath,
-  type FolderFiles,
-} from './data-folder.js'
+import type { Logger } from '@ipc-state/protocol'
+import { listFolder, lockDataFolder, prepareDataFolder, snapshotPath } from './data-folder.js'
 import {
   type FileStorageOptions,
   type FileStorageSettings,
@@ -17,28 +10,14 @@ import {
   parseFileStorageOptions,
 } from './file-storage-options.js'
 import { DiskReserve } from './disk-reserve.js'
-import { entryPayload, frameRecord } from './journal-format.js'
-import { replay } from './journal-replay.js'
-import { cutTornTail, journalBytes, keepsEpoch, removeTemporaries } from './start-up-recovery.js'
-import { JournalSegment } from './journal-segment.js'
-import { syncFolder, writeSnapshot } from './snapshot-file.js'
-import type { LoadedStore, Storage, StorageContext, StorageEntry, StoreImage } from '../storage.js'
+import { damaged } from './journal-format.js'
+import { type Recovered, readFolder } from './folder-log.js'
+import { JournalWriter } from './journal-writer.js'
+import { cutTornTail, journalBytes, keepsEpoch, removeFiles, removeTemporaries } from './start-up-recovery.js'
+import type { MigratedImage, Storage, StorageContext, StorageEntry, StoredInstance, StoredLog } from '../storage.js'
 
-/** Journal segments after a snapshot past which a start writes a new snapshot, however short they are. */
+/** Journal segments after a snapshot past which the first write takes a new snapshot, however short they are. */
 const MAX_SEGMENTS = 8
-
-/** How long a storage that failed waits before it tries to write again, in milliseconds. */
-const RETRY_MS = 1_000
-
-/** How long a storage whose snapshot failed waits before it tries another, in milliseconds. */
-const SNAPSHOT_RETRY_MS = 5_000
-
-/** Journal bytes between two looks at the room left on the disk. */
-const ROOM_CHECK_BYTES = 16 * 1024
-/** Room kept free beyond what a snapshot and the journal may need. */
-const ROOM_MARGIN_BYTES = 64 * 1024
-
-const noSpace = (error: unknown): boolean => ['ENOSPC', 'EDQUOT'].includes((error as NodeJS.ErrnoException).code ?? '')
 
 /**
  * A storage in a data folder: an append-only journal of changes (and the records of answered
@@ -60,369 +39,120 @@ class FileStorage implements Storage {
   readonly #dir: string
   readonly #fsync: FsyncMode
   readonly #limits: Pick<FileStorageSettings, 'fsyncInterval' | 'compactBytes'>
-  #context: StorageContext | undefined
+  #opened = false
   #logger: Logger = {}
   #unlock: (() => Promise<void>) | undefined
-  /** The segment written to; unset until there was room to start it. */
-  #segment: JournalSegment | undefined
-  /** The segment this run starts, and the snapshot to write before it, if one is needed. */
-  #next: { seq: number; version: number; image: StoreImage | undefined } | undefined
-  #epoch = ''
-  #storeVersion = 1
-  /** Journal bytes written since the last snapshot began. */
-  #sinceSnapshot = 0
-  /** The reserve being written after a snapshot, if it is. */
-  #reserving: Promise<void> | undefined
-  /** The snapshot being written in the background, if one is. */
-  #snapshotting: Promise<void> | undefined
-  #flushTimer: NodeJS.Timeout | undefined
-  /** Why the segment may hold bytes past its whole records, until a write cuts them off. */
-  #broken: { error: Error; since: number } | undefined
-  /** Room for the next snapshot. */
-  readonly #reserve: DiskReserve
-  /** When the last snapshot failed, and when the last one to make room on a full disk did (performance.now()). */
-  #snapshotFailedAt = Number.NEGATIVE_INFINITY
-  #roomFailedAt = Number.NEGATIVE_INFINITY
-  /** The size of the last snapshot written or read. */
-  #snapshotBytes = 0
-  /** Journal bytes written since the disk's room was last looked at. */
-  #sinceRoomCheck = 0
-  /** The disk has too little room left for the journal to grow: a snapshot is due now. */
-  #lowOnRoom = false
+  #writer: JournalWriter | undefined
 
   constructor(dir: string, fsync: FsyncMode, limits: Pick<FileStorageSettings, 'fsyncInterval' | 'compactBytes'>) {
     this.#dir = dir
     this.#fsync = fsync
     this.#limits = limits
-    this.#reserve = new DiskReserve(join(dir, 'store.reserve'))
   }
 
-  async open(context: StorageContext): Promise<LoadedStore> {
-    if (this.#context !== undefined) throw new TypeError('A fileStorage serves one server: make a new one for each createServer')
-    this.#context = context
+  async open(context: StorageContext): Promise<StoredLog> {
+    if (this.#opened) throw new TypeError('A fileStorage serves one server: make a new one for each createServer')
+    this.#opened = true
     this.#logger = context.logger
     await prepareDataFolder(this.#dir)
     this.#unlock = await lockDataFolder(this.#dir, this.#logger)
     try {
-      await this.#reserve.load()
+      const reserve = new DiskReserve(join(this.#dir, 'store.reserve'))
+      await reserve.load()
       const files = await listFolder(this.#dir)
-      const initialState = JSON.parse(context.initialStateJson) as Record<string, unknown>
-      const recovered = await replay(this.#dir, files, context.storeVersion, context.answersKept, initialState)
+      const recovered = await readFolder(this.#dir, files, context.storeVersion)
+      const empty = recovered.state === undefined
+      const epoch = keepsEpoch(recovered, this.#logger) ? recovered.epoch! : context.newEpoch
+      const log = empty ? undefined : logOf(recovered, epoch)
+      if (log !== undefined) context.check(log)
       // Only once the folder was found sound: a start that refuses it leaves every file as it was.
       await removeTemporaries(this.#dir, this.#logger)
       await cutTornTail(this.#dir, recovered, files, this.#logger)
-      this.#epoch = keepsEpoch(recovered, this.#logger) ? recovered.epoch! : context.newEpoch
-      let { state, version } = recovered
-      // A new folder starts with a snapshot of the initial state: the journal's changes apply to it.
-      // One that many starts left in many short segments gets one too, so they do not pile up.
-      const segments = files.journals.length - recovered.obsolete.journals.length
-      let stateJson = state === undefined ? context.initialStateJson : segments >= MAX_SEGMENTS ? JSON.stringify(state) : undefined
-      if (state !== undefined && recovered.storeVersion < context.storeVersion) {
-        state = context.migrate(state, recovered.storeVersion)
-        stateJson = JSON.stringify(state)
-        version += 1
-        this.#logger.info?.('migrated the stored state', { from: recovered.storeVersion, to: context.storeVersion, version })
-      }
-      state ??= JSON.parse(context.initialStateJson)
-      this.#storeVersion = context.storeVersion
       const seq = Math.max(files.journals.at(-1) ?? 0, files.snapshots.at(-1) ?? 0) + 1
-      // A snapshot is written before the segment that follows it, and removes every older file.
-      const image =
-        stateJson === undefined ? undefined : { version, stateJson: Buffer.from(stateJson), instances: recovered.instances }
-      if (image === undefined) {
-        await this.#remove(recovered.obsolete)
-        this.#sinceSnapshot = await journalBytes(this.#dir, files, recovered)
-      }
-      this.#next = { seq, version, image }
-      try {
-        await this.#startSegment()
-        if (image === undefined) {
-          const newest = files.snapshots.at(-1)
-          const size = newest === undefined ? 0 : (await lstat(snapshotPath(this.#dir, newest)).catch(() => ({ size: 0 }))).size
-          this.#snapshotBytes = size
-          await this.#reserve.ensure(Math.max(size, Buffer.byteLength(context.initialStateJson)))
+      // A new folder starts with a snapshot of the initial state: the journal's changes apply to it.
+      const image = empty
+        ? { version: recovered.version, stateJson: Buffer.from(context.initialStateJson), instances: instancesOf(recovered) }
+        : undefined
+      let sinceSnapshot = 0
+      if (!empty) {
+        await removeFiles(this.#dir, recovered.obsolete)
+        sinceSnapshot = await journalBytes(this.#dir, files, recovered)
+        // Many starts left many short segments: the first write folds them into a snapshot.
+        if (files.journals.length - recovered.obsolete.journals.length >= MAX_SEGMENTS) {
+          sinceSnapshot = Math.max(sinceSnapshot, this.#limits.compactBytes)
         }
-      } catch (error) {
-        // A full disk: the stored state is served, and calls get PERSIST_FAILED until there is room.
-        this.#logger.error?.('started without room to write to the data folder: reads are served, calls fail until it has room', {
-          dir: this.#dir,
-          error: (error as Error).message,
-        })
       }
-      return { epoch: this.#epoch, version, state, instances: recovered.instances }
+      const storeVersion = empty ? context.storeVersion : recovered.storeVersion
+      this.#writer = new JournalWriter(
+        { dir: this.#dir, fsync: this.#fsync, limits: this.#limits, logger: this.#logger, image: context.image },
+        reserve,
+        { next: { seq, version: recovered.head, image }, epoch, storeVersion, sinceSnapshot },
+      )
+      const newest = files.snapshots.at(-1)
+      const snapshotBytes =
+        newest === undefined ? 0 : (await lstat(snapshotPath(this.#dir, newest)).catch(() => ({ size: 0 }))).size
+      await this.#writer.start(Math.max(snapshotBytes, Buffer.byteLength(context.initialStateJson)))
+      return (
+        log ?? {
+          epoch,
+          storeVersion,
+          version: recovered.version,
+          state: JSON.parse(context.initialStateJson),
+          instances: image!.instances,
+          entries: [],
+        }
+      )
     } catch (error) {
       await this.#release()
       throw error
     }
   }
 
-  async write(entries: readonly StorageEntry[]): Promise<void> {
-    if (this.#segment === undefined) await this.#startSegment()
-    else if (this.#broken !== undefined) await this.#repair()
-    if (
-      (this.#sinceSnapshot >= this.#limits.compactBytes || this.#lowOnRoom) &&
-      this.#snapshotting === undefined &&
-      performance.now() - this.#snapshotFailedAt >= SNAPSHOT_RETRY_MS
-    ) {
-      await this.#rotate().catch((error: Error) => {
-        // The old segment takes the writes meanwhile; a snapshot is tried again later.
-        this.#snapshotFailedAt = performance.now()
-        if (this.#sinceSnapshot >= this.#limits.compactBytes) this.#sinceSnapshot = this.#limits.compactBytes / 2
-        this.#logger.warn?.('could not start a new journal segment', { error: error.message })
-      })
-    }
-    const segment = this.#segment!
-    const bytes = Buffer.concat(entries.map((entry) => frameRecord(entryPayload(entry))))
-    try {
-      segment.appendNow(bytes, this.#fsync === 'always')
-    } catch (error) {
-      if (!noSpace(error) || !(await this.#compactForRoom())) throw await this.#failed(error as NodeJS.ErrnoException)
-      // The journal was folded into a snapshot and removed: the disk has room again.
-      try {
-        this.#segment!.appendNow(bytes, this.#fsync === 'always')
-      } catch (again) {
-        throw await this.#failed(again as NodeJS.ErrnoException)
-      }
-    }
-    this.#sinceSnapshot += bytes.length
-    this.#sinceRoomCheck += bytes.length
-    if (this.#sinceRoomCheck >= ROOM_CHECK_BYTES) this.#checkRoom()
-    if (this.#fsync === 'interval') this.#flushAfterInterval()
+  async migrate(image: MigratedImage): Promise<undefined> {
+    const { storeVersion, ...store } = image
+    await this.#writer!.restartAt(store, storeVersion)
+    return undefined
   }
 
-  /**
-   * Looks, in the background, at the room left on the disk: once it is less than a snapshot and
-   * the journal since the last one may need (each journal byte grows the state or the record of
-   * answers by about one byte), the next write starts a snapshot, while it still fits, instead of
-   * letting the journal fill the disk.
-   */
-  #checkRoom(): void {
-    this.#sinceRoomCheck = 0
-    statfs(this.#dir).then(
-      ({ bavail, bsize }) => {
-        // The reserve is freed for the snapshot; a journal of a quarter of it at least makes one worth it.
-        const room = bavail * bsize + this.#reserve.size
-        const need = 2 * (this.#snapshotBytes + this.#sinceSnapshot) + ROOM_MARGIN_BYTES
-        const worth = Math.max(ROOM_CHECK_BYTES, this.#snapshotBytes / 4)
-        this.#lowOnRoom = this.#sinceSnapshot >= worth && room < need
-        // Room for a snapshot again (someone freed some): no need to wait before trying one.
-        if (room >= this.#snapshotBytes + this.#sinceSnapshot + ROOM_MARGIN_BYTES) this.#snapshotFailedAt = Number.NEGATIVE_INFINITY
-      },
-      () => undefined,
-    )
+  write(entries: readonly StorageEntry[]): Promise<void> {
+    return this.#writer!.write(entries)
   }
 
   async close(): Promise<void> {
-    clearTimeout(this.#flushTimer)
-    await this.#snapshotting
-    await this.#reserving
-    const segment = this.#segment
-    if (segment !== undefined && this.#broken === undefined) {
-      try {
-        await segment.append(frameRecord('{"t":"closed"}'))
-        await segment.sync()
-      } catch (error) {
-        this.#logger.warn?.('could not mark the journal closed', { file: segment.path, error: (error as Error).message })
-      }
-    }
+    await this.#writer?.close()
     await this.#release()
   }
 
   async #release(): Promise<void> {
-    clearTimeout(this.#flushTimer)
-    await this.#segment?.close().catch(() => undefined)
-    this.#segment = undefined
+    await this.#writer?.release()
     await this.#unlock?.()
     this.#unlock = undefined
   }
+}
 
-  /**
-   * Starts the segment this run writes to, after the snapshot it needs, if any; tried again, at most
-   * once a second, by the writes that come while there is no room for it.
-   * @throws IpcStateError `PERSIST_FAILED`
-   */
-  async #startSegment(): Promise<void> {
-    const next = this.#next!
-    const path = journalPath(this.#dir, next.seq)
-    const broken = this.#broken
-    if (broken !== undefined && performance.now() - broken.since < RETRY_MS) throw persistFailed(path, broken.error)
-    try {
-      if (next.image !== undefined) {
-        await this.#snapshot(next.seq, next.image)
-        next.image = undefined
-      }
-      this.#segment = await this.#createSegment(next.seq, next.version)
-      this.#broken = undefined
-    } catch (error) {
-      // What a failed attempt created is incomplete, and this run's alone.
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') await unlink(path).catch(() => undefined)
-      this.#broken = { error: error as Error, since: performance.now() }
-      throw persistFailed(path, error as NodeJS.ErrnoException)
-    }
-  }
-
-  #createSegment(seq: number, version: number): Promise<JournalSegment> {
-    const header = {
-      t: 'segment',
-      seq,
-      version,
-      epoch: this.#epoch,
-      storeVersion: this.#storeVersion,
-      boot: bootId(),
-      fsync: this.#fsync,
-    } as const
-    return JournalSegment.create(journalPath(this.#dir, seq), header)
-  }
-
-  /**
-   * Starts a new segment at the store as it is now, and writes its snapshot in the background;
-   * once that is on disk, the older segments and snapshots go.
-   */
-  async #rotate(): Promise<void> {
-    const image = this.#context!.image()
-    const old = this.#segment!
-    // Everything in the old segment is on disk before a newer one exists: a crash cannot leave a
-    // gap between them.
-    if (this.#fsync !== 'always') await old.sync().catch(() => undefined)
-    const segment = await this.#createSegment(old.seq + 1, image.version)
-    this.#segment = segment
-    await old.close().catch(() => undefined)
-    const written = this.#sinceSnapshot
-    this.#sinceSnapshot = 0
-    this.#lowOnRoom = false
-    this.#snapshotting = this.#snapshot(segment.seq, image)
-      .catch((error: Error) => {
-        this.#sinceSnapshot += written
-        this.#logger.warn?.('could not write a snapshot; the journal is kept, and a snapshot tried again later', {
-          error: error.message,
-        })
-      })
-      .finally(() => {
-        this.#snapshotting = undefined
-      })
-  }
-
-  /**
-   * Writes the snapshot of segment `seq` in the room the reserve kept, then removes what it makes
-   * obsolete, and keeps room for the next one.
-   */
-  async #snapshot(seq: number, image: StoreImage): Promise<void> {
-    const meta = { version: image.version, epoch: this.#epoch, storeVersion: this.#storeVersion, instances: image.instances }
-    const path = snapshotPath(this.#dir, seq)
-    await this.#reserving
-    await this.#reserve.release()
-    try {
-      await writeSnapshot(path, meta, image.stateJson)
-    } catch (error) {
-      this.#snapshotFailedAt = performance.now()
-      throw error
-    }
-    const files = await listFolder(this.#dir)
-    await this.#remove({ journals: files.journals.filter((n) => n < seq), snapshots: files.snapshots.filter((n) => n < seq) })
-    const written = await lstat(path).catch(() => undefined)
-    this.#snapshotBytes = written?.size ?? this.#snapshotBytes
-    // Kept after the snapshot is done, so that a compaction is not held up by it.
-    if (written !== undefined) this.#reserving = this.#keepRoom(written.size)
-  }
-
-  /** Makes the reserve hold `bytes`, or says why it cannot. */
-  async #keepRoom(bytes: number): Promise<void> {
-    if (await this.#reserve.ensure(bytes)) return
-    this.#logger.warn?.('no room to keep for the next snapshot: a journal that fills the disk waits for room', {
-      file: this.#reserve.path,
-      bytes,
-    })
-  }
-
-  /**
-   * The journal filled the disk: folds it into a snapshot, in the room the reserve kept (or any
-   * that was freed since), and removes it; or waits for the snapshot under way to do so. Tried
-   * again at most once a second after it failed, and only with a journal to fold.
-   * @returns whether it did, so the write that failed can be tried again
-   */
-  async #compactForRoom(): Promise<boolean> {
-    const segment = this.#segment!
-    try {
-      await segment.truncate()
-    } catch {
-      return false
-    }
-    // A snapshot under way frees the older journal once it is written: the write may fit then.
-    if (this.#snapshotting !== undefined) {
-      await this.#snapshotting
-      return true
-    }
-    if (this.#sinceSnapshot === 0 || performance.now() - this.#roomFailedAt < RETRY_MS) return false
-    try {
-      await this.#reserving
-      await this.#reserve.release()
-      await this.#rotate()
-      await this.#snapshotting
-    } catch {
-      this.#roomFailedAt = performance.now()
-      return false
-    }
-    if (this.#sinceSnapshot !== 0) {
-      this.#roomFailedAt = performance.now()
-      return false
-    }
-    this.#logger.warn?.('the journal filled the disk: folded it into a snapshot to make room', { dir: this.#dir })
-    return true
-  }
-
-  async #remove(files: FolderFiles): Promise<void> {
-    if (files.journals.length === 0 && files.snapshots.length === 0) return
-    for (const seq of files.journals) await unlink(journalPath(this.#dir, seq)).catch(() => undefined)
-    for (const seq of files.snapshots) await unlink(snapshotPath(this.#dir, seq)).catch(() => undefined)
-    await syncFolder(this.#dir)
-  }
-
-  #flushAfterInterval(): void {
-    if (this.#flushTimer !== undefined) return
-    this.#flushTimer = setTimeout(() => {
-      this.#flushTimer = undefined
-      this.#segment?.sync().catch((error: Error) => {
-        // What was answered may not be on the disk: a snapshot rewrites all of it.
-        this.#sinceSnapshot = this.#limits.compactBytes
-        this.#logger.error?.('could not flush the journal to the disk; a snapshot will rewrite it', { error: error.message })
-      })
-    }, this.#limits.fsyncInterval)
-    this.#flushTimer.unref()
-  }
-
-  /** A write failed: cuts off what it left, so the next write follows whole records. */
-  async #failed(cause: NodeJS.ErrnoException): Promise<IpcStateError> {
-    const segment = this.#segment!
-    try {
-      await segment.truncate()
-    } catch {
-      this.#broken = { error: cause, since: performance.now() }
-    }
-    return persistFailed(segment.path, cause)
-  }
-
-  /** Tries again, at most once a second, to cut off what a failed write left. */
-  async #repair(): Promise<void> {
-    const broken = this.#broken!
-    const segment = this.#segment!
-    if (performance.now() - broken.since < RETRY_MS) throw persistFailed(segment.path, broken.error)
-    try {
-      await segment.truncate()
-      this.#broken = undefined
-    } catch (error) {
-      this.#broken = { error: error as Error, since: performance.now() }
-      throw persistFailed(segment.path, error as NodeJS.ErrnoException)
-    }
+/** The log a folder holds, each entry's damage named at its file and offset. */
+function logOf(recovered: Recovered, epoch: string): StoredLog {
+  const { storeVersion, version, state, instances, entries, places, snapshot } = recovered
+  return {
+    epoch,
+    storeVersion,
+    version,
+    state,
+    instances,
+    entries,
+    damaged: (at, what) => {
+      const place = at === 'snapshot' ? snapshot! : places[at]!
+      return damaged(place.file, place.offset, what)
+    },
   }
 }
 
-/** The error calls get when their change could not be written. */
-function persistFailed(file: string, cause: NodeJS.ErrnoException): IpcStateError {
-  const what =
-    cause.code === 'ENOSPC' || cause.code === 'EDQUOT' ? 'the disk is full: free some space' : 'check the disk and the folder'
-  return new IpcStateError(
-    ErrorCode.PERSIST_FAILED,
-    `The change could not be written to ${file} (${cause.code ?? cause.message}); it was not applied. ${what}, then call again`,
-    { cause, data: { file, ...(cause.code === undefined ? {} : { reason: cause.code }) } },
-  )
+/** The client records of a folder that holds no snapshot: a first snapshot keeps them. */
+function instancesOf({ entries }: Recovered): StoredInstance[] {
+  const instances = new Map<string, StoredInstance>()
+  for (const entry of entries) {
+    if (entry.kind === 'instance')
+      instances.set(entry.instanceId, { instanceId: entry.instanceId, since: entry.since, forgotten: -1, answers: [] })
+  }
+  return [...instances.values()]
 }

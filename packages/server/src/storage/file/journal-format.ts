@@ -1,3 +1,4 @@
+// The journal's format: segment headers and records, each framed with its length and checksums, read back checked.
 import { constants } from 'node:buffer'
 import { crc32 } from 'node:zlib'
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
@@ -165,4 +166,15 @@ export function readSegment(file: string, bytes: Buffer, visit?: (record: Journa
     offset = start + length
   }
   return { records, offsets, end: offset, torn: undefined }
+}
+
+/** The error calls get when their change could not be written. */
+export function persistFailed(file: string, cause: NodeJS.ErrnoException): IpcStateError {
+  const what =
+    cause.code === 'ENOSPC' || cause.code === 'EDQUOT' ? 'the disk is full: free some space' : 'check the disk and the folder'
+  return new IpcStateError(
+    ErrorCode.PERSIST_FAILED,
+    `The change could not be written to ${file} (${cause.code ?? cause.message}); it was not applied. ${what}, then call again`,
+    { cause, data: { file, ...(cause.code === undefined ? {} : { reason: cause.code }) } },
+  )
 }

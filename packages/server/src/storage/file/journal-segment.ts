@@ -1,3 +1,4 @@
+// One journal segment being written: appended to at its end only, flushed now or a little later, cut back after a failed write.
 import { fdatasyncSync, writeSync } from 'node:fs'
 import { type FileHandle, open, unlink } from 'node:fs/promises'
 import { dirname } from 'node:path'
@@ -15,6 +16,8 @@ export class JournalSegment {
   readonly #handle: FileHandle
   /** The bytes of whole records written so far. */
   size: number
+  /** The flush {@link syncLater} set up, until it runs. */
+  #flushTimer: NodeJS.Timeout | undefined
 
   private constructor(path: string, seq: number, handle: FileHandle, size: number) {
     this.path = path
@@ -73,6 +76,16 @@ export class JournalSegment {
     return this.#handle.datasync()
   }
 
+  /** Flushes the file `ms` after the first call since its last such flush; `failed` hears when that does not work. */
+  syncLater(ms: number, failed: (error: Error) => void): void {
+    if (this.#flushTimer !== undefined) return
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = undefined
+      this.sync().catch(failed)
+    }, ms)
+    this.#flushTimer.unref()
+  }
+
   /** Cuts off whatever a failed write left after {@link size}, and flushes that. */
   async truncate(): Promise<void> {
     await this.#handle.truncate(this.size)
@@ -80,6 +93,7 @@ export class JournalSegment {
   }
 
   close(): Promise<void> {
+    clearTimeout(this.#flushTimer)
     return this.#handle.close()
   }
 }

@@ -1,9 +1,11 @@
+// Snapshot files of a data folder: the whole store, written atomically, read back checked.
 import { randomBytes } from 'node:crypto'
 import { open, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import { CREATE_FLAGS, FOLDER_FLAGS, readDataFile } from '../../files/data-file.js'
 import { damaged } from './journal-format.js'
+import { isCount, readStoredInstances } from '../stored-record.js'
 import type { StoredInstance } from '../storage.js'
 
 // A snapshot file holds the whole store at the start of one journal segment:
@@ -29,6 +31,8 @@ export interface SnapshotMeta {
 /** A snapshot as read back: its meta and the state. */
 export interface ReadSnapshot extends SnapshotMeta {
   state: unknown
+  /** Where its body starts in the file: the place damage found in its state is reported at. */
+  bodyAt: number
 }
 
 /** Flushes folder `dir`, so a file created, renamed or removed in it stays so after a crash. */
@@ -77,14 +81,10 @@ export async function writeSnapshot(path: string, meta: SnapshotMeta, stateJson:
 }
 
 /**
- * Reads the snapshot at `path`; `stateProblem` says what makes its state unlike the store's, if
- * anything, given the store version that wrote it.
+ * Reads the snapshot at `path`. Answers an earlier version kept as frames are read as values.
  * @throws IpcStateError `STORE_DAMAGED` naming the file and the offset when it does not check out
  */
-export async function readSnapshot(
-  path: string,
-  stateProblem: (state: unknown, storeVersion: number) => string | undefined = () => undefined,
-): Promise<ReadSnapshot> {
+export async function readSnapshot(path: string): Promise<ReadSnapshot> {
   const bytes = await readDataFile(path)
   const newline = bytes.indexOf(10)
   const [magic, checksum, size] = bytes
@@ -95,20 +95,20 @@ export async function readSnapshot(
   const body = bytes.subarray(newline + 1)
   if (Number(size) !== body.length) throw damaged(path, newline + 1, `its body is ${body.length} bytes, not the ${size} it says`)
   if (crc32(body) !== Number.parseInt(checksum ?? '', 16)) throw damaged(path, newline + 1, 'its body does not match its checksum')
-  let snapshot: ReadSnapshot
+  let snapshot: Omit<ReadSnapshot, 'bodyAt'>
   try {
-    snapshot = JSON.parse(body.toString('utf8')) as ReadSnapshot
+    snapshot = JSON.parse(body.toString('utf8')) as typeof snapshot
   } catch {
     throw damaged(path, newline + 1, 'its body is not JSON')
   }
-  const { version, epoch, storeVersion, instances, state } = snapshot ?? {}
+  const { version, epoch, storeVersion, state } = snapshot ?? {}
+  const instances = readStoredInstances(snapshot?.instances)
   if (
     !isCount(version) ||
     typeof epoch !== 'string' ||
     !isCount(storeVersion) ||
     storeVersion < 1 ||
-    !Array.isArray(instances) ||
-    !instances.every(isStoredInstance) ||
+    instances === undefined ||
     typeof state !== 'object' ||
     state === null
   ) {
@@ -118,27 +118,5 @@ export async function readSnapshot(
       'its body lacks the version, epoch, store version, record or state, or one is not what it must be',
     )
   }
-  const problem = stateProblem(state, storeVersion)
-  if (problem !== undefined) throw damaged(path, newline + 1, problem)
-  return snapshot
-}
-
-/** A version, a call id or a count: a safe integer, 0 or more. */
-export const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0
-
-/** Whether `value` is a record of answered calls as a snapshot holds it. */
-function isStoredInstance(value: unknown): value is StoredInstance {
-  const instance = value as StoredInstance
-  return (
-    typeof instance === 'object' &&
-    instance !== null &&
-    typeof instance.instanceId === 'string' &&
-    Number.isSafeInteger(instance.since) &&
-    Number.isSafeInteger(instance.forgotten) &&
-    Array.isArray(instance.answers) &&
-    instance.answers.every(
-      (answer) =>
-        typeof answer === 'object' && answer !== null && Number.isSafeInteger(answer.id) && typeof answer.frame === 'string',
-    )
-  )
+  return { version, epoch, storeVersion, instances, state, bodyAt: newline + 1 }
 }

@@ -1,13 +1,11 @@
+// What a starting file storage does with the folder it read: cut off a torn tail, keep or renew the epoch, remove what is obsolete.
 import { lstat, open, readdir, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from '@ipc-state/protocol'
 import { WRITE_FLAGS } from '../../files/data-file.js'
-import { bootId, type FolderFiles, journalPath } from './data-folder.js'
-import type { Recovered } from './journal-replay.js'
+import { bootId, type FolderFiles, journalPath, snapshotPath } from './data-folder.js'
+import type { Recovered } from './folder-log.js'
 import { TEMPORARY, syncFolder } from './snapshot-file.js'
-
-// What a starting file storage does with what replay found: cut off a torn last record, decide
-// whether clients keep their epoch, and count the journal that a snapshot would fold.
 
 /**
  * A crash in the middle of a write left part of a record at the end: it was never acknowledged.
@@ -82,4 +80,12 @@ export async function removeTemporaries(dir: string, logger: Logger): Promise<nu
     logger.warn?.('removed the temporary files of snapshots a stop cut short', { dir, files: names.length })
   }
   return names.length
+}
+
+/** Removes `files` from `dir`, and flushes the folder so they stay removed. */
+export async function removeFiles(dir: string, files: FolderFiles): Promise<void> {
+  if (files.journals.length === 0 && files.snapshots.length === 0) return
+  for (const seq of files.journals) await unlink(journalPath(dir, seq)).catch(() => undefined)
+  for (const seq of files.snapshots) await unlink(snapshotPath(dir, seq)).catch(() => undefined)
+  await syncFolder(dir)
 }

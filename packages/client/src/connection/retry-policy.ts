@@ -1,6 +1,6 @@
 // When a client tries a connection again, and when it gives up.
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
-import type { ClientOptions } from './client-options.js'
+import type { ClientOptions } from '../client-options.js'
 
 /** The options a {@link RetryPolicy} follows. */
 export type RetryPolicyOptions = Pick<ClientOptions, 'path' | 'connectAttempts' | 'reconnectAttempts' | 'retryDelay'>

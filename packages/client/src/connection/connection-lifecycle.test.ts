@@ -1,8 +1,8 @@
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 import { FRAME_DELIMITER, PROTOCOL_VERSION, ServerMessageType, type ServerMessage } from '@ipc-state/protocol/wire'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { ClientStatus } from './client-status.js'
-import { caught, createTestServer, nextOf } from '../test/test-server.js'
+import type { ClientStatus } from '../client-status.js'
+import { caught, createTestServer, nextOf } from '../../test/test-server.js'
 
 afterEach(() => {
   vi.useRealTimers()

@@ -1,23 +1,32 @@
-import { patchInPlace } from './patch-in-place.js'
-import { ErrorCode, IpcStateError, type Patch } from '@ipc-state/protocol'
-import { encodeActionResult } from '@ipc-state/protocol/wire'
+// Reading a data folder back as a log: its newest snapshot and the journal records after it, each with its place in its file.
+import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 import { notOurFile, readDataFile } from '../../files/data-file.js'
 import { type FolderFiles, journalPath, snapshotPath } from './data-folder.js'
 import { type JournalRecord, type SegmentHeader, damaged, readSegment } from './journal-format.js'
-import { isCount, readSnapshot } from './snapshot-file.js'
-import { keyProblem, stateProblem } from './stored-shape.js'
-import type { StoredInstance } from '../storage.js'
+import { readSnapshot } from './snapshot-file.js'
+import { isCount } from '../stored-record.js'
+import type { StorageEntry, StoredInstance } from '../storage.js'
 
-/** What a data folder holds, read back: the store at its last whole record. */
+/** What a data folder holds, read back: its newest snapshot and every whole record after it. */
 export interface Recovered {
-  /** The state, `undefined` while the folder holds none. */
+  /** The snapshot's state, `undefined` while the folder holds none. */
   state: unknown
+  /** The snapshot's version (or the first segment's, when there is no snapshot). */
   version: number
   /** The epoch the store last had, `undefined` while the folder holds none. */
   epoch: string | undefined
+  /** The version the last change after the snapshot made: where the next segment starts. */
+  head: number
   /** The store version its state was written by. */
   storeVersion: number
+  /** The snapshot's record of answered calls. */
   instances: StoredInstance[]
+  /** The records after the snapshot, as entries, oldest first. */
+  entries: StorageEntry[]
+  /** Where each of `entries` is: its file and the offset of its record. */
+  places: { file: string; offset: number }[]
+  /** The newest snapshot and where its body starts, if there is one. */
+  snapshot: { file: string; offset: number } | undefined
   /** The newest segment read, if any, and what it tells of how the last server stopped. */
   last: LastSegment | undefined
   /** The segments and snapshots older than the newest snapshot: nothing needs them any more. */
@@ -38,50 +47,44 @@ export interface LastSegment {
 }
 
 /**
- * Reads the newest snapshot of `dir` and the journal segments from it on, replaying each change.
- * Only the newest segment may end in a torn record (reported, never cut here). A state of the
- * running `storeVersion` must keep the shape of the store's `initialState` (see `stateProblem`).
+ * Reads the newest snapshot of `dir` and the journal segments from it on, each record checked for
+ * its fields and its place (versions one after the other, segments without a gap). Only the newest
+ * segment may end in a torn record (reported, never cut here). The server replays what it returns.
  * @throws IpcStateError `STORE_DAMAGED` naming the file and the offset, whatever the damage;
  *   `STORE_TOO_NEW`
  */
-export async function replay(
-  dir: string,
-  files: FolderFiles,
-  storeVersion: number,
-  answersKept: number,
-  initialState: Record<string, unknown>,
-): Promise<Recovered> {
+export async function readFolder(dir: string, files: FolderFiles, storeVersion: number): Promise<Recovered> {
   const snapshotSeq = files.snapshots.at(-1)
   const recovered: Recovered = {
     state: undefined,
     version: 0,
+    head: 0,
     epoch: undefined,
     storeVersion,
     instances: [],
+    entries: [],
+    places: [],
+    snapshot: undefined,
     last: undefined,
     obsolete: {
       journals: files.journals.filter((seq) => snapshotSeq !== undefined && seq < snapshotSeq),
       snapshots: files.snapshots.slice(0, -1),
     },
   }
-  const instances = new Map<string, ReplayedInstance>()
   if (snapshotSeq !== undefined) {
     const path = snapshotPath(dir, snapshotSeq)
     const snapshot = await asDamage(
       path,
       () => 0,
-      () => readSnapshot(path, (state, written) => (written === storeVersion ? stateProblem(state, initialState) : undefined)),
+      () => readSnapshot(path),
     )
     tooNew(path, snapshot.storeVersion, storeVersion)
     Object.assign(recovered, { state: snapshot.state, version: snapshot.version, epoch: snapshot.epoch })
     recovered.storeVersion = snapshot.storeVersion
-    for (const { answers, ...instance } of snapshot.instances) {
-      instances.set(instance.instanceId, {
-        ...instance,
-        answers: answers.map(({ id, frame }) => ({ id, version: 0, valueJson: undefined, frame })),
-      })
-    }
+    recovered.instances = snapshot.instances
+    recovered.snapshot = { file: path, offset: snapshot.bodyAt }
   }
+  let version = recovered.version
   const segments = files.journals.filter((seq) => snapshotSeq === undefined || seq >= snapshotSeq)
   for (const [index, seq] of segments.entries()) {
     const path = journalPath(dir, seq)
@@ -106,21 +109,24 @@ export async function replay(
             if (record.t !== 'segment' || record.seq !== seq) throw damaged(path, offset, 'its first record is not its header')
             if (!isHeader(record)) throw damaged(path, offset, 'its header lacks a field, or one is not what it must be')
             tooNew(path, record.storeVersion, storeVersion)
-            if (recovered.state !== undefined && record.version !== recovered.version) {
-              throw damaged(path, offset, `it starts at version ${record.version}, not at ${recovered.version} where the store is`)
+            if (recovered.state !== undefined && record.version !== version) {
+              throw damaged(path, offset, `it starts at version ${record.version}, not at ${version} where the store is`)
+            }
+            if (recovered.state !== undefined && record.storeVersion !== recovered.storeVersion) {
+              throw damaged(path, offset, `it says store version ${record.storeVersion}, its snapshot ${recovered.storeVersion}`)
             }
             recovered.epoch = record.epoch
             recovered.storeVersion = record.storeVersion
-            recovered.version = record.version
+            if (recovered.state === undefined) recovered.version = version = record.version
             return
           }
-          applyRecord(recovered, instances, record, answersKept, (what) => {
+          const entry = entryOf(record, version, recovered.state !== undefined, (what) => {
             throw damaged(path, offset, what)
           })
-          if (record.t === 'change' && recovered.storeVersion === storeVersion) {
-            const problem = changedShape(recovered.state, record.p as Patch[], initialState)
-            if (problem !== undefined) throw damaged(path, offset, `a change leaves the state unlike the store's: ${problem}`)
-          }
+          if (entry === undefined) return
+          if (entry.kind === 'change') version = entry.version
+          recovered.entries.push(entry)
+          recovered.places.push({ file: path, offset })
         }),
     )
     const newest = index === segments.length - 1
@@ -133,78 +139,40 @@ export async function replay(
       recovered.last = { seq, header: header as SegmentHeader | undefined, end: read.end, torn, closed: lastKind === 'closed' }
     }
   }
-  recovered.instances = [...instances.values()].map(({ answers, ...instance }) => ({
-    ...instance,
-    answers: answers.map(({ id, version, valueJson, frame }) => ({
-      id,
-      frame: frame ?? encodeActionResult(id, version, valueJson),
-    })),
-  }))
+  recovered.head = version
   return recovered
 }
 
-/** An answer as replay keeps it: its frame from a snapshot, or what makes it from the journal. */
-interface ReplayedAnswer {
-  id: number
-  version: number
-  valueJson: string | undefined
-  frame?: string
-}
-
-type ReplayedInstance = Omit<StoredInstance, 'answers'> & { answers: ReplayedAnswer[] }
-
-/**
- * Applies one record after the header; `fail` throws the damage at its place. Each instance keeps
- * about its last `answersKept` answers (the record keeps no more), the older ones noted as
- * forgotten, as answering them did.
- */
-function applyRecord(
-  recovered: Recovered,
-  instances: Map<string, ReplayedInstance>,
+/** The entry one record after the header holds (none for a `closed` mark); `fail` throws the damage at its place. */
+function entryOf(
   record: JournalRecord,
-  answersKept: number,
+  version: number,
+  hasState: boolean,
   fail: (what: string) => never,
-): void {
+): StorageEntry | undefined {
   switch (record.t) {
-    case 'instance': {
+    case 'instance':
       if (typeof record.i !== 'string' || !Number.isSafeInteger(record.s)) fail('a client record lacks its instance or hello id')
-      // A record made by a new hello replaces one that was forgotten in between.
-      if (instances.get(record.i)?.since !== record.s)
-        instances.set(record.i, { instanceId: record.i, since: record.s, forgotten: -1, answers: [] })
-      return
-    }
+      return { kind: 'instance', instanceId: record.i, since: record.s }
     case 'change': {
-      if (record.v !== recovered.version + 1) fail(`a change makes version ${record.v} where ${recovered.version + 1} comes next`)
+      if (record.v !== version + 1) fail(`a change makes version ${record.v} where ${version + 1} comes next`)
       if (!Array.isArray(record.p)) fail('a change holds no patches')
       if (typeof record.i !== 'string' || !isCount(record.n)) fail('a change lacks the instance or the id of its call')
-      if (recovered.state === undefined) fail('a change comes before any snapshot of the state it changes')
-      try {
-        recovered.state = patchInPlace(recovered.state, record.p as Patch[])
-      } catch (error) {
-        fail(`a change does not fit the state: ${(error as Error).message}`)
-      }
-      recovered.version = record.v
-      let instance = instances.get(record.i)
-      if (instance === undefined) {
-        // Its hello's record was compacted away with its answers: calls before this one are unknown.
-        instance = { instanceId: record.i, since: record.n, forgotten: -1, answers: [] }
-        instances.set(record.i, instance)
-      }
-      instance.answers.push({
-        id: record.n,
+      if (!hasState) fail('a change comes before any snapshot of the state it changes')
+      const valueJson = Object.hasOwn(record, 'r') ? JSON.stringify(record.r) : undefined
+      return {
+        kind: 'change',
         version: record.v,
-        valueJson: Object.hasOwn(record, 'r') ? JSON.stringify(record.r) : undefined,
-      })
-      if (instance.answers.length >= 2 * answersKept) {
-        const dropped = instance.answers.splice(0, instance.answers.length - answersKept)
-        instance.forgotten = Math.max(instance.forgotten, ...dropped.map((answer) => answer.id))
+        patchesJson: JSON.stringify(record.p),
+        instanceId: record.i,
+        id: record.n,
+        valueJson,
       }
-      return
     }
     case 'closed':
-      return
+      return undefined
     default:
-      fail(`a record of kind ${JSON.stringify((record as { t: unknown }).t)} this version does not know`)
+      return fail(`a record of kind ${JSON.stringify((record as { t: unknown }).t)} this version does not know`)
   }
 }
 
@@ -219,21 +187,6 @@ function isHeader(record: JournalRecord): record is SegmentHeader {
     typeof header.boot === 'string' &&
     typeof header.fsync === 'string'
   )
-}
-
-/**
- * What a change's `patches` made unlike the store's shape, if anything: only a patch that replaces
- * the root or one of its keys can change a top-level kind, so only those are checked.
- */
-function changedShape(state: unknown, patches: readonly Patch[], initial: Record<string, unknown>): string | undefined {
-  for (const { path } of patches) {
-    if (path.length === 0) return stateProblem(state, initial)
-    if (path.length === 1) {
-      const problem = keyProblem(state as Record<string, unknown>, initial, String(path[0]))
-      if (problem !== undefined) return problem
-    }
-  }
-  return undefined
 }
 
 /**

@@ -1,11 +1,13 @@
+import { lstatSync } from 'node:fs'
 import { chown, lchown, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { createServer, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ErrorCode, type IpcStateError } from '@ipc-state/protocol'
+import { localSocketRoot } from '@ipc-state/protocol/node'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { connect } from './connect.js'
-import { openIpcConnection, type IpcConnectionOptions } from './ipc-transport.js'
+import { connect } from '../connect.js'
+import { openIpcConnection, unixSocketTransport, type IpcConnectionOptions } from './ipc-transport.js'
 
 const uid = process.getuid?.()
 const isRoot = uid === 0
@@ -142,5 +144,14 @@ describe.skipIf(!isRoot)('connect to a socket another user owns (as root: one gi
     // No retry was even planned: it failed on the first attempt.
     expect(retryDelay).not.toHaveBeenCalled()
     expect([server.connections, server.bytes]).toEqual([0, 0])
+  })
+})
+
+describe('unixSocketTransport', () => {
+  it("defaults socketRoot to this user's own folder, the one the server uses, not node-ipc's shared /tmp/", () => {
+    const { name } = unixSocketTransport({ id: 'x' })
+    expect(name).toBe(`${localSocketRoot({ process, lstatSync, tmpdir })}app.x`)
+    if (process.getuid !== undefined) expect(name).not.toBe('/tmp/app.x')
+    expect(unixSocketTransport({ socketRoot: '/tmp/', appspace: 'test.', id: 'y' }).name).toBe('/tmp/test.y')
   })
 })

@@ -1,7 +1,8 @@
 import { ServerMessageType, encodeServerMessage } from '@ipc-state/protocol/wire'
 import { describe, expect, it } from 'vitest'
-import { createMemoryTransport } from './memory-transport.js'
-import type { TransportConnection } from '../src/transport/transport.js'
+import { createMemoryTransport } from '../../test/memory-transport.js'
+import { memoryTransport } from './memory-transport.js'
+import type { TransportConnection } from '../transport/transport.js'
 
 /** A transport with a recording server behind it. */
 async function listening() {
@@ -13,7 +14,8 @@ async function listening() {
     connection(connection) {
       connections.push(connection)
       return {
-        data: (text) => received.push(typeof text === 'string' ? text : Buffer.from(text).toString()),
+        data: (bytes) => received.push(Buffer.from(bytes).toString()),
+        drain() {},
         close: () => (closes += 1),
       }
     },
@@ -22,7 +24,7 @@ async function listening() {
   return { transport, server, received, connections, closes: () => closes }
 }
 
-const closing = (reason: string) => encodeServerMessage({ type: ServerMessageType.ServerClosing, data: { reason } })
+const closing = (reason: string) => Buffer.from(encodeServerMessage({ type: ServerMessageType.ServerClosing, data: { reason } }))
 
 describe('memory transport', () => {
   it('delivers what a peer writes after the current task, in order, and what it closes after that', async () => {
@@ -45,11 +47,11 @@ describe('memory transport', () => {
     const t = await listening()
     const peer = await t.transport.connect()
     const connection = t.connections[0]!
-    const text = closing('one') + closing('two')
-    connection.write(text.slice(0, 10))
-    connection.write(text.slice(10))
+    const text = Buffer.concat([closing('one'), closing('two')])
+    connection.write(text.subarray(0, 10))
+    connection.write(text.subarray(10))
     expect(peer.messages).toEqual([])
-    expect(connection.bufferedBytes).toBe(Buffer.byteLength(text))
+    expect(connection.bufferedBytes).toBe(text.length)
     expect(await peer.next()).toEqual({ type: ServerMessageType.ServerClosing, data: { reason: 'one' } })
     expect(await peer.next()).toEqual({ type: ServerMessageType.ServerClosing, data: { reason: 'two' } })
     expect(connection.bufferedBytes).toBe(0)
@@ -114,18 +116,35 @@ describe('memory transport writes', () => {
     dropper.pause()
     const calls: string[] = []
     const wide = closing('ğğğ')
-    toReader!.write(Buffer.from(wide), () => calls.push('read'))
+    toReader!.write(wide, () => calls.push('read'))
     toDropper!.write(wide, () => calls.push('dropped'))
     await Promise.resolve()
-    expect(toReader!.bufferedBytes).toBe(Buffer.byteLength(wide))
-    expect(Buffer.byteLength(wide)).toBeGreaterThan(wide.length)
+    expect(toReader!.bufferedBytes).toBe(wide.length)
     expect(calls).toEqual([])
     reader.resume()
     await reader.next()
     toDropper!.destroy()
     await dropper.closed
-    toDropper!.write('late', () => calls.push('late'))
+    toDropper!.write(Buffer.from('late'), () => calls.push('late'))
     await Promise.resolve()
     expect(calls).toEqual(['read', 'dropped', 'late'])
+  })
+})
+
+describe('memoryTransport', () => {
+  it('lets one server listen at a time, and refuses a client when none listens', async () => {
+    const memory = memoryTransport({ name: 'pair' })
+    expect(memory.server.name).toBe('pair')
+    expect(memory.client.name).toBe('pair')
+    const handlers = { connection: () => ({ data() {}, drain() {}, close() {} }), error() {} }
+    const listening = await memory.server.listen(handlers)
+    await expect(memory.server.listen(handlers)).rejects.toMatchObject({ code: 'ADDRESS_IN_USE' })
+    await listening.close()
+    const closed = new Promise<Error | undefined>((resolve) =>
+      memory.client.open({ open: () => resolve(new Error('opened')), data() {}, close: resolve }),
+    )
+    expect(await closed).toMatchObject({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED pair' })
+    // Another server may listen once the first has closed.
+    await (await memory.server.listen(handlers)).close()
   })
 })

@@ -1,8 +1,11 @@
+// The Unix-socket transport: where the socket is, whether to trust it, and node-ipc. Loaded only when used.
 import { lstatSync, statSync, type Stats } from 'node:fs'
+import { tmpdir } from 'node:os'
 import type { Socket } from 'node:net'
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
+import { localSocketRoot, resolveSocketPath, type SocketAddress } from '@ipc-state/protocol/node'
 import { IPCModule } from 'node-ipc'
-import type { ClientConnection, ClientConnectionHandlers } from './client-transport.js'
+import type { ClientConnection, ClientConnectionHandlers, ClientTransport } from './client-transport.js'
 
 const CONNECTION_ID = 'ipc-state'
 
@@ -13,6 +16,25 @@ export interface IpcConnectionOptions {
    * @default false
    */
   allowForeignServer?: boolean
+}
+
+/** Options for {@link unixSocketTransport}: where the socket is, and whether another user's may be used. */
+export interface UnixSocketOptions extends SocketAddress, IpcConnectionOptions {}
+
+/**
+ * The transport `connect` uses when given none: node-ipc's socket at `socketRoot + appspace + id`,
+ * `socketRoot` defaulting to the folder of this user's own that the server picks too.
+ * @throws IpcStateError `PATH_TOO_LONG` when the path does not fit a Unix socket
+ */
+export function unixSocketTransport(options: UnixSocketOptions): ClientTransport & { readonly name: string } {
+  // Not node-ipc's shared /tmp/ by default: the folder only this user can write to, as the server's.
+  const path = resolveSocketPath({
+    ...options,
+    socketRoot: options.socketRoot ?? localSocketRoot({ process, lstatSync, tmpdir }),
+    platform: process.platform,
+  })
+  const ipcOptions = { allowForeignServer: options.allowForeignServer === true }
+  return { name: path, open: (handlers) => openIpcConnection(path, handlers, ipcOptions) }
 }
 
 /**
@@ -83,19 +105,20 @@ export function openIpcConnection(
   ipc.connectTo(CONNECTION_ID, path)
   const peer = ipc.of[CONNECTION_ID]!
   let socket: Socket | undefined
-  // Frames written in one tick leave as one write: one system call, one Buffer. A binary frame
-  // goes as it is, between the text written before and after it.
-  let unsent: string[] = []
-  let parts: (string | Uint8Array)[] = []
+  // The one place the client gathers writes: the frames written in one tick leave in one system
+  // call (the socket corked around them writes them with one writev), none of them copied.
+  let unsent: Uint8Array[] = []
   const flush = () => {
-    if (!ended && socket !== undefined) {
-      if (unsent.length > 0) parts.push(unsent.length === 1 ? unsent[0]! : unsent.join(''))
-      if (parts.length > 1) socket.cork()
-      for (const part of parts) socket.write(part)
-      if (parts.length > 1) socket.uncork()
-    }
+    const frames = unsent
     unsent = []
-    parts = []
+    if (ended || socket === undefined) return
+    if (frames.length === 1) {
+      socket.write(frames[0]!)
+      return
+    }
+    socket.cork()
+    for (const frame of frames) socket.write(frame)
+    socket.uncork()
   }
   peer.on('connect', () => {
     if (ended) return
@@ -121,16 +144,9 @@ export function openIpcConnection(
   })
   peer.on('disconnect', () => end(lastError))
   return {
-    write: (frame) => {
+    write: (bytes) => {
       if (ended || socket === undefined) return
-      const first = unsent.length === 0 && parts.length === 0
-      if (typeof frame === 'string') unsent.push(frame)
-      else {
-        if (unsent.length > 0) parts.push(unsent.length === 1 ? unsent[0]! : unsent.join(''))
-        unsent = []
-        parts.push(frame)
-      }
-      if (first) process.nextTick(flush)
+      if (unsent.push(bytes) === 1) process.nextTick(flush)
     },
     close: () => end(),
   }

@@ -1,11 +1,41 @@
 import { describe, expect, it } from 'vitest'
-import { decodeSnapshot, encodeSnapshot } from './replay-log.js'
+import { encodeActionResult } from '@ipc-state/protocol/wire'
+import { decodeSnapshot, encodeSnapshot } from './snapshot-key.js'
 
 describe('snapshots in Redis', () => {
   it('come back as they were written', () => {
-    const instances = [{ instanceId: 'a', since: 1, forgotten: -1, answers: [{ id: 2, frame: '{}' }] }]
+    const instances = [
+      {
+        instanceId: 'a',
+        since: 1,
+        forgotten: -1,
+        answers: [
+          { id: 2, version: 5, valueJson: '"two"' },
+          { id: 3, version: 6 },
+        ],
+      },
+    ]
     const bytes = encodeSnapshot(7, 2, instances, Buffer.from('{"counter":3}'))
     expect(decodeSnapshot(bytes)).toEqual({ version: 7, storeVersion: 2, instances, state: { counter: 3 } })
+  })
+
+  it('read the answer frames earlier versions kept as the values they carry', () => {
+    const frames = [
+      { id: 2, frame: encodeActionResult(2, 5, '{"a":[1]}') },
+      { id: 3, frame: encodeActionResult(3, 6, undefined) },
+    ]
+    const bytes = encodeSnapshot(7, 1, [{ instanceId: 'a', since: 1, forgotten: -1, answers: frames } as never], Buffer.from('{}'))
+    expect(decodeSnapshot(bytes).instances[0]!.answers).toEqual([
+      { id: 2, version: 5, valueJson: '{"a":[1]}' },
+      { id: 3, version: 6 },
+    ])
+    const wrong = encodeSnapshot(
+      7,
+      1,
+      [{ instanceId: 'a', since: 1, forgotten: -1, answers: [{ id: 2, frame: '{}' }] } as never],
+      Buffer.from('{}'),
+    )
+    expect(() => decodeSnapshot(wrong)).toThrow(TypeError)
   })
 
   it('are refused when they are not ones this storage wrote', () => {

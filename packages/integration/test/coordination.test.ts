@@ -1,0 +1,46 @@
+// What processes coordinate with: which client instance called an action and at what time by the
+// server's clock, and a wait in one process for a state that another process makes.
+import { connect } from '@ipc-state/client'
+import { describe, expect, it } from 'vitest'
+import { startClient } from '../src/processes/client-fixture.js'
+import { ask } from '../src/processes/processes.js'
+import { startServer } from '../src/processes/server-fixture.js'
+import type { TestStore } from '../src/stores/test-store.js'
+
+describe('coordination between processes', () => {
+  it("gives an action the calling instance, distinct for two clients of one clientId, and the server's clock", async () => {
+    await using server = await startServer()
+    await using first = await connect<TestStore>({ ...server.address, clientId: 'worker' })
+    await using second = await connect<TestStore>({ ...server.address, clientId: 'worker' })
+    expect(first.instanceId).not.toBe(second.instanceId)
+    const before = Date.now()
+    const [a, b] = await Promise.all([first.actions.caller(), second.actions.caller()])
+    const after = Date.now()
+    expect(a).toMatchObject({ clientId: 'worker', instanceId: first.instanceId })
+    expect(b).toMatchObject({ clientId: 'worker', instanceId: second.instanceId })
+    // The server's clock, read while the call was under way (one machine, one clock).
+    for (const { now } of [a, b]) {
+      expect(now).toBeGreaterThanOrEqual(before)
+      expect(now).toBeLessThanOrEqual(after)
+    }
+  })
+
+  it('waits in one process for the state another process makes, checking once per change', async () => {
+    await using server = await startServer()
+    await using watcher = await connect<TestStore>(server.address)
+    await using writer = startClient(server.address)
+    await writer.waitFor('connected')
+    let checks = 0
+    const waiting = watcher.waitFor((state) => {
+      checks += 1
+      return state.counter >= 50
+    })
+    const done = ask(writer, { op: 'serial', action: 'increment', count: 80 })
+    const state = await waiting
+    expect(state.counter).toBeGreaterThanOrEqual(50)
+    await done
+    // Once at the start and at most once per change: nothing polled.
+    expect(checks).toBeLessThanOrEqual(1 + state.counter)
+    await expect(watcher.waitFor((s) => s.counter === 80)).resolves.toMatchObject({ counter: 80 })
+  })
+})

@@ -1,0 +1,143 @@
+// Replay of what a storage handed back into the state, its version and the record of answered calls, checked entry by entry.
+import { ErrorCode, IpcStateError, type Patch } from '@ipc-state/protocol'
+import { patchInPlace } from './patch-in-place.js'
+import type { StoredInstance, StoredLog } from './storage.js'
+import { keyProblem, stateProblem } from './stored-shape.js'
+
+/** The store a log replays to. */
+export interface ReplayedStore {
+  state: Record<string, unknown>
+  version: number
+  /** The store version its state has: the snapshot's, or that of the last migration in the log. */
+  storeVersion: number
+  /** The record of answered calls, at most `answersKept` answers per instance. */
+  instances: StoredInstance[]
+}
+
+/** What replay checks the log against. */
+export interface ReplayOptions {
+  /** Answers kept per client instance (`dedupWindow`); older ones are noted as forgotten. */
+  answersKept: number
+  /** The store version the server runs: a state of it must keep the shape of `initialState`. */
+  storeVersion: number
+  initialState: Record<string, unknown>
+}
+
+/**
+ * Applies `log`'s entries to its snapshot, in order, as the server applied them when it wrote them:
+ * each change to the state (it must make the next version, and fit), its answer to the record,
+ * each instance record made. A state of the running store version keeps the store's shape (see
+ * `stateProblem`). The snapshot's state is changed in place: a storage hands back one of its own.
+ * @throws IpcStateError `STORE_DAMAGED` where the log says (see {@link StoredLog.damaged});
+ *   `STORE_TOO_NEW` for a store a newer store version wrote
+ */
+export function replayLog(log: StoredLog, { answersKept, storeVersion, initialState }: ReplayOptions): ReplayedStore {
+  const fail = (at: number | 'snapshot', what: string): never => {
+    throw log.damaged?.(at, what) ?? damagedLog(at, what)
+  }
+  let current = log.storeVersion
+  tooNew(current, storeVersion)
+  if (!Number.isSafeInteger(log.version) || log.version < 0) fail('snapshot', `its version ${log.version} is not a count`)
+  const snapshotProblem = current === storeVersion ? stateProblem(log.state, initialState) : plainObject(log.state)
+  if (snapshotProblem !== undefined) fail('snapshot', snapshotProblem)
+  let state = log.state as Record<string, unknown>
+  let version = log.version
+  const instances = new Map<string, StoredInstance>()
+  for (const instance of log.instances) instances.set(instance.instanceId, { ...instance, answers: [...instance.answers] })
+  for (const [index, entry] of log.entries.entries()) {
+    if (entry.kind === 'instance') {
+      // A record made by a new hello replaces one that was forgotten in between.
+      if (instances.get(entry.instanceId)?.since !== entry.since) {
+        instances.set(entry.instanceId, { instanceId: entry.instanceId, since: entry.since, forgotten: -1, answers: [] })
+      }
+      continue
+    }
+    if (entry.kind !== 'change')
+      fail(index, `an entry of kind ${JSON.stringify((entry as { kind: unknown }).kind)} no server writes`)
+    if (entry.version !== version + 1) fail(index, `a change makes version ${entry.version} where ${version + 1} comes next`)
+    if (entry.storeVersion !== undefined) {
+      tooNew(entry.storeVersion, storeVersion)
+      current = entry.storeVersion
+    }
+    const patches = parsePatches(entry.patchesJson, (what) => fail(index, what))
+    try {
+      state = patchInPlace(state, patches) as Record<string, unknown>
+    } catch (error) {
+      fail(index, `a change does not fit the state: ${(error as Error).message}`)
+    }
+    const problem = current === storeVersion ? changedShape(state, patches, initialState) : plainObject(state)
+    if (problem !== undefined) fail(index, `a change leaves the state unlike the store's: ${problem}`)
+    version = entry.version
+    if (entry.instanceId === '') continue
+    let instance = instances.get(entry.instanceId)
+    if (instance === undefined) {
+      // Its hello's record was compacted away with its answers: calls before this one are unknown.
+      instance = { instanceId: entry.instanceId, since: entry.id, forgotten: -1, answers: [] }
+      instances.set(entry.instanceId, instance)
+    }
+    instance.answers.push(
+      entry.valueJson === undefined ? { id: entry.id, version } : { id: entry.id, version, valueJson: entry.valueJson },
+    )
+    if (instance.answers.length >= 2 * answersKept) trim(instance, answersKept)
+  }
+  for (const instance of instances.values()) trim(instance, answersKept)
+  return { state, version, storeVersion: current, instances: [...instances.values()] }
+}
+
+/** Drops all but the last `kept` answers of `instance`, noting the newest dropped as forgotten. */
+function trim(instance: StoredInstance, kept: number): void {
+  if (instance.answers.length <= kept) return
+  const dropped = instance.answers.splice(0, instance.answers.length - kept)
+  instance.forgotten = Math.max(instance.forgotten, ...dropped.map((answer) => answer.id))
+}
+
+/** A change's patches, parsed: a list. */
+function parsePatches(patchesJson: string, fail: (what: string) => never): Patch[] {
+  let patches: unknown
+  try {
+    patches = JSON.parse(patchesJson)
+  } catch {
+    return fail('a change holds patches that are not JSON')
+  }
+  return Array.isArray(patches) ? (patches as Patch[]) : fail('a change holds no patches')
+}
+
+/** Why `state` is no plain object, if it is not. */
+function plainObject(state: unknown): string | undefined {
+  return typeof state === 'object' && state !== null && !Array.isArray(state) ? undefined : 'its state is not an object'
+}
+
+/**
+ * What a change's patches made unlike the store's shape, if anything: only a patch that replaces
+ * the root or one of its keys can change a top-level kind, so only those are checked.
+ */
+function changedShape(state: unknown, patches: readonly Patch[], initial: Record<string, unknown>): string | undefined {
+  const problem = plainObject(state)
+  if (problem !== undefined) return problem
+  for (const { path } of patches) {
+    if (path.length === 0) return stateProblem(state, initial)
+    if (path.length === 1) {
+      const found = keyProblem(state as Record<string, unknown>, initial, String(path[0]))
+      if (found !== undefined) return found
+    }
+  }
+  return undefined
+}
+
+/** `STORE_DAMAGED` for a storage that names no place. */
+function damagedLog(at: number | 'snapshot', what: string): IpcStateError {
+  const where = at === 'snapshot' ? 'its snapshot' : `entry ${at} after its snapshot`
+  return new IpcStateError(ErrorCode.STORE_DAMAGED, `The storage holds what no server wrote, in ${where}: ${what}`, {
+    data: { entry: at },
+  })
+}
+
+/** Refuses a store a newer store version than the server's wrote. */
+function tooNew(written: number, running: number): void {
+  if (written <= running) return
+  throw new IpcStateError(
+    ErrorCode.STORE_TOO_NEW,
+    `The storage holds a store written by version ${written} of the store, and this server runs version ${running}: run the newer store`,
+    { data: { written, running } },
+  )
+}

@@ -1,0 +1,14 @@
+// @ipc-state/server/testing: what tests use to run a server and its clients in one process, an
+// in-memory storage, and the storage contract's conformance suite.
+export { memoryTransport } from './memory-transport.js'
+export type {
+  MemoryClientConnection,
+  MemoryClientHandlers,
+  MemoryClientTransport,
+  MemoryTransport,
+  MemoryTransportOptions,
+} from './memory-transport.js'
+export { memoryPlace } from '../storage/memory-storage.js'
+export type { MemoryPlace, MemoryPlaceOptions } from '../storage/memory-storage.js'
+export { defineStorageContract, storageContract } from '../storage/storage-contract.js'
+export type { StorageCase, StorageContractOptions, StoragePlace } from '../storage/storage-contract.js'
