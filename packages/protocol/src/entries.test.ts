@@ -13,6 +13,7 @@ import * as messages from './messages.js'
 import * as node from './node/index.js'
 import nodeSource from './node/index.ts?raw'
 import * as localSocketRoot from './node/local-socket-root.js'
+import * as readAsBytes from './node/read-as-bytes.js'
 import * as socketPath from './node/socket-path.js'
 import * as binaryFrame from './wire/binary-frame.js'
 import * as decodeClient from './wire/decode-client.js'
@@ -40,6 +41,7 @@ const modules: Record<string, unknown>[] = [
   logger,
   messages,
   localSocketRoot,
+  readAsBytes,
   socketPath,
   binaryFrame,
   decodeClient,

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto'
 import type { ActionMap } from '@ipc-state/protocol'
 import type { CallRecord } from './calls/call-record.js'
-import type { ServerSettings } from './server-options.js'
+import type { ServerSettings } from './server-settings.js'
 import type { Session } from './connections/session.js'
 import type { StateFrames } from './connections/state-frames.js'
 import { type ReplayOptions, type ReplayedStore, replayLog } from './storage/replay-log.js'

@@ -1,6 +1,6 @@
 import { Defaults, ErrorCode, defineStore, type IpcStateError } from '@ipc-state/protocol'
 import { describe, expect, it } from 'vitest'
-import { parseServerOptions } from './server-options.js'
+import { parseServerOptions } from './server-settings.js'
 import { localSocketRoot } from './files/socket-file.js'
 
 const store = defineStore({ initialState: { n: 0 }, actions: {} })

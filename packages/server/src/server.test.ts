@@ -2,7 +2,7 @@ import { ErrorCode, defineStore, type Logger } from '@ipc-state/protocol'
 import { ServerMessageType } from '@ipc-state/protocol/wire'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createMemoryTransport } from '../test/memory-transport.js'
-import { parseServerOptions } from './server-options.js'
+import { parseServerOptions } from './server-settings.js'
 import { startServer } from './server.js'
 import { call, send, startTestServer } from '../test/test-helpers.js'
 

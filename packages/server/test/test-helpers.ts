@@ -3,7 +3,8 @@ import { defineStore } from '@ipc-state/protocol'
 import { ClientMessageType, PROTOCOL_VERSION, type HelloResult, type ResponseMessage } from '@ipc-state/protocol/wire'
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { createMemoryTransport, type MemoryPeer, type MemoryTransport } from './memory-transport.js'
-import { parseServerOptions, type UnixSocketServerOptions } from '../src/server-options.js'
+import type { UnixSocketServerOptions } from '../src/server-options.js'
+import { parseServerOptions } from '../src/server-settings.js'
 import { startServer, type IpcStateServer } from '../src/server.js'
 
 /**

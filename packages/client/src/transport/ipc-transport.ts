@@ -3,7 +3,7 @@ import { lstatSync, statSync, type Stats } from 'node:fs'
 import { tmpdir } from 'node:os'
 import type { Socket } from 'node:net'
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
-import { localSocketRoot, resolveSocketPath, type SocketAddress } from '@ipc-state/protocol/node'
+import { localSocketRoot, readAsBytes, resolveSocketPath, type SocketAddress } from '@ipc-state/protocol/node'
 import { IPCModule } from 'node-ipc'
 import type { ClientConnection, ClientConnectionHandlers, ClientTransport } from './client-transport.js'
 
@@ -162,17 +162,4 @@ function refusedAttempt(error: Error, handlers: ClientConnectionHandlers): Clien
   }
   setImmediate(() => end(error))
   return { write: () => {}, close: () => end() }
-}
-
-/**
- * Undoes the `setEncoding` node-ipc applied, so that the socket hands over its bytes as they are,
- * without a decode and a copy per read. Should a Node.js version not let it (the stream's state is
- * not public API), the socket still decodes as latin1, one character per byte, which the caller
- * turns back into the same bytes.
- */
-function readAsBytes(socket: Socket): void {
-  const state = (socket as unknown as { _readableState?: { decoder: unknown; encoding: unknown } })._readableState
-  if (state === undefined || socket.readableEncoding !== 'latin1') return
-  state.decoder = null
-  state.encoding = null
 }

@@ -1,4 +1,5 @@
-// `@ipc-state/protocol/node`: socket paths, node-ipc's rule and the folder only this user can write to.
+// `@ipc-state/protocol/node`: socket paths, node-ipc's rule and the folder only this user can write to,
+// and what the Unix-socket transports share.
 export {
   DEFAULT_APPSPACE,
   DEFAULT_SOCKET_ROOT,
@@ -10,3 +11,5 @@ export {
 export type { SocketAddress, ResolveSocketPathOptions, DefaultSocketRootOptions, FolderStat } from './socket-path.js'
 export { localSocketRoot } from './local-socket-root.js'
 export type { LocalSocketRootHost } from './local-socket-root.js'
+export { readAsBytes } from './read-as-bytes.js'
+export type { DecodingSocket } from './read-as-bytes.js'

@@ -2,7 +2,7 @@
 import type { Socket } from 'node:net'
 import { IPCModule } from 'node-ipc'
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
-import { DEFAULT_APPSPACE, DEFAULT_SOCKET_ROOT, type SocketAddress } from '@ipc-state/protocol/node'
+import { DEFAULT_APPSPACE, DEFAULT_SOCKET_ROOT, readAsBytes, type SocketAddress } from '@ipc-state/protocol/node'
 import { claimAndListen, prepareSocketRoot, removeSocketFile } from '../files/socket-file.js'
 import { TickWriter } from './tick-writer.js'
 import {
@@ -173,17 +173,4 @@ export function listenIpc(options: ListenIpcOptions): Promise<TransportServer> {
       netServer.close(() => resolve())
     })
   }
-}
-
-/**
- * Undoes the `setEncoding` node-ipc applied, so that the socket hands over its bytes as they are,
- * without a decode and a copy per read. Should a Node.js version not let it (the stream's state is
- * not public API), the socket still decodes as latin1, one character per byte, which the caller
- * turns back into the same bytes.
- */
-function readAsBytes(socket: Socket): void {
-  const state = (socket as unknown as { _readableState?: { decoder: unknown; encoding: unknown } })._readableState
-  if (state === undefined || socket.readableEncoding !== 'latin1') return
-  state.decoder = null
-  state.encoding = null
 }

@@ -10,7 +10,7 @@ import type { FileStorageOptions } from './file-storage-options.js'
 import { JOURNAL_MAGIC, frameRecord, readSegment } from './journal-format.js'
 import { writeSnapshot } from './snapshot-file.js'
 import { createMemoryTransport } from '../../../test/memory-transport.js'
-import { parseServerOptions } from '../../server-options.js'
+import { parseServerOptions } from '../../server-settings.js'
 import { startServer } from '../../server.js'
 import { call, sayHello, startTestServer } from '../../../test/test-helpers.js'
 
