@@ -1,10 +1,12 @@
 // What processes coordinate with: which client instance called an action and at what time by the
-// server's clock, and a wait in one process for a state that another process makes.
+// server's clock, a wait in one process for a state that another process makes, and calls the
+// server process makes itself.
 import { connect } from '@ipc-state/client'
 import { describe, expect, it } from 'vitest'
 import { startClient } from '../src/processes/client-fixture.js'
-import { ask } from '../src/processes/processes.js'
+import { ask, type FixtureEvent } from '../src/processes/processes.js'
 import { startServer } from '../src/processes/server-fixture.js'
+import { storageEnv, tempDataDir } from '../src/storage/data-dir.js'
 import type { TestStore } from '../src/stores/test-store.js'
 
 describe('coordination between processes', () => {
@@ -42,5 +44,30 @@ describe('coordination between processes', () => {
     // Once at the start and at most once per change: nothing polled.
     expect(checks).toBeLessThanOrEqual(1 + state.counter)
     await expect(watcher.waitFor((s) => s.counter === 80)).resolves.toMatchObject({ counter: 80 })
+  })
+
+  it("runs the server process's own calls in the one order, stored, and sent to replicas as no client's", async () => {
+    await using data = await tempDataDir()
+    const env = storageEnv(data.dir, { fsync: 'always' })
+    {
+      await using server = await startServer({ env })
+      await using client = await connect<TestStore>(server.address)
+      const changes: { version: number; clientId: string | undefined; action: string | undefined }[] = []
+      client.subscribe((_state, info) => changes.push({ version: info.version, clientId: info.clientId, action: info.action }))
+      expect(await client.actions.increment(1)).toBe(1)
+      const answer = (await ask(server.process, 'server-increment')) as FixtureEvent & { value: number }
+      expect(answer.value).toBe(6)
+      expect(await client.actions.increment(1)).toBe(7)
+      await client.waitFor((state) => state.counter === 7)
+      expect(changes).toEqual([
+        { version: 1, clientId: client.clientId, action: 'increment' },
+        { version: 2, clientId: undefined, action: 'increment' },
+        { version: 3, clientId: client.clientId, action: 'increment' },
+      ])
+      await server.process.stop('SIGKILL')
+    }
+    // Stored as any change: a restart from the folder has it.
+    await using server = await startServer({ env })
+    expect((await server.view()).state.counter).toBe(7)
   })
 })

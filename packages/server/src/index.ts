@@ -13,7 +13,7 @@ export type {
   TransportHandlers,
   TransportServer,
 } from './transport/transport.js'
-export type { IpcStateServer } from './server.js'
+export type { IpcStateServer, ServerActions } from './server.js'
 export { closeOnSignals } from './close-on-signals.js'
 export type { CloseOnSignalsOptions, ShutdownSignal } from './close-on-signals.js'
 export { defineStore, ErrorCode, IpcStateError, isIpcStateError, RETRYABLE_ERROR_CODES } from '@ipc-state/protocol'

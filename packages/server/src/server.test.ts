@@ -102,3 +102,40 @@ describe('startServer', () => {
     expect(server.epoch).toMatch(/^[0-9a-f-]{36}$/)
   })
 })
+
+describe('server.actions', () => {
+  it("runs the server's own calls in the one order, behind calls queued before them, and sends the change as no client's", async () => {
+    await using t = await startTestServer()
+    const { peer: caller } = await t.greet({ clientId: 'caller' })
+    const { peer: replica } = await t.greet({ clientId: 'replica', replica: true })
+    send(caller, 1, 'checked', 'first')
+    await vi.waitFor(() => expect(t.gate.pending).toHaveLength(1))
+    let answered: number | undefined
+    const own = t.server.actions.increment(5).then((value) => {
+      answered = value
+      return value
+    })
+    // Behind the call whose input is still being checked: it has not run.
+    await Promise.resolve()
+    expect([answered, t.server.version]).toEqual([undefined, 0])
+    t.gate.pass('first')
+    expect(await own).toBe(5)
+    expect((await caller.response(1)).result).toMatchObject({ version: 1 })
+    expect(t.server.version).toBe(2)
+    await vi.waitFor(() => expect(replica.messages.filter((m) => m.type === ServerMessageType.StateChanged)).toHaveLength(2))
+    const changes = replica.messages.filter((m) => m.type === ServerMessageType.StateChanged)
+    expect(changes[1]).toMatchObject({ data: { version: 2, action: 'increment' } })
+    expect(changes[1]!.data).not.toHaveProperty('clientId')
+  })
+
+  it('refuses as a client call is refused: an unknown action, a failing one, and once closing', async () => {
+    const t = await startTestServer()
+    const actions = t.server.actions as unknown as Record<string, (input?: unknown) => Promise<unknown>>
+    await expect(actions.nothingLikeThis!()).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_ACTION })
+    await expect(t.server.actions.explode()).rejects.toMatchObject({ code: ErrorCode.ACTION_FAILED })
+    expect(t.server.version).toBe(0)
+    expect((t.server.actions as unknown as { then?: unknown }).then).toBeUndefined()
+    await t.server.close()
+    await expect(t.server.actions.increment(1)).rejects.toMatchObject({ code: ErrorCode.SERVER_CLOSING })
+  })
+})

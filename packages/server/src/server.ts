@@ -1,4 +1,4 @@
-import type { ActionMap, DeepReadonly } from '@ipc-state/protocol'
+import type { ActionMap, CallArgs, CallResult, DeepReadonly } from '@ipc-state/protocol'
 import { socketRootWarning } from '@ipc-state/protocol/node'
 import { ActionCalls } from './calls/action-calls.js'
 import { CallRecord } from './calls/call-record.js'
@@ -18,8 +18,13 @@ import type { Storage } from './storage/storage.js'
 import { createIpcTransport } from './transport/ipc-transport.js'
 import type { Transport, TransportHandlers } from './transport/transport.js'
 
+/** The store's actions, as the server process calls them: each resolves with the action's result once its change is durable. */
+export type ServerActions<A> = {
+  readonly [K in keyof A & string]: (...args: CallArgs<A[K]>) => Promise<CallResult<A[K]>>
+}
+
 /** A running server. */
-export interface IpcStateServer<S> {
+export interface IpcStateServer<S, A extends ActionMap<S> = ActionMap<S>> {
   /** Where clients connect: the socket path, or the name of the transport given to `createServer`. */
   readonly path: string
   /**
@@ -33,6 +38,21 @@ export interface IpcStateServer<S> {
   readonly version: number
   /** Connections open now. */
   readonly connectionCount: number
+  /**
+   * The store's actions, called by the server process itself: in the same total order as clients'
+   * calls, stored and sent to every replica as theirs are. Each resolves with the action's result
+   * once its change is durable; the action sees `context.clientId` and `context.instanceId` as `''`
+   * (no client), and replicas see the change with its `action` and no `clientId`. For what only the server can
+   * decide, such as expiring the lease of a worker that hangs while still connected.
+   *
+   * @example
+   * ```ts
+   * setInterval(() => void server.actions.expireLeases(), 1_000)
+   * ```
+   * @throws IpcStateError `UNKNOWN_ACTION`, `BAD_ARGUMENTS`, `ACTION_FAILED`, `PERSIST_FAILED`,
+   *   `SERVER_CLOSING` (through the promise)
+   */
+  readonly actions: ServerActions<A>
   /**
    * Stops accepting, lets queued actions finish, tells every client it is going away, closes every
    * connection and removes the socket file. A second call returns the same promise.
@@ -56,7 +76,7 @@ export interface IpcStateServer<S> {
  */
 export async function createServer<S extends object, A extends ActionMap<S>>(
   options: CreateServerOptions<S, A>,
-): Promise<IpcStateServer<S>> {
+): Promise<IpcStateServer<S, A>> {
   const settings = parseServerOptions(options)
   const { transport, address } = settings
   if (transport !== undefined) return startServer(settings, transport)
@@ -76,7 +96,7 @@ export async function createServer<S extends object, A extends ActionMap<S>>(
 export async function startServer<S extends object, A extends ActionMap<S>>(
   settings: ServerSettings<S, A>,
   transport: Transport,
-): Promise<IpcStateServer<S>> {
+): Promise<IpcStateServer<S, A>> {
   const { path, logger } = settings
   const startedAt = performance.now()
   const budget = new MemoryBudget(settings)
@@ -163,8 +183,23 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
     return closing
   }
 
+  const actionCache = new Map<string, (input?: unknown) => Promise<unknown>>()
+  const actions = new Proxy(Object.freeze({}), {
+    get(_target, name) {
+      // Not thenable: `await server.actions` must not look for a `then` action.
+      if (typeof name !== 'string' || name === 'then') return undefined
+      let bound = actionCache.get(name)
+      if (bound === undefined) {
+        bound = (input?: unknown) => calls.call(name, input)
+        actionCache.set(name, bound)
+      }
+      return bound
+    },
+  }) as ServerActions<A>
+
   return {
     path,
+    actions,
     get epoch() {
       return runtime.epoch
     },

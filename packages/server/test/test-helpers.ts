@@ -125,7 +125,7 @@ export interface HelloOptions {
 
 /** A running server over a memory transport, closed by `await using`. */
 export interface TestServer {
-  server: IpcStateServer<TestState>
+  server: IpcStateServer<TestState, TestStore['actions']>
   transport: MemoryTransport
   gate: ReturnType<typeof createGate>
   /** Opens a raw connection. */

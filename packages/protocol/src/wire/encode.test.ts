@@ -78,4 +78,10 @@ describe('the pre-encoded fast paths', () => {
     expect(fast).toBe(encodeServerMessage({ type: ServerMessageType.StateChanged, data }))
     expect(decodeServerMessage(body(fast))).toEqual({ ok: true, message: { type: ServerMessageType.StateChanged, data } })
   })
+
+  it("leaves out the clientId '' of a change no client called, so that clients decode it", () => {
+    const fast = encodeStateChanged('e', 4, '[]', 'expire', '')
+    const data = { epoch: 'e', version: 4, patches: [], action: 'expire' }
+    expect(decodeServerMessage(body(fast))).toEqual({ ok: true, message: { type: ServerMessageType.StateChanged, data } })
+  })
 })

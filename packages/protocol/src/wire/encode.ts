@@ -31,8 +31,10 @@ export function encodeActionResult(id: number, version: number, valueJson: strin
 
 /**
  * A change, with its patches already encoded once (`patchesJson`) for every replica, attributed to
- * the action that made it and the client that called it when they are given. Decodes to the same
- * message as `encodeServerMessage` with `{ epoch, version, patches, action?, clientId? }`.
+ * the action that made it and the client that called it when they are given. A `clientId` of `''`
+ * (a change no client called: the server's own call, a migration) is left out, as clients read
+ * an attribution only as a non-empty name. Decodes to the same message as `encodeServerMessage`
+ * with `{ epoch, version, patches, action?, clientId? }`.
  */
 export function encodeStateChanged(
   epoch: string,
@@ -43,6 +45,6 @@ export function encodeStateChanged(
 ): string {
   const attribution =
     (action === undefined ? '' : `,"action":${JSON.stringify(action)}`) +
-    (clientId === undefined ? '' : `,"clientId":${JSON.stringify(clientId)}`)
+    (clientId === undefined || clientId === '' ? '' : `,"clientId":${JSON.stringify(clientId)}`)
   return `{"type":"${ServerMessageType.StateChanged}","data":{"epoch":${JSON.stringify(epoch)},"version":${version},"patches":${patchesJson}${attribution}}}${FRAME_DELIMITER}`
 }

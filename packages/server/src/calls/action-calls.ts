@@ -29,13 +29,31 @@ export interface ActionCallsOptions<S extends object> {
   isClosing(): boolean
 }
 
-interface Job {
+/** A call a client sent. */
+interface ClientJob {
   /** The connection that sent the call; its in-flight count includes it until it is answered. */
   session: Session
   clientId: string
   instanceId: string
   request: ActionCallRequest
 }
+
+/** A call the server process made itself (`server.actions`): answered through its promise. */
+interface ServerJob {
+  session: undefined
+  action: string
+  resolve(value: unknown): void
+  reject(error: IpcStateError): void
+}
+
+type Job = ClientJob | ServerJob
+
+/**
+ * Who a call of the server process itself is, to its action (`context`) and to replicas
+ * (`ChangeInfo.clientId`): no client can say hello with an empty id. Its changes are stored with
+ * the instance `''`, as changes no client made are.
+ */
+export const SERVER_CALLER = { clientId: '', instanceId: '' } as const
 
 /**
  * The path of an action call, from a greeted session to its answer: answered from the record when
@@ -55,6 +73,10 @@ export class ActionCalls<S extends object> {
     this.#queue = new ActionQueue<Job>({
       run: (job, input) => this.#run(job, input),
       reject: (job, error) => {
+        if (job.session === undefined) {
+          job.reject(error)
+          return
+        }
         job.session.inFlight -= 1
         this.#answer(job.instanceId, job.request.id, encodeErrorResponse(job.request.id, error))
       },
@@ -126,7 +148,32 @@ export class ActionCalls<S extends object> {
     this.#queue.push({ session, clientId, instanceId, request }, input)
   }
 
+  /**
+   * Runs action `action` for the server process itself, in the same total order as clients' calls,
+   * and resolves with its result once its change is durable and sent to every replica.
+   * @throws IpcStateError `SERVER_CLOSING`, `UNKNOWN_ACTION`, `BAD_ARGUMENTS`, `ACTION_FAILED`,
+   *   `PERSIST_FAILED` (through the promise)
+   */
+  call(action: string, input: unknown): Promise<unknown> {
+    const { runtime, settings } = this.#options
+    if (this.#options.isClosing()) {
+      return Promise.reject(new IpcStateError(ErrorCode.SERVER_CLOSING, `The server at ${settings.path} is closing`))
+    }
+    let checked: unknown
+    try {
+      checked = runtime.checkInput(action, input)
+    } catch (error) {
+      return Promise.reject(toIpcStateError(error))
+    }
+    this.#calls += 1
+    return new Promise((resolve, reject) => this.#queue.push({ session: undefined, action, resolve, reject }, checked))
+  }
+
   #run(job: Job, input: unknown): void {
+    if (job.session === undefined) {
+      this.#runForServer(job, input)
+      return
+    }
     const { runtime, fanOut, pipeline, settings } = this.#options
     const { session, clientId, instanceId, request } = job
     const { id } = request
@@ -170,6 +217,38 @@ export class ActionCalls<S extends object> {
         this.#answer(instanceId, id, frame, { id, version, valueJson })
       },
       failed,
+      rerun,
+    )
+  }
+
+  #runForServer(job: ServerJob, input: unknown): void {
+    const { runtime, fanOut, pipeline } = this.#options
+    const { action } = job
+    const rerun = () => this.#queue.push(job, input)
+    let applied: ReturnType<typeof runtime.apply>
+    try {
+      applied = runtime.apply(action, input, SERVER_CALLER)
+    } catch (error) {
+      const failure = toIpcStateError(error, ErrorCode.ACTION_FAILED)
+      pipeline.add(undefined, () => job.reject(failure), job.reject, rerun)
+      return
+    }
+    const value = applied.valueJson === undefined ? undefined : JSON.parse(applied.valueJson)
+    if (applied.patches.length === 0) {
+      pipeline.add(undefined, () => job.resolve(value), job.reject, rerun)
+      return
+    }
+    const { version, patchesJson, valueJson } = applied
+    const { clientId, instanceId } = SERVER_CALLER
+    pipeline.add(
+      { kind: 'change', version, patchesJson, instanceId, id: 0, valueJson, action, clientId },
+      () => {
+        runtime.publish(applied)
+        this.#changes += 1
+        fanOut.publish(runtime.epoch, version, patchesJson, action, clientId)
+        job.resolve(value)
+      },
+      job.reject,
       rerun,
     )
   }
