@@ -55,6 +55,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Kills what a file left running (a test that timed out never reaches its disposers).
     setupFiles: ['test/setup.ts'],
+    // Transpiles the fixtures once for the run (see test/global-setup.ts).
+    globalSetup: ['test/global-setup.ts'],
     sequence: { sequencer: LongestFirst },
     projects: [
       {

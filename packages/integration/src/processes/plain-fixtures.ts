@@ -1,6 +1,6 @@
-// Fixtures as plain JavaScript, for a test that starts one so many times that the TypeScript
-// loader's own start-up (about 0.3 s of CPU per process) would be most of what the test spends.
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+// Fixtures as plain JavaScript: the TypeScript loader's own start-up costs about 0.3 s of CPU per
+// process, and the tests start hundreds of fixture processes.
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import ts from 'typescript'
@@ -10,6 +10,8 @@ const packageRoot = fileURLToPath(new URL('../..', import.meta.url))
 
 /** Fixtures transpiled to JavaScript in a temporary folder, removed on dispose. */
 export interface PlainFixtures extends AsyncDisposable {
+  /** The folder: `fixtures/` and the kit's `src/` modules they import, as JavaScript. */
+  readonly root: string
   /** The JavaScript of fixture `name` (say 'server.ts'), to start with `startFixture(…, { plain: true })`. */
   path(name: string): string
 }
@@ -42,7 +44,18 @@ export async function plainFixtures(names: string[]): Promise<PlainFixtures> {
     }
   }
   return {
-    path: (name) => join(out, 'fixtures', name.replace(/\.ts$/, '.js')),
+    root: out,
+    path: (name) => plainFixturePath(out, name),
     [Symbol.asyncDispose]: () => rm(out, { recursive: true, force: true }),
   }
+}
+
+/** Where fixture `name` (say 'server.ts') is as JavaScript in the folder of {@link plainFixtures}. */
+export function plainFixturePath(root: string, name: string): string {
+  return join(root, 'fixtures', name.replace(/\.ts$/, '.js'))
+}
+
+/** Every TypeScript fixture in fixtures/, by name. */
+export async function allFixtureNames(): Promise<string[]> {
+  return (await readdir(join(packageRoot, 'fixtures'))).filter((name) => name.endsWith('.ts'))
 }

@@ -4,13 +4,24 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { inject } from 'vitest'
 import { track } from './leftovers.js'
+import { plainFixturePath } from './plain-fixtures.js'
 
 export { emit } from './fixture-io.js'
 
 /** Absolute path of a fixture script in `packages/integration/fixtures`. */
 export function fixture(name: string): string {
   return fileURLToPath(new URL(`../../fixtures/${name}`, import.meta.url))
+}
+
+const fixturesDir = fixture('')
+
+/** The JavaScript the global setup made of `script`, a TypeScript fixture of fixtures/; else `undefined`. */
+function transpiledFixture(script: string): string | undefined {
+  if (!script.startsWith(fixturesDir) || !script.endsWith('.ts')) return undefined
+  const root = inject('plainFixtures')
+  return root === undefined ? undefined : plainFixturePath(root, script.slice(fixturesDir.length))
 }
 
 /** A temporary socket folder, short enough for Unix socket paths, removed on dispose. */
@@ -98,8 +109,12 @@ export function fixtureProcessEnv(env: Record<string, string> = {}): NodeJS.Proc
  * and results by printing JSON lines such as `{"event":"ready"}`; nothing here waits by the clock.
  */
 export function startFixture(script: string, options: StartOptions = {}): FixtureProcess {
-  const loader = options.plain === true ? [] : ['--import', 'tsx']
-  const child = spawn(process.execPath, [...loader, ...(options.nodeArgs ?? []), script, ...(options.args ?? [])], {
+  // A fixture of fixtures/ runs as the JavaScript the run's global setup made of it, when it did:
+  // the same code, without the loader's start-up in every process.
+  const transpiled = options.plain === true ? undefined : transpiledFixture(script)
+  const loader = options.plain === true || transpiled !== undefined ? [] : ['--import', 'tsx']
+  const command = [...loader, ...(options.nodeArgs ?? []), transpiled ?? script, ...(options.args ?? [])]
+  const child = spawn(process.execPath, command, {
     env: options.cleanEnv === true ? { PATH: process.env.PATH ?? '', ...options.env } : fixtureProcessEnv(options.env),
     stdio: options.ipc === true ? ['pipe', 'pipe', 'pipe', 'ipc'] : ['pipe', 'pipe', 'pipe'],
     ...(options.ipc === true ? { serialization: 'advanced' as const } : {}),
