@@ -1,12 +1,12 @@
 // Real servers started on data folders whose journal segments and snapshots were damaged or rewritten.
 import { cp, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ErrorCode, type IpcStateError } from '@ipc-state/protocol'
+import { ErrorCode } from '@ipc-state/protocol'
 import { fileStorage } from '@ipc-state/server'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect } from 'vitest'
 import { params, property } from './budget.js'
-import { assertIpcStateError, assertPlainJson, assertPrototypesUntouched, within } from './checks.js'
+import { assertIpcStateError } from './checks.js'
 import {
   buildSegment,
   buildSnapshot,
@@ -20,11 +20,11 @@ import {
   storedPatch,
   type JsonEdit,
 } from './folder-files.js'
-import { connectTo, fuzzCall, hasTopLevelShape, runCalls, startFuzzServer, tempFolder, writeSome } from './fuzz-store.js'
+import { fuzzCall, hasTopLevelShape, tempFolder, writeSome } from './fuzz-store.js'
 import { mutation, applyMutations, type Mutation } from './mutate.js'
+import { expectStable, type Outcome, startOn, writeThrough } from './stored-outcome.js'
 
 /** How long a start or a close may take before it counts as a hang (two busy cores, a small folder). */
-const SETTLE_MS = 20_000
 
 let base: AsyncDisposable & { path: string }
 /** The folder the real server wrote: segments and a snapshot, the newest segment ended by a clean close. */
@@ -49,47 +49,19 @@ afterAll(async () => {
   await base?.[Symbol.asyncDispose]()
 })
 
-type Outcome = { state: string; version: number } | IpcStateError
-
 /** Copies the pristine folder, lets `change` rewrite one file of it, and starts a server there. */
 async function startOnCopy(name: string, change: (bytes: Buffer) => Buffer): Promise<{ dir: string; outcome: Outcome }> {
   const dir = await mkdtemp(join(base.path, `run-${runs++}-`))
   await cp(pristine, dir, { recursive: true })
   await writeFile(join(dir, name), change(await readFile(join(dir, name))))
-  return { dir, outcome: await startOn(dir) }
+  return { dir, outcome: await startOnFolder(dir) }
 }
 
-/**
- * Starts a server on `dir` and closes it: the state and version it served, or the error it refused
- * with, which must be `STORE_DAMAGED` (or `STORE_TOO_NEW` for a folder that says a newer store wrote it).
- */
-async function startOn(dir: string): Promise<Outcome> {
-  let server: Awaited<ReturnType<typeof startFuzzServer>>
-  try {
-    server = await within(
-      SETTLE_MS,
-      'A server starting on the folder',
-      startFuzzServer(fileStorage({ dir, fsync: 'off' }), base.path),
-    )
-  } catch (error) {
-    assertIpcStateError(error, [ErrorCode.STORE_DAMAGED, ErrorCode.STORE_TOO_NEW])
-    assertPrototypesUntouched()
-    return error
-  }
-  const served = { state: JSON.stringify(server.state), version: server.version }
-  assertPlainJson(server.state, 1_000_000)
-  expect(Number.isSafeInteger(server.version) && server.version >= 0).toBe(true)
-  await within(SETTLE_MS, 'The server closing', server.close())
-  assertPrototypesUntouched()
-  return served
-}
+/** Starts a server on `dir` and closes it: what it served, or why it refused (see `startOn` of stored-outcome.ts). */
+const startOnFolder = (dir: string): Promise<Outcome> => startOn(fileStorage({ dir, fsync: 'off' }), base.path, 'folder')
 
-/** A started server's folder gives the same state and version to the next server: what it served was what it kept. */
-async function expectStable(dir: string, outcome: Outcome): Promise<void> {
-  if (outcome instanceof Error) return
-  const again = await startOn(dir)
-  expect(again).toEqual(outcome)
-}
+/** A started server's folder gives the same state and version to the next server. */
+const expectFolderStable = (dir: string, outcome: Outcome): Promise<void> => expectStable(outcome, () => startOnFolder(dir))
 
 /** What to do to a segment: its bytes mutated, or its records rewritten with every checksum right. */
 const segmentChange = fc.oneof(
@@ -138,19 +110,9 @@ describe('data folder', () => {
         fc.integer({ min: 64, max: 4096 }),
         async (calls, compactBytes) => {
           const dir = await mkdtemp(join(base.path, `run-${runs++}-`))
-          let written: Outcome
-          {
-            // A small compaction threshold: some runs write snapshots and new segments on the way.
-            await using server = await startFuzzServer(fileStorage({ dir, compactBytes, fsync: 'off' }), base.path)
-            const client = await connectTo(server, base.path)
-            try {
-              await runCalls(client, calls)
-            } finally {
-              await client.close()
-            }
-            written = { state: JSON.stringify(server.state), version: server.version }
-          }
-          expect(await startOn(dir)).toEqual(written)
+          // A small compaction threshold: some runs write snapshots and new segments on the way.
+          const written = await writeThrough(fileStorage({ dir, compactBytes, fsync: 'off' }), base.path, calls)
+          expect(await startOnFolder(dir)).toEqual(written)
         },
       ),
       params(30),
@@ -164,7 +126,7 @@ describe('data folder', () => {
         fc.asyncProperty(fc.nat(), segmentChange, async (which, change) => {
           const name = files.journals[which % files.journals.length]!
           const { dir, outcome } = await startOnCopy(name, changeSegment(change))
-          await expectStable(dir, outcome)
+          await expectFolderStable(dir, outcome)
         }),
         params(60),
       )
@@ -186,7 +148,7 @@ describe('data folder', () => {
             change.payload = Buffer.from(JSON.stringify({ ...payload, p: patches }))
             return buildSegment(magic, records)
           })
-          await expectStable(dir, outcome)
+          await expectFolderStable(dir, outcome)
         }),
         params(60),
       )
@@ -204,7 +166,7 @@ describe('data folder', () => {
             change.payload = Buffer.from(JSON.stringify({ ...JSON.parse(change.payload.toString('utf8')), p: [patch] }))
             return buildSegment(magic, records)
           })
-          await expectStable(dir, outcome)
+          await expectFolderStable(dir, outcome)
         }),
         params(20),
       )
@@ -217,7 +179,7 @@ describe('data folder', () => {
       await fc.assert(
         fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 4 }), async (mutations) => {
           const { dir, outcome } = await startOnCopy(files.snapshots.at(-1)!, changeSnapshot({ kind: 'bytes', mutations }))
-          await expectStable(dir, outcome)
+          await expectFolderStable(dir, outcome)
         }),
         params(40),
       )
@@ -230,7 +192,7 @@ describe('data folder', () => {
       await fc.assert(
         fc.asyncProperty(fc.array(jsonEdit, { minLength: 1, maxLength: 3 }), async (edits) => {
           const { dir, outcome } = await startOnCopy(files.snapshots.at(-1)!, changeSnapshot({ kind: 'body', edits }))
-          await expectStable(dir, outcome)
+          await expectFolderStable(dir, outcome)
         }),
         params(40),
       )
@@ -282,7 +244,7 @@ describe('data folder', () => {
           })
           expect(outcome, JSON.stringify(outcome)).toBeInstanceOf(Error)
           assertIpcStateError(outcome, [ErrorCode.STORE_DAMAGED])
-          await expectStable(dir, outcome)
+          await expectFolderStable(dir, outcome)
         }),
         params(20),
       )

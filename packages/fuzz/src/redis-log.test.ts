@@ -7,12 +7,12 @@ import { afterAll, beforeAll, describe, expect } from 'vitest'
 import { params, property } from './budget.js'
 import { assertIpcStateError, assertPlainJson, assertPrototypesUntouched, within } from './checks.js'
 import { editJson, jsonEdit, oddValue, type JsonEdit } from './folder-files.js'
-import { connectTo, fuzzCall, runCalls, startFuzzServer, tempFolder, writeSome } from './fuzz-store.js'
+import { connectTo, fuzzCall, startFuzzServer, tempFolder, writeSome } from './fuzz-store.js'
 import { applyMutations, mutation, type Mutation } from './mutate.js'
+import { expectStable, type Outcome, SETTLE_MS, startOn, writeThrough } from './stored-outcome.js'
 import { startRedisServer, type RedisServer } from './redis-server.js'
 import { patch } from './wire-inputs.js'
 
-const SETTLE_MS = 20_000
 const PARTS = ['meta', 'log', 'snapshot'] as const
 
 let redisServer: RedisServer
@@ -125,32 +125,12 @@ async function changeLog(key: string, change: LogChange): Promise<void> {
   for (const [entryId, values] of entries) await redis.xadd(log, entryId, ...values)
 }
 
-type Outcome = { state: string; version: number } | IpcStateError
-
-/** Starts a server on the store at `key` and closes it: what it served, or the error it refused with. */
-async function startOn(key: string): Promise<Outcome> {
-  let server: Awaited<ReturnType<typeof startFuzzServer>>
-  try {
-    const storage = redisStorage({ url: redisServer.path, key, connectTimeout: 5_000 })
-    server = await within(SETTLE_MS, 'A server starting on the store', startFuzzServer(storage, sockets.path))
-  } catch (error) {
-    assertIpcStateError(error, [ErrorCode.STORE_DAMAGED, ErrorCode.STORE_TOO_NEW])
-    assertPrototypesUntouched()
-    return error
-  }
-  const served = { state: JSON.stringify(server.state), version: server.version }
-  assertPlainJson(server.state, 1_000_000)
-  expect(Number.isSafeInteger(server.version) && server.version >= 0).toBe(true)
-  await within(SETTLE_MS, 'The server closing', server.close())
-  assertPrototypesUntouched()
-  return served
-}
+/** Starts a server on the store at `key` and closes it: what it served, or why it refused (see `startOn` of stored-outcome.ts). */
+const startOnKey = (key: string): Promise<Outcome> =>
+  startOn(redisStorage({ url: redisServer.path, key, connectTimeout: 5_000 }), sockets.path, 'store')
 
 /** A started server's store gives the same state and version to the next server. */
-async function expectStable(key: string, outcome: Outcome): Promise<void> {
-  if (outcome instanceof Error) return
-  expect(await startOn(key)).toEqual(outcome)
-}
+const expectKeyStable = (key: string, outcome: Outcome): Promise<void> => expectStable(outcome, () => startOnKey(key))
 
 describe('redis log', () => {
   property('round trip: a store written by any calls gives the next server the state and version the writer served', async () => {
@@ -160,18 +140,8 @@ describe('redis log', () => {
         fc.integer({ min: 1, max: 8 }),
         async (calls, snapshotEvery) => {
           const key = `fresh${stores++}`
-          let written: Outcome
-          {
-            await using server = await startFuzzServer(redisStorage({ url: redisServer.path, key, snapshotEvery }), sockets.path)
-            const client = await connectTo(server, sockets.path)
-            try {
-              await runCalls(client, calls)
-            } finally {
-              await client.close()
-            }
-            written = { state: JSON.stringify(server.state), version: server.version }
-          }
-          expect(await startOn(key)).toEqual(written)
+          const written = await writeThrough(redisStorage({ url: redisServer.path, key, snapshotEvery }), sockets.path, calls)
+          expect(await startOnKey(key)).toEqual(written)
         },
       ),
       params(30),
@@ -187,7 +157,7 @@ describe('redis log', () => {
           async (change) => {
             const key = await copyStore()
             await changeLog(key, change)
-            await expectStable(key, await startOn(key))
+            await expectKeyStable(key, await startOnKey(key))
           },
         ),
         params(50),
@@ -210,7 +180,7 @@ describe('redis log', () => {
             .filter(({ version, seq, index }) => version > snapshot && seq === 0 && index < entries.length - 1)
           expect(after.length).toBeGreaterThan(0)
           await changeLog(key, { kind: 'drop', entry: after[entry % after.length]!.index })
-          const outcome = await startOn(key)
+          const outcome = await startOnKey(key)
           const dropped = entries[after[entry % after.length]!.index]![0]
           const served = outcome instanceof Error ? outcome.message : `served version ${outcome.version} of ${entries.at(-1)![0]}`
           expect(outcome, `without entry ${dropped}: ${served}`).toBeInstanceOf(Error)
@@ -237,7 +207,7 @@ describe('redis log', () => {
               ? Buffer.from(applyMutations(snapshot, rewrite.mutations, []))
               : Buffer.from(JSON.stringify(editJson(JSON.parse(snapshot.toString('utf8')), rewrite.edits)) ?? '')
           await redis.set(`${key}:snapshot`, body)
-          await expectStable(key, await startOn(key))
+          await expectKeyStable(key, await startOnKey(key))
         }),
         params(40),
       )
