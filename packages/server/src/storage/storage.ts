@@ -31,6 +31,28 @@ export interface StoredInstance {
 }
 
 /**
+ * A client instance present in the store: it joined (its first hello ran the store's
+ * `onClientJoin`) and has not left yet. Kept so that a server that takes over the store, after a
+ * restart or another server's death, runs `onClientLeave` for the instances that do not come back.
+ */
+export interface PresentInstance {
+  instanceId: string
+  clientId: string
+  /**
+   * The server the instance is connected to, when several servers share the storage: its lease in
+   * the storage says whether it lives. Absent for a storage one server has to itself.
+   */
+  server?: string
+}
+
+/** What a join or a leave did to the store's presence: carried, as JSON, by the change that ran its hook. */
+export type PresenceMark =
+  /** The instance joined, or moved to another server sharing the storage (`server` changed). */
+  | { joined: PresentInstance }
+  /** The instance with this id left. */
+  | { left: string }
+
+/**
  * One entry of the log a storage keeps, in the order the server made them, every field as given
  * (`action` and `clientId` are needed only by a storage several servers share).
  */
@@ -58,6 +80,11 @@ export type StorageEntry =
        * it on. The server never writes it.
        */
       storeVersion?: number
+      /**
+       * Set on a change that ran a presence hook: the join or leave it records, as JSON (a
+       * {@link PresenceMark}). A storage keeps it as given.
+       */
+      presenceJson?: string
     }
 
 /** A snapshot of the whole store, as the server gives it to a storage to keep. */
@@ -68,6 +95,8 @@ export interface StoreImage {
   stateJson: Uint8Array
   /** The record of answered calls: every instance it holds. */
   instances: StoredInstance[]
+  /** The client instances present, when the store's presence hooks track any (absent: none). */
+  present?: PresentInstance[]
 }
 
 /** A snapshot made by a migration: the state, turned by the store's `migrate`, of `storeVersion`. */
@@ -91,6 +120,8 @@ export interface StoredLog {
   state: unknown
   /** The snapshot's record of answered calls. */
   instances: StoredInstance[]
+  /** The snapshot's client instances present (see {@link StoreImage.present}); absent: none. */
+  present?: PresentInstance[]
   /** The entries after the snapshot, oldest first: each change makes the version after the one before. */
   entries: StorageEntry[]
   /**
