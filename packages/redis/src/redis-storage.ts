@@ -255,7 +255,7 @@ class RedisStorage implements Storage {
 
   async #writeSnapshot(): Promise<void> {
     const image = this.#context!.image()
-    const snapshot = encodeSnapshot(image.version, this.#storeVersion, image.instances, image.stateJson)
+    const snapshot = encodeSnapshot(image.version, this.#storeVersion, image.instances, image.stateJson, image.present)
     const { meta, snapshot: key, log } = this.#keys
     const stored = await this.#redis!.ipcStateSnapshot(meta, key, log, image.version, snapshot, this.#epoch, this.#storeVersion)
     if (stored === -1) {

@@ -30,7 +30,9 @@ export type {
   StoredAnswer,
   StoredInstance,
   StoredLog,
+  PresenceMark,
+  PresentInstance,
   StoreImage,
   WriteConflict,
 } from './storage/storage.js'
-export { readStoredInstances } from './storage/stored-record.js'
+export { readPresent, readStoredInstances } from './storage/stored-record.js'
