@@ -32,6 +32,7 @@ export type {
   StoredLog,
   PresenceMark,
   PresentInstance,
+  ServerLeases,
   StoreImage,
   WriteConflict,
 } from './storage/storage.js'

@@ -182,7 +182,7 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
         : logger.warn?.('transport error', { error: error.message }),
   })
   logger.info?.('listening', { path, epoch: runtime.epoch })
-  presence.start()
+  presence.start(storage?.leases)
 
   function close(): Promise<void> {
     closing ??= (async () => {

@@ -197,6 +197,24 @@ export interface WriteConflict {
 export type ExternalUpdate = StorageEntry | { kind: 'reload'; store: StoredLog }
 
 /**
+ * For a storage several servers share: a lease per server, held from `open` to `close`, which tells
+ * the others whether a server still lives. A server that sees another's lease run out leaves the
+ * client instances that were connected to it (once their `leaveGrace` passed without them coming
+ * back to any server); the storage's compare-and-append makes each leave happen once.
+ */
+export interface ServerLeases {
+  /** This server's id in the storage, under which its lease is held. */
+  readonly serverId: string
+  /** How long a lease outlives its server's last renewal, in milliseconds. */
+  readonly leaseMs: number
+  /**
+   * Which of `serverIds` hold a lease now.
+   * @throws when the storage cannot tell (it is unreachable): nobody is taken for dead then
+   */
+  alive(serverIds: readonly string[]): Promise<ReadonlySet<string>>
+}
+
+/**
  * A place where committed changes go, and where the store comes from at start-up. The server calls
  * it from one place, in order: `open` once; `migrate` (when the store needs it, before any write);
  * `write` one batch at a time, never again before the previous one settled; `close` once.
@@ -237,6 +255,8 @@ export interface Storage {
    */
   // biome-ignore lint/suspicious/noConfusingVoidType: a storage that resolves with nothing (Promise<void>) must still fit
   write(entries: readonly StorageEntry[]): Promise<void | WriteConflict>
+  /** Set once `open` resolved, by a storage several servers share that keeps a lease for each (see {@link ServerLeases}). */
+  readonly leases?: ServerLeases
   /** Makes everything written durable and releases the storage: after it, another storage may open the same place. Called once, last. */
   close(): Promise<void>
 }
