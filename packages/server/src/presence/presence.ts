@@ -94,7 +94,8 @@ export class Presence {
       if (server === undefined || leases === undefined) this.#waitFor({ instanceId, reason: 'server-restart' })
     }
     if (leases === undefined) return
-    this.#leaseCheck = setInterval(() => void this.#checkLeases(), Math.max(1, Math.floor(leases.leaseMs / 2)))
+    // Every quarter lease: a server's lease runs out ¾ of a lease after its death at most (see `ServerLeases`).
+    this.#leaseCheck = setInterval(() => void this.#checkLeases(), Math.max(1, Math.floor(leases.leaseMs / 4)))
     this.#leaseCheck.unref()
     void this.#checkLeases()
   }
