@@ -39,6 +39,7 @@ function run(
   delete env.IPC_STATE_FSYNC
   delete env.IPC_STATE_REDIS_URL
   delete env.IPC_STATE_REDIS_KEY
+  delete env.IPC_STATE_LEAVE_GRACE
   Object.assign(env, options.env)
   const child = spawn(command, args, { cwd: demoDir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached })
   const lines: string[] = []
@@ -118,15 +119,24 @@ function expectFullRun(lines: string[], socketPath: string): void {
   expect(client).toMatch(/^Shared data: \{\n {2}counter: 5,\n {2}messages: \[/m)
   expect(client.match(/\{ id: \d, text: 'Merhaba! message \d of 5', from: 'writer-[0-9a-f]{8}', at: \d+ \}/g)).toHaveLength(5)
   expect(client).toContain('counter 5, 5 messages; disconnecting')
-  // The watcher saw every version, once each, in order.
+  // The watcher saw every version after the one it started from, once each, in order: ten changes,
+  // and the writer and the incrementer joining and leaving (its own join may come before it watched).
+  const from = Number(/^\[watcher\] watching .* as watcher-[0-9a-f]{8} from version (\d+) /m.exec(output)?.[1])
+  const done = Number(/^\[watcher\] done at version (\d+): counter 5, 5 messages, 1 client connected$/m.exec(output)?.[1])
   const versions = lines.flatMap((line) => {
     const match = /^\[watcher\] v(\d+) /.exec(line)
     return match ? [Number(match[1])] : []
   })
-  expect(versions).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+  expect(versions).toEqual(Array.from({ length: done - from }, (_, i) => from + 1 + i))
+  // Its own join, the two others joining and leaving, five messages and five increments.
+  expect(done).toBe(15)
   expect(output).toMatch(/^\[watcher\] v\d+ counter 4 -> 5$/m)
   expect(output).toMatch(/^\[watcher\] v\d+ message #5 from writer-[0-9a-f]{8}: "Merhaba! message 5 of 5"$/m)
-  expect(output).toContain('[watcher] done at version 10: counter 5, 5 messages')
+  for (const role of ['writer', 'incrementer']) {
+    for (const what of ['joined', 'left']) {
+      expect(output).toMatch(new RegExp(`^\\[watcher\\] v\\d+ ${role}-[0-9a-f]{8} ${what} \\(\\d clients? connected\\)$`, 'm'))
+    }
+  }
   expect(output).toContain('[server] closed: ')
   expect(output).toContain('[main] done: every process ended cleanly and the socket file is gone')
 }
@@ -156,7 +166,7 @@ describe('pnpm dev (src/main.ts)', () => {
     await using root = await tempSocketRoot()
     await using main = runMain(root.dir)
     // The live part is under way: writer and incrementer are running.
-    await main.waitForLine(/^\[watcher\] v1 /)
+    await main.waitForLine(/^\[watcher\] v\d+ (counter|message) /)
     main.child.kill('SIGINT')
     const exit = await main.exited
     expect(exit, main.output()).toEqual({ code: 0, signal: null })
@@ -250,7 +260,9 @@ describe('src/server.ts', () => {
     await using second = run(process.execPath, serverArgs, root.dir, { env })
     const again = await second.waitForLine(/^ready: /)
     expect(again).toContain(`(epoch ${epoch})`)
-    expect(again).toContain('at version 3')
+    // The incrementer's join and three increments, and its leave when the server wrote it before
+    // the kill (a goodbye is not answered, so the incrementer may exit first).
+    expect(again).toMatch(/at version [45]$/)
     await using reader = run(process.execPath, ['--import', 'tsx', 'src/client.ts'], root.dir)
     expect(await reader.exited, reader.output()).toEqual({ code: 0, signal: null })
     expect(reader.output()).toContain('counter 6')
@@ -309,5 +321,46 @@ describe('src/server.ts', () => {
     server.child.kill('SIGINT')
     expect(await server.exited, server.output()).toEqual({ code: 0, signal: null })
     expect(await readdir(nested)).toEqual([])
+  })
+})
+
+describe('src/watcher.ts', () => {
+  it('prints a client joining and leaving: once its grace ran out when it is killed, at once when it exits', async () => {
+    await using root = await tempSocketRoot()
+    // A short grace, so that the killed client is left soon.
+    const env = { IPC_STATE_LEAVE_GRACE: '300' }
+    await using server = run(process.execPath, ['--import', 'tsx', 'src/server.ts'], root.dir, { env })
+    await server.waitForLine(/^ready: /)
+    // Never done: it watches until it is stopped.
+    const watcherArgs = ['--import', 'tsx', 'src/watcher.ts', '--counter', '1000']
+    await using watcher = run(process.execPath, watcherArgs, root.dir)
+    await watcher.waitForLine(/^watching /)
+
+    // Another client process, killed while it is connected: no goodbye, so it is left once its grace ran out.
+    await using killed = run(process.execPath, watcherArgs, root.dir)
+    const killedId = /as (watcher-[0-9a-f]{8}) /.exec(await killed.waitForLine(/^watching /))![1]!
+    await watcher.waitForLine(new RegExp(`^v\\d+ ${killedId} joined \\(2 clients connected\\)$`))
+    killed.child.kill('SIGKILL')
+    await killed.exited
+    await watcher.waitForLine(new RegExp(`^v\\d+ ${killedId} left \\(1 client connected\\)$`))
+
+    // One that exits cleanly says goodbye on its way out.
+    await using incrementer = run(process.execPath, ['--import', 'tsx', 'src/incrementer.ts', '--count', '1'], root.dir)
+    expect(await incrementer.exited, incrementer.output()).toEqual({ code: 0, signal: null })
+    await watcher.waitForLine(/^v\d+ incrementer-[0-9a-f]{8} left \(1 client connected\)$/)
+
+    const presence = watcher.lines.filter((line) => / (joined|left) \(/.test(line)).map((line) => line.replace(/^v\d+ /, ''))
+    expect(presence).toEqual([
+      // Its own join, unless the state it started from held it already.
+      ...(presence.length === 5 ? [expect.stringMatching(/^watcher-[0-9a-f]{8} joined \(1 client connected\)$/)] : []),
+      `${killedId} joined (2 clients connected)`,
+      `${killedId} left (1 client connected)`,
+      expect.stringMatching(/^incrementer-[0-9a-f]{8} joined \(2 clients connected\)$/),
+      expect.stringMatching(/^incrementer-[0-9a-f]{8} left \(1 client connected\)$/),
+    ])
+    watcher.child.kill('SIGTERM')
+    expect(await watcher.exited, watcher.output()).toEqual({ code: 0, signal: null })
+    server.child.kill('SIGTERM')
+    expect(await server.exited, server.output()).toEqual({ code: 0, signal: null })
   })
 })
