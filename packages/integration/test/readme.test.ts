@@ -97,3 +97,13 @@ describe('the root README: "Writing a transport"', () => {
     })
   })
 })
+
+describe('the root README: "Worker pools: a job queue"', () => {
+  it('shows the files of examples/job-queue as they are, which its test runs, killing a worker', async () => {
+    const shown = await sectionBlocks('README.md', 'Worker pools: a job queue')
+    const files = await Promise.all(
+      ['store', 'server', 'worker'].map((name) => readFile(join(root, `examples/job-queue/${name}.ts`), 'utf8')),
+    )
+    expect(shown).toEqual(files)
+  })
+})
