@@ -1,85 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { lstat, mkdtemp, readdir, rm } from 'node:fs/promises'
-import { createInterface } from 'node:readline'
+import { spawnSync } from 'node:child_process'
+import { lstat, readdir } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { run, SOCKET_NAME, tempSocketRoot } from './run-demo.js'
 
-const demoDir = fileURLToPath(new URL('..', import.meta.url))
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url))
-const SOCKET_NAME = 'ipc-ogreniyorumserver-socket'
 const hasPnpm = spawnSync('pnpm', ['--version'], { stdio: 'ignore' }).status === 0
-
-/** A fresh socket folder under /tmp (short, for the socket path limit), removed on dispose. */
-async function tempSocketRoot() {
-  const dir = await mkdtemp('/tmp/ipcs-demo-')
-  return { dir, socketPath: `${dir}/${SOCKET_NAME}`, [Symbol.asyncDispose]: () => rm(dir, { recursive: true, force: true }) }
-}
-
-interface Run extends AsyncDisposable {
-  readonly child: ChildProcess
-  /** Every line printed so far, stdout and stderr. */
-  readonly lines: string[]
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
-  /** Resolves with the first line matching `pattern`; rejects if the process ends first. */
-  waitForLine(pattern: RegExp): Promise<string>
-  output(): string
-}
-
-function run(
-  command: string,
-  args: string[],
-  socketRoot: string,
-  options: { detached?: boolean; env?: NodeJS.ProcessEnv } = {},
-): Run {
-  const env: NodeJS.ProcessEnv = { ...process.env, IPC_STATE_SOCKET_ROOT: `${socketRoot}/` }
-  delete env.IPC_STATE_APPSPACE
-  delete env.IPC_STATE_ID
-  delete env.IPC_STATE_LOG
-  delete env.IPC_STATE_DATA_DIR
-  delete env.IPC_STATE_FSYNC
-  delete env.IPC_STATE_REDIS_URL
-  delete env.IPC_STATE_REDIS_KEY
-  delete env.IPC_STATE_LEAVE_GRACE
-  Object.assign(env, options.env)
-  const child = spawn(command, args, { cwd: demoDir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached })
-  const lines: string[] = []
-  const waiters = new Set<{ pattern: RegExp; resolve(line: string): void }>()
-  for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream }).on('line', (line) => {
-      lines.push(line)
-      for (const waiter of waiters) {
-        if (waiter.pattern.test(line)) {
-          waiters.delete(waiter)
-          waiter.resolve(line)
-        }
-      }
-    })
-  }
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('close', (code, signal) => resolve({ code, signal })),
-  )
-  return {
-    child,
-    lines,
-    exited,
-    output: () => lines.join('\n'),
-    waitForLine(pattern) {
-      const seen = lines.find((line) => pattern.test(line))
-      if (seen !== undefined) return Promise.resolve(seen)
-      return new Promise((resolve, reject) => {
-        const waiter = { pattern, resolve }
-        waiters.add(waiter)
-        void exited.then(() => {
-          if (waiters.delete(waiter)) reject(new Error(`ended before printing ${pattern}:\n${lines.join('\n')}`))
-        })
-      })
-    },
-    async [Symbol.asyncDispose]() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-      await exited
-    },
-  }
-}
 
 const runMain = (socketRoot: string, options?: { detached?: boolean }) =>
   run(process.execPath, ['--import', 'tsx', 'src/main.ts'], socketRoot, options)
@@ -321,46 +247,5 @@ describe('src/server.ts', () => {
     server.child.kill('SIGINT')
     expect(await server.exited, server.output()).toEqual({ code: 0, signal: null })
     expect(await readdir(nested)).toEqual([])
-  })
-})
-
-describe('src/watcher.ts', () => {
-  it('prints a client joining and leaving: once its grace ran out when it is killed, at once when it exits', async () => {
-    await using root = await tempSocketRoot()
-    // A short grace, so that the killed client is left soon.
-    const env = { IPC_STATE_LEAVE_GRACE: '300' }
-    await using server = run(process.execPath, ['--import', 'tsx', 'src/server.ts'], root.dir, { env })
-    await server.waitForLine(/^ready: /)
-    // Never done: it watches until it is stopped.
-    const watcherArgs = ['--import', 'tsx', 'src/watcher.ts', '--counter', '1000']
-    await using watcher = run(process.execPath, watcherArgs, root.dir)
-    await watcher.waitForLine(/^watching /)
-
-    // Another client process, killed while it is connected: no goodbye, so it is left once its grace ran out.
-    await using killed = run(process.execPath, watcherArgs, root.dir)
-    const killedId = /as (watcher-[0-9a-f]{8}) /.exec(await killed.waitForLine(/^watching /))![1]!
-    await watcher.waitForLine(new RegExp(`^v\\d+ ${killedId} joined \\(2 clients connected\\)$`))
-    killed.child.kill('SIGKILL')
-    await killed.exited
-    await watcher.waitForLine(new RegExp(`^v\\d+ ${killedId} left \\(1 client connected\\)$`))
-
-    // One that exits cleanly says goodbye on its way out.
-    await using incrementer = run(process.execPath, ['--import', 'tsx', 'src/incrementer.ts', '--count', '1'], root.dir)
-    expect(await incrementer.exited, incrementer.output()).toEqual({ code: 0, signal: null })
-    await watcher.waitForLine(/^v\d+ incrementer-[0-9a-f]{8} left \(1 client connected\)$/)
-
-    const presence = watcher.lines.filter((line) => / (joined|left) \(/.test(line)).map((line) => line.replace(/^v\d+ /, ''))
-    expect(presence).toEqual([
-      // Its own join, unless the state it started from held it already.
-      ...(presence.length === 5 ? [expect.stringMatching(/^watcher-[0-9a-f]{8} joined \(1 client connected\)$/)] : []),
-      `${killedId} joined (2 clients connected)`,
-      `${killedId} left (1 client connected)`,
-      expect.stringMatching(/^incrementer-[0-9a-f]{8} joined \(2 clients connected\)$/),
-      expect.stringMatching(/^incrementer-[0-9a-f]{8} left \(1 client connected\)$/),
-    ])
-    watcher.child.kill('SIGTERM')
-    expect(await watcher.exited, watcher.output()).toEqual({ code: 0, signal: null })
-    server.child.kill('SIGTERM')
-    expect(await server.exited, server.output()).toEqual({ code: 0, signal: null })
   })
 })
