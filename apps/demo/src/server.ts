@@ -3,12 +3,13 @@
 // then closes (the socket file goes with it) and exits 0. A failed start prints why and exits 1.
 // With IPC_STATE_DATA_DIR set, the state is kept in that folder and survives restarts and crashes.
 // With IPC_STATE_REDIS_URL set, it is kept in Redis and shared with every server given the same URL
-// and IPC_STATE_REDIS_KEY.
+// and IPC_STATE_REDIS_KEY. IPC_STATE_LEAVE_GRACE sets how long a client process whose connection was
+// lost may take to come back before it is taken off the list of clients connected.
 import { existsSync } from 'node:fs'
 import type { StateOf } from '@ipc-state/protocol'
 import { redisStorage } from '@ipc-state/redis'
 import { createServer, fileStorage, type IpcStateServer, type Storage } from '@ipc-state/server'
-import { demoAddress, demoLogger, demoRedis, demoSocketPath, demoStorage, describeError } from './config.js'
+import { demoAddress, demoLeaveGrace, demoLogger, demoRedis, demoSocketPath, demoStorage, describeError } from './config.js'
 import { onShutdown } from './on-shutdown.js'
 import { demoStore, type DemoStore } from './store.js'
 
@@ -46,11 +47,13 @@ try {
   let storage: Storage | undefined
   if (shared !== undefined) storage = redisStorage(shared)
   else if (persist !== undefined) storage = fileStorage(persist)
+  const leaveGrace = demoLeaveGrace()
   server = await createServer({
     store: demoStore,
     ...demoAddress(),
     logger: demoLogger(),
     ...(storage === undefined ? {} : { storage }),
+    ...(leaveGrace === undefined ? {} : { leaveGrace }),
   })
 } catch (error) {
   let where = ''

@@ -65,6 +65,7 @@ describe('README examples compile against the packages', () => {
     expect(contract).toContain('defineStorageContract')
     const [serverTypes, testing] = await sectionBlocks('packages/server/README.md', 'Transports')
     const [clientTypes] = await sectionBlocks('packages/client/README.md', 'Transports')
+    const [presence] = await sectionBlocks('packages/server/README.md', 'Clients joining and leaving')
     await typecheck(
       {
         'store.ts': store!,
@@ -75,6 +76,7 @@ describe('README examples compile against the packages', () => {
         'server-types.ts': serverTypes!,
         'client-types.ts': clientTypes!,
         'testing.ts': testing!,
+        'presence.ts': presence!,
       },
       async (dir) => {
         // The server's testing example runs in one process, without a socket.
@@ -95,5 +97,15 @@ describe('the root README: "Writing a transport"', () => {
       // The server's name, bob's replica after both calls, and the state alice reads from the server.
       expect(stdout.trim()).toBe('tcp loopback 5 5')
     })
+  })
+})
+
+describe('the root README: "Worker pools: a job queue"', () => {
+  it('shows the files of examples/job-queue as they are, which its test runs, killing a worker', async () => {
+    const shown = await sectionBlocks('README.md', 'Worker pools: a job queue')
+    const files = await Promise.all(
+      ['store', 'server', 'worker'].map((name) => readFile(join(root, `examples/job-queue/${name}.ts`), 'utf8')),
+    )
+    expect(shown).toEqual(files)
   })
 })
