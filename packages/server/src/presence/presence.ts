@@ -137,9 +137,9 @@ export class Presence {
     apply(this.#working, mark)
     // Left by another server (this one was cut off from the storage for longer than its lease)
     // while still connected here: it joins again.
-    if ('left' in mark && this.#connections.has(mark.left) && !this.#closed) {
-      this.#queue({ instanceId: mark.left, clientId: this.#clientIds.get(mark.left) ?? '' }, undefined)
-    }
+    if (!('left' in mark) || this.#closed) return
+    const clientId = this.#clientIds.get(mark.left)
+    if (clientId !== undefined) this.#queue({ instanceId: mark.left, clientId }, undefined)
   }
 
   /** Another server's snapshot replaced the store: who is present is what it says. */
@@ -147,6 +147,11 @@ export class Presence {
     this.#durable.clear()
     this.#working.clear()
     this.restore(present)
+    // Left meanwhile by another server, yet connected here: they join again, as after `external`.
+    if (this.#closed) return
+    for (const [instanceId, clientId] of this.#clientIds) {
+      if (!this.#working.has(instanceId)) this.#queue({ instanceId, clientId }, undefined)
+    }
   }
 
   /** A write failed: the working view goes back to what the storage holds. */
