@@ -2,6 +2,7 @@
 // the defining module's own binding.
 import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
+import * as actionModule from './action.js'
 import * as applyPatches from './apply-patches.js'
 import * as defaults from './defaults.js'
 import * as defineStore from './define-store.js'
@@ -34,6 +35,7 @@ const entries = [
 ]
 
 const modules: Record<string, unknown>[] = [
+  actionModule,
   applyPatches,
   defaults,
   defineStore,

@@ -14,6 +14,8 @@ export {
 export type { IpcStateErrorOptions } from './errors.js'
 export type { Patch, PatchPath, ServerInfoAction, ServerInfoConnection, ServerInfoResult } from './messages.js'
 export { defineStore } from './define-store.js'
+export { action } from './action.js'
+export type { SchemaAction } from './action.js'
 export type {
   ActionContext,
   ActionFunction,
