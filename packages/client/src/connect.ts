@@ -117,6 +117,7 @@ export interface IpcStateClient<T extends StoreDefinition<any, any>> {
   onStatusChange(listener: (status: ClientStatus) => void): () => void
   /** Closes the connection; pending calls reject with `CLIENT_CLOSED`. A second call is a no-op. */
   close(): Promise<void>
+  /** {@link close}, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>
 }
 

@@ -1,4 +1,7 @@
-// `@ipc-state/client`: connect, its options and types, its transport seam, and the errors it rejects with.
+/**
+ * `connect`, its options and types, its transport seam, and the errors it rejects with.
+ * @module @ipc-state/client
+ */
 export { connect } from './connect.js'
 export type { ClientActions, IpcStateClient } from './connect.js'
 export type { ClientCoreOptions, ConnectOptions, TransportConnectOptions, UnixSocketConnectOptions } from './client-options.js'

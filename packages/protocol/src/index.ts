@@ -1,4 +1,7 @@
-// `@ipc-state/protocol`: what applications import: stores, errors, patches, logging and shared defaults.
+/**
+ * What applications import: stores, errors, patches, logging and shared defaults.
+ * @module @ipc-state/protocol
+ */
 // Global declarations for `Symbol.asyncDispose` and `await using`: types only, nothing at run time.
 import './disposable.js'
 

@@ -64,6 +64,7 @@ export interface HelloRequest extends RequestBase {
   binary?: boolean
 }
 
+/** The answer to `hello`: the server's run and version, and the state when a replica was asked for. */
 export interface HelloResult {
   protocol: number
   /** Changes whenever a new server process starts. */
@@ -81,8 +82,10 @@ export interface HelloResult {
   maxFrameBytes?: number
 }
 
+/** `state/get`: the whole state, now. */
 export type StateGetRequest = RequestBase
 
+/** The answer to `state/get`. */
 export interface StateGetResult {
   epoch: string
   version: number
@@ -95,6 +98,7 @@ export interface ActionCallRequest extends RequestBase {
   input?: unknown
 }
 
+/** The answer to `action/call` that succeeded. */
 export interface ActionCallResult {
   /** What the action returned. */
   value: unknown
@@ -102,6 +106,7 @@ export interface ActionCallResult {
   version: number
 }
 
+/** `server/info`: the server describes itself, its connections and its actions. */
 export type ServerInfoRequest = RequestBase
 
 /** Connections a `server/info` result lists at most; `connectionCount` counts them all. */
@@ -213,6 +218,10 @@ export interface StateChangedNotification {
   clientId?: string
 }
 
+/**
+ * Sent before the server goes away, after the answer to every call it took: a call unanswered then
+ * was not applied.
+ */
 export interface ServerClosingNotification {
   reason: string
 }
@@ -224,6 +233,7 @@ export interface ProtocolErrorNotification {
   fatal: boolean
 }
 
+/** The answer to a request: its `id`, and its `result` or its `error`. */
 export type ResponseMessage =
   | { id: number; result: unknown; error?: undefined }
   | { id: number; error: WireError; result?: undefined }

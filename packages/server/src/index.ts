@@ -1,4 +1,7 @@
-// `@ipc-state/server`: createServer and closeOnSignals, the file storage, and the storage seam's types.
+/**
+ * `createServer` and `closeOnSignals`, the file storage, and the storage seam's types.
+ * @module @ipc-state/server
+ */
 export { createServer } from './server.js'
 export type {
   CreateServerOptions,

@@ -58,6 +58,7 @@ export interface IpcStateServer<S, A extends ActionMap<S> = ActionMap<S>> {
    * connection and removes the socket file. A second call returns the same promise.
    */
   close(): Promise<void>
+  /** {@link close}, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>
 }
 

@@ -1,4 +1,7 @@
-// `@ipc-state/protocol/wire`: the frames server and client exchange, their encoders and their checks.
+/**
+ * The frames server and client exchange, their encoders and their checks.
+ * @module @ipc-state/protocol/wire
+ */
 export { errorFromWire } from '../errors.js'
 export type { WireError } from '../errors.js'
 export {
