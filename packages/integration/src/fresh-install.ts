@@ -101,9 +101,12 @@ export interface NodeProcess extends AsyncDisposable {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
-/** Starts `node script` in `cwd` with a newcomer's environment. Disposing kills it if it still runs. */
-export function startNode(script: string, cwd: string): NodeProcess {
-  const child = spawn(process.execPath, [script], { cwd, env: newcomerEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+/**
+ * Starts `node script` in `cwd` with a newcomer's environment, plus `env`. Disposing kills it if it
+ * still runs.
+ */
+export function startNode(script: string, cwd: string, env: NodeJS.ProcessEnv = {}): NodeProcess {
+  const child = spawn(process.execPath, [script], { cwd, env: { ...newcomerEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   const lines: string[] = []
   const waiters = new Set<{ match: (line: string) => boolean; resolve(line: string): void }>()
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
@@ -141,9 +144,9 @@ export function startNode(script: string, cwd: string): NodeProcess {
   }
 }
 
-/** Runs `node script` in `cwd` to its end; resolves with its stdout lines, rejects if it failed. */
-export async function runNode(script: string, cwd: string): Promise<string[]> {
+/** Runs `node script` in `cwd` to its end, with `env` added; resolves with its stdout lines, rejects if it failed. */
+export async function runNode(script: string, cwd: string, env: NodeJS.ProcessEnv = {}): Promise<string[]> {
   // The timeout only bounds a hung example, so that no process outlives the test.
-  const { stdout } = await run(process.execPath, [script], { cwd, env: newcomerEnv(), timeout: 30_000 })
+  const { stdout } = await run(process.execPath, [script], { cwd, env: { ...newcomerEnv(), ...env }, timeout: 30_000 })
   return stdout.split('\n').filter((line) => line !== '')
 }

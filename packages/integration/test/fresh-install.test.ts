@@ -16,9 +16,11 @@ const typesNodeVersion = (require('@types/node/package.json') as { version: stri
 /** The newest TypeScript major, the native compiler, installed beside the workspace's under another name. */
 const NEXT_TYPESCRIPT = 'typescript@7.0.2'
 
-/** The socket folder the README examples use; each test moves it into its own temporary folder. */
+/** The socket folder the package READMEs' examples use; each test moves it into its own temporary folder. */
 const README_SOCKET_ROOT = '/tmp/cem/'
 const SOCKET_NAME = 'ipc-ogreniyorumserver-socket'
+/** The socket file of the root README's example, which gives only an `id`, in the library's default folder. */
+const DEFAULT_SOCKET = 'ipc-state/app.demo'
 
 const readme = (path: string) => readFile(join(workspaceRoot, path), 'utf8')
 
@@ -79,10 +81,7 @@ describe('a fresh npm project with the packed libraries', () => {
   function compileRootExample(): Promise<string> {
     compiled ??= (async () => {
       const blocks = namedBlocks(await readme('README.md'), 'ts')
-      const socketRoot = `${dir}/ts-sockets/`
-      await writeFile(join(app, 'store.ts'), example(blocks, 'store.ts'))
-      await writeFile(join(app, 'server.ts'), example(blocks, 'server.ts', socketRoot))
-      await writeFile(join(app, 'client.ts'), example(blocks, 'client.ts', socketRoot))
+      for (const file of ['store.ts', 'server.ts', 'client.ts']) await writeFile(join(app, file), example(blocks, file))
       await writeFile(
         join(app, 'tsconfig.json'),
         JSON.stringify({
@@ -164,19 +163,23 @@ describe('a fresh npm project with the packed libraries', () => {
 
   it("runs the README's compiled server, its client (await using, compiled down) and its CommonJS client as written", async () => {
     expect(await compileRootExample()).toBe('')
-    const socketRoot = `${dir}/ts-sockets/`
-    const cjs = example(namedBlocks(await readme('README.md'), 'js'), 'client.cjs', socketRoot)
-    await writeFile(join(app, 'client.cjs'), cjs)
+    await writeFile(join(app, 'client.cjs'), example(namedBlocks(await readme('README.md'), 'js'), 'client.cjs'))
+    // The examples give only an id: server and clients meet in the library's default folder, this
+    // user's private runtime folder, here one of the test's own.
+    const runtimeDir = await mkdtemp(join(dir, 'runtime-'))
+    const env = { XDG_RUNTIME_DIR: runtimeDir }
+    const socket = join(runtimeDir, DEFAULT_SOCKET)
 
-    await using server = startNode('server.js', app)
-    await server.waitForLine((line) => line === `listening at ${socketRoot}${SOCKET_NAME}`)
+    await using server = startNode('server.js', app, env)
+    await server.waitForLine((line) => line.startsWith('listening at '))
+    expect(server.lines).toContain(`listening at ${socket}`)
 
-    expect(await runNode('client.js', app)).toEqual(['counter: 0', 'counter is now 2'])
-    expect(await runNode('client.cjs', app)).toEqual(['counter: 3, messages: 1'])
+    expect(await runNode('client.js', app, env)).toEqual(['counter: 0', 'counter is now 2'])
+    expect(await runNode('client.cjs', app, env)).toEqual(['counter: 3, messages: 1'])
 
     server.child.kill('SIGTERM')
     expect(await server.exited).toEqual({ code: 0, signal: null })
-    expect(await exists(`${socketRoot}${SOCKET_NAME}`)).toBe(false)
+    expect(await exists(socket)).toBe(false)
   })
 
   it("runs the package READMEs' CommonJS store, server and client together as written", async () => {

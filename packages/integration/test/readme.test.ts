@@ -85,6 +85,26 @@ describe('README examples compile against the packages', () => {
   })
 })
 
+describe('the root README: "Checking inputs: Standard Schema"', () => {
+  it('compiles, and a client passes what the schema accepts', async () => {
+    const [chat] = await sectionBlocks('README.md', 'Checking inputs: Standard Schema')
+    expect(chat).toMatch(/^\/\/ chat-store\.ts/)
+    // What the block's last line says of a client, checked: a right input compiles, a wrong one does not.
+    const client = [
+      "import { connect } from '@ipc-state/client'",
+      "import type { chatStore } from './chat-store.js'",
+      '',
+      "await using client = await connect<typeof chatStore>({ id: 'chat' })",
+      "const count: number = await client.actions.send({ text: 'hi' })",
+      "await client.actions.send({ text: 'pinned', pinned: true })",
+      '// @ts-expect-error the schema takes a string',
+      'await client.actions.send({ text: 42 })',
+      'console.log(count)',
+    ].join('\n')
+    await typecheck({ 'chat-store.ts': chat!, 'chat-client.ts': client })
+  })
+})
+
 describe('the root README: "Writing a transport"', () => {
   it('compiles against the packages, and runs a server and two clients over its TCP transport', async () => {
     const [store] = await tsBlocks('README.md')
