@@ -13,6 +13,7 @@ const src = fileURLToPath(new URL('../src', import.meta.url))
  * options, the public entry), which nothing imports.
  */
 const LAYERS = [
+  'vendor',
   'files',
   'state',
   'storage',
