@@ -1,4 +1,4 @@
-// `@ipc-state/server`: createServer and closeOnSignals, the file storage, and the storage seam's types.
+// `@ipc-state/server`: createServer and closeOnSignals, the file storage, the storage seam's types, and the metrics' meter types.
 export { createServer } from './server.js'
 export type {
   CreateServerOptions,
@@ -14,6 +14,16 @@ export type {
   TransportServer,
 } from './transport/transport.js'
 export type { IpcStateServer, ServerActions } from './server.js'
+export type {
+  MeterProviderLike,
+  MetricAttributes,
+  MetricCounter,
+  MetricHistogram,
+  MetricInstrumentOptions,
+  MetricMeter,
+  MetricObservable,
+  MetricObservableResult,
+} from './metrics/meter-provider.js'
 export { closeOnSignals } from './close-on-signals.js'
 export type { CloseOnSignalsOptions, ShutdownSignal } from './close-on-signals.js'
 export { defineStore, ErrorCode, IpcStateError, isIpcStateError, RETRYABLE_ERROR_CODES } from '@ipc-state/protocol'

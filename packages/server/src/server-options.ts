@@ -1,6 +1,7 @@
 // The options createServer takes: the store, its limits, and where clients reach it.
 import type { ActionMap, Logger, StoreDefinition } from '@ipc-state/protocol'
 import type { SocketAddress } from '@ipc-state/protocol/node'
+import type { MeterProviderLike } from './metrics/meter-provider.js'
 import type { Storage } from './storage/storage.js'
 import type { Transport } from './transport/transport.js'
 
@@ -61,6 +62,15 @@ export interface ServerCoreOptions<S extends object, A extends ActionMap<S>> {
    * @default no logging
    */
   logger?: Logger
+  /**
+   * Where the server records its OpenTelemetry metrics (calls by action and outcome, call latency,
+   * queue depth, connections, resyncs, bytes in and out, storage write latency: the README lists
+   * them): an SDK's `MeterProvider`, or `false` to record none.
+   * @default the global provider of `@opentelemetry/api` (an optional peer dependency), loaded when
+   *   the server starts, when that package is installed and an SDK has registered a provider there
+   *   by then; else none, and the server measures nothing
+   */
+  meterProvider?: MeterProviderLike | false
   /**
    * The largest frame a client may send, in bytes. A connection that sends more is closed, as is
    * one whose frame holds more than one object or array per 16 bytes of this limit.

@@ -5,6 +5,7 @@ import { localSocketRoot } from './files/socket-file.js'
 import { BudgetDefaults } from './connections/memory-budget.js'
 import { HANDSHAKE_TIMEOUT_MS } from './connections/session.js'
 import type { CreateServerOptions, UnixSocketServerOptions } from './server-options.js'
+import type { MeterProviderLike } from './metrics/meter-provider.js'
 import type { Storage } from './storage/storage.js'
 import type { Transport } from './transport/transport.js'
 import { MAX_INPUT_VALUES } from './state/input-check.js'
@@ -14,6 +15,8 @@ export interface ServerSettings<S extends object, A extends ActionMap<S>> {
   store: StoreDefinition<S, A>
   storage: Storage | undefined
   logger: Logger
+  /** The provider given, `false` for none, or `undefined` for the global one (see `openMetrics`). */
+  meterProvider: MeterProviderLike | false | undefined
   /** Where clients connect: the socket path `socketRoot + appspace + id`, or the transport's name. */
   path: string
   /** The transport given in the options; `undefined` for the Unix socket. */
@@ -83,10 +86,19 @@ export function parseServerOptions<S extends object, A extends ActionMap<S>>(
   if (storage !== undefined && (typeof storage !== 'object' || storage === null || typeof storage.write !== 'function')) {
     throw new TypeError('storage must be a storage such as fileStorage({ dir })')
   }
+  const { meterProvider } = options
+  if (
+    meterProvider !== undefined &&
+    meterProvider !== false &&
+    (typeof meterProvider !== 'object' || meterProvider === null || typeof meterProvider.getMeter !== 'function')
+  ) {
+    throw new TypeError('meterProvider must be an OpenTelemetry MeterProvider, or false')
+  }
   return {
     store,
     storage,
     logger,
+    meterProvider,
     maxFrameBytes: numberOption('maxFrameBytes', options.maxFrameBytes, atLeastOne(Defaults.MAX_FRAME_BYTES)),
     maxDepth: numberOption('maxDepth', options.maxDepth, atLeastOne(Defaults.MAX_DEPTH)),
     maxConnections: numberOption('maxConnections', options.maxConnections, atLeastOne(Defaults.MAX_CONNECTIONS)),

@@ -11,6 +11,9 @@ import { parseServerOptions, type ServerSettings } from './server-settings.js'
 import type { Session } from './connections/session.js'
 import { Sessions } from './connections/sessions.js'
 import { StateFrames } from './connections/state-frames.js'
+import { measuredTransport, timedWrites } from './metrics/measured-io.js'
+import { openMetrics } from './metrics/open-metrics.js'
+import type { ServerMetrics } from './metrics/server-metrics.js'
 import { openStorage, replayOptions } from './open-storage.js'
 import { StoreRuntime } from './state/store-runtime.js'
 import { actionCatalog } from './state/action-catalog.js'
@@ -99,6 +102,7 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
 ): Promise<IpcStateServer<S, A>> {
   const { path, logger } = settings
   const startedAt = performance.now()
+  const metrics = await openMetrics(settings.meterProvider, Object.keys(settings.store.actions))
   const budget = new MemoryBudget(settings)
   // The cache is made right after: a commit only ever comes from a call, once listening.
   const runtime = new StoreRuntime(settings.store, {
@@ -124,7 +128,7 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
   const record = new CallRecord<Session>(settings)
   const fanOut = new FanOut<Session>()
   const { storage } = settings
-  const pipeline = new CommitPipeline(storage, {
+  const pipeline = new CommitPipeline(storage !== undefined && metrics !== undefined ? timedWrites(storage, metrics) : storage, {
     logger,
     rolledBack: (error) => {
       runtime.rollback()
@@ -143,7 +147,7 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
   if (storage !== undefined) {
     await openStorage(storage, { settings, runtime, record, snapshots, receive: (updates) => external.receive(updates) })
   }
-  const calls = new ActionCalls({ runtime, record, fanOut, pipeline, settings, isClosing })
+  const calls = new ActionCalls({ runtime, record, fanOut, pipeline, settings, isClosing, metrics })
   const sessions = new Sessions({
     settings,
     store: served,
@@ -157,15 +161,22 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
     counters: () => ({ calls: calls.calls, changes: calls.changes }),
     startedAt,
     actions: actionCatalog(settings.store.actions, settings.store.inputs),
+    metrics,
   })
-  const listening = await listen(transport, storage, {
-    connection: (connection) => sessions.accept(connection),
-    // A peer that goes away mid-write is ordinary; anything else is worth a warning.
-    error: (error) =>
-      error.code === 'EPIPE' || error.code === 'ECONNRESET'
-        ? logger.debug?.('connection error', { error: error.message })
-        : logger.warn?.('transport error', { error: error.message }),
-  })
+  metrics?.observe({ connections: () => sessions.size, queueDepth: () => record.unanswered })
+  const measured = metrics === undefined ? transport : measuredTransport(transport, metrics)
+  const listening = await listen(
+    measured,
+    { storage, metrics },
+    {
+      connection: (connection) => sessions.accept(connection),
+      // A peer that goes away mid-write is ordinary; anything else is worth a warning.
+      error: (error) =>
+        error.code === 'EPIPE' || error.code === 'ECONNRESET'
+          ? logger.debug?.('connection error', { error: error.message })
+          : logger.warn?.('transport error', { error: error.message }),
+    },
+  )
   logger.info?.('listening', { path, epoch: runtime.epoch })
 
   function close(): Promise<void> {
@@ -176,6 +187,7 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
       try {
         await listening.close()
       } finally {
+        metrics?.close()
         await storage?.close()
       }
       logger.info?.('closed', { path })
@@ -217,11 +229,16 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
   }
 }
 
-/** Listens, releasing the storage when that fails: a server that did not start holds nothing. */
-async function listen(transport: Transport, storage: Storage | undefined, handlers: TransportHandlers) {
+/** Listens, releasing the storage and the instruments when that fails: a server that did not start holds nothing. */
+async function listen(
+  transport: Transport,
+  { storage, metrics }: { storage: Storage | undefined; metrics: ServerMetrics | undefined },
+  handlers: TransportHandlers,
+) {
   try {
     return await transport.listen(handlers)
   } catch (error) {
+    metrics?.close()
     await storage?.close().catch(() => undefined)
     throw error
   }

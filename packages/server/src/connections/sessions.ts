@@ -10,6 +10,7 @@ import {
   type WireFrame,
 } from '@ipc-state/protocol/wire'
 import { ErrorCode, IpcStateError, type Logger, type ServerInfoResult, toIpcStateError } from '@ipc-state/protocol'
+import type { ServerMetrics } from '../metrics/server-metrics.js'
 import type { ActionCatalog } from '../state/action-catalog.js'
 import { describeServer } from './server-info.js'
 import type { FanOut } from './fan-out.js'
@@ -59,6 +60,8 @@ export interface SessionsOptions {
   startedAt: number
   /** The store's actions, for `server/info`. */
   actions(): ActionCatalog
+  /** Where resyncs are counted; none when the server measures nothing. */
+  metrics?: ServerMetrics | undefined
 }
 
 /**
@@ -76,8 +79,8 @@ export class Sessions {
     this.#options = options
     this.#settings = options.settings
     const { path, maxFrameBytes } = options.settings
-    const { store, snapshots, record, fanOut, pipeline } = options
-    this.#handshake = new Handshake({ path, maxFrameBytes, store, snapshots, record, fanOut, pipeline })
+    const { store, snapshots, record, fanOut, pipeline, metrics } = options
+    this.#handshake = new Handshake({ path, maxFrameBytes, store, snapshots, record, fanOut, pipeline, metrics })
   }
 
   /** Connections served now. */
@@ -198,7 +201,10 @@ export class Sessions {
           )
         } catch (error) {
           session.fail(id, toIpcStateError(error))
+          return
         }
+        // What a replica that missed a change asks for.
+        if (session.replica) this.#options.metrics?.resynced('request')
         return
       }
       case ClientMessageType.ActionCall:
