@@ -143,6 +143,19 @@ export interface ServerCoreOptions<S extends object, A extends ActionMap<S>> {
    */
   maxInputValues?: number
   /**
+   * How many of the last changes the server keeps for `changes/list` (what the inspector shows of
+   * the changes made before its page opened), at most 10000; 0 keeps none.
+   * @default 100
+   */
+  historySize?: number
+  /**
+   * The most bytes the kept changes take together (their patches as JSON, their action names and
+   * client ids), at most `maxStateBytes`: the oldest go first to stay within it, and a change larger
+   * than all of it is kept without its patches.
+   * @default 1 MiB
+   */
+  historyBytes?: number
+  /**
    * How many recent results of calls that changed the state are kept per client instance, so a
    * call resent after a reconnect is answered from the record instead of being applied twice. A
    * resend older than that gets `OUTCOME_UNKNOWN`, and is not applied again.

@@ -1,5 +1,6 @@
 // The server's options checked, with every default filled in: what the rest of the server reads.
 import { Defaults, numberOption, type ActionMap, type Logger, type StoreDefinition } from '@ipc-state/protocol'
+import { CHANGES_LIST_MAX } from '@ipc-state/protocol/wire'
 import { resolveSocketPath, type SocketAddress } from '@ipc-state/protocol/node'
 import { localSocketRoot } from './files/socket-file.js'
 import { BudgetDefaults } from './connections/memory-budget.js'
@@ -34,6 +35,8 @@ export interface ServerSettings<S extends object, A extends ActionMap<S>> {
   handshakeTimeout: number
   maxStateBytes: number
   maxInputValues: number
+  historySize: number
+  historyBytes: number
   dedupWindow: number
   maxRememberedClients: number
   answerGrace: number
@@ -42,6 +45,10 @@ export interface ServerSettings<S extends object, A extends ActionMap<S>> {
 }
 
 const atLeastOne = (fallback: number) => ({ fallback, min: 1 })
+
+/** Changes kept for `changes/list` by default, and the bytes they may take. */
+const HISTORY_SIZE = 100
+const HISTORY_BYTES = 1024 * 1024
 
 /** The options that say where the Unix socket is: with a transport of the caller's, they mean nothing. */
 const SOCKET_OPTIONS = ['socketRoot', 'appspace', 'id', 'socketMode', 'allowUnsafeSocketRoot'] as const
@@ -94,6 +101,18 @@ export function parseServerOptions<S extends object, A extends ActionMap<S>>(
   ) {
     throw new TypeError('meterProvider must be an OpenTelemetry MeterProvider, or false')
   }
+  // Room for the frame around the JSON (FRAME_ENVELOPE_BYTES) and a little state.
+  const maxStateBytes = numberOption('maxStateBytes', options.maxStateBytes, {
+    fallback: Defaults.CLIENT_MAX_FRAME_BYTES,
+    min: 1024,
+  })
+  const historySize = numberOption('historySize', options.historySize, { fallback: HISTORY_SIZE, min: 0 })
+  if (historySize > CHANGES_LIST_MAX) throw new TypeError(`historySize must be at most ${CHANGES_LIST_MAX}, got ${historySize}`)
+  // One answer to changes/list holds them all, within what a client accepts.
+  const historyBytes = numberOption('historyBytes', options.historyBytes, { fallback: HISTORY_BYTES, min: 0 })
+  if (historyBytes > maxStateBytes) {
+    throw new TypeError(`historyBytes must be at most maxStateBytes (${maxStateBytes}), got ${historyBytes}`)
+  }
   return {
     store,
     storage,
@@ -124,8 +143,9 @@ export function parseServerOptions<S extends object, A extends ActionMap<S>>(
       min: 1,
       infinity: true,
     }),
-    // Room for the frame around the JSON (FRAME_ENVELOPE_BYTES) and a little state.
-    maxStateBytes: numberOption('maxStateBytes', options.maxStateBytes, { fallback: Defaults.CLIENT_MAX_FRAME_BYTES, min: 1024 }),
+    maxStateBytes,
+    historySize,
+    historyBytes,
     maxInputValues: numberOption('maxInputValues', options.maxInputValues, {
       fallback: MAX_INPUT_VALUES,
       min: 1,

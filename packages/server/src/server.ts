@@ -17,6 +17,7 @@ import type { ServerMetrics } from './metrics/server-metrics.js'
 import { openStorage, replayOptions } from './open-storage.js'
 import { StoreRuntime } from './state/store-runtime.js'
 import { actionCatalog } from './state/action-catalog.js'
+import { ChangeHistory } from './state/change-history.js'
 import type { Storage } from './storage/storage.js'
 import { createIpcTransport } from './transport/ipc-transport.js'
 import type { Transport, TransportHandlers } from './transport/transport.js'
@@ -126,7 +127,8 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
   let closing: Promise<void> | undefined
   const isClosing = () => closing !== undefined
   const record = new CallRecord<Session>(settings)
-  const fanOut = new FanOut<Session>()
+  const history = settings.historySize === 0 ? undefined : new ChangeHistory(settings)
+  const fanOut = new FanOut<Session>(history)
   const { storage } = settings
   const pipeline = new CommitPipeline(storage !== undefined && metrics !== undefined ? timedWrites(storage, metrics) : storage, {
     logger,
@@ -162,6 +164,7 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
     startedAt,
     actions: actionCatalog(settings.store.actions, settings.store.inputs),
     metrics,
+    history,
   })
   metrics?.observe({ connections: () => sessions.size, queueDepth: () => record.unanswered })
   const measured = metrics === undefined ? transport : measuredTransport(transport, metrics)

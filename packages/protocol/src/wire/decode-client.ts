@@ -60,6 +60,13 @@ const clientChecks = new Map<string, Check<ClientMessage>>([
       return { type: ClientMessageType.ServerInfo, data: { id: data.id } }
     },
   ],
+  [
+    ClientMessageType.ChangesList,
+    (data) => {
+      if (!isObject(data) || !isRequestId(data.id)) return '"changes/list" needs a numeric "id"'
+      return { type: ClientMessageType.ChangesList, data: { id: data.id } }
+    },
+  ],
   [ClientMessageType.SeedGetSharedData, (_fields, data) => ({ type: ClientMessageType.SeedGetSharedData, data })],
 ])
 

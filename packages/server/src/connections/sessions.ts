@@ -12,6 +12,7 @@ import {
 import { ErrorCode, IpcStateError, type Logger, type ServerInfoResult, toIpcStateError } from '@ipc-state/protocol'
 import type { ServerMetrics } from '../metrics/server-metrics.js'
 import type { ActionCatalog } from '../state/action-catalog.js'
+import type { ChangeHistory } from '../state/change-history.js'
 import { describeServer } from './server-info.js'
 import type { FanOut } from './fan-out.js'
 import { Handshake, type InstanceRecord, type InstanceWrites } from './handshake.js'
@@ -62,6 +63,8 @@ export interface SessionsOptions {
   actions(): ActionCatalog
   /** Where resyncs are counted; none when the server measures nothing. */
   metrics?: ServerMetrics | undefined
+  /** The last changes published, for `changes/list`; none when the server keeps no history. */
+  history?: ChangeHistory | undefined
 }
 
 /**
@@ -231,6 +234,18 @@ export class Sessions {
           }),
         )
         return
+      case ClientMessageType.ChangesList: {
+        if (session.clientId === undefined) {
+          notGreeted(session, message.data.id)
+          return
+        }
+        const { history } = this.#options
+        session.respond(
+          message.data.id,
+          history?.list(store.epoch, store.version) ?? { epoch: store.epoch, version: store.version, changes: [] },
+        )
+        return
+      }
     }
   }
 }
