@@ -5,6 +5,7 @@ import {
   type ActionsOf,
   type CallArgs,
   type CallResult,
+  type ChangesListResult,
   type DeepReadonly,
   type ServerInfoResult,
   type StateOf,
@@ -27,7 +28,7 @@ import type { ClientStatus } from './client-status.js'
 import { ConnectionLifecycle } from './connection/connection-lifecycle.js'
 import type { ClientTransport } from './transport/client-transport.js'
 import { Replica, type ChangeInfo, type StateListener, type SubscribeOptions } from './replica.js'
-import { checkedServerInfo } from './connection/server-results.js'
+import { checkedChangesList, checkedServerInfo } from './connection/server-results.js'
 import { type WaitForOptions, waitFor } from './wait-for.js'
 
 /** Typed action calls: each resolves with the action's result once the replica shows its effect. */
@@ -87,6 +88,22 @@ export interface IpcStateClient<T extends StoreDefinition<any, any>> {
    *   (say more than 1,000 actions, or a name that is not a string)
    */
   serverInfo(options?: CallOptions): Promise<ServerInfoResult>
+  /**
+   * Asks the server for the last changes it published, oldest first, as many as it keeps (its
+   * `historySize` and `historyBytes` options): each with its version, the server's time, the action
+   * and client that made it, and its patches. For showing what happened before this client
+   * connected, as the inspector does; a replica is kept current without it. A round trip; the
+   * result is frozen.
+   *
+   * @example
+   * ```ts
+   * const { changes } = await client.recentChanges()
+   * for (const change of changes) console.log(new Date(change.at), change.action, change.clientId)
+   * ```
+   * @throws IpcStateError `TIMEOUT`, `ABORTED`, `CLIENT_CLOSED`, `CONNECTION_CLOSED`, and `BAD_REQUEST`
+   *   from a server older than this request, or one whose answer is not what the protocol says
+   */
+  recentChanges(options?: CallOptions): Promise<ChangesListResult>
   /** Runs `listener` after every change the replica applies. Returns a function that unsubscribes. */
   subscribe(listener: StateListener<StateOf<T>>): () => void
   /**
@@ -273,6 +290,10 @@ function start<T extends StoreDefinition<any, any>>(
       calls
         .request('info', (id) => ({ type: ClientMessageType.ServerInfo, data: { id } }), callOptions)
         .then((result) => checkedServerInfo(result, path)),
+    recentChanges: (callOptions) =>
+      calls
+        .request('info', (id) => ({ type: ClientMessageType.ChangesList, data: { id } }), callOptions)
+        .then((result) => checkedChangesList(result, path)),
     subscribe: subscribe as IpcStateClient<T>['subscribe'],
     waitFor: (predicate, waitOptions) => {
       let source: Replica<StateOf<T>>

@@ -16,8 +16,12 @@ export { ErrorCode, IpcStateError, isIpcStateError, RETRYABLE_ERROR_CODES } from
 export type {
   AbortSignalLike,
   ActionsOf,
+  ChangesListResult,
   DeepReadonly,
   Logger,
+  Patch,
+  PatchPath,
+  RecentChange,
   ServerInfoAction,
   ServerInfoConnection,
   ServerInfoResult,

@@ -65,6 +65,7 @@ describe('README examples compile against the packages', () => {
     expect(contract).toContain('defineStorageContract')
     const [serverTypes, testing] = await sectionBlocks('packages/server/README.md', 'Transports')
     const [clientTypes] = await sectionBlocks('packages/client/README.md', 'Transports')
+    const [metrics] = await sectionBlocks('packages/server/README.md', 'Metrics')
     await typecheck(
       {
         'store.ts': store!,
@@ -75,6 +76,7 @@ describe('README examples compile against the packages', () => {
         'server-types.ts': serverTypes!,
         'client-types.ts': clientTypes!,
         'testing.ts': testing!,
+        'metrics.ts': metrics!,
       },
       async (dir) => {
         // The server's testing example runs in one process, without a socket.

@@ -15,7 +15,15 @@ export {
   toIpcStateError,
 } from './errors.js'
 export type { IpcStateErrorOptions } from './errors.js'
-export type { Patch, PatchPath, ServerInfoAction, ServerInfoConnection, ServerInfoResult } from './messages.js'
+export type {
+  ChangesListResult,
+  Patch,
+  PatchPath,
+  RecentChange,
+  ServerInfoAction,
+  ServerInfoConnection,
+  ServerInfoResult,
+} from './messages.js'
 export { defineStore } from './define-store.js'
 export { action } from './action.js'
 export type { SchemaAction } from './action.js'

@@ -18,6 +18,8 @@ export const ClientMessageType = {
    * instead of after its `leaveGrace`. Not answered; a server older than it ignores it.
    */
   Bye: 'bye',
+  /** The changes the server kept, for a reader that was not there when they were made (the inspector). */
+  ChangesList: 'changes/list',
   /** The seed's plain node-ipc request for the whole state. */
   SeedGetSharedData: 'getSharedData',
 } as const
@@ -212,6 +214,42 @@ export interface ServerInfoResult {
   }
 }
 
+export type ChangesListRequest = RequestBase
+
+/**
+ * Changes a `changes/list` result holds at most, whatever the server keeps: a client refuses a
+ * result with more.
+ */
+export const CHANGES_LIST_MAX = 10_000
+
+/** One change the server kept, as `changes/list` gives it. */
+export interface RecentChange {
+  /** The version the change made. */
+  version: number
+  /** When the server published it, in milliseconds since 1970 on the server's clock. */
+  at: number
+  /** The action that made it, when one did (absent for a change the storage brought from another server that did not name it). */
+  action?: string
+  /** The `clientId` of the client that called it; `''` for the server process's own calls. */
+  clientId?: string
+  /** What changed; empty when `patchesOmitted`. */
+  patches: Patch[]
+  /** Present, and true, when the change's patches were larger than all the server keeps, and were left out. */
+  patchesOmitted?: true
+}
+
+/** The answer to `changes/list`: the last changes the server published, oldest first. */
+export interface ChangesListResult {
+  epoch: string
+  /** The version the server serves now: the last change's, unless it kept none. */
+  version: number
+  /**
+   * The changes kept, oldest first, in version order (none when the server keeps no history, or has
+   * published nothing since it started). At most {@link CHANGES_LIST_MAX}.
+   */
+  changes: RecentChange[]
+}
+
 /** Sent to every replica after each applied action, in version order. */
 export interface StateChangedNotification {
   epoch: string
@@ -250,6 +288,7 @@ export type ClientMessage =
   | { type: typeof ClientMessageType.ActionCall; data: ActionCallRequest }
   | { type: typeof ClientMessageType.ServerInfo; data: ServerInfoRequest }
   | { type: typeof ClientMessageType.Bye; data: Record<string, never> }
+  | { type: typeof ClientMessageType.ChangesList; data: ChangesListRequest }
   | { type: typeof ClientMessageType.SeedGetSharedData; data: unknown }
 
 /** A validated server frame, as the client sees it. */

@@ -1,5 +1,5 @@
 /**
- * `createServer` and `closeOnSignals`, the file storage, and the storage seam's types.
+ * `createServer` and `closeOnSignals`, the file storage, the storage seam's types, and the metrics' meter types.
  * @module @ipc-state/server
  */
 export { createServer } from './server.js'
@@ -17,6 +17,16 @@ export type {
   TransportServer,
 } from './transport/transport.js'
 export type { IpcStateServer, ServerActions } from './server.js'
+export type {
+  MeterProviderLike,
+  MetricAttributes,
+  MetricCounter,
+  MetricHistogram,
+  MetricInstrumentOptions,
+  MetricMeter,
+  MetricObservable,
+  MetricObservableResult,
+} from './metrics/meter-provider.js'
 export { closeOnSignals } from './close-on-signals.js'
 export type { CloseOnSignalsOptions, ShutdownSignal } from './close-on-signals.js'
 export { action, defineStore, ErrorCode, IpcStateError, isIpcStateError, RETRYABLE_ERROR_CODES } from '@ipc-state/protocol'

@@ -6,6 +6,7 @@ export { errorFromWire } from '../errors.js'
 export type { WireError } from '../errors.js'
 export {
   PROTOCOL_VERSION,
+  CHANGES_LIST_MAX,
   ClientMessageType,
   SERVER_INFO_MAX_ACTIONS,
   SERVER_INFO_MAX_CONNECTIONS,
@@ -22,6 +23,9 @@ export type {
   ActionCallRequest,
   ActionCallResult,
   ServerInfoRequest,
+  ChangesListRequest,
+  ChangesListResult,
+  RecentChange,
   StateChangedNotification,
   ServerClosingNotification,
   ProtocolErrorNotification,

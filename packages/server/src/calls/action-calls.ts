@@ -5,6 +5,7 @@ import { ActionQueue } from './action-queue.js'
 import type { CallRecord } from './call-record.js'
 import type { CommitPipeline } from './commit-pipeline.js'
 import type { FanOut } from '../connections/fan-out.js'
+import type { ServerMetrics } from '../metrics/server-metrics.js'
 import { encodeErrorResponse, type Session } from '../connections/session.js'
 import type { PresenceMark, StoredAnswer } from '../storage/storage.js'
 import type { StoreRuntime } from '../state/store-runtime.js'
@@ -27,6 +28,8 @@ export interface ActionCallsOptions<S extends object> {
   }
   /** Whether the server is closing: new calls are refused then. */
   isClosing(): boolean
+  /** Where each answered call is counted and timed; none when the server measures nothing. */
+  metrics?: ServerMetrics | undefined
 }
 
 /** A call a client sent. */
@@ -36,6 +39,8 @@ interface ClientJob {
   clientId: string
   instanceId: string
   request: ActionCallRequest
+  /** When the call arrived, on the metrics' clock (0 without metrics). */
+  at: number
 }
 
 /** A call the server process made itself (`server.actions`): answered through its promise. */
@@ -44,6 +49,8 @@ interface ServerJob {
   action: string
   resolve(value: unknown): void
   reject(error: IpcStateError): void
+  /** When the call was made, on the metrics' clock (0 without metrics). */
+  at: number
 }
 
 /** A presence hook that is due once it reaches its turn: what it runs and what it marks. */
@@ -99,12 +106,17 @@ export class ActionCalls<S extends object> {
       run: (job, input) => this.#run(job, input),
       reject: (job, error) => {
         if (job.session === undefined) {
-          if (job.action === undefined) job.failed(error)
-          else job.reject(error)
+          if (job.action === undefined) {
+            job.failed(error)
+            return
+          }
+          this.#options.metrics?.called(job.action, error.code, job.at)
+          job.reject(error)
           return
         }
         job.session.inFlight -= 1
         this.#answer(job.instanceId, job.request.id, encodeErrorResponse(job.request.id, error))
+        this.#options.metrics?.called(job.request.action, error.code, job.at)
       },
     })
   }
@@ -131,26 +143,28 @@ export class ActionCalls<S extends object> {
 
   /** Takes an action call from `session`, which said hello. */
   receive(session: Session, request: ActionCallRequest): void {
-    const { runtime, record, settings } = this.#options
+    const { runtime, record, settings, metrics } = this.#options
+    const at = metrics === undefined ? 0 : metrics.now()
     const clientId = session.clientId!
     const instanceId = session.instanceId!
     const status = record.status(instanceId, request.id)
     switch (status.kind) {
       case 'answered':
         session.send(status.frame)
+        metrics?.called(request.action, 'ok', at)
         return
       case 'pending':
         // Still queued from before a reconnect (its input check was asynchronous): its answer
         // will come to this connection, the instance's current one.
         return
       case 'unknown':
-        session.fail(request.id, this.#outcomeUnknown(request.id, status.reason))
+        this.#refuse(session, request, this.#outcomeUnknown(request.id, status.reason), at)
         return
       case 'new':
         break
     }
     if (this.#options.isClosing()) {
-      session.fail(request.id, new IpcStateError(ErrorCode.SERVER_CLOSING, `The server at ${settings.path} is closing`))
+      this.#refuse(session, request, new IpcStateError(ErrorCode.SERVER_CLOSING, `The server at ${settings.path} is closing`), at)
       return
     }
     if (session.inFlight >= settings.maxInFlight) {
@@ -158,20 +172,28 @@ export class ActionCalls<S extends object> {
         ErrorCode.TOO_MANY_REQUESTS,
         `More than ${settings.maxInFlight} requests in flight on one connection (option maxInFlight)`,
       )
-      session.fail(request.id, error)
+      this.#refuse(session, request, error, at)
       return
     }
     let input: unknown
     try {
       input = runtime.checkInput(request.action, request.input)
     } catch (error) {
-      this.#answer(instanceId, request.id, encodeErrorResponse(request.id, toIpcStateError(error)))
+      const failure = toIpcStateError(error)
+      this.#answer(instanceId, request.id, encodeErrorResponse(request.id, failure))
+      metrics?.called(request.action, failure.code, at)
       return
     }
     session.inFlight += 1
     this.#calls += 1
     record.take(instanceId, request.id)
-    this.#queue.push({ session, clientId, instanceId, request }, input)
+    this.#queue.push({ session, clientId, instanceId, request, at }, input)
+  }
+
+  /** Answers a call it does not take with `error`. */
+  #refuse(session: Session, request: ActionCallRequest, error: IpcStateError, at: number): void {
+    session.fail(request.id, error)
+    this.#options.metrics?.called(request.action, error.code, at)
   }
 
   /**
@@ -181,18 +203,22 @@ export class ActionCalls<S extends object> {
    *   `PERSIST_FAILED` (through the promise)
    */
   call(action: string, input: unknown): Promise<unknown> {
-    const { runtime, settings } = this.#options
+    const { runtime, settings, metrics } = this.#options
+    const at = metrics === undefined ? 0 : metrics.now()
     if (this.#options.isClosing()) {
+      metrics?.called(action, ErrorCode.SERVER_CLOSING, at)
       return Promise.reject(new IpcStateError(ErrorCode.SERVER_CLOSING, `The server at ${settings.path} is closing`))
     }
     let checked: unknown
     try {
       checked = runtime.checkInput(action, input)
     } catch (error) {
-      return Promise.reject(toIpcStateError(error))
+      const failure = toIpcStateError(error)
+      metrics?.called(action, failure.code, at)
+      return Promise.reject(failure)
     }
     this.#calls += 1
-    return new Promise((resolve, reject) => this.#queue.push({ session: undefined, action, resolve, reject }, checked))
+    return new Promise((resolve, reject) => this.#queue.push({ session: undefined, action, resolve, reject, at }, checked))
   }
 
   /** Queues a presence hook behind every call taken so far (see {@link HookJob}). */
@@ -206,8 +232,8 @@ export class ActionCalls<S extends object> {
       else this.#runForServer(job, input)
       return
     }
-    const { runtime, fanOut, pipeline, settings } = this.#options
-    const { session, clientId, instanceId, request } = job
+    const { runtime, fanOut, pipeline, settings, metrics } = this.#options
+    const { session, clientId, instanceId, request, at } = job
     const { id } = request
     session.inFlight -= 1
     // With a storage other servers share, another server may have applied this very call (sent
@@ -215,9 +241,13 @@ export class ActionCalls<S extends object> {
     const status = this.#options.record.status(instanceId, id)
     if (status.kind === 'answered') {
       this.#answer(instanceId, id, status.frame)
+      metrics?.called(request.action, 'ok', at)
       return
     }
-    const failed = (error: IpcStateError) => this.#answer(instanceId, id, encodeErrorResponse(id, error))
+    const failed = (error: IpcStateError) => {
+      this.#answer(instanceId, id, encodeErrorResponse(id, error))
+      metrics?.called(request.action, error.code, at)
+    }
     // Another server wrote first: run again on top of its changes, in this call's turn.
     const rerun = () => {
       session.inFlight += 1
@@ -230,12 +260,20 @@ export class ActionCalls<S extends object> {
       const failure = toIpcStateError(error, ErrorCode.ACTION_FAILED)
       settings.logger.debug?.('action failed', { action: request.action, code: failure.code, reason: failure.message })
       const frame = encodeErrorResponse(id, failure)
-      pipeline.add(undefined, () => this.#answer(instanceId, id, frame), failed, rerun)
+      const deliver = () => {
+        this.#answer(instanceId, id, frame)
+        metrics?.called(request.action, failure.code, at)
+      }
+      pipeline.add(undefined, deliver, failed, rerun)
       return
     }
     const frame = encodeActionResult(id, applied.version, applied.valueJson)
     if (applied.patches.length === 0) {
-      pipeline.add(undefined, () => this.#answer(instanceId, id, frame), failed, rerun)
+      const deliver = () => {
+        this.#answer(instanceId, id, frame)
+        metrics?.called(request.action, 'ok', at)
+      }
+      pipeline.add(undefined, deliver, failed, rerun)
       return
     }
     const { version, patchesJson, valueJson } = applied
@@ -247,6 +285,7 @@ export class ActionCalls<S extends object> {
         // Replicas hear of the change before the caller hears its answer.
         fanOut.publish(runtime.epoch, version, patchesJson, request.action, clientId)
         this.#answer(instanceId, id, frame, { id, version, valueJson })
+        metrics?.called(request.action, 'ok', at)
       },
       failed,
       rerun,
@@ -254,20 +293,35 @@ export class ActionCalls<S extends object> {
   }
 
   #runForServer(job: ServerJob, input: unknown): void {
-    const { runtime, fanOut, pipeline } = this.#options
-    const { action } = job
+    const { runtime, fanOut, pipeline, metrics } = this.#options
+    const { action, at } = job
     const rerun = () => this.#queue.push(job, input)
+    // Wrapped only to be measured: without metrics, a call allocates nothing more.
+    const rejected =
+      metrics === undefined
+        ? job.reject
+        : (error: IpcStateError) => {
+            metrics.called(action, error.code, at)
+            job.reject(error)
+          }
+    const resolved =
+      metrics === undefined
+        ? job.resolve
+        : (value: unknown) => {
+            metrics.called(action, 'ok', at)
+            job.resolve(value)
+          }
     let applied: ReturnType<typeof runtime.apply>
     try {
       applied = runtime.apply(action, input, SERVER_CALLER)
     } catch (error) {
       const failure = toIpcStateError(error, ErrorCode.ACTION_FAILED)
-      pipeline.add(undefined, () => job.reject(failure), job.reject, rerun)
+      pipeline.add(undefined, () => rejected(failure), rejected, rerun)
       return
     }
     const value = applied.valueJson === undefined ? undefined : JSON.parse(applied.valueJson)
     if (applied.patches.length === 0) {
-      pipeline.add(undefined, () => job.resolve(value), job.reject, rerun)
+      pipeline.add(undefined, () => resolved(value), rejected, rerun)
       return
     }
     const { version, patchesJson, valueJson } = applied
@@ -278,9 +332,9 @@ export class ActionCalls<S extends object> {
         runtime.publish(applied)
         this.#changes += 1
         fanOut.publish(runtime.epoch, version, patchesJson, action, clientId)
-        job.resolve(value)
+        resolved(value)
       },
-      job.reject,
+      rejected,
       rerun,
     )
   }

@@ -215,6 +215,11 @@ export class CallRecord<C> {
     return { kind: 'new' }
   }
 
+  /** Calls taken and not answered yet. */
+  get unanswered(): number {
+    return this.#unanswered.size
+  }
+
   /** Notes that call `id` of `instanceId` was taken: it will be answered through {@link answer}. */
   take(instanceId: string, id: number): void {
     this.#unanswered.add(key(instanceId, id))
