@@ -24,8 +24,6 @@ export type {
   ActionCallResult,
   ServerInfoRequest,
   ChangesListRequest,
-  ChangesListResult,
-  RecentChange,
   StateChangedNotification,
   ServerClosingNotification,
   ProtocolErrorNotification,
