@@ -214,6 +214,7 @@ export interface ServerInfoResult {
   }
 }
 
+/** `changes/list`: the last changes the server kept, oldest first. */
 export type ChangesListRequest = RequestBase
 
 /**
