@@ -15,6 +15,7 @@ import * as node from './node/index.js'
 import nodeSource from './node/index.ts?raw'
 import * as localSocketRoot from './node/local-socket-root.js'
 import * as readAsBytes from './node/read-as-bytes.js'
+import * as serverAnswers from './server-answers.js'
 import * as socketPath from './node/socket-path.js'
 import * as binaryFrame from './wire/binary-frame.js'
 import * as decodeClient from './wire/decode-client.js'
@@ -44,6 +45,7 @@ const modules: Record<string, unknown>[] = [
   messages,
   localSocketRoot,
   readAsBytes,
+  serverAnswers,
   socketPath,
   binaryFrame,
   decodeClient,

@@ -15,15 +15,14 @@ export {
   toIpcStateError,
 } from './errors.js'
 export type { IpcStateErrorOptions } from './errors.js'
+export type { Patch, PatchPath } from './messages.js'
 export type {
   ChangesListResult,
-  Patch,
-  PatchPath,
   RecentChange,
   ServerInfoAction,
   ServerInfoConnection,
   ServerInfoResult,
-} from './messages.js'
+} from './server-answers.js'
 export { defineStore } from './define-store.js'
 export { action } from './action.js'
 export type { SchemaAction } from './action.js'

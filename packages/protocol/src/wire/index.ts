@@ -4,16 +4,14 @@
  */
 export { errorFromWire } from '../errors.js'
 export type { WireError } from '../errors.js'
+export { PROTOCOL_VERSION, ClientMessageType, ServerMessageType } from '../messages.js'
 export {
-  PROTOCOL_VERSION,
   CHANGES_LIST_MAX,
-  ClientMessageType,
   SERVER_INFO_MAX_ACTIONS,
   SERVER_INFO_MAX_CONNECTIONS,
   SERVER_INFO_MAX_SCHEMA_BYTES,
   SERVER_INFO_MAX_SCHEMAS_BYTES,
-  ServerMessageType,
-} from '../messages.js'
+} from '../server-answers.js'
 export type {
   RequestBase,
   HelloRequest,
