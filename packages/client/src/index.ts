@@ -3,7 +3,7 @@
  * @module @ipc-state/client
  */
 export { connect } from './connect.js'
-export type { ClientActions, IpcStateClient } from './connect.js'
+export type { ClientActions, IpcStateClient } from './ipc-state-client.js'
 export type { ClientCoreOptions, ConnectOptions, TransportConnectOptions, UnixSocketConnectOptions } from './client-options.js'
 export type { ClientConnection, ClientConnectionHandlers, ClientTransport } from './transport/client-transport.js'
 export type { CallOptions } from './queued-call.js'
