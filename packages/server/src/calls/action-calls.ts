@@ -1,13 +1,14 @@
 // The path of an action call from a greeted session to its answer: resend check, limits, input check, queue, commit and fan-out.
-import { type ActionFunction, ErrorCode, IpcStateError, toIpcStateError, type Logger } from '@ipc-state/protocol'
+import { ErrorCode, IpcStateError, toIpcStateError, type Logger } from '@ipc-state/protocol'
 import { encodeActionResult, type ActionCallRequest } from '@ipc-state/protocol/wire'
 import { ActionQueue } from './action-queue.js'
 import type { CallRecord } from './call-record.js'
 import type { CommitPipeline } from './commit-pipeline.js'
+import { type HookJob, runHookJob, runServerJob, type ServerJob, type ServerJobContext } from './server-jobs.js'
 import type { FanOut } from '../connections/fan-out.js'
 import type { ServerMetrics } from '../metrics/server-metrics.js'
 import { encodeErrorResponse, type Session } from '../connections/session.js'
-import type { PresenceMark, StoredAnswer } from '../storage/storage.js'
+import type { StoredAnswer } from '../storage/storage.js'
 import type { StoreRuntime } from '../state/store-runtime.js'
 
 /** What {@link ActionCalls} needs from the rest of the server. */
@@ -43,49 +44,7 @@ interface ClientJob {
   at: number
 }
 
-/** A call the server process made itself (`server.actions`): answered through its promise. */
-interface ServerJob {
-  session: undefined
-  action: string
-  resolve(value: unknown): void
-  reject(error: IpcStateError): void
-  /** When the call was made, on the metrics' clock (0 without metrics). */
-  at: number
-}
-
-/** A presence hook that is due once it reaches its turn: what it runs and what it marks. */
-export interface DueHook {
-  /** `onClientJoin` or `onClientLeave`: what replicas see as the change's action. */
-  name: string
-  /** The store's hook, `undefined` when the store has none: the change then only carries the mark. */
-  hook: ActionFunction<never> | undefined
-  /** The hook's second argument. */
-  event: unknown
-  mark: PresenceMark
-}
-
-/** A join or a leave, queued to run its hook in the total order (see `presence/presence.ts`). */
-export interface HookJob {
-  session: undefined
-  action: undefined
-  /** Decides at its turn, against every change before it: `undefined` when it is no longer due. */
-  due(): DueHook | undefined
-  /** The change that records `mark` was applied to the working state. */
-  applied(mark: PresenceMark): void
-  /** The change that records `mark` is durable and sent to replicas. */
-  committed(mark: PresenceMark): void
-  /** Its change could not be stored. */
-  failed(error: IpcStateError): void
-}
-
 type Job = ClientJob | ServerJob | HookJob
-
-/**
- * Who a call of the server process itself is, to its action (`context`) and to replicas
- * (`ChangeInfo.clientId`): no client can say hello with an empty id. Its changes are stored with
- * the instance `''`, as changes no client made are.
- */
-export const SERVER_CALLER = { clientId: '', instanceId: '' } as const
 
 /**
  * The path of an action call, from a greeted session to its answer: answered from the record when
@@ -97,11 +56,24 @@ export const SERVER_CALLER = { clientId: '', instanceId: '' } as const
 export class ActionCalls<S extends object> {
   readonly #options: ActionCallsOptions<S>
   readonly #queue: ActionQueue<Job>
+  readonly #jobs: ServerJobContext<S>
   #calls = 0
   #changes = 0
 
   constructor(options: ActionCallsOptions<S>) {
     this.#options = options
+    const { runtime, fanOut, pipeline, settings, metrics } = options
+    this.#jobs = {
+      runtime,
+      fanOut,
+      pipeline,
+      logger: settings.logger,
+      metrics,
+      requeue: (job, input) => this.#queue.push(job, input),
+      changed: () => {
+        this.#changes += 1
+      },
+    }
     this.#queue = new ActionQueue<Job>({
       run: (job, input) => this.#run(job, input),
       reject: (job, error) => {
@@ -228,8 +200,8 @@ export class ActionCalls<S extends object> {
 
   #run(job: Job, input: unknown): void {
     if (job.session === undefined) {
-      if (job.action === undefined) this.#runHook(job)
-      else this.#runForServer(job, input)
+      if (job.action === undefined) runHookJob(this.#jobs, job)
+      else runServerJob(this.#jobs, job, input)
       return
     }
     const { runtime, fanOut, pipeline, settings, metrics } = this.#options
@@ -289,86 +261,6 @@ export class ActionCalls<S extends object> {
       },
       failed,
       rerun,
-    )
-  }
-
-  #runForServer(job: ServerJob, input: unknown): void {
-    const { runtime, fanOut, pipeline, metrics } = this.#options
-    const { action, at } = job
-    const rerun = () => this.#queue.push(job, input)
-    // Wrapped only to be measured: without metrics, a call allocates nothing more.
-    const rejected =
-      metrics === undefined
-        ? job.reject
-        : (error: IpcStateError) => {
-            metrics.called(action, error.code, at)
-            job.reject(error)
-          }
-    const resolved =
-      metrics === undefined
-        ? job.resolve
-        : (value: unknown) => {
-            metrics.called(action, 'ok', at)
-            job.resolve(value)
-          }
-    let applied: ReturnType<typeof runtime.apply>
-    try {
-      applied = runtime.apply(action, input, SERVER_CALLER)
-    } catch (error) {
-      const failure = toIpcStateError(error, ErrorCode.ACTION_FAILED)
-      pipeline.add(undefined, () => rejected(failure), rejected, rerun)
-      return
-    }
-    const value = applied.valueJson === undefined ? undefined : JSON.parse(applied.valueJson)
-    if (applied.patches.length === 0) {
-      pipeline.add(undefined, () => resolved(value), rejected, rerun)
-      return
-    }
-    const { version, patchesJson, valueJson } = applied
-    const { clientId, instanceId } = SERVER_CALLER
-    pipeline.add(
-      { kind: 'change', version, patchesJson, instanceId, id: 0, valueJson, action, clientId },
-      () => {
-        runtime.publish(applied)
-        this.#changes += 1
-        fanOut.publish(runtime.epoch, version, patchesJson, action, clientId)
-        resolved(value)
-      },
-      rejected,
-      rerun,
-    )
-  }
-
-  #runHook(job: HookJob): void {
-    const { runtime, fanOut, pipeline, settings } = this.#options
-    const due = job.due()
-    if (due === undefined) return
-    const { name, event, mark } = due
-    let applied: ReturnType<typeof runtime.apply>
-    try {
-      applied = runtime.applyHook(name, due.hook as ActionFunction<S> | undefined, event)
-    } catch (error) {
-      // The join or leave happened all the same: it is recorded without the hook's change, so a
-      // hook that throws can neither keep a gone process present nor run twice.
-      settings.logger.error?.(`${name} failed: its change was dropped, the ${'left' in mark ? 'leave' : 'join'} is recorded`, {
-        error: toIpcStateError(error).message,
-      })
-      applied = runtime.applyHook(name, undefined, event)
-    }
-    job.applied(mark)
-    const { version, patchesJson } = applied
-    const { clientId, instanceId } = SERVER_CALLER
-    const presenceJson = JSON.stringify(mark)
-    pipeline.add(
-      { kind: 'change', version, patchesJson, instanceId, id: 0, valueJson: undefined, action: name, clientId, presenceJson },
-      () => {
-        runtime.publish(applied)
-        this.#changes += 1
-        fanOut.publish(runtime.epoch, version, patchesJson, name, clientId)
-        job.committed(mark)
-      },
-      (error) => job.failed(error),
-      () => this.#queue.push(job, undefined),
     )
   }
 
