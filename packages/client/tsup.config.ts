@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup'
-import { libraryBuild } from '../../tsup.base.js'
+import { libraryBuild, withVendored } from '../../tsup.base.js'
 
-export default defineConfig(libraryBuild)
+// node-ipc goes into dist/vendor: the Unix-socket transport loads it, and nothing else does.
+export default defineConfig(withVendored(libraryBuild, ['node-ipc']))

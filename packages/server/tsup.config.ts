@@ -1,4 +1,7 @@
 import { defineConfig } from 'tsup'
-import { libraryBuild } from '../../tsup.base.js'
+import { libraryBuild, withVendored } from '../../tsup.base.js'
 
-export default defineConfig({ ...libraryBuild, entry: { index: 'src/index.ts', testing: 'src/testing/index.ts' } })
+// node-ipc goes into dist/vendor, where the Unix-socket transport loads it from.
+export default defineConfig(
+  withVendored({ ...libraryBuild, entry: { index: 'src/index.ts', testing: 'src/testing/index.ts' } }, ['node-ipc']),
+)

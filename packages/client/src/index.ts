@@ -1,6 +1,9 @@
-// `@ipc-state/client`: connect, its options and types, its transport seam, and the errors it rejects with.
+/**
+ * `connect`, its options and types, its transport seam, and the errors it rejects with.
+ * @module @ipc-state/client
+ */
 export { connect } from './connect.js'
-export type { ClientActions, IpcStateClient } from './connect.js'
+export type { ClientActions, IpcStateClient } from './ipc-state-client.js'
 export type { ClientCoreOptions, ConnectOptions, TransportConnectOptions, UnixSocketConnectOptions } from './client-options.js'
 export type { ClientConnection, ClientConnectionHandlers, ClientTransport } from './transport/client-transport.js'
 export type { CallOptions } from './queued-call.js'
@@ -13,8 +16,12 @@ export { ErrorCode, IpcStateError, isIpcStateError, RETRYABLE_ERROR_CODES } from
 export type {
   AbortSignalLike,
   ActionsOf,
+  ChangesListResult,
   DeepReadonly,
   Logger,
+  Patch,
+  PatchPath,
+  RecentChange,
   ServerInfoAction,
   ServerInfoConnection,
   ServerInfoResult,

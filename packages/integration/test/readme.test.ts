@@ -66,6 +66,7 @@ describe('README examples compile against the packages', () => {
     const [serverTypes, testing] = await sectionBlocks('packages/server/README.md', 'Transports')
     const [clientTypes] = await sectionBlocks('packages/client/README.md', 'Transports')
     const [presence] = await sectionBlocks('packages/server/README.md', 'Clients joining and leaving')
+    const [metrics] = await sectionBlocks('packages/server/README.md', 'Metrics')
     await typecheck(
       {
         'store.ts': store!,
@@ -77,6 +78,7 @@ describe('README examples compile against the packages', () => {
         'client-types.ts': clientTypes!,
         'testing.ts': testing!,
         'presence.ts': presence!,
+        'metrics.ts': metrics!,
       },
       async (dir) => {
         // The server's testing example runs in one process, without a socket.
@@ -84,6 +86,26 @@ describe('README examples compile against the packages', () => {
         expect(stdout.trim()).toBe('2 2')
       },
     )
+  })
+})
+
+describe('the root README: "Checking inputs: Standard Schema"', () => {
+  it('compiles, and a client passes what the schema accepts', async () => {
+    const [chat] = await sectionBlocks('README.md', 'Checking inputs: Standard Schema')
+    expect(chat).toMatch(/^\/\/ chat-store\.ts/)
+    // What the block's last line says of a client, checked: a right input compiles, a wrong one does not.
+    const client = [
+      "import { connect } from '@ipc-state/client'",
+      "import type { chatStore } from './chat-store.js'",
+      '',
+      "await using client = await connect<typeof chatStore>({ id: 'chat' })",
+      "const count: number = await client.actions.send({ text: 'hi' })",
+      "await client.actions.send({ text: 'pinned', pinned: true })",
+      '// @ts-expect-error the schema takes a string',
+      'await client.actions.send({ text: 42 })',
+      'console.log(count)',
+    ].join('\n')
+    await typecheck({ 'chat-store.ts': chat!, 'chat-client.ts': client })
   })
 })
 

@@ -13,11 +13,13 @@ const src = fileURLToPath(new URL('../src', import.meta.url))
  * options, the public entry), which nothing imports.
  */
 const LAYERS = [
+  'vendor',
   'files',
   'state',
   'storage',
   'storage/file',
   'transport',
+  'metrics',
   'connections',
   'calls',
   'presence',

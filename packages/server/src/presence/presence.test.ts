@@ -1,6 +1,6 @@
 import type { IpcStateError } from '@ipc-state/protocol'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { HookJob } from '../calls/call-jobs.js'
+import type { HookJob } from '../calls/server-jobs.js'
 import type { PresenceMark, ServerLeases } from '../storage/storage.js'
 import { Presence } from './presence.js'
 

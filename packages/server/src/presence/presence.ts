@@ -1,6 +1,6 @@
 // Which client instances are present, and the joins and leaves that run the store's presence hooks, each once.
 import type { ActionFunction, ClientJoin, ClientLeave, IpcStateError, LeaveReason, Logger } from '@ipc-state/protocol'
-import type { DueHook, HookJob } from '../calls/call-jobs.js'
+import type { DueHook, HookJob } from '../calls/server-jobs.js'
 import type { PresenceMark, PresentInstance, ServerLeases } from '../storage/storage.js'
 
 /** What {@link Presence} needs from the rest of the server. */
