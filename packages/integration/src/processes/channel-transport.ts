@@ -23,6 +23,9 @@ export interface ChannelServerTransport extends Transport {
   attach(child: ChildProcess): void
 }
 
+/** For a send whose failure means the child is gone, which its `disconnect` reports. */
+const ignoreError = (): void => undefined
+
 export function channelServerTransport(): ChannelServerTransport {
   let handlers: TransportHandlers | undefined
   const open = new Set<() => void>()
@@ -37,7 +40,8 @@ export function channelServerTransport(): ChannelServerTransport {
       if (closed) return
       closed = true
       open.delete(closeFromServer)
-      if (child.connected) child.send({ kind: 'close', connection: id })
+      // A child that died meanwhile fails the send (EPIPE): nothing is left to tell it.
+      if (child.connected) child.send({ kind: 'close', connection: id }, ignoreError)
       // Reported from a task of our own, never from inside end() or destroy().
       setImmediate(() => {
         events?.close()
@@ -73,7 +77,7 @@ export function channelServerTransport(): ChannelServerTransport {
       destroy: close,
     }
     events = accepted.connection(connection)
-    child.send({ kind: 'accept', connection: id })
+    child.send({ kind: 'accept', connection: id }, ignoreError)
     return (message) => {
       if (closed) return
       if (message.kind === 'data') events?.data(message.bytes)
@@ -101,7 +105,7 @@ export function channelServerTransport(): ChannelServerTransport {
       child.on('message', (message: unknown) => {
         if (!isChannelMessage(message)) return
         if (message.kind === 'open') {
-          if (handlers === undefined) child.send({ kind: 'close', connection: message.connection })
+          if (handlers === undefined) child.send({ kind: 'close', connection: message.connection }, ignoreError)
           else connections.set(message.connection, accept(child, message.connection, handlers))
           return
         }
