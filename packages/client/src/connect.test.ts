@@ -17,6 +17,7 @@ describe('the client facade', () => {
         'consoleLogger',
         'exponentialBackoff',
         'isIpcStateError',
+        'messagePortTransport',
         'pinoLogger',
       ].sort(),
     )

@@ -1,4 +1,4 @@
-// `@ipc-state/server`: createServer and closeOnSignals, the file storage, and the storage seam's types.
+// `@ipc-state/server`: createServer and closeOnSignals, its transports and their seam's types, the file storage, and the storage seam's types.
 export { createServer } from './server.js'
 export type {
   CreateServerOptions,
@@ -6,6 +6,10 @@ export type {
   TransportServerOptions,
   UnixSocketServerOptions,
 } from './server-options.js'
+export { unixSocketTransport } from './transport/ipc-transport.js'
+export type { UnixSocketTransportOptions } from './transport/ipc-transport.js'
+export { messagePortTransport } from './transport/message-port-transport.js'
+export type { MessagePortTransport, MessagePortTransportOptions, ServerMessagePort } from './transport/message-port-transport.js'
 export type {
   ConnectionEvents,
   Transport,
