@@ -19,6 +19,7 @@ const ALONE = [
  */
 const LONGEST_FIRST = [
   'test/durability-kill.test.ts',
+  'test/coordination-trials.test.ts',
   'test/redis-shared-servers.test.ts',
   'test/socket-takeover.test.ts',
   'test/durability-recovery.test.ts',

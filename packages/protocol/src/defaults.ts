@@ -27,6 +27,12 @@ export const Defaults = {
    * it may be forgotten to make room, in milliseconds.
    */
   ANSWER_GRACE_MS: 60_000,
+  /**
+   * How long a client instance whose connection was lost (or that was present when its server
+   * stopped) may take to come back before the server runs `onClientLeave` for it, in milliseconds:
+   * more than two of a client's longest waits between reconnects (2 s by default).
+   */
+  LEAVE_GRACE_MS: 5_000,
   /** How long a client request may wait, in milliseconds. */
   TIMEOUT_MS: 10_000,
   /** Connection attempts before `connect` gives up. */

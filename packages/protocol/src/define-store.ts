@@ -37,8 +37,43 @@ export type InputSchemas<A> = {
   [K in keyof A]?: StandardSchemaV1<unknown, ActionInput<A[K]>>
 }
 
+/** A client instance that said hello for the first time, as {@link DefineStoreOptions.onClientJoin} sees it. */
+export interface ClientJoin {
+  /** The client's id, as its actions see it in `context.clientId`. */
+  readonly clientId: string
+  /** The instance's id, as its actions see it in `context.instanceId`. */
+  readonly instanceId: string
+}
+
+/**
+ * Why a client instance left:
+ * - `closed`: it closed its client;
+ * - `lost`: its last connection ended without a goodbye and it did not come back within `leaveGrace`;
+ * - `server-restart`: it was present when a server stopped (or was killed) and did not come back
+ *   within `leaveGrace` of the server that took over the stored state;
+ * - `server-lost`: the server it was connected to, one of several sharing a storage, died, and it did
+ *   not come back to another within `leaveGrace` of that server's lease running out.
+ */
+export type LeaveReason = 'closed' | 'lost' | 'server-restart' | 'server-lost'
+
+/** A client instance that is gone for good, as {@link DefineStoreOptions.onClientLeave} sees it. */
+export interface ClientLeave extends ClientJoin {
+  readonly reason: LeaveReason
+}
+
+/**
+ * A hook the server runs when a client instance joins or leaves: like an action, it mutates a draft
+ * of the state, and its change is stored and sent to every replica in the one total order. Its
+ * context names no client (`clientId` and `instanceId` are `''`): the server makes the change.
+ */
+export type PresenceHook<S, E> = (state: S, event: E, context: ActionContext) => void
+
 /** A store definition: the initial state and the actions, shared by server and clients. */
 export interface StoreDefinition<S, A extends ActionMap<S>> {
+  /** Runs once per client instance, at its first hello (see {@link DefineStoreOptions.onClientJoin}). */
+  readonly onClientJoin?: PresenceHook<S, ClientJoin>
+  /** Runs once per client instance, when it is gone for good (see {@link DefineStoreOptions.onClientLeave}). */
+  readonly onClientLeave?: PresenceHook<S, ClientLeave>
   /** The state a new server starts from. Must be JSON-serialisable. */
   readonly initialState: S
   readonly actions: A
@@ -77,6 +112,20 @@ export interface DefineStoreOptions<S, A extends ActionMap<S>> {
    * this version's state. Without it, a state of an older version is used as it is.
    */
   migrate?: (state: unknown, fromVersion: number) => NoInfer<S>
+  /**
+   * Runs once per client instance, when it says hello for the first time: presence needs no call
+   * of its own. An instance that was left and comes back joins again.
+   */
+  onClientJoin?: PresenceHook<NoInfer<S>, ClientJoin>
+  /**
+   * Runs once per client instance when it is gone for good: at once when it closes its client;
+   * after the server's `leaveGrace` when its connection is lost and it does not come back (a client
+   * that reconnects within the grace is not left); after a restart, for an instance that was present
+   * and does not come back within the grace. What a process held (a claim, a lease, a lock) is
+   * released here. With either hook defined, each join and each leave is a change of its own (a new
+   * version), even when the hook changes nothing, so that it is stored exactly once.
+   */
+  onClientLeave?: PresenceHook<NoInfer<S>, ClientLeave>
 }
 
 /**
@@ -98,10 +147,15 @@ export interface DefineStoreOptions<S, A extends ActionMap<S>> {
  * @throws TypeError when `initialState` is not a plain object or an action is not a function
  */
 export function defineStore<S extends object, A extends ActionMap<S>>(options: DefineStoreOptions<S, A>): StoreDefinition<S, A> {
-  const { initialState, actions, inputs = {}, version = 1, migrate } = options
+  const { initialState, actions, inputs = {}, version = 1, migrate, onClientJoin, onClientLeave } = options
   if (!Number.isSafeInteger(version) || version < 1)
     throw new TypeError('defineStore: version must be a whole number of at least 1')
   if (migrate !== undefined && typeof migrate !== 'function') throw new TypeError('defineStore: migrate must be a function')
+  if (onClientJoin !== undefined && typeof onClientJoin !== 'function')
+    throw new TypeError('defineStore: onClientJoin must be a function')
+  if (onClientLeave !== undefined && typeof onClientLeave !== 'function') {
+    throw new TypeError('defineStore: onClientLeave must be a function')
+  }
   if (typeof initialState !== 'object' || initialState === null || Array.isArray(initialState)) {
     throw new TypeError('defineStore: initialState must be a plain object')
   }
@@ -115,9 +169,15 @@ export function defineStore<S extends object, A extends ActionMap<S>>(options: D
       throw new TypeError(`defineStore: inputs.${name} must be a Standard Schema (zod, valibot, arktype…)`)
     }
   }
-  return Object.freeze(
-    migrate === undefined ? { initialState, actions, inputs, version } : { initialState, actions, inputs, version, migrate },
-  )
+  return Object.freeze({
+    initialState,
+    actions,
+    inputs,
+    version,
+    ...(migrate === undefined ? {} : { migrate }),
+    ...(onClientJoin === undefined ? {} : { onClientJoin }),
+    ...(onClientLeave === undefined ? {} : { onClientLeave }),
+  })
 }
 
 /** The state type of a store definition. */

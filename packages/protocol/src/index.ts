@@ -27,6 +27,10 @@ export type {
   CallArgs,
   CallResult,
   DeepReadonly,
+  ClientJoin,
+  ClientLeave,
+  LeaveReason,
+  PresenceHook,
 } from './define-store.js'
 export { applyPatches, commitPatches, deepFreeze } from './apply-patches.js'
 export type { CommittedPatches } from './apply-patches.js'

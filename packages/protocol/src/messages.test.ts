@@ -23,6 +23,7 @@ describe('wire constants', () => {
       StateGet: 'state/get',
       ActionCall: 'action/call',
       ServerInfo: 'server/info',
+      Bye: 'bye',
       SeedGetSharedData: 'getSharedData',
     })
   })
@@ -86,7 +87,9 @@ describe('message types', () => {
       action: string
       input?: unknown
     }>()
-    expectTypeOf<ClientMessage['type']>().toEqualTypeOf<'hello' | 'state/get' | 'action/call' | 'server/info' | 'getSharedData'>()
+    expectTypeOf<ClientMessage['type']>().toEqualTypeOf<
+      'hello' | 'state/get' | 'action/call' | 'server/info' | 'bye' | 'getSharedData'
+    >()
     expectTypeOf<ServerMessage['type']>().toEqualTypeOf<
       'response' | 'state/changed' | 'server/closing' | 'protocol/error' | 'sharedData'
     >()

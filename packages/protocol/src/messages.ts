@@ -13,6 +13,11 @@ export const ClientMessageType = {
   StateGet: 'state/get',
   ActionCall: 'action/call',
   ServerInfo: 'server/info',
+  /**
+   * The client instance is closing for good: the server runs the store's `onClientLeave` at once
+   * instead of after its `leaveGrace`. Not answered; a server older than it ignores it.
+   */
+  Bye: 'bye',
   /** The seed's plain node-ipc request for the whole state. */
   SeedGetSharedData: 'getSharedData',
 } as const
@@ -234,6 +239,7 @@ export type ClientMessage =
   | { type: typeof ClientMessageType.StateGet; data: StateGetRequest }
   | { type: typeof ClientMessageType.ActionCall; data: ActionCallRequest }
   | { type: typeof ClientMessageType.ServerInfo; data: ServerInfoRequest }
+  | { type: typeof ClientMessageType.Bye; data: Record<string, never> }
   | { type: typeof ClientMessageType.SeedGetSharedData; data: unknown }
 
 /** A validated server frame, as the client sees it. */

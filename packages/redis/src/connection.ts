@@ -93,6 +93,32 @@ export function notPermitted(settings: RedisStorageSettings, doing: string, miss
   )
 }
 
+/** The commands the storage needs that Redis does not permit its user, as a message says them (`''`: none). */
+export async function missingPermissions(redis: Connection, keys: PermissionKeys): Promise<string> {
+  const missing = await redis.ipcStatePermissions(keys.meta, keys.log, keys.snapshot, keys.turn)
+  return missing.length === 0 ? '' : `no permission for ${missing.join(', ')}`
+}
+
+/** `BACKEND_UNAVAILABLE` for a command Redis did not permit: naming what the user lacks, when Redis can tell. */
+export async function permissionError(
+  redis: Connection,
+  keys: PermissionKeys,
+  settings: RedisStorageSettings,
+  doing: string,
+  error: unknown,
+): Promise<IpcStateError> {
+  const missing = await missingPermissions(redis, keys).catch(() => '')
+  return missing === '' ? unavailable(settings, doing, error) : notPermitted(settings, doing, missing)
+}
+
+/** The keys whose permissions {@link missingPermissions} checks. */
+interface PermissionKeys {
+  meta: string
+  log: string
+  snapshot: string
+  turn: string
+}
+
 /**
  * The error a call gets while Redis does not answer: `BACKEND_UNAVAILABLE`, naming the URL without
  * its password. The original error is not kept as `cause`: ioredis's errors carry the command and

@@ -103,6 +103,7 @@ export async function loadStore(
         version: snapshot.version,
         state: snapshot.state,
         instances: snapshot.instances,
+        ...(snapshot.present.length === 0 ? {} : { present: snapshot.present }),
         entries,
         damaged: (at, what) => (at === 'snapshot' ? damaged(keys.snapshot, what) : damaged(keys.log, what, ids[at])),
       }

@@ -4,10 +4,10 @@ import { ENTRY_FIELDS } from './scripts.js'
 
 /** The fields the commit script stores for the entry whose arguments start at `offset`. */
 function storedAs(args: string[], offset: number): string[] {
-  const [kind, instanceId, n, p, v, h, a, k] = args.slice(offset, offset + ENTRY_FIELDS)
-  return kind === 'c'
-    ? ['t', 'c', 'i', instanceId!, 'n', n!, 'p', p!, 'v', v!, 'h', h!, 'a', a!, 'k', k!]
-    : ['t', 'i', 'i', instanceId!, 'n', n!]
+  const [kind, instanceId, n, p, v, h, a, k, m] = args.slice(offset, offset + ENTRY_FIELDS)
+  if (kind !== 'c') return ['t', 'i', 'i', instanceId!, 'n', n!]
+  const fields = ['t', 'c', 'i', instanceId!, 'n', n!, 'p', p!, 'v', v!, 'h', h!, 'a', a!, 'k', k!]
+  return m === '' ? fields : [...fields, 'm', m!]
 }
 
 describe('log entries', () => {
@@ -17,19 +17,22 @@ describe('log entries', () => {
       { kind: 'change', version: 7, patchesJson: '[1]', instanceId: 'a', id: 5, valueJson: '"x"', action: 'add', clientId: 'c' },
       { kind: 'change', version: 8, patchesJson: '[2]', instanceId: 'a', id: 6, valueJson: undefined },
       { kind: 'change', version: 9, patchesJson: '[3]', instanceId: 'a', id: 7, valueJson: '' },
+      { kind: 'change', version: 10, patchesJson: '[]', instanceId: '', id: 0, valueJson: undefined, presenceJson: '{"left":"w"}' },
     ])
-    expect(args).toHaveLength(4 * ENTRY_FIELDS)
+    expect(args).toHaveLength(5 * ENTRY_FIELDS)
     const entries: StreamEntry[] = [
       ['6-1', storedAs(args, 0)],
       ['7-0', storedAs(args, ENTRY_FIELDS)],
       ['8-0', storedAs(args, 2 * ENTRY_FIELDS)],
       ['9-0', storedAs(args, 3 * ENTRY_FIELDS)],
+      ['10-0', storedAs(args, 4 * ENTRY_FIELDS)],
     ]
     expect(entries.map(decodeEntry)).toEqual([
       { kind: 'instance', instanceId: 'a', since: 4 },
       { kind: 'change', version: 7, patchesJson: '[1]', instanceId: 'a', id: 5, valueJson: '"x"', action: 'add', clientId: 'c' },
       { kind: 'change', version: 8, patchesJson: '[2]', instanceId: 'a', id: 6, valueJson: undefined },
       { kind: 'change', version: 9, patchesJson: '[3]', instanceId: 'a', id: 7, valueJson: '' },
+      { kind: 'change', version: 10, patchesJson: '[]', instanceId: '', id: 0, valueJson: undefined, presenceJson: '{"left":"w"}' },
     ])
   })
 

@@ -21,9 +21,9 @@ export function encodeEntries(entries: readonly StorageEntry[]): string[] {
   const args: string[] = []
   for (const entry of entries) {
     if (entry.kind === 'instance') {
-      args.push('i', entry.instanceId, String(entry.since), '', '', '0', '', '')
+      args.push('i', entry.instanceId, String(entry.since), '', '', '0', '', '', '')
     } else {
-      const { instanceId, id, patchesJson, valueJson, action, clientId } = entry
+      const { instanceId, id, patchesJson, valueJson, action, clientId, presenceJson } = entry
       args.push(
         'c',
         instanceId,
@@ -33,6 +33,7 @@ export function encodeEntries(entries: readonly StorageEntry[]): string[] {
         valueJson === undefined ? '0' : '1',
         action ?? '',
         clientId ?? '',
+        presenceJson ?? '',
       )
     }
   }
@@ -53,7 +54,7 @@ export const follows = (position: LogPosition, next: LogPosition): boolean =>
 export const isAfter = (a: LogPosition, b: LogPosition): boolean =>
   a.version > b.version || (a.version === b.version && a.seq > b.seq)
 
-const CHANGE_FIELDS = new Set(['t', 'i', 'n', 'p', 'v', 'h', 'a', 'k', 's'])
+const CHANGE_FIELDS = new Set(['t', 'i', 'n', 'p', 'v', 'h', 'a', 'k', 's', 'm'])
 const INSTANCE_FIELDS = new Set(['t', 'i', 'n'])
 const ID = /^(0|[1-9][0-9]{0,15})-(0|[1-9][0-9]{0,15})$/
 
@@ -119,6 +120,8 @@ export function readEntry([id, fields]: StreamEntry, maxBytes = Number.POSITIVE_
   const valueJson = field.get('v') ?? refuse('no value')
   const action = field.get('a') ?? refuse('no action')
   const clientId = field.get('k') ?? refuse('no client')
+  const presenceJson = field.get('m')
+  if (presenceJson !== undefined && !presenceJson.startsWith('{')) refuse('its mark of a join or a leave is not an object')
   const stored = field.get('s')
   const storeVersion = stored === undefined ? undefined : (count(stored) ?? refuse('a store version that is not one'))
   const update: StorageEntry = {
@@ -131,6 +134,7 @@ export function readEntry([id, fields]: StreamEntry, maxBytes = Number.POSITIVE_
     ...(action ? { action } : {}),
     ...(clientId ? { clientId } : {}),
     ...(storeVersion === undefined ? {} : { storeVersion }),
+    ...(presenceJson === undefined ? {} : { presenceJson }),
   }
   return storeVersion === undefined ? { update } : { update, storeVersion }
 }

@@ -29,6 +29,15 @@ export interface RedisStorageOptions {
    */
   connectTimeout?: number
   /**
+   * Milliseconds a server's lease in Redis outlives its last renewal (renewed three times within
+   * it). A server whose lease ran out is taken for dead: the other servers leave the client instances
+   * connected to it (`onClientLeave`, reason `server-lost`) once these have not come back to any
+   * server within `leaveGrace`. So they are left between `serverLease + leaveGrace` and
+   * `serverLease × 1.5 + leaveGrace` after the server died (the others look every half lease).
+   * @default 3000
+   */
+  serverLease?: number
+  /**
    * More options for ioredis (for example `tls: { ca }` for a private certificate authority). The
    * connection's own settings (`lazyConnect`, the offline queue, resending) are the storage's.
    * @default {}
@@ -44,6 +53,7 @@ export interface RedisStorageSettings {
   key: string
   snapshotEvery: number
   connectTimeout: number
+  serverLease: number
   redis: RedisOptions
 }
 
@@ -67,6 +77,7 @@ export function parseRedisStorageOptions(options: RedisStorageOptions): RedisSto
     key,
     snapshotEvery: numberOption('snapshotEvery', options.snapshotEvery, { fallback: 1_000, min: 1 }),
     connectTimeout: numberOption('connectTimeout', options.connectTimeout, { fallback: 10_000, min: 1 }),
+    serverLease: numberOption('serverLease', options.serverLease, { fallback: 3_000, min: 10 }),
     redis: options.redis ?? {},
   }
 }

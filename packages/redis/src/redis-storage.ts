@@ -8,6 +8,8 @@ import {
   connect,
   createConnection,
   isNotPermitted,
+  missingPermissions,
+  permissionError,
   notPermitted,
   unavailable,
   watchConnection,
@@ -16,6 +18,7 @@ import { followLog } from './follow-log.js'
 import { encodeEntries, streamId } from './log-entries.js'
 import { LogReader } from './log-reader.js'
 import { type RedisStorageOptions, type RedisStorageSettings, parseRedisStorageOptions } from './redis-options.js'
+import { ServerLease } from './server-lease.js'
 import { encodeSnapshot } from './snapshot-key.js'
 import { type Loaded, type StoreKeys, appendMigration, commitArguments, openStore } from './load-store.js'
 import { COMMIT_SCRIPT, INIT_SCRIPT, MISSED_PAGE, PERMISSIONS_SCRIPT, SNAPSHOT_SCRIPT } from './scripts.js'
@@ -75,6 +78,8 @@ class RedisStorage implements Storage {
   /** This server, as the commit script knows it when it gives turns. */
   readonly #id = randomUUID()
   #stopFollowing: (() => Promise<void>) | undefined
+  /** This server's lease, held from `open` on (see `ServerLeases`). */
+  leases: ServerLease | undefined
 
   constructor(settings: RedisStorageSettings) {
     this.#settings = settings
@@ -102,10 +107,12 @@ class RedisStorage implements Storage {
     })
     try {
       // A user whose ACL lacks a command the storage needs is refused now, not at its first call.
-      const missing = await this.#missingPermissions()
+      const missing = await missingPermissions(redis, this.#keys)
       if (missing !== '') throw notPermitted(this.#settings, 'starting', missing)
       this.#storeVersion = context.storeVersion
       const loaded = await openStore(redis, this.#keys, context, this.#settings)
+      this.leases = new ServerLease(redis, this.#settings.key, this.#id, this.#settings.serverLease, context.logger)
+      await this.leases.start()
       const follower = createConnection(this.#settings, true, {})
       // The other connection reports outages; without a listener, ioredis would print each error.
       follower.on('error', () => undefined)
@@ -175,7 +182,7 @@ class RedisStorage implements Storage {
     } catch (error) {
       if (this.#refused !== undefined) throw this.#refused
       if (error instanceof IpcStateError) throw error
-      if (isNotPermitted(error)) throw await this.#notPermitted('storing a change', error)
+      if (isNotPermitted(error)) throw await permissionError(redis, this.#keys, this.#settings, 'storing a change', error)
       throw unavailable(this.#settings, 'storing a change', error)
     }
     const [status, head, , snapshot, missed = []] = reply
@@ -204,6 +211,7 @@ class RedisStorage implements Storage {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    await this.leases?.stop()
     this.#follower?.disconnect()
     await this.#stopFollowing?.()
     await this.#reader?.settled()
@@ -255,7 +263,7 @@ class RedisStorage implements Storage {
 
   async #writeSnapshot(): Promise<void> {
     const image = this.#context!.image()
-    const snapshot = encodeSnapshot(image.version, this.#storeVersion, image.instances, image.stateJson)
+    const snapshot = encodeSnapshot(image.version, this.#storeVersion, image.instances, image.stateJson, image.present)
     const { meta, snapshot: key, log } = this.#keys
     const stored = await this.#redis!.ipcStateSnapshot(meta, key, log, image.version, snapshot, this.#epoch, this.#storeVersion)
     if (stored === -1) {
@@ -264,19 +272,6 @@ class RedisStorage implements Storage {
     }
     if (stored === -2) throw this.#refuse(tooNew(this.#settings, this.#storeVersion + 1, this.#storeVersion))
     this.#snapshot = stored
-  }
-
-  /** The commands the storage needs that Redis does not permit its user, as a message says them. */
-  async #missingPermissions(): Promise<string> {
-    const { meta, log, snapshot, turn } = this.#keys
-    const missing = await this.#redis!.ipcStatePermissions(meta, log, snapshot, turn)
-    return missing.length === 0 ? '' : `no permission for ${missing.join(', ')}`
-  }
-
-  /** `BACKEND_UNAVAILABLE` for a command Redis did not permit: naming what the user lacks, when Redis can tell. */
-  async #notPermitted(doing: string, error: unknown): Promise<IpcStateError> {
-    const missing = await this.#missingPermissions().catch(() => '')
-    return missing === '' ? unavailable(this.#settings, doing, error) : notPermitted(this.#settings, doing, missing)
   }
 
   /**

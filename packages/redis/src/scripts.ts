@@ -8,7 +8,7 @@
 // as a hole in the numbering.
 
 /** Fields per entry in the commit script's arguments. */
-export const ENTRY_FIELDS = 8
+export const ENTRY_FIELDS = 9
 
 /** Log entries the commit script returns to a server that lost the race. */
 export const MISSED_PAGE = 1_000
@@ -24,7 +24,8 @@ export const TURN_MS = 50
  * check), the store version to record (`''`: keep it), the id of the last log entry the server has,
  * the server's id, the epoch of the store the server loaded, the store version the server runs, then
  * {@link ENTRY_FIELDS} values per entry: kind (`c` change, `i` instance), instance id, call id (or
- * hello id), patches, value, whether there is a value (`1`/`0`), action, client id. A migration's
+ * hello id), patches, value, whether there is a value (`1`/`0`), action, client id, and the mark of
+ * a join or a leave (`''`: none; field `m`, kept only when there is one). A migration's
  * change also records the store version it migrated to (field `s`), so a server of an older one
  * following the log stops there.
  *
@@ -69,13 +70,17 @@ for i = 7, #ARGV, ${ENTRY_FIELDS} do
   if ARGV[i] == 'c' then
     v = v + 1
     seq = 0
+    local fields = {'t', 'c', 'i', ARGV[i + 1], 'n', ARGV[i + 2], 'p', ARGV[i + 3],
+      'v', ARGV[i + 4], 'h', ARGV[i + 5], 'a', ARGV[i + 6], 'k', ARGV[i + 7]}
     if ARGV[2] ~= '' and v == head + 1 then
-      redis.call('XADD', KEYS[2], v .. '-0', 't', 'c', 'i', ARGV[i + 1], 'n', ARGV[i + 2], 'p', ARGV[i + 3],
-        'v', ARGV[i + 4], 'h', ARGV[i + 5], 'a', ARGV[i + 6], 'k', ARGV[i + 7], 's', ARGV[2])
-    else
-      redis.call('XADD', KEYS[2], v .. '-0', 't', 'c', 'i', ARGV[i + 1], 'n', ARGV[i + 2], 'p', ARGV[i + 3],
-        'v', ARGV[i + 4], 'h', ARGV[i + 5], 'a', ARGV[i + 6], 'k', ARGV[i + 7])
+      table.insert(fields, 's')
+      table.insert(fields, ARGV[2])
     end
+    if ARGV[i + 8] ~= '' then
+      table.insert(fields, 'm')
+      table.insert(fields, ARGV[i + 8])
+    end
+    redis.call('XADD', KEYS[2], v .. '-0', unpack(fields))
   else
     seq = seq + 1
     redis.call('XADD', KEYS[2], v .. '-' .. seq, 't', 'i', 'i', ARGV[i + 1], 'n', ARGV[i + 2])

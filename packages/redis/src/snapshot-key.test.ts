@@ -16,7 +16,14 @@ describe('snapshots in Redis', () => {
       },
     ]
     const bytes = encodeSnapshot(7, 2, instances, Buffer.from('{"counter":3}'))
-    expect(decodeSnapshot(bytes)).toEqual({ version: 7, storeVersion: 2, instances, state: { counter: 3 } })
+    expect(decodeSnapshot(bytes)).toEqual({ version: 7, storeVersion: 2, instances, present: [], state: { counter: 3 } })
+    // The instances present come back too, and the state is still found after them.
+    const present = [{ instanceId: 'w"],"state":', clientId: 'c', server: 's1' }]
+    const withPresent = encodeSnapshot(7, 2, instances, Buffer.from('{"counter":3}'), present)
+    expect(decodeSnapshot(withPresent)).toEqual({ version: 7, storeVersion: 2, instances, present, state: { counter: 3 } })
+    expect(() =>
+      decodeSnapshot(Buffer.from('{"version":1,"storeVersion":1,"instances":[],"present":[{"instanceId":1}],"state":{}}')),
+    ).toThrow(TypeError)
   })
 
   it('read the answer frames earlier versions kept as the values they carry', () => {

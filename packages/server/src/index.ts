@@ -34,7 +34,10 @@ export type {
   StoredAnswer,
   StoredInstance,
   StoredLog,
+  PresenceMark,
+  PresentInstance,
+  ServerLeases,
   StoreImage,
   WriteConflict,
 } from './storage/storage.js'
-export { readStoredInstances } from './storage/stored-record.js'
+export { readPresent, readStoredInstances } from './storage/stored-record.js'

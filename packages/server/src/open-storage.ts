@@ -6,7 +6,7 @@ import type { ServerSettings } from './server-settings.js'
 import type { Session } from './connections/session.js'
 import type { StateFrames } from './connections/state-frames.js'
 import { type ReplayOptions, type ReplayedStore, replayLog } from './storage/replay-log.js'
-import type { ExternalUpdate, Storage, StoredLog } from './storage/storage.js'
+import type { ExternalUpdate, PresentInstance, Storage, StoredLog } from './storage/storage.js'
 import type { StoreRuntime } from './state/store-runtime.js'
 
 /** What {@link openStorage} fills from the storage. */
@@ -15,6 +15,8 @@ export interface OpenStorageTargets<S extends object, A extends ActionMap<S>> {
   runtime: StoreRuntime<S>
   record: CallRecord<Session>
   snapshots: StateFrames
+  /** The client instances present: kept in each snapshot, restored from the storage. */
+  presence: { image(): PresentInstance[]; restore(present: readonly PresentInstance[]): void }
   /** Takes what other servers committed to a storage they share with this one. */
   receive(updates: readonly ExternalUpdate[]): void
 }
@@ -41,7 +43,7 @@ export function replayOptions<S extends object, A extends ActionMap<S>>({
  */
 export async function openStorage<S extends object, A extends ActionMap<S>>(
   storage: Storage,
-  { settings, runtime, record, snapshots, receive }: OpenStorageTargets<S, A>,
+  { settings, runtime, record, snapshots, presence, receive }: OpenStorageTargets<S, A>,
 ): Promise<void> {
   const { store, logger } = settings
   const options = replayOptions(settings)
@@ -54,7 +56,11 @@ export async function openStorage<S extends object, A extends ActionMap<S>>(
     newEpoch: randomUUID(),
     logger,
     check: (stored) => void checked.set(stored, replayLog(stored, options)),
-    image: () => ({ version: runtime.served.version, stateJson: snapshots.stateJson(), instances: record.image() }),
+    image: () => {
+      const present = presence.image()
+      const image = { version: runtime.served.version, stateJson: snapshots.stateJson(), instances: record.image() }
+      return present.length === 0 ? image : { ...image, present }
+    },
     receive,
   })
   try {
@@ -66,15 +72,17 @@ export async function openStorage<S extends object, A extends ActionMap<S>>(
       if (loaded.storeVersion === options.storeVersion) break
       const state = migrate(settings, loaded.state, loaded.storeVersion)
       const stateJson = Buffer.from(JSON.stringify(state))
-      const image = { version: loaded.version + 1, storeVersion: options.storeVersion, stateJson, instances: loaded.instances }
+      const { instances, present } = loaded
+      const image = { version: loaded.version + 1, storeVersion: options.storeVersion, stateJson, instances, present }
       log = await storage.migrate(image)
       if (log === undefined) {
         logger.info?.('migrated the stored state', { from: loaded.storeVersion, to: options.storeVersion, version: image.version })
-        loaded = { state, version: image.version, storeVersion: options.storeVersion, instances: loaded.instances }
+        loaded = { state, version: image.version, storeVersion: options.storeVersion, instances, present }
       }
     } while (log !== undefined)
     runtime.restore(loaded.state, loaded.version, epoch)
     record.restore(loaded.instances)
+    presence.restore(loaded.present)
     logger.info?.('state loaded from storage', { version: loaded.version, clients: loaded.instances.length })
   } catch (error) {
     await storage.close().catch(() => undefined)

@@ -158,4 +158,13 @@ export interface ServerCoreOptions<S extends object, A extends ActionMap<S>> {
    * @default 60000
    */
   answerGrace?: number
+  /**
+   * How long, in milliseconds, a client instance whose connection was lost may take to come back
+   * before the store's `onClientLeave` runs for it: longer than a reconnect takes (a client waits at
+   * most 2 s between attempts by default). A client that closes says goodbye and is left at once.
+   * After a restart from a storage, instances that were present get the same time to come back.
+   * `Infinity` leaves an instance only when it says goodbye. Read only when the store has a hook.
+   * @default 5000
+   */
+  leaveGrace?: number
 }

@@ -34,6 +34,7 @@ export interface ServerSettings<S extends object, A extends ActionMap<S>> {
   dedupWindow: number
   maxRememberedClients: number
   answerGrace: number
+  leaveGrace: number
   socketMode: number
   allowUnsafeSocketRoot: boolean
 }
@@ -134,6 +135,12 @@ export function parseServerOptions<S extends object, A extends ActionMap<S>>(
     ),
     answerGrace: numberOption('answerGrace', options.answerGrace, {
       fallback: Defaults.ANSWER_GRACE_MS,
+      min: 0,
+      integer: false,
+      infinity: true,
+    }),
+    leaveGrace: numberOption('leaveGrace', options.leaveGrace, {
+      fallback: Defaults.LEAVE_GRACE_MS,
       min: 0,
       integer: false,
       infinity: true,

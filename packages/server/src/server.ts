@@ -12,6 +12,7 @@ import type { Session } from './connections/session.js'
 import { Sessions } from './connections/sessions.js'
 import { StateFrames } from './connections/state-frames.js'
 import { openStorage, replayOptions } from './open-storage.js'
+import { Presence } from './presence/presence.js'
 import { StoreRuntime } from './state/store-runtime.js'
 import { actionCatalog } from './state/action-catalog.js'
 import type { Storage } from './storage/storage.js'
@@ -134,6 +135,7 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
     logger,
     rolledBack: (error) => {
       runtime.rollback()
+      presence.rollback()
       logger.error?.(
         `a change could not be stored: calls are answered ${error.code} and the state stays at the last stored version ` +
           'until the storage writes again (free disk space, or fix what the error names); reads are served meanwhile',
@@ -142,12 +144,24 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
     },
     caughtUp: () => {
       runtime.rollback()
+      presence.rollback()
       external.applyPending()
     },
   })
-  const external = new ExternalChanges({ runtime, record, fanOut, pipeline, snapshots, replay: replayOptions(settings), logger })
+  // Made before the storage opens, which restores who was present; it queues through `calls`, made next.
+  const presence = new Presence({ store: settings.store, leaveGrace: settings.leaveGrace, hook: (job) => calls.hook(job), logger })
+  const external = new ExternalChanges({
+    runtime,
+    record,
+    fanOut,
+    pipeline,
+    snapshots,
+    presence,
+    replay: replayOptions(settings),
+    logger,
+  })
   if (storage !== undefined) {
-    await openStorage(storage, { settings, runtime, record, snapshots, receive: (updates) => external.receive(updates) })
+    await openStorage(storage, { settings, runtime, record, snapshots, presence, receive: (updates) => external.receive(updates) })
   }
   const calls = new ActionCalls({ runtime, record, fanOut, pipeline, settings, isClosing })
   const sessions = new Sessions({
@@ -158,6 +172,7 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
     record,
     fanOut,
     pipeline,
+    presence,
     call: (session, request) => calls.receive(session, request),
     isClosing,
     counters: () => ({ calls: calls.calls, changes: calls.changes }),
@@ -174,9 +189,12 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
         : logger.warn?.('transport error', { error: error.message }),
   })
   logger.info?.('listening', { path, epoch: runtime.epoch })
+  presence.start(storage?.leases)
 
   function close(): Promise<void> {
     closing ??= (async () => {
+      // Who is present now stays so in the storage: a server that takes it over waits for them.
+      presence.close()
       if (calls.running) await calls.whenIdle()
       await pipeline.whenIdle()
       sessions.closeAll(`The server at ${path} is closing`)

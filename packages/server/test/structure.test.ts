@@ -12,7 +12,18 @@ const src = fileURLToPath(new URL('../src', import.meta.url))
  * listed before it, never from one listed after it. `.` is the composition root (`server.ts`, its
  * options, the public entry), which nothing imports.
  */
-const LAYERS = ['files', 'state', 'storage', 'storage/file', 'transport', 'connections', 'calls', 'testing', '.'] as const
+const LAYERS = [
+  'files',
+  'state',
+  'storage',
+  'storage/file',
+  'transport',
+  'connections',
+  'calls',
+  'presence',
+  'testing',
+  '.',
+] as const
 
 /** Every module under src/ but tests and declarations, relative to src/. */
 function modules(folder = src): string[] {

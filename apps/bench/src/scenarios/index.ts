@@ -4,6 +4,7 @@ import { cappedList } from './capped-list.js'
 import { durability } from './durability.js'
 import { fanOut } from './fan-out.js'
 import { firstSnapshot } from './first-snapshot.js'
+import { lockTakeover } from './lock-takeover.js'
 import { replicaRead } from './replica-read.js'
 import { echo1m, echo64k, manyInFlight, oneInFlight, processes } from './round-trips.js'
 import { sharedServers } from './shared-servers.js'
@@ -22,5 +23,6 @@ export const SCENARIOS: readonly (readonly [id: string, make: ScenarioFactory, s
   ['first-snapshot', firstSnapshot, 'connect and receive a 1 MB state'],
   ['replica-read', replicaRead, "read a value: ipc-state's replica against a round trip"],
   ['capped-list', cappedList, 'bytes on the wire per change of a capped 10,000-item list'],
+  ['lock-takeover', lockTakeover, 'a lock holder killed or exiting, until a waiter holds the lock'],
   ['shared-servers', sharedServers, '1, 2 and 3 servers sharing one store in Redis: calls/s, p99, lag between servers'],
 ]

@@ -47,3 +47,15 @@ export interface ClientConfig {
   /** ipc-state only: keep a replica (the client's default). */
   replica: boolean
 }
+
+/** Configuration of the lock server worker (the takeover row). */
+export interface LockServerConfig {
+  address: Extract<Address, { kind: 'ipc-state' }>
+  /** The server's `leaveGrace`, in ms. */
+  leaveGrace: number
+}
+
+/** Configuration of a lock client worker (the takeover row): an ipc-state or a Redis address. */
+export interface LockClientConfig {
+  address: Address
+}

@@ -5,7 +5,7 @@ import { abortError } from '../abort-error.js'
 import type { ClientOptions } from '../client-options.js'
 import { ClientStatusTracker, type ClientStatus } from '../client-status.js'
 import type { ClientConnection, ClientConnectionHandlers, ClientTransport } from '../transport/client-transport.js'
-import { helloFrame, readHelloAnswer } from './handshake.js'
+import { BYE_FRAME, helloFrame, readHelloAnswer } from './handshake.js'
 import type { LifecycleCalls } from './lifecycle-calls.js'
 import { ReplicaSync, type SyncedReplica } from './replica-sync.js'
 import { RetryPolicy } from './retry-policy.js'
@@ -274,6 +274,8 @@ export class ConnectionLifecycle {
   /** Closes for good: the connection, any retry, and every waiting call, which gets `error`. */
   close(error: IpcStateError): void {
     if (this.#isClosed()) return
+    // Greeted: the server hears this instance is gone for good, and need not wait for it to come back.
+    if (this.#status.current === 'connected') this.#connection?.write(BYE_FRAME)
     this.#status.set('closed')
     this.#options.signal?.removeEventListener('abort', this.#onAbort)
     clearTimeout(this.#retryTimer)

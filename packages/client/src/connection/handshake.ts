@@ -20,6 +20,9 @@ export function helloFrame(options: ClientOptions, id: number): Uint8Array {
   }).bytes
 }
 
+/** The goodbye of a client instance that closes for good: its server leaves it at once (`onClientLeave`). */
+export const BYE_FRAME: Uint8Array = textFrame({ type: ClientMessageType.Bye, data: {} }).bytes
+
 /** What the server's answer to the hello means: connected, or an error that may be worth another attempt. */
 export type HelloAnswer = { ok: true; hello: HelloResult } | { ok: false; error: IpcStateError; fatal: boolean }
 

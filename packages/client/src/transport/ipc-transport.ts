@@ -148,7 +148,11 @@ export function openIpcConnection(
       if (ended || socket === undefined) return
       if (unsent.push(bytes) === 1) process.nextTick(flush)
     },
-    close: () => end(),
+    close: () => {
+      // What this tick wrote (a goodbye, say) goes to the kernel before the socket is destroyed.
+      flush()
+      end()
+    },
   }
 }
 

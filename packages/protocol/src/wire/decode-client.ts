@@ -60,6 +60,13 @@ const clientChecks = new Map<string, Check<ClientMessage>>([
       return { type: ClientMessageType.ServerInfo, data: { id: data.id } }
     },
   ],
+  [
+    ClientMessageType.Bye,
+    (data) => {
+      if (data !== undefined && !isObject(data)) return '"bye" takes no data, or an object'
+      return { type: ClientMessageType.Bye, data: {} }
+    },
+  ],
   [ClientMessageType.SeedGetSharedData, (_fields, data) => ({ type: ClientMessageType.SeedGetSharedData, data })],
 ])
 

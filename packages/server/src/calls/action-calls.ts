@@ -1,12 +1,12 @@
 // The path of an action call from a greeted session to its answer: resend check, limits, input check, queue, commit and fan-out.
-import { ErrorCode, IpcStateError, toIpcStateError, type Logger } from '@ipc-state/protocol'
+import { type ActionFunction, ErrorCode, IpcStateError, toIpcStateError, type Logger } from '@ipc-state/protocol'
 import { encodeActionResult, type ActionCallRequest } from '@ipc-state/protocol/wire'
 import { ActionQueue } from './action-queue.js'
 import type { CallRecord } from './call-record.js'
 import type { CommitPipeline } from './commit-pipeline.js'
 import type { FanOut } from '../connections/fan-out.js'
 import { encodeErrorResponse, type Session } from '../connections/session.js'
-import type { StoredAnswer } from '../storage/storage.js'
+import type { PresenceMark, StoredAnswer } from '../storage/storage.js'
 import type { StoreRuntime } from '../state/store-runtime.js'
 
 /** What {@link ActionCalls} needs from the rest of the server. */
@@ -46,7 +46,32 @@ interface ServerJob {
   reject(error: IpcStateError): void
 }
 
-type Job = ClientJob | ServerJob
+/** A presence hook that is due once it reaches its turn: what it runs and what it marks. */
+export interface DueHook {
+  /** `onClientJoin` or `onClientLeave`: what replicas see as the change's action. */
+  name: string
+  /** The store's hook, `undefined` when the store has none: the change then only carries the mark. */
+  hook: ActionFunction<never> | undefined
+  /** The hook's second argument. */
+  event: unknown
+  mark: PresenceMark
+}
+
+/** A join or a leave, queued to run its hook in the total order (see `presence/presence.ts`). */
+export interface HookJob {
+  session: undefined
+  action: undefined
+  /** Decides at its turn, against every change before it: `undefined` when it is no longer due. */
+  due(): DueHook | undefined
+  /** The change that records `mark` was applied to the working state. */
+  applied(mark: PresenceMark): void
+  /** The change that records `mark` is durable and sent to replicas. */
+  committed(mark: PresenceMark): void
+  /** Its change could not be stored. */
+  failed(error: IpcStateError): void
+}
+
+type Job = ClientJob | ServerJob | HookJob
 
 /**
  * Who a call of the server process itself is, to its action (`context`) and to replicas
@@ -74,7 +99,8 @@ export class ActionCalls<S extends object> {
       run: (job, input) => this.#run(job, input),
       reject: (job, error) => {
         if (job.session === undefined) {
-          job.reject(error)
+          if (job.action === undefined) job.failed(error)
+          else job.reject(error)
           return
         }
         job.session.inFlight -= 1
@@ -169,9 +195,15 @@ export class ActionCalls<S extends object> {
     return new Promise((resolve, reject) => this.#queue.push({ session: undefined, action, resolve, reject }, checked))
   }
 
+  /** Queues a presence hook behind every call taken so far (see {@link HookJob}). */
+  hook(job: Omit<HookJob, 'session' | 'action'>): void {
+    this.#queue.push({ ...job, session: undefined, action: undefined }, undefined)
+  }
+
   #run(job: Job, input: unknown): void {
     if (job.session === undefined) {
-      this.#runForServer(job, input)
+      if (job.action === undefined) this.#runHook(job)
+      else this.#runForServer(job, input)
       return
     }
     const { runtime, fanOut, pipeline, settings } = this.#options
@@ -250,6 +282,39 @@ export class ActionCalls<S extends object> {
       },
       job.reject,
       rerun,
+    )
+  }
+
+  #runHook(job: HookJob): void {
+    const { runtime, fanOut, pipeline, settings } = this.#options
+    const due = job.due()
+    if (due === undefined) return
+    const { name, event, mark } = due
+    let applied: ReturnType<typeof runtime.apply>
+    try {
+      applied = runtime.applyHook(name, due.hook as ActionFunction<S> | undefined, event)
+    } catch (error) {
+      // The join or leave happened all the same: it is recorded without the hook's change, so a
+      // hook that throws can neither keep a gone process present nor run twice.
+      settings.logger.error?.(`${name} failed: its change was dropped, the ${'left' in mark ? 'leave' : 'join'} is recorded`, {
+        error: toIpcStateError(error).message,
+      })
+      applied = runtime.applyHook(name, undefined, event)
+    }
+    job.applied(mark)
+    const { version, patchesJson } = applied
+    const { clientId, instanceId } = SERVER_CALLER
+    const presenceJson = JSON.stringify(mark)
+    pipeline.add(
+      { kind: 'change', version, patchesJson, instanceId, id: 0, valueJson: undefined, action: name, clientId, presenceJson },
+      () => {
+        runtime.publish(applied)
+        this.#changes += 1
+        fanOut.publish(runtime.epoch, version, patchesJson, name, clientId)
+        job.committed(mark)
+      },
+      (error) => job.failed(error),
+      () => this.#queue.push(job, undefined),
     )
   }
 

@@ -6,7 +6,8 @@ import type { FanOut } from '../connections/fan-out.js'
 import type { Session } from '../connections/session.js'
 import type { StateFrames } from '../connections/state-frames.js'
 import { type ReplayOptions, replayLog } from '../storage/replay-log.js'
-import type { ExternalUpdate } from '../storage/storage.js'
+import type { ExternalUpdate, PresenceMark, PresentInstance } from '../storage/storage.js'
+import { readPresenceMark } from '../storage/stored-record.js'
 import type { StoreRuntime } from '../state/store-runtime.js'
 
 /** What {@link ExternalChanges} updates. */
@@ -17,6 +18,8 @@ export interface ExternalChangesOptions<S extends object> {
   pipeline: CommitPipeline
   /** Dropped when the state is replaced by a reload. */
   snapshots: StateFrames
+  /** Takes the joins and leaves other servers stored (see `presence/presence.ts`). */
+  presence: { external(mark: PresenceMark): void; replace(present: readonly PresentInstance[]): void }
   /** How a whole store handed in is replayed (see `replayLog`). */
   replay: ReplayOptions
   logger: Logger
@@ -113,6 +116,10 @@ export class ExternalChanges<S extends object> {
         const patches = JSON.parse(update.patchesJson) as Patch[]
         runtime.follow(update.version, patches, update.patchesJson)
         fanOut.publish(runtime.epoch, update.version, update.patchesJson, update.action, update.clientId)
+        if (update.presenceJson !== undefined) {
+          const mark = readPresenceMark(update.presenceJson)
+          if (mark !== undefined) this.#options.presence.external(mark)
+        }
         if (update.instanceId !== '') {
           record.learn(update.instanceId, { id: update.id, version: update.version, valueJson: update.valueJson })
         }
@@ -123,6 +130,7 @@ export class ExternalChanges<S extends object> {
         if (store.version <= runtime.served.version) return
         runtime.restore(store.state, store.version, runtime.epoch)
         this.#options.snapshots.drop()
+        this.#options.presence.replace(store.present)
         for (const instance of store.instances) record.learnInstance(instance.instanceId, instance.since)
         for (const instance of store.instances) {
           for (const answer of instance.answers) record.learn(instance.instanceId, answer)

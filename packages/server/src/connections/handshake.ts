@@ -36,6 +36,16 @@ export interface InstanceWrites {
   add(entry: InstanceEntry, deliver: () => void, fail: (error: IpcStateError) => void): void
 }
 
+/** What the server's presence (`presence/presence.ts`) hears of client instances from their connections. */
+export interface PresenceEvents {
+  /** A connection of the instance was greeted. */
+  connected(instanceId: string, clientId: string): void
+  /** A greeted connection of the instance closed. */
+  disconnected(instanceId: string): void
+  /** The instance said goodbye: it closes for good. */
+  bye(instanceId: string): void
+}
+
 /** What {@link Handshake} reads and where it registers a greeted session. */
 export interface HandshakeOptions {
   /** The socket path, for messages. */
@@ -52,6 +62,8 @@ export interface HandshakeOptions {
   fanOut: FanOut<Session>
   /** Where a new client instance's record waits to be durable before its hello is answered. */
   pipeline: InstanceWrites
+  /** Told of each greeted connection. */
+  presence: PresenceEvents
 }
 
 /** Answers each connection's hello, once per connection. */
@@ -141,6 +153,7 @@ export class Handshake {
     if (hello.replica) fanOut.add(session)
     if (snapshot === undefined) session.respond(hello.id, answer())
     else session.sendSnapshot(snapshot)
+    this.#options.presence.connected(instanceId, hello.clientId)
     return true
   }
 }

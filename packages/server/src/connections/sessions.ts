@@ -13,7 +13,7 @@ import { ErrorCode, IpcStateError, type Logger, type ServerInfoResult, toIpcStat
 import type { ActionCatalog } from '../state/action-catalog.js'
 import { describeServer } from './server-info.js'
 import type { FanOut } from './fan-out.js'
-import { Handshake, type InstanceRecord, type InstanceWrites } from './handshake.js'
+import { Handshake, type InstanceRecord, type InstanceWrites, type PresenceEvents } from './handshake.js'
 import type { MemoryBudget } from './memory-budget.js'
 import { Session, encodeProtocolError } from './session.js'
 import type { StateFrames } from './state-frames.js'
@@ -49,6 +49,8 @@ export interface SessionsOptions {
   fanOut: FanOut<Session>
   /** Where a new client instance's record waits to be durable before its hello is answered. */
   pipeline: InstanceWrites
+  /** Told when client instances connect, disconnect and say goodbye. */
+  presence: PresenceEvents
   /** Takes an action call from a greeted session. */
   call(session: Session, request: ActionCallRequest): void
   /** Whether the server is closing. */
@@ -76,8 +78,8 @@ export class Sessions {
     this.#options = options
     this.#settings = options.settings
     const { path, maxFrameBytes } = options.settings
-    const { store, snapshots, record, fanOut, pipeline } = options
-    this.#handshake = new Handshake({ path, maxFrameBytes, store, snapshots, record, fanOut, pipeline })
+    const { store, snapshots, record, fanOut, pipeline, presence } = options
+    this.#handshake = new Handshake({ path, maxFrameBytes, store, snapshots, record, fanOut, pipeline, presence })
   }
 
   /** Connections served now. */
@@ -126,7 +128,10 @@ export class Sessions {
       close: () => {
         session.closed()
         // A newer connection of the same instance keeps its place (see CallRecord.detach).
-        if (session.instanceId !== undefined) this.#options.record.detach(session.instanceId, session)
+        if (session.instanceId !== undefined) {
+          this.#options.record.detach(session.instanceId, session)
+          this.#options.presence.disconnected(session.instanceId)
+        }
       },
     }
   }
@@ -207,6 +212,10 @@ export class Sessions {
           return
         }
         this.#options.call(session, message.data)
+        return
+      case ClientMessageType.Bye:
+        // From a connection that never said hello, there is no instance to leave.
+        if (session.instanceId !== undefined) this.#options.presence.bye(session.instanceId)
         return
       case ClientMessageType.ServerInfo:
         if (session.clientId === undefined) {

@@ -223,6 +223,26 @@ export class StoreRuntime<S extends object> {
   apply(name: string, input: unknown, caller: { clientId: string; instanceId: string }): AppliedAction {
     this.#requireAction(name)
     const action = this.#actions[name] as ActionFunction<S>
+    return this.#run(`Action ${JSON.stringify(name)}`, action, input, caller, false)
+  }
+
+  /**
+   * Runs a presence hook of the store (`onClientJoin`, `onClientLeave`; none when the store has not
+   * defined it) with `event`, as the server's own change, and commits it as a new version even when
+   * it changes nothing: the join or leave it records is stored once, in the one total order.
+   * @throws IpcStateError `ACTION_FAILED` as {@link apply} does; nothing is committed then
+   */
+  applyHook(name: string, hook: ActionFunction<S> | undefined, event: unknown): AppliedAction {
+    return this.#run(`Hook ${name}`, hook ?? (() => undefined), event, { clientId: '', instanceId: '' }, true)
+  }
+
+  #run(
+    label: string,
+    action: ActionFunction<S>,
+    input: unknown,
+    caller: { clientId: string; instanceId: string },
+    alwaysVersion: boolean,
+  ): AppliedAction {
     const context: ActionContext = Object.freeze({
       clientId: caller.clientId,
       instanceId: caller.instanceId,
@@ -234,7 +254,7 @@ export class StoreRuntime<S extends object> {
     let next: S
     let patches: Patch[]
     const failed = (why: string, cause?: unknown) =>
-      new IpcStateError(ErrorCode.ACTION_FAILED, `Action ${JSON.stringify(name)} ${why}`, cause === undefined ? {} : { cause })
+      new IpcStateError(ErrorCode.ACTION_FAILED, `${label} ${why}`, cause === undefined ? {} : { cause })
     const prototypes = prototypeKeys()
     try {
       next = createDraft(this.#state, (draft) => {
@@ -253,8 +273,7 @@ export class StoreRuntime<S extends object> {
     if (isThenable(value)) throw failed('returned a promise; actions must be synchronous')
     if (valueJson !== undefined) this.#size.checkResult(valueJson, failed)
     // An action that changed nothing does not make a version: replicas have nothing to apply.
-    if (patches.length === 0)
-      return { valueJson, version: this.#version, patches, patchesJson: '[]', state: this.#state, stateBytes: this.#size.bound }
+    if (patches.length === 0) return this.#unchanged(valueJson, alwaysVersion)
     let committed: { state: S; patches: Patch[]; patchesJson: string; stateBytes: number }
     try {
       committed = this.#commit(next, patches, failed)
@@ -263,8 +282,7 @@ export class StoreRuntime<S extends object> {
       throw failed(`put a value into the state that JSON cannot hold: ${(error as Error).message}`, error)
     }
     // Writing undefined where nothing was leaves nothing to send.
-    if (committed.patches.length === 0)
-      return { valueJson, version: this.#version, patches: [], patchesJson: '[]', state: this.#state, stateBytes: this.#size.bound }
+    if (committed.patches.length === 0) return this.#unchanged(valueJson, alwaysVersion)
     this.#state = committed.state
     this.#size.bound = committed.stateBytes
     this.#version += 1
@@ -276,6 +294,12 @@ export class StoreRuntime<S extends object> {
       state: this.#state,
       stateBytes: committed.stateBytes,
     }
+  }
+
+  /** What a run that changed nothing made: no version, or an empty one when it must make one. */
+  #unchanged(valueJson: string | undefined, makeVersion: boolean): AppliedAction {
+    if (makeVersion) this.#version += 1
+    return { valueJson, version: this.#version, patches: [], patchesJson: '[]', state: this.#state, stateBytes: this.#size.bound }
   }
 
   /**

@@ -2,7 +2,16 @@
 import { deepStrictEqual, equal, ok } from 'node:assert/strict'
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 import { type ReplayOptions, type ReplayedStore, replayLog } from './replay-log.js'
-import type { ExternalUpdate, Storage, StorageContext, StorageEntry, StoredInstance, StoredLog, WriteConflict } from './storage.js'
+import type {
+  ExternalUpdate,
+  PresentInstance,
+  Storage,
+  StorageContext,
+  StorageEntry,
+  StoredInstance,
+  StoredLog,
+  WriteConflict,
+} from './storage.js'
 
 /** The store the cases keep: a counter and a list, so each change has a shape to check. */
 export const CONTRACT_STATE = { count: 0, items: [] as string[] }
@@ -23,6 +32,8 @@ export class ContractServer {
   storeVersion = 1
   epoch = ''
   instances: StoredInstance[] = []
+  /** The client instances present, as the changes' presence marks made them. */
+  present: PresentInstance[] = []
   /** Entries other servers wrote, as they were handed in, in order. */
   readonly received: StorageEntry[] = []
   /** Whole stores handed in because the entries after this server's version were gone. */
@@ -56,6 +67,7 @@ export class ContractServer {
           version: this.version,
           stateJson: Buffer.from(JSON.stringify(this.state)),
           instances: structuredClone(this.instances),
+          ...(this.present.length === 0 ? {} : { present: structuredClone(this.present) }),
         }
       },
       receive: (updates) => this.#receive(updates),
@@ -138,7 +150,11 @@ export class ContractServer {
     while (this.version < version) await new Promise<void>((resolve) => this.#waiters.add(resolve))
   }
 
-  #take(store: Pick<ReplayedStore, 'state' | 'version' | 'storeVersion' | 'instances'>, epoch: string): void {
+  #take(
+    store: Pick<ReplayedStore, 'state' | 'version' | 'storeVersion' | 'instances'> & { present?: PresentInstance[] },
+    epoch: string,
+  ): void {
+    this.present = store.present ?? this.present
     this.state = store.state
     this.version = store.version
     this.storeVersion = store.storeVersion
@@ -153,6 +169,7 @@ export class ContractServer {
       version: this.version,
       state: this.state,
       instances: this.instances,
+      present: this.present,
     }
     this.#take(replayLog({ ...log, entries: [...entries] }, this.#options), this.epoch)
     for (const wake of this.#waiters) wake()

@@ -41,6 +41,8 @@ interface Snapshot {
   epoch: string
   stateJson: string
   instancesJson: string
+  /** The instances present, as JSON; absent when none was. */
+  presentJson?: string
 }
 
 /** One storage open on a place: how far it has read the log, and whether it follows it yet. */
@@ -92,6 +94,7 @@ export function memoryPlace(options: MemoryPlaceOptions = {}): MemoryPlace {
       version: snapshot.version,
       state: JSON.parse(snapshot.stateJson),
       instances: JSON.parse(snapshot.instancesJson),
+      ...(snapshot.presentJson === undefined ? {} : { present: JSON.parse(snapshot.presentJson) }),
       entries: place.log.map((json) => JSON.parse(json) as StorageEntry),
     }
   }
@@ -106,6 +109,7 @@ export function memoryPlace(options: MemoryPlaceOptions = {}): MemoryPlace {
       epoch,
       stateJson: Buffer.from(image.stateJson).toString('utf8'),
       instancesJson: JSON.stringify(image.instances),
+      ...(image.present === undefined || image.present.length === 0 ? {} : { presentJson: JSON.stringify(image.present) }),
     }
   }
 

@@ -1,7 +1,8 @@
 // Replay of what a storage handed back into the state, its version and the record of answered calls, checked entry by entry.
 import { ErrorCode, IpcStateError, type Patch } from '@ipc-state/protocol'
 import { patchInPlace } from './patch-in-place.js'
-import type { StoredInstance, StoredLog } from './storage.js'
+import type { PresentInstance, StoredInstance, StoredLog } from './storage.js'
+import { readPresenceMark, readPresent } from './stored-record.js'
 import { keyProblem, stateProblem } from './stored-shape.js'
 
 /** The store a log replays to. */
@@ -12,6 +13,8 @@ export interface ReplayedStore {
   storeVersion: number
   /** The record of answered calls, at most `answersKept` answers per instance. */
   instances: StoredInstance[]
+  /** The client instances present: the snapshot's, with the joins and leaves after it. */
+  present: PresentInstance[]
 }
 
 /** What replay checks the log against. */
@@ -44,6 +47,9 @@ export function replayLog(log: StoredLog, { answersKept, storeVersion, initialSt
   let version = log.version
   const instances = new Map<string, StoredInstance>()
   for (const instance of log.instances) instances.set(instance.instanceId, { ...instance, answers: [...instance.answers] })
+  const snapshotPresent = readPresent(log.present)
+  if (snapshotPresent === undefined) fail('snapshot', 'its list of client instances present is not one a server writes')
+  const present = new Map(snapshotPresent!.map((instance) => [instance.instanceId, instance]))
   for (const [index, entry] of log.entries.entries()) {
     if (entry.kind === 'instance') {
       // A record made by a new hello replaces one that was forgotten in between.
@@ -68,6 +74,12 @@ export function replayLog(log: StoredLog, { answersKept, storeVersion, initialSt
     const problem = current === storeVersion ? changedShape(state, patches, initialState) : plainObject(state)
     if (problem !== undefined) fail(index, `a change leaves the state unlike the store's: ${problem}`)
     version = entry.version
+    if (entry.presenceJson !== undefined) {
+      const mark = readPresenceMark(entry.presenceJson)
+      if (mark === undefined) fail(index, 'a change holds a mark of a join or a leave that no server writes')
+      if ('joined' in mark!) present.set(mark.joined.instanceId, mark.joined)
+      else present.delete(mark!.left)
+    }
     if (entry.instanceId === '') continue
     let instance = instances.get(entry.instanceId)
     if (instance === undefined) {
@@ -81,7 +93,7 @@ export function replayLog(log: StoredLog, { answersKept, storeVersion, initialSt
     if (instance.answers.length >= 2 * answersKept) trim(instance, answersKept)
   }
   for (const instance of instances.values()) trim(instance, answersKept)
-  return { state, version, storeVersion: current, instances: [...instances.values()] }
+  return { state, version, storeVersion: current, instances: [...instances.values()], present: [...present.values()] }
 }
 
 /** Drops all but the last `kept` answers of `instance`, noting the newest dropped as forgotten. */

@@ -108,6 +108,33 @@ export function storageContract(
     await b.close()
   })
 
+  add('keeps who is present: the join and leave marks of changes, and the instances present in its snapshots', async (place) => {
+    const a = await server(place)
+    await a.open()
+    const marks = [
+      { joined: { instanceId: 'p-1', clientId: 'c' } },
+      { joined: { instanceId: 'p-2', clientId: 'c', server: 's-1' } },
+      { left: 'p-1' },
+    ]
+    for (const mark of marks) {
+      const [change] = a.changes([{ instanceId: '', id: 0, item: 'presence' }])
+      equal(await a.write([{ ...change!, presenceJson: JSON.stringify(mark) }]), undefined, 'a change with a mark was written')
+    }
+    deepStrictEqual(a.present, [{ instanceId: 'p-2', clientId: 'c', server: 's-1' }])
+    await a.close()
+    const b = await server(place)
+    await b.open()
+    deepStrictEqual(b.present, a.present, 'the marks came back, each as given')
+    // Enough writes for a snapshot to fold the marks: the instances present must be in it.
+    await writeSome(b, options.batches ?? 300)
+    await b.close()
+    const c = await server(place)
+    await c.open()
+    deepStrictEqual(c.present, a.present, 'a snapshot keeps the instances present')
+    sameStore(c, b)
+    await c.close()
+  })
+
   add('takes snapshots only inside write or close, and hands back the same store and answers after many writes', async (place) => {
     const a = await server(place)
     await a.open()

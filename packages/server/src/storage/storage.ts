@@ -31,6 +31,28 @@ export interface StoredInstance {
 }
 
 /**
+ * A client instance present in the store: it joined (its first hello ran the store's
+ * `onClientJoin`) and has not left yet. Kept so that a server that takes over the store, after a
+ * restart or another server's death, runs `onClientLeave` for the instances that do not come back.
+ */
+export interface PresentInstance {
+  instanceId: string
+  clientId: string
+  /**
+   * The server the instance is connected to, when several servers share the storage: its lease in
+   * the storage says whether it lives. Absent for a storage one server has to itself.
+   */
+  server?: string
+}
+
+/** What a join or a leave did to the store's presence: carried, as JSON, by the change that ran its hook. */
+export type PresenceMark =
+  /** The instance joined, or moved to another server sharing the storage (`server` changed). */
+  | { joined: PresentInstance }
+  /** The instance with this id left. */
+  | { left: string }
+
+/**
  * One entry of the log a storage keeps, in the order the server made them, every field as given
  * (`action` and `clientId` are needed only by a storage several servers share).
  */
@@ -58,6 +80,11 @@ export type StorageEntry =
        * it on. The server never writes it.
        */
       storeVersion?: number
+      /**
+       * Set on a change that ran a presence hook: the join or leave it records, as JSON (a
+       * {@link PresenceMark}). A storage keeps it as given.
+       */
+      presenceJson?: string
     }
 
 /** A snapshot of the whole store, as the server gives it to a storage to keep. */
@@ -68,6 +95,8 @@ export interface StoreImage {
   stateJson: Uint8Array
   /** The record of answered calls: every instance it holds. */
   instances: StoredInstance[]
+  /** The client instances present, when the store's presence hooks track any (absent: none). */
+  present?: PresentInstance[]
 }
 
 /** A snapshot made by a migration: the state, turned by the store's `migrate`, of `storeVersion`. */
@@ -91,6 +120,8 @@ export interface StoredLog {
   state: unknown
   /** The snapshot's record of answered calls. */
   instances: StoredInstance[]
+  /** The snapshot's client instances present (see {@link StoreImage.present}); absent: none. */
+  present?: PresentInstance[]
   /** The entries after the snapshot, oldest first: each change makes the version after the one before. */
   entries: StorageEntry[]
   /**
@@ -166,6 +197,24 @@ export interface WriteConflict {
 export type ExternalUpdate = StorageEntry | { kind: 'reload'; store: StoredLog }
 
 /**
+ * For a storage several servers share: a lease per server, held from `open` to `close`, which tells
+ * the others whether a server still lives. A server that sees another's lease run out leaves the
+ * client instances that were connected to it (once their `leaveGrace` passed without them coming
+ * back to any server); the storage's compare-and-append makes each leave happen once.
+ */
+export interface ServerLeases {
+  /** This server's id in the storage, under which its lease is held. */
+  readonly serverId: string
+  /** How long a lease outlives its server's last renewal, in milliseconds. */
+  readonly leaseMs: number
+  /**
+   * Which of `serverIds` hold a lease now.
+   * @throws when the storage cannot tell (it is unreachable): nobody is taken for dead then
+   */
+  alive(serverIds: readonly string[]): Promise<ReadonlySet<string>>
+}
+
+/**
  * A place where committed changes go, and where the store comes from at start-up. The server calls
  * it from one place, in order: `open` once; `migrate` (when the store needs it, before any write);
  * `write` one batch at a time, never again before the previous one settled; `close` once.
@@ -206,6 +255,8 @@ export interface Storage {
    */
   // biome-ignore lint/suspicious/noConfusingVoidType: a storage that resolves with nothing (Promise<void>) must still fit
   write(entries: readonly StorageEntry[]): Promise<void | WriteConflict>
+  /** Set once `open` resolved, by a storage several servers share that keeps a lease for each (see {@link ServerLeases}). */
+  readonly leases?: ServerLeases
   /** Makes everything written durable and releases the storage: after it, another storage may open the same place. Called once, last. */
   close(): Promise<void>
 }

@@ -1,5 +1,5 @@
 // Reading back a stored record of answered calls: checked field by field, answer frames that earlier versions kept turned into values.
-import type { StoredAnswer, StoredInstance } from './storage.js'
+import type { PresenceMark, PresentInstance, StoredAnswer, StoredInstance } from './storage.js'
 
 /** A version, a call id or a count: a safe integer, 0 or more. */
 export const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0
@@ -60,4 +60,35 @@ function answerOfFrame(id: number, frame: string): StoredAnswer | undefined {
   return Object.hasOwn(result, 'value')
     ? { id, version: result.version, valueJson: JSON.stringify(result.value) }
     : { id, version: result.version }
+}
+
+/** Whether `value` is a present instance as a storage keeps it (see {@link PresentInstance}). */
+function isPresent(value: unknown): value is PresentInstance {
+  if (typeof value !== 'object' || value === null) return false
+  const { instanceId, clientId, server } = value as Record<string, unknown>
+  return typeof instanceId === 'string' && typeof clientId === 'string' && (server === undefined || typeof server === 'string')
+}
+
+/** The present instances of a stored snapshot, copied field by field; `undefined` when `value` holds anything else. */
+export function readPresent(value: unknown): PresentInstance[] | undefined {
+  if (value === undefined) return []
+  if (!Array.isArray(value) || !value.every(isPresent)) return undefined
+  return value.map(({ instanceId, clientId, server }) =>
+    server === undefined ? { instanceId, clientId } : { instanceId, clientId, server },
+  )
+}
+
+/** The presence mark `json` holds, or `undefined` when it holds anything else. */
+export function readPresenceMark(json: string): PresenceMark | undefined {
+  let mark: unknown
+  try {
+    mark = JSON.parse(json)
+  } catch {
+    return undefined
+  }
+  if (typeof mark !== 'object' || mark === null) return undefined
+  const { joined, left } = mark as Record<string, unknown>
+  if (joined !== undefined && left === undefined && isPresent(joined)) return { joined: readPresent([joined])![0]! }
+  if (left !== undefined && joined === undefined && typeof left === 'string') return { left }
+  return undefined
 }

@@ -132,13 +132,14 @@ class FileStorage implements Storage {
 
 /** The log a folder holds, each entry's damage named at its file and offset. */
 function logOf(recovered: Recovered, epoch: string): StoredLog {
-  const { storeVersion, version, state, instances, entries, places, snapshot } = recovered
+  const { storeVersion, version, state, instances, present, entries, places, snapshot } = recovered
   return {
     epoch,
     storeVersion,
     version,
     state,
     instances,
+    ...(present.length === 0 ? {} : { present }),
     entries,
     damaged: (at, what) => {
       const place = at === 'snapshot' ? snapshot! : places[at]!

@@ -5,7 +5,7 @@ import { type FolderFiles, journalPath, snapshotPath } from './data-folder.js'
 import { type JournalRecord, type SegmentHeader, damaged, readSegment } from './journal-format.js'
 import { readSnapshot } from './snapshot-file.js'
 import { isCount } from '../stored-record.js'
-import type { StorageEntry, StoredInstance } from '../storage.js'
+import type { PresentInstance, StorageEntry, StoredInstance } from '../storage.js'
 
 /** What a data folder holds, read back: its newest snapshot and every whole record after it. */
 export interface Recovered {
@@ -21,6 +21,8 @@ export interface Recovered {
   storeVersion: number
   /** The snapshot's record of answered calls. */
   instances: StoredInstance[]
+  /** The snapshot's client instances present. */
+  present: PresentInstance[]
   /** The records after the snapshot, as entries, oldest first. */
   entries: StorageEntry[]
   /** Where each of `entries` is: its file and the offset of its record. */
@@ -62,6 +64,7 @@ export async function readFolder(dir: string, files: FolderFiles, storeVersion: 
     epoch: undefined,
     storeVersion,
     instances: [],
+    present: [],
     entries: [],
     places: [],
     snapshot: undefined,
@@ -82,6 +85,7 @@ export async function readFolder(dir: string, files: FolderFiles, storeVersion: 
     Object.assign(recovered, { state: snapshot.state, version: snapshot.version, epoch: snapshot.epoch })
     recovered.storeVersion = snapshot.storeVersion
     recovered.instances = snapshot.instances
+    recovered.present = snapshot.present ?? []
     recovered.snapshot = { file: path, offset: snapshot.bodyAt }
   }
   let version = recovered.version
@@ -160,7 +164,7 @@ function entryOf(
       if (typeof record.i !== 'string' || !isCount(record.n)) fail('a change lacks the instance or the id of its call')
       if (!hasState) fail('a change comes before any snapshot of the state it changes')
       const valueJson = Object.hasOwn(record, 'r') ? JSON.stringify(record.r) : undefined
-      return {
+      const change: StorageEntry = {
         kind: 'change',
         version: record.v,
         patchesJson: JSON.stringify(record.p),
@@ -168,6 +172,9 @@ function entryOf(
         id: record.n,
         valueJson,
       }
+      // A join's or a leave's mark, checked by the server's replay like the patches are.
+      if (Object.hasOwn(record, 'm')) change.presenceJson = JSON.stringify(record.m)
+      return change
     }
     case 'closed':
       return undefined

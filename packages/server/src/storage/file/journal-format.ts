@@ -33,7 +33,7 @@ export interface SegmentHeader {
 export type JournalRecord =
   | SegmentHeader
   | { t: 'instance'; i: string; s: number }
-  | { t: 'change'; v: number; i: string; n: number; p: unknown; r?: unknown }
+  | { t: 'change'; v: number; i: string; n: number; p: unknown; r?: unknown; m?: unknown }
   /** Written last by a server that closed cleanly. */
   | { t: 'closed' }
 
@@ -55,7 +55,8 @@ export function frameRecord(payload: string): Buffer {
 export function entryPayload(entry: StorageEntry): string {
   if (entry.kind === 'instance') return `{"t":"instance","i":${JSON.stringify(entry.instanceId)},"s":${entry.since}}`
   const result = entry.valueJson === undefined ? '' : `,"r":${entry.valueJson}`
-  return `{"t":"change","v":${entry.version},"i":${JSON.stringify(entry.instanceId)},"n":${entry.id}${result},"p":${entry.patchesJson}}`
+  const mark = entry.presenceJson === undefined ? '' : `,"m":${entry.presenceJson}`
+  return `{"t":"change","v":${entry.version},"i":${JSON.stringify(entry.instanceId)},"n":${entry.id}${result}${mark},"p":${entry.patchesJson}}`
 }
 
 /** A segment's records and where its whole records end. */

@@ -233,7 +233,14 @@ export class JournalWriter {
 
   /** Writes the snapshot of segment `seq` (see `SnapshotRoom.snapshot`). */
   #snapshot(seq: number, image: StoreImage): Promise<void> {
-    const meta = { version: image.version, epoch: this.#epoch, storeVersion: this.#storeVersion, instances: image.instances }
+    const { version, instances, present } = image
+    const meta = {
+      version,
+      epoch: this.#epoch,
+      storeVersion: this.#storeVersion,
+      instances,
+      ...(present === undefined ? {} : { present }),
+    }
     return this.#room.snapshot(seq, meta, image.stateJson)
   }
 

@@ -5,8 +5,8 @@ import { basename, dirname, join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import { CREATE_FLAGS, FOLDER_FLAGS, readDataFile } from '../../files/data-file.js'
 import { damaged } from './journal-format.js'
-import { isCount, readStoredInstances } from '../stored-record.js'
-import type { StoredInstance } from '../storage.js'
+import { isCount, readPresent, readStoredInstances } from '../stored-record.js'
+import type { PresentInstance, StoredInstance } from '../storage.js'
 
 // A snapshot file holds the whole store at the start of one journal segment:
 //   ipcss001 <CRC-32 of the body, 8 hex digits> <body bytes>\n<body>
@@ -26,6 +26,8 @@ export interface SnapshotMeta {
   epoch: string
   storeVersion: number
   instances: StoredInstance[]
+  /** The client instances present; absent from a snapshot taken while none was. */
+  present?: PresentInstance[]
 }
 
 /** A snapshot as read back: its meta and the state. */
@@ -52,7 +54,9 @@ export async function syncFolder(dir: string): Promise<void> {
 export async function writeSnapshot(path: string, meta: SnapshotMeta, stateJson: Uint8Array): Promise<void> {
   const head = Buffer.from(
     `{"version":${meta.version},"epoch":${JSON.stringify(meta.epoch)},"storeVersion":${meta.storeVersion},` +
-      `"instances":${JSON.stringify(meta.instances)},"state":`,
+      `"instances":${JSON.stringify(meta.instances)},` +
+      (meta.present === undefined || meta.present.length === 0 ? '' : `"present":${JSON.stringify(meta.present)},`) +
+      '"state":',
   )
   const tail = Buffer.from('}')
   const bodyBytes = head.length + stateJson.length + tail.length
@@ -103,12 +107,14 @@ export async function readSnapshot(path: string): Promise<ReadSnapshot> {
   }
   const { version, epoch, storeVersion, state } = snapshot ?? {}
   const instances = readStoredInstances(snapshot?.instances)
+  const present = readPresent(snapshot?.present)
   if (
     !isCount(version) ||
     typeof epoch !== 'string' ||
     !isCount(storeVersion) ||
     storeVersion < 1 ||
     instances === undefined ||
+    present === undefined ||
     typeof state !== 'object' ||
     state === null
   ) {
@@ -118,5 +124,5 @@ export async function readSnapshot(path: string): Promise<ReadSnapshot> {
       'its body lacks the version, epoch, store version, record or state, or one is not what it must be',
     )
   }
-  return { version, epoch, storeVersion, instances, state, bodyAt: newline + 1 }
+  return { version, epoch, storeVersion, instances, present, state, bodyAt: newline + 1 }
 }
