@@ -1,5 +1,5 @@
 // `@ipc-state/client`: connect, its options and types, its transport seam, and the errors it rejects with.
-export { connect } from './connect.js'
+export { connect } from './node-connect.js'
 export type { ClientActions, IpcStateClient } from './connect.js'
 export type { ClientCoreOptions, ConnectOptions, TransportConnectOptions, UnixSocketConnectOptions } from './client-options.js'
 export type { ClientConnection, ClientConnectionHandlers, ClientTransport } from './transport/client-transport.js'
