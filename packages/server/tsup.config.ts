@@ -1,4 +1,7 @@
 import { defineConfig } from 'tsup'
 import { libraryBuild } from '../../tsup.base.js'
 
-export default defineConfig({ ...libraryBuild, entry: { index: 'src/index.ts', testing: 'src/testing/index.ts' } })
+export default defineConfig({
+  ...libraryBuild,
+  entry: { index: 'src/index.ts', testing: 'src/testing/index.ts', websocket: 'src/transport/websocket/index.ts' },
+})

@@ -3,6 +3,7 @@ import { Defaults, numberOption, type AbortSignalLike, type Logger } from '@ipc-
 import { MAX_NAME_LENGTH } from '@ipc-state/protocol/wire'
 import { socketRootWarning, type SocketAddress } from '@ipc-state/protocol/node'
 import { exponentialBackoff, type RetryDelay } from './backoff.js'
+import { randomId } from './random-id.js'
 import type { ClientTransport } from './transport/client-transport.js'
 
 /**
@@ -180,7 +181,7 @@ export function parseClientOptions(
   options: ClientCoreOptions & { allowForeignServer?: boolean; socketRoot?: string },
   path: string,
 ): ClientOptions {
-  const clientId = options.clientId ?? crypto.randomUUID()
+  const clientId = options.clientId ?? randomId()
   if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > MAX_NAME_LENGTH) {
     throw new TypeError(`clientId must be a string of 1 to ${MAX_NAME_LENGTH} characters`)
   }
@@ -207,7 +208,7 @@ export function parseClientOptions(
   return {
     path,
     clientId,
-    instanceId: crypto.randomUUID(),
+    instanceId: randomId(),
     replica,
     binaryFrames,
     timeout,

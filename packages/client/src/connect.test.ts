@@ -19,6 +19,7 @@ describe('the client facade', () => {
         'isIpcStateError',
         'messagePortTransport',
         'pinoLogger',
+        'webSocketTransport',
       ].sort(),
     )
   })
