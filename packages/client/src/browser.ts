@@ -1,4 +1,4 @@
-// `@ipc-state/client/browser`: connect over a transport given, the WebSocket transport, and the client's types; no Node.js module anywhere.
+// `@ipc-state/client/browser`: connect over a transport given, the WebSocket and MessagePort transports, and the client's types; no Node.js module anywhere.
 import type { StoreDefinition } from '@ipc-state/protocol'
 import type { ClientCoreOptions } from './client-options.js'
 import { connectOver, type IpcStateClient } from './connect.js'
@@ -9,6 +9,8 @@ export type { ClientCoreOptions } from './client-options.js'
 export type { ClientConnection, ClientConnectionHandlers, ClientTransport } from './transport/client-transport.js'
 export { webSocketTransport } from './transport/web-socket-transport.js'
 export type { WebSocketConstructor, WebSocketLike, WebSocketTransportOptions } from './transport/web-socket-transport.js'
+export { messagePortTransport } from './transport/message-port-transport.js'
+export type { ClientMessagePort, MessagePortTransportOptions } from './transport/message-port-transport.js'
 export type { CallOptions } from './queued-call.js'
 export type { WaitForOptions } from './wait-for.js'
 export type { ClientStatus } from './client-status.js'
@@ -31,7 +33,7 @@ export { consoleLogger, pinoLogger } from '@ipc-state/protocol'
 
 /** Options for the browser's {@link connect}: the client's own, and what carries its bytes. */
 export interface BrowserConnectOptions extends ClientCoreOptions {
-  /** What carries the client's bytes: `webSocketTransport({ url, token })`, or one of your own. */
+  /** What carries the client's bytes: `webSocketTransport({ url, token })`, `messagePortTransport({ openPort })`, or one of your own. */
   transport: ClientTransport
 }
 
