@@ -1,3 +1,4 @@
+// Worker threads reach a server over message ports while Unix-socket client processes of the same server write too: exactly once, every replica converged.
 import { createServer, messagePortTransport, unixSocketTransport } from '@ipc-state/server'
 import { describe, expect, it } from 'vitest'
 import { disposeAll, fixture, startFixture, tempSocketRoot } from '../src/processes/processes.js'
@@ -50,11 +51,12 @@ describe('worker threads over message ports, beside Unix-socket clients of the s
 
     const done = await Promise.all(workers.map((worker) => worker.waitFor('done')))
     for (const result of done) expect(result).toMatchObject({ acked: CALLS, errors: [] })
+    // A socket client makes one more call after its run, to show it still works.
     const written = await Promise.all(writers.map((writer) => writer.waitFor('done')))
-    for (const result of written) expect(result).toMatchObject({ acked: SOCKET_CALLS, errors: {} })
+    for (const result of written) expect(result).toMatchObject({ acked: SOCKET_CALLS + 1, errors: {}, finalOk: true })
     for (const worker of workers) expect(worker.portsGiven).toBeGreaterThanOrEqual(2)
 
-    const expected = WORKERS * CALLS + SOCKET_CLIENTS * SOCKET_CALLS
+    const expected = WORKERS * CALLS + SOCKET_CLIENTS * (SOCKET_CALLS + 1)
     expect(server.state.counter).toBe(expected)
     // The killed thread's calls were each applied once at most, whatever was in flight when it died.
     const texts = server.state.messages.map((message: Message) => message.text)
@@ -69,7 +71,9 @@ describe('worker threads over message ports, beside Unix-socket clients of the s
       expect(report).toMatchObject({ counter: expected, version: server.version })
       expect((report.messages as Message[]).map((message) => message.text)).toEqual(texts)
     }
-    // The killed thread's connection is gone; the four others and the socket clients' remain.
-    await expect.poll(() => server.connectionCount).toBe(WORKERS + SOCKET_CLIENTS)
+    // The socket clients closed and exited after their run; of the threads, the killed one's
+    // connection is gone and the four others remain.
+    for (const writer of writers) expect(await writer.exited).toEqual({ code: 0, signal: null })
+    await expect.poll(() => server.connectionCount).toBe(WORKERS)
   })
 })
