@@ -1,3 +1,4 @@
+// useStoreState with a real client of a real server joined in memory, rendered by React into happy-dom: renders are counted per component.
 import { connect, type DeepReadonly } from '@ipc-state/client'
 import { createServer, defineStore } from '@ipc-state/server'
 import { memoryTransport } from '@ipc-state/server/testing'
