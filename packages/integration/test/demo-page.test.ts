@@ -37,6 +37,9 @@ function fetchRaw(port: number, path: string, options: { method?: string; host?:
   })
 }
 
+/** The part of the page's document the functions run in the page read. */
+declare const document: { getElementById(id: string): { textContent: string | null } | null }
+
 const counterShown = (page: Page, counter: number) =>
   page.waitForFunction((expected) => document.getElementById('counter')?.textContent === String(expected), counter)
 

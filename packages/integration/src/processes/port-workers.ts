@@ -1,4 +1,4 @@
-// Worker threads whose clients reach a server in this thread over message ports (fixtures/port-worker.ts): start one, answer its port requests, read what it reports.
+// Worker threads that reach a server in this thread over message ports: clients (fixtures/port-worker.ts) whose port requests it answers, and hostile peers (fixtures/hostile-port-peer.ts).
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads'
 import type { MessagePortTransport } from '@ipc-state/server'
 import { inject } from 'vitest'
@@ -27,35 +27,30 @@ export interface PortWorker extends AsyncDisposable {
   waitFor(match: string | ((message: PortWorkerMessage) => boolean)): Promise<PortWorkerMessage>
   /** Closes the server's end of the port the worker uses now, as a server thread that went away would. */
   dropPort(): void
-  /** Asks the worker for its replica once its counter is `counter`. */
-  report(counter: number): Promise<PortWorkerMessage>
+  /** Asks the worker for its replica once its counter is `counter` (and its version at least `version`). */
+  report(counter: number, version?: number): Promise<PortWorkerMessage>
 }
 
-/** The worker script as the run transpiled it, or the TypeScript through the tsx loader. */
-function workerScript(): { path: string; execArgv: string[] } {
+/** Fixture `name`'s worker script as the run transpiled it, or the TypeScript through the tsx loader. */
+function workerScript(name: string): { path: string; execArgv: string[] } {
   const root = inject('plainFixtures')
-  if (root !== undefined) return { path: plainFixturePath(root, 'port-worker.ts'), execArgv: [] }
-  return { path: fixture('port-worker.ts'), execArgv: ['--import', 'tsx'] }
+  if (root !== undefined) return { path: plainFixturePath(root, name), execArgv: [] }
+  return { path: fixture(name), execArgv: ['--import', 'tsx'] }
 }
 
-/** Starts fixtures/port-worker.ts in a worker thread; each port it asks for is a new channel whose other end `ports` serves. */
-export function startPortWorker(ports: MessagePortTransport, data: PortWorkerData): PortWorker {
-  const { path, execArgv } = workerScript()
-  const worker = new Worker(path, { workerData: data, execArgv })
+/** A worker thread's messages to this one, kept, and a way to wait for one. */
+interface WorkerMessages {
+  readonly messages: PortWorkerMessage[]
+  waitFor(match: string | ((message: PortWorkerMessage) => boolean)): Promise<PortWorkerMessage>
+}
+
+/** Keeps what `worker` posts (but what `intercept` takes) and rejects waits once it has ended. */
+function watchWorker(worker: Worker, intercept: (message: PortWorkerMessage) => boolean = () => false): WorkerMessages {
   const messages: PortWorkerMessage[] = []
   const waiters = new Set<() => void>()
   let ended: Error | undefined
-  let current: MessagePort | undefined
-  let portsGiven = 0
   worker.on('message', (message: PortWorkerMessage) => {
-    if (message.kind === 'port') {
-      const { port1, port2 } = new MessageChannel()
-      current = port1
-      portsGiven += 1
-      ports.accept(port1)
-      worker.postMessage({ kind: 'port', port: port2 }, [port2])
-      return
-    }
+    if (intercept(message)) return
     messages.push(message)
     for (const waiter of waiters) waiter()
   })
@@ -80,6 +75,24 @@ export function startPortWorker(ports: MessagePortTransport, data: PortWorkerDat
       check()
     })
   }
+  return { messages, waitFor }
+}
+
+/** Starts fixtures/port-worker.ts in a worker thread; each port it asks for is a new channel whose other end `ports` serves. */
+export function startPortWorker(ports: MessagePortTransport, data: PortWorkerData): PortWorker {
+  const { path, execArgv } = workerScript('port-worker.ts')
+  const worker = new Worker(path, { workerData: data, execArgv })
+  let current: MessagePort | undefined
+  let portsGiven = 0
+  const { messages, waitFor } = watchWorker(worker, (message) => {
+    if (message.kind !== 'port') return false
+    const { port1, port2 } = new MessageChannel()
+    current = port1
+    portsGiven += 1
+    ports.accept(port1)
+    worker.postMessage({ kind: 'port', port: port2 }, [port2])
+    return true
+  })
   return {
     worker,
     messages,
@@ -90,11 +103,34 @@ export function startPortWorker(ports: MessagePortTransport, data: PortWorkerDat
     dropPort() {
       current?.close()
     },
-    report(counter) {
+    report(counter, version) {
       const after = messages.length
-      worker.postMessage({ kind: 'report', counter })
+      worker.postMessage({ kind: 'report', counter, version })
       return waitFor((message) => message.kind === 'report' && messages.indexOf(message) >= after)
     },
+    async [Symbol.asyncDispose]() {
+      await worker.terminate()
+    },
+  }
+}
+
+/** How fixtures/hostile-port-peer.ts misbehaves on its port. */
+export type HostilePortMode = 'never-acknowledges' | 'not-bytes' | 'acknowledges-too-much' | 'unfinished-frame' | 'no-hello'
+
+/** A hostile peer's worker thread; disposing it terminates it. */
+export interface HostilePortPeer extends AsyncDisposable, WorkerMessages {
+  readonly worker: Worker
+}
+
+/** Starts fixtures/hostile-port-peer.ts in a worker thread, on one port whose other end `ports` serves. */
+export function startHostilePortPeer(ports: MessagePortTransport, mode: HostilePortMode): HostilePortPeer {
+  const { path, execArgv } = workerScript('hostile-port-peer.ts')
+  const { port1, port2 } = new MessageChannel()
+  ports.accept(port1)
+  const worker = new Worker(path, { workerData: { mode, port: port2 }, transferList: [port2], execArgv })
+  return {
+    worker,
+    ...watchWorker(worker),
     async [Symbol.asyncDispose]() {
       await worker.terminate()
     },
