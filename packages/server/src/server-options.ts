@@ -36,8 +36,8 @@ export interface UnixSocketServerOptions<S extends object, A extends ActionMap<S
 export interface TransportServerOptions<S extends object, A extends ActionMap<S>> extends ServerCoreOptions<S, A> {
   /**
    * What carries the server's bytes, instead of node-ipc on a Unix socket: `messagePortTransport()`
-   * for worker threads and renderers, `memoryTransport().server` from `@ipc-state/server/testing`,
-   * or your own. Several at once serve every client of each, with one state:
+   * for worker threads and renderers, `listenWebSocket()` from `@ipc-state/server/websocket` for
+   * pages, `memoryTransport().server` from `@ipc-state/server/testing`, or your own. Several at once serve every client of each, with one state:
    * `[unixSocketTransport({ id }), messagePortTransport()]` keeps the Unix socket beside ports.
    * Clients connect through the matching client transport; the server's `path` is the (first)
    * transport's `name`.
