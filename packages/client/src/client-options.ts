@@ -31,8 +31,9 @@ export interface UnixSocketConnectOptions extends ClientCoreOptions, SocketAddre
  */
 export interface TransportConnectOptions extends ClientCoreOptions {
   /**
-   * What carries the client's bytes, instead of node-ipc on a Unix socket: `memoryTransport().client`
-   * from `@ipc-state/server/testing`, or your own. The client's `path` is the transport's `name`.
+   * What carries the client's bytes, instead of node-ipc on a Unix socket: `messagePortTransport({ openPort })`
+   * to a server in another thread, `webSocketTransport({ url, token })` to a server's WebSocket
+   * listener, `memoryTransport().client` from `@ipc-state/server/testing`, or your own. The client's `path` is the transport's `name`.
    * Neither node-ipc nor any Node.js module of the socket transport is loaded then.
    */
   transport: ClientTransport
