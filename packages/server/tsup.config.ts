@@ -1,7 +1,14 @@
 import { defineConfig } from 'tsup'
-import { libraryBuild } from '../../tsup.base.js'
+import { libraryBuild, withVendored } from '../../tsup.base.js'
 
-export default defineConfig({
-  ...libraryBuild,
-  entry: { index: 'src/index.ts', testing: 'src/testing/index.ts', websocket: 'src/transport/websocket/index.ts' },
-})
+// node-ipc goes into dist/vendor, where the Unix-socket transport loads it from; ws stays a
+// dependency, loaded by the websocket entry alone.
+export default defineConfig(
+  withVendored(
+    {
+      ...libraryBuild,
+      entry: { index: 'src/index.ts', testing: 'src/testing/index.ts', websocket: 'src/websocket.ts' },
+    },
+    ['node-ipc'],
+  ),
+)

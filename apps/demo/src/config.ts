@@ -63,6 +63,22 @@ export function demoRedis(env: NodeJS.ProcessEnv = process.env): { url: string; 
   return { url, key: nonEmpty(env.IPC_STATE_REDIS_KEY) ?? 'ipc-state:demo' }
 }
 
+/**
+ * How long the demo's server waits for a client process whose connection was lost before it takes
+ * it off the list of clients connected: `IPC_STATE_LEAVE_GRACE` in milliseconds, or the server's
+ * default (5 s) when it is unset.
+ * @throws TypeError when `IPC_STATE_LEAVE_GRACE` is not a whole number of milliseconds
+ */
+export function demoLeaveGrace(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const text = nonEmpty(env.IPC_STATE_LEAVE_GRACE)
+  if (text === undefined) return undefined
+  const value = Number(text)
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new TypeError(`IPC_STATE_LEAVE_GRACE must be a whole number of milliseconds, not ${JSON.stringify(text)}`)
+  }
+  return value
+}
+
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const
 type Level = (typeof LEVELS)[number]
 

@@ -1,9 +1,10 @@
 // The seed's index.js, without its one-second guess: starts the server and waits for it to say
-// it is ready, then a live watcher, a writer and an incrementer, then the seed-style client; relays
-// every process's output with its name in front; stops the server; exits with the client's status
-// (or non-zero when any process failed). SIGINT/SIGTERM stops every process it started and exits 0
-// once the server closed cleanly and its socket file is gone, so Ctrl-C reads as the clean stop it
-// is; a second one kills them (and the exit is 1).
+// it is ready, then a live watcher (which prints every change, and who joins and leaves), a writer
+// and an incrementer, then the seed-style client; relays every process's output with its name in
+// front; stops the server; exits with the client's status (or non-zero when any process failed).
+// SIGINT/SIGTERM stops every process it started and exits 0 once the server closed cleanly and its
+// socket file is gone, so Ctrl-C reads as the clean stop it is; a second one kills them (and the
+// exit is 1).
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { demoSocketPath, describeError } from './config.js'
@@ -90,7 +91,9 @@ async function run(): Promise<{ code: number; serverReady: boolean; interrupted?
     await until(server.waitForLine((line) => line.startsWith('ready:'), 'it was ready'))
     serverReady = true
 
-    const watcher = start('watcher', ['--counter', String(INCREMENTS * BY), '--messages', String(MESSAGES)])
+    // Until the writer and the incrementer have left too, so that it prints their leaves: only
+    // the watcher itself is connected then.
+    const watcher = start('watcher', ['--counter', String(INCREMENTS * BY), '--messages', String(MESSAGES), '--clients', '1'])
     await until(watcher.waitForLine((line) => line.startsWith('watching '), 'it was watching'))
     const writer = start('writer', ['--count', String(MESSAGES)])
     const incrementer = start('incrementer', ['--count', String(INCREMENTS), '--by', String(BY)])

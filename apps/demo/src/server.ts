@@ -3,13 +3,15 @@
 // then closes (the socket file goes with it) and exits 0. A failed start prints why and exits 1.
 // With IPC_STATE_DATA_DIR set, the state is kept in that folder and survives restarts and crashes.
 // With IPC_STATE_REDIS_URL set, it is kept in Redis and shared with every server given the same URL
-// and IPC_STATE_REDIS_KEY. With IPC_STATE_WEB_PORT set (0 for a free port), it also serves a page on
-// 127.0.0.1 that shows the live state, and prints "web: open <address>" with the token to open it with.
+// and IPC_STATE_REDIS_KEY. IPC_STATE_LEAVE_GRACE sets how long a client process whose connection was
+// lost may take to come back before it is taken off the list of clients connected. With
+// IPC_STATE_WEB_PORT set (0 for a free port), it also serves a page on 127.0.0.1 that shows the live
+// state, and prints "web: open <address>" with the token to open it with.
 import { existsSync } from 'node:fs'
 import type { StateOf } from '@ipc-state/protocol'
 import { redisStorage } from '@ipc-state/redis'
 import { createServer, fileStorage, type IpcStateServer, type Storage, unixSocketTransport } from '@ipc-state/server'
-import { demoAddress, demoLogger, demoRedis, demoSocketPath, demoStorage, describeError } from './config.js'
+import { demoAddress, demoLeaveGrace, demoLogger, demoRedis, demoSocketPath, demoStorage, describeError } from './config.js'
 import { onShutdown } from './on-shutdown.js'
 import { demoStore, type DemoStore } from './store.js'
 import { demoWebPort, listenForPages, type DemoWebPage } from './web-page.js'
@@ -49,6 +51,7 @@ try {
   let storage: Storage | undefined
   if (shared !== undefined) storage = redisStorage(shared)
   else if (persist !== undefined) storage = fileStorage(persist)
+  const leaveGrace = demoLeaveGrace()
   const webPort = demoWebPort()
   if (webPort !== undefined) web = await listenForPages(webPort)
   server = await createServer({
@@ -57,6 +60,7 @@ try {
     ...(web === undefined ? demoAddress() : { transport: [unixSocketTransport(demoAddress()), web.listener] }),
     logger: demoLogger(),
     ...(storage === undefined ? {} : { storage }),
+    ...(leaveGrace === undefined ? {} : { leaveGrace }),
   })
 } catch (error) {
   let where = ''

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { cliArgs, demoAddress, demoRedis, demoSocketPath, integerOption } from '../src/config.js'
+import { cliArgs, demoAddress, demoLeaveGrace, demoRedis, demoSocketPath, integerOption } from '../src/config.js'
 
 describe('demoAddress', () => {
   it("defaults to the seed's address", () => {
@@ -37,5 +37,20 @@ describe('demoRedis', () => {
 
   it('refuses it together with IPC_STATE_DATA_DIR', () => {
     expect(() => demoRedis({ IPC_STATE_REDIS_URL: 'redis://h', IPC_STATE_DATA_DIR: '/d' })).toThrow(/not both/)
+  })
+})
+
+describe('demoLeaveGrace', () => {
+  it("leaves the server's default when IPC_STATE_LEAVE_GRACE is unset, and takes whole milliseconds", () => {
+    expect(demoLeaveGrace({})).toBeUndefined()
+    expect(demoLeaveGrace({ IPC_STATE_LEAVE_GRACE: '' })).toBeUndefined()
+    expect(demoLeaveGrace({ IPC_STATE_LEAVE_GRACE: '300' })).toBe(300)
+    expect(demoLeaveGrace({ IPC_STATE_LEAVE_GRACE: '0' })).toBe(0)
+  })
+
+  it('refuses anything else, naming the variable', () => {
+    for (const given of ['-1', '1.5', 'soon', 'Infinity']) {
+      expect(() => demoLeaveGrace({ IPC_STATE_LEAVE_GRACE: given })).toThrow(/IPC_STATE_LEAVE_GRACE must be a whole number/)
+    }
   })
 })

@@ -1,85 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { lstat, mkdtemp, readdir, rm } from 'node:fs/promises'
-import { createInterface } from 'node:readline'
+import { spawnSync } from 'node:child_process'
+import { lstat, readdir } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { run, SOCKET_NAME, tempSocketRoot } from './run-demo.js'
 
-const demoDir = fileURLToPath(new URL('..', import.meta.url))
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url))
-const SOCKET_NAME = 'ipc-ogreniyorumserver-socket'
 const hasPnpm = spawnSync('pnpm', ['--version'], { stdio: 'ignore' }).status === 0
-
-/** A fresh socket folder under /tmp (short, for the socket path limit), removed on dispose. */
-async function tempSocketRoot() {
-  const dir = await mkdtemp('/tmp/ipcs-demo-')
-  return { dir, socketPath: `${dir}/${SOCKET_NAME}`, [Symbol.asyncDispose]: () => rm(dir, { recursive: true, force: true }) }
-}
-
-interface Run extends AsyncDisposable {
-  readonly child: ChildProcess
-  /** Every line printed so far, stdout and stderr. */
-  readonly lines: string[]
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
-  /** Resolves with the first line matching `pattern`; rejects if the process ends first. */
-  waitForLine(pattern: RegExp): Promise<string>
-  output(): string
-}
-
-function run(
-  command: string,
-  args: string[],
-  socketRoot: string,
-  options: { detached?: boolean; env?: NodeJS.ProcessEnv } = {},
-): Run {
-  const env: NodeJS.ProcessEnv = { ...process.env, IPC_STATE_SOCKET_ROOT: `${socketRoot}/` }
-  delete env.IPC_STATE_APPSPACE
-  delete env.IPC_STATE_ID
-  delete env.IPC_STATE_LOG
-  delete env.IPC_STATE_DATA_DIR
-  delete env.IPC_STATE_FSYNC
-  delete env.IPC_STATE_REDIS_URL
-  delete env.IPC_STATE_REDIS_KEY
-  delete env.IPC_STATE_WEB_PORT
-  Object.assign(env, options.env)
-  const child = spawn(command, args, { cwd: demoDir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached })
-  const lines: string[] = []
-  const waiters = new Set<{ pattern: RegExp; resolve(line: string): void }>()
-  for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream }).on('line', (line) => {
-      lines.push(line)
-      for (const waiter of waiters) {
-        if (waiter.pattern.test(line)) {
-          waiters.delete(waiter)
-          waiter.resolve(line)
-        }
-      }
-    })
-  }
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('close', (code, signal) => resolve({ code, signal })),
-  )
-  return {
-    child,
-    lines,
-    exited,
-    output: () => lines.join('\n'),
-    waitForLine(pattern) {
-      const seen = lines.find((line) => pattern.test(line))
-      if (seen !== undefined) return Promise.resolve(seen)
-      return new Promise((resolve, reject) => {
-        const waiter = { pattern, resolve }
-        waiters.add(waiter)
-        void exited.then(() => {
-          if (waiters.delete(waiter)) reject(new Error(`ended before printing ${pattern}:\n${lines.join('\n')}`))
-        })
-      })
-    },
-    async [Symbol.asyncDispose]() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-      await exited
-    },
-  }
-}
 
 const runMain = (socketRoot: string, options?: { detached?: boolean }) =>
   run(process.execPath, ['--import', 'tsx', 'src/main.ts'], socketRoot, options)
@@ -119,15 +45,24 @@ function expectFullRun(lines: string[], socketPath: string): void {
   expect(client).toMatch(/^Shared data: \{\n {2}counter: 5,\n {2}messages: \[/m)
   expect(client.match(/\{ id: \d, text: 'Merhaba! message \d of 5', from: 'writer-[0-9a-f]{8}', at: \d+ \}/g)).toHaveLength(5)
   expect(client).toContain('counter 5, 5 messages; disconnecting')
-  // The watcher saw every version, once each, in order.
+  // The watcher saw every version after the one it started from, once each, in order: ten changes,
+  // and the writer and the incrementer joining and leaving (its own join may come before it watched).
+  const from = Number(/^\[watcher\] watching .* as watcher-[0-9a-f]{8} from version (\d+) /m.exec(output)?.[1])
+  const done = Number(/^\[watcher\] done at version (\d+): counter 5, 5 messages, 1 client connected$/m.exec(output)?.[1])
   const versions = lines.flatMap((line) => {
     const match = /^\[watcher\] v(\d+) /.exec(line)
     return match ? [Number(match[1])] : []
   })
-  expect(versions).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+  expect(versions).toEqual(Array.from({ length: done - from }, (_, i) => from + 1 + i))
+  // Its own join, the two others joining and leaving, five messages and five increments.
+  expect(done).toBe(15)
   expect(output).toMatch(/^\[watcher\] v\d+ counter 4 -> 5$/m)
   expect(output).toMatch(/^\[watcher\] v\d+ message #5 from writer-[0-9a-f]{8}: "Merhaba! message 5 of 5"$/m)
-  expect(output).toContain('[watcher] done at version 10: counter 5, 5 messages')
+  for (const role of ['writer', 'incrementer']) {
+    for (const what of ['joined', 'left']) {
+      expect(output).toMatch(new RegExp(`^\\[watcher\\] v\\d+ ${role}-[0-9a-f]{8} ${what} \\(\\d clients? connected\\)$`, 'm'))
+    }
+  }
   expect(output).toContain('[server] closed: ')
   expect(output).toContain('[main] done: every process ended cleanly and the socket file is gone')
 }
@@ -157,7 +92,7 @@ describe('pnpm dev (src/main.ts)', () => {
     await using root = await tempSocketRoot()
     await using main = runMain(root.dir)
     // The live part is under way: writer and incrementer are running.
-    await main.waitForLine(/^\[watcher\] v1 /)
+    await main.waitForLine(/^\[watcher\] v\d+ (counter|message) /)
     main.child.kill('SIGINT')
     const exit = await main.exited
     expect(exit, main.output()).toEqual({ code: 0, signal: null })
@@ -251,7 +186,9 @@ describe('src/server.ts', () => {
     await using second = run(process.execPath, serverArgs, root.dir, { env })
     const again = await second.waitForLine(/^ready: /)
     expect(again).toContain(`(epoch ${epoch})`)
-    expect(again).toContain('at version 3')
+    // The incrementer's join and three increments, and its leave when the server wrote it before
+    // the kill (a goodbye is not answered, so the incrementer may exit first).
+    expect(again).toMatch(/at version [45]$/)
     await using reader = run(process.execPath, ['--import', 'tsx', 'src/client.ts'], root.dir)
     expect(await reader.exited, reader.output()).toEqual({ code: 0, signal: null })
     expect(reader.output()).toContain('counter 6')

@@ -47,7 +47,7 @@ const nonEmpty = (value: string | undefined): string | undefined => (value === u
  * @param flags `--path`, or `--socket-root`, `--appspace` and `--id`
  * @param env the environment
  * @default env process.env
- * @throws CliError with {@link ExitCode.USAGE} when neither `--path` nor an id is given
+ * @throws CliError with `ExitCode.USAGE` when neither `--path` nor an id is given
  */
 export function resolveAddress(flags: AddressFlags = {}, env: NodeJS.ProcessEnv = process.env): ServerAddress {
   const path = nonEmpty(flags.path)

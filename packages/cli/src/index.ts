@@ -1,4 +1,7 @@
-// `@ipc-state/cli` as a library: the program, the address rules, the output and the exit codes.
+/**
+ * As a library: the program, the address rules, the output and the exit codes.
+ * @module @ipc-state/cli
+ */
 export { run, createProgram } from './program.js'
 export type { RunOptions } from './program.js'
 export { ADDRESS_ENV, resolveAddress, socketPathOf } from './address.js'

@@ -13,7 +13,9 @@ export interface Output {
 
 /** A stream as far as {@link createOutput} needs one. */
 export interface OutputStream {
+  /** Writes `text` as it is. */
   write(text: string): unknown
+  /** Whether it is a terminal, which may be coloured. */
   isTTY?: boolean
 }
 

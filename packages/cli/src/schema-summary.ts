@@ -79,7 +79,7 @@ function summarize(schema: Schema, depth: number): string {
 /**
  * `schema` as one line: its type with its main bounds (`integer, 1 to 10`), an object's fields
  * (`{ id: string, note?: string }`), a union's members (`string | number`), an enum's values; deep
- * parts as `…`, and at most {@link MAX_SUMMARY_LENGTH} characters. The whole schema is what
+ * parts as `…`, and at most `MAX_SUMMARY_LENGTH` characters. The whole schema is what
  * `ipc-state actions --json` prints.
  */
 export function summarizeSchema(schema: unknown): string {

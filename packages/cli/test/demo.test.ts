@@ -26,7 +26,12 @@ describe('ipc-state against the demo server', () => {
   it('get --json prints the state', async () => {
     const run = await runCli(['get', '--json', ...at], {})
     expect(run).toMatchObject({ code: 0, stderr: '' })
-    expect(JSON.parse(run.stdout)).toEqual({ counter: 0, messages: [] })
+    // The demo's list of clients connected holds the CLI itself, joined at its hello.
+    expect(JSON.parse(run.stdout)).toEqual({
+      counter: 0,
+      messages: [],
+      clients: [{ clientId: expect.stringMatching(/^ipc-state-cli-/), instanceId: expect.any(String) }],
+    })
   })
 
   it("actions lists the demo's actions and what their inputs take, from their zod schemas", async () => {
@@ -87,14 +92,25 @@ describe('ipc-state against the demo server', () => {
     expect(current.reason).toBe('current')
     const writer = startDemo('writer.ts', folder.socketRoot, ['--count', '3'])
     expect(await writer.exited).toBe(0)
-    const last = current.version + 3
-    await watch.waitForLine((line) => line.includes(`"version":${last},`))
-    const changes = watch.stdout.slice(1).map((line) => JSON.parse(line) as Record<string, unknown>)
-    expect(changes.map((change) => change.version)).toEqual([last - 2, last - 1, last])
-    for (const change of changes) {
-      expect(change).toMatchObject({ reason: 'change', action: 'addMessage', clientId: expect.stringMatching(/writer/) })
+    type Change = {
+      version: number
+      action?: string
+      clientId?: string
+      value: { messages: { text: string }[]; clients: { clientId: string }[] }
     }
-    expect((changes.at(-1)!.value as { messages: { text: string }[] }).messages.map((m) => m.text)).toEqual([
+    const writerGone = (change: Change) =>
+      change.action === 'onClientLeave' && !change.value.clients.some((client) => client.clientId.startsWith('writer-'))
+    // The writer said goodbye on its way out: its leave is its last change.
+    await watch.waitForLine((line) => line.startsWith('{') && writerGone(JSON.parse(line) as Change))
+    const changes = watch.stdout.slice(1).map((line) => JSON.parse(line) as Change)
+    // Every version after the current one, in order: the writer joining, its three messages and it
+    // leaving, after the watch's own join when the state it started from did not hold it yet.
+    expect(changes.map((change) => change.version)).toEqual(changes.map((_, i) => current.version + 1 + i))
+    const own = changes.length === 6 ? [{ action: 'onClientJoin' }] : []
+    const message = { reason: 'change', action: 'addMessage', clientId: expect.stringMatching(/writer/) }
+    expect(changes).toMatchObject([...own, { action: 'onClientJoin' }, message, message, message, { action: 'onClientLeave' }])
+    expect(changes.at(-2)!.value.clients.map((client) => client.clientId)).toContainEqual(expect.stringMatching(/^writer-/))
+    expect(changes.at(-2)!.value.messages.map((m) => m.text)).toEqual([
       'Merhaba! message 1 of 3',
       'Merhaba! message 2 of 3',
       'Merhaba! message 3 of 3',

@@ -28,3 +28,14 @@ export async function logRows(page: Page): Promise<string[][]> {
   const rows = await page.locator('#change-log tbody tr').all()
   return Promise.all(rows.map((row) => row.locator('td').allTextContents()))
 }
+
+/** The versions of the log's rows the filter shows, newest first. */
+export async function shownVersions(page: Page): Promise<string[]> {
+  const rows = await page.locator('#change-log tbody tr:not([hidden])').all()
+  return (await Promise.all(rows.map((row) => row.getAttribute('data-version')))).map((version) => version ?? '')
+}
+
+/** Resolves once the call form offers `action` in its list of actions. */
+export async function waitForOfferedAction(page: Page, action: string): Promise<void> {
+  await page.locator('#known-actions option', { hasText: exactly(action) }).waitFor({ state: 'attached' })
+}

@@ -2,7 +2,7 @@ import { get } from 'node:http'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { findChromium, launchChromium } from './browser.js'
-import { logRows, submitCall, waitForCallResult, waitForTreeValue } from './inspector-page.js'
+import { logRows, shownVersions, submitCall, waitForCallResult, waitForOfferedAction, waitForTreeValue } from './inspector-page.js'
 import { cliEnv, type LineProcess, runCli, startCli, startServer, tempSocketRoot } from './processes.js'
 
 describe('ipc-state inspect, in a real Chromium', () => {
@@ -42,6 +42,10 @@ describe('ipc-state inspect, in a real Chromium', () => {
     expect(policy).not.toContain('unsafe')
     await page.waitForSelector('#status[data-status="live"]')
     await waitForTreeValue(page, 'counter', '0')
+    // From server/info: the form offers the store's actions before any was called.
+    await waitForOfferedAction(page, 'addMessage')
+    await waitForOfferedAction(page, 'increment')
+    expect(await logRows(page)).toEqual([])
   })
 
   it('shows the counter change in the tree while another process calls increment, and logs who did it', async () => {
@@ -142,6 +146,61 @@ function statusWithHost(url: URL, host: string): Promise<number | undefined> {
 function post(url: string, body: string, contentType = 'application/json'): Promise<Response> {
   return fetch(url, { method: 'POST', headers: { 'Content-Type': contentType }, body })
 }
+
+describe('ipc-state inspect, of a server that changed before it started', () => {
+  it('shows the changes made before, with local times of day, escaped, and filters them by action, client or text', async () => {
+    await using folder = await tempSocketRoot()
+    await using server = await startServer(folder.socketRoot)
+    const env = cliEnv(folder.socketRoot)
+    const hostile = '<img src=x id=early onerror="document.title=1">'
+    expect(await runCli(['--client-id', 'writer-a', 'call', 'increment', '2'], env)).toMatchObject({ code: 0, stdout: '2' })
+    expect(await runCli(['--client-id', 'writer-a', 'call', 'addMessage', JSON.stringify(hostile)], env)).toMatchObject({
+      code: 0,
+    })
+    expect(await runCli(['--client-id', 'writer-b', 'call', 'increment', '1'], env)).toMatchObject({ code: 0, stdout: '3' })
+    await using inspect = startCli(['inspect'], env)
+    const [line, browser] = await Promise.all([inspect.waitForLine((text) => text.startsWith('http://')), launchChromium()])
+    await using _browser = browser
+    const page = await browser.newPage()
+    await page.goto(line)
+    await page.locator('#change-log tbody tr[data-version="1"]').waitFor()
+
+    const rows = await logRows(page)
+    expect(rows.map((row) => row[0])).toEqual(['3', '2', '1'])
+    expect(rows[0]).toEqual(['3', expect.stringMatching(LOCAL_TIME), 'increment', 'writer-b', 'replace /counter 3'])
+    expect(rows[2]).toEqual(['1', expect.stringMatching(LOCAL_TIME), 'increment', 'writer-a', 'replace /counter 2'])
+    expect(rows[1]?.[4]).toContain(hostile.slice(0, 20))
+    // The server's time, not a count of milliseconds: the title says the date in full.
+    expect(await page.locator('#change-log tbody tr[data-version="1"] td.time').getAttribute('title')).toMatch(
+      /\d{4}|\d{1,2}\/\d{1,2}/,
+    )
+    expect(await page.locator('#early').count()).toBe(0)
+    expect(await page.locator('#change-log img').count()).toBe(0)
+
+    await page.fill('#log-filter', 'ADDMESSAGE')
+    expect(await shownVersions(page)).toEqual(['2'])
+    expect(await page.textContent('#log-shown')).toBe('1 of 3')
+    await page.fill('#log-filter', 'writer-b')
+    expect(await shownVersions(page)).toEqual(['3'])
+    await page.fill('#log-filter', 'img src=x')
+    expect(await shownVersions(page)).toEqual(['2'])
+    await page.fill('#log-filter', 'increment writer-')
+    expect(await shownVersions(page)).toEqual(['3', '1'])
+    // A change that comes while filtered shows only when it matches.
+    expect(await runCli(['--client-id', 'writer-c', 'call', 'increment', '1'], env)).toMatchObject({ code: 0, stdout: '4' })
+    await page.locator('#change-log tbody tr[data-version="4"]').waitFor({ state: 'attached' })
+    expect(await shownVersions(page)).toEqual(['4', '3', '1'])
+    await page.fill('#log-filter', 'writer-a')
+    expect(await shownVersions(page)).toEqual(['2', '1'])
+    await page.fill('#log-filter', '')
+    expect(await shownVersions(page)).toEqual(['4', '3', '2', '1'])
+    expect(await page.textContent('#log-shown')).toBe('')
+    expect(server.child.exitCode).toBeNull()
+  })
+})
+
+/** A time of day with milliseconds, after the date when it is not today. */
+const LOCAL_TIME = /^(\d{4}-\d{2}-\d{2} )?\d{2}:\d{2}:\d{2}\.\d{3}$/
 
 describe('ipc-state inspect, before any page', () => {
   it('says in one line that no server is there, and exits 1', async () => {

@@ -1,10 +1,14 @@
-// `@ipc-state/client/browser`: connect over a transport given, the WebSocket and MessagePort transports, and the client's types; no Node.js module anywhere.
+/**
+ * `connect` over a transport given, the WebSocket and MessagePort transports, and the client's types, for pages and renderers: no Node.js module anywhere.
+ * @module @ipc-state/client/browser
+ */
 import type { StoreDefinition } from '@ipc-state/protocol'
 import type { ClientCoreOptions } from './client-options.js'
-import { connectOver, type IpcStateClient } from './connect.js'
+import { connectOver } from './connect.js'
+import type { IpcStateClient } from './ipc-state-client.js'
 import type { ClientTransport } from './transport/client-transport.js'
 
-export type { ClientActions, IpcStateClient } from './connect.js'
+export type { ClientActions, IpcStateClient } from './ipc-state-client.js'
 export type { ClientCoreOptions } from './client-options.js'
 export type { ClientConnection, ClientConnectionHandlers, ClientTransport } from './transport/client-transport.js'
 export { webSocketTransport } from './transport/web-socket-transport.js'

@@ -108,6 +108,61 @@ describe('the client facade', () => {
     expect((await caught(client.serverInfo())).code).toBe(ErrorCode.BAD_REQUEST)
   })
 
+  it('recentChanges() asks for the changes the server kept and resolves with its frozen answer', async () => {
+    const server = createTestServer()
+    await using client = await server.connect()
+    const kept = {
+      epoch: 'epoch-1',
+      version: 2,
+      changes: [
+        {
+          version: 1,
+          at: 1_700_000_000_000,
+          action: 'increment',
+          clientId: 'a',
+          patches: [{ op: 'replace', path: ['counter'], value: 1 }],
+        },
+        { version: 2, at: 1_700_000_000_001, action: 'push', clientId: 'b', patches: [], patchesOmitted: true },
+      ],
+    }
+    server.intercept = (message, peer) => {
+      if (message.type !== 'changes/list') return false
+      peer.send({ type: 'response', data: { id: message.data.id, result: kept } })
+      return true
+    }
+    const result = await client.recentChanges()
+    expect(result).toEqual(kept)
+    expect(Object.isFrozen(result.changes[0]!.patches)).toBe(true)
+  })
+
+  it.each([
+    ['changes out of order', { epoch: 'e', version: 2, changes: [change(2), change(1)] }, 'change 1 without a version above'],
+    ['a change without patches', { epoch: 'e', version: 1, changes: [{ ...change(1), patches: undefined }] }, 'malformed patches'],
+    [
+      'a patch with a bad op',
+      { epoch: 'e', version: 1, changes: [{ ...change(1), patches: [{ op: 'eval', path: [] }] }] },
+      'malformed patches',
+    ],
+    ['a change without a time', { epoch: 'e', version: 1, changes: [{ ...change(1), at: 'now' }] }, 'without a time'],
+    [
+      'more changes than the protocol allows',
+      { epoch: 'e', version: 10_001, changes: Array.from({ length: 10_001 }, (_, i) => change(i + 1)) },
+      '10001 changes',
+    ],
+    ['no list', { epoch: 'e', version: 1 }, 'no list of changes'],
+  ])("recentChanges() refuses a server's answer with %s as BAD_REQUEST", async (_label, result, problem) => {
+    const server = createTestServer()
+    await using client = await server.connect()
+    server.intercept = (message, peer) => {
+      if (message.type !== 'changes/list') return false
+      peer.send({ type: 'response', data: { id: message.data.id, result } })
+      return true
+    }
+    const error = await caught(client.recentChanges())
+    expect(error.code).toBe(ErrorCode.BAD_REQUEST)
+    expect(error.message).toContain(problem)
+  })
+
   it('close() rejects pending calls with CLIENT_CLOSED, ends the connection, and a second close is a no-op', async () => {
     const server = createTestServer()
     const client = await server.connect()
@@ -238,3 +293,8 @@ describe('connect over a transport of the caller', () => {
     )
   })
 })
+
+/** A well-formed kept change that made `version`. */
+function change(version: number) {
+  return { version, at: 1_700_000_000_000 + version, action: 'increment', clientId: 'c', patches: [] }
+}

@@ -1,6 +1,9 @@
-// `@ipc-state/client`: connect, its options and types, its transport seam, the MessagePort and WebSocket transports, and the errors it rejects with.
+/**
+ * `connect`, its options and types, its transport seam, the MessagePort and WebSocket transports, and the errors it rejects with.
+ * @module @ipc-state/client
+ */
 export { connect } from './node-connect.js'
-export type { ClientActions, IpcStateClient } from './connect.js'
+export type { ClientActions, IpcStateClient } from './ipc-state-client.js'
 export type { ClientCoreOptions, ConnectOptions, TransportConnectOptions, UnixSocketConnectOptions } from './client-options.js'
 export type { ClientConnection, ClientConnectionHandlers, ClientTransport } from './transport/client-transport.js'
 export { messagePortTransport } from './transport/message-port-transport.js'
@@ -17,8 +20,12 @@ export { ErrorCode, IpcStateError, isIpcStateError, RETRYABLE_ERROR_CODES } from
 export type {
   AbortSignalLike,
   ActionsOf,
+  ChangesListResult,
   DeepReadonly,
   Logger,
+  Patch,
+  PatchPath,
+  RecentChange,
   ServerInfoAction,
   ServerInfoConnection,
   ServerInfoResult,

@@ -1,7 +1,8 @@
 // `connect` for Node.js: the Unix socket by default, loaded on first use, or a transport of one's own.
 import type { StoreDefinition } from '@ipc-state/protocol'
 import { type ConnectOptions, parseClientOptions, transportOption, type UnixSocketConnectOptions } from './client-options.js'
-import { connectOver, type IpcStateClient, start } from './connect.js'
+import { connectOver, start } from './connect.js'
+import type { IpcStateClient } from './ipc-state-client.js'
 
 /**
  * Connects to the server at node-ipc's path `socketRoot + appspace + id`, or over the `transport`

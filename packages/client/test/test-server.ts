@@ -9,7 +9,8 @@ import {
   type ServerMessage,
 } from '@ipc-state/protocol/wire'
 import type { ClientCoreOptions } from '../src/client-options.js'
-import { connectOver, type IpcStateClient } from '../src/connect.js'
+import { connectOver } from '../src/connect.js'
+import type { IpcStateClient } from '../src/ipc-state-client.js'
 import { createMemoryTransport, type MemoryAttempt, type MemoryPeer, type MemoryTransport } from './memory-transport.js'
 
 /** The store the test server serves; only its types are used, the server below applies it by hand. */

@@ -32,6 +32,13 @@ export const fuzzStore = defineStore({
       state.list.splice(index, 1)
     },
   },
+  // Hooks, so that what the storages keep holds joins, leaves and who is present, for the properties to damage.
+  onClientJoin(state) {
+    state.counter += 0
+  },
+  onClientLeave(state) {
+    state.counter += 0
+  },
 })
 
 /** Whether `state` is an object whose `counter`, `list` and `items` have the JSON kinds of the initial state's. */

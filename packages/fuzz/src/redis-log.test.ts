@@ -45,7 +45,18 @@ async function copyStore(): Promise<string> {
   return key
 }
 
-const fieldName = fc.oneof(fc.constantFrom('t', 'i', 'n', 'p', 'v', 'h', 'a', 'k'), fc.string({ maxLength: 3 }))
+/** Presence marks (field `m`), well and badly formed. */
+const presenceMarks = [
+  '{"joined":{"instanceId":"a","clientId":"b"}}',
+  '{"joined":{"instanceId":"__proto__","clientId":"b"}}',
+  '{"joined":{"instanceId":"a","clientId":"b","server":"s"}}',
+  '{"joined":{}}',
+  '{"left":"a"}',
+  '{"left":"__proto__"}',
+  '{"left":1}',
+  '{"joined":{"instanceId":"a","clientId":"b"},"left":"a"}',
+]
+const fieldName = fc.oneof(fc.constantFrom('t', 'i', 'n', 'p', 'v', 'h', 'a', 'k', 'm'), fc.string({ maxLength: 3 }))
 const fieldValue = fc.oneof(
   fc.string({ maxLength: 12 }),
   fc.constantFrom(
@@ -61,6 +72,7 @@ const fieldValue = fc.oneof(
     '{}',
     'null',
     '[{"op":"replace","path":["counter"],"value":"x"}]',
+    ...presenceMarks,
   ),
   fc.array(patch, { maxLength: 3 }).map((patches) => JSON.stringify(patches)),
   oddValue.map((value) => JSON.stringify(value) ?? ''),

@@ -70,6 +70,48 @@ export async function packLibraries(destination: string): Promise<string[]> {
   return tarballs
 }
 
+/** One package npm installed into a project's node_modules. */
+export interface InstalledPackage {
+  /** Its folder, relative to the project: `node_modules/<name>`, or deeper when npm nested it. */
+  readonly path: string
+  readonly name: string
+  readonly version: string
+  /**
+   * What npm would run when installing it: its `preinstall`, `install` or `postinstall` script, or
+   * `node-gyp rebuild` for a `binding.gyp` without an install script of its own.
+   */
+  readonly installScripts: string[]
+}
+
+const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall'] as const
+
+/**
+ * Every package installed in `project`, read from what npm recorded in node_modules (packages it
+ * skipped, as optional ones for another platform, are not there) and from each package's manifest.
+ */
+export async function installedPackages(project: string): Promise<InstalledPackage[]> {
+  const lock = JSON.parse(await readFile(join(project, 'node_modules/.package-lock.json'), 'utf8')) as {
+    packages: Record<string, { hasInstallScript?: boolean; link?: boolean }>
+  }
+  return Promise.all(
+    Object.keys(lock.packages).map(async (path) => {
+      const manifest = JSON.parse(await readFile(join(project, path, 'package.json'), 'utf8')) as {
+        name: string
+        version: string
+        scripts?: Record<string, string>
+      }
+      const installScripts: string[] = INSTALL_SCRIPTS.flatMap((name) => (manifest.scripts?.[name] === undefined ? [] : [name]))
+      const gyp = await readFile(join(project, path, 'binding.gyp')).then(
+        () => true,
+        () => false,
+      )
+      if (gyp && installScripts.length === 0) installScripts.push('node-gyp rebuild')
+      if (lock.packages[path]!.hasInstallScript === true && installScripts.length === 0) installScripts.push('hasInstallScript')
+      return { path, name: manifest.name, version: manifest.version, installScripts }
+    }),
+  )
+}
+
 /** `npm install` in `project`, in a newcomer's environment. */
 export async function npmInstall(project: string, specs: string[]): Promise<void> {
   await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...specs], {
@@ -101,9 +143,12 @@ export interface NodeProcess extends AsyncDisposable {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
-/** Starts `node script` in `cwd` with a newcomer's environment. Disposing kills it if it still runs. */
-export function startNode(script: string, cwd: string): NodeProcess {
-  const child = spawn(process.execPath, [script], { cwd, env: newcomerEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+/**
+ * Starts `node script` in `cwd` with a newcomer's environment, plus `env`. Disposing kills it if it
+ * still runs.
+ */
+export function startNode(script: string, cwd: string, env: NodeJS.ProcessEnv = {}): NodeProcess {
+  const child = spawn(process.execPath, [script], { cwd, env: { ...newcomerEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   const lines: string[] = []
   const waiters = new Set<{ match: (line: string) => boolean; resolve(line: string): void }>()
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
@@ -141,9 +186,9 @@ export function startNode(script: string, cwd: string): NodeProcess {
   }
 }
 
-/** Runs `node script` in `cwd` to its end; resolves with its stdout lines, rejects if it failed. */
-export async function runNode(script: string, cwd: string): Promise<string[]> {
+/** Runs `node script` in `cwd` to its end, with `env` added; resolves with its stdout lines, rejects if it failed. */
+export async function runNode(script: string, cwd: string, env: NodeJS.ProcessEnv = {}): Promise<string[]> {
   // The timeout only bounds a hung example, so that no process outlives the test.
-  const { stdout } = await run(process.execPath, [script], { cwd, env: newcomerEnv(), timeout: 30_000 })
+  const { stdout } = await run(process.execPath, [script], { cwd, env: { ...newcomerEnv(), ...env }, timeout: 30_000 })
   return stdout.split('\n').filter((line) => line !== '')
 }

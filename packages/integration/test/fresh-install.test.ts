@@ -5,7 +5,16 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { namedBlocks, newcomerEnv, npmInstall, packLibraries, runNode, startNode, workspaceRoot } from '../src/fresh-install.js'
+import {
+  installedPackages,
+  namedBlocks,
+  newcomerEnv,
+  npmInstall,
+  packLibraries,
+  runNode,
+  startNode,
+  workspaceRoot,
+} from '../src/fresh-install.js'
 
 const run = promisify(execFile)
 const require = createRequire(import.meta.url)
@@ -16,9 +25,11 @@ const typesNodeVersion = (require('@types/node/package.json') as { version: stri
 /** The newest TypeScript major, the native compiler, installed beside the workspace's under another name. */
 const NEXT_TYPESCRIPT = 'typescript@7.0.2'
 
-/** The socket folder the README examples use; each test moves it into its own temporary folder. */
+/** The socket folder the package READMEs' examples use; each test moves it into its own temporary folder. */
 const README_SOCKET_ROOT = '/tmp/cem/'
 const SOCKET_NAME = 'ipc-ogreniyorumserver-socket'
+/** The socket file of the root README's example, which gives only an `id`, in the library's default folder. */
+const DEFAULT_SOCKET = 'ipc-state/app.demo'
 
 const readme = (path: string) => readFile(join(workspaceRoot, path), 'utf8')
 
@@ -31,6 +42,9 @@ function example(blocks: Map<string, string>, name: string, socketRoot?: string)
   return code.replaceAll(README_SOCKET_ROOT, socketRoot)
 }
 
+/** The most packages installing the client, or the server, may bring, itself and the protocol included. */
+const MAX_PACKAGES = 10
+
 const exists = (path: string) =>
   access(path).then(
     () => true,
@@ -42,21 +56,29 @@ const exists = (path: string) =>
 // node_modules, no @types/node), the README's TypeScript compiled there under `strict` without
 // skipLibCheck (with the default lib, with no DOM and no @types/node by this TypeScript and the next
 // major, and in a second project with @types/node), and the README's examples run as written
-// against a real server.
+// against a real server. The client and the server are also installed each alone, as an
+// application that is only one of them does: what that installs is counted, and runs.
 describe('a fresh npm project with the packed libraries', () => {
   let dir: string
   let app: string
   /** A second project, the same plus `@types/node`. */
   let nodeApp: string
+  /** A project with the client alone (and the protocol it depends on, unpublished yet). */
+  let clientApp: string
+  /** A project with the server alone (and the protocol). */
+  let serverApp: string
   let compiled: Promise<string> | undefined
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ipcs-fresh-'))
     app = join(dir, 'app')
     nodeApp = join(dir, 'node-app')
+    clientApp = join(dir, 'client-app')
+    serverApp = join(dir, 'server-app')
     const tarballs = await packLibraries(await mkdtemp(join(dir, 'tarballs-')))
+    const tarball = (name: string) => tarballs.find((path) => path.includes(`ipc-state-${name}-`))!
     await Promise.all(
-      [app, nodeApp].map(async (project) => {
+      [app, nodeApp, clientApp, serverApp].map(async (project) => {
         await mkdir(project)
         await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'newcomer', private: true, type: 'module' }))
       }),
@@ -69,7 +91,9 @@ describe('a fresh npm project with the packed libraries', () => {
       `typescript-next@npm:${NEXT_TYPESCRIPT}`,
       `@types/node@${typesNodeVersion}`,
     ])
-  }, 360_000)
+    await npmInstall(clientApp, [tarball('protocol'), tarball('client')])
+    await npmInstall(serverApp, [tarball('protocol'), tarball('server')])
+  }, 480_000)
 
   afterAll(async () => {
     if (dir !== undefined) await rm(dir, { recursive: true, force: true })
@@ -79,10 +103,7 @@ describe('a fresh npm project with the packed libraries', () => {
   function compileRootExample(): Promise<string> {
     compiled ??= (async () => {
       const blocks = namedBlocks(await readme('README.md'), 'ts')
-      const socketRoot = `${dir}/ts-sockets/`
-      await writeFile(join(app, 'store.ts'), example(blocks, 'store.ts'))
-      await writeFile(join(app, 'server.ts'), example(blocks, 'server.ts', socketRoot))
-      await writeFile(join(app, 'client.ts'), example(blocks, 'client.ts', socketRoot))
+      for (const file of ['store.ts', 'server.ts', 'client.ts']) await writeFile(join(app, file), example(blocks, file))
       await writeFile(
         join(app, 'tsconfig.json'),
         JSON.stringify({
@@ -100,7 +121,8 @@ describe('a fresh npm project with the packed libraries', () => {
       // Emitting type-checks as --noEmit does, and noEmitOnError leaves no JavaScript behind an error.
       const tsc = join(app, 'node_modules/typescript/bin/tsc')
       const { stdout } = await run(process.execPath, [tsc, '-p', app], { cwd: app, env: newcomerEnv(), timeout: 120_000 }).catch(
-        (error: { stdout?: string }) => ({ stdout: error.stdout ?? String(error) }),
+        // A tsc stopped by the timeout printed nothing: its error must not read as a clean compile.
+        (error: { stdout?: string }) => ({ stdout: error.stdout || String(error) }),
       )
       return stdout.trim()
     })()
@@ -141,7 +163,7 @@ describe('a fresh npm project with the packed libraries', () => {
       cwd: folder,
       env: newcomerEnv(),
       timeout: 120_000,
-    }).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? String(error) }))
+    }).catch((error: { stdout?: string }) => ({ stdout: error.stdout || String(error) }))
     return stdout.trim()
   }
 
@@ -162,41 +184,73 @@ describe('a fresh npm project with the packed libraries', () => {
     expect(await checkRootExample(nodeApp, 'typescript-next', 'with-node-next', settings, true)).toBe('')
   })
 
+  it.each([
+    ['client', () => clientApp],
+    ['server', () => serverApp],
+  ])(
+    'installs the %s alone in at most 10 packages, none with an install script, carrying node-ipc and its licence',
+    async (name, project) => {
+      const installed = await installedPackages(project())
+      const names = installed.map((pkg) => `${pkg.name}@${pkg.version}`)
+      expect(names).toContain(`@ipc-state/${name}@0.0.0`)
+      expect(installed.length, names.join(', ')).toBeLessThanOrEqual(MAX_PACKAGES)
+      expect(installed.filter((pkg) => pkg.installScripts.length > 0)).toEqual([])
+      // node-ipc carries the bytes from inside the package, and msgpackr's encoder from inside the
+      // protocol: neither is installed, and each licence goes with its code.
+      expect(installed.map((pkg) => pkg.name)).not.toEqual(expect.arrayContaining(['node-ipc']))
+      expect(installed.map((pkg) => pkg.name)).not.toEqual(expect.arrayContaining(['msgpackr']))
+      const notices = (pkg: string) => readFile(join(project(), 'node_modules', pkg, 'dist/vendor/THIRD-PARTY-NOTICES.md'), 'utf8')
+      const ours = await notices(`@ipc-state/${name}`)
+      expect(ours).toContain('## node-ipc 12.0.0 (MIT)')
+      expect(ours).toContain('Copyright (c) 2020 Brandon Nozaki Miller')
+      expect(await notices('@ipc-state/protocol')).toMatch(/## msgpackr 2\.\d+\.\d+ \(MIT\)[\s\S]*Copyright \(c\) 2020 Kris Zyp/)
+    },
+  )
+
   it("runs the README's compiled server, its client (await using, compiled down) and its CommonJS client as written", async () => {
     expect(await compileRootExample()).toBe('')
-    const socketRoot = `${dir}/ts-sockets/`
-    const cjs = example(namedBlocks(await readme('README.md'), 'js'), 'client.cjs', socketRoot)
-    await writeFile(join(app, 'client.cjs'), cjs)
+    await writeFile(join(app, 'client.cjs'), example(namedBlocks(await readme('README.md'), 'js'), 'client.cjs'))
+    // The examples give only an id: server and clients meet in the library's default folder, this
+    // user's private runtime folder, here one of the test's own.
+    const runtimeDir = await mkdtemp(join(dir, 'runtime-'))
+    const env = { XDG_RUNTIME_DIR: runtimeDir }
+    const socket = join(runtimeDir, DEFAULT_SOCKET)
 
-    await using server = startNode('server.js', app)
-    await server.waitForLine((line) => line === `listening at ${socketRoot}${SOCKET_NAME}`)
+    await using server = startNode('server.js', app, env)
+    await server.waitForLine((line) => line.startsWith('listening at '))
+    expect(server.lines).toContain(`listening at ${socket}`)
 
-    expect(await runNode('client.js', app)).toEqual(['counter: 0', 'counter is now 2'])
-    expect(await runNode('client.cjs', app)).toEqual(['counter: 3, messages: 1'])
+    expect(await runNode('client.js', app, env)).toEqual(['counter: 0', 'counter is now 2'])
+    expect(await runNode('client.cjs', app, env)).toEqual(['counter: 3, messages: 1'])
 
     server.child.kill('SIGTERM')
     expect(await server.exited).toEqual({ code: 0, signal: null })
-    expect(await exists(`${socketRoot}${SOCKET_NAME}`)).toBe(false)
+    expect(await exists(socket)).toBe(false)
   })
 
-  it("runs the package READMEs' CommonJS store, server and client together as written", async () => {
-    const js = join(app, 'js')
-    await mkdir(js)
+  it("runs the package READMEs' CommonJS store, server and client as written, each where only its package is installed", async () => {
+    const serverJs = join(serverApp, 'js')
+    const clientJs = join(clientApp, 'js')
+    await mkdir(serverJs)
+    await mkdir(clientJs)
     const socketRoot = `${dir}/js-sockets/`
-    await writeFile(join(js, 'store.cjs'), example(namedBlocks(await readme('packages/protocol/README.md'), 'js'), 'store.cjs'))
     await writeFile(
-      join(js, 'server.cjs'),
+      join(serverJs, 'store.cjs'),
+      example(namedBlocks(await readme('packages/protocol/README.md'), 'js'), 'store.cjs'),
+    )
+    await writeFile(
+      join(serverJs, 'server.cjs'),
       example(namedBlocks(await readme('packages/server/README.md'), 'js'), 'server.cjs', socketRoot),
     )
     await writeFile(
-      join(js, 'client.cjs'),
+      join(clientJs, 'client.cjs'),
       example(namedBlocks(await readme('packages/client/README.md'), 'js'), 'client.cjs', socketRoot),
     )
 
-    await using server = startNode('server.cjs', js)
+    await using server = startNode('server.cjs', serverJs)
     await server.waitForLine((line) => line === `listening at ${socketRoot}${SOCKET_NAME}`)
-    expect(await runNode('client.cjs', js)).toEqual(['counter: 1, messages: 0'])
-    expect(await runNode('client.cjs', js)).toEqual(['counter: 2, messages: 0'])
+    expect(await runNode('client.cjs', clientJs)).toEqual(['counter: 1, messages: 0'])
+    expect(await runNode('client.cjs', clientJs)).toEqual(['counter: 2, messages: 0'])
 
     server.child.kill('SIGINT')
     expect(await server.exited).toEqual({ code: 0, signal: null })

@@ -67,6 +67,8 @@ describe('README examples compile against the packages', () => {
     const [clientTypes, worker, page] = await sectionBlocks('packages/client/README.md', 'Transports')
     expect(web).toContain('listenWebSocket')
     expect(page).toContain('@ipc-state/client/browser')
+    const [presence] = await sectionBlocks('packages/server/README.md', 'Clients joining and leaving')
+    const [metrics] = await sectionBlocks('packages/server/README.md', 'Metrics')
     await typecheck(
       {
         'store.ts': store!,
@@ -81,6 +83,8 @@ describe('README examples compile against the packages', () => {
         'web.ts': web!,
         'worker.ts': worker!,
         'page.ts': page!,
+        'presence.ts': presence!,
+        'metrics.ts': metrics!,
       },
       async (dir) => {
         // The server's testing example runs in one process, without a socket.
@@ -88,6 +92,26 @@ describe('README examples compile against the packages', () => {
         expect(stdout.trim()).toBe('2 2')
       },
     )
+  })
+})
+
+describe('the root README: "Checking inputs: Standard Schema"', () => {
+  it('compiles, and a client passes what the schema accepts', async () => {
+    const [chat] = await sectionBlocks('README.md', 'Checking inputs: Standard Schema')
+    expect(chat).toMatch(/^\/\/ chat-store\.ts/)
+    // What the block's last line says of a client, checked: a right input compiles, a wrong one does not.
+    const client = [
+      "import { connect } from '@ipc-state/client'",
+      "import type { chatStore } from './chat-store.js'",
+      '',
+      "await using client = await connect<typeof chatStore>({ id: 'chat' })",
+      "const count: number = await client.actions.send({ text: 'hi' })",
+      "await client.actions.send({ text: 'pinned', pinned: true })",
+      '// @ts-expect-error the schema takes a string',
+      'await client.actions.send({ text: 42 })',
+      'console.log(count)',
+    ].join('\n')
+    await typecheck({ 'chat-store.ts': chat!, 'chat-client.ts': client })
   })
 })
 
@@ -101,5 +125,15 @@ describe('the root README: "Writing a transport"', () => {
       // The server's name, bob's replica after both calls, and the state alice reads from the server.
       expect(stdout.trim()).toBe('tcp loopback 5 5')
     })
+  })
+})
+
+describe('the root README: "Worker pools: a job queue"', () => {
+  it('shows the files of examples/job-queue as they are, which its test runs, killing a worker', async () => {
+    const shown = await sectionBlocks('README.md', 'Worker pools: a job queue')
+    const files = await Promise.all(
+      ['store', 'server', 'worker'].map((name) => readFile(join(root, `examples/job-queue/${name}.ts`), 'utf8')),
+    )
+    expect(shown).toEqual(files)
   })
 })

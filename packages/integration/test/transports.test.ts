@@ -10,8 +10,12 @@ import { testStore } from '../src/stores/test-store.js'
 const run = promisify(execFile)
 const here = fileURLToPath(new URL('..', import.meta.url))
 
-/** Modules a built package may import that are not Node built-ins: its own chunks, and its dependencies. */
-const isOwnChunk = (specifier: string) => specifier.startsWith('./')
+/**
+ * Modules a built package may import that are not Node built-ins: its own chunks, and its
+ * dependencies. The third-party code it carries in `dist/vendor` (node-ipc, msgpackr's encoder) is
+ * not its own chunk: the checks below see when that loads.
+ */
+const isOwnChunk = (specifier: string) => specifier.startsWith('./') && !specifier.startsWith('./vendor/')
 /** What the client's modules may import: the protocol's three entries, none of which imports a Node module. */
 const PROTOCOL_ENTRIES = ['@ipc-state/protocol', '@ipc-state/protocol/node', '@ipc-state/protocol/wire']
 const imports = (specifiers: readonly string[]) => specifiers.filter((specifier) => !isOwnChunk(specifier)).sort()
@@ -52,14 +56,13 @@ describe('the client loads no Node.js built-in and no node-ipc until the Unix so
     const { imported } = (await ask(client, { op: 'imports' })) as unknown as { imported: Record<string, string[]> | null }
     expect(imported, 'record-imports.mjs saw the packages load').not.toBeNull()
     expect(imports(imported!.client!)).toEqual(PROTOCOL_ENTRIES)
-    // Protocol needs only its MessagePack library (whose Node entry is its own business; bundlers
-    // for a page take its browser entry).
-    expect(imports(imported!.protocol!)).toEqual(['msgpackr'])
+    // Protocol needs only the MessagePack encoder it carries, plain JavaScript.
+    expect(imports(imported!.protocol!)).toEqual(['./vendor/msgpackr.js'])
 
     // The check sees what the socket transport brings, once it is used.
     const socket = (await ask(client, { op: 'socket' })) as unknown as { code: string; imported: Record<string, string[]> }
     expect(socket.code).toBe('SERVER_UNAVAILABLE')
-    expect(socket.imported.client).toEqual(expect.arrayContaining(['node-ipc', expect.stringMatching(/^(node:)?fs$/)]))
+    expect(socket.imported.client).toEqual(expect.arrayContaining(['./vendor/node-ipc.js', expect.stringMatching(/^(node:)?fs$/)]))
   })
 
   it('in CommonJS too: requiring it and calling over the in-memory pair loads neither', async () => {
@@ -95,6 +98,6 @@ describe('the client loads no Node.js built-in and no node-ipc until the Unix so
     }
     expect([value, seen]).toEqual([1, 1])
     expect(imports(client)).toEqual(PROTOCOL_ENTRIES)
-    expect(imports(protocol)).toEqual(['msgpackr'])
+    expect(imports(protocol)).toEqual(['./vendor/msgpackr.cjs'])
   })
 })

@@ -12,5 +12,6 @@ export interface AbortSignalLike {
   readonly reason?: unknown
   /** Runs `listener` when it fires. */
   addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void
+  /** Stops running `listener` when it fires. */
   removeEventListener(type: 'abort', listener: () => void): void
 }

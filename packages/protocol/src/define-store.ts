@@ -1,5 +1,6 @@
 // `defineStore`, and the types that carry a store's state and actions to its servers and clients.
 import type { StandardSchemaV1 } from '@standard-schema/spec'
+import { actionSchema } from './action.js'
 
 /** What an action knows about the call it serves. */
 export interface ActionContext {
@@ -77,7 +78,10 @@ export interface StoreDefinition<S, A extends ActionMap<S>> {
   /** The state a new server starts from. Must be JSON-serialisable. */
   readonly initialState: S
   readonly actions: A
-  /** Optional schemas the server checks each action's input against before running it. */
+  /**
+   * The schemas the server checks each action's input against before running it: those given in
+   * `inputs`, and those of the actions made with `action()`.
+   */
   readonly inputs: InputSchemas<A>
   /** The version of the state's shape, stored with persisted state (see {@link DefineStoreOptions.version}). */
   readonly version: number
@@ -95,8 +99,10 @@ export interface DefineStoreOptions<S, A extends ActionMap<S>> {
    */
   actions: A
   /**
-   * Schemas for action inputs. Input that fails its schema is answered with `BAD_ARGUMENTS` and
-   * the action does not run.
+   * Schemas for the inputs of actions written as plain functions, whose input type is annotated
+   * by hand (an action made with `action()` carries its own schema, and its input type comes
+   * from it). Input that fails its schema is answered with `BAD_ARGUMENTS` and the action does not
+   * run.
    * @default {}
    */
   inputs?: NoInfer<InputSchemas<A>>
@@ -159,8 +165,14 @@ export function defineStore<S extends object, A extends ActionMap<S>>(options: D
   if (typeof initialState !== 'object' || initialState === null || Array.isArray(initialState)) {
     throw new TypeError('defineStore: initialState must be a plain object')
   }
+  const schemas: Record<string, unknown> = { ...inputs }
   for (const [name, action] of Object.entries(actions)) {
     if (typeof action !== 'function') throw new TypeError(`defineStore: action "${name}" must be a function`)
+    const own = actionSchema(action)
+    if (own === undefined) continue
+    if (Object.hasOwn(inputs, name))
+      throw new TypeError(`defineStore: action "${name}" has a schema of its own, and inputs.${name} another`)
+    schemas[name] = own
   }
   for (const [name, schema] of Object.entries(inputs as Record<string, unknown>)) {
     if (!Object.hasOwn(actions, name)) throw new TypeError(`defineStore: inputs.${name} names no action`)
@@ -172,7 +184,7 @@ export function defineStore<S extends object, A extends ActionMap<S>>(options: D
   return Object.freeze({
     initialState,
     actions,
-    inputs,
+    inputs: schemas as InputSchemas<A>,
     version,
     ...(migrate === undefined ? {} : { migrate }),
     ...(onClientJoin === undefined ? {} : { onClientJoin }),

@@ -2,6 +2,7 @@
 // the defining module's own binding.
 import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
+import * as actionModule from './action.js'
 import * as applyPatches from './apply-patches.js'
 import * as defaults from './defaults.js'
 import * as defineStore from './define-store.js'
@@ -14,6 +15,7 @@ import * as node from './node/index.js'
 import nodeSource from './node/index.ts?raw'
 import * as localSocketRoot from './node/local-socket-root.js'
 import * as readAsBytes from './node/read-as-bytes.js'
+import * as serverAnswers from './server-answers.js'
 import * as socketPath from './node/socket-path.js'
 import * as binaryFrame from './wire/binary-frame.js'
 import * as decodeClient from './wire/decode-client.js'
@@ -35,6 +37,7 @@ const entries = [
 ]
 
 const modules: Record<string, unknown>[] = [
+  actionModule,
   applyPatches,
   defaults,
   defineStore,
@@ -43,6 +46,7 @@ const modules: Record<string, unknown>[] = [
   messages,
   localSocketRoot,
   readAsBytes,
+  serverAnswers,
   socketPath,
   binaryFrame,
   decodeClient,

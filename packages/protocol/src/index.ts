@@ -1,4 +1,7 @@
-// `@ipc-state/protocol`: what applications import: stores, errors, patches, logging and shared defaults.
+/**
+ * What applications import: stores, errors, patches, logging and shared defaults.
+ * @module @ipc-state/protocol
+ */
 // Global declarations for `Symbol.asyncDispose` and `await using`: types only, nothing at run time.
 import './disposable.js'
 
@@ -12,8 +15,17 @@ export {
   toIpcStateError,
 } from './errors.js'
 export type { IpcStateErrorOptions } from './errors.js'
-export type { Patch, PatchPath, ServerInfoAction, ServerInfoConnection, ServerInfoResult } from './messages.js'
+export type { Patch, PatchPath } from './messages.js'
+export type {
+  ChangesListResult,
+  RecentChange,
+  ServerInfoAction,
+  ServerInfoConnection,
+  ServerInfoResult,
+} from './server-answers.js'
 export { defineStore } from './define-store.js'
+export { action } from './action.js'
+export type { SchemaAction } from './action.js'
 export type {
   ActionContext,
   ActionFunction,

@@ -7,9 +7,13 @@
  * silent unless given one.
  */
 export interface Logger {
+  /** Detail for tracing: each status change, connection error and failed action. */
   debug?(message: string, details?: Record<string, unknown>): void
+  /** A step in the life of a server or client: listening, loaded from storage, resyncing, closed. */
   info?(message: string, details?: Record<string, unknown>): void
+  /** Something went wrong that the library got over: a peer that misbehaved, a journal cut by a crash. */
   warn?(message: string, details?: Record<string, unknown>): void
+  /** Something went wrong that the library could not mend: a listener that threw, a failed write to disk. */
   error?(message: string, details?: Record<string, unknown>): void
 }
 
@@ -23,9 +27,13 @@ const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error']
  * object first and the message second. A pino `Logger` or any of its children fits.
  */
 export interface PinoLikeLogger {
+  /** Logs at level `debug`: the details first, then the message. */
   debug(mergingObject: Record<string, unknown>, message: string): void
+  /** Logs at level `info`: the details first, then the message. */
   info(mergingObject: Record<string, unknown>, message: string): void
+  /** Logs at level `warn`: the details first, then the message. */
   warn(mergingObject: Record<string, unknown>, message: string): void
+  /** Logs at level `error`: the details first, then the message. */
   error(mergingObject: Record<string, unknown>, message: string): void
 }
 
@@ -61,12 +69,17 @@ export function pinoLogger(pino: PinoLikeLogger): Logger {
 
 /** What {@link consoleLogger} needs of a console: one method per level that takes a line of text. */
 export interface ConsoleLike {
+  /** Prints a line of level `debug`. */
   debug(line: string): void
+  /** Prints a line of level `info`. */
   info(line: string): void
+  /** Prints a line of level `warn`. */
   warn(line: string): void
+  /** Prints a line of level `error`. */
   error(line: string): void
 }
 
+/** Options for {@link consoleLogger}. */
 export interface ConsoleLoggerOptions {
   /**
    * The least severe level printed. The logger returned has no method for the levels below it, so

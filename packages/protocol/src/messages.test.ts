@@ -24,6 +24,7 @@ describe('wire constants', () => {
       ActionCall: 'action/call',
       ServerInfo: 'server/info',
       Bye: 'bye',
+      ChangesList: 'changes/list',
       SeedGetSharedData: 'getSharedData',
     })
   })
@@ -88,7 +89,7 @@ describe('message types', () => {
       input?: unknown
     }>()
     expectTypeOf<ClientMessage['type']>().toEqualTypeOf<
-      'hello' | 'state/get' | 'action/call' | 'server/info' | 'bye' | 'getSharedData'
+      'hello' | 'state/get' | 'action/call' | 'server/info' | 'bye' | 'changes/list' | 'getSharedData'
     >()
     expectTypeOf<ServerMessage['type']>().toEqualTypeOf<
       'response' | 'state/changed' | 'server/closing' | 'protocol/error' | 'sharedData'

@@ -18,6 +18,8 @@ export const ClientMessageType = {
    * instead of after its `leaveGrace`. Not answered; a server older than it ignores it.
    */
   Bye: 'bye',
+  /** The changes the server kept, for a reader that was not there when they were made (the inspector). */
+  ChangesList: 'changes/list',
   /** The seed's plain node-ipc request for the whole state. */
   SeedGetSharedData: 'getSharedData',
 } as const
@@ -69,6 +71,7 @@ export interface HelloRequest extends RequestBase {
   binary?: boolean
 }
 
+/** The answer to `hello`: the server's run and version, and the state when a replica was asked for. */
 export interface HelloResult {
   protocol: number
   /** Changes whenever a new server process starts. */
@@ -86,8 +89,10 @@ export interface HelloResult {
   maxFrameBytes?: number
 }
 
+/** `state/get`: the whole state, now. */
 export type StateGetRequest = RequestBase
 
+/** The answer to `state/get`. */
 export interface StateGetResult {
   epoch: string
   version: number
@@ -100,6 +105,7 @@ export interface ActionCallRequest extends RequestBase {
   input?: unknown
 }
 
+/** The answer to `action/call` that succeeded. */
 export interface ActionCallResult {
   /** What the action returned. */
   value: unknown
@@ -107,105 +113,11 @@ export interface ActionCallResult {
   version: number
 }
 
+/** `server/info`: the server describes itself, its connections and its actions. */
 export type ServerInfoRequest = RequestBase
 
-/** Connections a `server/info` result lists at most; `connectionCount` counts them all. */
-export const SERVER_INFO_MAX_CONNECTIONS = 1_000
-
-/** One connection, as `server/info` describes it. */
-export interface ServerInfoConnection {
-  clientId: string
-  instanceId: string
-  /** Whether it keeps a replica and gets every change. */
-  replica: boolean
-  /** Its action calls queued and not answered yet. */
-  inFlight: number
-  /** Bytes queued for it and not written yet. */
-  queuedBytes: number
-  /** Present, and true, when it offered binary frames in its hello and the server took them. */
-  binary?: boolean
-  /** Binary frames the server read from it; present when `binary` is. */
-  binaryFramesReceived?: number
-  /** Binary frames the server wrote to it; present when `binary` is. */
-  binaryFramesSent?: number
-}
-
-/** Actions a `server/info` result lists at most; `actionCount` counts them all. */
-export const SERVER_INFO_MAX_ACTIONS = 1_000
-
-/**
- * The largest input JSON Schema a `server/info` result carries for one action, in bytes of JSON;
- * a larger one is left out (`inputSchemaOmitted: 'too-large'`).
- */
-export const SERVER_INFO_MAX_SCHEMA_BYTES = 64 * 1024
-
-/**
- * The most bytes of JSON all the input schemas of a `server/info` result take together: the
- * schemas that would pass it are left out (`inputSchemaOmitted: 'too-large'`), so the answer stays
- * small however large the store.
- */
-export const SERVER_INFO_MAX_SCHEMAS_BYTES = 1024 * 1024
-
-/** One action of the store, as `server/info` describes it. */
-export interface ServerInfoAction {
-  /** Its name, as calls give it. */
-  name: string
-  /** Whether the server checks its input against a schema (the store's `inputs`) before running it. */
-  hasInputSchema: boolean
-  /**
-   * Its input's JSON Schema (draft 2020-12), when its schema can describe itself as one (Standard
-   * JSON Schema, `~standard.jsonSchema`: zod 4 and others) and the description fits within
-   * {@link SERVER_INFO_MAX_SCHEMA_BYTES}.
-   */
-  inputSchema?: Record<string, unknown>
-  /**
-   * Why an action with a schema comes without `inputSchema`: `'unsupported'` when its schema cannot
-   * describe itself as JSON Schema (it has no `~standard.jsonSchema`, or that threw, as for a date),
-   * `'too-large'` when the description passes {@link SERVER_INFO_MAX_SCHEMA_BYTES}, or the
-   * schemas together {@link SERVER_INFO_MAX_SCHEMAS_BYTES}.
-   */
-  inputSchemaOmitted?: 'unsupported' | 'too-large'
-}
-
-/** What the server says of itself in answer to `server/info`. */
-export interface ServerInfoResult {
-  protocol: number
-  epoch: string
-  version: number
-  /** The socket path it serves. */
-  path: string
-  /** Milliseconds since it started. */
-  uptimeMs: number
-  /**
-   * The connections that said hello, the first {@link SERVER_INFO_MAX_CONNECTIONS} of them when
-   * there are more.
-   */
-  connections: ServerInfoConnection[]
-  /** Every connection served now, those not greeted yet and those left out of `connections` too. */
-  connectionCount: number
-  /** Counted since the server started. */
-  counters: {
-    /** Action calls it took to run (a resend answered from its record, or a call refused, is not one). */
-    calls: number
-    /** Changes it applied and published: one per version. */
-    changes: number
-  }
-  /**
-   * The store's actions, sorted by name: the first {@link SERVER_INFO_MAX_ACTIONS} when there are
-   * more. Absent from servers older than this field.
-   */
-  actions?: ServerInfoAction[]
-  /** How many actions the store has, those left out of `actions` too. Absent with `actions`. */
-  actionCount?: number
-  /** The server's options that bound its clients. */
-  limits: {
-    maxConnections: number
-    maxInFlight: number
-    maxFrameBytes: number
-    maxBufferedBytes: number
-    maxTotalBufferedBytes: number
-  }
-}
+/** `changes/list`: the last changes the server kept, oldest first. */
+export type ChangesListRequest = RequestBase
 
 /** Sent to every replica after each applied action, in version order. */
 export interface StateChangedNotification {
@@ -218,6 +130,10 @@ export interface StateChangedNotification {
   clientId?: string
 }
 
+/**
+ * Sent before the server goes away, after the answer to every call it took: a call unanswered then
+ * was not applied.
+ */
 export interface ServerClosingNotification {
   reason: string
 }
@@ -229,6 +145,7 @@ export interface ProtocolErrorNotification {
   fatal: boolean
 }
 
+/** The answer to a request: its `id`, and its `result` or its `error`. */
 export type ResponseMessage =
   | { id: number; result: unknown; error?: undefined }
   | { id: number; error: WireError; result?: undefined }
@@ -240,6 +157,7 @@ export type ClientMessage =
   | { type: typeof ClientMessageType.ActionCall; data: ActionCallRequest }
   | { type: typeof ClientMessageType.ServerInfo; data: ServerInfoRequest }
   | { type: typeof ClientMessageType.Bye; data: Record<string, never> }
+  | { type: typeof ClientMessageType.ChangesList; data: ChangesListRequest }
   | { type: typeof ClientMessageType.SeedGetSharedData; data: unknown }
 
 /** A validated server frame, as the client sees it. */

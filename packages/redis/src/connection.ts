@@ -24,7 +24,7 @@ export interface ScriptCommands {
     storeVersion: number,
     initial: Buffer,
   ): Promise<(string | null)[]>
-  ipcStatePermissions(meta: string, log: string, snapshot: string, turn: string): Promise<string[]>
+  ipcStatePermissions(meta: string, log: string, snapshot: string, turn: string, lease: string): Promise<string[]>
   ipcStateSnapshot(
     meta: string,
     snapshot: string,
@@ -95,7 +95,7 @@ export function notPermitted(settings: RedisStorageSettings, doing: string, miss
 
 /** The commands the storage needs that Redis does not permit its user, as a message says them (`''`: none). */
 export async function missingPermissions(redis: Connection, keys: PermissionKeys): Promise<string> {
-  const missing = await redis.ipcStatePermissions(keys.meta, keys.log, keys.snapshot, keys.turn)
+  const missing = await redis.ipcStatePermissions(keys.meta, keys.log, keys.snapshot, keys.turn, keys.lease)
   return missing.length === 0 ? '' : `no permission for ${missing.join(', ')}`
 }
 
@@ -117,6 +117,7 @@ interface PermissionKeys {
   log: string
   snapshot: string
   turn: string
+  lease: string
 }
 
 /**

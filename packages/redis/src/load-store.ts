@@ -14,6 +14,8 @@ export interface StoreKeys {
   snapshot: string
   /** Which server has the next turn after losing a race (see scripts.ts). */
   turn: string
+  /** This server's lease (see server-lease.ts). */
+  lease: string
 }
 
 /** What a load read: the whole store, where in the log it is, and the snapshot it started from. */

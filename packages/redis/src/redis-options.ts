@@ -29,12 +29,14 @@ export interface RedisStorageOptions {
    */
   connectTimeout?: number
   /**
-   * Milliseconds a server's lease in Redis outlives its last renewal (renewed three times within
-   * it). A server whose lease ran out is taken for dead: the other servers leave the client instances
-   * connected to it (`onClientLeave`, reason `server-lost`) once these have not come back to any
-   * server within `leaveGrace`. So they are left between `serverLease + leaveGrace` and
-   * `serverLease × 1.5 + leaveGrace` after the server died (the others look every half lease).
-   * @default 3000
+   * Milliseconds within which the other servers learn that a server died: each server holds a lease
+   * in Redis, renewed every quarter of this and running out three quarters of it after the last
+   * renewal; the others look every quarter. They then leave the client instances that were connected
+   * to it (`onClientLeave`, reason `server-lost`) once these have not come back to any server within
+   * `leaveGrace`: between half of `serverLease` plus `leaveGrace` and `serverLease + leaveGrace` after
+   * the death. A server whose event loop stalls for half of `serverLease` is taken for dead (its
+   * clients, still connected, join again).
+   * @default 5000
    */
   serverLease?: number
   /**
@@ -77,7 +79,7 @@ export function parseRedisStorageOptions(options: RedisStorageOptions): RedisSto
     key,
     snapshotEvery: numberOption('snapshotEvery', options.snapshotEvery, { fallback: 1_000, min: 1 }),
     connectTimeout: numberOption('connectTimeout', options.connectTimeout, { fallback: 10_000, min: 1 }),
-    serverLease: numberOption('serverLease', options.serverLease, { fallback: 3_000, min: 10 }),
+    serverLease: numberOption('serverLease', options.serverLease, { fallback: 5_000, min: 10 }),
     redis: options.redis ?? {},
   }
 }

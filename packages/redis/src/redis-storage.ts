@@ -18,7 +18,7 @@ import { followLog } from './follow-log.js'
 import { encodeEntries, streamId } from './log-entries.js'
 import { LogReader } from './log-reader.js'
 import { type RedisStorageOptions, type RedisStorageSettings, parseRedisStorageOptions } from './redis-options.js'
-import { ServerLease } from './server-lease.js'
+import { ServerLease, leaseKey } from './server-lease.js'
 import { encodeSnapshot } from './snapshot-key.js'
 import { type Loaded, type StoreKeys, appendMigration, commitArguments, openStore } from './load-store.js'
 import { COMMIT_SCRIPT, INIT_SCRIPT, MISSED_PAGE, PERMISSIONS_SCRIPT, SNAPSHOT_SCRIPT } from './scripts.js'
@@ -28,7 +28,7 @@ const SCRIPTS = {
   ipcStateCommit: { numberOfKeys: 3, lua: COMMIT_SCRIPT },
   ipcStateInit: { numberOfKeys: 3, lua: INIT_SCRIPT },
   ipcStateSnapshot: { numberOfKeys: 3, lua: SNAPSHOT_SCRIPT },
-  ipcStatePermissions: { numberOfKeys: 4, lua: PERMISSIONS_SCRIPT },
+  ipcStatePermissions: { numberOfKeys: 5, lua: PERMISSIONS_SCRIPT },
 }
 
 /**
@@ -84,7 +84,13 @@ class RedisStorage implements Storage {
   constructor(settings: RedisStorageSettings) {
     this.#settings = settings
     const { key } = settings
-    this.#keys = { meta: `${key}:meta`, log: `${key}:log`, snapshot: `${key}:snapshot`, turn: `${key}:turn` }
+    this.#keys = {
+      meta: `${key}:meta`,
+      log: `${key}:log`,
+      snapshot: `${key}:snapshot`,
+      turn: `${key}:turn`,
+      lease: leaseKey(key, this.#id),
+    }
   }
 
   async open(context: StorageContext): Promise<StoredLog> {

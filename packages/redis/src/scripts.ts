@@ -110,7 +110,7 @@ return redis.call('HMGET', KEYS[1], 'epoch', 'version', 'seq', 'storeVersion', '
 `
 
 /**
- * KEYS: meta, log, snapshot, turn. Returns the commands (with their key) that the user Redis
+ * KEYS: meta, log, snapshot, turn, lease. Returns the commands (with their key) that the user Redis
  * knows this connection as may not run, of those the storage needs: empty when it may run all, or
  * when Redis is older than 7 and cannot tell.
  */
@@ -134,6 +134,9 @@ check(KEYS[3], 'set', KEYS[3], 'v')
 check(KEYS[4], 'get', KEYS[4])
 check(KEYS[4], 'set', KEYS[4], 'v', 'PX', '1')
 check(KEYS[4], 'del', KEYS[4])
+check(KEYS[5], 'set', KEYS[5], 'v', 'PX', '1')
+check(KEYS[5], 'mget', KEYS[5])
+check(KEYS[5], 'del', KEYS[5])
 return missing
 `
 

@@ -4,9 +4,10 @@ import type { ServerLeases } from '@ipc-state/server'
 import type { Connection } from './connection.js'
 
 /**
- * A key `<key>:server:<id>` per server, set with an expiry of `leaseMs` and renewed three times
- * within it: the key of a server that died (or lost Redis) is gone `leaseMs` after its last renewal
- * at most. The others ask which keys remain.
+ * A key `<key>:server:<id>` per server, set to expire ¾ of `leaseMs` after each renewal and renewed
+ * every ¼ of it: the key of a server that died (or lost Redis) is gone ¾ of `leaseMs` after its
+ * death at most, and the others, which look every ¼ of it, know within `leaseMs`. A living server
+ * whose event loop stalls for half of `leaseMs` is taken for dead.
  */
 export class ServerLease implements ServerLeases {
   readonly serverId: string
@@ -20,7 +21,7 @@ export class ServerLease implements ServerLeases {
 
   constructor(redis: Connection, key: string, serverId: string, leaseMs: number, logger: Logger) {
     this.#redis = redis
-    this.#prefix = `${key}:server:`
+    this.#prefix = leaseKey(key, '')
     this.serverId = serverId
     this.leaseMs = leaseMs
     this.#logger = logger
@@ -29,7 +30,7 @@ export class ServerLease implements ServerLeases {
   /** Takes the lease, and keeps it until {@link stop}. */
   async start(): Promise<void> {
     await this.#renew()
-    this.#timer = setInterval(() => void this.#renew().catch(() => undefined), Math.max(1, Math.floor(this.leaseMs / 3)))
+    this.#timer = setInterval(() => void this.#renew().catch(() => undefined), leaseQuarter(this.leaseMs))
     // A lease kept alive must not keep a process alive that has nothing else to do.
     this.#timer.unref()
   }
@@ -49,7 +50,7 @@ export class ServerLease implements ServerLeases {
 
   async #renew(): Promise<void> {
     try {
-      await this.#redis.set(this.#prefix + this.serverId, '1', 'PX', this.leaseMs)
+      await this.#redis.set(this.#prefix + this.serverId, '1', 'PX', this.leaseMs - leaseQuarter(this.leaseMs))
       if (this.#failing) this.#logger.info?.('this server holds its lease in Redis again', { server: this.serverId })
       this.#failing = false
     } catch (error) {
@@ -63,4 +64,14 @@ export class ServerLease implements ServerLeases {
       throw error
     }
   }
+}
+
+/** A quarter of a lease, in whole milliseconds: between renewals, and between the others' looks. */
+function leaseQuarter(leaseMs: number): number {
+  return Math.max(1, Math.floor(leaseMs / 4))
+}
+
+/** The key of server `serverId`'s lease in the store under `key`. */
+export function leaseKey(key: string, serverId: string): string {
+  return `${key}:server:${serverId}`
 }

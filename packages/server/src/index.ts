@@ -1,4 +1,7 @@
-// `@ipc-state/server`: createServer and closeOnSignals, its transports and their seam's types, the file storage, and the storage seam's types.
+/**
+ * `createServer` and `closeOnSignals`, its transports and their seam's types, the file storage, the storage seam's types, and the metrics' meter types.
+ * @module @ipc-state/server
+ */
 export { createServer } from './server.js'
 export type {
   CreateServerOptions,
@@ -18,10 +21,20 @@ export type {
   TransportServer,
 } from './transport/transport.js'
 export type { IpcStateServer, ServerActions } from './server.js'
+export type {
+  MeterProviderLike,
+  MetricAttributes,
+  MetricCounter,
+  MetricHistogram,
+  MetricInstrumentOptions,
+  MetricMeter,
+  MetricObservable,
+  MetricObservableResult,
+} from './metrics/meter-provider.js'
 export { closeOnSignals } from './close-on-signals.js'
 export type { CloseOnSignalsOptions, ShutdownSignal } from './close-on-signals.js'
-export { defineStore, ErrorCode, IpcStateError, isIpcStateError, RETRYABLE_ERROR_CODES } from '@ipc-state/protocol'
-export type { ActionContext, ActionsOf, DeepReadonly, Logger, StateOf, StoreDefinition } from '@ipc-state/protocol'
+export { action, defineStore, ErrorCode, IpcStateError, isIpcStateError, RETRYABLE_ERROR_CODES } from '@ipc-state/protocol'
+export type { ActionContext, ActionsOf, DeepReadonly, Logger, SchemaAction, StateOf, StoreDefinition } from '@ipc-state/protocol'
 export { consoleLogger, pinoLogger } from '@ipc-state/protocol'
 export { fileStorage } from './storage/file/file-storage.js'
 export type { FileStorageOptions, FsyncMode } from './storage/file/file-storage-options.js'

@@ -161,3 +161,30 @@ describe('the memory options', () => {
     )
   })
 })
+
+describe('the history options', () => {
+  it('keep 100 changes within 1 MiB by default, and none with historySize 0', () => {
+    expect(parseServerOptions({ store, id: 'x' })).toMatchObject({ historySize: 100, historyBytes: 1024 * 1024 })
+    expect(parseServerOptions({ store, id: 'x', historySize: 0 }).historySize).toBe(0)
+  })
+
+  it('refuse more changes than one changes/list answer holds, and more bytes than maxStateBytes', () => {
+    expect(() => parseServerOptions({ store, id: 'x', historySize: 10_001 })).toThrow(
+      new TypeError('historySize must be at most 10000, got 10001'),
+    )
+    expect(() => parseServerOptions({ store, id: 'x', historySize: -1 })).toThrow(
+      new TypeError('historySize must be an integer of at least 0, got -1'),
+    )
+    expect(() => parseServerOptions({ store, id: 'x', maxStateBytes: 4096, historyBytes: 4097 })).toThrow(
+      new TypeError('historyBytes must be at most maxStateBytes (4096), got 4097'),
+    )
+  })
+})
+
+describe('meterProvider', () => {
+  it.each([null, 'otel', {}, { getMeter: 1 }])('refuses %o, naming the option', (bad) => {
+    expect(() => parseServerOptions({ store, id: 'x', meterProvider: bad as never })).toThrow(
+      new TypeError('meterProvider must be an OpenTelemetry MeterProvider, or false'),
+    )
+  })
+})

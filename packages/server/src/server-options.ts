@@ -1,6 +1,7 @@
 // The options createServer takes: the store, its limits, and where clients reach it.
 import type { ActionMap, Logger, StoreDefinition } from '@ipc-state/protocol'
 import type { SocketAddress } from '@ipc-state/protocol/node'
+import type { MeterProviderLike } from './metrics/meter-provider.js'
 import type { Storage } from './storage/storage.js'
 import type { Transport } from './transport/transport.js'
 
@@ -65,6 +66,15 @@ export interface ServerCoreOptions<S extends object, A extends ActionMap<S>> {
    * @default no logging
    */
   logger?: Logger
+  /**
+   * Where the server records its OpenTelemetry metrics (calls by action and outcome, call latency,
+   * queue depth, connections, resyncs, bytes in and out, storage write latency: the README lists
+   * them): an SDK's `MeterProvider`, or `false` to record none.
+   * @default the global provider of `@opentelemetry/api` (an optional peer dependency), loaded when
+   *   the server starts, when that package is installed and an SDK has registered a provider there
+   *   by then; else none, and the server measures nothing
+   */
+  meterProvider?: MeterProviderLike | false
   /**
    * The largest frame a client may send, in bytes. A connection that sends more is closed, as is
    * one whose frame holds more than one object or array per 16 bytes of this limit.
@@ -136,6 +146,19 @@ export interface ServerCoreOptions<S extends object, A extends ActionMap<S>> {
    * @default 100000
    */
   maxInputValues?: number
+  /**
+   * How many of the last changes the server keeps for `changes/list` (what the inspector shows of
+   * the changes made before its page opened), at most 10000; 0 keeps none.
+   * @default 100
+   */
+  historySize?: number
+  /**
+   * The most bytes the kept changes take together (their patches as JSON, their action names and
+   * client ids), at most `maxStateBytes`: the oldest go first to stay within it, and a change larger
+   * than all of it is kept without its patches.
+   * @default 1 MiB
+   */
+  historyBytes?: number
   /**
    * How many recent results of calls that changed the state are kept per client instance, so a
    * call resent after a reconnect is answered from the record instead of being applied twice. A

@@ -1,9 +1,11 @@
 // The server's options checked, with every default filled in: what the rest of the server reads.
 import { Defaults, numberOption, type ActionMap, type Logger, type StoreDefinition } from '@ipc-state/protocol'
+import { CHANGES_LIST_MAX } from '@ipc-state/protocol/wire'
 import type { SocketAddress } from '@ipc-state/protocol/node'
 import { BudgetDefaults } from './connections/memory-budget.js'
 import { HANDSHAKE_TIMEOUT_MS } from './connections/session.js'
 import type { CreateServerOptions, UnixSocketServerOptions } from './server-options.js'
+import type { MeterProviderLike } from './metrics/meter-provider.js'
 import type { Storage } from './storage/storage.js'
 import { combineTransports, type Transport } from './transport/transport.js'
 import { socketAddress } from './transport/ipc-transport.js'
@@ -14,6 +16,8 @@ export interface ServerSettings<S extends object, A extends ActionMap<S>> {
   store: StoreDefinition<S, A>
   storage: Storage | undefined
   logger: Logger
+  /** The provider given, `false` for none, or `undefined` for the global one (see `openMetrics`). */
+  meterProvider: MeterProviderLike | false | undefined
   /** Where clients connect: the socket path `socketRoot + appspace + id`, or the (first) transport's name. */
   path: string
   /** The transports given in the options, as one; `undefined` for the Unix socket. */
@@ -31,6 +35,8 @@ export interface ServerSettings<S extends object, A extends ActionMap<S>> {
   handshakeTimeout: number
   maxStateBytes: number
   maxInputValues: number
+  historySize: number
+  historyBytes: number
   dedupWindow: number
   maxRememberedClients: number
   answerGrace: number
@@ -40,6 +46,10 @@ export interface ServerSettings<S extends object, A extends ActionMap<S>> {
 }
 
 const atLeastOne = (fallback: number) => ({ fallback, min: 1 })
+
+/** Changes kept for `changes/list` by default, and the bytes they may take. */
+const HISTORY_SIZE = 100
+const HISTORY_BYTES = 1024 * 1024
 
 /** The options that say where the Unix socket is: with a transport of the caller's, they mean nothing. */
 const SOCKET_OPTIONS = ['socketRoot', 'appspace', 'id', 'socketMode', 'allowUnsafeSocketRoot'] as const
@@ -91,10 +101,31 @@ export function parseServerOptions<S extends object, A extends ActionMap<S>>(
   if (storage !== undefined && (typeof storage !== 'object' || storage === null || typeof storage.write !== 'function')) {
     throw new TypeError('storage must be a storage such as fileStorage({ dir })')
   }
+  const { meterProvider } = options
+  if (
+    meterProvider !== undefined &&
+    meterProvider !== false &&
+    (typeof meterProvider !== 'object' || meterProvider === null || typeof meterProvider.getMeter !== 'function')
+  ) {
+    throw new TypeError('meterProvider must be an OpenTelemetry MeterProvider, or false')
+  }
+  // Room for the frame around the JSON (FRAME_ENVELOPE_BYTES) and a little state.
+  const maxStateBytes = numberOption('maxStateBytes', options.maxStateBytes, {
+    fallback: Defaults.CLIENT_MAX_FRAME_BYTES,
+    min: 1024,
+  })
+  const historySize = numberOption('historySize', options.historySize, { fallback: HISTORY_SIZE, min: 0 })
+  if (historySize > CHANGES_LIST_MAX) throw new TypeError(`historySize must be at most ${CHANGES_LIST_MAX}, got ${historySize}`)
+  // One answer to changes/list holds them all, within what a client accepts.
+  const historyBytes = numberOption('historyBytes', options.historyBytes, { fallback: HISTORY_BYTES, min: 0 })
+  if (historyBytes > maxStateBytes) {
+    throw new TypeError(`historyBytes must be at most maxStateBytes (${maxStateBytes}), got ${historyBytes}`)
+  }
   return {
     store,
     storage,
     logger,
+    meterProvider,
     maxFrameBytes: numberOption('maxFrameBytes', options.maxFrameBytes, atLeastOne(Defaults.MAX_FRAME_BYTES)),
     maxDepth: numberOption('maxDepth', options.maxDepth, atLeastOne(Defaults.MAX_DEPTH)),
     maxConnections: numberOption('maxConnections', options.maxConnections, atLeastOne(Defaults.MAX_CONNECTIONS)),
@@ -120,8 +151,9 @@ export function parseServerOptions<S extends object, A extends ActionMap<S>>(
       min: 1,
       infinity: true,
     }),
-    // Room for the frame around the JSON (FRAME_ENVELOPE_BYTES) and a little state.
-    maxStateBytes: numberOption('maxStateBytes', options.maxStateBytes, { fallback: Defaults.CLIENT_MAX_FRAME_BYTES, min: 1024 }),
+    maxStateBytes,
+    historySize,
+    historyBytes,
     maxInputValues: numberOption('maxInputValues', options.maxInputValues, {
       fallback: MAX_INPUT_VALUES,
       min: 1,

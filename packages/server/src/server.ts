@@ -11,10 +11,14 @@ import { parseServerOptions, type ServerSettings } from './server-settings.js'
 import type { Session } from './connections/session.js'
 import { Sessions } from './connections/sessions.js'
 import { StateFrames } from './connections/state-frames.js'
+import { measuredTransport, timedWrites } from './metrics/measured-io.js'
+import { openMetrics } from './metrics/open-metrics.js'
+import type { ServerMetrics } from './metrics/server-metrics.js'
 import { openStorage, replayOptions } from './open-storage.js'
 import { Presence } from './presence/presence.js'
 import { StoreRuntime } from './state/store-runtime.js'
 import { actionCatalog } from './state/action-catalog.js'
+import { ChangeHistory } from './state/change-history.js'
 import type { Storage } from './storage/storage.js'
 import { createIpcTransport } from './transport/ipc-transport.js'
 import type { Transport, TransportHandlers } from './transport/transport.js'
@@ -62,6 +66,7 @@ export interface IpcStateServer<S, A extends ActionMap<S> = ActionMap<S>> {
    * connection and removes the socket file. A second call returns the same promise.
    */
   close(): Promise<void>
+  /** {@link close}, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>
 }
 
@@ -106,6 +111,7 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
 ): Promise<IpcStateServer<S, A>> {
   const { path, logger } = settings
   const startedAt = performance.now()
+  const metrics = await openMetrics(settings.meterProvider, Object.keys(settings.store.actions))
   const budget = new MemoryBudget(settings)
   // The cache is made right after: a commit only ever comes from a call, once listening.
   const runtime = new StoreRuntime(settings.store, {
@@ -129,9 +135,10 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
   let closing: Promise<void> | undefined
   const isClosing = () => closing !== undefined
   const record = new CallRecord<Session>(settings)
-  const fanOut = new FanOut<Session>()
+  const history = settings.historySize === 0 ? undefined : new ChangeHistory(settings)
+  const fanOut = new FanOut<Session>(history)
   const { storage } = settings
-  const pipeline = new CommitPipeline(storage, {
+  const pipeline = new CommitPipeline(storage !== undefined && metrics !== undefined ? timedWrites(storage, metrics) : storage, {
     logger,
     rolledBack: (error) => {
       runtime.rollback()
@@ -163,7 +170,7 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
   if (storage !== undefined) {
     await openStorage(storage, { settings, runtime, record, snapshots, presence, receive: (updates) => external.receive(updates) })
   }
-  const calls = new ActionCalls({ runtime, record, fanOut, pipeline, settings, isClosing })
+  const calls = new ActionCalls({ runtime, record, fanOut, pipeline, settings, isClosing, metrics })
   const sessions = new Sessions({
     settings,
     store: served,
@@ -178,16 +185,24 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
     counters: () => ({ calls: calls.calls, changes: calls.changes }),
     startedAt,
     actions: actionCatalog(settings.store.actions, settings.store.inputs),
+    metrics,
+    history,
   })
-  const listening = await listen(transport, storage, {
-    maxConnections: settings.maxConnections,
-    connection: (connection) => sessions.accept(connection),
-    // A peer that goes away mid-write is ordinary; anything else is worth a warning.
-    error: (error) =>
-      error.code === 'EPIPE' || error.code === 'ECONNRESET'
-        ? logger.debug?.('connection error', { error: error.message })
-        : logger.warn?.('transport error', { error: error.message }),
-  })
+  metrics?.observe({ connections: () => sessions.size, queueDepth: () => record.unanswered })
+  const measured = metrics === undefined ? transport : measuredTransport(transport, metrics)
+  const listening = await listen(
+    measured,
+    { storage, metrics },
+    {
+      maxConnections: settings.maxConnections,
+      connection: (connection) => sessions.accept(connection),
+      // A peer that goes away mid-write is ordinary; anything else is worth a warning.
+      error: (error) =>
+        error.code === 'EPIPE' || error.code === 'ECONNRESET'
+          ? logger.debug?.('connection error', { error: error.message })
+          : logger.warn?.('transport error', { error: error.message }),
+    },
+  )
   logger.info?.('listening', { path, epoch: runtime.epoch })
   presence.start(storage?.leases)
 
@@ -201,6 +216,7 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
       try {
         await listening.close()
       } finally {
+        metrics?.close()
         await storage?.close()
       }
       logger.info?.('closed', { path })
@@ -242,11 +258,16 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
   }
 }
 
-/** Listens, releasing the storage when that fails: a server that did not start holds nothing. */
-async function listen(transport: Transport, storage: Storage | undefined, handlers: TransportHandlers) {
+/** Listens, releasing the storage and the instruments when that fails: a server that did not start holds nothing. */
+async function listen(
+  transport: Transport,
+  { storage, metrics }: { storage: Storage | undefined; metrics: ServerMetrics | undefined },
+  handlers: TransportHandlers,
+) {
   try {
     return await transport.listen(handlers)
   } catch (error) {
+    metrics?.close()
     await storage?.close().catch(() => undefined)
     throw error
   }

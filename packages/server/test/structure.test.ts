@@ -13,11 +13,14 @@ const src = fileURLToPath(new URL('../src', import.meta.url))
  * options, the public entry), which nothing imports.
  */
 const LAYERS = [
+  'vendor',
   'files',
   'state',
   'storage',
   'storage/file',
   'transport',
+  'transport/websocket',
+  'metrics',
   'connections',
   'calls',
   'presence',

@@ -29,11 +29,18 @@ export function preview(value, max = 160) {
 }
 
 /**
- * A time of day with milliseconds, from an ISO date.
+ * A time in this browser's time zone, from an ISO date: its time of day with milliseconds, and its
+ * date before it when that is not today; the title says it in full, in the browser's own words.
  * @param {string} iso
+ * @param {Date} [now]
+ * @returns {{ text: string, title: string }}
  */
-export function timeOfDay(iso) {
+export function localTime(iso, now = new Date()) {
   const date = new Date(iso)
+  if (Number.isNaN(date.getTime())) return { text: iso, title: iso }
   const pad = (n, width = 2) => String(n).padStart(width, '0')
-  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`
+  const time = `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`
+  const day = `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`
+  const today = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`
+  return { text: day === today ? time : `${day} ${time}`, title: date.toLocaleString() }
 }

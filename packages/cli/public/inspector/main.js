@@ -10,15 +10,19 @@ const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id))
 
 const tree = createTree(byId('state-tree'))
 const knownActions = new Set()
+/** Offers `name` in the call form's list of actions. */
+const knowAction = (name) => {
+  if (knownActions.has(name)) return
+  knownActions.add(name)
+  byId('known-actions').append(el('option', { text: name }))
+}
 const log = createChangeLog({
   body: /** @type {HTMLElement} */ (byId('change-log').querySelector('tbody')),
   pause: /** @type {HTMLButtonElement} */ (byId('log-pause')),
   pending: byId('log-pending'),
-  onAction(name) {
-    if (knownActions.has(name)) return
-    knownActions.add(name)
-    byId('known-actions').append(el('option', { text: name }))
-  },
+  filter: /** @type {HTMLInputElement} */ (byId('log-filter')),
+  shown: byId('log-shown'),
+  onAction: knowAction,
 })
 const clients = createClientList({
   body: /** @type {HTMLElement} */ (byId('clients').querySelector('tbody')),
@@ -72,5 +76,9 @@ on(events, 'state', (data) => {
   pendingState = data
   if (!scheduled) requestAnimationFrame(drawState)
 })
-on(events, 'info', (data) => clients.render(data, self))
+on(events, 'info', (data) => {
+  clients.render(data, self)
+  // The store's actions, from a server that lists them: the form offers them before any is called.
+  for (const action of data.info?.actions ?? []) if (typeof action.name === 'string') knowAction(action.name)
+})
 events.addEventListener('error', () => showStatus(events.readyState === EventSource.CLOSED ? 'stopped' : 'inspector unreachable'))

@@ -19,7 +19,7 @@ export interface CallCommandOptions {
 
 /**
  * Reads a call's input from the command line: JSON, or nothing.
- * @throws CliError with {@link ExitCode.USAGE} when `text` is not JSON, saying how to quote it
+ * @throws CliError with `ExitCode.USAGE` when `text` is not JSON, saying how to quote it
  */
 export function parseInput(text: string | undefined): unknown {
   if (text === undefined) return undefined
@@ -38,7 +38,7 @@ export function parseInput(text: string | undefined): unknown {
  * `ipc-state call <action> [input]`: calls `action` with the input and prints what it returned, as
  * JSON. A failed call rejects with the server's `IpcStateError`, which the program prints as
  * `error: [CODE] message`.
- * @throws CliError with {@link ExitCode.USAGE} when the input is not JSON (before connecting)
+ * @throws CliError with `ExitCode.USAGE` when the input is not JSON (before connecting)
  */
 export async function runCall(context: CommandContext, options: CallCommandOptions): Promise<void> {
   const input = parseInput(options.input)

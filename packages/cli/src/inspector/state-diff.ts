@@ -8,6 +8,9 @@ export interface StateDiff {
   more: number
 }
 
+/** Patches a change shows at most; the rest are counted. */
+export const MAX_PATCHES = 50
+
 /**
  * The patches that turn `before` into `after`, for showing a change to a person: plain objects
  * key by key, arrays index by index, anything else replaced whole. A replica keeps the identity of
@@ -16,7 +19,7 @@ export interface StateDiff {
  * @param maxPatches patches listed at most; the rest are counted in `more`
  * @default maxPatches 50
  */
-export function diffStates(before: unknown, after: unknown, maxPatches = 50): StateDiff {
+export function diffStates(before: unknown, after: unknown, maxPatches = MAX_PATCHES): StateDiff {
   const patches: Patch[] = []
   let more = 0
   const emit = (patch: Patch): void => {

@@ -1,15 +1,15 @@
-// What inspector pages are sent: the state, each change with its patches, and the clients.
-import type { ChangeReason } from '@ipc-state/client'
+// What inspector pages are sent: the state, each change with its patches (the server's last ones first), and the clients.
+import type { ChangeReason, ChangesListResult, RecentChange } from '@ipc-state/client'
 import type { AnyClient } from '../open-client.js'
 import type { EventStreams } from './event-streams.js'
-import { diffStates } from './state-diff.js'
+import { diffStates, MAX_PATCHES } from './state-diff.js'
 import type { Patch } from '@ipc-state/protocol'
 
 /** One row of the page's log of changes. */
 export interface ChangeEntry {
   version: number
   epoch: string
-  /** When the inspector received it, as an ISO date. */
+  /** When the server published it (a change from before the inspector started), or the inspector received it, as an ISO date. */
   time: string
   reason: ChangeReason
   /** The action that made it, as `watch` shows it: with `reason: 'change'`, when the server names it. */
@@ -20,6 +20,24 @@ export interface ChangeEntry {
   patches: Patch[]
   /** Patches left out of `patches`. */
   more: number
+  /** Present, and true, when the server kept the change without its patches (they were too large). */
+  patchesOmitted?: true
+}
+
+/** A change the server kept, as a row of the log. */
+function entryOf(change: RecentChange, epoch: string): ChangeEntry {
+  const entry: ChangeEntry = {
+    version: change.version,
+    epoch,
+    time: new Date(change.at).toISOString(),
+    reason: 'change',
+    patches: change.patches.slice(0, MAX_PATCHES),
+    more: Math.max(0, change.patches.length - MAX_PATCHES),
+  }
+  if (change.action !== undefined) entry.action = change.action
+  if (change.clientId !== undefined) entry.clientId = change.clientId
+  if (change.patchesOmitted === true) entry.patchesOmitted = true
+  return entry
 }
 
 /** Options for {@link createStateFeed}. */
@@ -45,7 +63,10 @@ export const FeedEvent = Object.freeze({
   State: 'state',
   /** A {@link ChangeEntry}. */
   Change: 'change',
-  /** The kept {@link ChangeEntry} list, oldest first, when the page opens. */
+  /**
+   * The kept {@link ChangeEntry} list, oldest first: when the page opens, and again once the
+   * server's last changes from before the inspector started are added to it.
+   */
   History: 'history',
   /** `{ status, path, clientId }`: the inspector's own connection. */
   Status: 'status',
@@ -56,7 +77,9 @@ export const FeedEvent = Object.freeze({
 /**
  * Follows the client's replica as `watch` does (one subscription; each change with the action and
  * client that made it) and sends it to the open pages: every change as a log entry, the state
- * after them, and the server's description every `infoIntervalMs` while a page is open.
+ * after them, and the server's description every `infoIntervalMs` while a page is open. Each time
+ * the client connects, the changes the server kept (`recentChanges`) from before the oldest one
+ * seen here are put first in the log, so a page shows what happened before the inspector started.
  * Returns a function that stops it.
  */
 export function createStateFeed(options: StateFeedOptions): {
@@ -96,7 +119,34 @@ export function createStateFeed(options: StateFeedOptions): {
       streams.broadcast(FeedEvent.State, stateEvent())
     })
   })
-  const stopStatus = client.onStatusChange(() => streams.broadcast(FeedEvent.Status, statusEvent()))
+  /** Puts the server's kept changes older than every entry of the same epoch first. */
+  const addEarlier = ({ epoch, changes }: ChangesListResult): void => {
+    const oldest = history.find((entry) => entry.epoch === epoch)?.version ?? Number.POSITIVE_INFINITY
+    const earlier = changes.filter((change) => change.version < oldest).map((change) => entryOf(change, epoch))
+    if (earlier.length === 0) return
+    // Before the first entry of that epoch: entries of an earlier run stay before them.
+    const at = history.findIndex((entry) => entry.epoch === epoch)
+    history.splice(at === -1 ? history.length : at, 0, ...earlier)
+    if (history.length > historySize) history.splice(0, history.length - historySize)
+    streams.broadcast(FeedEvent.History, history)
+  }
+  let fetching = false
+  const fetchEarlier = (): void => {
+    if (fetching) return
+    fetching = true
+    // A server older than changes/list answers BAD_REQUEST: the log then starts with the inspector.
+    client
+      .recentChanges()
+      .then(addEarlier, () => undefined)
+      .finally(() => {
+        fetching = false
+      })
+  }
+  if (client.status === 'connected') fetchEarlier()
+  const stopStatus = client.onStatusChange((status) => {
+    streams.broadcast(FeedEvent.Status, statusEvent())
+    if (status === 'connected') fetchEarlier()
+  })
 
   let asking = false
   const sendInfo = async (send: (event: string, data: unknown) => void): Promise<void> => {

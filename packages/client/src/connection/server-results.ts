@@ -1,7 +1,9 @@
-// Checks the results a server gives the client's own handshake, resync and `server/info`, which the wire
+// Checks the results a server gives the client's own handshake, resync, `server/info` and `changes/list`, which the wire
 // decoder passes on as they came: a server that answers with another shape is refused, not believed.
-import { ErrorCode, IpcStateError, type ServerInfoResult } from '@ipc-state/protocol'
+import { type ChangesListResult, ErrorCode, IpcStateError, type ServerInfoResult } from '@ipc-state/protocol'
 import {
+  CHANGES_LIST_MAX,
+  isPatch,
   MAX_NAME_LENGTH,
   PROTOCOL_VERSION,
   SERVER_INFO_MAX_ACTIONS,
@@ -119,4 +121,49 @@ export function checkedServerInfo(result: unknown, path: string): ServerInfoResu
   if (problem !== undefined)
     throw new IpcStateError(ErrorCode.BAD_REQUEST, `The server at ${path} answered server/info with ${problem}`)
   return result as ServerInfoResult
+}
+
+/** What is wrong with one change of a `changes/list` result, or `undefined` when nothing is. */
+function recentChangeProblem(change: unknown, index: number, previous: number): string | undefined {
+  if (!isObject(change)) return `change ${index}, which is not an object`
+  const { version, at, action, clientId, patches, patchesOmitted } = change
+  if (!isVersion(version) || version <= previous) return `change ${index} without a version above the one before it`
+  if (typeof at !== 'number' || !Number.isFinite(at)) return `change ${index} without a time`
+  if (action !== undefined && typeof action !== 'string') return `change ${index} with an action that is not a string`
+  if (clientId !== undefined && typeof clientId !== 'string') return `change ${index} with a clientId that is not a string`
+  if (!Array.isArray(patches) || !patches.every(isPatch)) return `change ${index} with malformed patches`
+  if (patchesOmitted !== undefined && patchesOmitted !== true) return `change ${index} with a patchesOmitted that is not true`
+  return undefined
+}
+
+/**
+ * What is wrong with the result of a `changes/list` (`ChangesListResult`), or `undefined` when it
+ * is one: an epoch, a version, and at most `CHANGES_LIST_MAX` changes in version order, each with
+ * a time and well-formed patches.
+ */
+export function changesListProblem(result: unknown): string | undefined {
+  if (!isObject(result)) return 'a result that is not an object'
+  const problem = storeProblem(result, false)
+  if (problem !== undefined) return problem
+  const { changes } = result
+  if (!Array.isArray(changes)) return 'no list of changes'
+  if (changes.length > CHANGES_LIST_MAX) return `${changes.length} changes, more than ${CHANGES_LIST_MAX}`
+  let previous = -1
+  for (const [index, change] of changes.entries()) {
+    const changeIssue = recentChangeProblem(change, index, previous)
+    if (changeIssue !== undefined) return changeIssue
+    previous = (change as { version: number }).version
+  }
+  return undefined
+}
+
+/**
+ * `result` as a `ChangesListResult`, once {@link changesListProblem} finds nothing wrong with it.
+ * @throws IpcStateError `BAD_REQUEST` naming what is wrong: the server does not speak this protocol
+ */
+export function checkedChangesList(result: unknown, path: string): ChangesListResult {
+  const problem = changesListProblem(result)
+  if (problem !== undefined)
+    throw new IpcStateError(ErrorCode.BAD_REQUEST, `The server at ${path} answered changes/list with ${problem}`)
+  return result as ChangesListResult
 }

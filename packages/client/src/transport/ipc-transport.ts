@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import type { Socket } from 'node:net'
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 import { localSocketRoot, readAsBytes, resolveSocketPath, type SocketAddress } from '@ipc-state/protocol/node'
-import { IPCModule } from 'node-ipc'
+import { IPCModule } from '../vendor/node-ipc.js'
 import type { ClientConnection, ClientConnectionHandlers, ClientTransport } from './client-transport.js'
 
 const CONNECTION_ID = 'ipc-state'

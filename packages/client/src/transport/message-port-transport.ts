@@ -14,10 +14,13 @@ export const ACKNOWLEDGE_BYTES = 8 * 1024
  * web-standard calls are used.
  */
 export interface ClientMessagePort {
+  /** Posts a frame's bytes (transferred), a count of bytes read, or the goodbye. */
   postMessage(message: unknown, transfer: ArrayBuffer[]): void
   /** The event's type differs between Node, the web and their typings: the transport reads only `event.data`. */
   addEventListener(type: 'message', listener: (event: any) => void): void
+  /** Starts delivering messages. */
   start(): void
+  /** Closes this end. */
   close(): void
 }
 

@@ -7,11 +7,17 @@ export interface WebSocketLike {
   binaryType: string
   readonly readyState: number
   readonly protocol: string
+  /** Sends one frame as one binary message. */
   send(data: Uint8Array): void
+  /** Closes the connection. */
   close(code?: number, reason?: string): void
+  /** Called once the connection is open. */
   onopen: ((event: unknown) => void) | null
+  /** Called with each message the server sends. */
   onmessage: ((event: { data: unknown }) => void) | null
+  /** Called once the connection is closed, from either side. */
   onclose: ((event: { code: number; reason: string }) => void) | null
+  /** Called when the connection failed; `onclose` follows. */
   onerror: ((event: unknown) => void) | null
 }
 

@@ -1,5 +1,8 @@
-// `@ipc-state/protocol/node`: socket paths, node-ipc's rule and the folder only this user can write to,
-// and what the Unix-socket transports share.
+/**
+ * Socket paths, node-ipc's rule and the folder only this user can write to, and what the
+ * Unix-socket transports share.
+ * @module @ipc-state/protocol/node
+ */
 export {
   DEFAULT_APPSPACE,
   DEFAULT_SOCKET_ROOT,

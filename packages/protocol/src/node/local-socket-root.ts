@@ -15,7 +15,12 @@ export interface LocalSocketRootHost {
     readonly getuid?: (() => number) | undefined
   }
   /** `fs.lstatSync`: it may throw for a missing or unreadable folder. */
-  readonly lstatSync: (path: string) => { uid: number; mode: number; isDirectory(): boolean }
+  readonly lstatSync: (path: string) => {
+    uid: number
+    mode: number
+    /** Whether the path is a folder itself, not a link to one. */
+    isDirectory(): boolean
+  }
   /** `os.tmpdir`. */
   readonly tmpdir: () => string
 }

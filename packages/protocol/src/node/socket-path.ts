@@ -25,6 +25,7 @@ export interface SocketAddress {
  * {@link defaultSocketRoot} instead of `DEFAULT_SOCKET_ROOT`, except on Windows.
  */
 export const DEFAULT_SOCKET_ROOT = '/tmp/'
+/** The `appspace` server and client use when given none: node-ipc's own default. */
 export const DEFAULT_APPSPACE = 'app.'
 
 /** What `lstat` found at a folder: its owner, its mode bits, and whether it is a directory. */

@@ -67,6 +67,13 @@ const clientChecks = new Map<string, Check<ClientMessage>>([
       return { type: ClientMessageType.Bye, data: {} }
     },
   ],
+  [
+    ClientMessageType.ChangesList,
+    (data) => {
+      if (!isObject(data) || !isRequestId(data.id)) return '"changes/list" needs a numeric "id"'
+      return { type: ClientMessageType.ChangesList, data: { id: data.id } }
+    },
+  ],
   [ClientMessageType.SeedGetSharedData, (_fields, data) => ({ type: ClientMessageType.SeedGetSharedData, data })],
 ])
 

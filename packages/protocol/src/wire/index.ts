@@ -1,15 +1,17 @@
-// `@ipc-state/protocol/wire`: the frames server and client exchange, their encoders and their checks.
+/**
+ * The frames server and client exchange, their encoders and their checks.
+ * @module @ipc-state/protocol/wire
+ */
 export { errorFromWire } from '../errors.js'
 export type { WireError } from '../errors.js'
+export { PROTOCOL_VERSION, ClientMessageType, ServerMessageType } from '../messages.js'
 export {
-  PROTOCOL_VERSION,
-  ClientMessageType,
+  CHANGES_LIST_MAX,
   SERVER_INFO_MAX_ACTIONS,
   SERVER_INFO_MAX_CONNECTIONS,
   SERVER_INFO_MAX_SCHEMA_BYTES,
   SERVER_INFO_MAX_SCHEMAS_BYTES,
-  ServerMessageType,
-} from '../messages.js'
+} from '../server-answers.js'
 export type {
   RequestBase,
   HelloRequest,
@@ -19,6 +21,7 @@ export type {
   ActionCallRequest,
   ActionCallResult,
   ServerInfoRequest,
+  ChangesListRequest,
   StateChangedNotification,
   ServerClosingNotification,
   ProtocolErrorNotification,

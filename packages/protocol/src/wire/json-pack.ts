@@ -1,5 +1,5 @@
 // MessagePack for binary frames: what may go binary, how it is packed, and how a body is read back.
-import { Packr, RESERVE_START_SPACE } from 'msgpackr'
+import { Packr, RESERVE_START_SPACE } from '../vendor/msgpackr.js'
 import { BINARY_HEADER_BYTES, writeBinaryHeader } from './binary-frame.js'
 import { maxFrameContainers } from './frame-cost.js'
 import { readMessagePack } from './read-message-pack.js'

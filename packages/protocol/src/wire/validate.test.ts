@@ -277,6 +277,7 @@ describe('decodeClientMessage', () => {
           ['state/get', ''],
           ['action/call', ',"action":"a"'],
           ['server/info', ''],
+          ['changes/list', ''],
         ] as const) {
           const text = `{"type":"${type}","data":{"id":${idJson}${rest}}}`
           expectBadRequest(decodeClientMessage(text))
@@ -416,6 +417,13 @@ describe('decodeClientMessage', () => {
     it('decodes state/get, keeping only the id', () => {
       const message = expectOk(decodeClientMessage(frame('state/get', { id: 7, state: 'x', extra: [1] })))
       expect(message).toStrictEqual({ type: 'state/get', data: { id: 7 } })
+    })
+
+    it('decodes changes/list, keeping only the id, and rejects it without one', () => {
+      const message = expectOk(decodeClientMessage(frame('changes/list', { id: 4, since: 0 })))
+      expect(message).toStrictEqual({ type: 'changes/list', data: { id: 4 } })
+      expectBadRequest(decodeClientMessage(frame('changes/list', {})))
+      expectBadRequest(decodeClientMessage(frame('changes/list', { id: -1 })))
     })
 
     it('decodes server/info, keeping only the id, and rejects it without one', () => {

@@ -1,12 +1,14 @@
 // The path of an action call from a greeted session to its answer: resend check, limits, input check, queue, commit and fan-out.
-import { type ActionFunction, ErrorCode, IpcStateError, toIpcStateError, type Logger } from '@ipc-state/protocol'
+import { ErrorCode, IpcStateError, toIpcStateError, type Logger } from '@ipc-state/protocol'
 import { encodeActionResult, type ActionCallRequest } from '@ipc-state/protocol/wire'
 import { ActionQueue } from './action-queue.js'
 import type { CallRecord } from './call-record.js'
 import type { CommitPipeline } from './commit-pipeline.js'
+import { type HookJob, runHookJob, runServerJob, type ServerJob, type ServerJobContext } from './server-jobs.js'
 import type { FanOut } from '../connections/fan-out.js'
+import type { ServerMetrics } from '../metrics/server-metrics.js'
 import { encodeErrorResponse, type Session } from '../connections/session.js'
-import type { PresenceMark, StoredAnswer } from '../storage/storage.js'
+import type { StoredAnswer } from '../storage/storage.js'
 import type { StoreRuntime } from '../state/store-runtime.js'
 
 /** What {@link ActionCalls} needs from the rest of the server. */
@@ -27,6 +29,8 @@ export interface ActionCallsOptions<S extends object> {
   }
   /** Whether the server is closing: new calls are refused then. */
   isClosing(): boolean
+  /** Where each answered call is counted and timed; none when the server measures nothing. */
+  metrics?: ServerMetrics | undefined
 }
 
 /** A call a client sent. */
@@ -36,49 +40,11 @@ interface ClientJob {
   clientId: string
   instanceId: string
   request: ActionCallRequest
-}
-
-/** A call the server process made itself (`server.actions`): answered through its promise. */
-interface ServerJob {
-  session: undefined
-  action: string
-  resolve(value: unknown): void
-  reject(error: IpcStateError): void
-}
-
-/** A presence hook that is due once it reaches its turn: what it runs and what it marks. */
-export interface DueHook {
-  /** `onClientJoin` or `onClientLeave`: what replicas see as the change's action. */
-  name: string
-  /** The store's hook, `undefined` when the store has none: the change then only carries the mark. */
-  hook: ActionFunction<never> | undefined
-  /** The hook's second argument. */
-  event: unknown
-  mark: PresenceMark
-}
-
-/** A join or a leave, queued to run its hook in the total order (see `presence/presence.ts`). */
-export interface HookJob {
-  session: undefined
-  action: undefined
-  /** Decides at its turn, against every change before it: `undefined` when it is no longer due. */
-  due(): DueHook | undefined
-  /** The change that records `mark` was applied to the working state. */
-  applied(mark: PresenceMark): void
-  /** The change that records `mark` is durable and sent to replicas. */
-  committed(mark: PresenceMark): void
-  /** Its change could not be stored. */
-  failed(error: IpcStateError): void
+  /** When the call arrived, on the metrics' clock (0 without metrics). */
+  at: number
 }
 
 type Job = ClientJob | ServerJob | HookJob
-
-/**
- * Who a call of the server process itself is, to its action (`context`) and to replicas
- * (`ChangeInfo.clientId`): no client can say hello with an empty id. Its changes are stored with
- * the instance `''`, as changes no client made are.
- */
-export const SERVER_CALLER = { clientId: '', instanceId: '' } as const
 
 /**
  * The path of an action call, from a greeted session to its answer: answered from the record when
@@ -90,21 +56,39 @@ export const SERVER_CALLER = { clientId: '', instanceId: '' } as const
 export class ActionCalls<S extends object> {
   readonly #options: ActionCallsOptions<S>
   readonly #queue: ActionQueue<Job>
+  readonly #jobs: ServerJobContext<S>
   #calls = 0
   #changes = 0
 
   constructor(options: ActionCallsOptions<S>) {
     this.#options = options
+    const { runtime, fanOut, pipeline, settings, metrics } = options
+    this.#jobs = {
+      runtime,
+      fanOut,
+      pipeline,
+      logger: settings.logger,
+      metrics,
+      requeue: (job, input) => this.#queue.push(job, input),
+      changed: () => {
+        this.#changes += 1
+      },
+    }
     this.#queue = new ActionQueue<Job>({
       run: (job, input) => this.#run(job, input),
       reject: (job, error) => {
         if (job.session === undefined) {
-          if (job.action === undefined) job.failed(error)
-          else job.reject(error)
+          if (job.action === undefined) {
+            job.failed(error)
+            return
+          }
+          this.#options.metrics?.called(job.action, error.code, job.at)
+          job.reject(error)
           return
         }
         job.session.inFlight -= 1
         this.#answer(job.instanceId, job.request.id, encodeErrorResponse(job.request.id, error))
+        this.#options.metrics?.called(job.request.action, error.code, job.at)
       },
     })
   }
@@ -131,26 +115,28 @@ export class ActionCalls<S extends object> {
 
   /** Takes an action call from `session`, which said hello. */
   receive(session: Session, request: ActionCallRequest): void {
-    const { runtime, record, settings } = this.#options
+    const { runtime, record, settings, metrics } = this.#options
+    const at = metrics === undefined ? 0 : metrics.now()
     const clientId = session.clientId!
     const instanceId = session.instanceId!
     const status = record.status(instanceId, request.id)
     switch (status.kind) {
       case 'answered':
         session.send(status.frame)
+        metrics?.called(request.action, 'ok', at)
         return
       case 'pending':
         // Still queued from before a reconnect (its input check was asynchronous): its answer
         // will come to this connection, the instance's current one.
         return
       case 'unknown':
-        session.fail(request.id, this.#outcomeUnknown(request.id, status.reason))
+        this.#refuse(session, request, this.#outcomeUnknown(request.id, status.reason), at)
         return
       case 'new':
         break
     }
     if (this.#options.isClosing()) {
-      session.fail(request.id, new IpcStateError(ErrorCode.SERVER_CLOSING, `The server at ${settings.path} is closing`))
+      this.#refuse(session, request, new IpcStateError(ErrorCode.SERVER_CLOSING, `The server at ${settings.path} is closing`), at)
       return
     }
     if (session.inFlight >= settings.maxInFlight) {
@@ -158,20 +144,28 @@ export class ActionCalls<S extends object> {
         ErrorCode.TOO_MANY_REQUESTS,
         `More than ${settings.maxInFlight} requests in flight on one connection (option maxInFlight)`,
       )
-      session.fail(request.id, error)
+      this.#refuse(session, request, error, at)
       return
     }
     let input: unknown
     try {
       input = runtime.checkInput(request.action, request.input)
     } catch (error) {
-      this.#answer(instanceId, request.id, encodeErrorResponse(request.id, toIpcStateError(error)))
+      const failure = toIpcStateError(error)
+      this.#answer(instanceId, request.id, encodeErrorResponse(request.id, failure))
+      metrics?.called(request.action, failure.code, at)
       return
     }
     session.inFlight += 1
     this.#calls += 1
     record.take(instanceId, request.id)
-    this.#queue.push({ session, clientId, instanceId, request }, input)
+    this.#queue.push({ session, clientId, instanceId, request, at }, input)
+  }
+
+  /** Answers a call it does not take with `error`. */
+  #refuse(session: Session, request: ActionCallRequest, error: IpcStateError, at: number): void {
+    session.fail(request.id, error)
+    this.#options.metrics?.called(request.action, error.code, at)
   }
 
   /**
@@ -181,18 +175,22 @@ export class ActionCalls<S extends object> {
    *   `PERSIST_FAILED` (through the promise)
    */
   call(action: string, input: unknown): Promise<unknown> {
-    const { runtime, settings } = this.#options
+    const { runtime, settings, metrics } = this.#options
+    const at = metrics === undefined ? 0 : metrics.now()
     if (this.#options.isClosing()) {
+      metrics?.called(action, ErrorCode.SERVER_CLOSING, at)
       return Promise.reject(new IpcStateError(ErrorCode.SERVER_CLOSING, `The server at ${settings.path} is closing`))
     }
     let checked: unknown
     try {
       checked = runtime.checkInput(action, input)
     } catch (error) {
-      return Promise.reject(toIpcStateError(error))
+      const failure = toIpcStateError(error)
+      metrics?.called(action, failure.code, at)
+      return Promise.reject(failure)
     }
     this.#calls += 1
-    return new Promise((resolve, reject) => this.#queue.push({ session: undefined, action, resolve, reject }, checked))
+    return new Promise((resolve, reject) => this.#queue.push({ session: undefined, action, resolve, reject, at }, checked))
   }
 
   /** Queues a presence hook behind every call taken so far (see {@link HookJob}). */
@@ -202,12 +200,12 @@ export class ActionCalls<S extends object> {
 
   #run(job: Job, input: unknown): void {
     if (job.session === undefined) {
-      if (job.action === undefined) this.#runHook(job)
-      else this.#runForServer(job, input)
+      if (job.action === undefined) runHookJob(this.#jobs, job)
+      else runServerJob(this.#jobs, job, input)
       return
     }
-    const { runtime, fanOut, pipeline, settings } = this.#options
-    const { session, clientId, instanceId, request } = job
+    const { runtime, fanOut, pipeline, settings, metrics } = this.#options
+    const { session, clientId, instanceId, request, at } = job
     const { id } = request
     session.inFlight -= 1
     // With a storage other servers share, another server may have applied this very call (sent
@@ -215,9 +213,13 @@ export class ActionCalls<S extends object> {
     const status = this.#options.record.status(instanceId, id)
     if (status.kind === 'answered') {
       this.#answer(instanceId, id, status.frame)
+      metrics?.called(request.action, 'ok', at)
       return
     }
-    const failed = (error: IpcStateError) => this.#answer(instanceId, id, encodeErrorResponse(id, error))
+    const failed = (error: IpcStateError) => {
+      this.#answer(instanceId, id, encodeErrorResponse(id, error))
+      metrics?.called(request.action, error.code, at)
+    }
     // Another server wrote first: run again on top of its changes, in this call's turn.
     const rerun = () => {
       session.inFlight += 1
@@ -230,12 +232,20 @@ export class ActionCalls<S extends object> {
       const failure = toIpcStateError(error, ErrorCode.ACTION_FAILED)
       settings.logger.debug?.('action failed', { action: request.action, code: failure.code, reason: failure.message })
       const frame = encodeErrorResponse(id, failure)
-      pipeline.add(undefined, () => this.#answer(instanceId, id, frame), failed, rerun)
+      const deliver = () => {
+        this.#answer(instanceId, id, frame)
+        metrics?.called(request.action, failure.code, at)
+      }
+      pipeline.add(undefined, deliver, failed, rerun)
       return
     }
     const frame = encodeActionResult(id, applied.version, applied.valueJson)
     if (applied.patches.length === 0) {
-      pipeline.add(undefined, () => this.#answer(instanceId, id, frame), failed, rerun)
+      const deliver = () => {
+        this.#answer(instanceId, id, frame)
+        metrics?.called(request.action, 'ok', at)
+      }
+      pipeline.add(undefined, deliver, failed, rerun)
       return
     }
     const { version, patchesJson, valueJson } = applied
@@ -247,74 +257,10 @@ export class ActionCalls<S extends object> {
         // Replicas hear of the change before the caller hears its answer.
         fanOut.publish(runtime.epoch, version, patchesJson, request.action, clientId)
         this.#answer(instanceId, id, frame, { id, version, valueJson })
+        metrics?.called(request.action, 'ok', at)
       },
       failed,
       rerun,
-    )
-  }
-
-  #runForServer(job: ServerJob, input: unknown): void {
-    const { runtime, fanOut, pipeline } = this.#options
-    const { action } = job
-    const rerun = () => this.#queue.push(job, input)
-    let applied: ReturnType<typeof runtime.apply>
-    try {
-      applied = runtime.apply(action, input, SERVER_CALLER)
-    } catch (error) {
-      const failure = toIpcStateError(error, ErrorCode.ACTION_FAILED)
-      pipeline.add(undefined, () => job.reject(failure), job.reject, rerun)
-      return
-    }
-    const value = applied.valueJson === undefined ? undefined : JSON.parse(applied.valueJson)
-    if (applied.patches.length === 0) {
-      pipeline.add(undefined, () => job.resolve(value), job.reject, rerun)
-      return
-    }
-    const { version, patchesJson, valueJson } = applied
-    const { clientId, instanceId } = SERVER_CALLER
-    pipeline.add(
-      { kind: 'change', version, patchesJson, instanceId, id: 0, valueJson, action, clientId },
-      () => {
-        runtime.publish(applied)
-        this.#changes += 1
-        fanOut.publish(runtime.epoch, version, patchesJson, action, clientId)
-        job.resolve(value)
-      },
-      job.reject,
-      rerun,
-    )
-  }
-
-  #runHook(job: HookJob): void {
-    const { runtime, fanOut, pipeline, settings } = this.#options
-    const due = job.due()
-    if (due === undefined) return
-    const { name, event, mark } = due
-    let applied: ReturnType<typeof runtime.apply>
-    try {
-      applied = runtime.applyHook(name, due.hook as ActionFunction<S> | undefined, event)
-    } catch (error) {
-      // The join or leave happened all the same: it is recorded without the hook's change, so a
-      // hook that throws can neither keep a gone process present nor run twice.
-      settings.logger.error?.(`${name} failed: its change was dropped, the ${'left' in mark ? 'leave' : 'join'} is recorded`, {
-        error: toIpcStateError(error).message,
-      })
-      applied = runtime.applyHook(name, undefined, event)
-    }
-    job.applied(mark)
-    const { version, patchesJson } = applied
-    const { clientId, instanceId } = SERVER_CALLER
-    const presenceJson = JSON.stringify(mark)
-    pipeline.add(
-      { kind: 'change', version, patchesJson, instanceId, id: 0, valueJson: undefined, action: name, clientId, presenceJson },
-      () => {
-        runtime.publish(applied)
-        this.#changes += 1
-        fanOut.publish(runtime.epoch, version, patchesJson, name, clientId)
-        job.committed(mark)
-      },
-      (error) => job.failed(error),
-      () => this.#queue.push(job, undefined),
     )
   }
 

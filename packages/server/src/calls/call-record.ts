@@ -125,15 +125,7 @@ export class CallRecord<C> {
   attach(instanceId: string, connection: C, helloId: number): void {
     let instance = this.#instances.get(instanceId)
     if (instance === undefined) {
-      instance = {
-        since: helloId,
-        answers: new Map(),
-        forgotten: -1,
-        connections: new Set(),
-        current: undefined,
-        idleSince: 0,
-        persisted: false,
-      }
+      instance = unconnected<C>(helloId, new Map(), -1, 0, false)
       this.#instances.set(instanceId, instance)
     } else if (this.#idleEmpty.delete(instanceId) || this.#idleKept.delete(instanceId)) {
       this.#idleEntries -= entries(instance)
@@ -172,15 +164,7 @@ export class CallRecord<C> {
         answers.delete(id)
         forgotten = Math.max(forgotten, id)
       }
-      const instance: Instance<C> = {
-        since: stored.since,
-        answers,
-        forgotten,
-        connections: new Set(),
-        current: undefined,
-        idleSince: this.#now(),
-        persisted: true,
-      }
+      const instance = unconnected<C>(stored.since, answers, forgotten, this.#now(), true)
       this.#instances.set(stored.instanceId, instance)
       ;(answers.size === 0 ? this.#idleEmpty : this.#idleKept).set(stored.instanceId, instance)
       this.#idleEntries += entries(instance)
@@ -213,6 +197,11 @@ export class CallRecord<C> {
     if (instance === undefined || id < instance.since) return { kind: 'unknown', reason: 'expired' }
     if (id <= instance.forgotten) return { kind: 'unknown', reason: 'window' }
     return { kind: 'new' }
+  }
+
+  /** Calls taken and not answered yet. */
+  get unanswered(): number {
+    return this.#unanswered.size
   }
 
   /** Notes that call `id` of `instanceId` was taken: it will be answered through {@link answer}. */
@@ -292,6 +281,17 @@ export class CallRecord<C> {
     this.#instances.delete(instanceId)
     this.#idleEntries -= entries(instance)
   }
+}
+
+/** A record with no connection yet: made by a first hello (which attaches one at once) or restored. */
+function unconnected<C>(
+  since: number,
+  answers: Map<number, StoredAnswer>,
+  forgotten: number,
+  idleSince: number,
+  persisted: boolean,
+): Instance<C> {
+  return { since, answers, forgotten, connections: new Set(), current: undefined, idleSince, persisted }
 }
 
 const entries = (instance: Instance<unknown>): number => 1 + instance.answers.size

@@ -44,7 +44,7 @@ export interface CommitPipelineOptions {
  * serves on from there; the next write tells whether the storage works again.
  */
 export class CommitPipeline {
-  readonly #storage: Storage | undefined
+  readonly #storage: Pick<Storage, 'write'> | undefined
   readonly #options: CommitPipelineOptions
   #gathering: Step[] = []
   #writing: Step[] | undefined
@@ -53,7 +53,7 @@ export class CommitPipeline {
   /** Whether the last write failed, so the next success is worth a log line. */
   #failing = false
 
-  constructor(storage: Storage | undefined, options: CommitPipelineOptions) {
+  constructor(storage: Pick<Storage, 'write'> | undefined, options: CommitPipelineOptions) {
     this.#storage = storage
     this.#options = options
   }

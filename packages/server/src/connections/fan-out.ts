@@ -1,6 +1,7 @@
 // The replicas each change goes to, encoded once and shared by all of them.
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 import { encodeStateChanged } from '@ipc-state/protocol/wire'
+import type { ChangeHistory } from '../state/change-history.js'
 import { SharedBytes } from './memory-budget.js'
 
 /** What a {@link FanOut} needs from a replica's connection. */
@@ -16,8 +17,14 @@ export interface FanOutReplica {
  */
 export class FanOut<R extends FanOutReplica> {
   readonly #replicas = new Set<R>()
+  readonly #history: ChangeHistory | undefined
   /** The last change published: the next one is linked to it (see SharedBytes.next). */
   #last: SharedBytes | undefined
+
+  /** @param history where each change is kept too, for `changes/list` */
+  constructor(history?: ChangeHistory) {
+    this.#history = history
+  }
 
   /** Replicas served now. */
   get size(): number {
@@ -41,6 +48,7 @@ export class FanOut<R extends FanOutReplica> {
    * Never throws: the change is already committed, and its caller still gets its answer.
    */
   publish(epoch: string, version: number, patchesJson: string, action?: string, clientId?: string): void {
+    this.#history?.add(version, patchesJson, action, clientId)
     if (this.#replicas.size === 0) {
       // Nobody to send it to; a replica that comes later starts from a snapshot.
       this.#last = undefined

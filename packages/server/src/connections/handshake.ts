@@ -1,6 +1,7 @@
 // A connection's hello: the protocol check, its instance's record made durable, then the answer (with the state, to a replica).
 import { ErrorCode, IpcStateError, toIpcStateError } from '@ipc-state/protocol'
 import { PROTOCOL_VERSION, ServerMessageType, type HelloRequest, type HelloResult } from '@ipc-state/protocol/wire'
+import type { ServerMetrics } from '../metrics/server-metrics.js'
 import type { FanOut } from './fan-out.js'
 import type { Session } from './session.js'
 import type { SnapshotFrame, StateFrames } from './state-frames.js'
@@ -64,6 +65,8 @@ export interface HandshakeOptions {
   pipeline: InstanceWrites
   /** Told of each greeted connection. */
   presence: PresenceEvents
+  /** Where resyncs are counted; none when the server measures nothing. */
+  metrics?: ServerMetrics | undefined
 }
 
 /** Answers each connection's hello, once per connection. */
@@ -99,7 +102,8 @@ export class Handshake {
     const instanceId = hello.instanceId ?? hello.clientId
     const since = record.unpersisted(instanceId, hello.id)
     if (since === undefined) {
-      this.#greet(session, hello, instanceId)
+      // An instance the server knows: a replica that reconnects gets the whole state again.
+      if (this.#greet(session, hello, instanceId) && hello.replica) this.#options.metrics?.resynced('reconnect')
       return
     }
     // A new instance: its record must be durable before it may send a call, so that a call it

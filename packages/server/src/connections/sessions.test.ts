@@ -1,4 +1,4 @@
-import { ErrorCode, type ServerInfoResult } from '@ipc-state/protocol'
+import { type ChangesListResult, ErrorCode, type ServerInfoResult } from '@ipc-state/protocol'
 import {
   ClientMessageType,
   FRAME_DELIMITER,
@@ -308,5 +308,54 @@ describe('server/info', () => {
     expect(result.connections).toHaveLength(SERVER_INFO_MAX_CONNECTIONS)
     expect(result.connections[0]!.clientId).toBe('c0')
     expect(result.connectionCount).toBe(SERVER_INFO_MAX_CONNECTIONS + extra)
+  })
+})
+
+describe('changes/list', () => {
+  const list = async (peer: MemoryPeer, id: number) => {
+    peer.send({ type: ClientMessageType.ChangesList, data: { id } })
+    return peer.response(id)
+  }
+
+  it('gives the changes published before the reader connected, oldest first, each with its time, action, client and patches', async () => {
+    await using t = await startTestServer({ historySize: 2 })
+    const { peer: writer } = await t.greet({ clientId: 'writer' })
+    const before = Date.now()
+    for (const id of [1, 2, 3]) expect((await call(writer, id, 'increment', id)).error).toBeUndefined()
+    expect((await call(writer, 4, 'peek')).error).toBeUndefined()
+    const { peer: reader } = await t.greet({ clientId: 'reader' })
+    const answer = await list(reader, 1)
+    expect(answer.error).toBeUndefined()
+    const result = answer.result as ChangesListResult
+    expect(result).toEqual({
+      epoch: t.server.epoch,
+      version: 3,
+      changes: [
+        {
+          version: 2,
+          at: expect.any(Number),
+          action: 'increment',
+          clientId: 'writer',
+          patches: [{ op: 'replace', path: ['counter'], value: 3 }],
+        },
+        {
+          version: 3,
+          at: expect.any(Number),
+          action: 'increment',
+          clientId: 'writer',
+          patches: [{ op: 'replace', path: ['counter'], value: 6 }],
+        },
+      ],
+    })
+    for (const change of result.changes) expect(change.at).toBeGreaterThanOrEqual(before)
+  })
+
+  it('gives none with historySize 0, and answers a connection that has not said hello with BAD_REQUEST', async () => {
+    await using t = await startTestServer({ historySize: 0 })
+    const { peer: writer } = await t.greet({ clientId: 'writer' })
+    expect((await call(writer, 1, 'increment', 1)).error).toBeUndefined()
+    expect((await list(writer, 2)).result).toEqual({ epoch: t.server.epoch, version: 1, changes: [] })
+    const stranger = await t.connect()
+    expect((await list(stranger, 1)).error).toMatchObject({ code: ErrorCode.BAD_REQUEST })
   })
 })

@@ -10,7 +10,9 @@ import {
   type WireFrame,
 } from '@ipc-state/protocol/wire'
 import { ErrorCode, IpcStateError, type Logger, type ServerInfoResult, toIpcStateError } from '@ipc-state/protocol'
+import type { ServerMetrics } from '../metrics/server-metrics.js'
 import type { ActionCatalog } from '../state/action-catalog.js'
+import type { ChangeHistory } from '../state/change-history.js'
 import { describeServer } from './server-info.js'
 import type { FanOut } from './fan-out.js'
 import { Handshake, type InstanceRecord, type InstanceWrites, type PresenceEvents } from './handshake.js'
@@ -61,6 +63,10 @@ export interface SessionsOptions {
   startedAt: number
   /** The store's actions, for `server/info`. */
   actions(): ActionCatalog
+  /** Where resyncs are counted; none when the server measures nothing. */
+  metrics?: ServerMetrics | undefined
+  /** The last changes published, for `changes/list`; none when the server keeps no history. */
+  history?: ChangeHistory | undefined
 }
 
 /**
@@ -78,8 +84,8 @@ export class Sessions {
     this.#options = options
     this.#settings = options.settings
     const { path, maxFrameBytes } = options.settings
-    const { store, snapshots, record, fanOut, pipeline, presence } = options
-    this.#handshake = new Handshake({ path, maxFrameBytes, store, snapshots, record, fanOut, pipeline, presence })
+    const { store, snapshots, record, fanOut, pipeline, presence, metrics } = options
+    this.#handshake = new Handshake({ path, maxFrameBytes, store, snapshots, record, fanOut, pipeline, presence, metrics })
   }
 
   /** Connections served now. */
@@ -203,7 +209,10 @@ export class Sessions {
           )
         } catch (error) {
           session.fail(id, toIpcStateError(error))
+          return
         }
+        // What a replica that missed a change asks for.
+        if (session.replica) this.#options.metrics?.resynced('request')
         return
       }
       case ClientMessageType.ActionCall:
@@ -234,6 +243,18 @@ export class Sessions {
           }),
         )
         return
+      case ClientMessageType.ChangesList: {
+        if (session.clientId === undefined) {
+          notGreeted(session, message.data.id)
+          return
+        }
+        const { history } = this.#options
+        session.respond(
+          message.data.id,
+          history?.list(store.epoch, store.version) ?? { epoch: store.epoch, version: store.version, changes: [] },
+        )
+        return
+      }
     }
   }
 }

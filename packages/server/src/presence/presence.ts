@@ -1,6 +1,6 @@
 // Which client instances are present, and the joins and leaves that run the store's presence hooks, each once.
 import type { ActionFunction, ClientJoin, ClientLeave, IpcStateError, LeaveReason, Logger } from '@ipc-state/protocol'
-import type { DueHook, HookJob } from '../calls/action-calls.js'
+import type { DueHook, HookJob } from '../calls/server-jobs.js'
 import type { PresenceMark, PresentInstance, ServerLeases } from '../storage/storage.js'
 
 /** What {@link Presence} needs from the rest of the server. */
@@ -94,7 +94,8 @@ export class Presence {
       if (server === undefined || leases === undefined) this.#waitFor({ instanceId, reason: 'server-restart' })
     }
     if (leases === undefined) return
-    this.#leaseCheck = setInterval(() => void this.#checkLeases(), Math.max(1, Math.floor(leases.leaseMs / 2)))
+    // Every quarter lease: a server's lease runs out ¾ of a lease after its death at most (see `ServerLeases`).
+    this.#leaseCheck = setInterval(() => void this.#checkLeases(), Math.max(1, Math.floor(leases.leaseMs / 4)))
     this.#leaseCheck.unref()
     void this.#checkLeases()
   }
@@ -136,9 +137,9 @@ export class Presence {
     apply(this.#working, mark)
     // Left by another server (this one was cut off from the storage for longer than its lease)
     // while still connected here: it joins again.
-    if ('left' in mark && this.#connections.has(mark.left) && !this.#closed) {
-      this.#queue({ instanceId: mark.left, clientId: this.#clientIds.get(mark.left) ?? '' }, undefined)
-    }
+    if (!('left' in mark) || this.#closed) return
+    const clientId = this.#clientIds.get(mark.left)
+    if (clientId !== undefined) this.#queue({ instanceId: mark.left, clientId }, undefined)
   }
 
   /** Another server's snapshot replaced the store: who is present is what it says. */
@@ -146,6 +147,11 @@ export class Presence {
     this.#durable.clear()
     this.#working.clear()
     this.restore(present)
+    // Left meanwhile by another server, yet connected here: they join again, as after `external`.
+    if (this.#closed) return
+    for (const [instanceId, clientId] of this.#clientIds) {
+      if (!this.#working.has(instanceId)) this.#queue({ instanceId, clientId }, undefined)
+    }
   }
 
   /** A write failed: the working view goes back to what the storage holds. */

@@ -13,10 +13,9 @@ import {
   type Patch,
   type StoreDefinition,
 } from '@ipc-state/protocol'
-import { diffStates } from './diff-states.js'
-import { createDraft, prototypeKeys, removeNewPrototypeKeys } from './draft-guard.js'
 import { MAX_INPUT_VALUES, checkWithSchema } from './input-check.js'
 import { nearestName } from './nearest-name.js'
+import { runOnDraft } from './run-on-draft.js'
 import { StateSize } from './state-size.js'
 
 /** What one applied action produced. */
@@ -50,20 +49,6 @@ export interface StoreRuntimeOptions {
   maxInputValues?: number
   /** Called each time the state served moves to a new version (see {@link StoreRuntime.publish}). */
   onCommit?(version: number): void
-}
-
-const isThenable = (value: unknown): boolean =>
-  value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function'
-
-/**
- * Drafts never hand out a prototype, but an object an action made itself does (`{}['__proto__']`):
- * whatever it added to `Object.prototype` or `Array.prototype` is removed, and the action fails.
- */
-function checkPrototypes(before: readonly string[], failed: (why: string) => IpcStateError): void {
-  const added = removeNewPrototypeKeys(before)
-  if (added.length > 0) {
-    throw failed(`wrote ${added.map((key) => JSON.stringify(key)).join(', ')} into a built-in prototype (removed again)`)
-  }
 }
 
 /** A state, its version and the bound on its size. */
@@ -249,28 +234,9 @@ export class StoreRuntime<S extends object> {
       version: this.#version,
       now: Date.now(),
     })
-    let value: unknown
-    let valueJson: string | undefined
-    let next: S
-    let patches: Patch[]
     const failed = (why: string, cause?: unknown) =>
       new IpcStateError(ErrorCode.ACTION_FAILED, `${label} ${why}`, cause === undefined ? {} : { cause })
-    const prototypes = prototypeKeys()
-    try {
-      next = createDraft(this.#state, (draft) => {
-        value = action(draft, input, context)
-        // Encoded here, while drafts are alive: a result may hold parts of the draft.
-        if (!isThenable(value)) valueJson = JSON.stringify(value)
-        // Returning nothing tells the library the draft is the new state.
-      })
-      // Found from what the library shares with the state: cheaper than its own patches, and as few.
-      patches = diffStates(this.#state, next)
-    } catch (error) {
-      checkPrototypes(prototypes, failed)
-      throw failed(`failed: ${error instanceof Error ? error.message : String(error)}`, error)
-    }
-    checkPrototypes(prototypes, failed)
-    if (isThenable(value)) throw failed('returned a promise; actions must be synchronous')
+    const { next, patches, valueJson } = runOnDraft(this.#state, (draft) => action(draft, input, context), failed)
     if (valueJson !== undefined) this.#size.checkResult(valueJson, failed)
     // An action that changed nothing does not make a version: replicas have nothing to apply.
     if (patches.length === 0) return this.#unchanged(valueJson, alwaysVersion)

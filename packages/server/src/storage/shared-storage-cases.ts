@@ -77,4 +77,27 @@ export function addSharedCases(
     deepStrictEqual(a.state.items, ['by a', 'after'])
     await Promise.all([a.close(), b.close()])
   })
+
+  add('holds a lease for each open server, when it offers leases: alive while it is open, gone once it closed', async (place) => {
+    const a = await server(place)
+    const b = await server(place)
+    await a.open()
+    await b.open()
+    const [mine, theirs] = [a.storage.leases, b.storage.leases]
+    equal(mine === undefined, theirs === undefined, 'every storage over the place offers leases, or none does')
+    if (mine === undefined || theirs === undefined) {
+      await Promise.all([a.close(), b.close()])
+      return
+    }
+    ok(mine.serverId !== theirs.serverId, 'each server holds a lease of its own')
+    ok(mine.leaseMs > 0)
+    deepStrictEqual(await theirs.alive([mine.serverId, theirs.serverId, 'never-opened']), new Set([mine.serverId, theirs.serverId]))
+    await a.close()
+    deepStrictEqual(
+      await theirs.alive([mine.serverId, theirs.serverId]),
+      new Set([theirs.serverId]),
+      'a closed server gives its lease up',
+    )
+    await b.close()
+  })
 }

@@ -32,7 +32,9 @@ export interface StorageContractOptions {
 
 /** One case of the contract: `run` resolves when the storage keeps the promise named, and throws an `AssertionError` when not. */
 export interface StorageCase {
+  /** What the case checks, as a test's name. */
   name: string
+  /** Runs the case; rejects when the storage breaks the contract. */
   run(): Promise<void>
 }
 

@@ -205,7 +205,10 @@ export type ExternalUpdate = StorageEntry | { kind: 'reload'; store: StoredLog }
 export interface ServerLeases {
   /** This server's id in the storage, under which its lease is held. */
   readonly serverId: string
-  /** How long a lease outlives its server's last renewal, in milliseconds. */
+  /**
+   * In milliseconds: a lease runs out at most ¾ of this after its server's death, and the servers
+   * ask `alive` every ¼ of it, so they know of a death within this.
+   */
   readonly leaseMs: number
   /**
    * Which of `serverIds` hold a lease now.

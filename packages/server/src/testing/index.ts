@@ -1,5 +1,8 @@
-// @ipc-state/server/testing: what tests use to run a server and its clients in one process, an
-// in-memory storage, and the storage contract's conformance suite.
+/**
+ * What tests use to run a server and its clients in one process, an in-memory storage, and the
+ * storage contract's conformance suite.
+ * @module @ipc-state/server/testing
+ */
 export { memoryTransport } from './memory-transport.js'
 export type {
   MemoryClientConnection,

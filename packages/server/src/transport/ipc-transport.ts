@@ -1,6 +1,6 @@
 // The Unix-socket transport: node-ipc in raw mode, the socket file claimed safely, every connection written through a TickWriter.
 import type { Socket } from 'node:net'
-import { IPCModule } from 'node-ipc'
+import { IPCModule } from '../vendor/node-ipc.js'
 import { Defaults, ErrorCode, IpcStateError } from '@ipc-state/protocol'
 import { DEFAULT_APPSPACE, DEFAULT_SOCKET_ROOT, readAsBytes, resolveSocketPath, type SocketAddress } from '@ipc-state/protocol/node'
 import { claimAndListen, localSocketRoot, prepareSocketRoot, removeSocketFile } from '../files/socket-file.js'

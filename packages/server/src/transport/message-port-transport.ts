@@ -31,6 +31,7 @@ export interface ServerMessagePort {
   close(): void
   /** The event's type differs between Node, the web and their typings: the transport reads only `event.data`. */
   addEventListener?(type: 'message', listener: (event: any) => void): void
+  /** Electron's `MessagePortMain` way of listening, read when the port has no `addEventListener`. */
   on?(type: 'message' | 'close', listener: (event?: any) => void): unknown
 }
 

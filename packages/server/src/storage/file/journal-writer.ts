@@ -234,13 +234,7 @@ export class JournalWriter {
   /** Writes the snapshot of segment `seq` (see `SnapshotRoom.snapshot`). */
   #snapshot(seq: number, image: StoreImage): Promise<void> {
     const { version, instances, present } = image
-    const meta = {
-      version,
-      epoch: this.#epoch,
-      storeVersion: this.#storeVersion,
-      instances,
-      ...(present === undefined ? {} : { present }),
-    }
+    const meta = { version, epoch: this.#epoch, storeVersion: this.#storeVersion, instances, ...(present && { present }) }
     return this.#room.snapshot(seq, meta, image.stateJson)
   }
 

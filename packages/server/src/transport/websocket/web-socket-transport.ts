@@ -89,6 +89,8 @@ export interface WebSocketListener extends Transport, AsyncDisposable {
    * A second call is a no-op.
    */
   close(): Promise<void>
+  /** Same as `close`, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>
 }
 
 /** Bytes one connection may hold on their way out before `write` says stop, as a socket's high-water mark. */

@@ -1,0 +1,2 @@
+// What the server uses of node-ipc 12.0.0: the build bundles it into dist/vendor, so installing the server installs no node-ipc.
+export { IPCModule } from 'node-ipc'
