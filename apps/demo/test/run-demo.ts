@@ -42,6 +42,7 @@ export function run(
   delete env.IPC_STATE_REDIS_URL
   delete env.IPC_STATE_REDIS_KEY
   delete env.IPC_STATE_LEAVE_GRACE
+  delete env.IPC_STATE_WEB_PORT
   Object.assign(env, options.env)
   const child = spawn(command, args, { cwd: demoDir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached })
   const lines: string[] = []

@@ -3,6 +3,7 @@ import { Defaults, numberOption, type AbortSignalLike, type Logger } from '@ipc-
 import { MAX_NAME_LENGTH } from '@ipc-state/protocol/wire'
 import { socketRootWarning, type SocketAddress } from '@ipc-state/protocol/node'
 import { exponentialBackoff, type RetryDelay } from './backoff.js'
+import { randomId } from './random-id.js'
 import type { ClientTransport } from './transport/client-transport.js'
 
 /**
@@ -30,8 +31,9 @@ export interface UnixSocketConnectOptions extends ClientCoreOptions, SocketAddre
  */
 export interface TransportConnectOptions extends ClientCoreOptions {
   /**
-   * What carries the client's bytes, instead of node-ipc on a Unix socket: `memoryTransport().client`
-   * from `@ipc-state/server/testing`, or your own. The client's `path` is the transport's `name`.
+   * What carries the client's bytes, instead of node-ipc on a Unix socket: `messagePortTransport({ openPort })`
+   * to a server in another thread, `webSocketTransport({ url, token })` to a server's WebSocket
+   * listener, `memoryTransport().client` from `@ipc-state/server/testing`, or your own. The client's `path` is the transport's `name`.
    * Neither node-ipc nor any Node.js module of the socket transport is loaded then.
    */
   transport: ClientTransport
@@ -180,7 +182,7 @@ export function parseClientOptions(
   options: ClientCoreOptions & { allowForeignServer?: boolean; socketRoot?: string },
   path: string,
 ): ClientOptions {
-  const clientId = options.clientId ?? crypto.randomUUID()
+  const clientId = options.clientId ?? randomId()
   if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > MAX_NAME_LENGTH) {
     throw new TypeError(`clientId must be a string of 1 to ${MAX_NAME_LENGTH} characters`)
   }
@@ -207,7 +209,7 @@ export function parseClientOptions(
   return {
     path,
     clientId,
-    instanceId: crypto.randomUUID(),
+    instanceId: randomId(),
     replica,
     binaryFrames,
     timeout,

@@ -17,7 +17,9 @@ describe('the client facade', () => {
         'consoleLogger',
         'exponentialBackoff',
         'isIpcStateError',
+        'messagePortTransport',
         'pinoLogger',
+        'webSocketTransport',
       ].sort(),
     )
   })

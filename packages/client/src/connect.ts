@@ -1,4 +1,4 @@
-// `connect`: the client's public face, wiring its options, transport, replica, calls and connection.
+// The client's core, shared by both entries' `connect`: wires its options, transport, replica, calls and connection, and loads no Node.js module.
 import {
   ErrorCode,
   IpcStateError,
@@ -11,15 +11,7 @@ import { ClientMessageType } from '@ipc-state/protocol/wire'
 import { abortError } from './abort-error.js'
 import { CallQueue } from './call-queue.js'
 import type { CallOptions } from './queued-call.js'
-import {
-  type ClientCoreOptions,
-  type ClientOptions,
-  type ConnectOptions,
-  parseClientOptions,
-  transportOption,
-  UNNAMED_TRANSPORT,
-  type UnixSocketConnectOptions,
-} from './client-options.js'
+import { type ClientCoreOptions, type ClientOptions, parseClientOptions, UNNAMED_TRANSPORT } from './client-options.js'
 import type { ClientActions, IpcStateClient } from './ipc-state-client.js'
 import { ConnectionLifecycle } from './connection/connection-lifecycle.js'
 import type { ClientTransport } from './transport/client-transport.js'
@@ -28,40 +20,9 @@ import { checkedChangesList, checkedServerInfo } from './connection/server-resul
 import { waitFor } from './wait-for.js'
 
 /**
- * Connects to the server at node-ipc's path `socketRoot + appspace + id`, or over the `transport`
- * given, waiting with backoff while the server is not up yet, and resolves once the handshake is
- * done (and, with a replica, once the replica holds the server's state).
- *
- * The Unix-socket transport, node-ipc and the Node.js modules it needs are loaded by the first
- * `connect` without a `transport`, not before: a client over a transport of its own loads none.
- *
- * @example
- * ```ts
- * await using client = await connect<typeof demoStore>({ socketRoot: '/tmp/cem/', appspace: 'ipc-ogreniyorum', id: 'server-socket' })
- * client.state.counter
- * await client.actions.increment(2)
- * ```
- * @throws TypeError when an option is invalid, or a socket option is given with `transport`
- * @throws IpcStateError (rejects with) `SERVER_UNAVAILABLE` after `connectAttempts` failed attempts,
- *   `PROTOCOL_MISMATCH`, `ABORTED`, `PATH_TOO_LONG`, `FOREIGN_SERVER` (the socket is another user's),
- *   `BAD_REQUEST` (the server answered the handshake with a malformed result)
+ * `connect` over `transport`, with options that say nothing of a socket: the core both entries'
+ * `connect` share, which loads no Node.js module.
  */
-export function connect<T extends StoreDefinition<any, any>>(options: ConnectOptions): Promise<IpcStateClient<T>> {
-  const transport = transportOption(options)
-  if (transport !== undefined) return connectOver<T>(transport, options)
-  // Every option is checked now, so that a wrong one throws here as it always has; where the
-  // socket is comes with the transport's module.
-  const settings = parseClientOptions(options, '')
-  return import('./transport/ipc-transport.js').then(({ unixSocketTransport }) => {
-    const socket = unixSocketTransport({
-      ...(options as UnixSocketConnectOptions),
-      allowForeignServer: settings.allowForeignServer,
-    })
-    return start<T>(socket, { ...settings, path: socket.name }, options.socketRoot)
-  })
-}
-
-/** {@link connect} over `transport`, with options that say nothing of a socket. */
 export function connectOver<T extends StoreDefinition<any, any>>(
   transport: ClientTransport,
   options: ClientCoreOptions,
@@ -70,7 +31,7 @@ export function connectOver<T extends StoreDefinition<any, any>>(
 }
 
 /** Makes the client, with its replica, its calls and its connection, and starts connecting. */
-function start<T extends StoreDefinition<any, any>>(
+export function start<T extends StoreDefinition<any, any>>(
   transport: ClientTransport,
   settings: ClientOptions,
   socketRoot: string | undefined,

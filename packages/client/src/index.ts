@@ -1,11 +1,15 @@
 /**
- * `connect`, its options and types, its transport seam, and the errors it rejects with.
+ * `connect`, its options and types, its transport seam, the MessagePort and WebSocket transports, and the errors it rejects with.
  * @module @ipc-state/client
  */
-export { connect } from './connect.js'
+export { connect } from './node-connect.js'
 export type { ClientActions, IpcStateClient } from './ipc-state-client.js'
 export type { ClientCoreOptions, ConnectOptions, TransportConnectOptions, UnixSocketConnectOptions } from './client-options.js'
 export type { ClientConnection, ClientConnectionHandlers, ClientTransport } from './transport/client-transport.js'
+export { messagePortTransport } from './transport/message-port-transport.js'
+export type { ClientMessagePort, MessagePortTransportOptions } from './transport/message-port-transport.js'
+export { webSocketTransport } from './transport/web-socket-transport.js'
+export type { WebSocketConstructor, WebSocketLike, WebSocketTransportOptions } from './transport/web-socket-transport.js'
 export type { CallOptions } from './queued-call.js'
 export type { WaitForOptions } from './wait-for.js'
 export type { ClientStatus } from './client-status.js'

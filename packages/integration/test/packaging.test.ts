@@ -11,9 +11,25 @@ const expected = {
   '@ipc-state/protocol': ['defineStore', 'IpcStateError', 'ErrorCode', 'applyPatches'],
   '@ipc-state/protocol/wire': ['encodeClientMessage', 'decodeServerMessage', 'WireDecoder', 'ClientMessageType'],
   '@ipc-state/protocol/node': ['resolveSocketPath', 'localSocketRoot', 'defaultSocketRoot'],
-  '@ipc-state/server': ['createServer', 'closeOnSignals', 'defineStore', 'IpcStateError'],
-  '@ipc-state/client': ['connect', 'exponentialBackoff', 'IpcStateError', 'isIpcStateError'],
+  '@ipc-state/server': [
+    'createServer',
+    'closeOnSignals',
+    'defineStore',
+    'IpcStateError',
+    'unixSocketTransport',
+    'messagePortTransport',
+  ],
+  '@ipc-state/client': [
+    'connect',
+    'exponentialBackoff',
+    'IpcStateError',
+    'isIpcStateError',
+    'messagePortTransport',
+    'webSocketTransport',
+  ],
+  '@ipc-state/client/browser': ['connect', 'messagePortTransport', 'webSocketTransport', 'IpcStateError'],
   '@ipc-state/server/testing': ['memoryTransport'],
+  '@ipc-state/server/websocket': ['listenWebSocket'],
 }
 
 const program = (load: (name: string) => string) =>

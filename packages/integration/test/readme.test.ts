@@ -63,8 +63,10 @@ describe('README examples compile against the packages', () => {
     const [server, persisted, contract] = await tsBlocks('packages/server/README.md')
     const [client] = await tsBlocks('packages/client/README.md')
     expect(contract).toContain('defineStorageContract')
-    const [serverTypes, testing] = await sectionBlocks('packages/server/README.md', 'Transports')
-    const [clientTypes] = await sectionBlocks('packages/client/README.md', 'Transports')
+    const [serverTypes, testing, workerThreads, web] = await sectionBlocks('packages/server/README.md', 'Transports')
+    const [clientTypes, worker, page] = await sectionBlocks('packages/client/README.md', 'Transports')
+    expect(web).toContain('listenWebSocket')
+    expect(page).toContain('@ipc-state/client/browser')
     const [presence] = await sectionBlocks('packages/server/README.md', 'Clients joining and leaving')
     const [metrics] = await sectionBlocks('packages/server/README.md', 'Metrics')
     await typecheck(
@@ -77,6 +79,10 @@ describe('README examples compile against the packages', () => {
         'server-types.ts': serverTypes!,
         'client-types.ts': clientTypes!,
         'testing.ts': testing!,
+        'worker-threads.ts': workerThreads!,
+        'web.ts': web!,
+        'worker.ts': worker!,
+        'page.ts': page!,
         'presence.ts': presence!,
         'metrics.ts': metrics!,
       },

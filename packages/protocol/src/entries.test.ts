@@ -27,6 +27,7 @@ import * as wire from './wire/index.js'
 import wireSource from './wire/index.ts?raw'
 import * as jsonPack from './wire/json-pack.js'
 import * as validate from './wire/validate.js'
+import * as webSocket from './wire/web-socket.js'
 import readme from '../README.md?raw'
 
 const entries = [
@@ -55,6 +56,7 @@ const modules: Record<string, unknown>[] = [
   frameCost,
   jsonPack,
   validate,
+  webSocket,
 ]
 
 /** The names the README lists after `label:` in the section of `entry`, in the order written. */

@@ -1,5 +1,5 @@
 /**
- * `createServer` and `closeOnSignals`, the file storage, the storage seam's types, and the metrics' meter types.
+ * `createServer` and `closeOnSignals`, its transports and their seam's types, the file storage, the storage seam's types, and the metrics' meter types.
  * @module @ipc-state/server
  */
 export { createServer } from './server.js'
@@ -9,6 +9,10 @@ export type {
   TransportServerOptions,
   UnixSocketServerOptions,
 } from './server-options.js'
+export { unixSocketTransport } from './transport/ipc-transport.js'
+export type { UnixSocketTransportOptions } from './transport/ipc-transport.js'
+export { messagePortTransport } from './transport/message-port-transport.js'
+export type { MessagePortTransport, MessagePortTransportOptions, ServerMessagePort } from './transport/message-port-transport.js'
 export type {
   ConnectionEvents,
   Transport,

@@ -102,7 +102,7 @@ describe('the transport option', () => {
     ['allowUnsafeSocketRoot', true],
   ])('refuses %s given with a transport, naming it', (name, value) => {
     expect(() => parseServerOptions({ store, transport, [name]: value } as never)).toThrow(
-      new TypeError(`${name} is an option of the Unix socket and cannot be given with transport`),
+      new TypeError(`${name} is an option of the Unix socket and cannot be given with transport (see unixSocketTransport)`),
     )
   })
 
@@ -115,6 +115,24 @@ describe('the transport option', () => {
   it('refuses a name that is not a string', () => {
     expect(() => parseServerOptions({ store, transport: { ...transport, name: 5 as never } })).toThrow(
       new TypeError('transport.name must be a string'),
+    )
+  })
+
+  it('takes several transports as one, known by the first one’s name', () => {
+    const other = { name: 'other', listen: transport.listen }
+    const settings = parseServerOptions({ store, transport: [transport, other] })
+    expect(settings.path).toBe('worker port')
+    expect(settings.transport?.name).toBe('worker port')
+    expect(parseServerOptions({ store, transport: [transport] }).transport).toBe(transport)
+  })
+
+  it('refuses an empty list, the same transport twice, and names the one in a list that cannot listen', () => {
+    expect(() => parseServerOptions({ store, transport: [] })).toThrow(new TypeError('transport must not be an empty list'))
+    expect(() => parseServerOptions({ store, transport: [transport, transport] })).toThrow(
+      new TypeError('transport lists the same transport twice'),
+    )
+    expect(() => parseServerOptions({ store, transport: [transport, { listen: 'no' } as never] })).toThrow(
+      new TypeError('transport[1] must be an object with a listen(handlers) method'),
     )
   })
 })

@@ -30,16 +30,20 @@ export interface UnixSocketServerOptions<S extends object, A extends ActionMap<S
 }
 
 /**
- * Options for {@link createServer} over a transport of your own (see `Transport`). The socket's
- * options mean nothing then, and giving one with `transport` is refused with a `TypeError`.
+ * Options for {@link createServer} over transports of your own (see `Transport`). The socket's
+ * options mean nothing then, and giving one with `transport` is refused with a `TypeError`: give
+ * `unixSocketTransport({ … })` among the transports instead.
  */
 export interface TransportServerOptions<S extends object, A extends ActionMap<S>> extends ServerCoreOptions<S, A> {
   /**
-   * What carries the server's bytes, instead of node-ipc on a Unix socket: `memoryTransport().server`
-   * from `@ipc-state/server/testing`, or your own. Clients connect through the matching client
-   * transport; the server's `path` is the transport's `name`.
+   * What carries the server's bytes, instead of node-ipc on a Unix socket: `messagePortTransport()`
+   * for worker threads and renderers, `listenWebSocket()` from `@ipc-state/server/websocket` for
+   * pages, `memoryTransport().server` from `@ipc-state/server/testing`, or your own. Several at once serve every client of each, with one state:
+   * `[unixSocketTransport({ id }), messagePortTransport()]` keeps the Unix socket beside ports.
+   * Clients connect through the matching client transport; the server's `path` is the (first)
+   * transport's `name`.
    */
-  transport: Transport
+  transport: Transport | readonly Transport[]
   socketRoot?: undefined
   appspace?: undefined
   id?: undefined

@@ -1,14 +1,14 @@
 // The server's options checked, with every default filled in: what the rest of the server reads.
 import { Defaults, numberOption, type ActionMap, type Logger, type StoreDefinition } from '@ipc-state/protocol'
 import { CHANGES_LIST_MAX } from '@ipc-state/protocol/wire'
-import { resolveSocketPath, type SocketAddress } from '@ipc-state/protocol/node'
-import { localSocketRoot } from './files/socket-file.js'
+import type { SocketAddress } from '@ipc-state/protocol/node'
 import { BudgetDefaults } from './connections/memory-budget.js'
 import { HANDSHAKE_TIMEOUT_MS } from './connections/session.js'
 import type { CreateServerOptions, UnixSocketServerOptions } from './server-options.js'
 import type { MeterProviderLike } from './metrics/meter-provider.js'
 import type { Storage } from './storage/storage.js'
-import type { Transport } from './transport/transport.js'
+import { combineTransports, type Transport } from './transport/transport.js'
+import { socketAddress } from './transport/ipc-transport.js'
 import { MAX_INPUT_VALUES } from './state/input-check.js'
 
 /** {@link CreateServerOptions} checked, with every default filled in. */
@@ -18,9 +18,9 @@ export interface ServerSettings<S extends object, A extends ActionMap<S>> {
   logger: Logger
   /** The provider given, `false` for none, or `undefined` for the global one (see `openMetrics`). */
   meterProvider: MeterProviderLike | false | undefined
-  /** Where clients connect: the socket path `socketRoot + appspace + id`, or the transport's name. */
+  /** Where clients connect: the socket path `socketRoot + appspace + id`, or the (first) transport's name. */
   path: string
-  /** The transport given in the options; `undefined` for the Unix socket. */
+  /** The transports given in the options, as one; `undefined` for the Unix socket. */
   transport: Transport | undefined
   /** What `path` was resolved from; `undefined` with a transport of the caller's. */
   address: SocketAddress | undefined
@@ -58,23 +58,30 @@ const SOCKET_OPTIONS = ['socketRoot', 'appspace', 'id', 'socketMode', 'allowUnsa
 const UNNAMED_TRANSPORT = 'custom transport'
 
 /**
- * Checks the transport option: an object that listens, given without any socket option.
+ * Checks the transport option: an object that listens, or a list of them, given without any socket
+ * option; several become one that listens on each.
  * @throws TypeError naming the option
  */
 function transportOption(options: Record<string, unknown>): Transport | undefined {
   const { transport } = options
   if (transport === undefined) return undefined
-  if (typeof transport !== 'object' || transport === null || typeof (transport as Transport).listen !== 'function') {
-    throw new TypeError('transport must be an object with a listen(handlers) method')
-  }
-  const name = (transport as Transport).name
-  if (name !== undefined && typeof name !== 'string') throw new TypeError('transport.name must be a string')
+  const list = Array.isArray(transport) ? (transport as unknown[]) : [transport]
+  if (list.length === 0) throw new TypeError('transport must not be an empty list')
+  list.forEach((item, index) => {
+    const option = Array.isArray(transport) ? `transport[${index}]` : 'transport'
+    if (typeof item !== 'object' || item === null || typeof (item as Transport).listen !== 'function') {
+      throw new TypeError(`${option} must be an object with a listen(handlers) method`)
+    }
+    const name = (item as Transport).name
+    if (name !== undefined && typeof name !== 'string') throw new TypeError(`${option}.name must be a string`)
+  })
+  if (new Set(list).size !== list.length) throw new TypeError('transport lists the same transport twice')
   for (const option of SOCKET_OPTIONS) {
     if (options[option] !== undefined) {
-      throw new TypeError(`${option} is an option of the Unix socket and cannot be given with transport`)
+      throw new TypeError(`${option} is an option of the Unix socket and cannot be given with transport (see unixSocketTransport)`)
     }
   }
-  return transport as Transport
+  return combineTransports(list as Transport[])
 }
 
 /**
@@ -177,16 +184,5 @@ export function parseServerOptions<S extends object, A extends ActionMap<S>>(
     ...(transport === undefined
       ? socketAddress(options as UnixSocketServerOptions<S, A>)
       : { address: undefined, path: transport.name ?? UNNAMED_TRANSPORT }),
-  }
-}
-
-/**
- * Where the Unix socket is: not node-ipc's shared /tmp/ by default, but a folder only this user can write to.
- * @throws IpcStateError `PATH_TOO_LONG`
- */
-function socketAddress(options: SocketAddress): { address: SocketAddress; path: string } {
-  return {
-    address: { socketRoot: options.socketRoot, appspace: options.appspace, id: options.id },
-    path: resolveSocketPath({ ...options, socketRoot: options.socketRoot ?? localSocketRoot(), platform: process.platform }),
   }
 }

@@ -30,7 +30,10 @@ export type ServerActions<A> = {
 
 /** A running server. */
 export interface IpcStateServer<S, A extends ActionMap<S> = ActionMap<S>> {
-  /** Where clients connect: the socket path, or the name of the transport given to `createServer`. */
+  /**
+   * Where clients connect: the socket path, or the name of the transport given to `createServer`
+   * (of the first, when given several).
+   */
   readonly path: string
   /**
    * The store's identity, as clients see it: new each time a server starts in memory; kept by one
@@ -70,11 +73,14 @@ export interface IpcStateServer<S, A extends ActionMap<S> = ActionMap<S>> {
 /**
  * Starts a server that owns `store`'s state and serves it at node-ipc's path
  * `socketRoot + appspace + id`, creating `socketRoot` (mode 0700) when missing; or, given a
- * `transport`, over that transport instead.
+ * `transport` (or several), over those instead.
  *
  * @example
  * ```ts
  * await using server = await createServer({ store: demoStore, socketRoot: '/tmp/cem/', appspace: 'ipc-ogreniyorum', id: 'server-socket' })
+ * // the same socket, and worker threads through message ports
+ * const ports = messagePortTransport()
+ * await using both = await createServer({ store: demoStore, transport: [unixSocketTransport({ id: 'server-socket' }), ports] })
  * ```
  * @throws TypeError when an option is invalid, or a socket option is given with `transport`
  * @throws IpcStateError `PATH_TOO_LONG`, `UNSAFE_SOCKET_ROOT`, `NOT_A_SOCKET`, `ADDRESS_IN_USE`, `LISTEN_FAILED`, or
@@ -188,6 +194,7 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
     measured,
     { storage, metrics },
     {
+      maxConnections: settings.maxConnections,
       connection: (connection) => sessions.accept(connection),
       // A peer that goes away mid-write is ordinary; anything else is worth a warning.
       error: (error) =>

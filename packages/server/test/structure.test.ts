@@ -19,6 +19,7 @@ const LAYERS = [
   'storage',
   'storage/file',
   'transport',
+  'transport/websocket',
   'metrics',
   'connections',
   'calls',

@@ -11,7 +11,14 @@ import {
   maxFrameContainers,
 } from '@ipc-state/protocol/wire'
 
-const decodeText = (bytes: Uint8Array, start: number, end: number): string => Buffer.prototype.utf8Slice.call(bytes, start, end)
+// Node's own UTF-8 slice where there is one (the fastest); a page's TextDecoder elsewhere, where
+// no Buffer exists.
+const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer
+const pageText = NodeBuffer === undefined ? new TextDecoder() : undefined
+const decodeText: (bytes: Uint8Array, start: number, end: number) => string =
+  NodeBuffer !== undefined
+    ? (bytes, start, end) => NodeBuffer.prototype.utf8Slice.call(bytes, start, end)
+    : (bytes, start, end) => pageText!.decode(bytes.subarray(start, end))
 
 /** What a {@link ServerReader} hands each message to, by kind. */
 export interface ServerMessageHandlers {

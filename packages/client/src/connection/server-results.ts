@@ -9,6 +9,7 @@ import {
   SERVER_INFO_MAX_ACTIONS,
   SERVER_INFO_MAX_SCHEMA_BYTES,
   SERVER_INFO_MAX_SCHEMAS_BYTES,
+  utf8ByteLength,
 } from '@ipc-state/protocol/wire'
 
 type Fields = Record<string, unknown>
@@ -56,7 +57,7 @@ const isCount = isVersion
 /** The bytes `value` takes as JSON, `Infinity` when it cannot be written (nested past the stack). */
 function jsonBytes(value: unknown): number {
   try {
-    return Buffer.byteLength(JSON.stringify(value))
+    return utf8ByteLength(JSON.stringify(value))
   } catch {
     return Number.POSITIVE_INFINITY
   }

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { ErrorCode, type IpcStateError } from '@ipc-state/protocol'
 import { localSocketRoot } from '@ipc-state/protocol/node'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { connect } from '../connect.js'
+import { connect } from '../node-connect.js'
 import { openIpcConnection, unixSocketTransport, type IpcConnectionOptions } from './ipc-transport.js'
 
 const uid = process.getuid?.()

@@ -60,6 +60,11 @@ export interface FixtureProcess extends AsyncDisposable {
    * command), events printed before it do not count. Rejects if the process exits first.
    */
   waitFor(match: string | ((event: FixtureEvent) => boolean), options?: { after?: number }): Promise<FixtureEvent>
+  /**
+   * Resolves with the first line of `output` (already printed or still to come) that `match`
+   * accepts: for scripts that print text rather than events. Rejects if the process exits first.
+   */
+  waitForLine(match: (line: string) => boolean): Promise<string>
   readonly exited: Promise<Exit>
   /** Sends `signal` and waits for the process to end. */
   stop(signal?: NodeJS.Signals): Promise<Exit>
@@ -125,12 +130,26 @@ export function startFixture(script: string, options: StartOptions = {}): Fixtur
   const events: FixtureEvent[] = []
   const output: string[] = []
   const waiters: { match: (event: FixtureEvent) => boolean; resolve(event: FixtureEvent): void; reject(e: Error): void }[] = []
+  const lineWaiters = new Set<{ match: (line: string) => boolean; resolve(line: string): void; reject(e: Error): void }>()
   const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
   void exited.then((exit) => {
     for (const waiter of waiters.splice(0)) {
       waiter.reject(new Error(`${script} exited (${exit.code ?? exit.signal}) before the awaited event.\n${output.join('\n')}`))
     }
+    for (const waiter of lineWaiters) {
+      waiter.reject(new Error(`${script} exited (${exit.code ?? exit.signal}) before the awaited line.\n${output.join('\n')}`))
+    }
+    lineWaiters.clear()
   })
+  const outputLine = (line: string) => {
+    output.push(line)
+    for (const waiter of lineWaiters) {
+      if (waiter.match(line)) {
+        lineWaiters.delete(waiter)
+        waiter.resolve(line)
+      }
+    }
+  }
   createInterface({ input: child.stdout! }).on('line', (line) => {
     let event: FixtureEvent | undefined
     try {
@@ -142,7 +161,7 @@ export function startFixture(script: string, options: StartOptions = {}): Fixtur
       // not an event line
     }
     if (event === undefined) {
-      output.push(line)
+      outputLine(line)
       return
     }
     events.push(event)
@@ -150,7 +169,7 @@ export function startFixture(script: string, options: StartOptions = {}): Fixtur
       if (waiters[i]!.match(event)) waiters.splice(i, 1)[0]!.resolve(event)
     }
   })
-  createInterface({ input: child.stderr! }).on('line', (line) => output.push(line))
+  createInterface({ input: child.stderr! }).on('line', outputLine)
 
   const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit> => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal)
@@ -172,6 +191,14 @@ export function startFixture(script: string, options: StartOptions = {}): Fixtur
         return Promise.reject(new Error(`${script} has exited.\n${output.join('\n')}`))
       }
       return new Promise((resolve, reject) => waiters.push({ match: test, resolve, reject }))
+    },
+    waitForLine(match) {
+      const seen = output.find(match)
+      if (seen !== undefined) return Promise.resolve(seen)
+      if (child.exitCode !== null || child.signalCode !== null) {
+        return Promise.reject(new Error(`${script} has exited.\n${output.join('\n')}`))
+      }
+      return new Promise((resolve, reject) => lineWaiters.add({ match, resolve, reject }))
     },
     stop,
     [Symbol.asyncDispose]: async () => {

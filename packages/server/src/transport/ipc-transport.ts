@@ -1,9 +1,9 @@
 // The Unix-socket transport: node-ipc in raw mode, the socket file claimed safely, every connection written through a TickWriter.
 import type { Socket } from 'node:net'
 import { IPCModule } from '../vendor/node-ipc.js'
-import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
-import { DEFAULT_APPSPACE, DEFAULT_SOCKET_ROOT, readAsBytes, type SocketAddress } from '@ipc-state/protocol/node'
-import { claimAndListen, prepareSocketRoot, removeSocketFile } from '../files/socket-file.js'
+import { Defaults, ErrorCode, IpcStateError } from '@ipc-state/protocol'
+import { DEFAULT_APPSPACE, DEFAULT_SOCKET_ROOT, readAsBytes, resolveSocketPath, type SocketAddress } from '@ipc-state/protocol/node'
+import { claimAndListen, localSocketRoot, prepareSocketRoot, removeSocketFile } from '../files/socket-file.js'
 import { TickWriter } from './tick-writer.js'
 import {
   CLOSE_GRACE_MS,
@@ -24,8 +24,46 @@ export interface IpcTransportOptions {
   socketMode: number
   /** Accept a socket folder that another user owns or that others can write to. */
   allowUnsafeSocketRoot: boolean
-  /** The server's own connection limit. */
-  maxConnections: number
+}
+
+/** Options for {@link unixSocketTransport}: where the socket is, as `createServer` takes them. */
+export interface UnixSocketTransportOptions extends SocketAddress {
+  /**
+   * The socket file's permission bits.
+   * @default 0o600 (owner only)
+   */
+  socketMode?: number
+  /**
+   * Accept a socket folder that another user owns or that others can write to.
+   * @default false
+   */
+  allowUnsafeSocketRoot?: boolean
+}
+
+/**
+ * The Unix socket `createServer` listens on when given no transport, as a transport of its own: to
+ * serve it beside others, `createServer({ store, transport: [unixSocketTransport({ id }), ports] })`.
+ * Its `name` is the socket path.
+ * @throws IpcStateError `PATH_TOO_LONG` when the path does not fit a Unix socket
+ */
+export function unixSocketTransport(options: UnixSocketTransportOptions): Transport & { readonly name: string } {
+  const address = socketAddress(options)
+  return createIpcTransport({
+    ...address,
+    socketMode: options.socketMode ?? 0o600,
+    allowUnsafeSocketRoot: options.allowUnsafeSocketRoot === true,
+  }) as Transport & { readonly name: string }
+}
+
+/**
+ * Where the Unix socket is: not node-ipc's shared /tmp/ by default, but a folder only this user can write to.
+ * @throws IpcStateError `PATH_TOO_LONG`
+ */
+export function socketAddress(options: SocketAddress): { address: SocketAddress; path: string } {
+  return {
+    address: { socketRoot: options.socketRoot, appspace: options.appspace, id: options.id },
+    path: resolveSocketPath({ ...options, socketRoot: options.socketRoot ?? localSocketRoot(), platform: process.platform }),
+  }
 }
 
 /**
@@ -38,7 +76,8 @@ export function createIpcTransport(options: IpcTransportOptions): Transport {
     name: path,
     async listen(handlers) {
       // node-ipc's limit is only a backstop: the server's own answers with a reason.
-      const listen = (listenPath: string) => listenIpc({ path: listenPath, maxConnections: options.maxConnections + 64, handlers })
+      const maxConnections = (handlers.maxConnections ?? Defaults.MAX_CONNECTIONS) + 64
+      const listen = (listenPath: string) => listenIpc({ path: listenPath, maxConnections, handlers })
       if (process.platform === 'win32') {
         // Named pipes leave no file behind. node-ipc's server turns the plain path into a pipe name
         // itself on Windows (its client does not), so it gets the plain path there.

@@ -1,5 +1,5 @@
 // The seam between the server's core and whatever carries its bytes: a Unix socket through node-ipc
-// by default (ipc-transport.ts), or any transport given as `createServer({ transport })`.
+// by default (ipc-transport.ts), or any transports given as `createServer({ transport })`.
 
 /** How long a closing connection may take to receive what was written to it. */
 export const CLOSE_GRACE_MS = 250
@@ -63,6 +63,11 @@ export interface TransportHandlers {
    * `ECONNRESET` (a peer gone mid-write) is logged at debug level, anything else as a warning.
    */
   error(error: Error & { code?: string }): void
+  /**
+   * The server's own connection limit (its `maxConnections`), past which it answers
+   * `TOO_MANY_CONNECTIONS` itself: a transport with a limit of its own keeps it above this one.
+   */
+  readonly maxConnections?: number
 }
 
 /** A listening transport, as {@link Transport.listen} resolves. */
@@ -77,7 +82,8 @@ export interface TransportServer {
 
 /**
  * What the server needs from a transport: a way to start listening. Give one to
- * `createServer({ store, transport })`; `@ipc-state/server/testing` has one in memory.
+ * `createServer({ store, transport })`, or several (`transport: [unixSocketTransport(…), ports]`);
+ * `@ipc-state/server/testing` has one in memory.
  */
 export interface Transport {
   /**
@@ -92,4 +98,31 @@ export interface Transport {
    *   rejects with it
    */
   listen(handlers: TransportHandlers): Promise<TransportServer>
+}
+
+/**
+ * Several transports as one: listens on each in turn (closing those already listening when one
+ * cannot), and closes them all. Named after the first, where clients are told the server is.
+ */
+export function combineTransports(transports: readonly Transport[]): Transport {
+  if (transports.length === 1) return transports[0]!
+  return {
+    name: transports[0]?.name,
+    async listen(handlers) {
+      const listening: TransportServer[] = []
+      try {
+        for (const transport of transports) listening.push(await transport.listen(handlers))
+      } catch (error) {
+        await Promise.allSettled(listening.map((server) => server.close()))
+        throw error
+      }
+      return {
+        async close() {
+          const closed = await Promise.allSettled(listening.map((server) => server.close()))
+          const failed = closed.find((result) => result.status === 'rejected')
+          if (failed !== undefined) throw failed.reason
+        },
+      }
+    },
+  }
 }
