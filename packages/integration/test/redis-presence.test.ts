@@ -83,8 +83,9 @@ describe.each([2, 3])('%i servers sharing a store in Redis, one SIGKILLed', (cou
 
     const killedAt = Date.now()
     await doomed.process.stop('SIGKILL')
-    // Its workers keep knocking at the dead server's socket: they never come back.
-    await using moved = await RawClient.hello(serverPath(sockets.socketRoot, survivor.address), {
+    // Its workers keep knocking at the dead server's socket: they never come back. The mover comes
+    // back through the survivor at once.
+    await using _moved = await RawClient.hello(serverPath(sockets.socketRoot, survivor.address), {
       clientId: 'mover',
       instanceId: 'mover',
     })
