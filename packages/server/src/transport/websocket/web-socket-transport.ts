@@ -1,6 +1,5 @@
 // The WebSocket transport: an HTTP listener on 127.0.0.1 that upgrades only requests showing our Host, an allowed Origin and the token.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { Defaults, ErrorCode, IpcStateError, numberOption } from '@ipc-state/protocol'
 import { BINARY_HEADER_BYTES, WEB_SOCKET_PROTOCOL, WEB_SOCKET_TOKEN_PATTERN } from '@ipc-state/protocol/wire'
@@ -13,6 +12,7 @@ import {
   type TransportHandlers,
   type TransportServer,
 } from '../transport.js'
+import { bind, refuse } from './http-listener.js'
 import { createToken } from './token.js'
 import { listenerHosts, type UpgradeRules, upgradeRefusal } from './upgrade-checks.js'
 
@@ -286,36 +286,4 @@ export async function listenWebSocket(options: WebSocketListenerOptions = {}): P
     close,
     [Symbol.asyncDispose]: close,
   }
-}
-
-/** Answers an upgrade request that is refused, and closes its connection. */
-function refuse(socket: Duplex, status: number, reason: string): void {
-  if (!socket.writable) {
-    socket.destroy()
-    return
-  }
-  socket.once('finish', () => socket.destroy())
-  socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length}\r\n\r\n${reason}`,
-  )
-}
-
-/** Binds `http` and resolves with its port. */
-function bind(http: Server, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const failed = (error: NodeJS.ErrnoException) => {
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new IpcStateError(ErrorCode.ADDRESS_IN_USE, `Another process listens on ${host}:${port}`, { cause: error })
-          : new IpcStateError(ErrorCode.LISTEN_FAILED, `Cannot listen on ${host}:${port}: ${error.message}`, { cause: error }),
-      )
-    }
-    http.once('error', failed)
-    http.listen(port, host, () => {
-      http.off('error', failed)
-      // A failing connection after this is that connection's own business.
-      http.on('clientError', (_error, socket) => socket.destroy())
-      resolve((http.address() as AddressInfo).port)
-    })
-  })
 }
