@@ -2,7 +2,7 @@ import { ErrorCode } from '@ipc-state/protocol'
 import { socketRootWarning } from '@ipc-state/protocol/node'
 import { describe, expect, it, vi } from 'vitest'
 import * as publicApi from './index.js'
-import type { ChangeInfo } from './replica.js'
+import type { ChangeInfo } from './replica/replica.js'
 import type { ClientTransport } from './transport/client-transport.js'
 import { caught, createTestServer, nextOf, type TestStore } from '../test/test-server.js'
 

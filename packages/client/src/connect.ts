@@ -8,16 +8,16 @@ import {
   type StoreDefinition,
 } from '@ipc-state/protocol'
 import { ClientMessageType } from '@ipc-state/protocol/wire'
-import { abortError } from './abort-error.js'
-import { CallQueue } from './call-queue.js'
-import type { CallOptions } from './queued-call.js'
+import { abortError } from './calls/abort-error.js'
+import { CallQueue } from './calls/call-queue.js'
+import type { CallOptions } from './calls/queued-call.js'
 import { type ClientCoreOptions, type ClientOptions, parseClientOptions, UNNAMED_TRANSPORT } from './client-options.js'
 import type { ClientActions, IpcStateClient } from './ipc-state-client.js'
 import { ConnectionLifecycle } from './connection/connection-lifecycle.js'
 import type { ClientTransport } from './transport/client-transport.js'
-import { Replica, type ChangeInfo, type StateListener, type SubscribeOptions } from './replica.js'
+import { Replica, type ChangeInfo, type StateListener, type SubscribeOptions } from './replica/replica.js'
 import { checkedChangesList, checkedServerInfo } from './connection/server-results.js'
-import { waitFor } from './wait-for.js'
+import { waitFor } from './replica/wait-for.js'
 
 /**
  * `connect` over `transport`, with options that say nothing of a socket: the core both entries'

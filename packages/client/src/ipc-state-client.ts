@@ -10,9 +10,9 @@ import type {
   StoreDefinition,
 } from '@ipc-state/protocol'
 import type { ClientStatus } from './client-status.js'
-import type { CallOptions } from './queued-call.js'
-import type { ChangeInfo, StateListener, SubscribeOptions } from './replica.js'
-import type { WaitForOptions } from './wait-for.js'
+import type { CallOptions } from './calls/queued-call.js'
+import type { ChangeInfo, StateListener, SubscribeOptions } from './replica/replica.js'
+import type { WaitForOptions } from './replica/wait-for.js'
 
 /** Typed action calls: each resolves with the action's result once the replica shows its effect. */
 export type ClientActions<A> = {

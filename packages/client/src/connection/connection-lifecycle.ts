@@ -1,7 +1,7 @@
 // One client's connection over its whole life: attempts, handshake, retries, status, and why it closed.
 import { ErrorCode, IpcStateError, isIpcStateError } from '@ipc-state/protocol'
 import { errorFromWire, type ResponseMessage } from '@ipc-state/protocol/wire'
-import { abortError } from '../abort-error.js'
+import { abortError } from '../calls/abort-error.js'
 import type { ClientOptions } from '../client-options.js'
 import { ClientStatusTracker, type ClientStatus } from '../client-status.js'
 import type { ClientConnection, ClientConnectionHandlers, ClientTransport } from '../transport/client-transport.js'

@@ -7,7 +7,7 @@ import {
   type HelloResult,
   type ResponseMessage,
 } from '@ipc-state/protocol/wire'
-import { textFrame } from '../call-frames.js'
+import { textFrame } from '../calls/call-frames.js'
 import type { ClientOptions } from '../client-options.js'
 import { helloResultProblem } from './server-results.js'
 

@@ -7,8 +7,8 @@ import {
   type StateGetResult,
   errorFromWire,
 } from '@ipc-state/protocol/wire'
-import { textFrame } from '../call-frames.js'
-import type { Replica } from '../replica.js'
+import { textFrame } from '../calls/call-frames.js'
+import type { Replica } from '../replica/replica.js'
 import { snapshotProblem } from './server-results.js'
 
 /** What the client does with its replica (a `Replica`): fill it, keep it current, let its waiters go. */

@@ -1,6 +1,6 @@
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 import { describe, expect, it, vi } from 'vitest'
-import { caught, createTestServer } from '../test/test-server.js'
+import { caught, createTestServer } from '../../test/test-server.js'
 
 describe('client.waitFor', () => {
   it('resolves at once with the state when the predicate already holds', async () => {

@@ -1,8 +1,8 @@
 // client.waitFor: a promise for the first replica state that satisfies a predicate, checked on each change.
 import { type AbortSignalLike, type DeepReadonly, ErrorCode, IpcStateError } from '@ipc-state/protocol'
-import { abortError } from './abort-error.js'
-import type { ClientStatus } from './client-status.js'
-import { timeoutOption } from './client-options.js'
+import { abortError } from '../calls/abort-error.js'
+import type { ClientStatus } from '../client-status.js'
+import { timeoutOption } from '../client-options.js'
 import type { Replica } from './replica.js'
 
 /** Options of {@link IpcStateClient.waitFor}. */

@@ -1,6 +1,6 @@
 // The errors a request fails with when no answer settles it, each saying where the wait stood.
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
-import type { ClientStatus } from './client-status.js'
+import type { ClientStatus } from '../client-status.js'
 
 /** Where a request stood when it timed out. */
 export interface TimeoutContext {

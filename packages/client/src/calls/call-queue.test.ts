@@ -1,8 +1,8 @@
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 import { FRAME_DELIMITER, ServerMessageType, type ActionCallRequest, type ServerMessage } from '@ipc-state/protocol/wire'
 import { describe, expect, it, vi } from 'vitest'
-import type { MemoryPeer } from '../test/memory-transport.js'
-import { caught, createTestServer, nextOf, type TestServer } from '../test/test-server.js'
+import type { MemoryPeer } from '../../test/memory-transport.js'
+import { caught, createTestServer, nextOf, type TestServer } from '../../test/test-server.js'
 
 /** Makes the server hold every action call instead of answering it; returns the held ones. */
 function holdCalls(server: TestServer): { peer: MemoryPeer; call: ActionCallRequest }[] {
