@@ -1,3 +1,4 @@
+// The browser-page example in a real headless Chromium, beside the counter example's client in processes of its own.
 import { launchChromium } from '@ipc-state/integration/chromium'
 import type { Page } from 'playwright-core'
 import { afterEach, expect, it } from 'vitest'

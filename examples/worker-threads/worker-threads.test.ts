@@ -1,3 +1,4 @@
+// The worker-threads example run as its README says: the exact total its main thread prints.
 import { afterEach, expect, it } from 'vitest'
 import { runExample, stopExamples } from '../support/run-example.js'
 
