@@ -1,4 +1,4 @@
-// The real Chromium the browser tests drive: CHROMIUM_PATH, else /usr/bin/chromium, else a `chromium` on
+// The real Chromium the browser tests (and the examples' page test, as `@ipc-state/integration/chromium`) drive: CHROMIUM_PATH, else /usr/bin/chromium, else a `chromium` on
 // the PATH. None is a failure that says how to install one, never a skip.
 import { accessSync, constants } from 'node:fs'
 import { delimiter, join } from 'node:path'
