@@ -3,7 +3,7 @@
 // Run after a build: `pnpm --filter @ipc-state/cli screenshot [out.png]`.
 import { fileURLToPath } from 'node:url'
 import { connect } from '@ipc-state/client'
-import { launchChromium } from '../test/browser.js'
+import { launchChromium } from '@ipc-state/integration/chromium'
 import { submitCall, waitForCallResult, waitForTreeValue } from '../test/inspector-page.js'
 import { APPSPACE, startCli, startServer, tempSocketRoot } from '../test/processes.js'
 

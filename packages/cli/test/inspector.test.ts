@@ -1,7 +1,7 @@
 import { get } from 'node:http'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { findChromium, launchChromium } from './browser.js'
+import { findChromium, launchChromium } from '@ipc-state/integration/chromium'
 import { logRows, shownVersions, submitCall, waitForCallResult, waitForOfferedAction, waitForTreeValue } from './inspector-page.js'
 import { cliEnv, type LineProcess, runCli, startCli, startServer, tempSocketRoot } from './processes.js'
 

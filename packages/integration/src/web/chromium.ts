@@ -1,5 +1,6 @@
-// The real Chromium the browser tests (and the examples' page test, as `@ipc-state/integration/chromium`) drive: CHROMIUM_PATH, else /usr/bin/chromium, else a `chromium` on
-// the PATH. None is a failure that says how to install one, never a skip.
+// The real Chromium every browser test drives (the inspector's, the examples' page: as
+// `@ipc-state/integration/chromium`): CHROMIUM_PATH, else /usr/bin/chromium, else a `chromium` on the
+// PATH. None is a failure that says how to install one, never a skip.
 import { accessSync, constants } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import { type Browser, chromium } from 'playwright-core'
