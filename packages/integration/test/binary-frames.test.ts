@@ -40,7 +40,7 @@ const bigItems = Array.from({ length: 2000 }, (_, i) => ({
 }))
 
 beforeAll(async () => {
-  server = await startServer({ script: fixture('json-values-server.ts') })
+  server = await startServer({ script: fixture('servers/json-values-server.ts') })
   writer = await connect<JsonValuesStore>({ ...server.address, timeout: 10_000 })
   await writer.actions.apply(set(['blob'], 'x'.repeat(100_000)))
   for (let i = 0; i < bigItems.length; i += 500) {
@@ -123,7 +123,7 @@ describe('clients that did not offer binary frames', () => {
 
   it('a plain node-ipc client, as the seed wrote one, gets the large state in sharedData', async () => {
     const { state } = await serverState()
-    const run = await runNode(fixture('seed-client.cjs'), addressEnv(server.address))
+    const run = await runNode(fixture('clients/seed-client.cjs'), addressEnv(server.address))
     expect(run, run.stderr).toMatchObject({ code: 0 })
     const line = run.stdout.split('\n').find((text) => text.startsWith('{"event":"sharedData"'))
     expect(line, run.stdout.slice(0, 500)).toBeDefined()

@@ -67,7 +67,7 @@ describe('calls a client must not send', () => {
 
   it('after a restart in memory, calls sent and unanswered fail with OUTCOME_UNKNOWN; calls never sent run on the new store, once', async () => {
     await using dir = await tempSocketRoot()
-    await using first = await startServer({ socketRoot: dir.socketRoot, script: fixture('gated-server.ts') })
+    await using first = await startServer({ socketRoot: dir.socketRoot, script: fixture('servers/gated-server.ts') })
     await using client = await connect<typeof gatedStore>({ ...first.address, retryDelay: () => 10, timeout: 30_000 })
     const sent = Array.from({ length: 5 }, () => outcome(client.actions.gated(1)))
     // All five reached the server, which holds them: written, and unanswered.
@@ -84,7 +84,10 @@ describe('calls a client must not send', () => {
     // Never written to any socket: no server has seen these.
     const unsent = Array.from({ length: 3 }, () => outcome(client.actions.increment(1)))
 
-    await using second = await startServer<{ counter: number }>({ socketRoot: dir.socketRoot, script: fixture('gated-server.ts') })
+    await using second = await startServer<{ counter: number }>({
+      socketRoot: dir.socketRoot,
+      script: fixture('servers/gated-server.ts'),
+    })
     expect(second.epoch).not.toBe(first.epoch)
     // Whatever reaches the new store's gate goes through: a call resent there would be applied.
     await ask(second.process, 'release', 'released')

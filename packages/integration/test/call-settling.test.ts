@@ -28,9 +28,9 @@ function recordingLogger() {
 }
 
 const startLyingServer = (lie: 'bad-change' | 'no-change') =>
-  startServer({ script: fixture('lying-server.ts'), id: 'liar', env: { IPC_STATE_LIE: lie } })
+  startServer({ script: fixture('hostile/lying-server.ts'), id: 'liar', env: { IPC_STATE_LIE: lie } })
 
-const startSilentServer = () => startServer({ script: fixture('silent-server.ts') })
+const startSilentServer = () => startServer({ script: fixture('hostile/silent-server.ts') })
 
 /** Resolves with what the silent server received for the first call of `action`. */
 const received = (silent: ServerHandle, action: string) =>

@@ -71,7 +71,7 @@ describe('connecting', () => {
   })
 
   it('a server that accepts but never answers the handshake counts as a failed attempt', async () => {
-    await using mute = await startServer({ script: fixture('silent-server.ts'), env: { IPC_STATE_MUTE_HELLO: '1' } })
+    await using mute = await startServer({ script: fixture('hostile/silent-server.ts'), env: { IPC_STATE_MUTE_HELLO: '1' } })
     const error = await caught(connect<TestStore>({ ...mute.address, timeout: 100, connectAttempts: 2, retryDelay: () => 1 }))
     expect(error.code).toBe(ErrorCode.SERVER_UNAVAILABLE)
     expect(error.message).toMatch(/after 2 attempts.*No handshake .* within 100 ms/)

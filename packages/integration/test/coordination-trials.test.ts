@@ -33,18 +33,18 @@ afterAll(() => {
   }
 })
 
-/** Starts fixtures/jobs-server.ts, with `LEAVE_GRACE` unless `env` says otherwise. */
+/** Starts fixtures/servers/jobs-server.ts, with `LEAVE_GRACE` unless `env` says otherwise. */
 function startJobsServer(env: FixtureEnv = {}, socketRoot?: string): Promise<ServerHandle<JobsState>> {
   return startServer<JobsState>({
-    script: fixture('jobs-server.ts'),
+    script: fixture('servers/jobs-server.ts'),
     env: { IPC_STATE_LEAVE_GRACE: String(LEAVE_GRACE), ...env },
     ...(socketRoot === undefined ? {} : { socketRoot }),
   })
 }
 
-/** A worker process of the jobs store (fixtures/jobs-worker.ts), connected. */
+/** A worker process of the jobs store (fixtures/clients/jobs-worker.ts), connected. */
 async function startWorker(address: AddressOptions, env: FixtureEnv = {}): Promise<FixtureProcess & { instanceId: string }> {
-  const worker = startFixture(fixture('jobs-worker.ts'), { env: { ...addressEnv(address), ...env } })
+  const worker = startFixture(fixture('clients/jobs-worker.ts'), { env: { ...addressEnv(address), ...env } })
   const connected = await worker.waitFor((event) => event.event === 'connected' || event.event === 'error')
   if (connected.event !== 'connected') throw new Error(`a worker could not connect: ${JSON.stringify(connected)}`)
   return Object.assign(worker, { instanceId: connected.instanceId as string })

@@ -59,7 +59,7 @@ async function tmpfsDisk(): Promise<FullableDisk> {
   const filler = join(mountPoint, 'filler')
   return {
     root: mountPoint,
-    script: fixture('server.ts'),
+    script: fixture('servers/server.ts'),
     env: {},
     // Writes until the disk says no, in smaller and smaller pieces, down to single bytes.
     async fill(leave = 0) {
@@ -91,7 +91,7 @@ async function injectedFullDisk(): Promise<FullableDisk> {
   const flag = join(parent, 'disk-is-full')
   return {
     root: parent,
-    script: fixture('full-disk-server.ts'),
+    script: fixture('servers/full-disk-server.ts'),
     env: { IPC_STATE_DISK_FULL_FLAG: flag },
     fill: () => writeFile(flag, ''),
     free: () => rm(flag, { force: true }),

@@ -9,7 +9,7 @@ import { refusedStart } from '../src/processes/refused-start.js'
 import { startServer } from '../src/processes/server-fixture.js'
 import type { StateV1, StateV2, storeV1, storeV2 } from '../src/stores/versioned-stores.js'
 
-const script = fixture('versioned-server.ts')
+const script = fixture('servers/versioned-server.ts')
 const storeEnv = (dir: string, version: 1 | 2) => ({ IPC_STATE_DATA_DIR: dir, IPC_STATE_STORE_VERSION: String(version) })
 const startVersion = <State>(address: FixtureAddress, dir: string, version: 1 | 2) =>
   startServer<State>({ ...address, script, env: storeEnv(dir, version) })

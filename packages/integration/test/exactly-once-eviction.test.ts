@@ -37,7 +37,8 @@ async function passersBy(path: string, count: number, action: string, concurrenc
   return answered
 }
 
-const startExactlyOnceServer = (env: FixtureEnv) => startServer<ServerState>({ script: fixture('exactly-once-server.ts'), env })
+const startExactlyOnceServer = (env: FixtureEnv) =>
+  startServer<ServerState>({ script: fixture('servers/exactly-once-server.ts'), env })
 
 /**
  * The victim says hello (id 1) as a replica, stops reading, and calls `increment` (id 2). Once the

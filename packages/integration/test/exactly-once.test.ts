@@ -6,7 +6,7 @@ import { startServer } from '../src/processes/server-fixture.js'
 describe('exactly once, at the wire', () => {
   it('a call resent while its first copy still waits in the queue is applied once and answered on the new connection', async () => {
     // `gated` has an asynchronous input check that waits until the test releases it.
-    await using server = await startServer({ script: fixture('gated-server.ts') })
+    await using server = await startServer({ script: fixture('servers/gated-server.ts') })
     const first = await RawClient.hello(server.path, { clientId: 'same-instance' })
     await first.send({ type: 'action/call', data: { id: 5, action: 'gated', input: 1 } })
     await server.process.waitFor('checking')

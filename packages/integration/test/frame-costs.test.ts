@@ -44,7 +44,7 @@ const answerTo =
 
 beforeAll(async () => {
   server = await startServer({
-    script: fixture('frame-cost-server.ts'),
+    script: fixture('servers/frame-cost-server.ts'),
     env: { IPC_STATE_SERVER_OPTIONS: '{"frameTimeout":1000}' },
   })
   other = await connect<typeof costStore>({ ...server.address, timeout: 20_000 })
@@ -135,10 +135,10 @@ describe('a client sent a costly snapshot by a hostile server', () => {
   for (const snapshot of ['dag', 'empty-maps'] as const) {
     it(`refuses a hello answered with ${snapshot === 'dag' ? 'a 40-level DAG' : '16 MiB of empty maps'}, unblocked and within its memory`, async () => {
       await using hostile = await startServer({
-        script: fixture('costly-snapshot-server.ts'),
+        script: fixture('servers/costly-snapshot-server.ts'),
         env: { IPC_STATE_SNAPSHOT: snapshot },
       })
-      await using client = startFixture(fixture('costly-frame-client.ts'), {
+      await using client = startFixture(fixture('clients/costly-frame-client.ts'), {
         env: { ...addressEnv(hostile.address), IPC_STATE_MAX_FRAME_BYTES: String(MAX_FRAME_BYTES) },
       })
       // Well within the test's own timeout: a client that hangs fails the test, and is killed.

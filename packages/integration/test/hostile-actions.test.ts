@@ -13,7 +13,7 @@ import type { PathsState } from '../src/stores/paths-store.js'
 
 type Client = IpcStateClient<PathsStore>
 
-const start = (env = {}) => startServer<PathsState>({ script: fixture('paths-server.ts'), env })
+const start = (env = {}) => startServer<PathsState>({ script: fixture('servers/paths-server.ts'), env })
 const clientOf = (server: ServerHandle<PathsState>, binaryFrames = true) =>
   connect<PathsStore>({ ...server.address, binaryFrames, timeout: 20_000 })
 

@@ -25,7 +25,7 @@ type LiarClient = IpcStateClient<typeof liarStore>
 type Lie = 'empty-hello' | 'old-snapshot' | 'old-limits' | 'many-actions' | 'odd-actions' | 'truthful-info'
 
 const startLiar = (lie: Lie, env: Record<`IPC_STATE_${string}`, string> = {}) =>
-  startServer({ script: fixture('lying-server.ts'), id: 'liar', env: { IPC_STATE_LIE: lie, ...env } })
+  startServer({ script: fixture('hostile/lying-server.ts'), id: 'liar', env: { IPC_STATE_LIE: lie, ...env } })
 
 const count = (liar: ServerHandle, event: string) => liar.process.events.filter((e) => e.event === event).length
 

@@ -100,7 +100,7 @@ describe('one state everywhere: what an action writes is what every replica hold
   let clients: Client[]
 
   beforeAll(async () => {
-    server = await startServer({ script: fixture('json-values-server.ts') })
+    server = await startServer({ script: fixture('servers/json-values-server.ts') })
     const address = { ...server.address, timeout: 5_000 }
     clients = await Promise.all([
       connect<JsonValuesStore>(address),

@@ -229,7 +229,7 @@ describe('limits that protect the server from one client', () => {
   })
 
   it('requests beyond maxInFlight on one connection get TOO_MANY_REQUESTS', async () => {
-    await using server = await startServer({ script: fixture('gated-server.ts'), env: { IPC_STATE_MAX_IN_FLIGHT: '4' } })
+    await using server = await startServer({ script: fixture('servers/gated-server.ts'), env: { IPC_STATE_MAX_IN_FLIGHT: '4' } })
     await using raw = await RawClient.hello(server.path)
     await using other = await RawClient.hello(server.path)
     const call = (id: number, action: string, input: number) =>

@@ -37,7 +37,7 @@ interface BudgetStats {
 /** A budget server in its own process, with `options` for createServer, and a client factory. */
 async function budgetServer(options: Record<string, number> = {}) {
   const server = await startServer<BudgetState>({
-    script: fixture('budget-server.ts'),
+    script: fixture('servers/budget-server.ts'),
     env: { IPC_STATE_SERVER_OPTIONS: JSON.stringify(options) },
   })
   const clients: IpcStateClient<BudgetStore>[] = []
@@ -46,7 +46,8 @@ async function budgetServer(options: Record<string, number> = {}) {
     server: server.process,
     path: server.path,
     /** Starts budget-readers.ts on this server, with `env` for its readers (see its header). */
-    readers: (env: FixtureEnv) => startFixture(fixture('budget-readers.ts'), { env: { ...addressEnv(server.address), ...env } }),
+    readers: (env: FixtureEnv) =>
+      startFixture(fixture('clients/budget-readers.ts'), { env: { ...addressEnv(server.address), ...env } }),
     /** RSS after a full collection: what the server retains. */
     retained: async () => (await measure('gc')).rss,
     /** The highest RSS sampled since the last call. */

@@ -28,7 +28,7 @@ describe('worker threads over message ports, beside Unix-socket clients of the s
     const victim = startPortWorker(ports, { action: 'addMessage', calls: 100_000, concurrency: 8, tag: 'victim' })
     await using writers = disposeAll(
       Array.from({ length: SOCKET_CLIENTS }, () =>
-        startFixture(fixture('load-client.ts'), {
+        startFixture(fixture('clients/load-client.ts'), {
           env: {
             IPC_STATE_SOCKET_ROOT: root.socketRoot,
             IPC_STATE_CALLS: String(SOCKET_CALLS),

@@ -16,7 +16,7 @@ describe('a plain node-ipc client, as the seed wrote one', () => {
     await client.actions.addMessage('merhaba')
     const view = await server.view()
 
-    const run = await runNode(fixture('seed-client.cjs'), addressEnv(server.address))
+    const run = await runNode(fixture('clients/seed-client.cjs'), addressEnv(server.address))
     expect(run, run.stderr).toMatchObject({ code: 0 })
     const line = run.stdout.split('\n').find((text) => text.startsWith('{"event":"sharedData"'))
     expect(line, run.stdout).toBeDefined()

@@ -128,7 +128,7 @@ describe('servers sharing a store in Redis, when Redis fails', () => {
     await using sockets = await tempSocketRoot()
     const address = fixtureAddress({ socketRoot: sockets.socketRoot })
     const url = `${redis.path}?password=${encodeURIComponent('not the right one')}`
-    await using server = startFixture(fixture('shared-server.ts'), {
+    await using server = startFixture(fixture('servers/shared-server.ts'), {
       env: { ...addressEnv(address), ...sharedStoreEnv({ url, key: 'k' }) },
     })
     const error = await server.waitFor('error')

@@ -124,7 +124,7 @@ describe('servers sharing a store in Redis, when Redis holds what they did not w
       expect(report.state.counter).toBe(acknowledged)
     }
     // A server that starts on the store now does not start, and names the entry too.
-    await using late = startFixture(fixture('shared-server.ts'), {
+    await using late = startFixture(fixture('servers/shared-server.ts'), {
       env: {
         ...addressEnv(fixtureAddress({ socketRoot: sockets.socketRoot, id: 'late' })),
         ...sharedStoreEnv({ url: redis.url, key: 'foreign' }),
@@ -180,7 +180,7 @@ describe('servers sharing a store in Redis, when Redis holds what they did not w
     await using redis = await startRedisServer()
     await using sockets = await tempSocketRoot()
     const start = (id: string) =>
-      startFixture(fixture('shared-server.ts'), {
+      startFixture(fixture('servers/shared-server.ts'), {
         env: {
           ...addressEnv(fixtureAddress({ socketRoot: sockets.socketRoot, id })),
           ...sharedStoreEnv({ url: redis.url, key: 'shape' }),
@@ -255,7 +255,7 @@ describe('servers sharing a store in Redis, when Redis holds what they did not w
     await using sockets = await tempSocketRoot()
     const store = sharedStoreEnv({ url: redis.url, key: 'versions' })
     const start = (id: string, version: string) =>
-      startFixture(fixture('shared-server.ts'), {
+      startFixture(fixture('servers/shared-server.ts'), {
         env: {
           ...addressEnv(fixtureAddress({ socketRoot: sockets.socketRoot, id })),
           ...store,
@@ -294,7 +294,7 @@ describe('servers sharing a store in Redis, when Redis holds what they did not w
     await using redis = await startRedisServer()
     await using sockets = await tempSocketRoot()
     const address = fixtureAddress({ socketRoot: sockets.socketRoot })
-    await using server = startFixture(fixture('shared-server.ts'), {
+    await using server = startFixture(fixture('servers/shared-server.ts'), {
       env: {
         ...addressEnv(address),
         ...sharedStoreEnv({ url: redis.url, key: 'huge' }),
@@ -336,7 +336,7 @@ describe('servers sharing a store in Redis, when Redis holds what they did not w
     await using redis = await startRedisServer()
     await using sockets = await tempSocketRoot()
     const start = (id: string) =>
-      startFixture(fixture('shared-server.ts'), {
+      startFixture(fixture('servers/shared-server.ts'), {
         env: {
           ...addressEnv(fixtureAddress({ socketRoot: sockets.socketRoot, id })),
           ...sharedStoreEnv({ url: redis.url, key: 'vast' }),
@@ -380,7 +380,7 @@ describe('servers sharing a store in Redis, when Redis holds what they did not w
 
   describe('a user whose ACL lacks a command the storage needs', () => {
     const startServer = (redis: RedisServer, socketRoot: string, user: string) =>
-      startFixture(fixture('shared-server.ts'), {
+      startFixture(fixture('servers/shared-server.ts'), {
         env: {
           ...addressEnv(fixtureAddress({ socketRoot })),
           ...sharedStoreEnv({ url: `${redis.path}?username=${user}&password=pw`, key: 'acl' }),

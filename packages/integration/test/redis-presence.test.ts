@@ -26,19 +26,19 @@ afterAll(() => {
   )
 })
 
-/** Starts a jobs server (fixtures/jobs-server.ts) named `id` on the store in Redis. */
+/** Starts a jobs server (fixtures/servers/jobs-server.ts) named `id` on the store in Redis. */
 function startJobsServer(id: string, socketRoot: string, env: FixtureEnv): Promise<ServerHandle<JobsState>> {
   return startServer<JobsState>({
-    script: fixture('jobs-server.ts'),
+    script: fixture('servers/jobs-server.ts'),
     socketRoot,
     id,
     env: { IPC_STATE_LEAVE_GRACE: String(LEAVE_GRACE), IPC_STATE_SERVER_LEASE: String(SERVER_LEASE), ...env },
   })
 }
 
-/** A worker process (fixtures/jobs-worker.ts) connected to `server`, retrying for ever once it is gone. */
+/** A worker process (fixtures/clients/jobs-worker.ts) connected to `server`, retrying for ever once it is gone. */
 async function startWorker(server: ServerHandle<JobsState>): Promise<FixtureProcess & { instanceId: string }> {
-  const worker = startFixture(fixture('jobs-worker.ts'), {
+  const worker = startFixture(fixture('clients/jobs-worker.ts'), {
     env: { IPC_STATE_SOCKET_ROOT: server.socketRoot, IPC_STATE_APPSPACE: server.appspace, IPC_STATE_ID: server.id },
   })
   const connected = await worker.waitFor((event) => event.event === 'connected' || event.event === 'error')

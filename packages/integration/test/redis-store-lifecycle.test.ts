@@ -35,7 +35,7 @@ describe('a store in Redis over time', () => {
     await using sockets = await tempSocketRoot()
     const store = sharedStoreEnv({ url: redis.url, key: 'versions' })
     const start = (id: string, version: string) =>
-      startFixture(fixture('shared-server.ts'), {
+      startFixture(fixture('servers/shared-server.ts'), {
         env: { ...addressEnv(fixtureAddress({ socketRoot: sockets.socketRoot, id })), ...store, IPC_STATE_STORE_VERSION: version },
       })
     await using v1 = start('v1', '1')

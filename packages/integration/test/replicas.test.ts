@@ -10,7 +10,7 @@ import { startServer } from '../src/processes/server-fixture.js'
 import type { TestState, TestStore } from '../src/stores/test-store.js'
 
 const startDroppingServer = (options: { socketRoot?: string } = {}, env: FixtureEnv = {}) =>
-  startServer({ ...options, script: fixture('dropping-server.ts'), env })
+  startServer({ ...options, script: fixture('hostile/dropping-server.ts'), env })
 /** Generous: two cores run every process of these tests, and other suites may run beside them. */
 const settle = { timeout: 10_000 }
 

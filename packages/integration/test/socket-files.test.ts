@@ -14,7 +14,7 @@ import { testStore } from '../src/stores/test-store.js'
 
 /** Starts the server fixture expecting it to fail; returns its error event and exit code. */
 async function expectStartFailure(socketRoot: string): Promise<{ event: FixtureEvent; code: number | null }> {
-  await using child = startFixture(fixture('server.ts'), { env: addressEnv({ socketRoot }) })
+  await using child = startFixture(fixture('servers/server.ts'), { env: addressEnv({ socketRoot }) })
   const event = await child.waitFor((e) => e.event === 'error' || e.event === 'ready')
   expect(event.event).toBe('error')
   const exit = await child.exited

@@ -37,7 +37,7 @@ async function startImpostor(address: AddressOptions): Promise<FixtureProcess> {
   const folder = await mkdtemp('/tmp/ipcs-impostor-')
   await chmod(folder, 0o755)
   const script = join(folder, 'impostor-server.mjs')
-  await copyFile(fixture('impostor-server.mjs'), script)
+  await copyFile(fixture('hostile/impostor-server.mjs'), script)
   // The protocol package's own ES module build, beside it: its frames are made by the same
   // encoders as ours.
   const protocolEntry = createRequire(import.meta.url).resolve('@ipc-state/protocol')

@@ -28,7 +28,7 @@ describe('taking over a socket path', () => {
     await using dir = await tempSocketRoot()
     const address = fixtureAddress({ socketRoot: dir.socketRoot, id: 'busy' })
     const path = serverPath(dir.socketRoot, address)
-    await using busy = startFixture(fixture('busy-listener.ts'), { env: addressEnv(address) })
+    await using busy = startFixture(fixture('hostile/busy-listener.ts'), { env: addressEnv(address) })
     await busy.waitFor('ready')
     let sawFullBacklog = 0
     let probedBusy = 0
@@ -62,8 +62,8 @@ describe('taking over a socket path', () => {
     await using dir = await tempSocketRoot()
     const address = fixtureAddress({ socketRoot: dir.socketRoot, id: 'race' })
     const env = addressEnv(address)
-    await using a = startFixture(fixture('claiming-server.ts'), { env })
-    await using b = startFixture(fixture('claiming-server.ts'), { env })
+    await using a = startFixture(fixture('servers/claiming-server.ts'), { env })
+    await using b = startFixture(fixture('servers/claiming-server.ts'), { env })
     await Promise.all([a.waitFor('ready'), b.waitFor('ready')])
     const lockPath = `${serverPath(dir.socketRoot, address)}.lock`
     for (let run = 0; run < RUNS; run++) {
@@ -93,7 +93,7 @@ describe('taking over a socket path', () => {
 
       // A stale socket: its server is gone, so connecting is refused.
       const socketPath = serverPath(dir.socketRoot, theirs)
-      const stale = startFixture(fixture('busy-listener.ts'), { env: addressEnv(theirs) })
+      const stale = startFixture(fixture('hostile/busy-listener.ts'), { env: addressEnv(theirs) })
       await stale.waitFor('ready')
       await stale.stop('SIGKILL')
       await chown(socketPath, 65534, 65534)

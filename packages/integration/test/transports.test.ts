@@ -25,7 +25,7 @@ describe('a transport written from the exported types alone', () => {
     const transport = channelServerTransport()
     await using server = await createServer({ store: testStore, transport })
     expect(server.path).toBe('parent channel')
-    await using clients = disposeAll([0, 1].map(() => startFixture(fixture('channel-client.ts'), { ipc: true })))
+    await using clients = disposeAll([0, 1].map(() => startFixture(fixture('clients/channel-client.ts'), { ipc: true })))
     for (const client of clients) transport.attach(client.child)
     const [first, second] = clients
     const connected = await Promise.all(clients.map((client) => client.waitFor('connected')))
@@ -44,9 +44,9 @@ describe('the client loads no Node.js built-in and no node-ipc until the Unix so
   it('over a transport of its own, its modules import only protocol and their own chunks; the socket brings node-ipc', async () => {
     const transport = channelServerTransport()
     await using server = await createServer({ store: testStore, transport })
-    await using client = startFixture(fixture('channel-client.ts'), {
+    await using client = startFixture(fixture('clients/channel-client.ts'), {
       ipc: true,
-      nodeArgs: ['--import', fixture('record-imports.mjs')],
+      nodeArgs: ['--import', fixture('clients/record-imports.mjs')],
     })
     transport.attach(client.child)
     await client.waitFor('connected')

@@ -27,7 +27,7 @@ const FOREIGN = 'http://foreign.example'
 
 /** Starts the WebSocket server fixture, on `port` with `token` when given (a restart). */
 async function startWebServer(port?: number, token?: string): Promise<{ server: FixtureProcess; web: WebListener }> {
-  const server = startFixture(fixture('web-socket-server.ts'), {
+  const server = startFixture(fixture('servers/web-socket-server.ts'), {
     env: {
       ...(port === undefined ? {} : { IPC_STATE_WEB_PORT: String(port) }),
       ...(token === undefined ? {} : { IPC_STATE_WEB_TOKEN: token }),

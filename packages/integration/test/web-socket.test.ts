@@ -59,7 +59,7 @@ describe('a WebSocket listener in a server process of its own', () => {
   }
 
   beforeAll(async () => {
-    server = startFixture(fixture('web-socket-server.ts'), {
+    server = startFixture(fixture('servers/web-socket-server.ts'), {
       env: {
         IPC_STATE_MAX_FRAME_BYTES: String(MAX_FRAME_BYTES),
         IPC_STATE_MAX_BUFFERED_BYTES: String(MAX_BUFFERED_BYTES),

@@ -3,12 +3,12 @@ import { type AddressOptions, type FixtureEnv, addressEnv } from './fixture-env.
 import { type FixtureProcess, disposeAll, fixture, startFixture } from './processes.js'
 
 /**
- * Starts `fixtures/client.ts`, a client of the test store driven by `ask` commands, against
+ * Starts `fixtures/clients/client.ts`, a client of the test store driven by `ask` commands, against
  * `address` (a server handle will do). Not yet connected: wait for its `connected` event.
  * `env` takes the extras its header documents, such as `IPC_STATE_WATCH`.
  */
 export function startClient(address: AddressOptions, env: FixtureEnv = {}): FixtureProcess {
-  return startFixture(fixture('client.ts'), { env: { ...addressEnv(address), ...env } })
+  return startFixture(fixture('clients/client.ts'), { env: { ...addressEnv(address), ...env } })
 }
 
 /** Starts `count` client fixtures (see `startClient`), disposed together. */
@@ -17,9 +17,9 @@ export function startClients(count: number, address: AddressOptions, env: Fixtur
 }
 
 /**
- * Starts `fixtures/load-client.ts`, client processes that keep calling and report counts and
+ * Starts `fixtures/clients/load-client.ts`, client processes that keep calling and report counts and
  * latencies, against `address`. `env` takes the extras its header documents, such as `IPC_STATE_CALLS`.
  */
 export function startLoadClient(address: AddressOptions, env: FixtureEnv = {}): FixtureProcess {
-  return startFixture(fixture('load-client.ts'), { env: { ...addressEnv(address), ...env } })
+  return startFixture(fixture('clients/load-client.ts'), { env: { ...addressEnv(address), ...env } })
 }

@@ -12,7 +12,7 @@ const packageRoot = fileURLToPath(new URL('../..', import.meta.url))
 export interface PlainFixtures extends AsyncDisposable {
   /** The folder: `fixtures/` and the kit's `src/` modules they import, as JavaScript. */
   readonly root: string
-  /** The JavaScript of fixture `name` (say 'server.ts'), to start with `startFixture(…, { plain: true })`. */
+  /** The JavaScript of fixture `name` (say 'servers/server.ts'), to start with `startFixture(…, { plain: true })`. */
   path(name: string): string
 }
 
@@ -50,12 +50,12 @@ export async function plainFixtures(names: string[]): Promise<PlainFixtures> {
   }
 }
 
-/** Where fixture `name` (say 'server.ts') is as JavaScript in the folder of {@link plainFixtures}. */
+/** Where fixture `name` (say 'servers/server.ts') is as JavaScript in the folder of {@link plainFixtures}. */
 export function plainFixturePath(root: string, name: string): string {
   return join(root, 'fixtures', name.replace(/\.ts$/, '.js'))
 }
 
-/** Every TypeScript fixture in fixtures/, by name. */
+/** Every TypeScript fixture in fixtures/ and its folders, by its path there (say 'servers/server.ts'). */
 export async function allFixtureNames(): Promise<string[]> {
-  return (await readdir(join(packageRoot, 'fixtures'))).filter((name) => name.endsWith('.ts'))
+  return (await readdir(join(packageRoot, 'fixtures'), { recursive: true })).filter((name) => name.endsWith('.ts'))
 }

@@ -1,4 +1,4 @@
-// Worker threads that reach a server in this thread over message ports: clients (fixtures/port-worker.ts) whose port requests it answers, and hostile peers (fixtures/hostile-port-peer.ts).
+// Worker threads that reach a server in this thread over message ports: clients (fixtures/clients/port-worker.ts) whose port requests it answers, and hostile peers (fixtures/hostile/hostile-port-peer.ts).
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads'
 import type { MessagePortTransport } from '@ipc-state/server'
 import { inject } from 'vitest'
@@ -78,9 +78,9 @@ function watchWorker(worker: Worker, intercept: (message: PortWorkerMessage) => 
   return { messages, waitFor }
 }
 
-/** Starts fixtures/port-worker.ts in a worker thread; each port it asks for is a new channel whose other end `ports` serves. */
+/** Starts fixtures/clients/port-worker.ts in a worker thread; each port it asks for is a new channel whose other end `ports` serves. */
 export function startPortWorker(ports: MessagePortTransport, data: PortWorkerData): PortWorker {
-  const { path, execArgv } = workerScript('port-worker.ts')
+  const { path, execArgv } = workerScript('clients/port-worker.ts')
   const worker = new Worker(path, { workerData: data, execArgv })
   let current: MessagePort | undefined
   let portsGiven = 0
@@ -114,7 +114,7 @@ export function startPortWorker(ports: MessagePortTransport, data: PortWorkerDat
   }
 }
 
-/** How fixtures/hostile-port-peer.ts misbehaves on its port. */
+/** How fixtures/hostile/hostile-port-peer.ts misbehaves on its port. */
 export type HostilePortMode = 'never-acknowledges' | 'not-bytes' | 'acknowledges-too-much' | 'unfinished-frame' | 'no-hello'
 
 /** A hostile peer's worker thread; disposing it terminates it. */
@@ -122,9 +122,9 @@ export interface HostilePortPeer extends AsyncDisposable, WorkerMessages {
   readonly worker: Worker
 }
 
-/** Starts fixtures/hostile-port-peer.ts in a worker thread, on one port whose other end `ports` serves. */
+/** Starts fixtures/hostile/hostile-port-peer.ts in a worker thread, on one port whose other end `ports` serves. */
 export function startHostilePortPeer(ports: MessagePortTransport, mode: HostilePortMode): HostilePortPeer {
-  const { path, execArgv } = workerScript('hostile-port-peer.ts')
+  const { path, execArgv } = workerScript('hostile/hostile-port-peer.ts')
   const { port1, port2 } = new MessageChannel()
   ports.accept(port1)
   const worker = new Worker(path, { workerData: { mode, port: port2 }, transferList: [port2], execArgv })

@@ -7,7 +7,7 @@ export interface RefusedStartOptions {
   address: FixtureAddress
   /** More variables for the fixture: see its header. */
   env?: FixtureEnv
-  /** @default fixture('server.ts') */
+  /** @default fixture('servers/server.ts') */
   script?: string
 }
 
@@ -17,7 +17,9 @@ export interface RefusedStartOptions {
  * @throws Error when the fixture reports `ready` instead (it is killed then)
  */
 export async function refusedStart(options: RefusedStartOptions): Promise<{ error: FixtureEvent; exit: Exit }> {
-  const child = startFixture(options.script ?? fixture('server.ts'), { env: { ...addressEnv(options.address), ...options.env } })
+  const child = startFixture(options.script ?? fixture('servers/server.ts'), {
+    env: { ...addressEnv(options.address), ...options.env },
+  })
   try {
     const event = await child.waitFor((e) => e.event === 'ready' || e.event === 'error')
     if (event.event === 'ready') throw new Error(`the server started, but should have refused: ${JSON.stringify(event)}`)

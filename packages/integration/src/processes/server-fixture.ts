@@ -53,7 +53,7 @@ export interface StartServerOptions {
   /**
    * The fixture script. Any fixture that prints {"event":"ready","path","epoch"} once it listens, or
    * {"event":"error"} when it cannot; `view()` and `stats()` need the commands it answers.
-   * @default fixture('server.ts')
+   * @default fixture('servers/server.ts')
    */
   script?: string
 }
@@ -66,7 +66,7 @@ export interface StartServerOptions {
 export async function startServer<State = TestState>(options: StartServerOptions = {}): Promise<ServerHandle<State>> {
   const dir = options.socketRoot === undefined ? await tempSocketRoot() : undefined
   const address = fixtureAddress({ ...options, socketRoot: options.socketRoot ?? dir!.socketRoot })
-  const child = startFixture(options.script ?? fixture('server.ts'), { env: { ...addressEnv(address), ...options.env } })
+  const child = startFixture(options.script ?? fixture('servers/server.ts'), { env: { ...addressEnv(address), ...options.env } })
   const dispose = async () => {
     await child[Symbol.asyncDispose]()
     await dir?.[Symbol.asyncDispose]()

@@ -27,7 +27,7 @@ export interface StorageSettings {
   compactBytes?: number
 }
 
-/** Test side: the variables that give the server fixture a data folder (see fixtures/server.ts). */
+/** Test side: the variables that give the server fixture a data folder (see fixtures/servers/server.ts). */
 export function storageEnv(dir: string, settings: StorageSettings = {}): FixtureEnv {
   return {
     IPC_STATE_DATA_DIR: dir,

@@ -1,4 +1,4 @@
-// Servers of the test store that share one store in Redis (fixtures/shared-server.ts), each on its
+// Servers of the test store that share one store in Redis (fixtures/servers/shared-server.ts), each on its
 // own socket in one temporary folder, with its own clients.
 import type { FixtureEnv } from '../processes/fixture-env.js'
 import { type FixtureAddress, addressEnv, fixtureAddress } from '../processes/fixture-env.js'
@@ -22,7 +22,7 @@ export interface SharedServer {
   restart(): Promise<void>
 }
 
-/** The variables that point `fixtures/shared-server.ts` at `store`. */
+/** The variables that point `fixtures/servers/shared-server.ts` at `store`. */
 export function sharedStoreEnv(store: SharedStore): FixtureEnv {
   return {
     IPC_STATE_REDIS_URL: store.url,
@@ -41,7 +41,7 @@ export async function startSharedServers(
   store: SharedStore,
 ): Promise<SharedServer[] & AsyncDisposable> {
   const start = async (address: FixtureAddress): Promise<FixtureProcess> => {
-    const server = startFixture(fixture('shared-server.ts'), {
+    const server = startFixture(fixture('servers/shared-server.ts'), {
       env: { ...addressEnv(address), ...sharedStoreEnv(store), IPC_STATE_LOG: '1' },
     })
     const first = await server.waitFor((event) => event.event === 'ready' || event.event === 'error')

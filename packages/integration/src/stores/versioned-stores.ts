@@ -1,4 +1,4 @@
-// A small store in two versions of its shape, served by fixtures/versioned-server.ts.
+// A small store in two versions of its shape, served by fixtures/servers/versioned-server.ts.
 import { defineStore } from '@ipc-state/protocol'
 
 export interface StateV1 {
