@@ -3,12 +3,12 @@
 // every process it started is ended and its temporary folder removed.
 import { fileURLToPath } from 'node:url'
 import { helpText, parseOptions } from './cli.js'
-import { killAllRedis } from './redis-server.js'
-import { writeResults } from './results-file.js'
+import { killAllRedis } from './processes/redis-server.js'
+import { writeResults } from './report/results-file.js'
 import { runBench } from './run-bench.js'
-import { formatTable } from './table.js'
-import { createTempFolder } from './temp-folder.js'
-import { killAllWorkers, setWorkerNodeFlags } from './worker-process.js'
+import { formatTable } from './report/table.js'
+import { createTempFolder } from './processes/temp-folder.js'
+import { killAllWorkers, setWorkerNodeFlags } from './processes/worker-process.js'
 
 const defaultOut = fileURLToPath(new URL('../results', import.meta.url))
 let options: ReturnType<typeof parseOptions>

@@ -2,12 +2,12 @@
 // when redis-server is found; returns the report that main.ts prints and writes.
 import { cpus, platform, release } from 'node:os'
 import type { BenchOptions } from './cli.js'
-import { findRedisServer } from './redis-server.js'
-import { buildRows, type Row, type ScenarioResult } from './rows.js'
+import { findRedisServer } from './processes/redis-server.js'
+import { buildRows, type Row, type ScenarioResult } from './report/rows.js'
 import type { BenchSettings } from './scenario.js'
 import { SCENARIOS } from './scenarios/index.js'
 import { runScenario } from './run-scenario.js'
-import type { TempFolder } from './temp-folder.js'
+import type { TempFolder } from './processes/temp-folder.js'
 
 /** Everything a run measured, as latest.json holds it. */
 export interface BenchReport {

@@ -1,8 +1,8 @@
 // Runs one scenario: starts its sides, measures them interleaved (A, B, C, A, B, C…), closes
 // everything it started, and returns every sample.
-import type { ScenarioResult, SideResult } from './rows.js'
+import type { ScenarioResult, SideResult } from './report/rows.js'
 import type { BenchContext, Scenario, SideRun } from './scenario.js'
-import { formatFigure } from './stats.js'
+import { formatFigure } from './report/stats.js'
 
 /** What the harness gives a scenario run, besides the scenario. */
 export type RunContext = Omit<BenchContext, 'defer'>

@@ -1,6 +1,6 @@
 // What a scenario is: sides that each start their own processes and measure one sample at a time,
 // so that the harness can interleave them (A, B, C, A, B, C…).
-import type { TempFolder } from './temp-folder.js'
+import type { TempFolder } from './processes/temp-folder.js'
 import type { SideKind } from './workers/configs.js'
 
 /** The knobs of a run, from the command line. */

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, expect, it } from 'vitest'
-import { findRedisServer } from '../src/redis-server.js'
+import { findRedisServer } from '../src/processes/redis-server.js'
 import type { BenchReport } from '../src/run-bench.js'
 import { SCENARIOS } from '../src/scenarios/index.js'
 

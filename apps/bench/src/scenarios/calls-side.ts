@@ -1,7 +1,7 @@
 // A side that measures calls: one server, some client processes, all calling at once.
-import { startClients } from '../clients.js'
+import { startClients } from '../processes/clients.js'
 import type { BenchContext, ScenarioSide, Sample } from '../scenario.js'
-import { type ServerOptions, type StartedServer, startServer } from '../servers.js'
+import { type ServerOptions, type StartedServer, startServer } from '../processes/servers.js'
 import type { SideKind } from '../workers/configs.js'
 import type { Op } from '../workers/drivers/driver.js'
 import type { CallsResult } from '../workers/workloads.js'

@@ -1,8 +1,8 @@
 // Bytes on the wire per change of a capped list: push one item to a 10,000-item list, then remove
 // the first. Counted from what the processes read and wrote through system calls.
-import { startClients } from '../clients.js'
+import { startClients } from '../processes/clients.js'
 import type { Scenario, ScenarioSide } from '../scenario.js'
-import { startServer } from '../servers.js'
+import { startServer } from '../processes/servers.js'
 import type { CallsResult } from '../workers/workloads.js'
 
 const LIST_ITEMS = 10_000

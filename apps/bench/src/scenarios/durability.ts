@@ -2,11 +2,11 @@
 // against Redis's AOF with the matching appendfsync, all in one temporary folder on one disk, and
 // the bytes each writes per change.
 import { Redis } from 'ioredis'
-import { dirSize } from '../dir-size.js'
-import type { AofMode } from '../redis-server.js'
+import { dirSize } from '../processes/dir-size.js'
+import type { AofMode } from '../processes/redis-server.js'
 import type { BenchSettings, Scenario, ScenarioSide } from '../scenario.js'
 import type { StorageConfig } from '../workers/configs.js'
-import type { StartedServer } from '../servers.js'
+import type { StartedServer } from '../processes/servers.js'
 import { type CallsSideOptions, callsSide } from './calls-side.js'
 
 /** ipc-state's fsync mode and Redis's appendfsync that does the same. */

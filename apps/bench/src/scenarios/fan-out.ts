@@ -1,8 +1,8 @@
 // One publisher, many subscribers: messages delivered per second, from the first publish until
 // the last subscriber has the last message.
-import { startClients } from '../clients.js'
+import { startClients } from '../processes/clients.js'
 import type { BenchSettings, Scenario, ScenarioSide } from '../scenario.js'
-import { startServer } from '../servers.js'
+import { startServer } from '../processes/servers.js'
 import type { SideKind } from '../workers/configs.js'
 import type { CallsResult } from '../workers/workloads.js'
 import { everySide } from './calls-side.js'

@@ -1,8 +1,8 @@
 // A new connection until the whole state of about 1 MB has arrived and been decoded: ipc-state's
 // connect() with its replica; the others ask for it (Redis: GET of the state as JSON, parsed).
-import { startClients } from '../clients.js'
+import { startClients } from '../processes/clients.js'
 import type { Scenario, ScenarioSide } from '../scenario.js'
-import { startServer } from '../servers.js'
+import { startServer } from '../processes/servers.js'
 import type { SideKind } from '../workers/configs.js'
 import { everySide } from './calls-side.js'
 

@@ -2,10 +2,10 @@
 // `leaveGrace` for a SIGKILL, at once for a clean exit, which says goodbye) against Redis's lease,
 // `SET lock id NX PX 1000` renewed by its holder and tried by the waiter every 50 ms.
 import type { BenchContext, BenchSettings, Scenario, ScenarioSide } from '../scenario.js'
-import { startServer } from '../servers.js'
+import { startServer } from '../processes/servers.js'
 import type { Address, SideKind } from '../workers/configs.js'
 import { wallClock } from '../workers/workloads.js'
-import { startWorker, type Worker } from '../worker-process.js'
+import { startWorker, type Worker } from '../processes/worker-process.js'
 
 /** The ipc-state server's `leaveGrace`, as long as Redis's lease: a holder may be unreachable that long in both. */
 const LEAVE_GRACE_MS = 1_000

@@ -1,7 +1,7 @@
 // Reading one value: ipc-state reads its replica, a memory read; the others ask the server.
-import { startClients } from '../clients.js'
+import { startClients } from '../processes/clients.js'
 import type { Scenario, ScenarioSide } from '../scenario.js'
-import { startServer } from '../servers.js'
+import { startServer } from '../processes/servers.js'
 import type { SideKind } from '../workers/configs.js'
 import { everySide } from './calls-side.js'
 

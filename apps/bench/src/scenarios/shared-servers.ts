@@ -2,10 +2,10 @@
 // second and their p99 latency with 1, 2 and 3 servers, 2 writer processes each, against INCR from
 // as many processes; and the lag from a writer on one server to a replica on another, against
 // PUBLISH → SUBSCRIBE between two processes.
-import { type ClientGroup, startClients } from '../clients.js'
-import { startRedis } from '../redis-server.js'
+import { type ClientGroup, startClients } from '../processes/clients.js'
+import { startRedis } from '../processes/redis-server.js'
 import type { BenchContext, BenchSettings, Scenario, ScenarioSide } from '../scenario.js'
-import { type StartedServer, startServer } from '../servers.js'
+import { type StartedServer, startServer } from '../processes/servers.js'
 import type { Address, SideKind } from '../workers/configs.js'
 import type { LagResult } from '../workers/lags.js'
 import type { CallsResult } from '../workers/workloads.js'

@@ -3,7 +3,7 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import { connect } from '@ipc-state/client'
 import { Redis } from 'ioredis'
-import type { BenchStore } from '../bench-store.js'
+import type { BenchStore } from '../stores/bench-store.js'
 import type { Address } from '../workers/configs.js'
 
 /** The large state: `megabytes` fills of 1,000 strings of 1,000 bytes. */

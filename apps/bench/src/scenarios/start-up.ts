@@ -3,10 +3,10 @@
 // redis-server to its "Ready to accept connections" line. Each sample starts from a fresh copy of
 // the prepared folder, so no start changes what the next one loads.
 import { cpSync, readdirSync, rmSync } from 'node:fs'
-import { startRedis } from '../redis-server.js'
+import { startRedis } from '../processes/redis-server.js'
 import type { BenchContext, BenchSettings, Scenario, ScenarioSide } from '../scenario.js'
-import { startServer } from '../servers.js'
-import { startWorker } from '../worker-process.js'
+import { startServer } from '../processes/servers.js'
+import { startWorker } from '../processes/worker-process.js'
 import { fillIpcState, fillRedis } from './start-up-data.js'
 
 const NO_COMPACTION = 2 ** 40

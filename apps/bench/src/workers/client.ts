@@ -11,7 +11,7 @@
 import type { ClientConfig } from './configs.js'
 import type { Side } from './drivers/driver.js'
 import { type CallsWorkload, readIo, runCalls, runReads, wallClock } from './workloads.js'
-import { makeItem } from '../bench-state.js'
+import { makeItem } from '../stores/bench-state.js'
 import { createLagRecorder } from './lags.js'
 import { emit, serveRequests, workerConfig } from './worker-io.js'
 

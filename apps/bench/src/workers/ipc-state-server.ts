@@ -2,8 +2,8 @@
 // (`startMs`: from a data folder, that is the time to load it); answers `version`; closes the
 // server when the harness closes its stdin.
 import { createServer } from '@ipc-state/server'
-import { initialBenchState } from '../bench-state.js'
-import { createBenchStore } from '../bench-store.js'
+import { initialBenchState } from '../stores/bench-state.js'
+import { createBenchStore } from '../stores/bench-store.js'
 import type { IpcStateServerConfig } from './configs.js'
 import { storageOption } from './storage-option.js'
 import { emit, serveRequests, workerConfig } from './worker-io.js'

@@ -21,7 +21,7 @@ interface Lock {
 
 async function ipcStateLock(address: Extract<Address, { kind: 'ipc-state' }>): Promise<Lock> {
   const { connect } = await import('@ipc-state/client')
-  const client = await connect<import('../lock-store.js').LockStore>({
+  const client = await connect<import('../stores/lock-store.js').LockStore>({
     socketRoot: address.socketRoot,
     appspace: address.appspace,
     id: address.id,

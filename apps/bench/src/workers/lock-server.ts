@@ -1,6 +1,6 @@
 // An ipc-state server of the lock store, with the `leaveGrace` the harness gives; closes when its stdin closes.
 import { createServer } from '@ipc-state/server'
-import { lockStore } from '../lock-store.js'
+import { lockStore } from '../stores/lock-store.js'
 import type { LockServerConfig } from './configs.js'
 import { emit, serveRequests, workerConfig } from './worker-io.js'
 

@@ -1,6 +1,6 @@
 // What the raw `node:net` and node-ipc servers do for each operation: the same work as the bench
 // store's actions and the Redis commands, on a plain object.
-import { type Item, initialBenchState } from '../bench-state.js'
+import { type Item, initialBenchState } from '../stores/bench-state.js'
 
 /** An operation a client of the plain servers asks for. */
 export type PlainOp = 'incr' | 'echo' | 'get' | 'publish' | 'pushShift' | 'snapshot'

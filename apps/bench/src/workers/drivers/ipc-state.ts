@@ -1,6 +1,6 @@
 // The ipc-state side: the public client, with its replica unless the config turns it off.
 import { connect } from '@ipc-state/client'
-import type { BenchStore, Item } from '../../bench-store.js'
+import type { BenchStore, Item } from '../../stores/bench-store.js'
 import type { Address } from '../configs.js'
 import type { Driver, Side } from './driver.js'
 

@@ -1,9 +1,9 @@
 // Starting one side's server, whatever its kind, in its own process, closed when the scenario ends.
 import { Redis } from 'ioredis'
-import { initialBenchState, makeItems } from './bench-state.js'
+import { initialBenchState, makeItems } from '../stores/bench-state.js'
 import { type AofMode, type RedisInstance, startRedis } from './redis-server.js'
-import type { BenchContext } from './scenario.js'
-import type { Address, SharedStoreConfig, SideKind, StorageConfig } from './workers/configs.js'
+import type { BenchContext } from '../scenario.js'
+import type { Address, SharedStoreConfig, SideKind, StorageConfig } from '../workers/configs.js'
 import { startWorker, type Worker } from './worker-process.js'
 
 /** What a side's server starts with. */

@@ -1,8 +1,8 @@
 // The table's rows: for each scenario, metric and variant, every column's summary and its ratio to
 // Redis, in the form the printed table, the chart and the JSON file share.
-import type { Metric } from './scenario.js'
+import type { Metric } from '../scenario.js'
 import { type Summary, summarise } from './stats.js'
-import type { SideKind } from './workers/configs.js'
+import type { SideKind } from '../workers/configs.js'
 
 /** The columns, in the table's order. */
 export const COLUMNS: readonly SideKind[] = ['ipc-state', 'net', 'node-ipc', 'redis']

@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { drawChart } from './chart.js'
-import type { BenchReport } from './run-bench.js'
+import type { BenchReport } from '../run-bench.js'
 
 /** Writes `report` to `<dir>/latest.json` and `<dir>/latest.svg`, and returns both paths. */
 export function writeResults(dir: string, report: BenchReport): { json: string; svg: string } {

@@ -32,7 +32,7 @@ const READY_TIMEOUT_MS = 300_000
  */
 export function startWorker(name: string, script: string, config: unknown): Worker {
   const source = import.meta.url.endsWith('.ts')
-  const file = new URL(`./workers/${script}.${source ? 'ts' : 'js'}`, import.meta.url)
+  const file = new URL(`../workers/${script}.${source ? 'ts' : 'js'}`, import.meta.url)
   const loader = source ? ['--import', 'tsx'] : []
   const child = spawn(process.execPath, [...nodeFlags, ...loader, file.pathname, JSON.stringify(config)], {
     stdio: ['pipe', 'pipe', 'pipe'],

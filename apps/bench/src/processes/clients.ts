@@ -1,6 +1,6 @@
 // Starting one side's client processes, stopped when the scenario ends.
-import type { BenchContext } from './scenario.js'
-import type { Address } from './workers/configs.js'
+import type { BenchContext } from '../scenario.js'
+import type { Address } from '../workers/configs.js'
 import { startWorker, type Worker } from './worker-process.js'
 
 /** Client processes of one side, asked together. */

@@ -2,7 +2,7 @@
 // (as good as Redis), to the right where a column did better than Redis and to the left where worse.
 import { COLUMN_NAMES, type Row } from './rows.js'
 import { formatRatio } from './stats.js'
-import type { SideKind } from './workers/configs.js'
+import type { SideKind } from '../workers/configs.js'
 
 const BARS: readonly { column: SideKind; color: string }[] = [
   { column: 'ipc-state', color: '#2563eb' },
