@@ -37,9 +37,9 @@ async function spareServers(
   address: FixtureAddress,
   dir: string,
 ): Promise<AsyncDisposable & { takeOver(): Promise<FixtureProcess> }> {
-  const js = await plainFixtures(['server.ts'])
+  const js = await plainFixtures(['servers/server.ts'])
   const env = { ...addressEnv(address), ...storageEnv(dir, { fsync: 'always' }), IPC_STATE_STANDBY: '1' }
-  const spare = () => startFixture(js.path('server.ts'), { env, plain: true })
+  const spare = () => startFixture(js.path('servers/server.ts'), { env, plain: true })
   const spares = Array.from({ length: SPARES }, spare)
   const running: FixtureProcess[] = []
   return {
