@@ -4,9 +4,12 @@
 import { connect } from '@ipc-state/client'
 import { describe, expect, it } from 'vitest'
 import { startClient } from '../src/processes/client-fixture.js'
-import { ask, type FixtureEvent } from '../src/processes/processes.js'
+import { encodeClientMessage } from '@ipc-state/protocol/wire'
+import { RawClient } from '../src/peers/raw-client.js'
+import { ask, type FixtureEvent, fixture } from '../src/processes/processes.js'
 import { startServer } from '../src/processes/server-fixture.js'
 import { storageEnv, tempDataDir } from '../src/storage/data-dir.js'
+import type { JobsState, JobsStore } from '../src/stores/jobs-store.js'
 import type { TestStore } from '../src/stores/test-store.js'
 
 describe('coordination between processes', () => {
@@ -69,5 +72,25 @@ describe('coordination between processes', () => {
     // Stored as any change: a restart from the folder has it.
     await using server = await startServer({ env })
     expect((await server.view()).state.counter).toBe(7)
+  })
+
+  it('leaves a client instance at once on its goodbye, and takes nothing it sends after it', async () => {
+    await using server = await startServer<JobsState>({ script: fixture('servers/jobs-server.ts'), env: { IPC_STATE_JOBS: '3' } })
+    await using checker = await connect<JobsStore>(server.address)
+    await using raw = await RawClient.hello(server.path, { clientId: 'raw', instanceId: 'leaving' })
+    const claimed = await raw.request({ type: 'action/call', data: { id: 1, action: 'claim' } })
+    expect(claimed.data.result).toMatchObject({ value: 1 })
+    // The goodbye and a claim in one write: the claim must not run after the leave.
+    await raw.write(
+      encodeClientMessage({ type: 'bye', data: {} }) +
+        encodeClientMessage({ type: 'action/call', data: { id: 2, action: 'claim' } }),
+    )
+    await raw.expectClosed()
+    const state = await checker.waitFor((s) => s.left.length === 1, { timeout: 60_000 })
+    expect(state.left).toEqual([{ instanceId: 'leaving', reason: 'closed', at: expect.any(Number) }])
+    // A round trip after the leave: a claim sent after the goodbye would be ordered before it.
+    expect(await checker.actions.claim()).toBe(1)
+    expect(checker.state.jobs.map((job) => job.holder)).toEqual([checker.instanceId, null, null])
+    expect(checker.state.clients.map((c) => c.instanceId)).toEqual([checker.instanceId])
   })
 })

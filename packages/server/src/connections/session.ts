@@ -200,6 +200,18 @@ export class Session implements BudgetMember {
     this.connection.write(Buffer.from(frame, 'utf8'))
   }
 
+  /**
+   * The peer said goodbye: nothing more is read from it, what was written goes out, and the
+   * connection ends (destroyed after a grace if the peer keeps it open).
+   */
+  finish(): void {
+    if (!this.#open) return
+    this.#output.flush()
+    this.#end()
+    this.connection.end()
+    setTimeout(() => this.connection.destroy(), CLOSE_GRACE_MS).unref()
+  }
+
   /** The transport takes writes again: what waits goes out. */
   drain(): void {
     this.#output.drain()

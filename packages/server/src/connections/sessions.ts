@@ -225,6 +225,8 @@ export class Sessions {
       case ClientMessageType.Bye:
         // From a connection that never said hello, there is no instance to leave.
         if (session.instanceId !== undefined) this.#options.presence.bye(session.instanceId)
+        // Nothing it sends after is taken: a call after its leave would hold what nobody releases.
+        session.finish()
         return
       case ClientMessageType.ServerInfo:
         if (session.clientId === undefined) {
