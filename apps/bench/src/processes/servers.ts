@@ -14,6 +14,8 @@ export interface ServerOptions {
   storage?: Omit<StorageConfig, 'dir'> & { dir?: string }
   /** ipc-state only: a store shared through Redis (instead of `storage`). */
   sharedStore?: SharedStoreConfig
+  /** ipc-state only: listen on a WebSocket instead of the Unix socket; the address is then its URL and token. */
+  websocket?: boolean
   /** Redis only: its AOF. @default 'none' */
   aof?: AofMode
 }
@@ -50,13 +52,20 @@ export async function startServer(context: BenchContext, kind: SideKind, options
   if (kind === 'ipc-state') {
     address = { kind, socketRoot: `${context.temp.path}/`, appspace: 'bench.', id: name }
     storage = options.storage && { ...options.storage, dir: options.storage.dir ?? context.temp.file(`${name}-data`) }
-    worker = startWorker(name, 'ipc-state-server', { address, listItems, storage, sharedStore: options.sharedStore })
+    worker = startWorker(name, 'ipc-state-server', {
+      address,
+      listItems,
+      storage,
+      sharedStore: options.sharedStore,
+      websocket: options.websocket,
+    })
   } else {
     address = { kind, path: context.temp.file(`${name}.sock`) }
     worker = startWorker(name, kind === 'net' ? 'net-server' : 'node-ipc-server', { path: address.path, listItems })
   }
   context.defer(() => worker.stop())
-  await worker.ready
+  const ready = await worker.ready
+  if (options.websocket === true) address = { kind: 'websocket', url: ready.url as string, token: ready.token as string }
   return { address, worker, ...(storage && { storageDir: storage.dir }) }
 }
 

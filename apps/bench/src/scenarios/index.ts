@@ -9,6 +9,7 @@ import { replicaRead } from './replica-read.js'
 import { echo1m, echo64k, manyInFlight, oneInFlight, processes } from './round-trips.js'
 import { sharedServers } from './shared-servers.js'
 import { startUp } from './start-up.js'
+import { transports } from './transports.js'
 
 /** Scenario ids and their factories, in run order. */
 export const SCENARIOS: readonly (readonly [id: string, make: ScenarioFactory, summary: string])[] = [
@@ -25,4 +26,5 @@ export const SCENARIOS: readonly (readonly [id: string, make: ScenarioFactory, s
   ['capped-list', cappedList, 'bytes on the wire per change of a capped 10,000-item list'],
   ['lock-takeover', lockTakeover, 'a lock holder killed or exiting, until a waiter holds the lock'],
   ['shared-servers', sharedServers, '1, 2 and 3 servers sharing one store in Redis: calls/s, p99, lag between servers'],
+  ['transports', transports, 'worker threads over message ports and the Unix socket, a client over WebSocket'],
 ]

@@ -21,6 +21,7 @@ const SIDES: Record<ClientConfig['address']['kind'], () => Promise<Side>> = {
   net: async () => (await import('./drivers/net.js')).netSide,
   'node-ipc': async () => (await import('./drivers/node-ipc.js')).nodeIpcSide,
   redis: async () => (await import('./drivers/redis.js')).redisSide,
+  websocket: async () => (await import('./drivers/websocket.js')).webSocketSide,
 }
 
 const config = workerConfig<ClientConfig>()

@@ -7,6 +7,8 @@ export type SideKind = 'ipc-state' | 'net' | 'node-ipc' | 'redis'
 export type Address =
   | { kind: 'ipc-state'; socketRoot: string; appspace: string; id: string }
   | { kind: 'net' | 'node-ipc' | 'redis'; path: string }
+  /** An ipc-state server's WebSocket listener (the client loads the browser entry, with `ws`). */
+  | { kind: 'websocket'; url: string; token: string }
 
 /** The ipc-state server's durable storage, as `fileStorage` takes it. */
 export interface StorageConfig {
@@ -32,6 +34,8 @@ export interface IpcStateServerConfig {
   storage?: StorageConfig
   /** A store shared through Redis, instead of `storage`. */
   sharedStore?: SharedStoreConfig
+  /** Listen on a WebSocket (`listenWebSocket` on 127.0.0.1) instead of the Unix socket. */
+  websocket?: boolean
 }
 
 /** Configuration of the raw `node:net` and node-ipc server workers. */
@@ -58,4 +62,13 @@ export interface LockServerConfig {
 /** Configuration of a lock client worker (the takeover row): an ipc-state or a Redis address. */
 export interface LockClientConfig {
   address: Address
+}
+
+/** How a worker thread reaches the ipc-state server in its process's main thread. */
+export type ThreadTransport = 'message-port' | 'unix-socket'
+
+/** Configuration of the thread host worker: a server in its main thread, a client in a worker thread. */
+export interface ThreadHostConfig {
+  address: Extract<Address, { kind: 'ipc-state' }>
+  transport: ThreadTransport
 }
