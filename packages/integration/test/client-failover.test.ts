@@ -10,7 +10,7 @@ import { randomInt, seededRandom, testSeed } from '../src/seeded-random.js'
 import { startRedisServer } from '../src/storage/redis-server.js'
 import type { BurstResult, Report } from '../src/storage/shared-run.js'
 import { untilVersion } from '../src/storage/shared-run.js'
-import { type SharedServer, startSharedServers } from '../src/storage/shared-servers.js'
+import { startSharedServers } from '../src/storage/shared-servers.js'
 import type { TestState } from '../src/stores/test-store.js'
 
 const CALLS = 1_000
@@ -36,7 +36,7 @@ describe('a client given failover addresses', () => {
     await using redis = await startRedisServer()
     await using sockets = await tempSocketRoot()
     await using servers = await startSharedServers(2, sockets.socketRoot, { url: redis.url, key: 'failover' })
-    const [a, b] = servers as [SharedServer, SharedServer]
+    const [a, b] = [servers[0]!, servers[1]!]
     await using client = startClient(a.address, {
       IPC_STATE_FAILOVER_IDS: b.address.id,
       IPC_STATE_TIMEOUT: CALL_TIMEOUT_MS,
@@ -71,7 +71,7 @@ describe('a client given failover addresses', () => {
     await using redis = await startRedisServer()
     await using sockets = await tempSocketRoot()
     await using servers = await startSharedServers(2, sockets.socketRoot, { url: redis.url, key: 'outage' })
-    const [a, b] = servers as [SharedServer, SharedServer]
+    const [a, b] = [servers[0]!, servers[1]!]
     await using client = startClient(a.address, { IPC_STATE_FAILOVER_IDS: b.address.id, IPC_STATE_REPORT_RETRIES: '1' })
     await client.waitFor('connected')
     expect(await ask(client, { op: 'call', action: 'increment', input: 3 })).toMatchObject({ value: 3 })
