@@ -33,7 +33,7 @@ export interface UnixSocketConnectOptions extends ClientCoreOptions, SocketAddre
    * resends its unanswered calls, which the new server answers from its record or runs once. A
    * server at another address that serves another store (another epoch) is refused as a failed
    * attempt, and the next one is tried: the client stays with the store it has. `client.path` names
-   * the address in use. At most {@link MAX_FAILOVER_ADDRESSES}.
+   * the address in use. At most 16.
    * @default [] (the main address only)
    */
   failover?: readonly FailoverAddress[]
