@@ -99,7 +99,7 @@ export class ConnectionLifecycle {
   #open(): void {
     this.#retryTimer = undefined
     if (this.#isClosed()) return
-    const { path, timeout, maxFrameBytes, logger } = this.#options
+    const { timeout, maxFrameBytes, logger } = this.#options
     this.#serverClosing = false
     const isCurrent = () => this.#connection === current
     const reader = new ServerReader(maxFrameBytes, {
@@ -130,7 +130,7 @@ export class ConnectionLifecycle {
           this.#helloTimer = setTimeout(() => {
             this.#lastFailure = new IpcStateError(
               ErrorCode.TIMEOUT,
-              `No handshake from ${path} within ${timeout} ms (option timeout)`,
+              `No handshake from ${this.#addresses.current} within ${timeout} ms (option timeout)`,
             )
             current.close()
           }, timeout)
