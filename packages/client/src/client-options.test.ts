@@ -2,7 +2,14 @@ import { Defaults } from '@ipc-state/protocol'
 import { socketRootWarning } from '@ipc-state/protocol/node'
 import { describe, expect, it } from 'vitest'
 import { exponentialBackoff } from './backoff.js'
-import { parseClientOptions, timeoutOption, type ClientCoreOptions } from './client-options.js'
+import {
+  type ClientCoreOptions,
+  failoverOption,
+  MAX_FAILOVER_ADDRESSES,
+  parseClientOptions,
+  timeoutOption,
+  transportOption,
+} from './client-options.js'
 
 const path = '/tmp/test.options'
 
@@ -64,5 +71,49 @@ describe('timeoutOption', () => {
     expect(timeoutOption(1.5, 7)).toBe(1.5)
     expect(timeoutOption(Number.POSITIVE_INFINITY, 7)).toBe(Number.POSITIVE_INFINITY)
     expect(() => timeoutOption('5', 7)).toThrow(TypeError)
+  })
+})
+
+describe('failoverOption', () => {
+  const main = { socketRoot: '/run/app/', appspace: 'shop.', id: 'a' }
+
+  it('fills in the main address for the parts an address leaves out', () => {
+    expect(failoverOption({ ...main })).toEqual([])
+    expect(
+      failoverOption({ ...main, failover: [{ id: 'b' }, { socketRoot: '/run/other/' }, { appspace: 'x.', id: undefined }] }),
+    ).toEqual([
+      { socketRoot: '/run/app/', appspace: 'shop.', id: 'b' },
+      { socketRoot: '/run/other/', appspace: 'shop.', id: 'a' },
+      { socketRoot: '/run/app/', appspace: 'x.', id: 'a' },
+    ])
+    // The default folder and appspace count as the main address's.
+    expect(failoverOption({ id: 'a', failover: [{ id: 'b' }] })).toEqual([{ socketRoot: undefined, appspace: undefined, id: 'b' }])
+  })
+
+  it.each([
+    [{ failover: { id: 'b' } }, 'failover must be an array of socket addresses'],
+    [{ failover: [null] }, 'failover[0] must be an object'],
+    [{ failover: [{ id: 'b' }, 'c'] }, 'failover[1] must be an object'],
+    [{ failover: [{ path: '/run/b.sock' }] }, 'failover[0].path is not an option: an address takes socketRoot, appspace and id'],
+    [{ failover: [{ id: 7 }] }, 'failover[0].id must be a string'],
+    [{ failover: [{ id: 'a' }] }, 'failover[0] names a server given already: each address must be another one'],
+    [{ failover: [{ appspace: 'shop.' }] }, 'failover[0] names a server given already: each address must be another one'],
+    [
+      { failover: [{ id: 'b' }, { id: 'b', appspace: 'shop.' }] },
+      'failover[1] names a server given already: each address must be another one',
+    ],
+    [
+      { failover: Array.from({ length: MAX_FAILOVER_ADDRESSES + 1 }, (_, i) => ({ id: `s${i}` })) },
+      `failover takes at most ${MAX_FAILOVER_ADDRESSES} addresses, got ${MAX_FAILOVER_ADDRESSES + 1}`,
+    ],
+  ])('throws a TypeError naming the address for %o', (bad, message) => {
+    expect(() => failoverOption({ ...main, ...(bad as object) })).toThrow(new TypeError(message))
+  })
+
+  it("is refused with a transport of the caller's, which has one server", () => {
+    const transport = { open: () => ({ write() {}, close() {} }) }
+    expect(() => transportOption({ transport, failover: [{ id: 'b' }] } as never)).toThrow(
+      new TypeError('failover is an option of the Unix socket and cannot be given with transport'),
+    )
   })
 })

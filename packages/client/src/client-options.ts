@@ -1,7 +1,7 @@
 // The options of `connect`: their types and defaults, and the checks that turn them into settings.
 import { Defaults, numberOption, type AbortSignalLike, type Logger } from '@ipc-state/protocol'
 import { MAX_NAME_LENGTH } from '@ipc-state/protocol/wire'
-import { socketRootWarning, type SocketAddress } from '@ipc-state/protocol/node'
+import { DEFAULT_APPSPACE, socketRootWarning, type SocketAddress } from '@ipc-state/protocol/node'
 import { exponentialBackoff, type RetryDelay } from './backoff.js'
 import { randomId } from './random-id.js'
 import type { ClientTransport } from './transport/client-transport.js'
@@ -21,9 +21,31 @@ export interface UnixSocketConnectOptions extends ClientCoreOptions, SocketAddre
    * @default false
    */
   allowForeignServer?: boolean
+  /**
+   * More servers to move to when the connection to the current one is lost, for servers that share
+   * one store (say through `@ipc-state/redis`), each on its own socket on this host. Each address
+   * takes the main one's `socketRoot`, `appspace` and `id` for the parts it leaves out, so
+   * `[{ id: 'b' }]` is the server `b` beside the main one; each is checked as the main one is
+   * (its path's length, and its socket's owner unless `allowForeignServer`).
+   *
+   * Attempts, first and after a loss, go through the main address then these in turn, with the same
+   * `retryDelay` between them. On a server of the same store the client resyncs from its version and
+   * resends its unanswered calls, which the new server answers from its record or runs once. A
+   * server at another address that serves another store (another epoch) is refused as a failed
+   * attempt, and the next one is tried: the client stays with the store it has. `client.path` names
+   * the address in use. At most 16.
+   * @default [] (the main address only)
+   */
+  failover?: readonly FailoverAddress[]
   /** Only with {@link TransportConnectOptions}. */
   transport?: undefined
 }
+
+/** Another server of the same store, on this host: the parts left out are the main address's. */
+export type FailoverAddress = Partial<SocketAddress>
+
+/** The most addresses `failover` takes. */
+export const MAX_FAILOVER_ADDRESSES = 16
 
 /**
  * Options for {@link connect} over a transport of your own (see `ClientTransport`). The socket's
@@ -41,6 +63,7 @@ export interface TransportConnectOptions extends ClientCoreOptions {
   appspace?: undefined
   id?: undefined
   allowForeignServer?: undefined
+  failover?: undefined
 }
 
 /** The options of {@link connect} whatever carries its bytes. */
@@ -115,7 +138,10 @@ export interface ClientCoreOptions {
 
 /** {@link ConnectOptions} checked, with every default filled in. */
 export interface ClientOptions {
-  /** Where the server is: the socket path `socketRoot + appspace + id`, or the transport's name. */
+  /**
+   * Where the server is, for messages: the socket path `socketRoot + appspace + id`, or the
+   * transport's name; with failover addresses, every path joined with "or".
+   */
   readonly path: string
   readonly clientId: string
   /**
@@ -148,7 +174,7 @@ export function timeoutOption(value: unknown, fallback: number): number {
 }
 
 /** The options that say where the Unix socket is: with a transport of the caller's, they mean nothing. */
-const SOCKET_OPTIONS = ['socketRoot', 'appspace', 'id', 'allowForeignServer'] as const
+const SOCKET_OPTIONS = ['socketRoot', 'appspace', 'id', 'allowForeignServer', 'failover'] as const
 
 /** What a client over a transport without a name calls where it connects. */
 export const UNNAMED_TRANSPORT = 'custom transport'
@@ -171,6 +197,46 @@ export function transportOption(options: ConnectOptions): ClientTransport | unde
     }
   }
   return transport
+}
+
+const ADDRESS_PARTS = new Set(['socketRoot', 'appspace', 'id'])
+
+/**
+ * Checks the `failover` option: at most {@link MAX_FAILOVER_ADDRESSES} objects, each with string
+ * parts of a socket address only, and no two addresses (the main one included) alike.
+ * @returns each address with the main address's parts filled in for those it leaves out
+ * @throws TypeError naming the option and the address that is wrong
+ */
+export function failoverOption(options: UnixSocketConnectOptions): SocketAddress[] {
+  const { failover } = options
+  if (failover === undefined) return []
+  if (!Array.isArray(failover)) throw new TypeError('failover must be an array of socket addresses')
+  if (failover.length > MAX_FAILOVER_ADDRESSES) {
+    throw new TypeError(`failover takes at most ${MAX_FAILOVER_ADDRESSES} addresses, got ${failover.length}`)
+  }
+  const { socketRoot, appspace, id } = options
+  // Told apart as node-ipc joins them; an unset socketRoot (the default folder) as its own.
+  const key = (address: Partial<SocketAddress>) =>
+    `${address.socketRoot ?? '\0'}${address.appspace ?? DEFAULT_APPSPACE}${address.id}`
+  const seen = new Set([key(options)])
+  return failover.map((given: unknown, i) => {
+    const name = `failover[${i}]`
+    if (typeof given !== 'object' || given === null || Array.isArray(given)) throw new TypeError(`${name} must be an object`)
+    for (const [part, value] of Object.entries(given)) {
+      if (!ADDRESS_PARTS.has(part))
+        throw new TypeError(`${name}.${part} is not an option: an address takes socketRoot, appspace and id`)
+      if (value !== undefined && typeof value !== 'string') throw new TypeError(`${name}.${part} must be a string`)
+    }
+    const address: SocketAddress = { socketRoot, appspace, id, ...definedParts(given as FailoverAddress) }
+    if (seen.has(key(address))) throw new TypeError(`${name} names a server given already: each address must be another one`)
+    seen.add(key(address))
+    return address
+  })
+}
+
+/** The parts an address gives, without those set to `undefined`, which take the main address's. */
+function definedParts(address: FailoverAddress): FailoverAddress {
+  return Object.fromEntries(Object.entries(address).filter(([, value]) => value !== undefined))
 }
 
 /**

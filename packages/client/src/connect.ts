@@ -15,6 +15,7 @@ import { type ClientCoreOptions, type ClientOptions, parseClientOptions, UNNAMED
 import type { ClientActions, IpcStateClient } from './ipc-state-client.js'
 import { ConnectionLifecycle } from './connection/connection-lifecycle.js'
 import type { ClientTransport } from './transport/client-transport.js'
+import { type NamedTransport, ServerAddresses } from './connection/server-addresses.js'
 import { Replica, type ChangeInfo, type StateListener, type SubscribeOptions } from './replica/replica.js'
 import { checkedChangesList, checkedServerInfo } from './connection/server-results.js'
 import { waitFor } from './replica/wait-for.js'
@@ -27,15 +28,21 @@ export function connectOver<T extends StoreDefinition<any, any>>(
   transport: ClientTransport,
   options: ClientCoreOptions,
 ): Promise<IpcStateClient<T>> {
-  return start<T>(transport, parseClientOptions(options, transport.name ?? UNNAMED_TRANSPORT), undefined)
+  const name = transport.name ?? UNNAMED_TRANSPORT
+  return start<T>([{ name, open: (handlers) => transport.open(handlers) }], parseClientOptions(options, name), undefined)
 }
 
-/** Makes the client, with its replica, its calls and its connection, and starts connecting. */
+/**
+ * Makes the client, with its replica, its calls and its connection, and starts connecting.
+ * @param transports one per server address, the main one first: more are failover addresses
+ */
 export function start<T extends StoreDefinition<any, any>>(
-  transport: ClientTransport,
-  settings: ClientOptions,
+  transports: readonly NamedTransport[],
+  given: ClientOptions,
   socketRoot: string | undefined,
 ): Promise<IpcStateClient<T>> {
+  const addresses = new ServerAddresses(transports, given.logger)
+  const settings = { ...given, path: addresses.name }
   const { path, logger, signal } = settings
   if (settings.socketRootWarning !== undefined) logger.warn?.(settings.socketRootWarning, { socketRoot, path })
   if (signal?.aborted) return Promise.reject(abortError(signal))
@@ -49,7 +56,7 @@ export function start<T extends StoreDefinition<any, any>>(
     lastFailure: () => lifecycle.lastFailure,
     awaitVersion: replica && ((version) => replica.reached(lifecycle.epoch, version)),
   })
-  const lifecycle: ConnectionLifecycle = new ConnectionLifecycle({ options: settings, transport, replica, calls })
+  const lifecycle: ConnectionLifecycle = new ConnectionLifecycle({ options: settings, addresses, replica, calls })
 
   function call(action: string, input: unknown, callOptions?: CallOptions): Promise<unknown> {
     if (typeof action !== 'string') return Promise.reject(new TypeError('action must be a string'))
@@ -117,7 +124,9 @@ export function start<T extends StoreDefinition<any, any>>(
   const client: IpcStateClient<T> = {
     clientId: settings.clientId,
     instanceId: settings.instanceId,
-    path,
+    get path() {
+      return addresses.current
+    },
     get status() {
       return lifecycle.status
     },

@@ -4,7 +4,13 @@
  */
 export { connect } from './node-connect.js'
 export type { ClientActions, IpcStateClient } from './ipc-state-client.js'
-export type { ClientCoreOptions, ConnectOptions, TransportConnectOptions, UnixSocketConnectOptions } from './client-options.js'
+export type {
+  ClientCoreOptions,
+  ConnectOptions,
+  FailoverAddress,
+  TransportConnectOptions,
+  UnixSocketConnectOptions,
+} from './client-options.js'
 export type { ClientConnection, ClientConnectionHandlers, ClientTransport } from './transport/client-transport.js'
 export { messagePortTransport } from './transport/message-port-transport.js'
 export type { ClientMessagePort, MessagePortTransportOptions } from './transport/message-port-transport.js'

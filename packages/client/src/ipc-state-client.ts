@@ -28,7 +28,10 @@ export interface IpcStateClient<T extends StoreDefinition<any, any>> {
    * `context.instanceId`; two clients sharing a `clientId` have two.
    */
   readonly instanceId: string
-  /** Where the server is: the socket path, or the name of the transport given to `connect`. */
+  /**
+   * Where the server is: the socket path, or the name of the transport given to `connect`. With
+   * `failover` addresses, the one in use: the server connected to, or the one being tried.
+   */
   readonly path: string
   readonly status: ClientStatus
   /**

@@ -1,6 +1,12 @@
 // `connect` for Node.js: the Unix socket by default, loaded on first use, or a transport of one's own.
 import type { StoreDefinition } from '@ipc-state/protocol'
-import { type ConnectOptions, parseClientOptions, transportOption, type UnixSocketConnectOptions } from './client-options.js'
+import {
+  type ConnectOptions,
+  failoverOption,
+  parseClientOptions,
+  transportOption,
+  type UnixSocketConnectOptions,
+} from './client-options.js'
 import { connectOver, start } from './connect.js'
 import type { IpcStateClient } from './ipc-state-client.js'
 
@@ -18,7 +24,7 @@ import type { IpcStateClient } from './ipc-state-client.js'
  * client.state.counter
  * await client.actions.increment(2)
  * ```
- * @throws TypeError when an option is invalid, or a socket option is given with `transport`
+ * @throws TypeError when an option is invalid, or a socket option (`failover` included) is given with `transport`
  * @throws IpcStateError (rejects with) `SERVER_UNAVAILABLE` after `connectAttempts` failed attempts,
  *   `PROTOCOL_MISMATCH`, `ABORTED`, `PATH_TOO_LONG`, `FOREIGN_SERVER` (the socket is another user's),
  *   `BAD_REQUEST` (the server answered the handshake with a malformed result)
@@ -29,11 +35,12 @@ export function connect<T extends StoreDefinition<any, any>>(options: ConnectOpt
   // Every option is checked now, so that a wrong one throws here as it always has; where the
   // socket is comes with the transport's module.
   const settings = parseClientOptions(options, '')
+  const failover = failoverOption(options as UnixSocketConnectOptions)
   return import('./transport/ipc-transport.js').then(({ unixSocketTransport }) => {
-    const socket = unixSocketTransport({
-      ...(options as UnixSocketConnectOptions),
-      allowForeignServer: settings.allowForeignServer,
-    })
-    return start<T>(socket, { ...settings, path: socket.name }, options.socketRoot)
+    const { allowForeignServer } = settings
+    const sockets = [options as UnixSocketConnectOptions, ...failover].map((address) =>
+      unixSocketTransport({ socketRoot: address.socketRoot, appspace: address.appspace, id: address.id, allowForeignServer }),
+    )
+    return start<T>(sockets, settings, options.socketRoot)
   })
 }

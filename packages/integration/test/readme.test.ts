@@ -69,6 +69,8 @@ describe('README examples compile against the packages', () => {
     expect(page).toContain('@ipc-state/client/browser')
     const [presence] = await sectionBlocks('packages/server/README.md', 'Clients joining and leaving')
     const [metrics] = await sectionBlocks('packages/server/README.md', 'Metrics')
+    const [failover] = await sectionBlocks('packages/client/README.md', 'Reconnecting')
+    expect(failover).toContain('failover:')
     await typecheck(
       {
         'store.ts': store!,
@@ -85,6 +87,7 @@ describe('README examples compile against the packages', () => {
         'page.ts': page!,
         'presence.ts': presence!,
         'metrics.ts': metrics!,
+        'failover.ts': failover!,
       },
       async (dir) => {
         // The server's testing example runs in one process, without a socket.

@@ -94,6 +94,10 @@ describe('socket ownership', () => {
       const refused = await rejection(connect({ socketRoot, appspace: 'test.', id: 'server', connectAttempts: 3 }))
       expect(refused).toMatchObject({ code: 'FOREIGN_SERVER', retryable: false, data: { path: socketPath, owner: NOBODY } })
       expect(refused?.message).toContain('allowForeignServer: true')
+      // Nor when it is a failover address, tried once the client's own server is not there.
+      const failover = { socketRoot, appspace: 'test.', id: 'ours', failover: [{ id: 'server' }], connectAttempts: 3 }
+      const refusedAsFailover = await rejection(connect(failover))
+      expect(refusedAsFailover).toMatchObject({ code: 'FOREIGN_SERVER', data: { path: socketPath, owner: NOBODY } })
       expect(await report(impostor)).toEqual({ connections: 0, bytes: 0, received: [] })
 
       // Our server does not take the path over either; the impostor keeps it.

@@ -4,18 +4,19 @@ import { errorFromWire, type ResponseMessage } from '@ipc-state/protocol/wire'
 import { abortError } from '../calls/abort-error.js'
 import type { ClientOptions } from '../client-options.js'
 import { ClientStatusTracker, type ClientStatus } from '../client-status.js'
-import type { ClientConnection, ClientConnectionHandlers, ClientTransport } from '../transport/client-transport.js'
+import type { ClientConnection, ClientConnectionHandlers } from '../transport/client-transport.js'
 import { BYE_FRAME, helloFrame, readHelloAnswer } from './handshake.js'
 import type { LifecycleCalls } from './lifecycle-calls.js'
 import { ReplicaSync, type SyncedReplica } from './replica-sync.js'
 import { RetryPolicy } from './retry-policy.js'
+import type { ServerAddresses } from './server-addresses.js'
 import { ServerReader } from './server-reader.js'
 
 /** What a {@link ConnectionLifecycle} is made of. */
 export interface ConnectionLifecycleOptions {
   readonly options: ClientOptions
-  /** Opens each connection attempt. */
-  readonly transport: ClientTransport
+  /** Opens each connection attempt, to the next server in turn. */
+  readonly addresses: ServerAddresses
   /** The replica to fill and keep current; absent for a client with `replica: false`. */
   readonly replica: SyncedReplica | undefined
   readonly calls: LifecycleCalls
@@ -29,7 +30,7 @@ export interface ConnectionLifecycleOptions {
  */
 export class ConnectionLifecycle {
   readonly #options: ClientOptions
-  readonly #transport: ClientTransport
+  readonly #addresses: ServerAddresses
   readonly #replica: SyncedReplica | undefined
   readonly #sync: ReplicaSync
   readonly #calls: LifecycleCalls
@@ -50,9 +51,9 @@ export class ConnectionLifecycle {
   #settleConnect: { resolve(): void; reject(error: IpcStateError): void } | undefined
   readonly #onAbort = () => this.close(abortError(this.#options.signal!))
 
-  constructor({ options, transport, replica, calls }: ConnectionLifecycleOptions) {
+  constructor({ options, addresses, replica, calls }: ConnectionLifecycleOptions) {
     this.#options = options
-    this.#transport = transport
+    this.#addresses = addresses
     this.#replica = replica
     this.#sync = new ReplicaSync({ replica, path: options.path, logger: options.logger, nextId: () => calls.nextId() })
     this.#calls = calls
@@ -98,7 +99,7 @@ export class ConnectionLifecycle {
   #open(): void {
     this.#retryTimer = undefined
     if (this.#isClosed()) return
-    const { path, timeout, maxFrameBytes, logger } = this.#options
+    const { timeout, maxFrameBytes, logger } = this.#options
     this.#serverClosing = false
     const isCurrent = () => this.#connection === current
     const reader = new ServerReader(maxFrameBytes, {
@@ -129,7 +130,7 @@ export class ConnectionLifecycle {
           this.#helloTimer = setTimeout(() => {
             this.#lastFailure = new IpcStateError(
               ErrorCode.TIMEOUT,
-              `No handshake from ${path} within ${timeout} ms (option timeout)`,
+              `No handshake from ${this.#addresses.current} within ${timeout} ms (option timeout)`,
             )
             current.close()
           }, timeout)
@@ -148,7 +149,7 @@ export class ConnectionLifecycle {
     }
     let current: ClientConnection
     try {
-      current = this.#transport.open(handlers)
+      current = this.#addresses.open(handlers)
     } catch (error) {
       // A transport that throws instead of reporting close(error): the attempt failed all the
       // same, and is retried as any other, rather than thrown out of a retry timer.
@@ -210,10 +211,16 @@ export class ConnectionLifecycle {
       return
     }
     const { hello } = answer
+    const refusal = this.#addresses.refusal(hello.epoch, this.#epoch)
+    if (refusal !== undefined) {
+      this.#lastFailure = refusal
+      this.#connection?.close()
+      return
+    }
     const newRun = hello.epoch !== this.#epoch
     this.#epoch = hello.epoch
     const refused = this.#refusedAt?.epoch === hello.epoch ? this.#refusedAt.limit : undefined
-    this.#replica?.reset(hello.epoch, hello.version, hello.state)
+    this.#sync.greeted(hello)
     this.#retries.succeeded()
     this.#lastFailure = undefined
     this.#status.set('connected')

@@ -2,6 +2,7 @@
 import { ErrorCode, IpcStateError, type Logger } from '@ipc-state/protocol'
 import {
   ClientMessageType,
+  type HelloResult,
   type ResponseMessage,
   type StateChangedNotification,
   type StateGetResult,
@@ -41,6 +42,21 @@ export class ReplicaSync {
   /** Whether the client keeps a replica. */
   get enabled(): boolean {
     return this.#options.replica !== undefined
+  }
+
+  /**
+   * Takes the snapshot a hello brought. One of the store the replica holds, at an older version (a
+   * server sharing the store that has not yet followed every change the last one showed) is not
+   * taken: the replica keeps its newer state, skips the changes it has, and goes on from there.
+   */
+  greeted(hello: Pick<HelloResult, 'epoch' | 'version' | 'state'>): void {
+    const { replica, logger } = this.#options
+    if (replica === undefined) return
+    if (hello.epoch === replica.epoch && hello.version < replica.version) {
+      logger.info?.('the server is behind the replica; keeping the replica', { server: hello.version, replica: replica.version })
+      return
+    }
+    replica.reset(hello.epoch, hello.version, hello.state)
   }
 
   /** Applies a published change; asks for a snapshot through `send` when it does not follow. */
