@@ -1,11 +1,20 @@
-// The browser client in a real headless Chromium, against a WebSocket server in a process of its own.
-import { connect, type IpcStateClient, type WebSocketConstructor, webSocketTransport } from '@ipc-state/client'
+// The browser client in a real headless Chromium, against a WebSocket server in a process of its own,
+// and over Chromium's own MessagePort, as an Electron renderer's.
+import {
+  type ClientMessagePort,
+  connect,
+  type IpcStateClient,
+  type WebSocketConstructor,
+  webSocketTransport,
+} from '@ipc-state/client'
 import type { Page } from 'playwright-core'
+import { createServer, messagePortTransport } from '@ipc-state/server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { type FixtureProcess, fixture, startFixture } from '../src/processes/processes.js'
-import type { testStore } from '../src/stores/test-store.js'
+import { testStore } from '../src/stores/test-store.js'
 import { launchChromium } from '../src/web/chromium.js'
+import { bridgePorts } from '../src/web/port-bridge.js'
 
 interface WebListener {
   url: string
@@ -20,6 +29,8 @@ interface PageGlobals {
   client: IpcStateClient<typeof testStore>
   statuses: string[]
   counters: number[]
+  /** See src/web/port-bridge.ts. */
+  openBridgedPort(): Promise<ClientMessagePort>
 }
 declare const window: PageGlobals
 
@@ -161,5 +172,34 @@ describe('the browser client in a real Chromium', () => {
     await foreign.close()
     // The page of the listener's own origin still calls.
     expect(await page.evaluate(() => window.client.actions.increment(1))).toBe(5)
+  })
+
+  it('serves a page’s client over Chromium’s own MessagePort, joined to a server’s port as Electron joins a renderer’s', async () => {
+    const ports = messagePortTransport({ name: 'page ports' })
+    await using portServer = await createServer({ store: testStore, transport: ports })
+    const portPage = await browser.newPage()
+    const errors: string[] = []
+    portPage.on('pageerror', (error) => errors.push(error.message))
+    await bridgePorts(portPage, (port) => ports.accept(port))
+    await portPage.goto(`${web.origin}/page/`)
+    await portPage.waitForSelector('body[data-ready="yes"]', { state: 'attached' })
+    const first = await portPage.evaluate(async () => {
+      const { connect, messagePortTransport } = window.ipcState
+      window.client = await connect<typeof testStore>({
+        transport: messagePortTransport({ openPort: () => window.openBridgedPort() }),
+        clientId: 'renderer',
+      })
+      return window.client.state.counter
+    })
+    expect(first).toBe(0)
+    await portServer.actions.increment(3)
+    await portPage.waitForFunction(() => window.client.state.counter === 3)
+    expect(await portPage.evaluate(() => window.client.actions.increment(4))).toBe(7)
+    expect(portServer.state.counter).toBe(7)
+    expect(await portPage.evaluate(() => window.client.actions.addMessage('from a renderer'))).toBe(1)
+    expect(portServer.state.messages.map((message) => [message.text, message.from])).toEqual([['from a renderer', 'renderer']])
+    await portPage.evaluate(() => window.client.close())
+    expect(errors).toEqual([])
+    await portPage.close()
   })
 })
