@@ -4,7 +4,8 @@
 import { connect } from '@ipc-state/client'
 import type { mutexStore } from './store.js'
 
-const TTL = 500
+// Long enough that a process stalled by a busy machine keeps its lease: only one that stops renewing loses it.
+const TTL = 3_000
 const workMs = Number(process.argv[2] ?? 100)
 const hangs = process.argv[3] === 'hang'
 await using client = await connect<typeof mutexStore>({ id: 'mutex', socketRoot: process.env.IPC_STATE_SOCKET_ROOT })
@@ -17,7 +18,7 @@ while (token === null) {
 }
 console.log(`acquired token ${token}`)
 // Whatever the lease guards takes the token with each write, and refuses a token older than the last it saw.
-const renewal = hangs ? undefined : setInterval(() => void client.actions.renew({ token: token!, ttl: TTL }), TTL / 3)
+const renewal = hangs ? undefined : setInterval(() => void client.actions.renew({ token: token!, ttl: TTL }), TTL / 4)
 const work = new Promise((resolve) => setTimeout(resolve, workMs))
 // A hung process wakes up late: so that it shows what a late release meets, it sleeps at least
 // until another process holds the lease.
