@@ -37,6 +37,9 @@ beforeAll(async () => {
   pristine = join(base.path, 'pristine')
   // A small compaction threshold: the folder gets snapshots and several segments, as a long-lived one has.
   await writeSome(fileStorage({ dir: pristine, compactBytes: 2048, fsync: 'off' }), base.path, 12)
+  // Then a second run under a threshold it cannot reach: whenever the first one last compacted, the
+  // newest segment holds this run's records (its join, its calls, its leave).
+  await writeSome(fileStorage({ dir: pristine, compactBytes: 1024 * 1024, fsync: 'off' }), base.path, 2)
   const names = (await readdir(pristine)).sort()
   files = { journals: names.filter((n) => n.startsWith('journal-')), snapshots: names.filter((n) => n.startsWith('snapshot-')) }
   expect(files.journals.length).toBeGreaterThan(0)
