@@ -16,6 +16,7 @@ for (;;) {
     continue
   }
   console.log(`claimed job ${id}`)
+  // The job's own work, here only time passing.
   await new Promise((resolve) => setTimeout(resolve, workMs))
   await client.actions.finish(id)
   console.log(`finished job ${id}`)

@@ -11,6 +11,7 @@ const client = await connect<typeof presenceStore>({
 })
 console.log(`${name} online with ${client.state.online.length - 1} other(s)`)
 if (stayMs !== undefined) {
+  // The member's time online, then it leaves.
   await new Promise((resolve) => setTimeout(resolve, stayMs))
   // Closing says goodbye: the others see this member leave at once.
   await client.close()

@@ -50,10 +50,8 @@ export class Presence {
   readonly enabled: boolean
   #working: Members = new Map()
   readonly #durable: Members = new Map()
-  /** Open connections of each greeted instance. */
-  readonly #connections = new Map<string, number>()
-  /** The client id of each instance connected here. */
-  readonly #clientIds = new Map<string, string>()
+  /** Each greeted instance connected here: its open connections, and its client id. */
+  readonly #connected = new Map<string, { connections: number; clientId: string }>()
   /** Instances that said goodbye: their last connection ending is no loss to wait on. */
   readonly #gone = new Set<string>()
   readonly #timers = new Map<string, ReturnType<typeof setTimeout>>()
@@ -103,8 +101,8 @@ export class Presence {
   /** A connection of `instanceId` was greeted: it joins unless it is present. */
   connected(instanceId: string, clientId: string): void {
     if (!this.enabled || this.#closed) return
-    this.#clientIds.set(instanceId, clientId)
-    this.#connections.set(instanceId, (this.#connections.get(instanceId) ?? 0) + 1)
+    const connections = (this.#connected.get(instanceId)?.connections ?? 0) + 1
+    this.#connected.set(instanceId, { connections, clientId })
     this.#gone.delete(instanceId)
     this.#stopWaiting(instanceId)
     this.#queue({ instanceId, clientId }, undefined)
@@ -113,13 +111,13 @@ export class Presence {
   /** A greeted connection of `instanceId` closed: with no other one left, the grace starts. */
   disconnected(instanceId: string): void {
     if (!this.enabled || this.#closed) return
-    const left = (this.#connections.get(instanceId) ?? 1) - 1
+    const connected = this.#connected.get(instanceId)
+    const left = (connected?.connections ?? 1) - 1
     if (left > 0) {
-      this.#connections.set(instanceId, left)
+      connected!.connections = left
       return
     }
-    this.#connections.delete(instanceId)
-    this.#clientIds.delete(instanceId)
+    this.#connected.delete(instanceId)
     if (!this.#gone.has(instanceId)) this.#waitFor({ instanceId, reason: 'lost', server: this.#leases?.serverId })
   }
 
@@ -138,7 +136,7 @@ export class Presence {
     // Left by another server (this one was cut off from the storage for longer than its lease)
     // while still connected here: it joins again.
     if (!('left' in mark) || this.#closed) return
-    const clientId = this.#clientIds.get(mark.left)
+    const clientId = this.#connected.get(mark.left)?.clientId
     if (clientId !== undefined) this.#queue({ instanceId: mark.left, clientId }, undefined)
   }
 
@@ -149,7 +147,7 @@ export class Presence {
     this.restore(present)
     // Left meanwhile by another server, yet connected here: they join again, as after `external`.
     if (this.#closed) return
-    for (const [instanceId, clientId] of this.#clientIds) {
+    for (const [instanceId, { clientId }] of this.#connected) {
       if (!this.#working.has(instanceId)) this.#queue({ instanceId, clientId }, undefined)
     }
   }
@@ -214,7 +212,7 @@ export class Presence {
         server,
       })
       for (const [instanceId, present] of this.#working) {
-        if (present.server === server && !this.#connections.has(instanceId))
+        if (present.server === server && !this.#connected.has(instanceId))
           this.#waitFor({ instanceId, reason: 'server-lost', server })
       }
     }
@@ -242,7 +240,7 @@ export class Presence {
         const present = this.#working.get(instanceId)
         // Gone already, back meanwhile, or moved to another server: a goodbye leaves whatever else holds.
         if (present === undefined) return undefined
-        if (reason !== 'closed' && (this.#connections.has(instanceId) || (server !== undefined && present.server !== server))) {
+        if (reason !== 'closed' && (this.#connected.has(instanceId) || (server !== undefined && present.server !== server))) {
           return undefined
         }
         const event: ClientLeave = { clientId: present.clientId, instanceId, reason }
