@@ -75,8 +75,8 @@ describe('the client facade', () => {
     await other.actions.push('x')
     await vi.waitFor(() => expect(infos).toHaveLength(2))
     expect(infos).toEqual([
-      { reason: 'change', version: 1, epoch: 'epoch-1', action: 'increment', clientId: 'me' },
-      { reason: 'change', version: 2, epoch: 'epoch-1', action: 'push', clientId: 'other' },
+      { reason: 'change', version: 1, from: 1, epoch: 'epoch-1', action: 'increment', clientId: 'me' },
+      { reason: 'change', version: 2, from: 2, epoch: 'epoch-1', action: 'push', clientId: 'other' },
     ])
     expect(selected).toEqual([infos[1]])
   })

@@ -54,7 +54,9 @@ export function start<T extends StoreDefinition<any, any>>(
     maxInFlight: settings.maxInFlight,
     status: () => lifecycle.status,
     lastFailure: () => lifecycle.lastFailure,
-    awaitVersion: replica && ((version) => replica.reached(lifecycle.epoch, version)),
+    awaitVersion:
+      replica &&
+      ((version) => (replica.shows(lifecycle.epoch, version) ? undefined : replica.reached(lifecycle.epoch, version))),
   })
   const lifecycle: ConnectionLifecycle = new ConnectionLifecycle({ options: settings, addresses, replica, calls })
 

@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { Socket } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { connect } from '@ipc-state/client'
-import { encodeClientMessage } from '@ipc-state/protocol/wire'
+import { applyPatches, deepFreeze } from '@ipc-state/protocol'
+import { type ClientMessage, encodeClientMessage } from '@ipc-state/protocol/wire'
 import { createServer } from '@ipc-state/server'
 import { RawClient } from '../src/peers/raw-client.js'
 import { type TestState, testStore } from '../src/stores/test-store.js'
@@ -74,5 +75,60 @@ describe('batched writes', () => {
     expect(writes.client()).toEqual([1])
     expect(server.version).toBe(CALLS)
     expect((client.state as TestState).counter).toBe(CALLS)
+  })
+})
+
+describe('batched frames', () => {
+  it('calls read together make one change frame with the answers inside; an action throwing among them changes nothing', async () => {
+    await using server = await createServer({ store: testStore, socketRoot: root, appspace: 'batch.', id: 'server' })
+    await using caller = await RawClient.hello(server.path, { clientId: 'caller', replica: true, batch: true })
+    await using watcher = await RawClient.hello(server.path, { clientId: 'watcher', replica: true, batch: true })
+    await using older = await RawClient.hello(server.path, { clientId: 'older', replica: true })
+    const calls: ClientMessage[] = [
+      { type: 'action/call', data: { id: 1, action: 'increment', input: 1 } },
+      { type: 'action/call', data: { id: 2, action: 'increment', input: 2 } },
+      { type: 'action/call', data: { id: 3, action: 'explode', input: 'in the middle' } },
+      { type: 'action/call', data: { id: 4, action: 'addMessage', input: 'kept' } },
+      { type: 'action/call', data: { id: 5, action: 'increment', input: 4 } },
+    ]
+    // One write of a few hundred bytes: the server reads it whole, and applies the calls in one turn.
+    await caller.write(calls.map(encodeClientMessage).join(''))
+    const failed = await caller.waitFor((frame) => frame.type === 'response' && frame.data.id === 3)
+    expect(failed.data.error.code).toBe('ACTION_FAILED')
+    await older.waitFor((frame) => frame.type === 'state/changed' && frame.data.version === 4)
+    await watcher.waitFor((frame) => frame.type === 'state/changed' && frame.data.version === 4)
+
+    const changes = (client: RawClient) => client.frames.filter((frame) => frame.type === 'state/changed')
+    const [change, ...more] = changes(caller)
+    expect(more).toEqual([])
+    expect(change!.data).toMatchObject({ version: 4, from: 1 })
+    // The answers ride in the change that shows them; the failure, which made no version, after it.
+    expect(change!.data.answers).toEqual([
+      { id: 1, result: { value: 1, version: 1 } },
+      { id: 2, result: { value: 3, version: 2 } },
+      { id: 4, result: expect.objectContaining({ version: 3 }) },
+      { id: 5, result: { value: 7, version: 4 } },
+    ])
+    expect(caller.frames.indexOf(failed)).toBeGreaterThan(caller.frames.indexOf(change!))
+    // Another batched replica gets the same change, without the caller's answers.
+    const [shared, ...moreShared] = changes(watcher)
+    expect(moreShared).toEqual([])
+    expect(shared!.data).toEqual({ ...change!.data, answers: undefined, action: undefined, clientId: 'caller' })
+    // A peer that did not offer batches reads one change per version, as it always did.
+    expect(changes(older).map((frame) => [frame.data.version, frame.data.from, frame.data.action])).toEqual([
+      [1, undefined, 'increment'],
+      [2, undefined, 'increment'],
+      [3, undefined, 'addMessage'],
+      [4, undefined, 'increment'],
+    ])
+    // The throwing action left nothing behind: the three others' effects and its own none.
+    const applied = (client: RawClient) =>
+      changes(client).reduce<TestState>(
+        (state, frame) => applyPatches(state, frame.data.patches),
+        deepFreeze({ counter: 0, messages: [] }) as TestState,
+      )
+    expect(server.state).toEqual({ counter: 7, messages: [expect.objectContaining({ text: 'kept' })] })
+    expect(server.version).toBe(4)
+    for (const client of [caller, watcher, older]) expect(applied(client)).toEqual(server.state)
   })
 })

@@ -26,6 +26,7 @@ interface Report extends FixtureEvent {
   versions: number[]
   reasons: Record<string, number>
   jumps: { from: number; to: number; reason: string }[]
+  notifications: [version: number, counter: number, messages: number][]
 }
 
 describe('live replicas', () => {
@@ -72,6 +73,9 @@ describe('live replicas', () => {
       expect(report.versions).toHaveLength(2000)
       expect(versionProblems(report.versions, report.subscribedAt, view.version)).toBeUndefined()
       expect(report.reasons).toEqual({ change: 2000 })
+      // Each call adds one to the counter or one message: a listener that ever saw a state between
+      // two versions of a batch, or a version without its state, would see the sum differ.
+      expect(report.notifications.filter(([version, counter, messages]) => counter + messages !== version)).toEqual([])
     }
     const writerReports = await Promise.all(
       writers.map((writer) => ask(writer, { op: 'report', until: { version: view.version } }) as Promise<Report>),
@@ -241,7 +245,9 @@ describe('live replicas', () => {
     // Changes reach a replica in order: if a failed call had made one, it would arrive before this.
     await caller.actions.increment(1)
     await vi.waitFor(() => expect(other.version).toBe(3), settle)
-    expect(seen).toEqual([{ reason: 'change', version: 3, epoch: caller.epoch, action: 'increment', clientId: caller.clientId }])
+    expect(seen).toEqual([
+      { reason: 'change', version: 3, from: 3, epoch: caller.epoch, action: 'increment', clientId: caller.clientId },
+    ])
     const view = await server.view()
     expect(view.version).toBe(3)
     expect(view.state).toEqual({ counter: 11, messages: [expect.objectContaining({ id: 1, text: 'first' })] })
@@ -340,7 +346,7 @@ describe('live replicas', () => {
 
     await client.actions.addMessage('one')
     expect(lengths).toEqual([
-      [1, 0, { reason: 'change', version: 3, epoch: client.epoch, action: 'addMessage', clientId: client.clientId }],
+      [1, 0, { reason: 'change', version: 3, from: 3, epoch: client.epoch, action: 'addMessage', clientId: client.clientId }],
     ])
     expect(byContents).toEqual([['one']])
 

@@ -32,6 +32,7 @@ describe('wire constants', () => {
   it('keeps the server message types stable', () => {
     expect(ServerMessageType).toEqual({
       Response: 'response',
+      Responses: 'responses',
       StateChanged: 'state/changed',
       ServerClosing: 'server/closing',
       ProtocolError: 'protocol/error',
@@ -92,7 +93,7 @@ describe('message types', () => {
       'hello' | 'state/get' | 'action/call' | 'server/info' | 'bye' | 'changes/list' | 'getSharedData'
     >()
     expectTypeOf<ServerMessage['type']>().toEqualTypeOf<
-      'response' | 'state/changed' | 'server/closing' | 'protocol/error' | 'sharedData'
+      'response' | 'responses' | 'state/changed' | 'server/closing' | 'protocol/error' | 'sharedData'
     >()
   })
 

@@ -27,6 +27,8 @@ export const ClientMessageType = {
 /** The `type` of every frame a server sends. */
 export const ServerMessageType = {
   Response: 'response',
+  /** The answers of one tick in one frame, to a client that offered `batch` in its hello. */
+  Responses: 'responses',
   StateChanged: 'state/changed',
   ServerClosing: 'server/closing',
   ProtocolError: 'protocol/error',
@@ -69,6 +71,13 @@ export interface HelloRequest extends RequestBase {
    * then does either side send one.
    */
   binary?: boolean
+  /**
+   * The client reads batched frames: a `state/changed` that covers several versions (`from` to
+   * `version`) and may carry the answers to its own calls (`answers`), and `responses`, the answers
+   * of one tick in one frame. A server that sends them says so with `batch: true` in its answer;
+   * only then does it send one.
+   */
+  batch?: boolean
 }
 
 /** The answer to `hello`: the server's run and version, and the state when a replica was asked for. */
@@ -81,6 +90,8 @@ export interface HelloResult {
   state?: unknown
   /** The server takes binary frames on this connection and may send them (see `HelloRequest.binary`). */
   binary?: boolean
+  /** The server sends batched frames on this connection (see `HelloRequest.batch`). */
+  batch?: boolean
   /**
    * The largest frame the server reads, in bytes (a text frame without its delimiter, a binary
    * frame's body): a client refuses a call that would pass it rather than send it. Absent from
@@ -119,15 +130,33 @@ export type ServerInfoRequest = RequestBase
 /** `changes/list`: the last changes the server kept, oldest first. */
 export type ChangesListRequest = RequestBase
 
-/** Sent to every replica after each applied action, in version order. */
+/**
+ * Sent to every replica after each applied action, in version order; to a client that offered
+ * `batch`, once per tick for every change of that tick: versions `from` to `version`, their patches
+ * one after the other, and the answers to the client's own calls that those changes show.
+ */
 export interface StateChangedNotification {
   epoch: string
+  /** The version the replica is at once it applied the patches. */
   version: number
+  /**
+   * The first version the patches make, when they make several (a batch): the replica must be at
+   * `from - 1`, and applies them whole. Absent when it is `version`.
+   */
+  from?: number
   patches: Patch[]
-  /** The name of the action that made the change. Absent from servers older than this field. */
+  /**
+   * The name of the action that made the change (in a batch: that made every change of it; absent
+   * when they were several). Absent from servers older than this field.
+   */
   action?: string
-  /** The `clientId` of the client that called it. Absent from servers older than this field. */
+  /** The `clientId` of the client that called it, as `action`. Absent from servers older than this field. */
   clientId?: string
+  /**
+   * The answers to this client's calls that the change shows (a batch only), each as a `response`
+   * carries it: the client reads them once its replica holds the change.
+   */
+  answers?: ResponseMessage[]
 }
 
 /**
@@ -163,6 +192,7 @@ export type ClientMessage =
 /** A validated server frame, as the client sees it. */
 export type ServerMessage =
   | { type: typeof ServerMessageType.Response; data: ResponseMessage }
+  | { type: typeof ServerMessageType.Responses; data: ResponseMessage[] }
   | { type: typeof ServerMessageType.StateChanged; data: StateChangedNotification }
   | { type: typeof ServerMessageType.ServerClosing; data: ServerClosingNotification }
   | { type: typeof ServerMessageType.ProtocolError; data: ProtocolErrorNotification }

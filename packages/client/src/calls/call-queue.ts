@@ -24,9 +24,10 @@ export interface CallQueueOptions {
   lastFailure(): Error | undefined
   /**
    * Resolves once the replica shows `version`, so a call resolves only when `client.state` shows
-   * its effect. Absent for a client without a replica.
+   * its effect; `undefined` when it shows it already (a batched change brought the answer). Absent
+   * for a client without a replica.
    */
-  awaitVersion?: ((version: number) => Promise<void>) | undefined
+  awaitVersion?: ((version: number) => Promise<void> | undefined) | undefined
 }
 
 /**

@@ -51,7 +51,7 @@ export interface QueuedCall {
 export function settle(
   call: QueuedCall,
   response: ResponseMessage,
-  awaitVersion: ((version: number) => Promise<void>) | undefined,
+  awaitVersion: ((version: number) => Promise<void> | undefined) | undefined,
 ): void {
   if (response.error !== undefined) {
     call.reject(errorFromWire(response.error))
@@ -61,11 +61,12 @@ export function settle(
     call.resolve(deepFreeze(response.result))
   } else {
     const result = response.result as ActionCallResult
-    if (awaitVersion === undefined) call.resolve(result.value)
     // Read your own writes: the caller sees its change in `client.state` when this resolves.
+    const shown = awaitVersion?.(result.version)
+    if (shown === undefined) call.resolve(result.value)
     else {
       call.awaitVersion(result.version)
-      void awaitVersion(result.version).then(() => call.resolve(result.value))
+      void shown.then(() => call.resolve(result.value))
     }
   }
 }

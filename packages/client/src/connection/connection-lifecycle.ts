@@ -104,7 +104,12 @@ export class ConnectionLifecycle {
     const isCurrent = () => this.#connection === current
     const reader = new ServerReader(maxFrameBytes, {
       response: (response) => this.#onResponse(response),
-      change: (change) => this.#sync.change(change, this.#sender()),
+      change: (change) => {
+        this.#sync.change(change, this.#sender())
+        // Whether the replica took the change or already held it, the calls it shows settle now;
+        // after a gap, once the resync brings their version.
+        if (change.answers !== undefined) for (const response of change.answers) this.#onResponse(response)
+      },
       closing: (reason) => {
         this.#serverClosing = true
         logger.info?.('the server is closing', { reason })

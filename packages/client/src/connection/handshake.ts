@@ -16,7 +16,9 @@ export function helloFrame(options: ClientOptions, id: number): Uint8Array {
   const { clientId, instanceId, replica, binaryFrames } = options
   return textFrame({
     type: ClientMessageType.Hello,
-    data: { id, protocol: PROTOCOL_VERSION, clientId, instanceId, replica, ...(binaryFrames ? { binary: true } : {}) },
+    // Batched frames are always offered: every server that knows them sends them, and one that
+    // does not leaves them out of its answer and sends what it always did.
+    data: { id, protocol: PROTOCOL_VERSION, clientId, instanceId, replica, ...(binaryFrames ? { binary: true } : {}), batch: true },
   }).bytes
 }
 

@@ -59,10 +59,13 @@ export class ReplicaSync {
     replica.reset(hello.epoch, hello.version, hello.state)
   }
 
-  /** Applies a published change; asks for a snapshot through `send` when it does not follow. */
+  /**
+   * Applies a published change (or a batch of them, as one); asks for a snapshot through `send`
+   * when it does not follow.
+   */
   change(change: StateChangedNotification, send: ((bytes: Uint8Array) => void) | undefined): void {
-    const { epoch, version, patches, action, clientId } = change
-    if (this.#options.replica?.apply(epoch, version, patches, { action, clientId }) === 'gap') {
+    const { epoch, version, patches, action, clientId, from } = change
+    if (this.#options.replica?.apply(epoch, version, patches, { action, clientId }, from) === 'gap') {
       this.resync('a change did not follow the replica', send)
     }
   }

@@ -82,6 +82,12 @@ export class ServerReader {
         case ServerMessageType.Response:
           handlers.response(message.data)
           break
+        case ServerMessageType.Responses:
+          for (const response of message.data) {
+            handlers.response(response)
+            if (!handlers.current()) return
+          }
+          break
         case ServerMessageType.StateChanged:
           handlers.change(message.data)
           break

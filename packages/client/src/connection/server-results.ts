@@ -39,6 +39,7 @@ export function helloResultProblem(result: unknown, replica: boolean): string | 
   const problem = storeProblem(result, replica)
   if (problem !== undefined) return problem
   if (result.binary !== undefined && typeof result.binary !== 'boolean') return 'a binary flag that is not a boolean'
+  if (result.batch !== undefined && typeof result.batch !== 'boolean') return 'a batch flag that is not a boolean'
   const { maxFrameBytes } = result
   if (maxFrameBytes !== undefined && !(Number.isSafeInteger(maxFrameBytes) && (maxFrameBytes as number) > 0)) {
     return 'a frame limit that is not a positive integer'

@@ -34,10 +34,29 @@ describe('Replica', () => {
     replica.apply('e1', 5, [{ op: 'replace', path: ['counter'], value: 5 }])
     replica.reset('e1', 6, { counter: 6, list: [] })
     expect(infos).toStrictEqual([
-      { reason: 'change', version: 4, epoch: 'e1', action: 'increment', clientId: 'c1' },
-      { reason: 'change', version: 5, epoch: 'e1' },
+      { reason: 'change', version: 4, from: 4, epoch: 'e1', action: 'increment', clientId: 'c1' },
+      { reason: 'change', version: 5, from: 5, epoch: 'e1' },
       { reason: 'resync', version: 6, epoch: 'e1' },
     ])
+  })
+
+  it('applies a batch of versions whole, notifies once, and refuses one that does not start at the next version', () => {
+    const replica = ready()
+    const seen: { counter: number; list: readonly number[]; from?: number; version: number }[] = []
+    replica.subscribe((state, info) => seen.push({ ...state, from: info.from, version: info.version }))
+    const batch = [
+      { op: 'replace' as const, path: ['counter'], value: 4 },
+      { op: 'add' as const, path: ['list', 1], value: 2 },
+      { op: 'replace' as const, path: ['counter'], value: 5 },
+    ]
+    expect(replica.apply('e1', 5, batch, {}, 4)).toBe('applied')
+    expect(seen).toEqual([{ counter: 5, list: [1, 2], from: 4, version: 5 }])
+    // Already held: nothing happens. Partly held, or past the next version: a gap.
+    expect(replica.apply('e1', 5, batch, {}, 4)).toBe('stale')
+    expect(replica.apply('e1', 7, [{ op: 'replace', path: ['counter'], value: 7 }], {}, 5)).toBe('gap')
+    expect(replica.apply('e1', 8, [{ op: 'replace', path: ['counter'], value: 8 }], {}, 7)).toBe('gap')
+    expect(replica.version).toBe(5)
+    expect(seen).toHaveLength(1)
   })
 
   it('keeps the state frozen', () => {

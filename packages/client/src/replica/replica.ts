@@ -13,17 +13,26 @@ export type ChangeReason =
 /** What a listener learns with each change. */
 export interface ChangeInfo {
   reason: ChangeReason
+  /** The version the state is at now. */
   version: number
+  /**
+   * With `reason: 'change'`: the first version this change covers. A server applies every call
+   * that arrived together before it sends their changes, and a replica applies those at once, as
+   * React batches updates: listeners see the state after the last of them, never one in between,
+   * and `from` is below `version` then. Equal to `version` for a single change.
+   */
+  from?: number
   epoch: string
   /**
-   * With `reason: 'change'`: the name of the action that made the change. Absent for a resync or a
-   * reset (a snapshot may hold many changes), and from a server that does not send it.
+   * With `reason: 'change'`: the name of the action that made the change (of a batch: that made
+   * every change of it). Absent for a resync or a reset (a snapshot may hold many changes), for a
+   * batch of several actions, and from a server that does not send it.
    */
   action?: string
   /**
    * With `reason: 'change'`: the `clientId` of the client that called the action (this client's
-   * own `clientId` for its own calls). Absent for a resync or a reset, and from a server that does
-   * not send it.
+   * own `clientId` for its own calls; of a batch: that called every change of it). Absent for a
+   * resync or a reset, for a batch of several callers, and from a server that does not send it.
    */
   clientId?: string
 }
@@ -94,12 +103,20 @@ export class Replica<S> {
   }
 
   /**
-   * Applies one change. Returns `'applied'`, `'stale'` (already seen, or from an older server run)
-   * or `'gap'` (a change is missing, or the patches did not fit): the caller must then resync.
+   * Applies one change, or a batch of them: versions `from` to `version`, whose patches are applied
+   * whole and notified once. Returns `'applied'`, `'stale'` (already seen, or from an older server
+   * run) or `'gap'` (a change is missing, or the patches did not fit): the caller must then resync.
    */
-  apply(epoch: string, version: number, patches: Patch[], by: ChangeAttribution = {}): 'applied' | 'stale' | 'gap' {
+  apply(
+    epoch: string,
+    version: number,
+    patches: Patch[],
+    by: ChangeAttribution = {},
+    from: number = version,
+  ): 'applied' | 'stale' | 'gap' {
     if (this.#state === undefined || epoch !== this.#epoch || version <= this.#version) return 'stale'
-    if (version !== this.#version + 1) return 'gap'
+    // A batch that starts past the next version, or partly before it, cannot be applied in part.
+    if (from !== this.#version + 1) return 'gap'
     try {
       this.#state = applyPatches(this.#state, patches)
     } catch (error) {
@@ -107,7 +124,7 @@ export class Replica<S> {
       return 'gap'
     }
     this.#version = version
-    this.#notify('change', by)
+    this.#notify('change', by, from)
     this.#release()
     return 'applied'
   }
@@ -144,8 +161,14 @@ export class Replica<S> {
     }
   }
 
-  #notify(reason: ChangeReason, by: ChangeAttribution = {}): void {
+  /** Whether the replica shows `version` of server run `epoch` (or a newer run) now. */
+  shows(epoch: string, version: number): boolean {
+    return this.#reached(epoch, version)
+  }
+
+  #notify(reason: ChangeReason, by: ChangeAttribution = {}, from?: number): void {
     const info: ChangeInfo = { reason, version: this.#version, epoch: this.#epoch }
+    if (from !== undefined) info.from = from
     if (by.action !== undefined) info.action = by.action
     if (by.clientId !== undefined) info.clientId = by.clientId
     const state = this.#state!

@@ -35,6 +35,8 @@ export interface RawHelloOptions {
   instanceId?: string
   /** The hello's request id. @default 0 */
   id?: number
+  /** Offer batched frames, as the library's client does. @default false */
+  batch?: boolean
 }
 
 /** A client message that carries a request id, and so gets a response. */
@@ -102,6 +104,7 @@ export class RawClient implements AsyncDisposable {
         clientId: options.clientId ?? `raw-${process.pid}-${Math.random().toString(36).slice(2)}`,
         replica: options.replica ?? false,
         ...(options.instanceId === undefined ? {} : { instanceId: options.instanceId }),
+        ...(options.batch === true ? { batch: true } : {}),
       },
     })
     const response = await client.response(id)

@@ -27,9 +27,11 @@ const clientChecks = new Map<string, Check<ClientMessage>>([
         return `"hello" needs an "instanceId" of 1 to ${MAX_NAME_LENGTH} characters when it has one`
       }
       if (data.binary !== undefined && typeof data.binary !== 'boolean') return '"hello" needs a boolean "binary" when it has one'
+      if (data.batch !== undefined && typeof data.batch !== 'boolean') return '"hello" needs a boolean "batch" when it has one'
       const hello: HelloRequest = { id: data.id, protocol: data.protocol, clientId: data.clientId, replica: data.replica }
       if (data.instanceId !== undefined) hello.instanceId = data.instanceId
       if (data.binary === true) hello.binary = true
+      if (data.batch === true) hello.batch = true
       return { type: ClientMessageType.Hello, data: hello }
     },
   ],

@@ -1,6 +1,12 @@
 // The checks of each message a server may send, and the decoder a client reads frames with.
 import type { WireError } from '../errors.js'
-import { ServerMessageType, type Patch, type ServerMessage } from '../messages.js'
+import {
+  ServerMessageType,
+  type Patch,
+  type ResponseMessage,
+  type ServerMessage,
+  type StateChangedNotification,
+} from '../messages.js'
 import type { WireFrame } from './binary-frame.js'
 import {
   MAX_NAME_LENGTH,
@@ -34,16 +40,44 @@ export function isPatch(value: unknown): value is Patch {
   return (op === 'add' || op === 'replace') && Object.hasOwn(value, 'value')
 }
 
+/** One answer, checked (its own fields, as `ownFields` gives them), or what is wrong with it. */
+function checkResponse(data: unknown): ResponseMessage | string {
+  if (!isObject(data) || !isRequestId(data.id)) return '"response" needs a numeric "id"'
+  if (data.error !== undefined) {
+    if (!isWireError(data.error)) return '"response" has a malformed "error"'
+    return { id: data.id, error: data.error }
+  }
+  return { id: data.id, result: data.result }
+}
+
+/**
+ * A list of answers (a `responses` frame, a batched change's `answers`), each checked as a
+ * `response` is: one malformed answer makes the whole list malformed.
+ */
+function checkResponses(list: unknown, what: string): ResponseMessage[] | string {
+  if (!Array.isArray(list) || list.length === 0) return `${what} needs a non-empty array of answers`
+  const responses: ResponseMessage[] = []
+  for (const item of list) {
+    const response = checkResponse(ownFields(item))
+    if (typeof response === 'string') return `${what} holds a malformed answer: ${response}`
+    responses.push(response)
+  }
+  return responses
+}
+
 const serverChecks = new Map<string, Check<ServerMessage>>([
   [
     ServerMessageType.Response,
     (data) => {
-      if (!isObject(data) || !isRequestId(data.id)) return '"response" needs a numeric "id"'
-      if (data.error !== undefined) {
-        if (!isWireError(data.error)) return '"response" has a malformed "error"'
-        return { type: ServerMessageType.Response, data: { id: data.id, error: data.error } }
-      }
-      return { type: ServerMessageType.Response, data: { id: data.id, result: data.result } }
+      const response = checkResponse(data)
+      return typeof response === 'string' ? response : { type: ServerMessageType.Response, data: response }
+    },
+  ],
+  [
+    ServerMessageType.Responses,
+    (_fields, data) => {
+      const responses = checkResponses(data, '"responses"')
+      return typeof responses === 'string' ? responses : { type: ServerMessageType.Responses, data: responses }
     },
   ],
   [
@@ -52,6 +86,9 @@ const serverChecks = new Map<string, Check<ServerMessage>>([
       if (!isObject(data) || typeof data.epoch !== 'string' || !isRequestId(data.version)) {
         return '"state/changed" needs an "epoch" and a numeric "version"'
       }
+      if (data.from !== undefined && !(isRequestId(data.from) && data.from <= data.version)) {
+        return '"state/changed" needs a numeric "from" no greater than its "version" when it has one'
+      }
       if (!Array.isArray(data.patches) || !data.patches.every(isPatch)) return '"state/changed" has malformed "patches"'
       if (data.action !== undefined && !isName(data.action)) {
         return `"state/changed" needs an "action" of 1 to ${MAX_NAME_LENGTH} characters when it has one`
@@ -59,16 +96,14 @@ const serverChecks = new Map<string, Check<ServerMessage>>([
       if (data.clientId !== undefined && !isName(data.clientId)) {
         return `"state/changed" needs a "clientId" of 1 to ${MAX_NAME_LENGTH} characters when it has one`
       }
-      return {
-        type: ServerMessageType.StateChanged,
-        data: {
-          epoch: data.epoch,
-          version: data.version,
-          patches: data.patches,
-          ...(data.action === undefined ? {} : { action: data.action }),
-          ...(data.clientId === undefined ? {} : { clientId: data.clientId }),
-        },
-      }
+      const answers = data.answers === undefined ? undefined : checkResponses(data.answers, '"state/changed"')
+      if (typeof answers === 'string') return answers
+      const change: StateChangedNotification = { epoch: data.epoch, version: data.version, patches: data.patches }
+      if (data.from !== undefined && data.from !== data.version) change.from = data.from
+      if (data.action !== undefined) change.action = data.action
+      if (data.clientId !== undefined) change.clientId = data.clientId
+      if (answers !== undefined) change.answers = answers
+      return { type: ServerMessageType.StateChanged, data: change }
     },
   ],
   [

@@ -31,7 +31,17 @@ export type {
 } from '../messages.js'
 export { FRAME_DELIMITER, DEFAULT_MAX_FRAME_BYTES, FrameDecoder, encodeFrame, utf8ByteLength } from './frame.js'
 export type { FrameDecoderOptions } from './frame.js'
-export { encodeActionResult, encodeClientMessage, encodeServerMessage, encodeStateChanged } from './encode.js'
+export {
+  actionResultJson,
+  encodeActionResult,
+  encodeClientMessage,
+  encodeResponse,
+  encodeResponses,
+  encodeServerMessage,
+  encodeStateChanged,
+  joinPatches,
+} from './encode.js'
+export type { ChangeFrameParts } from './encode.js'
 export { BINARY_FRAME_MARKER, BINARY_HEADER_BYTES, WireDecoder, writeBinaryHeader } from './binary-frame.js'
 export type { WireDecoderOptions, WireFrame } from './binary-frame.js'
 export { BINARY_MIN_BYTES, decodeBinaryBody, encodeBinaryFrame, jsonSize, packEnvelope, packValue } from './json-pack.js'

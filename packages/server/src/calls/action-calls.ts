@@ -1,13 +1,14 @@
 // The path of an action call from a greeted session to its answer: resend check, limits, input check, queue, commit and fan-out.
 import { ErrorCode, IpcStateError, toIpcStateError, type Logger } from '@ipc-state/protocol'
-import { encodeActionResult, type ActionCallRequest } from '@ipc-state/protocol/wire'
+import { actionResultJson, encodeResponse, type ActionCallRequest } from '@ipc-state/protocol/wire'
 import { ActionQueue } from './action-queue.js'
 import type { CallRecord } from './call-record.js'
 import type { CommitPipeline } from './commit-pipeline.js'
 import { type HookJob, runHookJob, runServerJob, type ServerJob, type ServerJobContext } from './server-jobs.js'
 import type { FanOut } from '../connections/fan-out.js'
 import type { ServerMetrics } from '../metrics/server-metrics.js'
-import { encodeErrorResponse, type Session } from '../connections/session.js'
+import { errorResponseJson } from '../connections/error-frames.js'
+import type { Session } from '../connections/session.js'
 import type { StoredAnswer } from '../storage/storage.js'
 import type { StoreRuntime } from '../state/store-runtime.js'
 
@@ -87,7 +88,7 @@ export class ActionCalls<S extends object> {
           return
         }
         job.session.inFlight -= 1
-        this.#answer(job.instanceId, job.request.id, encodeErrorResponse(job.request.id, error))
+        this.#answer(job.instanceId, job.request.id, errorResponseJson(job.request.id, error))
         this.#options.metrics?.called(job.request.action, error.code, job.at)
       },
     })
@@ -122,7 +123,7 @@ export class ActionCalls<S extends object> {
     const status = record.status(instanceId, request.id)
     switch (status.kind) {
       case 'answered':
-        session.send(status.frame)
+        session.send(encodeResponse(status.responseJson))
         metrics?.called(request.action, 'ok', at)
         return
       case 'pending':
@@ -152,7 +153,7 @@ export class ActionCalls<S extends object> {
       input = runtime.checkInput(request.action, request.input)
     } catch (error) {
       const failure = toIpcStateError(error)
-      this.#answer(instanceId, request.id, encodeErrorResponse(request.id, failure))
+      this.#answer(instanceId, request.id, errorResponseJson(request.id, failure))
       metrics?.called(request.action, failure.code, at)
       return
     }
@@ -212,12 +213,12 @@ export class ActionCalls<S extends object> {
     // there first, resent here) while it waited: its answer then came with that server's change.
     const status = this.#options.record.status(instanceId, id)
     if (status.kind === 'answered') {
-      this.#answer(instanceId, id, status.frame)
+      this.#answer(instanceId, id, status.responseJson)
       metrics?.called(request.action, 'ok', at)
       return
     }
     const failed = (error: IpcStateError) => {
-      this.#answer(instanceId, id, encodeErrorResponse(id, error))
+      this.#answer(instanceId, id, errorResponseJson(id, error))
       metrics?.called(request.action, error.code, at)
     }
     // Another server wrote first: run again on top of its changes, in this call's turn.
@@ -231,18 +232,18 @@ export class ActionCalls<S extends object> {
     } catch (error) {
       const failure = toIpcStateError(error, ErrorCode.ACTION_FAILED)
       settings.logger.debug?.('action failed', { action: request.action, code: failure.code, reason: failure.message })
-      const frame = encodeErrorResponse(id, failure)
+      const answer = errorResponseJson(id, failure)
       const deliver = () => {
-        this.#answer(instanceId, id, frame)
+        this.#answer(instanceId, id, answer)
         metrics?.called(request.action, failure.code, at)
       }
       pipeline.add(undefined, deliver, failed, rerun)
       return
     }
-    const frame = encodeActionResult(id, applied.version, applied.valueJson)
+    const answer = actionResultJson(id, applied.version, applied.valueJson)
     if (applied.patches.length === 0) {
       const deliver = () => {
-        this.#answer(instanceId, id, frame)
+        this.#answer(instanceId, id, answer)
         metrics?.called(request.action, 'ok', at)
       }
       pipeline.add(undefined, deliver, failed, rerun)
@@ -254,9 +255,10 @@ export class ActionCalls<S extends object> {
       () => {
         runtime.publish(applied)
         this.#changes += 1
-        // Replicas hear of the change before the caller hears its answer.
+        // Replicas hear of the change before the caller hears its answer (a batched caller's
+        // replica finds the answer inside the change).
         fanOut.publish(runtime.epoch, version, patchesJson, request.action, clientId)
-        this.#answer(instanceId, id, frame, { id, version, valueJson })
+        this.#answer(instanceId, id, answer, { id, version, valueJson })
         metrics?.called(request.action, 'ok', at)
       },
       failed,
@@ -265,11 +267,13 @@ export class ActionCalls<S extends object> {
   }
 
   /**
-   * Sends an action's answer to the caller's current connection, and records it for a resend of
-   * the same call when the call changed the state (one that did not may simply run again).
+   * Sends an action's answer (the data of its `response`, as JSON) to the caller's current
+   * connection at the end of this turn, and records it for a resend of the same call when the call
+   * changed the state (one that did not may simply run again).
    */
-  #answer(instanceId: string, id: number, frame: string, changed?: StoredAnswer): void {
-    this.#options.record.answer(instanceId, id, changed)?.send(frame)
+  #answer(instanceId: string, id: number, responseJson: string, changed?: StoredAnswer): void {
+    const session = this.#options.record.answer(instanceId, id, changed)
+    if (session !== undefined) this.#options.fanOut.answer(session, responseJson, changed?.version)
   }
 
   #outcomeUnknown(id: number, reason: 'expired' | 'window'): IpcStateError {

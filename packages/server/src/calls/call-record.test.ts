@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { encodeActionResult } from '@ipc-state/protocol/wire'
+import { actionResultJson } from '@ipc-state/protocol/wire'
 import { CallRecord, type CallRecordLimits } from './call-record.js'
 
 /** The answer kept for call `id`, which returned `label`. */
 const kept = (label: string, id = 0) => ({ id, version: 1, valueJson: JSON.stringify(label) })
 
-/** What the record says of call `id`, answered with `label`: the frame sent again. */
-const answered = (id: number, label: string) => ({ kind: 'answered', frame: encodeActionResult(id, 1, JSON.stringify(label)) })
+/** What the record says of call `id`, answered with `label`: the answer sent again. */
+const answered = (id: number, label: string) => ({ kind: 'answered', responseJson: actionResultJson(id, 1, JSON.stringify(label)) })
 
 /** A record on a clock the test moves by hand. */
 function createRecord(limits: Partial<CallRecordLimits> = {}) {

@@ -1,5 +1,5 @@
 // The record of answered calls per client instance, which makes action calls exactly-once across resends and restarts.
-import { encodeActionResult } from '@ipc-state/protocol/wire'
+import { actionResultJson } from '@ipc-state/protocol/wire'
 import type { StoredAnswer, StoredInstance } from '../storage/storage.js'
 
 /** The bounds of a {@link CallRecord}. */
@@ -20,8 +20,8 @@ export interface CallRecordLimits {
 
 /** What the record says about an action call that arrives. */
 export type CallStatus =
-  /** Applied before: send this answer again, as it was sent. */
-  | { kind: 'answered'; frame: string }
+  /** Applied before: send this answer again, as it was sent (the data of its `response`, as JSON). */
+  | { kind: 'answered'; responseJson: string }
   /** Taken and not answered yet: its answer will go to the instance's current connection. */
   | { kind: 'pending' }
   /**
@@ -192,7 +192,7 @@ export class CallRecord<C> {
   status(instanceId: string, id: number): CallStatus {
     const instance = this.#instances.get(instanceId)
     const answer = instance?.answers.get(id)
-    if (answer !== undefined) return { kind: 'answered', frame: encodeActionResult(id, answer.version, answer.valueJson) }
+    if (answer !== undefined) return { kind: 'answered', responseJson: actionResultJson(id, answer.version, answer.valueJson) }
     if (this.#unanswered.has(key(instanceId, id))) return { kind: 'pending' }
     if (instance === undefined || id < instance.since) return { kind: 'unknown', reason: 'expired' }
     if (id <= instance.forgotten) return { kind: 'unknown', reason: 'window' }

@@ -1,6 +1,12 @@
 // Errors as they go on the wire to a client: bounded in size, and never failing to encode.
 import { ErrorCode, type IpcStateError } from '@ipc-state/protocol'
-import { ServerMessageType, type ServerMessage, type WireError, encodeServerMessage } from '@ipc-state/protocol/wire'
+import {
+  ServerMessageType,
+  type ServerMessage,
+  type WireError,
+  encodeResponse,
+  encodeServerMessage,
+} from '@ipc-state/protocol/wire'
 
 /** An error's message is cut to this many characters on the wire. */
 const MAX_ERROR_MESSAGE = 2_000
@@ -36,8 +42,19 @@ function encodeError(error: IpcStateError, build: (wire: WireError) => ServerMes
 }
 
 /** The answer to request `id` when it failed. Never throws: the error is bounded first. */
-export const encodeErrorResponse = (id: number, error: IpcStateError): string =>
-  encodeError(error, (wire) => ({ type: ServerMessageType.Response, data: { id, error: wire } }))
+export const encodeErrorResponse = (id: number, error: IpcStateError): string => encodeResponse(errorResponseJson(id, error))
+
+/**
+ * The data of the answer to request `id` when it failed, `{ id, error }`, as JSON: what a
+ * `response` frame, a `responses` frame or a batched change carries. Never throws.
+ */
+export function errorResponseJson(id: number, error: IpcStateError): string {
+  try {
+    return JSON.stringify({ id, error: boundedWire(error) })
+  } catch {
+    return JSON.stringify({ id, error: { code: ErrorCode.INTERNAL_ERROR, message: 'An error could not be encoded' } })
+  }
+}
 
 /** An error that answers no request: the frame had no usable id, or the connection is being cut. Never throws. */
 export const encodeProtocolError = (error: IpcStateError, fatal: boolean): string =>

@@ -1,5 +1,5 @@
 import { applyPatches, deepFreeze } from '@ipc-state/protocol'
-import { ServerMessageType, type HelloResult, type StateChangedNotification } from '@ipc-state/protocol/wire'
+import { ServerMessageType, type HelloResult, type ServerMessage, type StateChangedNotification } from '@ipc-state/protocol/wire'
 import { describe, expect, it } from 'vitest'
 import { FanOut, type FanOutReplica } from './fan-out.js'
 import type { SharedBytes } from './memory-budget.js'
@@ -13,21 +13,135 @@ const changes = (peer: MemoryPeer) =>
 const replicaState = (hello: HelloResult, peer: MemoryPeer) =>
   changes(peer).reduce((state, change) => applyPatches(state, change.patches), deepFreeze(hello.state))
 
+/** A connection that keeps what it is sent, decoded. */
+function peer(batch: boolean) {
+  const frames: (SharedBytes | string)[] = []
+  const connection = {
+    batch,
+    gathered: false,
+    send: (frame: SharedBytes | string) => frames.push(frame),
+    refuse() {},
+  }
+  const messages = () =>
+    frames.map((frame) => {
+      const text = typeof frame === 'string' ? frame : Buffer.from(frame.bytes).toString('utf8')
+      return JSON.parse(text.slice(0, -1)) as ServerMessage
+    })
+  return { connection, frames, messages }
+}
+
+const patch = (value: number) => `[{"op":"replace","path":["n"],"value":${value}}]`
+
 describe('FanOut', () => {
   it('encodes a change once and sends the same bytes to every replica until it is removed', () => {
-    const a: SharedBytes[] = []
-    const b: SharedBytes[] = []
+    const a = peer(false)
+    const b = peer(false)
     const fanOut = new FanOut<FanOutReplica>()
-    const replicaA = { send: (frame: SharedBytes) => a.push(frame), refuse() {} }
-    fanOut.add(replicaA)
-    fanOut.add({ send: (frame: SharedBytes) => b.push(frame), refuse() {} })
-    fanOut.publish('epoch-1', 1, '[{"op":"replace","path":["n"],"value":1}]')
-    fanOut.delete(replicaA)
+    fanOut.add(a.connection)
+    fanOut.add(b.connection)
+    fanOut.publish('epoch-1', 1, patch(1))
+    fanOut.flush()
+    fanOut.delete(a.connection)
     fanOut.publish('epoch-1', 2, '[]')
-    expect(a).toHaveLength(1)
-    expect(b).toHaveLength(2)
-    expect(b[0]).toBe(a[0])
+    fanOut.flush()
+    expect(a.frames).toHaveLength(1)
+    expect(b.frames).toHaveLength(2)
+    expect(b.frames[0]).toBe(a.frames[0])
     expect(fanOut.size).toBe(1)
+  })
+
+  it("sends a turn's changes at the end of the turn: one shared frame to batched replicas, one per version to the others", async () => {
+    const batched = [peer(true), peer(true)]
+    const single = peer(false)
+    const fanOut = new FanOut<FanOutReplica>()
+    for (const { connection } of [...batched, single]) fanOut.add(connection)
+    fanOut.publish('e', 1, patch(1), 'set', 'c1')
+    fanOut.publish('e', 2, '[]', 'set', 'c1')
+    fanOut.publish('e', 3, patch(3), 'set', 'c2')
+    expect(single.frames).toHaveLength(0)
+    await new Promise<void>((resolve) => process.nextTick(resolve))
+    expect(batched[0]!.frames).toHaveLength(1)
+    expect(batched[1]!.frames[0]).toBe(batched[0]!.frames[0])
+    expect(batched[0]!.messages()).toEqual([
+      {
+        type: ServerMessageType.StateChanged,
+        data: { epoch: 'e', version: 3, from: 1, action: 'set', patches: [...JSON.parse(patch(1)), ...JSON.parse(patch(3))] },
+      },
+    ])
+    expect(single.messages().map((m) => (m.data as StateChangedNotification).version)).toEqual([1, 2, 3])
+  })
+
+  it("puts a batched replica's answers inside the change that shows them, and every other answer after the changes", () => {
+    const caller = peer(true)
+    const watcher = peer(true)
+    const writer = peer(true)
+    const old = peer(false)
+    const fanOut = new FanOut<FanOutReplica>()
+    fanOut.add(caller.connection)
+    fanOut.add(watcher.connection)
+    fanOut.add(old.connection)
+    fanOut.publish('e', 1, patch(1))
+    fanOut.answer(caller.connection, '{"id":7,"result":{"version":1}}', 1)
+    fanOut.answer(caller.connection, '{"id":8,"result":{"value":0,"version":1}}')
+    fanOut.answer(writer.connection, '{"id":1,"result":{"version":1}}', 1)
+    fanOut.answer(writer.connection, '{"id":2,"error":{"code":"ACTION_FAILED","message":"no"}}')
+    fanOut.answer(old.connection, '{"id":3,"result":{"version":1}}', 1)
+    fanOut.answer(old.connection, '{"id":4,"result":{"version":1}}')
+    expect(caller.connection.gathered).toBe(true)
+    fanOut.flush()
+    expect(caller.connection.gathered).toBe(false)
+    expect(caller.messages()).toEqual([
+      {
+        type: ServerMessageType.StateChanged,
+        data: { epoch: 'e', version: 1, patches: JSON.parse(patch(1)), answers: [{ id: 7, result: { version: 1 } }] },
+      },
+      { type: ServerMessageType.Response, data: { id: 8, result: { value: 0, version: 1 } } },
+    ])
+    expect(watcher.messages()).toEqual([
+      { type: ServerMessageType.StateChanged, data: { epoch: 'e', version: 1, patches: JSON.parse(patch(1)) } },
+    ])
+    expect(writer.messages()).toEqual([
+      {
+        type: ServerMessageType.Responses,
+        data: [
+          { id: 1, result: { version: 1 } },
+          { id: 2, error: { code: 'ACTION_FAILED', message: 'no' } },
+        ],
+      },
+    ])
+    expect(old.messages().map((m) => m.type)).toEqual([
+      ServerMessageType.StateChanged,
+      ServerMessageType.Response,
+      ServerMessageType.Response,
+    ])
+  })
+
+  it('gives a replica added in the middle of a turn only the changes made after, and answers for changes already sent on their own', () => {
+    const early = peer(true)
+    const late = peer(true)
+    const fanOut = new FanOut<FanOutReplica>()
+    fanOut.add(early.connection)
+    fanOut.publish('e', 1, patch(1))
+    fanOut.add(late.connection)
+    fanOut.answer(late.connection, '{"id":5,"result":{"version":1}}', 1)
+    fanOut.publish('e', 2, patch(2))
+    fanOut.flush()
+    expect(early.messages().map((m) => (m.data as StateChangedNotification).version)).toEqual([1, 2])
+    expect(late.messages()).toEqual([
+      { type: ServerMessageType.StateChanged, data: { epoch: 'e', version: 2, patches: JSON.parse(patch(2)) } },
+      { type: ServerMessageType.Response, data: { id: 5, result: { version: 1 } } },
+    ])
+  })
+
+  it('starts a new frame at a jump in versions or a new server run', () => {
+    const replica = peer(true)
+    const fanOut = new FanOut<FanOutReplica>()
+    fanOut.add(replica.connection)
+    fanOut.publish('e', 1, patch(1))
+    fanOut.publish('e', 5, patch(5))
+    fanOut.publish('f', 6, patch(6))
+    fanOut.flush()
+    expect(replica.messages().map((m) => (m.data as StateChangedNotification).version)).toEqual([1, 5, 6])
   })
 })
 

@@ -137,6 +137,7 @@ export class Handshake {
       version: store.version,
       ...(hello.replica ? { state } : {}),
       ...(hello.binary === true ? { binary: true } : {}),
+      ...(hello.batch === true ? { batch: true } : {}),
       maxFrameBytes,
     })
     let snapshot: SnapshotFrame | undefined
@@ -154,6 +155,7 @@ export class Handshake {
     record.attach(instanceId, session, hello.id)
     session.replica = hello.replica
     session.binary = hello.binary === true
+    session.batch = hello.batch === true
     if (hello.replica) fanOut.add(session)
     if (snapshot === undefined) session.respond(hello.id, answer())
     else session.sendSnapshot(snapshot)

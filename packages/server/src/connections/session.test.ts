@@ -41,6 +41,7 @@ function recordedSession() {
     handshakeTimeout: Number.POSITIVE_INFINITY,
     budget,
     logger: {},
+    flushGathered() {},
     onEnd() {},
   })
   return { session, written }

@@ -28,6 +28,8 @@ export interface SessionOptions {
   handshakeTimeout: number
   /** The server-wide bounds this session's output and input count against. */
   budget: MemoryBudget
+  /** Sends the answers and changes gathered for this turn (see FanOut), before anything else is written. */
+  flushGathered(): void
   logger: Logger
   /** Called once when the server stops serving the session: it was refused, or it closed. */
   onEnd(session: Session): void
@@ -62,6 +64,13 @@ export class Session implements BudgetMember {
    * them, and large snapshots go to it as one.
    */
   binary = false
+  /**
+   * Whether the peer said in its hello that it reads batched frames: a turn's changes in one frame,
+   * with the answers they show inside, and its other answers in one frame.
+   */
+  batch = false
+  /** Whether answers to it are gathered for the end of this turn (see FanOut). */
+  gathered = false
   /** Binary frames read from the peer, and written to it. */
   binaryFramesReceived = 0
   binaryFramesSent = 0
@@ -224,6 +233,8 @@ export class Session implements BudgetMember {
 
   #write(frame: OutputFrame): void {
     if (!this.#open) return
+    // What this turn gathered for the peer goes before: it answers earlier requests.
+    if (this.gathered) this.#options.flushGathered()
     const { maxBufferedBytes, budget } = this.#options
     // A snapshot is one frame the peer must take whole: only what queued besides it counts here.
     const behind = this.#output.bytes - this.#output.snapshotBytes

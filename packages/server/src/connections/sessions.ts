@@ -104,6 +104,7 @@ export class Sessions {
       handshakeTimeout,
       budget,
       logger,
+      flushGathered: () => this.#options.fanOut.flush(),
       onEnd: (ended) => {
         this.#served.delete(ended)
         this.#options.fanOut.delete(ended)
@@ -144,6 +145,8 @@ export class Sessions {
 
   /** Tells every session the server is going away and stops serving them all. */
   closeAll(reason: string): void {
+    // The answers and changes of this turn go before the goodbye, which says every call was answered.
+    this.#options.fanOut.flush()
     const goodbye = encodeServerMessage({ type: ServerMessageType.ServerClosing, data: { reason } })
     for (const session of this.#served) session.sayGoodbye(goodbye)
   }
@@ -226,6 +229,8 @@ export class Sessions {
         // From a connection that never said hello, there is no instance to leave.
         if (session.instanceId !== undefined) this.#options.presence.bye(session.instanceId)
         // Nothing it sends after is taken: a call after its leave would hold what nobody releases.
+        // What this turn owes it goes first.
+        this.#options.fanOut.flush()
         session.finish()
         return
       case ClientMessageType.ServerInfo:
