@@ -55,8 +55,7 @@ export function start<T extends StoreDefinition<any, any>>(
     status: () => lifecycle.status,
     lastFailure: () => lifecycle.lastFailure,
     awaitVersion:
-      replica &&
-      ((version) => (replica.shows(lifecycle.epoch, version) ? undefined : replica.reached(lifecycle.epoch, version))),
+      replica && ((version) => (replica.shows(lifecycle.epoch, version) ? undefined : replica.reached(lifecycle.epoch, version))),
   })
   const lifecycle: ConnectionLifecycle = new ConnectionLifecycle({ options: settings, addresses, replica, calls })
 

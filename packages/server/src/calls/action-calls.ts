@@ -211,8 +211,8 @@ export class ActionCalls<S extends object> {
     session.inFlight -= 1
     // With a storage other servers share, another server may have applied this very call (sent
     // there first, resent here) while it waited: its answer then came with that server's change.
-    const status = this.#options.record.status(instanceId, id)
-    if (status.kind === 'answered') {
+    const status = this.#options.record.learns ? this.#options.record.status(instanceId, id) : undefined
+    if (status?.kind === 'answered') {
       this.#answer(instanceId, id, status.responseJson)
       metrics?.called(request.action, 'ok', at)
       return

@@ -1,6 +1,7 @@
 // The record of answered calls per client instance, which makes action calls exactly-once across resends and restarts.
 import { actionResultJson } from '@ipc-state/protocol/wire'
 import type { StoredAnswer, StoredInstance } from '../storage/storage.js'
+import { PendingCalls } from './pending-calls.js'
 
 /** The bounds of a {@link CallRecord}. */
 export interface CallRecordLimits {
@@ -65,9 +66,8 @@ interface Instance<C> {
  * calls that were never written fresh ids above its current hello (see the client's call-queue.ts).
  * So under one record an id at or below a dropped answer's is a resend (`window`), and so is an id
  * below the hello that made the record (`expired`): it was numbered while an earlier, forgotten
- * record served the instance. A `resend: true` flag on the wire could not tell those cases apart by
- * itself: the server would still need to know whether the record was made before or after the
- * call was first written, which is what the hello id says.
+ * record served the instance. (A `resend: true` flag on the wire could not tell whether the record
+ * was made before or after the call was first written; the hello id does.)
  *
  * Only calls that changed the state are recorded: a call that failed or changed nothing may run
  * again on a resend with no effect applied twice, so it takes no room from the answers that matter.
@@ -93,8 +93,8 @@ export class CallRecord<C> {
   readonly #idleKept = new Map<string, Instance<C>>()
   /** Entries held by idle instances: one per instance and one per answer. */
   #idleEntries = 0
-  /** Calls taken but not answered yet: a resend must not queue them again. */
-  readonly #unanswered = new Set<string>()
+  readonly #unanswered = new PendingCalls()
+  #learns = false
 
   /** @param now the clock `answerGrace` is measured on, in milliseconds */
   constructor(limits: CallRecordLimits, now: () => number = () => performance.now()) {
@@ -125,7 +125,7 @@ export class CallRecord<C> {
   attach(instanceId: string, connection: C, helloId: number): void {
     let instance = this.#instances.get(instanceId)
     if (instance === undefined) {
-      instance = unconnected<C>(helloId, new Map(), -1, 0, false)
+      instance = unconnected<C>({ since: helloId, answers: new Map(), forgotten: -1, idleSince: 0, persisted: false })
       this.#instances.set(instanceId, instance)
     } else if (this.#idleEmpty.delete(instanceId) || this.#idleKept.delete(instanceId)) {
       this.#idleEntries -= entries(instance)
@@ -164,7 +164,7 @@ export class CallRecord<C> {
         answers.delete(id)
         forgotten = Math.max(forgotten, id)
       }
-      const instance = unconnected<C>(stored.since, answers, forgotten, this.#now(), true)
+      const instance = unconnected<C>({ since: stored.since, answers, forgotten, idleSince: this.#now(), persisted: true })
       this.#instances.set(stored.instanceId, instance)
       ;(answers.size === 0 ? this.#idleEmpty : this.#idleKept).set(stored.instanceId, instance)
       this.#idleEntries += entries(instance)
@@ -193,7 +193,7 @@ export class CallRecord<C> {
     const instance = this.#instances.get(instanceId)
     const answer = instance?.answers.get(id)
     if (answer !== undefined) return { kind: 'answered', responseJson: actionResultJson(id, answer.version, answer.valueJson) }
-    if (this.#unanswered.has(key(instanceId, id))) return { kind: 'pending' }
+    if (this.#unanswered.has(instanceId, id)) return { kind: 'pending' }
     if (instance === undefined || id < instance.since) return { kind: 'unknown', reason: 'expired' }
     if (id <= instance.forgotten) return { kind: 'unknown', reason: 'window' }
     return { kind: 'new' }
@@ -204,9 +204,14 @@ export class CallRecord<C> {
     return this.#unanswered.size
   }
 
+  /** Whether another server told it of a call it answered: only then may a waiting call's status change. */
+  get learns(): boolean {
+    return this.#learns
+  }
+
   /** Notes that call `id` of `instanceId` was taken: it will be answered through {@link answer}. */
   take(instanceId: string, id: number): void {
-    this.#unanswered.add(key(instanceId, id))
+    this.#unanswered.add(instanceId, id)
   }
 
   /**
@@ -214,7 +219,7 @@ export class CallRecord<C> {
    * changed the state, and returns the connection the answer goes to, if the instance has one.
    */
   answer(instanceId: string, id: number, changed?: StoredAnswer): C | undefined {
-    this.#unanswered.delete(key(instanceId, id))
+    this.#unanswered.delete(instanceId, id)
     const instance = this.#instances.get(instanceId)
     if (instance === undefined) return undefined
     if (changed !== undefined) this.#keep(instanceId, instance, changed)
@@ -236,6 +241,7 @@ export class CallRecord<C> {
    * {@link status}), and is answered from it.
    */
   learn(instanceId: string, answer: StoredAnswer): void {
+    this.#learns = true
     const instance = this.#instances.get(instanceId)
     if (instance !== undefined && !instance.answers.has(answer.id)) this.#keep(instanceId, instance, answer)
   }
@@ -284,17 +290,8 @@ export class CallRecord<C> {
 }
 
 /** A record with no connection yet: made by a first hello (which attaches one at once) or restored. */
-function unconnected<C>(
-  since: number,
-  answers: Map<number, StoredAnswer>,
-  forgotten: number,
-  idleSince: number,
-  persisted: boolean,
-): Instance<C> {
-  return { since, answers, forgotten, connections: new Set(), current: undefined, idleSince, persisted }
+function unconnected<C>(fields: Omit<Instance<C>, 'connections' | 'current'>): Instance<C> {
+  return { ...fields, connections: new Set(), current: undefined }
 }
 
 const entries = (instance: Instance<unknown>): number => 1 + instance.answers.size
-
-/** The id after the last NUL is a number, so no two calls share a key, whatever an instance id holds. */
-const key = (instanceId: string, id: number): string => `${instanceId}\0${id}`
