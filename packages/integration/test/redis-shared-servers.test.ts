@@ -1,6 +1,6 @@
 // Several servers share one store in a real redis-server: one total order, exactly once, every
 // replica on every server at the same state and version, even when a server is killed mid-run.
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { type FixtureEvent, ask, tempSocketRoot } from '../src/processes/processes.js'
 import { RawClient } from '../src/peers/raw-client.js'
 import { startRedisServer } from '../src/storage/redis-server.js'
@@ -79,6 +79,31 @@ describe('servers sharing one store in Redis', () => {
       const view = (await ask(server.process, 'state')) as FixtureEvent & { version: number; state: TestState }
       expect([view.version, view.state.counter]).toEqual([2, 8])
     }
+  })
+
+  it('a server refused the turn is named next, and takes it when the holder writes: each call once, and no turn left over', async () => {
+    await using redis = await startRedisServer()
+    await using sockets = await tempSocketRoot()
+    await using servers = await startSharedServers(2, sockets.socketRoot, { url: redis.url, key: 'turns' })
+    await using clients = await startSharedClients(servers, 1)
+    const turn = () => redis.command('GET', 'turns:turn')
+    // A server that lost a race and died before it wrote again: its turn stays until it runs out.
+    await redis.command('SET', 'turns:turn', 'ghost', 'PX', '60000')
+    const second = ask(clients.writers[1]!, { op: 'call', action: 'increment', input: 2 })
+    await vi.waitFor(async () => expect(await turn()).toMatch(/^ghost \S+$/), { timeout: 30_000, interval: 20 })
+    const next = (await turn()).split(' ')[1]!
+    // Each server's id is in its lease's key.
+    const leases = (await redis.command('KEYS', 'turns:server:*')).split('\n').map((key) => key.slice('turns:server:'.length))
+    expect(leases.sort()).toEqual([next, leases.find((id) => id !== next)!].sort())
+    const holder = leases.find((id) => id !== next)!
+    // The other server holds the turn, with a call of its own to write: once it wrote, the turn is
+    // the named server's, and its call runs on top of the holder's change.
+    await redis.command('SET', 'turns:turn', `${holder} ${next}`, 'PX', '60000')
+    const first = await ask(clients.writers[0]!, { op: 'call', action: 'increment', input: 1 })
+    expect(first.value).toBe(1)
+    expect((await second).value).toBe(3)
+    expect(await turn()).toBe('')
+    for (const server of servers) await untilVersion(server, 2)
   })
 
   it('a server killed mid-run and restarted: its clients come back, and every call is still applied once', async () => {
