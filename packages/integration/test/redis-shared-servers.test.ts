@@ -3,6 +3,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import { type FixtureEvent, ask, tempSocketRoot } from '../src/processes/processes.js'
 import { RawClient } from '../src/peers/raw-client.js'
+import { startClient } from '../src/processes/client-fixture.js'
 import { startRedisServer } from '../src/storage/redis-server.js'
 import { type BurstResult, expectOneState, startSharedClients, untilVersion, writeAll } from '../src/storage/shared-run.js'
 import { startSharedServers } from '../src/storage/shared-servers.js'
@@ -105,6 +106,20 @@ describe('servers sharing one store in Redis', () => {
     expect((await second).value).toBe(3)
     expect(await turn()).toBe('')
     for (const server of servers) await untilVersion(server, 2)
+  })
+
+  it('a turn another program left, one that never runs out or is not a string, is dropped: calls go on', async () => {
+    await using redis = await startRedisServer()
+    await using sockets = await tempSocketRoot()
+    await using servers = await startSharedServers(1, sockets.socketRoot, { url: redis.url, key: 'junk' })
+    // A call waiting for a turn that never ends would time out: long before the test does.
+    await using client = startClient(servers[0]!.address, { IPC_STATE_REPLICA: '0', IPC_STATE_TIMEOUT: '20000' })
+    await client.waitFor('connected')
+    await redis.command('SET', 'junk:turn', 'someone')
+    expect(await ask(client, { op: 'call', action: 'increment', input: 1 })).toMatchObject({ value: 1 })
+    await redis.command('HSET', 'junk:turn', 'holder', 'someone')
+    expect(await ask(client, { op: 'call', action: 'increment', input: 1 })).toMatchObject({ value: 2 })
+    expect(await redis.command('EXISTS', 'junk:turn')).toBe('0')
   })
 
   it('a server killed mid-run and restarted: its clients come back, and every call is still applied once', async () => {

@@ -48,7 +48,8 @@ export const TURN_MS = 50
  * holder's change, and lose again; passed on, each server's batch is written at its first try
  * after the change it waited for, and the servers take turns while they all write.
  *
- * The turn key holds the holder's id, then the next one's after a space.
+ * The turn key holds the holder's id, then the next one's after a space, and always runs out: one
+ * that does not, or is not a string, was not written here and is dropped.
  */
 export const COMMIT_SCRIPT = `
 local meta = redis.call('HMGET', KEYS[1], 'version', 'seq', 'snapshot', 'epoch', 'storeVersion')
@@ -64,7 +65,13 @@ local top = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)[1]
 if top and top[1] ~= head .. '-' .. seq then return {-2, top[1]} end
 local base = tonumber(ARGV[1])
 if base >= 0 then
-  local turn = redis.call('GET', KEYS[3])
+  local turn = redis.pcall('GET', KEYS[3])
+  if type(turn) == 'table' or (turn and redis.call('PTTL', KEYS[3]) == -1) then
+    -- Not a turn this script gave (another type, or one that never runs out): it would hold every
+    -- server back for good.
+    redis.call('DEL', KEYS[3])
+    turn = false
+  end
   local holder, waiting = nil, ''
   if turn then
     holder, waiting = string.match(turn, '^(%S*) ?(%S*)$')
@@ -150,6 +157,7 @@ check(KEYS[3], 'set', KEYS[3], 'v')
 check(KEYS[4], 'get', KEYS[4])
 check(KEYS[4], 'set', KEYS[4], 'v', 'PX', '1')
 check(KEYS[4], 'del', KEYS[4])
+check(KEYS[4], 'pttl', KEYS[4])
 check(KEYS[5], 'set', KEYS[5], 'v', 'PX', '1')
 check(KEYS[5], 'mget', KEYS[5])
 check(KEYS[5], 'del', KEYS[5])
