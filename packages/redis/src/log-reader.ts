@@ -86,6 +86,14 @@ export class LogReader {
     await this.take(entries)
   }
 
+  /** Refuses the store when it is gone, or another one than this server loaded (unless it was `closed`). */
+  async checkIdentity(closed: () => boolean): Promise<void> {
+    const { redis, keys, refused, refuse, settings } = this.#options
+    if (refused() !== undefined || closed()) return
+    const epoch = await redis.hget(keys.meta, 'epoch')
+    if (epoch !== this.#options.epoch()) throw refuse(lost(settings, keys.meta, epoch, this.#options.epoch()))
+  }
+
   /** Reads the log from the last entry handed over, and hands over what follows. */
   async catchUp(): Promise<void> {
     const { redis, keys, refused } = this.#options

@@ -125,7 +125,8 @@ class RedisStorage implements Storage {
       this.#follower = follower
       await connect(follower, this.#settings)
       // Redis came back (restarted, failed over): is it still the store this server loaded?
-      redis.on('ready', () => void this.#reader!.serially(() => this.#checkIdentity(redis)).catch(() => undefined))
+      const reader = this.#reader
+      redis.on('ready', () => void reader.serially(() => reader.checkIdentity(() => this.#closed)).catch(() => undefined))
       context.logger.info?.('following the store in Redis', {
         url: this.#settings.safeUrl,
         key: this.#settings.key,
@@ -180,10 +181,16 @@ class RedisStorage implements Storage {
         const head = commitArguments(base, '', streamId(reader.position), this.#id, this.#epoch, this.#storeVersion)
         reply = await redis.ipcStateCommit(meta, log, turn, ...head, ...args)
         if (reply[0] !== 2) break
-        // Another server that lost a race has the turn: the same batch goes again once its change
-        // came in (then it conflicts, and runs again on top), or its turn is over.
+        // Another server that lost a race has the turn: wait for its change, or for its turn to be over.
         await reader.movedPast({ version: reply[1], seq: reply[2] })
         if (this.#refused !== undefined) throw this.#refused
+        // Its change came in (the follower handed it over): this batch, made against the version
+        // before, would lose the race. It runs again on top, and the turn is this server's next.
+        const { version, seq } = reader.position
+        if (first !== undefined && version > base) {
+          reply = [0, version, seq, this.#snapshot, []]
+          break
+        }
       }
     } catch (error) {
       if (this.#refused !== undefined) throw this.#refused
@@ -258,13 +265,6 @@ class RedisStorage implements Storage {
     return error instanceof IpcStateError || error instanceof TypeError
       ? error
       : unavailable(this.#settings, 'loading the store', error)
-  }
-
-  /** Refuses the store when it is gone, or another one than this server loaded. */
-  async #checkIdentity(redis: Connection): Promise<void> {
-    if (this.#refused !== undefined || this.#closed) return
-    const epoch = await redis.hget(this.#keys.meta, 'epoch')
-    if (epoch !== this.#epoch) throw this.#refuse(lost(this.#settings, this.#keys.meta, epoch, this.#epoch))
   }
 
   async #writeSnapshot(): Promise<void> {

@@ -32,8 +32,10 @@ export const TURN_MS = 50
  * Returns `{1, version, seq, snapshot}` when written; `{0, version, seq, snapshot, entries}` when
  * the store moved on (nothing written), with the first {@link MISSED_PAGE} log entries after the
  * server's, so the server that lost the race catches up without asking again; `{2, version, seq,
- * snapshot}` when another server that lost a race has the turn (nothing written: send it again once
- * that server wrote, or its turn is over). Nothing is written either, and the server must stop
+ * snapshot}` when another server that lost a race has the turn (nothing written: once that server
+ * wrote, the batch was made against an older version and is run again on top of its change; if its
+ * turn ran out without a write, send it again). The first server refused so is named next: the
+ * turn passes to it when the holder writes. Nothing is written either, and the server must stop
  * writing, on `{-1}`: the store is gone from Redis; `{-2, id}`: the log's last entry is not the one
  * the meta key names (another program added it); `{-3, epoch}`: the store is another one than the
  * server loaded (flushed and made again); `{-4, storeVersion}`: the store was migrated to a newer
@@ -41,7 +43,13 @@ export const TURN_MS = 50
  *
  * Why turns: the server that just won has its next batch ready at once, while the loser first takes
  * the changes it missed and runs its calls again; without turns, a busier server could lose every
- * race for as long as the others keep writing.
+ * race for as long as the others keep writing. Why the turn passes on: a server refused for the turn
+ * would otherwise race the holder's next batch once more after running its calls on top of the
+ * holder's change, and lose again; passed on, each server's batch is written at its first try
+ * after the change it waited for, and the servers take turns while they all write.
+ *
+ * The turn key holds the holder's id, then the next one's after a space, and always runs out: one
+ * that does not, or is not a string, was not written here and is dropped.
  */
 export const COMMIT_SCRIPT = `
 local meta = redis.call('HMGET', KEYS[1], 'version', 'seq', 'snapshot', 'epoch', 'storeVersion')
@@ -57,13 +65,28 @@ local top = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)[1]
 if top and top[1] ~= head .. '-' .. seq then return {-2, top[1]} end
 local base = tonumber(ARGV[1])
 if base >= 0 then
-  local turn = redis.call('GET', KEYS[3])
+  local turn = redis.pcall('GET', KEYS[3])
+  if type(turn) == 'table' or (turn and redis.call('PTTL', KEYS[3]) == -1) then
+    -- Not a turn this script gave (another type, or one that never runs out): it would hold every
+    -- server back for good.
+    redis.call('DEL', KEYS[3])
+    turn = false
+  end
+  local holder, waiting = nil, ''
+  if turn then
+    holder, waiting = string.match(turn, '^(%S*) ?(%S*)$')
+    if not holder then holder, waiting = turn, '' end
+  end
   if head ~= base then
     if not turn then redis.call('SET', KEYS[3], ARGV[4], 'PX', ${TURN_MS}) end
     return {0, head, seq, snapshot, redis.call('XRANGE', KEYS[2], '(' .. ARGV[3], '+', 'COUNT', ${MISSED_PAGE})}
   end
-  if turn and turn ~= ARGV[4] then return {2, head, seq, snapshot} end
-  if turn then redis.call('DEL', KEYS[3]) end
+  if turn and holder ~= ARGV[4] then
+    if waiting == '' then redis.call('SET', KEYS[3], holder .. ' ' .. ARGV[4], 'KEEPTTL') end
+    return {2, head, seq, snapshot}
+  end
+  if turn and waiting ~= '' then redis.call('SET', KEYS[3], waiting, 'PX', ${TURN_MS})
+  elseif turn then redis.call('DEL', KEYS[3]) end
 end
 local v = head
 for i = 7, #ARGV, ${ENTRY_FIELDS} do
@@ -134,6 +157,7 @@ check(KEYS[3], 'set', KEYS[3], 'v')
 check(KEYS[4], 'get', KEYS[4])
 check(KEYS[4], 'set', KEYS[4], 'v', 'PX', '1')
 check(KEYS[4], 'del', KEYS[4])
+check(KEYS[4], 'pttl', KEYS[4])
 check(KEYS[5], 'set', KEYS[5], 'v', 'PX', '1')
 check(KEYS[5], 'mget', KEYS[5])
 check(KEYS[5], 'del', KEYS[5])
