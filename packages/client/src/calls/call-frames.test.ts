@@ -1,6 +1,6 @@
 import { type ClientMessage, decodeClientMessage, encodeClientMessage } from '@ipc-state/protocol/wire'
 import { describe, expect, it } from 'vitest'
-import { requestFrame, textFrame } from './call-frames.js'
+import { frameTooLarge, requestFrame, textBytes, textFrame } from './call-frames.js'
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes)
 
@@ -18,13 +18,14 @@ describe('call frames', () => {
     const message: ClientMessage = { type: 'action/call', data: { id: 7, action: 'add "it"', input } }
     const frame = textFrame(message)
     expect(frame.binary).toBe(false)
-    expect(text(frame.bytes)).toBe(encodeClientMessage(message))
-    expect(decodeClientMessage(text(frame.bytes).slice(0, -1)).ok).toBe(true)
+    expect(frame.text).toBe(encodeClientMessage(message))
+    expect(text(textBytes(message))).toBe(encodeClientMessage(message))
+    expect(decodeClientMessage(frame.text.slice(0, -1)).ok).toBe(true)
   })
 
   it('writes other requests as encodeClientMessage does', () => {
     const message: ClientMessage = { type: 'state/get', data: { id: 3 } }
-    expect(text(textFrame(message).bytes)).toBe(encodeClientMessage(message))
+    expect(textFrame(message).text).toBe(encodeClientMessage(message))
   })
 
   it('sends a large input as a binary frame where the connection takes them, and a small one as text', () => {
@@ -36,5 +37,12 @@ describe('call frames', () => {
     expect(
       requestFrame({ type: 'action/call', data: { id: 3, action: 'set', input: { list: ['y'.repeat(9000)] } } }, true).binary,
     ).toBe(true)
+  })
+
+  it('measures a text frame in UTF-8 bytes against the server limit, its delimiter left out', () => {
+    const frame = textFrame({ type: 'action/call', data: { id: 1, action: 'echo', input: '\u20ac'.repeat(100) } })
+    const size = new TextEncoder().encode(frame.text).length - 1
+    expect(frameTooLarge(frame, size, 'here')).toBeUndefined()
+    expect(frameTooLarge(frame, size - 1, 'here')?.data).toEqual({ limit: size - 1, size })
   })
 })

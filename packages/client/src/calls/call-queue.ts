@@ -59,7 +59,7 @@ export class CallQueue implements LifecycleCalls {
   #unsent: number[] = []
   #sentCount = 0
   /** Writes to the current connection; unset while there is none that has done its handshake. */
-  #send: ((bytes: Uint8Array) => void) | undefined
+  #send: ((frame: ClientFrame) => void) | undefined
   /** Whether the current (or last) connection takes binary frames: large requests go as one. */
   #binary = false
   /** The largest frame the current (or last) connection's server reads, when it is known. */
@@ -158,7 +158,7 @@ export class CallQueue implements LifecycleCalls {
    * must not look like a resend. When the server is a new run, an action call already written
    * fails with `OUTCOME_UNKNOWN`, and every other request takes a fresh id.
    */
-  resume(send: (bytes: Uint8Array) => void, connection: ResumedConnection): void {
+  resume(send: (frame: ClientFrame) => void, connection: ResumedConnection): void {
     const { newRun, binary, maxFrameBytes } = connection
     const calls = [...this.#pending.values()]
     this.#pending.clear()
@@ -254,7 +254,7 @@ export class CallQueue implements LifecycleCalls {
       call.sent = true
       call.written = true
       this.#sentCount += 1
-      send(call.frame.bytes)
+      send(call.frame)
     }
   }
 }

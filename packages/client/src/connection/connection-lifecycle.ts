@@ -2,6 +2,7 @@
 import { ErrorCode, IpcStateError, isIpcStateError } from '@ipc-state/protocol'
 import { errorFromWire, type ResponseMessage } from '@ipc-state/protocol/wire'
 import { abortError } from '../calls/abort-error.js'
+import { sendFrame } from '../calls/call-frames.js'
 import type { ClientOptions } from '../client-options.js'
 import { ClientStatusTracker, type ClientStatus } from '../client-status.js'
 import type { ClientConnection, ClientConnectionHandlers } from '../transport/client-transport.js'
@@ -106,9 +107,8 @@ export class ConnectionLifecycle {
       response: (response) => this.#onResponse(response),
       change: (change) => {
         this.#sync.change(change, this.#sender())
-        // Whether the replica took the change or already held it, the calls it shows settle now;
-        // after a gap, once the resync brings their version.
-        if (change.answers !== undefined) for (const response of change.answers) this.#onResponse(response)
+        // The calls it shows settle now, or after a gap once the resync brings their version.
+        for (const response of change.answers ?? []) this.#onResponse(response)
       },
       closing: (reason) => {
         this.#serverClosing = true
@@ -172,10 +172,7 @@ export class ConnectionLifecycle {
     return (bytes) => current.write(bytes)
   }
 
-  /**
-   * A frame that does not decode may have been a change: the replica fetches a fresh snapshot
-   * rather than stay behind, and a request whose answer was unreadable fails now, not at its timeout.
-   */
+  /** A frame that does not decode may have been a change (resync) or an answer (that call fails now). */
   #onMalformed(error: IpcStateError, id: number | undefined): void {
     this.#options.logger.warn?.('the server sent a frame that does not decode', { reason: error.message })
     if (id !== undefined && id === this.#helloId) {
@@ -235,7 +232,7 @@ export class ConnectionLifecycle {
     // A status listener may have closed the client, or the connection, meanwhile.
     const current = this.#connection
     if (this.#status.current !== 'connected' || current === undefined) return
-    this.#calls.resume((frame) => current.write(frame), {
+    this.#calls.resume((frame) => sendFrame(current, frame), {
       newRun,
       binary: hello.binary === true,
       maxFrameBytes: hello.maxFrameBytes ?? refused,

@@ -7,23 +7,23 @@ import {
   type HelloResult,
   type ResponseMessage,
 } from '@ipc-state/protocol/wire'
-import { textFrame } from '../calls/call-frames.js'
+import { textBytes } from '../calls/call-frames.js'
 import type { ClientOptions } from '../client-options.js'
 import { helloResultProblem } from './server-results.js'
 
 /** The hello, request `id`, as bytes: who the client is, and what it wants from the server. */
 export function helloFrame(options: ClientOptions, id: number): Uint8Array {
   const { clientId, instanceId, replica, binaryFrames } = options
-  return textFrame({
+  return textBytes({
     type: ClientMessageType.Hello,
     // Batched frames are always offered: every server that knows them sends them, and one that
     // does not leaves them out of its answer and sends what it always did.
     data: { id, protocol: PROTOCOL_VERSION, clientId, instanceId, replica, ...(binaryFrames ? { binary: true } : {}), batch: true },
-  }).bytes
+  })
 }
 
 /** The goodbye of a client instance that closes for good: its server leaves it at once (`onClientLeave`). */
-export const BYE_FRAME: Uint8Array = textFrame({ type: ClientMessageType.Bye, data: {} }).bytes
+export const BYE_FRAME: Uint8Array = textBytes({ type: ClientMessageType.Bye, data: {} })
 
 /** What the server's answer to the hello means: connected, or an error that may be worth another attempt. */
 export type HelloAnswer = { ok: true; hello: HelloResult } | { ok: false; error: IpcStateError; fatal: boolean }

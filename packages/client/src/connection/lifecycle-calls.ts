@@ -1,6 +1,7 @@
 // What the connection's lifecycle and the queue of calls tell each other: the calls go on each connection that finished its handshake.
 import type { IpcStateError } from '@ipc-state/protocol'
 import type { ResponseMessage } from '@ipc-state/protocol/wire'
+import type { ClientFrame } from '../calls/call-frames.js'
 
 /** What a connection that finished its handshake tells the queue of calls. */
 export interface ResumedConnection {
@@ -17,7 +18,7 @@ export interface LifecycleCalls {
   /** The next request id; the hello and resync requests share the calls' id space. */
   nextId(): number
   /** A connection finished its handshake: send every unanswered call through `send`. */
-  resume(send: (bytes: Uint8Array) => void, connection: ResumedConnection): void
+  resume(send: (frame: ClientFrame) => void, connection: ResumedConnection): void
   /**
    * The connection is gone: send nothing until the next `resume`. `goodbye` says the server
    * announced it was closing first: it answered every call it took before that notice, so a call

@@ -8,7 +8,7 @@ import {
   type StateGetResult,
   errorFromWire,
 } from '@ipc-state/protocol/wire'
-import { textFrame } from '../calls/call-frames.js'
+import { textBytes } from '../calls/call-frames.js'
 import type { Replica } from '../replica/replica.js'
 import { snapshotProblem } from './server-results.js'
 
@@ -78,7 +78,7 @@ export class ReplicaSync {
     if (this.#resyncId !== -1 || send === undefined || this.#options.replica === undefined) return
     this.#options.logger.info?.('resyncing the replica', { reason, version: this.#options.replica.version })
     this.#resyncId = this.#options.nextId()
-    send(textFrame({ type: ClientMessageType.StateGet, data: { id: this.#resyncId } }).bytes)
+    send(textBytes({ type: ClientMessageType.StateGet, data: { id: this.#resyncId } }))
   }
 
   /** Whether `id` is the resync's request. */

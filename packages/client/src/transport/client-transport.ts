@@ -17,6 +17,12 @@ export interface ClientConnection {
    */
   write(bytes: Uint8Array): void
   /**
+   * Sends one whole JSON text frame, as the client wrote it (delimiter included), in order with
+   * what `write` sends. Optional: without it the client encodes the text as UTF-8 and calls `write`.
+   * A transport that gathers a tick's writes can take text instead, and encode all of it at once.
+   */
+  writeText?(text: string): void
+  /**
    * Closes the connection. `close` is reported to the handlers once, as for any other end, before
    * this returns; a second call does nothing.
    */

@@ -107,17 +107,19 @@ export function openIpcConnection(
   let socket: Socket | undefined
   // The one place the client gathers writes: the frames written in one tick leave in one system
   // call (the socket corked around them writes them with one writev), none of them copied.
-  let unsent: Uint8Array[] = []
+  // Text frames are joined and encoded once: one buffer for the calls of a tick, not one each.
+  let unsent: (Uint8Array | string)[] = []
   const flush = () => {
     const frames = unsent
     unsent = []
     if (ended || socket === undefined) return
-    if (frames.length === 1) {
-      socket.write(frames[0]!)
+    const chunks = joinText(frames)
+    if (chunks.length === 1) {
+      socket.write(chunks[0]!)
       return
     }
     socket.cork()
-    for (const frame of frames) socket.write(frame)
+    for (const chunk of chunks) socket.write(chunk)
     socket.uncork()
   }
   peer.on('connect', () => {
@@ -148,12 +150,33 @@ export function openIpcConnection(
       if (ended || socket === undefined) return
       if (unsent.push(bytes) === 1) process.nextTick(flush)
     },
+    writeText: (text) => {
+      if (ended || socket === undefined) return
+      if (unsent.push(text) === 1) process.nextTick(flush)
+    },
     close: () => {
       // What this tick wrote (a goodbye, say) goes to the kernel before the socket is destroyed.
       flush()
       end()
     },
   }
+}
+
+/** `frames` with each run of text frames joined into one buffer, in order. */
+function joinText(frames: readonly (Uint8Array | string)[]): Uint8Array[] {
+  const chunks: Uint8Array[] = []
+  let text = ''
+  for (const frame of frames) {
+    if (typeof frame === 'string') {
+      text += frame
+      continue
+    }
+    if (text !== '') chunks.push(Buffer.from(text, 'utf8'))
+    text = ''
+    chunks.push(frame)
+  }
+  if (text !== '') chunks.push(Buffer.from(text, 'utf8'))
+  return chunks
 }
 
 /** An attempt that failed before connecting: it reports `close(error)` later, as a socket would. */
