@@ -7,8 +7,8 @@ import { type ClientFrame, frameTooLarge, requestFrame, textFrame } from './call
 import { timeoutOption } from '../client-options.js'
 import type { ClientStatus } from '../client-status.js'
 import type { LifecycleCalls, ResumedConnection } from '../connection/lifecycle-calls.js'
-import { Deadlines, type Expiring } from './deadlines.js'
-import { type CallKind, type CallOptions, type QueuedCall, settle } from './queued-call.js'
+import { Deadlines } from './deadlines.js'
+import { type CallKind, type CallOptions, type CallOwner, QueuedCall, settle } from './queued-call.js'
 
 /** Options for a {@link CallQueue}. */
 export interface CallQueueOptions {
@@ -64,11 +64,26 @@ export class CallQueue implements LifecycleCalls {
   #binary = false
   /** The largest frame the current (or last) connection's server reads, when it is known. */
   #maxFrameBytes: number | undefined
-  /** Every request's timeout, from the call until it settles (also while the replica catches up). */
-  readonly #deadlines = new Deadlines()
+  /** What each call needs from this queue: made once, not per call. */
+  readonly #owner: CallOwner
 
   constructor(options: CallQueueOptions) {
     this.#options = options
+    this.#owner = {
+      // Every request's timeout, from the call until it settles (also while the replica catches up).
+      deadlines: new Deadlines(),
+      take: (id) => {
+        this.#take(id)
+      },
+      timeoutError: (timeout, appliedAt) =>
+        timeoutError({
+          path: options.path,
+          timeout,
+          status: options.status(),
+          lastFailure: options.lastFailure(),
+          appliedAt,
+        }),
+    }
   }
 
   /** The next request id. Hellos and resyncs take theirs here too: one connection, one id space. */
@@ -83,7 +98,7 @@ export class CallQueue implements LifecycleCalls {
   request(kind: CallKind, message: (id: number) => ClientMessage, callOptions: CallOptions = {}): Promise<unknown> {
     const { path, timeout } = this.#options
     const callSignal = callOptions.signal
-    return new Promise<unknown>((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject: (error: IpcStateError) => void) => {
       // Inside the executor: a bad option rejects the call instead of throwing at the caller.
       const callTimeout = timeoutOption(callOptions.timeout, timeout)
       if (this.#options.status() === 'closed') {
@@ -94,58 +109,19 @@ export class CallQueue implements LifecycleCalls {
         reject(abortError(callSignal))
         return
       }
-      let done = false
-      /** Set once the server answered: only the wait for the replica to show that version is left. */
-      let appliedAt: number | undefined
-      const settle = (): boolean => {
-        if (done) return false
-        done = true
-        this.#deadlines.delete(expiring)
-        callSignal?.removeEventListener('abort', onCallAbort)
-        return true
-      }
-      // Stops waiting, from the caller's side: the call leaves the queue if it is still there.
-      const forget = (error: IpcStateError) => {
-        if (!settle()) return
-        this.#take(call.id)
-        reject(error)
-      }
-      const onCallAbort = () => forget(abortError(callSignal!))
       const id = this.nextId()
-      const call: QueuedCall = {
+      const frame = this.#encode(message(id))
+      const call = new QueuedCall(this.#owner, {
         id,
-        message,
-        frame: this.#encode(message(id)),
-        written: false,
-        inDoubt: false,
         kind,
-        sent: false,
-        resolve: (value) => {
-          if (settle()) resolve(value)
-        },
-        reject: (error) => {
-          if (settle()) reject(error)
-        },
-        awaitVersion: (version) => {
-          appliedAt = version
-        },
-      }
+        message,
+        frame,
+        timeout: callTimeout,
+        resolve,
+        reject,
+        signal: callSignal,
+      })
       this.#pending.set(id, call)
-      const expiring: Expiring = {
-        deadline: performance.now() + callTimeout,
-        expire: () =>
-          forget(
-            timeoutError({
-              path,
-              timeout: callTimeout,
-              status: this.#options.status(),
-              lastFailure: this.#options.lastFailure(),
-              appliedAt,
-            }),
-          ),
-      }
-      this.#deadlines.add(expiring)
-      callSignal?.addEventListener('abort', onCallAbort, { once: true })
       this.#unsent.push(id)
       this.#pump()
     })
