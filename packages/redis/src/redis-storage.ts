@@ -69,10 +69,7 @@ class RedisStorage implements Storage {
   #epoch = ''
   /** Why this server takes no more changes from the store, nor writes to it; for good. */
   #refused: IpcStateError | undefined
-  /**
-   * The version the last lost race handed the server up to: a change made against an older one
-   * means the server could not take one of them.
-   */
+  /** The version a lost race handed the server up to: a change made against an older one means it could not take one. */
   #handedUpTo = -1
   #closed = false
   /** This server, as the commit script knows it when it gives turns. */
@@ -213,7 +210,8 @@ class RedisStorage implements Storage {
       throw unavailable(this.#settings, 'reading the changes of other servers', error)
     }
     if (this.#refused !== undefined) throw this.#refused
-    this.#handedUpTo = Math.max(this.#handedUpTo, head)
+    // Not one sent behind a refused commit: the server ignores its refusal, and may not have taken its changes yet.
+    if (link.after === '') this.#handedUpTo = Math.max(this.#handedUpTo, head)
     return { conflict: true }
   }
 
