@@ -28,5 +28,5 @@ function redisPlace() {
 }
 
 describe('redisStorage keeps the storage contract', () => {
-  defineStorageContract(it, redisPlace, { shared: true, failWrites: true })
+  defineStorageContract(it, redisPlace, { shared: true, failWrites: true, pipelined: true })
 })

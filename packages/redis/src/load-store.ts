@@ -174,6 +174,7 @@ export function commitArguments(
   serverId: string,
   epoch: string,
   storeVersion: number,
+  chain: { commit: number; after: number | '' } = { commit: 0, after: '' },
 ): (string | number)[] {
-  return [base, migrateTo, lastId, serverId, epoch, storeVersion]
+  return [base, migrateTo, lastId, serverId, epoch, storeVersion, chain.commit, chain.after]
 }

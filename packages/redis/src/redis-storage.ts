@@ -1,7 +1,7 @@
 // The storage several servers share through Redis: compare-and-append of each batch, and the shared log followed.
 import { randomUUID } from 'node:crypto'
 import { IpcStateError } from '@ipc-state/protocol'
-import type { MigratedImage, Storage, StorageContext, StorageEntry, StoredLog, WriteConflict } from '@ipc-state/server'
+import type { MigratedImage, Storage, StorageContext, StorageEntry, StoredLog } from '@ipc-state/server'
 import {
   type CommitReply,
   type Connection,
@@ -14,13 +14,13 @@ import {
   unavailable,
   watchConnection,
 } from './connection.js'
+import { type CommitLink, type CommitOutcome, type CommitTarget, CommitChain, sendCommit, storeSnapshot } from './commit-chain.js'
 import { followLog } from './follow-log.js'
-import { encodeEntries, streamId } from './log-entries.js'
+import { streamId } from './log-entries.js'
 import { LogReader } from './log-reader.js'
 import { type RedisStorageOptions, type RedisStorageSettings, parseRedisStorageOptions } from './redis-options.js'
 import { ServerLease, leaseKey } from './server-lease.js'
-import { encodeSnapshot } from './snapshot-key.js'
-import { type Loaded, type StoreKeys, appendMigration, commitArguments, openStore } from './load-store.js'
+import { type Loaded, type StoreKeys, appendMigration, openStore } from './load-store.js'
 import { COMMIT_SCRIPT, INIT_SCRIPT, MISSED_PAGE, PERMISSIONS_SCRIPT, SNAPSHOT_SCRIPT } from './scripts.js'
 import { behind, damaged, lost, refusal, tooNew } from './store-errors.js'
 
@@ -69,15 +69,14 @@ class RedisStorage implements Storage {
   #epoch = ''
   /** Why this server takes no more changes from the store, nor writes to it; for good. */
   #refused: IpcStateError | undefined
-  /**
-   * The version the last lost race handed the server up to: a change made against an older one
-   * means the server could not take one of them.
-   */
+  /** The version a lost race handed the server up to: a change made against an older one means it could not take one. */
   #handedUpTo = -1
   #closed = false
   /** This server, as the commit script knows it when it gives turns. */
   readonly #id = randomUUID()
   #stopFollowing: (() => Promise<void>) | undefined
+  /** This server's commits on their way to Redis. */
+  readonly #chain = new CommitChain()
   /** This server's lease, held from `open` on (see `ServerLeases`). */
   leases: ServerLease | undefined
 
@@ -157,41 +156,35 @@ class RedisStorage implements Storage {
     }
   }
 
-  // biome-ignore lint/suspicious/noConfusingVoidType: the signature of Storage.write
-  async write(entries: readonly StorageEntry[]): Promise<void | WriteConflict> {
+  /** Several commits at once, each sent as its batch comes (see `Storage.writesAtOnce`); one alone when a snapshot is due. */
+  writesAtOnce(): number {
+    return this.#chain.atOnce(this.#refused !== undefined || this.#chain.version - this.#snapshot >= this.#settings.snapshotEvery)
+  }
+
+  write(entries: readonly StorageEntry[]): Promise<CommitOutcome> {
+    return this.#chain.run(entries, (link) => this.#commit(entries, link))
+  }
+
+  async #commit(entries: readonly StorageEntry[], link: CommitLink): Promise<CommitOutcome> {
     if (this.#refused !== undefined) throw this.#refused
-    const redis = this.#redis!
-    const reader = this.#reader!
+    const [redis, reader] = [this.#redis!, this.#reader!]
     const first = entries.find((entry) => entry.kind === 'change')
     const base = first === undefined ? -1 : first.version - 1
     // After a lost race the server took every change up to the winner's: one made against an older
     // version means the change after it did not apply here. Running the calls again would lose the
-    // same race for ever.
-    if (first !== undefined && base < this.#handedUpTo) {
+    // same race for ever. (One sent behind another was made before the race, and loses with it.)
+    if (first !== undefined && link.alone && base < this.#handedUpTo) {
       throw this.#refuse(
         damaged(this.#keys.log, "its change does not apply to this server's state", streamId({ version: base + 1, seq: 0 })),
       )
     }
     let reply: CommitReply
     try {
-      if (first !== undefined && base - this.#snapshot >= this.#settings.snapshotEvery) await this.#writeSnapshot()
-      const { meta, log, turn } = this.#keys
-      const args = encodeEntries(entries)
-      for (;;) {
-        const head = commitArguments(base, '', streamId(reader.position), this.#id, this.#epoch, this.#storeVersion)
-        reply = await redis.ipcStateCommit(meta, log, turn, ...head, ...args)
-        if (reply[0] !== 2) break
-        // Another server that lost a race has the turn: wait for its change, or for its turn to be over.
-        await reader.movedPast({ version: reply[1], seq: reply[2] })
-        if (this.#refused !== undefined) throw this.#refused
-        // Its change came in (the follower handed it over): this batch, made against the version
-        // before, would lose the race. It runs again on top, and the turn is this server's next.
-        const { version, seq } = reader.position
-        if (first !== undefined && version > base) {
-          reply = [0, version, seq, this.#snapshot, []]
-          break
-        }
-      }
+      const target = { redis, keys: this.#keys, reader, serverId: this.#id, epoch: this.#epoch, storeVersion: this.#storeVersion }
+      const to = { ...target, refused: () => this.#refused, snapshot: () => this.#snapshot }
+      // Only alone: the snapshot is the state every earlier commit made, applied.
+      if (first !== undefined && link.alone && base - this.#snapshot >= this.#settings.snapshotEvery) await this.#writeSnapshot(to)
+      reply = await sendCommit(to, base, link, entries)
     } catch (error) {
       if (this.#refused !== undefined) throw this.#refused
       if (error instanceof IpcStateError) throw error
@@ -202,7 +195,8 @@ class RedisStorage implements Storage {
     if (status < 0) throw this.#refuse(refusal(reply, this.#settings, this.#keys, this.#storeVersion, this.#epoch))
     this.#snapshot = snapshot
     if (status === 1) return
-    if (head < base) {
+    // Behind its server's commit that was not written, a batch finds the store short of its base.
+    if (head < base && link.after === '') {
       const error = behind(this.#settings, head, base)
       this.#context!.logger.error?.(error.message)
       throw error
@@ -217,7 +211,8 @@ class RedisStorage implements Storage {
       throw unavailable(this.#settings, 'reading the changes of other servers', error)
     }
     if (this.#refused !== undefined) throw this.#refused
-    this.#handedUpTo = Math.max(this.#handedUpTo, head)
+    // Not one sent behind a refused commit: the server ignores its refusal, and may not have taken its changes yet.
+    if (link.after === '') this.#handedUpTo = Math.max(this.#handedUpTo, head)
     return { conflict: true }
   }
 
@@ -267,11 +262,9 @@ class RedisStorage implements Storage {
       : unavailable(this.#settings, 'loading the store', error)
   }
 
-  async #writeSnapshot(): Promise<void> {
-    const image = this.#context!.image()
-    const snapshot = encodeSnapshot(image.version, this.#storeVersion, image.instances, image.stateJson, image.present)
-    const { meta, snapshot: key, log } = this.#keys
-    const stored = await this.#redis!.ipcStateSnapshot(meta, key, log, image.version, snapshot, this.#epoch, this.#storeVersion)
+  async #writeSnapshot(target: CommitTarget): Promise<void> {
+    const stored = await storeSnapshot(target, this.#context!.image())
+    const { meta } = this.#keys
     if (stored === -1) {
       const epoch = await this.#redis!.hget(meta, 'epoch').catch(() => null)
       throw this.#refuse(lost(this.#settings, meta, epoch, this.#epoch))

@@ -22,7 +22,9 @@ export const TURN_MS = 50
 /**
  * KEYS: meta, log, turn. ARGV: the version the changes were made against (`-1`: no changes, no
  * check), the store version to record (`''`: keep it), the id of the last log entry the server has,
- * the server's id, the epoch of the store the server loaded, the store version the server runs, then
+ * the server's id, the epoch of the store the server loaded, the store version the server runs, the
+ * commit's number among the server's, the number of the server's commit that has to be the last
+ * one written for this one to be (`''`: none, the batch was not sent behind another), then
  * {@link ENTRY_FIELDS} values per entry: kind (`c` change, `i` instance), instance id, call id (or
  * hello id), patches, value, whether there is a value (`1`/`0`), action, client id, and the mark of
  * a join or a leave (`''`: none; field `m`, kept only when there is one). A migration's
@@ -41,6 +43,12 @@ export const TURN_MS = 50
  * server loaded (flushed and made again); `{-4, storeVersion}`: the store was migrated to a newer
  * store version than the server runs; `{-5}`: the meta key holds what ipc-state did not write.
  *
+ * Why the commit's number: a server sends its next batch while the one it was made on top of is
+ * still on its way. The script records, in the meta key's field `last`, the server and number of the
+ * commit that wrote last; a batch made on top of one that was not written (it lost a race, or waited
+ * for a turn) finds another there and is refused as a lost race, even when other servers happened to
+ * write as many changes as the missing batch held, so that the version matches.
+ *
  * Why turns: the server that just won has its next batch ready at once, while the loser first takes
  * the changes it missed and runs its calls again; without turns, a busier server could lose every
  * race for as long as the others keep writing. Why the turn passes on: a server refused for the turn
@@ -52,7 +60,7 @@ export const TURN_MS = 50
  * that does not, or is not a string, was not written here and is dropped.
  */
 export const COMMIT_SCRIPT = `
-local meta = redis.call('HMGET', KEYS[1], 'version', 'seq', 'snapshot', 'epoch', 'storeVersion')
+local meta = redis.call('HMGET', KEYS[1], 'version', 'seq', 'snapshot', 'epoch', 'storeVersion', 'last')
 if not meta[1] then return {-1} end
 if meta[4] ~= ARGV[5] then return {-3, meta[4] or ''} end
 local head = tonumber(meta[1])
@@ -64,7 +72,8 @@ if stored > tonumber(ARGV[6]) then return {-4, stored} end
 local top = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)[1]
 if top and top[1] ~= head .. '-' .. seq then return {-2, top[1]} end
 local base = tonumber(ARGV[1])
-if base >= 0 then
+local chained = ARGV[8] == '' or meta[6] == ARGV[4] .. ':' .. ARGV[8]
+if base >= 0 or not chained then
   local turn = redis.pcall('GET', KEYS[3])
   if type(turn) == 'table' or (turn and redis.call('PTTL', KEYS[3]) == -1) then
     -- Not a turn this script gave (another type, or one that never runs out): it would hold every
@@ -77,7 +86,7 @@ if base >= 0 then
     holder, waiting = string.match(turn, '^(%S*) ?(%S*)$')
     if not holder then holder, waiting = turn, '' end
   end
-  if head ~= base then
+  if head ~= base or not chained then
     if not turn then redis.call('SET', KEYS[3], ARGV[4], 'PX', ${TURN_MS}) end
     return {0, head, seq, snapshot, redis.call('XRANGE', KEYS[2], '(' .. ARGV[3], '+', 'COUNT', ${MISSED_PAGE})}
   end
@@ -89,7 +98,7 @@ if base >= 0 then
   elseif turn then redis.call('DEL', KEYS[3]) end
 end
 local v = head
-for i = 7, #ARGV, ${ENTRY_FIELDS} do
+for i = 9, #ARGV, ${ENTRY_FIELDS} do
   if ARGV[i] == 'c' then
     v = v + 1
     seq = 0
@@ -109,7 +118,7 @@ for i = 7, #ARGV, ${ENTRY_FIELDS} do
     redis.call('XADD', KEYS[2], v .. '-' .. seq, 't', 'i', 'i', ARGV[i + 1], 'n', ARGV[i + 2])
   end
 end
-redis.call('HSET', KEYS[1], 'version', v, 'seq', seq)
+redis.call('HSET', KEYS[1], 'version', v, 'seq', seq, 'last', ARGV[4] .. ':' .. ARGV[7])
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'storeVersion', ARGV[2]) end
 return {1, v, seq, snapshot}
 `

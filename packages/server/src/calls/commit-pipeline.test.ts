@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest'
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 import { ClientMessageType } from '@ipc-state/protocol/wire'
 import { CommitPipeline } from './commit-pipeline.js'
-import type { Storage, StorageEntry } from '../storage/storage.js'
+import type { Storage, StorageEntry, WriteConflict } from '../storage/storage.js'
 import { call, send, startTestServer } from '../../test/test-helpers.js'
 
-/** A storage whose writes the test settles one by one; it keeps what was written. */
-function heldStorage() {
-  const writes: { entries: readonly StorageEntry[]; settle(error?: Error): void }[] = []
+/** A storage whose writes the test settles one by one, in any order; it keeps what was written. */
+function heldStorage(writesAtOnce?: () => number) {
+  const writes: { entries: readonly StorageEntry[]; settle(error?: Error | WriteConflict): void }[] = []
   const stored: StorageEntry[] = []
   const storage: Storage = {
     open: async (context) => ({
@@ -20,17 +20,19 @@ function heldStorage() {
     }),
     migrate: async () => undefined,
     write: (entries) =>
-      new Promise<void>((resolve, reject) => {
+      new Promise<undefined | WriteConflict>((resolve, reject) => {
         writes.push({
           entries,
-          settle: (error) => {
-            if (error !== undefined) return reject(error)
+          settle: (outcome) => {
+            if (outcome instanceof Error) return reject(outcome)
+            if (outcome !== undefined) return resolve(outcome)
             stored.push(...entries)
-            resolve()
+            resolve(undefined)
           },
         })
       }),
     close: async () => {},
+    ...(writesAtOnce && { writesAtOnce }),
   }
   return { storage, writes, stored }
 }
@@ -128,6 +130,134 @@ describe('CommitPipeline', () => {
     writes[1]!.settle()
     await pipeline.whenIdle()
     expect(events.at(-1)).toBe('delivered 3')
+  })
+})
+
+describe('CommitPipeline, with several writes under way', () => {
+  /** A pipeline over a held storage that takes `atOnce` writes at once, recording what each step met. */
+  function pipelined(atOnce: () => number) {
+    const held = heldStorage(atOnce)
+    const events: string[] = []
+    const pipeline = new CommitPipeline(held.storage, {
+      logger: {},
+      rolledBack: (error) => events.push(`rolled back: ${error.code}`),
+      caughtUp: () => events.push('caught up'),
+    })
+    /** Adds the step of change `version`, and a read behind it, in their own tick. */
+    const batch = async (version: number) => {
+      pipeline.add(
+        change(version),
+        () => events.push(`delivered ${version}`),
+        (error) => events.push(`${version}: ${error.code}`),
+        () => events.push(`rerun ${version}`),
+      )
+      pipeline.add(
+        undefined,
+        () => events.push(`read after ${version}`),
+        (error) => events.push(`read after ${version}: ${error.code}`),
+        () => events.push(`rerun read after ${version}`),
+      )
+      await turn()
+    }
+    return { ...held, events, pipeline, batch }
+  }
+
+  it('hands each batch to the storage while earlier ones are under way, and delivers them in order however they settle', async () => {
+    const { writes, events, pipeline, batch } = pipelined(() => 3)
+    await batch(1)
+    await batch(2)
+    await batch(3)
+    await batch(4)
+    // At most three under way: the fourth gathers.
+    expect(writes.map((write) => write.entries.map((entry) => entry.kind === 'change' && entry.version))).toEqual([[1], [2], [3]])
+    writes[2]!.settle()
+    writes[1]!.settle()
+    await turn()
+    expect(events).toEqual([])
+    expect(writes).toHaveLength(3)
+    writes[0]!.settle()
+    await turn()
+    expect(events).toEqual(['delivered 1', 'read after 1', 'delivered 2', 'read after 2', 'delivered 3', 'read after 3'])
+    expect(writes).toHaveLength(4)
+    writes[3]!.settle()
+    await pipeline.whenIdle()
+    expect(events.slice(6)).toEqual(['delivered 4', 'read after 4'])
+  })
+
+  it('writes alone when the storage answers 1: once every earlier batch was delivered', async () => {
+    let atOnce = 2
+    const { writes, events, pipeline, batch } = pipelined(() => atOnce)
+    await batch(1)
+    await batch(2)
+    expect(writes).toHaveLength(2)
+    atOnce = 1
+    await batch(3)
+    writes[0]!.settle()
+    await turn()
+    expect(writes).toHaveLength(2)
+    writes[1]!.settle()
+    await turn()
+    expect(events).toEqual(['delivered 1', 'read after 1', 'delivered 2', 'read after 2'])
+    expect(writes).toHaveLength(3)
+    writes[2]!.settle()
+    await pipeline.whenIdle()
+    expect(events.slice(4)).toEqual(['delivered 3', 'read after 3'])
+  })
+
+  it('fails a failed middle batch and every later one, whatever they met, after delivering the earlier one and rolling back once', async () => {
+    const { writes, events, pipeline, batch } = pipelined(() => 4)
+    await batch(1)
+    await batch(2)
+    await batch(3)
+    await batch(4)
+    expect(writes).toHaveLength(4)
+    // The batch after the failed one settles first, and fine: it was still made on top of it.
+    writes[2]!.settle()
+    writes[1]!.settle(Object.assign(new Error('input/output error'), { code: 'EIO' }))
+    await turn()
+    expect(events).toEqual([])
+    writes[0]!.settle()
+    await turn()
+    writes[3]!.settle()
+    await pipeline.whenIdle()
+    expect(events).toEqual([
+      'delivered 1',
+      'read after 1',
+      `rolled back: ${ErrorCode.PERSIST_FAILED}`,
+      `2: ${ErrorCode.PERSIST_FAILED}`,
+      `read after 2: ${ErrorCode.PERSIST_FAILED}`,
+      `3: ${ErrorCode.PERSIST_FAILED}`,
+      `read after 3: ${ErrorCode.PERSIST_FAILED}`,
+      `4: ${ErrorCode.PERSIST_FAILED}`,
+      `read after 4: ${ErrorCode.PERSIST_FAILED}`,
+    ])
+  })
+
+  it('makes a refused middle batch and every later one again, in order, after catching up once', async () => {
+    const { writes, events, pipeline, batch } = pipelined(() => 4)
+    await batch(1)
+    await batch(2)
+    await batch(3)
+    await batch(4)
+    // The storage refuses every write after the refused one: they were made on top of it.
+    writes[3]!.settle({ conflict: true })
+    writes[1]!.settle({ conflict: true })
+    writes[0]!.settle()
+    await turn()
+    writes[2]!.settle({ conflict: true })
+    await pipeline.whenIdle()
+    expect(events).toEqual([
+      'delivered 1',
+      'read after 1',
+      'caught up',
+      'rerun 2',
+      'rerun read after 2',
+      'rerun 3',
+      'rerun read after 3',
+      'rerun 4',
+      'rerun read after 4',
+    ])
+    expect(writes).toHaveLength(4)
   })
 })
 

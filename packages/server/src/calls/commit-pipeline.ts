@@ -1,4 +1,4 @@
-// Orders every answer and change the server gives behind the storage writes it depends on, one write per tick.
+// Orders every answer and change the server gives behind the storage writes it depends on, several writes under way at once.
 import { ErrorCode, IpcStateError, toIpcStateError, type Logger } from '@ipc-state/protocol'
 import type { Storage, StorageEntry, WriteConflict } from '../storage/storage.js'
 
@@ -15,6 +15,17 @@ interface Step {
    * step is added again as it was.
    */
   rerun: (() => void) | undefined
+}
+
+/** What became of a batch's write. */
+type Outcome = { written: true } | { conflict: true } | { error: IpcStateError }
+
+/** The steps handed to the storage in one write, and, once it settled, what became of it. */
+interface Batch {
+  steps: Step[]
+  /** Whether the batch handed entries to the storage (a batch of steps without one waits only for those before it). */
+  writes: boolean
+  outcome: Outcome | undefined
 }
 
 /** What a {@link CommitPipeline} does when a write fails. */
@@ -36,31 +47,35 @@ export interface CommitPipelineOptions {
 /**
  * Orders every outcome the server gives behind the writes it depends on. Each step runs once its
  * entry and every entry before it is durable, in the order the steps were added; steps added in
- * one tick share one write (and one fsync), and while a write is under way the next batch gathers
- * behind it. Without a storage a step runs at once.
+ * one tick share one write. A storage that says so (`Storage.writesAtOnce`) is handed the next batch
+ * while earlier ones are still under way, so that its flush or round trip overlaps the next
+ * batch's; each batch is still delivered only after every earlier one, whatever order the writes
+ * settle in. Without a storage a step runs at once.
  *
- * A failed write fails its batch and everything gathered behind it: those were computed on top of
- * changes the storage does not hold. The server then goes back to the last durable state and
- * serves on from there; the next write tells whether the storage works again.
+ * A failed write fails its batch and every batch after it: those were computed on top of changes
+ * the storage does not hold. The server then goes back to the last durable state and serves on
+ * from there; the next write tells whether the storage works again. A write a shared storage
+ * refused (another server wrote first) has its steps, and every later one, made again in order.
  */
 export class CommitPipeline {
-  readonly #storage: Pick<Storage, 'write'> | undefined
+  readonly #storage: Pick<Storage, 'write' | 'writesAtOnce'> | undefined
   readonly #options: CommitPipelineOptions
   #gathering: Step[] = []
-  #writing: Step[] | undefined
+  /** Batches handed to the storage and not delivered yet, in the order they were written. */
+  #inFlight: Batch[] = []
   #scheduled = false
   #idle: (() => void)[] = []
   /** Whether the last write failed, so the next success is worth a log line. */
   #failing = false
 
-  constructor(storage: Pick<Storage, 'write'> | undefined, options: CommitPipelineOptions) {
+  constructor(storage: Pick<Storage, 'write' | 'writesAtOnce'> | undefined, options: CommitPipelineOptions) {
     this.#storage = storage
     this.#options = options
   }
 
   /** Whether a step waits for a write. */
   get busy(): boolean {
-    return this.#writing !== undefined || this.#gathering.length > 0
+    return this.#inFlight.length > 0 || this.#gathering.length > 0
   }
 
   /**
@@ -73,7 +88,7 @@ export class CommitPipeline {
       return
     }
     this.#gathering.push({ entry, deliver, fail, rerun })
-    if (this.#writing === undefined && !this.#scheduled) {
+    if (!this.#scheduled) {
       this.#scheduled = true
       queueMicrotask(() => this.#flush())
     }
@@ -85,39 +100,74 @@ export class CommitPipeline {
     return new Promise((resolve) => this.#idle.push(resolve))
   }
 
+  /** Hands the steps gathered to the storage, when it takes one more write now. */
   #flush(): void {
     this.#scheduled = false
-    if (this.#writing !== undefined) return
-    const batch = this.#gathering
-    if (batch.length === 0) {
+    const steps = this.#gathering
+    if (steps.length === 0) {
       this.#settleIdle()
       return
     }
-    this.#gathering = []
-    this.#writing = batch
     const entries: StorageEntry[] = []
-    for (const step of batch) if (step.entry !== undefined) entries.push(step.entry)
-    const written = entries.length === 0 ? Promise.resolve() : this.#storage!.write(entries)
+    for (const step of steps) if (step.entry !== undefined) entries.push(step.entry)
+    const storage = this.#storage!
+    if (entries.length > 0) {
+      // Asked before every write: a storage lowers it to 1 for a write that must come alone (say,
+      // one that takes a snapshot of the state every earlier write made). Once the writes under
+      // way settle, this runs again.
+      if (this.#inFlight.length >= Math.max(1, storage.writesAtOnce?.() ?? 1)) return
+    }
+    this.#gathering = []
+    const batch: Batch = { steps, writes: entries.length > 0, outcome: undefined }
+    this.#inFlight.push(batch)
+    const written = entries.length === 0 ? Promise.resolve() : storage.write(entries)
     written.then(
-      (result) => (isConflict(result) ? this.#conflicted(batch) : this.#written(batch)),
-      (error: unknown) => this.#failed(toIpcStateError(error, ErrorCode.PERSIST_FAILED)),
+      (result) => this.#settled(batch, isConflict(result) ? { conflict: true } : { written: true }),
+      (error: unknown) => this.#settled(batch, { error: toIpcStateError(error, ErrorCode.PERSIST_FAILED) }),
     )
   }
 
-  #written(batch: Step[]): void {
-    this.#writing = undefined
-    if (this.#failing) {
+  /** A write settled: delivers, in order, every batch whose write and every earlier one is done. */
+  #settled(batch: Batch, outcome: Outcome): void {
+    // Refused or failed with an earlier batch already: made again, or failed, with it.
+    if (!this.#inFlight.includes(batch)) return
+    batch.outcome = outcome
+    while (this.#inFlight[0]?.outcome !== undefined) {
+      const first = this.#inFlight[0]
+      const done = first.outcome!
+      if ('written' in done) {
+        this.#inFlight.shift()
+        this.#written(first)
+      } else if ('conflict' in done) {
+        this.#conflicted()
+        return
+      } else {
+        this.#failed(done.error)
+        return
+      }
+    }
+    if (!this.#scheduled) this.#flush()
+  }
+
+  #written(batch: Batch): void {
+    if (this.#failing && batch.writes) {
       this.#failing = false
       this.#options.logger.info?.('the storage writes again; changes are taken again')
     }
-    for (const step of batch) step.deliver()
-    this.#flush()
+    for (const step of batch.steps) step.deliver()
   }
 
-  #conflicted(batch: Step[]): void {
-    const steps = [...batch, ...this.#gathering]
-    this.#writing = undefined
+  /** Takes every step not delivered yet, in order, out of the pipeline. */
+  #takeAll(): Step[] {
+    const steps = [...this.#inFlight.flatMap((batch) => batch.steps), ...this.#gathering]
+    this.#inFlight = []
     this.#gathering = []
+    return steps
+  }
+
+  #conflicted(): void {
+    // The writes after the refused one were made on top of it: the storage refuses them too.
+    const steps = this.#takeAll()
     this.#options.caughtUp?.()
     // In their order: a step made again is added (or queued to run) behind the ones before it.
     for (const step of steps) {
@@ -129,9 +179,7 @@ export class CommitPipeline {
   }
 
   #failed(cause: IpcStateError): void {
-    const steps = [...(this.#writing ?? []), ...this.#gathering]
-    this.#writing = undefined
-    this.#gathering = []
+    const steps = this.#takeAll()
     this.#failing = true
     const error = PASSED_ON.has(cause.code)
       ? cause

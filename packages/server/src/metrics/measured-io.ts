@@ -44,8 +44,9 @@ function measuredConnection(connection: TransportConnection, metrics: ServerMetr
 }
 
 /** The writes of `storage`, each timed in `metrics` with its outcome: what the commit pipeline writes through. */
-export function timedWrites(storage: Storage, metrics: ServerMetrics): Pick<Storage, 'write'> {
+export function timedWrites(storage: Storage, metrics: ServerMetrics): Pick<Storage, 'write' | 'writesAtOnce'> {
   return {
+    ...(storage.writesAtOnce && { writesAtOnce: () => storage.writesAtOnce!() }),
     write: async (entries) => {
       const startedAt = metrics.now()
       try {

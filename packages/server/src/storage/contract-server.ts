@@ -21,8 +21,9 @@ export type ContractChange = Extract<StorageEntry, { kind: 'change' }>
 
 /**
  * One server, played by the cases: it replays what its storage hands back as a server does (see
- * `replayLog`), writes one batch at a time, takes in what others wrote, and notes any misuse of
- * the context it can see (a snapshot taken outside a write or close, an entry handed in twice).
+ * `replayLog`), writes one batch at a time (or several, as the storage lets it), takes in what others
+ * wrote, and notes any misuse of the context it can see (a snapshot taken outside a write or close,
+ * or while several writes are under way; an entry handed in twice).
  */
 export class ContractServer {
   readonly storage: Storage
@@ -41,6 +42,8 @@ export class ContractServer {
   /** What the storage did that the contract forbids, as it was seen. */
   readonly misuse: string[] = []
   #writing = false
+  /** Writes under way at once, in {@link writeAtOnce}. */
+  #underWay = 0
   #closing = false
   /** What was handed in while a write was under way: applied once it settled, as the server does. */
   #pending: ExternalUpdate[] = []
@@ -63,6 +66,7 @@ export class ContractServer {
       check: (log) => void checked.set(log, replayLog(log, this.#options)),
       image: () => {
         if (!this.#writing && !this.#closing) this.misuse.push('image() was called outside write() and close()')
+        if (this.#underWay > 1) this.misuse.push('image() was called while several writes were under way')
         return {
           version: this.version,
           stateJson: Buffer.from(JSON.stringify(this.state)),
@@ -133,6 +137,42 @@ export class ContractServer {
     if (result === undefined) this.#apply(entries)
     this.#settled()
     return result
+  }
+
+  /**
+   * Writes `batches` as the server does when the storage takes several writes at once: each called
+   * once {@link Storage.writesAtOnce} (asked right before) lets one more be under way, without
+   * waiting for the earlier ones; applies, in order, those written before the first that was not.
+   * @returns what each write resolved with, in order
+   */
+  async writeAtOnce(batches: StorageEntry[][]): Promise<(WriteConflict | undefined)[]> {
+    const results: (WriteConflict | undefined)[] = []
+    let underWay: { batch: StorageEntry[]; written: Promise<WriteConflict | undefined> }[] = []
+    const settle = async () => {
+      for (const { batch, written } of underWay) {
+        const result = await written
+        if (result === undefined && results.every((earlier) => earlier === undefined)) this.#apply(batch)
+        results.push(result)
+        this.#underWay -= 1
+      }
+      underWay = []
+    }
+    this.#writing = true
+    try {
+      for (const batch of batches) {
+        if (underWay.length >= Math.max(1, this.storage.writesAtOnce?.() ?? 1)) await settle()
+        const written = this.storage.write(batch).then((result) => result ?? undefined)
+        // Each is awaited in turn: a later one that fails must not go unheard meanwhile.
+        written.catch(() => undefined)
+        this.#underWay += 1
+        underWay.push({ batch, written })
+      }
+      await settle()
+    } finally {
+      this.#underWay = 0
+      this.#settled()
+    }
+    return results
   }
 
   async close(): Promise<void> {

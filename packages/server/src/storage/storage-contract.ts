@@ -2,6 +2,7 @@
 import { deepStrictEqual, equal, ok } from 'node:assert/strict'
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 import { ContractServer, fieldsOf, refusedWith, sameStore, writeSome } from './contract-server.js'
+import { addPipelinedCases } from './pipelined-cases.js'
 import { addSharedCases } from './shared-storage-cases.js'
 import type { Storage } from './storage.js'
 
@@ -26,6 +27,11 @@ export interface StorageContractOptions {
   exclusive?: boolean
   /** Each place has {@link StoragePlace.failWrites}: the case of a failed write runs. */
   failWrites?: boolean
+  /**
+   * The storage takes several writes under way at once ({@link Storage.writesAtOnce} above 1 while
+   * no write has to come alone): the cases of writes at once run.
+   */
+  pipelined?: boolean
   /** Batches the long case writes, enough for the storage under test to take snapshots. Default 300. */
   batches?: number
 }
@@ -234,6 +240,7 @@ export function storageContract(
     })
   }
 
+  if (options.pipelined) addPipelinedCases(add, server, options.shared ?? false)
   if (options.shared) addSharedCases(add, server)
   return cases
 }

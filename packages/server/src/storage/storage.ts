@@ -163,7 +163,8 @@ export interface StorageContext {
   /**
    * The whole store as the server has it now, for a snapshot the storage chooses to write: call it
    * only from inside {@link Storage.write} (before appending) or {@link Storage.close}, when every
-   * entry written before was applied and nothing else is.
+   * entry written before was applied and nothing else is: with several writes under way, only from a
+   * write that came alone (see {@link Storage.writesAtOnce}).
    */
   image(): StoreImage
   /**
@@ -220,7 +221,8 @@ export interface ServerLeases {
 /**
  * A place where committed changes go, and where the store comes from at start-up. The server calls
  * it from one place, in order: `open` once; `migrate` (when the store needs it, before any write);
- * `write` one batch at a time, never again before the previous one settled; `close` once.
+ * `write` one batch at a time, never again before the previous one settled (unless
+ * {@link Storage.writesAtOnce} lets it); `close` once.
  */
 export interface Storage {
   /**
@@ -258,6 +260,17 @@ export interface Storage {
    */
   // biome-ignore lint/suspicious/noConfusingVoidType: a storage that resolves with nothing (Promise<void>) must still fit
   write(entries: readonly StorageEntry[]): Promise<void | WriteConflict>
+  /**
+   * How many writes the server may have under way at once, asked right before each write: it calls
+   * `write` again before the earlier writes settled only while fewer than this are undelivered, so
+   * that the next batch is appended (or sent) while the earlier ones flush. Absent: 1, one write at a
+   * time. A storage that answers more than 1 keeps the order writes were called in, and makes every
+   * write after one that failed or was refused fail or be refused too, having written nothing of it:
+   * those were made on top of it. It answers 1 for a write that has to come alone: the write that
+   * follows that answer is called once every earlier one settled and was applied, so it may call
+   * {@link StorageContext.image} (take a snapshot), and only such a write may when several are under way.
+   */
+  writesAtOnce?(): number
   /** Set once `open` resolved, by a storage several servers share that keeps a lease for each (see {@link ServerLeases}). */
   readonly leases?: ServerLeases
   /** Makes everything written durable and releases the storage: after it, another storage may open the same place. Called once, last. */

@@ -15,5 +15,5 @@ async function folderPlace() {
 }
 
 describe('fileStorage keeps the storage contract', () => {
-  defineStorageContract(it, folderPlace, { exclusive: true })
+  defineStorageContract(it, folderPlace, { exclusive: true, pipelined: true })
 })

@@ -114,6 +114,10 @@ class FileStorage implements Storage {
     return undefined
   }
 
+  writesAtOnce(): number {
+    return this.#writer!.writesAtOnce()
+  }
+
   write(entries: readonly StorageEntry[]): Promise<void> {
     return this.#writer!.write(entries)
   }

@@ -1,18 +1,17 @@
 // Writing a data folder: journal segments appended to, snapshots taken and the older files removed, room kept on the disk.
 import { unlink } from 'node:fs/promises'
-import type { IpcStateError, Logger } from '@ipc-state/protocol'
-import { bootId, journalPath } from './data-folder.js'
+import type { Logger } from '@ipc-state/protocol'
+import { journalPath } from './data-folder.js'
 import type { FileStorageSettings, FsyncMode } from './file-storage-options.js'
 import type { DiskReserve } from './disk-reserve.js'
 import { SnapshotRoom } from './snapshot-room.js'
 import { entryPayload, frameRecord, persistFailed } from './journal-format.js'
 import { JournalSegment } from './journal-segment.js'
+import { RETRY_MS, SegmentFaults, noSpace } from './segment-faults.js'
 import type { StorageEntry, StoreImage } from '../storage.js'
 
-/** How long a storage that failed waits before it tries to write again, in milliseconds. */
-const RETRY_MS = 1_000
-
-const noSpace = (error: unknown): boolean => ['ENOSPC', 'EDQUOT'].includes((error as NodeJS.ErrnoException).code ?? '')
+/** Writes under way at once while the journal is sound: each appends while the earlier ones flush. */
+export const WRITES_AT_ONCE = 8
 
 /** Where a {@link JournalWriter} starts: the segment it makes, and the snapshot to write before it, if one is needed. */
 export interface NextSegment {
@@ -49,12 +48,14 @@ export class JournalWriter {
   #sinceSnapshot: number
   /** The snapshot being written in the background, if one is. */
   #snapshotting: Promise<void> | undefined
-  /** Why the segment may hold bytes past its whole records, until a write cuts them off. */
-  #broken: { error: Error; since: number } | undefined
+  readonly #faults = new SegmentFaults()
   /** Room for the next snapshot, and when one is due. */
   readonly #room: SnapshotRoom
   /** When the last snapshot to make room on a full disk failed (performance.now()). */
   #roomFailedAt = Number.NEGATIVE_INFINITY
+  /** Whether the next write comes alone, as the last {@link writesAtOnce} said (unset: nobody asked), and the writes under way. */
+  #alone: boolean | undefined
+  #writes = 0
 
   /**
    * @param sinceSnapshot journal bytes the folder holds after its newest snapshot (at least
@@ -83,13 +84,8 @@ export class JournalWriter {
       await this.#startSegment()
       if (this.#next.image === undefined && snapshotBytes > 0) await this.#room.keepFor(snapshotBytes)
     } catch (error) {
-      this.#options.logger.error?.(
-        'started without room to write to the data folder: reads are served, calls fail until it has room',
-        {
-          dir: this.#options.dir,
-          error: (error as Error).message,
-        },
-      )
+      const why = 'started without room to write to the data folder: reads are served, calls fail until it has room'
+      this.#options.logger.error?.(why, { dir: this.#options.dir, error: (error as Error).message })
     }
   }
 
@@ -98,18 +94,48 @@ export class JournalWriter {
     const seq = this.#segment === undefined ? this.#next.seq : this.#segment.seq + 1
     await this.#segment?.close().catch(() => undefined)
     this.#segment = undefined
-    this.#broken = undefined
+    this.#faults.broken = undefined
     this.#storeVersion = storeVersion
     this.#sinceSnapshot = 0
     this.#next = { seq, version: image.version, image }
     await this.start(0)
   }
 
-  /** Appends `entries` (see `Storage.write`). */
+  /**
+   * How many writes may be under way at once (see `Storage.writesAtOnce`): one while the next write
+   * has to start a segment, repair one, or take a snapshot, and after a failure until a write works.
+   */
+  writesAtOnce(): number {
+    this.#alone =
+      this.#segment === undefined ||
+      this.#faults.faulty ||
+      (this.#snapshotting === undefined && this.#room.due(this.#sinceSnapshot, this.#options.limits.compactBytes))
+    return this.#alone ? 1 : WRITES_AT_ONCE
+  }
+
+  /** Appends `entries` (see `Storage.write`), and in `always` mode resolves once a flush holds them. */
   async write(entries: readonly StorageEntry[]): Promise<void> {
+    const alone = this.#alone ?? this.#writes === 0
+    this.#alone = undefined
+    this.#writes++
+    try {
+      await this.#write(entries, alone)
+      if (alone) this.#faults.recovering = false
+    } finally {
+      this.#writes--
+    }
+  }
+
+  async #write(entries: readonly StorageEntry[], alone: boolean): Promise<void> {
+    if (this.#faults.behind(this.#segment)) {
+      // Behind a write that failed: made on top of it, so it fails too, having written nothing.
+      const failure = this.#faults.failed(this.#segment!, this.#segment!.failed ?? new Error('an earlier write failed'))
+      if (!alone) throw await failure
+      await failure
+    }
     if (this.#segment === undefined) await this.#startSegment()
-    else if (this.#broken !== undefined) await this.#repair()
-    if (this.#snapshotting === undefined && this.#room.due(this.#sinceSnapshot, this.#options.limits.compactBytes)) {
+    else if (this.#faults.broken !== undefined) await this.#faults.repair(this.#segment)
+    if (alone && this.#snapshotting === undefined && this.#room.due(this.#sinceSnapshot, this.#options.limits.compactBytes)) {
       await this.#rotate().catch((error: Error) => {
         // The old segment takes the writes meanwhile; a snapshot is tried again later.
         this.#room.failed()
@@ -120,19 +146,27 @@ export class JournalWriter {
     const segment = this.#segment!
     const bytes = Buffer.concat(entries.map((entry) => frameRecord(entryPayload(entry))))
     try {
-      segment.appendNow(bytes, this.#options.fsync === 'always')
+      segment.appendNow(bytes)
     } catch (error) {
-      if (!noSpace(error) || !(await this.#compactForRoom())) throw await this.#failed(error as NodeJS.ErrnoException)
+      // Folding the journal into a snapshot takes the state every earlier write made: only alone.
+      if (!alone || !noSpace(error) || !(await this.#compactForRoom()))
+        throw await this.#faults.failed(this.#segment!, error as NodeJS.ErrnoException)
       // The journal was folded into a snapshot and removed: the disk has room again.
       try {
-        this.#segment!.appendNow(bytes, this.#options.fsync === 'always')
+        this.#segment!.appendNow(bytes)
       } catch (again) {
-        throw await this.#failed(again as NodeJS.ErrnoException)
+        throw await this.#faults.failed(this.#segment!, again as NodeJS.ErrnoException)
       }
     }
     this.#sinceSnapshot += bytes.length
     this.#room.wrote(bytes.length, this.#sinceSnapshot)
-    if (this.#options.fsync === 'interval') {
+    if (this.#options.fsync === 'always') {
+      try {
+        await this.#segment!.flush()
+      } catch (error) {
+        throw await this.#faults.failed(this.#segment!, error as NodeJS.ErrnoException)
+      }
+    } else if (this.#options.fsync === 'interval') {
       this.#segment!.syncLater(this.#options.limits.fsyncInterval, (error) => {
         // What was answered may not be on the disk: a snapshot rewrites all of it.
         this.#sinceSnapshot = this.#options.limits.compactBytes
@@ -147,7 +181,7 @@ export class JournalWriter {
     await this.#snapshotting
     await this.#room.settled()
     const segment = this.#segment
-    if (segment !== undefined && this.#broken === undefined) {
+    if (segment !== undefined && this.#faults.broken === undefined) {
       try {
         await segment.append(frameRecord('{"t":"closed"}'))
         await segment.sync()
@@ -172,35 +206,25 @@ export class JournalWriter {
   async #startSegment(): Promise<void> {
     const next = this.#next!
     const path = journalPath(this.#options.dir, next.seq)
-    const broken = this.#broken
-    if (broken !== undefined && performance.now() - broken.since < RETRY_MS) throw persistFailed(path, broken.error)
+    this.#faults.retryAt(path)
     try {
       if (next.image !== undefined) {
         await this.#snapshot(next.seq, next.image)
         next.image = undefined
       }
       this.#segment = await this.#createSegment(next.seq, next.version)
-      this.#broken = undefined
+      this.#faults.broken = undefined
     } catch (error) {
       // What a failed attempt created is incomplete, and this run's alone.
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') await unlink(path).catch(() => undefined)
-      this.#broken = { error: error as Error, since: performance.now() }
+      this.#faults.brokeAt(error as Error)
       throw persistFailed(path, error as NodeJS.ErrnoException)
     }
   }
 
   #createSegment(seq: number, version: number): Promise<JournalSegment> {
     const { dir, fsync } = this.#options
-    const header = {
-      t: 'segment',
-      seq,
-      version,
-      epoch: this.#epoch,
-      storeVersion: this.#storeVersion,
-      boot: bootId(),
-      fsync,
-    } as const
-    return JournalSegment.create(journalPath(dir, seq), header)
+    return JournalSegment.start(dir, { seq, version, epoch: this.#epoch, storeVersion: this.#storeVersion, fsync })
   }
 
   /**
@@ -271,30 +295,5 @@ export class JournalWriter {
     }
     this.#options.logger.warn?.('the journal filled the disk: folded it into a snapshot to make room', { dir: this.#options.dir })
     return true
-  }
-
-  /** A write failed: cuts off what it left, so the next write follows whole records. */
-  async #failed(cause: NodeJS.ErrnoException): Promise<IpcStateError> {
-    const segment = this.#segment!
-    try {
-      await segment.truncate()
-    } catch {
-      this.#broken = { error: cause, since: performance.now() }
-    }
-    return persistFailed(segment.path, cause)
-  }
-
-  /** Tries again, at most once a second, to cut off what a failed write left. */
-  async #repair(): Promise<void> {
-    const broken = this.#broken!
-    const segment = this.#segment!
-    if (performance.now() - broken.since < RETRY_MS) throw persistFailed(segment.path, broken.error)
-    try {
-      await segment.truncate()
-      this.#broken = undefined
-    } catch (error) {
-      this.#broken = { error: error as Error, since: performance.now() }
-      throw persistFailed(segment.path, error as NodeJS.ErrnoException)
-    }
   }
 }
