@@ -65,6 +65,7 @@ export const clientMessage: fc.Arbitrary<ClientMessage> = fc.oneof(
         replica: fc.boolean(),
         instanceId: name,
         binary: fc.boolean(),
+        batch: fc.boolean(),
       },
       { requiredKeys: ['id', 'protocol', 'clientId', 'replica'] },
     ),
@@ -79,27 +80,37 @@ export const clientMessage: fc.Arbitrary<ClientMessage> = fc.oneof(
 
 const errorCode = fc.constantFrom(...Object.values(ErrorCode))
 
-export const serverMessage: fc.Arbitrary<ServerMessage> = fc.oneof(
+/** The data of one answer: a result or an error. */
+const response = fc.oneof(
+  fc.record({ id, result: fc.record({ version: fc.nat(), value: json }, { requiredKeys: ['version'] }) }),
+  fc.record({ id, result: fc.record({ epoch: name, version: fc.nat(), state: json }) }),
   fc.record({
-    type: fc.constant(ServerMessageType.Response),
-    data: fc.oneof(
-      fc.record({ id, result: fc.record({ version: fc.nat(), value: json }, { requiredKeys: ['version'] }) }),
-      fc.record({ id, result: fc.record({ epoch: name, version: fc.nat(), state: json }) }),
-      fc.record({
-        id,
-        error: fc.record(
-          { code: errorCode, message: fc.string({ maxLength: 20 }), data: json },
-          { requiredKeys: ['code', 'message'] },
-        ),
-      }),
-    ),
+    id,
+    error: fc.record({ code: errorCode, message: fc.string({ maxLength: 20 }), data: json }, { requiredKeys: ['code', 'message'] }),
   }),
+)
+
+export const serverMessage: fc.Arbitrary<ServerMessage> = fc.oneof(
+  fc.record({ type: fc.constant(ServerMessageType.Response), data: response }),
+  // A turn's answers, and a batched change with the answers it shows (see the protocol's batched frames).
+  fc.record({ type: fc.constant(ServerMessageType.Responses), data: fc.array(response, { minLength: 1, maxLength: 4 }) }),
   fc.record({
     type: fc.constant(ServerMessageType.StateChanged),
-    data: fc.record(
-      { epoch: name, version: fc.nat(), patches: fc.array(patch, { maxLength: 4 }), action: name, clientId: name },
-      { requiredKeys: ['epoch', 'version', 'patches'] },
-    ),
+    data: fc
+      .record(
+        {
+          epoch: name,
+          version: fc.nat(),
+          from: fc.nat(),
+          patches: fc.array(patch, { maxLength: 4 }),
+          action: name,
+          clientId: name,
+          answers: fc.array(response, { minLength: 1, maxLength: 3 }),
+        },
+        { requiredKeys: ['epoch', 'version', 'patches'] },
+      )
+      // A valid batch starts at or before its last version.
+      .map((data) => (data.from === undefined || data.from <= data.version ? data : { ...data, from: data.version })),
   }),
   fc.record({ type: fc.constant(ServerMessageType.ServerClosing), data: fc.record({ reason: fc.string({ maxLength: 20 }) }) }),
   fc.record({

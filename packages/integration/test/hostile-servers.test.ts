@@ -22,7 +22,15 @@ const liarStore = defineStore({
 })
 type LiarClient = IpcStateClient<typeof liarStore>
 
-type Lie = 'empty-hello' | 'old-snapshot' | 'old-limits' | 'many-actions' | 'odd-actions' | 'truthful-info'
+type Lie =
+  | 'empty-hello'
+  | 'old-snapshot'
+  | 'old-limits'
+  | 'many-actions'
+  | 'odd-actions'
+  | 'truthful-info'
+  | 'batch-gap'
+  | 'batch-bad-answers'
 
 const startLiar = (lie: Lie, env: Record<`IPC_STATE_${string}`, string> = {}) =>
   startServer({ script: fixture('hostile/lying-server.ts'), id: 'liar', env: { IPC_STATE_LIE: lie, ...env } })
@@ -71,6 +79,31 @@ describe('a client against a hostile server', () => {
     expect([client.version, client.state, seen]).toEqual([5, { n: 5 }, []])
     await client.close()
     expect(await bump).toMatchObject({ code: ErrorCode.CLIENT_CLOSED })
+  })
+
+  it('a batched change that does not follow the replica: the client resyncs, and the call it answers resolves once the replica shows it', async () => {
+    await using liar = await startLiar('batch-gap')
+    await using client: LiarClient = await connect<typeof liarStore>({ ...liar.address, retryDelay: () => 10 })
+    const seen: number[] = []
+    client.subscribe((_state, info) => seen.push(info.version))
+    expect(await client.actions.bump()).toBe(1)
+    // It resolved only once the snapshot the gap asked for showed its version, never before.
+    expect(client.version).toBe(1)
+    expect(client.state).toEqual({ n: 1 })
+    expect(liar.process.events.filter((e) => e.event === 'state-get').map((e) => e.version)).toEqual([1])
+    expect(seen).toEqual([1])
+  })
+
+  it('a batched change with a malformed answer inside is not believed: the replica resyncs, the call times out, and the client goes on', async () => {
+    await using liar = await startLiar('batch-bad-answers')
+    const { lines, logger } = recordingLogger()
+    await using client: LiarClient = await connect<typeof liarStore>({ ...liar.address, logger, timeout: 300 })
+    const refused = await caught(client.actions.bump())
+    expect(refused.code).toBe(ErrorCode.TIMEOUT)
+    await vi.waitFor(() => expect(client.version).toBe(1))
+    expect(client.state).toEqual({ n: 1 })
+    expect(client.status).toBe('connected')
+    expect(lines.some((line) => line.message.includes('does not decode'))).toBe(true)
   })
 
   it('against a server too old to state its frame limit, a call past it is refused after one refusal, not resent', async () => {
