@@ -1,10 +1,22 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { Deadlines } from './deadlines.js'
 
+/** The one timer set, as setTimeout returned it (fake timers give Node's ref, unref and hasRef). */
+let timers: { hasRef(): boolean }[] = []
+const armedTimer = () => timers.at(-1)
+
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] })
+  timers = []
+  const fake = globalThis.setTimeout
+  vi.spyOn(globalThis, 'setTimeout').mockImplementation(((...args: Parameters<typeof setTimeout>) => {
+    const timer = fake(...args)
+    timers.push(timer as unknown as { hasRef(): boolean })
+    return timer
+  }) as typeof setTimeout)
 })
 afterEach(() => {
+  vi.restoreAllMocks()
   vi.useRealTimers()
 })
 
@@ -27,15 +39,23 @@ describe('Deadlines', () => {
     expect(deadlines.size).toBe(0)
   })
 
-  it('never expires an entry deleted before its deadline, and drops its timer when none is left', () => {
+  it('never expires an entry deleted before its deadline, and its idle timer keeps no process alive and stops when it fires', () => {
     const deadlines = new Deadlines()
     const expire = vi.fn()
     const entry = { deadline: performance.now() + 100, expire }
     deadlines.add(entry)
+    const held = () => (vi.getTimerCount() === 1 ? armedTimer() : undefined)
+    expect(held()?.hasRef()).toBe(true)
     deadlines.delete(entry)
-    expect(vi.getTimerCount()).toBe(0)
+    expect(held()?.hasRef()).toBe(false)
+    // The next entry, due later, takes the armed timer back.
+    const next = { deadline: performance.now() + 150, expire }
+    deadlines.add(next)
+    expect(held()?.hasRef()).toBe(true)
+    deadlines.delete(next)
     vi.advanceTimersByTime(1_000)
     expect(expire).not.toHaveBeenCalled()
+    expect(vi.getTimerCount()).toBe(0)
   })
 
   it('ignores an infinite deadline, and lets an expiry add another', () => {

@@ -26,11 +26,15 @@ export class Deadlines {
     if (entry.deadline === Number.POSITIVE_INFINITY) return
     this.#entries.add(entry)
     if (entry.deadline < this.#timerAt) this.#schedule(entry.deadline)
+    else if (this.#entries.size === 1) holds(this.#timer, true)
   }
 
   delete(entry: Expiring): void {
-    this.#entries.delete(entry)
-    if (this.#entries.size === 0) this.#schedule(Number.POSITIVE_INFINITY)
+    if (!this.#entries.delete(entry) || this.#entries.size > 0) return
+    // Left armed, and no longer keeping the process alive: the next call, as a rule due later,
+    // finds it set already. A timer made and cleared for every call one at a time was a good part
+    // of such a client's work. Should it fire with nothing due, it stops.
+    holds(this.#timer, false)
   }
 
   #schedule(at: number): void {
@@ -39,6 +43,7 @@ export class Deadlines {
     this.#timerAt = at
     if (at === Number.POSITIVE_INFINITY) return
     this.#timer = setTimeout(() => this.#sweep(), Math.max(0, at - performance.now()))
+    if (this.#entries.size === 0) holds(this.#timer, false)
   }
 
   /** Expires every entry whose deadline has come, then waits for the earliest left. */
@@ -57,4 +62,11 @@ export class Deadlines {
     // Last: an expiry may add or remove entries.
     for (const entry of due) entry.expire()
   }
+}
+
+/** Makes a Node timer keep the process alive or not; a page's timers have no such switch. */
+function holds(timer: ReturnType<typeof setTimeout> | undefined, keep: boolean): void {
+  const switchable = timer as { ref?(): void; unref?(): void } | undefined
+  if (keep) switchable?.ref?.()
+  else switchable?.unref?.()
 }
