@@ -1,5 +1,6 @@
 // Replay of what a storage handed back into the state, its version and the record of answered calls, checked entry by entry.
 import { ErrorCode, IpcStateError, type Patch } from '@ipc-state/protocol'
+import { lengthGrowth } from '../state/state-size.js'
 import { patchInPlace } from './patch-in-place.js'
 import type { PresentInstance, StoredInstance, StoredLog } from './storage.js'
 import { readPresenceMark, readPresent } from './stored-record.js'
@@ -15,6 +16,11 @@ export interface ReplayedStore {
   instances: StoredInstance[]
   /** The client instances present: the snapshot's, with the joins and leaves after it. */
   present: PresentInstance[]
+  /**
+   * At least the state's size in bytes of JSON, when the log said its snapshot's (see
+   * {@link StoredLog.stateBytes}): that, and each change's patches. The state is then the log's own.
+   */
+  stateBytes?: number
 }
 
 /** What replay checks the log against. */
@@ -45,6 +51,8 @@ export function replayLog(log: StoredLog, { answersKept, storeVersion, initialSt
   if (snapshotProblem !== undefined) fail('snapshot', snapshotProblem)
   let state = log.state as Record<string, unknown>
   let version = log.version
+  // A state grows by at most the bytes of each change's patches (see StateSize).
+  let stateBytes = log.stateBytes
   const instances = new Map<string, StoredInstance>()
   for (const instance of log.instances) instances.set(instance.instanceId, { ...instance, answers: [...instance.answers] })
   const snapshotPresent = readPresent(log.present)
@@ -73,6 +81,7 @@ export function replayLog(log: StoredLog, { answersKept, storeVersion, initialSt
     }
     const problem = current === storeVersion ? changedShape(state, patches, initialState) : plainObject(state)
     if (problem !== undefined) fail(index, `a change leaves the state unlike the store's: ${problem}`)
+    if (stateBytes !== undefined) stateBytes += Buffer.byteLength(entry.patchesJson) + lengthGrowth(patches)
     version = entry.version
     if (entry.presenceJson !== undefined) {
       const mark = readPresenceMark(entry.presenceJson)
@@ -93,7 +102,42 @@ export function replayLog(log: StoredLog, { answersKept, storeVersion, initialSt
     if (instance.answers.length >= 2 * answersKept) trim(instance, answersKept)
   }
   for (const instance of instances.values()) trim(instance, answersKept)
-  return { state, version, storeVersion: current, instances: [...instances.values()], present: [...present.values()] }
+  // Only the answers kept are ever sent again: those are checked, not every one the log holds.
+  for (const instance of instances.values()) {
+    for (const answer of instance.answers) {
+      if (answer.valueJson !== undefined && !isJson(answer.valueJson)) {
+        fail(answerAt(log, instance.instanceId, answer.id), 'a change holds a result that is not JSON')
+      }
+    }
+  }
+  const replayed: ReplayedStore = {
+    state,
+    version,
+    storeVersion: current,
+    instances: [...instances.values()],
+    present: [...present.values()],
+  }
+  if (stateBytes !== undefined) replayed.stateBytes = stateBytes
+  return replayed
+}
+
+/** Whether `text` is JSON. */
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Where the answer to call `id` of `instanceId` is in `log`: its newest change of that call, or the snapshot. */
+function answerAt(log: StoredLog, instanceId: string, id: number): number | 'snapshot' {
+  for (let index = log.entries.length - 1; index >= 0; index--) {
+    const entry = log.entries[index]!
+    if (entry.kind === 'change' && entry.instanceId === instanceId && entry.id === id) return index
+  }
+  return 'snapshot'
 }
 
 /** Drops all but the last `kept` answers of `instance`, noting the newest dropped as forgotten. */

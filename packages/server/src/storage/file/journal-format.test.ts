@@ -1,7 +1,7 @@
 import { crc32 } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
-import { JOURNAL_MAGIC, entryPayload, frameRecord, readSegment } from './journal-format.js'
+import { JOURNAL_MAGIC, PackedChange, entryPayload, frameEntry, frameRecord, readSegment } from './journal-format.js'
 
 const header = { t: 'segment', seq: 1, version: 0, epoch: 'e', storeVersion: 1, boot: 'b', fsync: 'always' }
 const payloads = [
@@ -38,15 +38,56 @@ describe('journal records', () => {
     const read = readSegment('j', journal)
     expect(read.records).toHaveLength(payloads.length)
     expect(read.records[0]).toEqual(header)
-    expect(read.records.at(-1)).toMatchObject({
-      t: 'change',
-      v: 5,
-      i: 'i',
-      n: 5,
-      r: 5,
-      p: [{ op: 'replace', path: ['n'], value: 5 }],
-    })
+    expect(read.records.at(-1)).toEqual(new PackedChange(5, 'i', 5, '[{"op":"replace","path":["n"],"value":5}]', '5', undefined))
     expect(read).toMatchObject({ end: journal.length, torn: undefined })
+  })
+
+  it('packs a change with every part as given, a mark and odd text among them, and frames it as frameRecord would', () => {
+    const entry = {
+      kind: 'change' as const,
+      version: 2 ** 40,
+      instanceId: 'é\ud800"',
+      id: 0,
+      valueJson: undefined,
+      presenceJson: '{"left":"x"}',
+      patchesJson: '[{"op":"add","path":["log",0],"value":"\u{1F600}"}]',
+    }
+    const framed = frameEntry(entry)
+    expect(framed).toEqual(frameRecord(entryPayload(entry)))
+    const read = readSegment('j', Buffer.concat([JOURNAL_MAGIC, frameRecord(JSON.stringify(header)), framed]))
+    expect(read.records[1]).toEqual(
+      new PackedChange(entry.version, entry.instanceId, 0, entry.patchesJson, undefined, entry.presenceJson),
+    )
+  })
+
+  it('reads a segment of the first format, whose changes are JSON, as it was written', () => {
+    const change = '{"t":"change","v":1,"i":"i","n":1,"r":{"a":[1]},"p":[{"op":"replace","path":["n"],"value":1}]}'
+    const bytes = Buffer.concat([Buffer.from('ipcsj001'), ...[JSON.stringify(header), change].map(frameRecord)])
+    expect(readSegment('j', bytes).records).toEqual([header, JSON.parse(change)])
+  })
+
+  it('refuses a packed change in a segment of the first format, and one whose parts do not fit, as damage at its record', () => {
+    const packed = entryPayload({ kind: 'change', version: 1, instanceId: 'i', id: 1, valueJson: '1', patchesJson: '[]' })
+    const segment = (magic: string, payload: Uint8Array) =>
+      Buffer.concat([Buffer.from(magic), frameRecord(JSON.stringify(header)), frameRecord(payload)])
+    const at = JOURNAL_MAGIC.length + frameRecord(JSON.stringify(header)).length
+    expect(damage(segment('ipcsj001', packed))).toMatchObject({
+      message: expect.stringContaining('not JSON'),
+      data: { offset: at },
+    })
+    const cases: [(bytes: Buffer) => void, string][] = [
+      [(bytes) => bytes.writeUInt32BE(1000, 21), 'reach past its end'],
+      [(bytes) => bytes.writeUInt32BE(0xfffffffe, 17), 'reach past its end'],
+      [(bytes) => bytes.write('x', 29), 'lacks the instance'],
+    ]
+    for (const [change, what] of cases) {
+      const bytes = Buffer.from(packed)
+      change(bytes)
+      expect(damage(segment('ipcsj002', bytes))).toMatchObject({ message: expect.stringContaining(what), data: { offset: at } })
+    }
+    expect(damage(segment('ipcsj002', Buffer.from(packed).subarray(0, 20)))).toMatchObject({
+      message: expect.stringContaining('shorter than its fixed fields'),
+    })
   })
 
   it('cut at any byte, keeps exactly the whole records before the cut and reports the rest as torn', () => {

@@ -5,7 +5,7 @@ import { bootId, journalPath } from './data-folder.js'
 import type { FileStorageSettings, FsyncMode } from './file-storage-options.js'
 import type { DiskReserve } from './disk-reserve.js'
 import { SnapshotRoom } from './snapshot-room.js'
-import { entryPayload, frameRecord, persistFailed } from './journal-format.js'
+import { frameEntry, frameRecord, persistFailed } from './journal-format.js'
 import { JournalSegment } from './journal-segment.js'
 import type { StorageEntry, StoreImage } from '../storage.js'
 
@@ -118,7 +118,7 @@ export class JournalWriter {
       })
     }
     const segment = this.#segment!
-    const bytes = Buffer.concat(entries.map((entry) => frameRecord(entryPayload(entry))))
+    const bytes = Buffer.concat(entries.map(frameEntry))
     try {
       segment.appendNow(bytes, this.#options.fsync === 'always')
     } catch (error) {

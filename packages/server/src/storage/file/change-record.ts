@@ -1,0 +1,120 @@
+// The journal's record of one change, packed: fixed fields in binary, its JSON parts side by side, each read back without parsing.
+import type { StorageEntry } from '../storage.js'
+
+// A change record's payload (segments of format ipcsj002 on):
+//   [u8 1][f64 BE version][f64 BE call id]
+//   [u32 BE bytes of the instance][u32 BE bytes of the result][u32 BE bytes of the mark]
+//   [instance: a JSON string][result: JSON][mark: JSON][patches: JSON, to the end]
+// A result or a mark that is absent has the length ABSENT and no bytes. Reading one back takes
+// its parts as the text they are: replay parses the patches anyway, and needs an answer's result
+// only as JSON, to send again. The first byte tells it from the JSON records (`{`).
+
+/** The first byte of a packed change's payload. */
+export const PACKED_CHANGE = 1
+/** The bytes before the instance. */
+const FIXED_BYTES = 29
+/** The length of a part that is absent. */
+const ABSENT = 0xffffffff
+
+type ChangeEntry = Extract<StorageEntry, { kind: 'change' }>
+
+/** A packed change as read back: its parts as text, each checked by whoever reads it. */
+export class PackedChange {
+  /** Its kind, as a JSON record's `t` says it. */
+  readonly t = 'change'
+
+  constructor(
+    readonly v: number,
+    readonly i: string,
+    readonly n: number,
+    readonly patchesJson: string,
+    readonly valueJson: string | undefined,
+    readonly presenceJson: string | undefined,
+  ) {}
+}
+
+/** Frames `entry` packed, with `headerBytes` left free in front for the record's header. */
+export function packChange(entry: ChangeEntry, headerBytes: number): Buffer {
+  const instance = JSON.stringify(entry.instanceId)
+  const instanceBytes = Buffer.byteLength(instance)
+  const resultBytes = entry.valueJson === undefined ? 0 : Buffer.byteLength(entry.valueJson)
+  const markBytes = entry.presenceJson === undefined ? 0 : Buffer.byteLength(entry.presenceJson)
+  const patchBytes = Buffer.byteLength(entry.patchesJson)
+  const at = headerBytes
+  const record = Buffer.allocUnsafe(at + FIXED_BYTES + instanceBytes + resultBytes + markBytes + patchBytes)
+  record[at] = PACKED_CHANGE
+  record.writeDoubleBE(entry.version, at + 1)
+  record.writeDoubleBE(entry.id, at + 9)
+  record.writeUInt32BE(instanceBytes, at + 17)
+  record.writeUInt32BE(entry.valueJson === undefined ? ABSENT : resultBytes, at + 21)
+  record.writeUInt32BE(entry.presenceJson === undefined ? ABSENT : markBytes, at + 25)
+  let offset = at + FIXED_BYTES
+  offset += record.write(instance, offset, 'utf8')
+  if (entry.valueJson !== undefined) offset += record.write(entry.valueJson, offset, 'utf8')
+  if (entry.presenceJson !== undefined) offset += record.write(entry.presenceJson, offset, 'utf8')
+  record.write(entry.patchesJson, offset, 'utf8')
+  return record
+}
+
+/**
+ * Reads packed changes of one buffer. A journal's changes mostly come from a few client instances,
+ * one after the other: an instance whose bytes are those of the one before is not decoded again.
+ */
+export class ChangeReader {
+  #instanceAt = 0
+  #instanceEnd = 0
+  #instance = ''
+
+  constructor(private readonly bytes: Buffer) {}
+
+  /** The packed change from `start` to `end`, or why it is not one. */
+  read(start: number, end: number): PackedChange | string {
+    const bytes = this.bytes
+    if (end - start < FIXED_BYTES) return 'a change record is shorter than its fixed fields'
+    const instanceBytes = bytes.readUInt32BE(start + 17)
+    const resultBytes = bytes.readUInt32BE(start + 21)
+    const markBytes = bytes.readUInt32BE(start + 25)
+    const instanceAt = start + FIXED_BYTES
+    const resultAt = instanceAt + instanceBytes
+    const markAt = resultAt + (resultBytes === ABSENT ? 0 : resultBytes)
+    const patchesAt = markAt + (markBytes === ABSENT ? 0 : markBytes)
+    if (patchesAt > end) return 'the parts of a change record reach past its end'
+    const instance = this.#instanceOf(instanceAt, resultAt)
+    if (instance === undefined) return 'a change lacks the instance or the id of its call'
+    return new PackedChange(
+      bytes.readDoubleBE(start + 1),
+      instance,
+      bytes.readDoubleBE(start + 9),
+      bytes.toString('utf8', patchesAt, end),
+      resultBytes === ABSENT ? undefined : bytes.toString('utf8', resultAt, markAt),
+      markBytes === ABSENT ? undefined : bytes.toString('utf8', markAt, patchesAt),
+    )
+  }
+
+  /** The instance id whose JSON is at `start` to `end`, or `undefined` when that is no JSON string. */
+  #instanceOf(start: number, end: number): string | undefined {
+    const bytes = this.bytes
+    const seen = this.#instanceAt
+    if (end - start === this.#instanceEnd - seen && end > start) {
+      let same = true
+      for (let k = 0; k < end - start; k++) {
+        if (bytes[start + k] !== bytes[seen + k]) {
+          same = false
+          break
+        }
+      }
+      if (same) return this.#instance
+    }
+    let instance: unknown
+    try {
+      instance = JSON.parse(bytes.toString('utf8', start, end))
+    } catch {
+      return undefined
+    }
+    if (typeof instance !== 'string') return undefined
+    this.#instanceAt = start
+    this.#instanceEnd = end
+    this.#instance = instance
+    return instance
+  }
+}
