@@ -2,6 +2,7 @@
 import { ErrorCode, IpcStateError, type Patch } from '@ipc-state/protocol'
 import { lengthGrowth } from '../state/state-size.js'
 import { patchInPlace } from './patch-in-place.js'
+import { parsePatchesText } from './patches-text.js'
 import type { PresentInstance, StoredInstance, StoredLog } from './storage.js'
 import { readPresenceMark, readPresent } from './stored-record.js'
 import { keyProblem, stateProblem } from './stored-shape.js'
@@ -58,7 +59,9 @@ export function replayLog(log: StoredLog, { answersKept, storeVersion, initialSt
   const snapshotPresent = readPresent(log.present)
   if (snapshotPresent === undefined) fail('snapshot', 'its list of client instances present is not one a server writes')
   const present = new Map(snapshotPresent!.map((instance) => [instance.instanceId, instance]))
-  for (const [index, entry] of log.entries.entries()) {
+  const { entries } = log
+  for (let index = 0; index < entries.length; index++) {
+    const entry = entries[index]!
     if (entry.kind === 'instance') {
       // A record made by a new hello replaces one that was forgotten in between.
       if (instances.get(entry.instanceId)?.since !== entry.since) {
@@ -73,7 +76,8 @@ export function replayLog(log: StoredLog, { answersKept, storeVersion, initialSt
       tooNew(entry.storeVersion, storeVersion)
       current = entry.storeVersion
     }
-    const patches = parsePatches(entry.patchesJson, (what) => fail(index, what))
+    const patches = parsePatches(entry.patchesJson)
+    if (typeof patches === 'string') return fail(index, patches)
     try {
       state = patchInPlace(state, patches) as Record<string, unknown>
     } catch (error) {
@@ -96,19 +100,19 @@ export function replayLog(log: StoredLog, { answersKept, storeVersion, initialSt
       instance = { instanceId: entry.instanceId, since: entry.id, forgotten: -1, answers: [] }
       instances.set(entry.instanceId, instance)
     }
-    instance.answers.push(
-      entry.valueJson === undefined ? { id: entry.id, version } : { id: entry.id, version, valueJson: entry.valueJson },
-    )
+    // The entry stands for its answer (it has the id, version and result) until the end: most are
+    // dropped again, unread, and only the ones kept are made answers of their own.
+    instance.answers.push(entry)
     if (instance.answers.length >= 2 * answersKept) trim(instance, answersKept)
   }
-  for (const instance of instances.values()) trim(instance, answersKept)
-  // Only the answers kept are ever sent again: those are checked, not every one the log holds.
   for (const instance of instances.values()) {
-    for (const answer of instance.answers) {
-      if (answer.valueJson !== undefined && !isJson(answer.valueJson)) {
-        fail(answerAt(log, instance.instanceId, answer.id), 'a change holds a result that is not JSON')
-      }
-    }
+    trim(instance, answersKept)
+    instance.answers = instance.answers.map(({ id, version, valueJson }) => {
+      if (valueJson === undefined) return { id, version }
+      // Only the answers kept are ever sent again: those are checked, not every one the log holds.
+      if (!isJson(valueJson)) fail(answerAt(log, instance.instanceId, id), 'a change holds a result that is not JSON')
+      return { id, version, valueJson }
+    })
   }
   const replayed: ReplayedStore = {
     state,
@@ -147,15 +151,15 @@ function trim(instance: StoredInstance, kept: number): void {
   instance.forgotten = Math.max(instance.forgotten, ...dropped.map((answer) => answer.id))
 }
 
-/** A change's patches, parsed: a list. */
-function parsePatches(patchesJson: string, fail: (what: string) => never): Patch[] {
+/** A change's patches, parsed: a list, or what is wrong with them. */
+function parsePatches(patchesJson: string): Patch[] | string {
   let patches: unknown
   try {
-    patches = JSON.parse(patchesJson)
+    patches = parsePatchesText(patchesJson)
   } catch {
-    return fail('a change holds patches that are not JSON')
+    return 'a change holds patches that are not JSON'
   }
-  return Array.isArray(patches) ? (patches as Patch[]) : fail('a change holds no patches')
+  return Array.isArray(patches) ? (patches as Patch[]) : 'a change holds no patches'
 }
 
 /** Why `state` is no plain object, if it is not. */

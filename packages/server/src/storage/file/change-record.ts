@@ -18,20 +18,45 @@ const ABSENT = 0xffffffff
 
 type ChangeEntry = Extract<StorageEntry, { kind: 'change' }>
 
-/** A packed change as read back: its parts as text, each checked by whoever reads it. */
+/**
+ * A packed change as read back: the log's entry itself, its parts as text, each checked by whoever
+ * reads it (one object per change: a journal holds millions).
+ */
 export class PackedChange {
   /** Its kind, as a JSON record's `t` says it. */
   readonly t = 'change'
+  readonly kind = 'change'
+
+  readonly #bytes: Buffer
+  readonly #resultAt: number
+  readonly #resultEnd: number
 
   constructor(
-    readonly v: number,
-    readonly i: string,
-    readonly n: number,
+    readonly version: number,
+    readonly instanceId: string,
+    readonly id: number,
     readonly patchesJson: string,
-    readonly valueJson: string | undefined,
     readonly presenceJson: string | undefined,
-  ) {}
+    /** Where its result is in `bytes` (`resultAt` -1: it has none): decoded only when read, as replay reads only the answers it keeps. */
+    bytes: Buffer,
+    resultAt: number,
+    resultEnd: number,
+  ) {
+    this.#bytes = bytes
+    this.#resultAt = resultAt
+    this.#resultEnd = resultEnd
+  }
+
+  get valueJson(): string | undefined {
+    return this.#resultAt < 0 ? undefined : utf8(this.#bytes, this.#resultAt, this.#resultEnd)
+  }
 }
+
+/** Text of UTF-8 bytes: Buffer's own method where it has one, without `toString`'s look-up of the encoding. */
+const utf8: (bytes: Buffer, start: number, end: number) => string =
+  typeof (Buffer.prototype as { utf8Slice?: unknown }).utf8Slice === 'function'
+    ? (bytes, start, end) => (bytes as Buffer & { utf8Slice(start: number, end: number): string }).utf8Slice(start, end)
+    : (bytes, start, end) => bytes.toString('utf8', start, end)
 
 /** Frames `entry` packed, with `headerBytes` left free in front for the record's header. */
 export function packChange(entry: ChangeEntry, headerBytes: number): Buffer {
@@ -85,9 +110,11 @@ export class ChangeReader {
       bytes.readDoubleBE(start + 1),
       instance,
       bytes.readDoubleBE(start + 9),
-      bytes.toString('utf8', patchesAt, end),
-      resultBytes === ABSENT ? undefined : bytes.toString('utf8', resultAt, markAt),
-      markBytes === ABSENT ? undefined : bytes.toString('utf8', markAt, patchesAt),
+      utf8(bytes, patchesAt, end),
+      markBytes === ABSENT ? undefined : utf8(bytes, markAt, patchesAt),
+      bytes,
+      resultBytes === ABSENT ? -1 : resultAt,
+      markAt,
     )
   }
 
@@ -107,7 +134,7 @@ export class ChangeReader {
     }
     let instance: unknown
     try {
-      instance = JSON.parse(bytes.toString('utf8', start, end))
+      instance = JSON.parse(utf8(bytes, start, end))
     } catch {
       return undefined
     }

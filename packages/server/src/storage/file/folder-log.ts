@@ -171,13 +171,10 @@ function entryOf(
 ): StorageEntry | undefined {
   if (record instanceof PackedChange) {
     // Its patches, result and mark are checked by the server's replay, as they are parsed there.
-    if (record.v !== version + 1) fail(`a change makes version ${record.v} where ${version + 1} comes next`)
-    if (!isCount(record.n)) fail('a change lacks the instance or the id of its call')
+    if (record.version !== version + 1) fail(`a change makes version ${record.version} where ${version + 1} comes next`)
+    if (!isCount(record.id)) fail('a change lacks the instance or the id of its call')
     if (!hasState) fail('a change comes before any snapshot of the state it changes')
-    const { v, i, n, patchesJson, valueJson, presenceJson } = record
-    const change: StorageEntry = { kind: 'change', version: v, patchesJson, instanceId: i, id: n, valueJson }
-    if (presenceJson !== undefined) change.presenceJson = presenceJson
-    return change
+    return record
   }
   switch (record.t) {
     case 'instance':
