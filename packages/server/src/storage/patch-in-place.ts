@@ -12,6 +12,8 @@ type Container = Record<string, unknown> | unknown[]
 export function patchInPlace(root: unknown, patches: readonly Patch[]): unknown {
   for (const patch of patches) {
     const { op, path } = patch
+    // JSON has no undefined: a patch without its value is none a server wrote (and would leave a hole).
+    if (op !== 'remove' && !Object.hasOwn(patch, 'value')) throw new Error(`a patch that sets /${path.join('/')} holds no value`)
     const value = op === 'remove' ? undefined : patch.value
     if (path.length === 0) {
       if (op === 'remove') throw new Error('the root cannot be removed')
