@@ -3,7 +3,7 @@ import { ErrorCode, IpcStateError, type Patch } from '@ipc-state/protocol'
 import { lengthGrowth } from '../state/state-size.js'
 import { patchInPlace } from './patch-in-place.js'
 import { parsePatchesText } from './patches-text.js'
-import type { PresentInstance, StoredInstance, StoredLog } from './storage.js'
+import type { PresentInstance, StorageEntry, StoredInstance, StoredLog } from './storage.js'
 import { readPresenceMark, readPresent } from './stored-record.js'
 import { keyProblem, stateProblem } from './stored-shape.js'
 
@@ -76,7 +76,7 @@ export function replayLog(log: StoredLog, { answersKept, storeVersion, initialSt
       tooNew(entry.storeVersion, storeVersion)
       current = entry.storeVersion
     }
-    const patches = parsePatches(entry.patchesJson)
+    const patches = parsePatches(entry)
     if (typeof patches === 'string') return fail(index, patches)
     try {
       state = patchInPlace(state, patches) as Record<string, unknown>
@@ -85,7 +85,7 @@ export function replayLog(log: StoredLog, { answersKept, storeVersion, initialSt
     }
     const problem = current === storeVersion ? changedShape(state, patches, initialState) : plainObject(state)
     if (problem !== undefined) fail(index, `a change leaves the state unlike the store's: ${problem}`)
-    if (stateBytes !== undefined) stateBytes += Buffer.byteLength(entry.patchesJson) + lengthGrowth(patches)
+    if (stateBytes !== undefined) stateBytes += patchesBytes(entry) + lengthGrowth(patches)
     version = entry.version
     if (entry.presenceJson !== undefined) {
       const mark = readPresenceMark(entry.presenceJson)
@@ -151,11 +151,29 @@ function trim(instance: StoredInstance, kept: number): void {
   instance.forgotten = Math.max(instance.forgotten, ...dropped.map((answer) => answer.id))
 }
 
+type ChangeEntry = Extract<StorageEntry, { kind: 'change' }>
+
+/**
+ * A change entry that reads its own patches, as JSON.parse would read its `patchesJson`, and knows
+ * their bytes: the file storage's packed change, which need not make their text for it.
+ */
+interface ReadsPatches {
+  readPatches(): unknown
+  patchesBytes: number
+}
+
+const readsPatches = (entry: ChangeEntry): entry is ChangeEntry & ReadsPatches =>
+  typeof (entry as Partial<ReadsPatches>).readPatches === 'function'
+
+/** The bytes of a change's patches' JSON. */
+const patchesBytes = (entry: ChangeEntry): number =>
+  readsPatches(entry) ? entry.patchesBytes : Buffer.byteLength(entry.patchesJson)
+
 /** A change's patches, parsed: a list, or what is wrong with them. */
-function parsePatches(patchesJson: string): Patch[] | string {
+function parsePatches(entry: ChangeEntry): Patch[] | string {
   let patches: unknown
   try {
-    patches = parsePatchesText(patchesJson)
+    patches = readsPatches(entry) ? entry.readPatches() : parsePatchesText(entry.patchesJson)
   } catch {
     return 'a change holds patches that are not JSON'
   }

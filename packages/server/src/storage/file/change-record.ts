@@ -1,5 +1,6 @@
 // The journal's record of one change, packed: fixed fields in binary, its JSON parts side by side, each read back without parsing.
 import type { StorageEntry } from '../storage.js'
+import { PatchesReader } from './packed-patches.js'
 
 // A change record's payload (segments of format ipcsj002 on):
 //   [u8 1][f64 BE version][f64 BE call id]
@@ -27,28 +28,51 @@ export class PackedChange {
   readonly t = 'change'
   readonly kind = 'change'
 
-  readonly #bytes: Buffer
+  readonly #reader: ChangeReader
   readonly #resultAt: number
   readonly #resultEnd: number
+  readonly #patchesAt: number
+  readonly #end: number
 
+  /**
+   * Its parts are where `reader`'s bytes have them: the result from `resultAt` (-1: it has none)
+   * to `resultEnd`, the patches from `patchesAt` to `end`. Each is decoded only when
+   * read: replay reads the patches through {@link readPatches}, and only the results it keeps.
+   */
   constructor(
+    reader: ChangeReader,
     readonly version: number,
     readonly instanceId: string,
     readonly id: number,
-    readonly patchesJson: string,
     readonly presenceJson: string | undefined,
-    /** Where its result is in `bytes` (`resultAt` -1: it has none): decoded only when read, as replay reads only the answers it keeps. */
-    bytes: Buffer,
     resultAt: number,
     resultEnd: number,
+    patchesAt: number,
+    end: number,
   ) {
-    this.#bytes = bytes
+    this.#reader = reader
     this.#resultAt = resultAt
     this.#resultEnd = resultEnd
+    this.#patchesAt = patchesAt
+    this.#end = end
   }
 
   get valueJson(): string | undefined {
-    return this.#resultAt < 0 ? undefined : utf8(this.#bytes, this.#resultAt, this.#resultEnd)
+    return this.#resultAt < 0 ? undefined : utf8(this.#reader.bytes, this.#resultAt, this.#resultEnd)
+  }
+
+  get patchesJson(): string {
+    return utf8(this.#reader.bytes, this.#patchesAt, this.#end)
+  }
+
+  /** The bytes of its patches' JSON. */
+  get patchesBytes(): number {
+    return this.#end - this.#patchesAt
+  }
+
+  /** Its patches, as JSON.parse reads {@link patchesJson}, without making that text where it can. @throws SyntaxError */
+  readPatches(): unknown {
+    return this.#reader.patches.read(this.#patchesAt, this.#end)
   }
 }
 
@@ -90,7 +114,11 @@ export class ChangeReader {
   #instanceEnd = 0
   #instance = ''
 
-  constructor(private readonly bytes: Buffer) {}
+  readonly patches: PatchesReader
+
+  constructor(readonly bytes: Buffer) {
+    this.patches = new PatchesReader(bytes, (start, end) => utf8(bytes, start, end))
+  }
 
   /** The packed change from `start` to `end`, or why it is not one. */
   read(start: number, end: number): PackedChange | string {
@@ -107,14 +135,15 @@ export class ChangeReader {
     const instance = this.#instanceOf(instanceAt, resultAt)
     if (instance === undefined) return 'a change lacks the instance or the id of its call'
     return new PackedChange(
+      this,
       bytes.readDoubleBE(start + 1),
       instance,
       bytes.readDoubleBE(start + 9),
-      utf8(bytes, patchesAt, end),
       markBytes === ABSENT ? undefined : utf8(bytes, markAt, patchesAt),
-      bytes,
       resultBytes === ABSENT ? -1 : resultAt,
       markAt,
+      patchesAt,
+      end,
     )
   }
 
