@@ -24,20 +24,16 @@ type ChangeEntry = Extract<StorageEntry, { kind: 'change' }>
  * reads it (one object per change: a journal holds millions).
  */
 export class PackedChange {
-  /** Its kind, as a JSON record's `t` says it. */
-  readonly t = 'change'
-  readonly kind = 'change'
-
   readonly #reader: ChangeReader
-  readonly #resultAt: number
-  readonly #resultEnd: number
+  readonly #at: number
   readonly #patchesAt: number
   readonly #end: number
 
   /**
-   * Its parts are where `reader`'s bytes have them: the result from `resultAt` (-1: it has none)
-   * to `resultEnd`, the patches from `patchesAt` to `end`. Each is decoded only when
-   * read: replay reads the patches through {@link readPatches}, and only the results it keeps.
+   * The change whose payload is at `at` to `end` of `reader`'s bytes, its patches from
+   * `patchesAt`. Its result and patches are decoded only when read: replay reads the patches
+   * through {@link readPatches}, and only the results it keeps. It holds no more than that, as a
+   * long journal's changes are all held at once.
    */
   constructor(
     reader: ChangeReader,
@@ -45,20 +41,31 @@ export class PackedChange {
     readonly instanceId: string,
     readonly id: number,
     readonly presenceJson: string | undefined,
-    resultAt: number,
-    resultEnd: number,
+    at: number,
     patchesAt: number,
     end: number,
   ) {
     this.#reader = reader
-    this.#resultAt = resultAt
-    this.#resultEnd = resultEnd
+    this.#at = at
     this.#patchesAt = patchesAt
     this.#end = end
   }
 
+  /** Its kind, as a JSON record's `t` says it. */
+  get t(): 'change' {
+    return 'change'
+  }
+
+  get kind(): 'change' {
+    return 'change'
+  }
+
   get valueJson(): string | undefined {
-    return this.#resultAt < 0 ? undefined : utf8(this.#reader.bytes, this.#resultAt, this.#resultEnd)
+    const bytes = this.#reader.bytes
+    const resultBytes = bytes.readUInt32BE(this.#at + 21)
+    if (resultBytes === ABSENT) return undefined
+    const resultAt = this.#at + FIXED_BYTES + bytes.readUInt32BE(this.#at + 17)
+    return utf8(bytes, resultAt, resultAt + resultBytes)
   }
 
   get patchesJson(): string {
@@ -140,8 +147,7 @@ export class ChangeReader {
       instance,
       bytes.readDoubleBE(start + 9),
       markBytes === ABSENT ? undefined : utf8(bytes, markAt, patchesAt),
-      resultBytes === ABSENT ? -1 : resultAt,
-      markAt,
+      start,
       patchesAt,
       end,
     )
