@@ -85,11 +85,9 @@ describe('fileStorage', () => {
       expect((await call(peer, 3, 'increment', 3)).result).toEqual({ value: 6, version: 3 })
       expect((await call(peer, 7, 'increment', 1)).result).toEqual({ value: 122, version: 10 })
     }
-    const newest = (await readdir(dir))
-      .filter((name) => name.startsWith('journal-'))
-      .sort()
-      .at(-1)!
-    expect((await readFile(join(dir, newest))).subarray(0, 8).toString('latin1')).toBe('ipcsj002')
+    const journals = (await readdir(dir)).filter((name) => name.startsWith('journal-'))
+    const newest = join(dir, journals.sort().at(-1)!)
+    expect((await readFile(newest)).subarray(0, 8).toString('latin1')).toBe('ipcsj002')
     await using t = await start()
     expect([t.server.version, t.server.state.counter]).toEqual([10, 122])
     const peer = await t.connect()
