@@ -80,7 +80,7 @@ export function packChange(parts: PackedParts, lengths: (number | undefined)[] =
   fixed[0] = PACKED
   fixed.writeDoubleBE(parts.v, 1)
   fixed.writeDoubleBE(parts.n, 9)
-  texts.forEach((text, k) => fixed.writeUInt32BE((lengths[k] ?? text?.length ?? ABSENT) >>> 0, 17 + 4 * k))
+  for (const [k, text] of texts.entries()) fixed.writeUInt32BE((lengths[k] ?? text?.length ?? ABSENT) >>> 0, 17 + 4 * k)
   return Buffer.concat([fixed, ...texts.filter((text) => text !== undefined), Buffer.from(parts.p)])
 }
 

@@ -55,7 +55,9 @@ describe('PatchesReader', () => {
       set('-'),
     ]
     const read = readAll(texts, (reader, start, end) => reader.read(start, end))
-    const parsed = readAll(texts, (reader, start, end) => JSON.parse(reader['bytes'].toString('utf8', start, end)))
+    const parsed = readAll(texts, (_reader, start, end) =>
+      JSON.parse(Buffer.concat(texts.map((text) => Buffer.from(text))).toString('utf8', start, end)),
+    )
     read.forEach((outcome, k) => {
       expect(outcome, texts[k]).toEqual(parsed[k])
       const value = (outcome as { value?: [{ value: unknown }] }).value?.[0]?.value
