@@ -13,6 +13,7 @@ import {
   type Patch,
   type StoreDefinition,
 } from '@ipc-state/protocol'
+import { freezeJson } from './frozen-json.js'
 import { MAX_INPUT_VALUES, checkWithSchema } from './input-check.js'
 import { nearestName } from './nearest-name.js'
 import { runOnDraft } from './run-on-draft.js'
@@ -123,9 +124,9 @@ export class StoreRuntime<S extends object> {
    * @throws TypeError when the state passes `maxStateBytes`
    */
   restore(state: unknown, version: number, epoch: string, ownBytes?: number): void {
-    if (ownBytes !== undefined && ownBytes <= this.#size.maxJsonBytes) {
+    if (ownBytes !== undefined && ownBytes <= this.#size.maxJsonBytes && freezeJson(state)) {
       this.#size.set(ownBytes, false)
-      this.#state = deepFreeze(state as S)
+      this.#state = state as S
     } else {
       const json = JSON.stringify(state)
       const bytes = Buffer.byteLength(json)
