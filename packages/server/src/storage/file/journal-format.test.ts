@@ -73,6 +73,15 @@ describe('journal records', () => {
     expect(fieldsOf(read.records[1]!)).toEqual(entry)
   })
 
+  it('reads the instance of each packed change, however the instances of changes in a row alternate', () => {
+    const ids = ['a1', 'a2', 'a1', 'a1', '', 'longer-instance-id-0001', 'longer-instance-id-0002', 'longer-instance-id-0002', 'a2']
+    const changes = ids.map((instanceId, k) =>
+      frameEntry({ kind: 'change', version: k + 1, instanceId, id: k, valueJson: undefined, patchesJson: '[]' }),
+    )
+    const read = readSegment('j', Buffer.concat([JOURNAL_MAGIC, frameRecord(JSON.stringify(header)), ...changes]))
+    expect(read.records.slice(1).map((record) => (record as PackedChange).instanceId)).toEqual(ids)
+  })
+
   it('reads a segment of the first format, whose changes are JSON, as it was written', () => {
     const change = '{"t":"change","v":1,"i":"i","n":1,"r":{"a":[1]},"p":[{"op":"replace","path":["n"],"value":1}]}'
     const bytes = Buffer.concat([Buffer.from('ipcsj001'), ...[JSON.stringify(header), change].map(frameRecord)])

@@ -137,14 +137,16 @@ export function readSegment(file: string, bytes: Buffer, visit?: (record: Journa
     throw damaged(file, 0, 'it is not an ipc-state journal of a format this version knows (ipcsj001, ipcsj002)')
   }
   const changes = new ChangeReader(bytes)
+  // Read through a view: V8 compiles its reads to a load, where Buffer's own run JavaScript.
+  const view = changes.view
   const records: JournalRecord[] = []
   const offsets: number[] = []
   let offset = JOURNAL_MAGIC.length
   while (offset < bytes.length) {
     const rest = bytes.length - offset
     if (rest < RECORD_HEADER_BYTES) return { records, offsets, end: offset, torn: offset }
-    const length = bytes.readUInt32BE(offset)
-    if (crc32Of(bytes, offset, offset + 4) !== bytes.readUInt32BE(offset + 4)) {
+    const length = view.getUint32(offset)
+    if (crc32Of(bytes, offset, offset + 4) !== view.getUint32(offset + 4)) {
       if (allZero(bytes.subarray(offset))) return { records, offsets, end: offset, torn: offset }
       throw damaged(file, offset, 'a record length does not match its checksum')
     }
@@ -164,7 +166,7 @@ export function readSegment(file: string, bytes: Buffer, visit?: (record: Journa
       }
       return { records, offsets, end: offset, torn: offset }
     }
-    if (crc32Of(bytes, start, start + length) !== bytes.readUInt32BE(offset + 8)) {
+    if (crc32Of(bytes, start, start + length) !== view.getUint32(offset + 8)) {
       // Cut short by a crash only if nothing follows; otherwise a record in the middle went bad.
       if (start + length === bytes.length) return { records, offsets, end: offset, torn: offset }
       throw damaged(file, offset, 'a record does not match its checksum')
