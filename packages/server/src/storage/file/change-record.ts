@@ -20,34 +20,24 @@ const ABSENT = 0xffffffff
 type ChangeEntry = Extract<StorageEntry, { kind: 'change' }>
 
 /**
- * A packed change as read back: the log's entry itself, its parts as text, each checked by whoever
- * reads it (one object per change: a journal holds millions).
+ * A packed change as read back: the log's entry itself, each part read from the bytes when it is
+ * read, and checked by whoever reads it. A long journal's changes are all held at once until
+ * replay, so it holds only where it is and its instance (shared with the changes around it).
  */
 export class PackedChange {
   readonly #reader: ChangeReader
   readonly #at: number
-  readonly #patchesAt: number
   readonly #end: number
 
-  /**
-   * The change whose payload is at `at` to `end` of `reader`'s bytes, its patches from
-   * `patchesAt`. Its result and patches are decoded only when read: replay reads the patches
-   * through {@link readPatches}, and only the results it keeps. It holds no more than that, as a
-   * long journal's changes are all held at once.
-   */
+  /** The change whose payload is from `at` to `end` of `reader`'s bytes, its parts checked to fit. */
   constructor(
     reader: ChangeReader,
-    readonly version: number,
     readonly instanceId: string,
-    readonly id: number,
-    readonly presenceJson: string | undefined,
     at: number,
-    patchesAt: number,
     end: number,
   ) {
     this.#reader = reader
     this.#at = at
-    this.#patchesAt = patchesAt
     this.#end = end
   }
 
@@ -60,26 +50,50 @@ export class PackedChange {
     return 'change'
   }
 
+  get version(): number {
+    return this.#reader.view.getFloat64(this.#at + 1)
+  }
+
+  get id(): number {
+    return this.#reader.view.getFloat64(this.#at + 9)
+  }
+
   get valueJson(): string | undefined {
-    const bytes = this.#reader.bytes
-    const resultBytes = bytes.readUInt32BE(this.#at + 21)
-    if (resultBytes === ABSENT) return undefined
-    const resultAt = this.#at + FIXED_BYTES + bytes.readUInt32BE(this.#at + 17)
-    return utf8(bytes, resultAt, resultAt + resultBytes)
+    const resultAt = this.#at + FIXED_BYTES + this.#length(17)
+    const resultBytes = this.#length(21)
+    return resultBytes === ABSENT ? undefined : utf8(this.#reader.bytes, resultAt, resultAt + resultBytes)
+  }
+
+  get presenceJson(): string | undefined {
+    const markBytes = this.#length(25)
+    if (markBytes === ABSENT) return undefined
+    const patchesAt = this.#patchesAt()
+    return utf8(this.#reader.bytes, patchesAt - markBytes, patchesAt)
   }
 
   get patchesJson(): string {
-    return utf8(this.#reader.bytes, this.#patchesAt, this.#end)
+    return utf8(this.#reader.bytes, this.#patchesAt(), this.#end)
   }
 
   /** The bytes of its patches' JSON. */
   get patchesBytes(): number {
-    return this.#end - this.#patchesAt
+    return this.#end - this.#patchesAt()
   }
 
   /** Its patches, as JSON.parse reads {@link patchesJson}, without making that text where it can. @throws SyntaxError */
   readPatches(): unknown {
-    return this.#reader.patches.read(this.#patchesAt, this.#end)
+    return this.#reader.patches.read(this.#patchesAt(), this.#end)
+  }
+
+  /** The length at `field` of the payload: of a part, ABSENT for none. */
+  #length(field: number): number {
+    return this.#reader.view.getUint32(this.#at + field)
+  }
+
+  #patchesAt(): number {
+    const result = this.#length(21)
+    const mark = this.#length(25)
+    return this.#at + FIXED_BYTES + this.#length(17) + (result === ABSENT ? 0 : result) + (mark === ABSENT ? 0 : mark)
   }
 }
 
@@ -132,7 +146,6 @@ export class ChangeReader {
 
   /** The packed change from `start` to `end`, or why it is not one. */
   read(start: number, end: number): PackedChange | string {
-    const bytes = this.bytes
     if (end - start < FIXED_BYTES) return 'a change record is shorter than its fixed fields'
     const view = this.view
     const instanceBytes = view.getUint32(start + 17)
@@ -145,16 +158,7 @@ export class ChangeReader {
     if (patchesAt > end) return 'the parts of a change record reach past its end'
     const instance = this.#instanceOf(instanceAt, resultAt)
     if (instance === undefined) return 'a change lacks the instance or the id of its call'
-    return new PackedChange(
-      this,
-      view.getFloat64(start + 1),
-      instance,
-      view.getFloat64(start + 9),
-      markBytes === ABSENT ? undefined : utf8(bytes, markAt, patchesAt),
-      start,
-      patchesAt,
-      end,
-    )
+    return new PackedChange(this, instance, start, end)
   }
 
   /** The instance id whose JSON is at `start` to `end`, or `undefined` when that is no JSON string. */
