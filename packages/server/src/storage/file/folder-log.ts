@@ -132,6 +132,15 @@ export async function readFolder(dir: string, files: FolderFiles, storeVersion: 
             if (recovered.state === undefined) recovered.version = version = record.version
             return
           }
+          if (record instanceof PackedChange) {
+            // The usual record, checked without making anything for it.
+            const problem = packedProblem(record, version, recovered.state !== undefined)
+            if (problem !== undefined) throw damaged(path, offset, problem)
+            version++
+            recovered.entries.push(record)
+            recovered.offsets.push(offset)
+            return
+          }
           const entry = entryOf(record, version, recovered.state !== undefined, (what) => {
             throw damaged(path, offset, what)
           })
@@ -155,6 +164,16 @@ export async function readFolder(dir: string, files: FolderFiles, storeVersion: 
   return recovered
 }
 
+/**
+ * What is wrong with packed change `record` after `version`, if anything. Its patches, result and
+ * mark are checked by the server's replay, as they are parsed there.
+ */
+function packedProblem(record: PackedChange, version: number, hasState: boolean): string | undefined {
+  if (record.version !== version + 1) return `a change makes version ${record.version} where ${version + 1} comes next`
+  if (!isCount(record.id)) return 'a change lacks the instance or the id of its call'
+  return hasState ? undefined : 'a change comes before any snapshot of the state it changes'
+}
+
 /** Where entry `index` of `recovered` is: its file and the offset of its record. */
 export function placeOf({ segments, offsets }: Recovered, index: number): { file: string; offset: number } {
   let segment = segments.length - 1
@@ -164,18 +183,11 @@ export function placeOf({ segments, offsets }: Recovered, index: number): { file
 
 /** The entry one record after the header holds (none for a `closed` mark); `fail` throws the damage at its place. */
 function entryOf(
-  record: JournalRecord,
+  record: Exclude<JournalRecord, PackedChange>,
   version: number,
   hasState: boolean,
   fail: (what: string) => never,
 ): StorageEntry | undefined {
-  if (record instanceof PackedChange) {
-    // Its patches, result and mark are checked by the server's replay, as they are parsed there.
-    if (record.version !== version + 1) fail(`a change makes version ${record.version} where ${version + 1} comes next`)
-    if (!isCount(record.id)) fail('a change lacks the instance or the id of its call')
-    if (!hasState) fail('a change comes before any snapshot of the state it changes')
-    return record
-  }
   switch (record.t) {
     case 'instance':
       if (typeof record.i !== 'string' || !Number.isSafeInteger(record.s)) fail('a client record lacks its instance or hello id')
