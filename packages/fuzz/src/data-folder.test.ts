@@ -10,14 +10,18 @@ import { assertIpcStateError } from './checks.js'
 import {
   buildSegment,
   buildSnapshot,
+  changeJson,
+  isChange,
   editJson,
   frame,
   jsonEdit,
   lengthPatch,
   oddValue,
   parseSegment,
+  packChange,
   parseSnapshot,
   storedPatch,
+  unpackChange,
   type JsonEdit,
 } from './folder-files.js'
 import { fuzzCall, hasTopLevelShape, tempFolder, writeSome } from './fuzz-store.js'
@@ -101,7 +105,7 @@ function changeSegment(
     const record = records[at]!
     if (change.op === 'edit') {
       records[at] = {
-        payload: Buffer.from(JSON.stringify(editJson(JSON.parse(record.payload.toString('utf8')), change.edits)) ?? 'null'),
+        payload: Buffer.from(JSON.stringify(editJson(changeJson(record.payload), change.edits)) ?? 'null'),
       }
     } else if (change.op === 'drop') records.splice(at, 1)
     else if (change.op === 'repeat') records.splice(at, 0, record)
@@ -157,11 +161,10 @@ describe('data folder', () => {
           const name = files.journals[which % files.journals.length]!
           const { dir, outcome } = await startOnCopy(name, (bytes) => {
             const { magic, records } = parseSegment(bytes)
-            const changes = records.filter((r) => r.payload.includes('"t":"change"'))
+            const changes = records.filter((r) => isChange(r.payload))
             if (changes.length === 0) return bytes
             const change = changes[record % changes.length]!
-            const payload = JSON.parse(change.payload.toString('utf8'))
-            change.payload = Buffer.from(JSON.stringify({ ...payload, p: patches }))
+            change.payload = packChange({ ...unpackChange(change.payload), p: JSON.stringify(patches) })
             return buildSegment(magic, records)
           })
           await expectFolderStable(dir, outcome)
@@ -178,13 +181,55 @@ describe('data folder', () => {
         fc.asyncProperty(lengthPatch, async (patch) => {
           const { dir, outcome } = await startOnCopy(files.journals.at(-1)!, (bytes) => {
             const { magic, records } = parseSegment(bytes)
-            const change = records.filter((r) => r.payload.includes('"t":"change"')).at(-1)!
-            change.payload = Buffer.from(JSON.stringify({ ...JSON.parse(change.payload.toString('utf8')), p: [patch] }))
+            const change = records.filter((r) => isChange(r.payload)).at(-1)!
+            change.payload = packChange({ ...unpackChange(change.payload), p: JSON.stringify([patch]) })
             return buildSegment(magic, records)
           })
           await expectFolderStable(dir, outcome)
         }),
         params(20),
+      )
+    },
+  )
+
+  property(
+    'journal segments: a server on a packed change whose fields, texts and lengths were rewritten, checksums right, serves plain JSON it keeps, or refuses with STORE_DAMAGED',
+    async () => {
+      const number = fc.oneof(fc.double(), fc.constantFrom(-1, 1.5, 2 ** 53 + 2, Number.NaN), fc.nat({ max: 40 }))
+      const text = fc.oneof(
+        fc.string({ maxLength: 6 }),
+        fc.jsonValue({ maxDepth: 2 }).map((value) => JSON.stringify(value)),
+        oddValue.map((value) => JSON.stringify(value) ?? 'undefined'),
+      )
+      const rewrite = fc.record(
+        {
+          v: number,
+          n: number,
+          i: text,
+          r: fc.option(text, { nil: undefined }),
+          m: fc.option(text, { nil: undefined }),
+          p: text,
+          lengths: fc.array(fc.option(fc.oneof(fc.nat({ max: 64 }), fc.constant(0xffffffff)), { nil: undefined }), {
+            maxLength: 3,
+          }),
+        },
+        { requiredKeys: [] },
+      )
+      await fc.assert(
+        fc.asyncProperty(fc.nat(), fc.nat(), rewrite, async (which, record, { lengths, ...fields }) => {
+          const name = files.journals[which % files.journals.length]!
+          const { dir, outcome } = await startOnCopy(name, (bytes) => {
+            const { magic, records } = parseSegment(bytes)
+            const changes = records.filter((r) => isChange(r.payload))
+            if (changes.length === 0) return bytes
+            const change = changes[record % changes.length]!
+            change.payload = packChange({ ...unpackChange(change.payload), ...fields }, lengths)
+            return buildSegment(magic, records)
+          })
+          if (outcome instanceof Error) assertIpcStateError(outcome, [ErrorCode.STORE_DAMAGED])
+          await expectFolderStable(dir, outcome)
+        }),
+        params(60),
       )
     },
   )

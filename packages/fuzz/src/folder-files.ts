@@ -36,6 +36,69 @@ export function buildSegment(magic: Buffer, records: readonly SegmentRecord[]): 
   return Buffer.concat([magic, ...records.map((record) => frame(record.payload))])
 }
 
+/** The first byte of a packed change, and the bytes of its fixed fields (see the server's change-record.ts). */
+const PACKED = 1
+const PACKED_FIXED = 29
+const ABSENT = 0xffffffff
+
+/** The parts of a packed change: its numbers, and its JSON parts as text (`undefined`: absent). */
+export interface PackedParts {
+  v: number
+  n: number
+  i: string
+  r: string | undefined
+  m: string | undefined
+  p: string
+}
+
+/** Whether `payload` is a change, packed or (as the first format wrote it, and any segment may hold) JSON. */
+export const isChange = (payload: Buffer): boolean => payload[0] === PACKED || payload.includes('"t":"change"')
+
+/** The parts of the packed change `payload`, as written. */
+export function unpackChange(payload: Buffer): PackedParts {
+  const lengths = [17, 21, 25].map((at) => payload.readUInt32BE(at))
+  const parts: (string | undefined)[] = []
+  let at = PACKED_FIXED
+  for (const length of lengths) {
+    parts.push(length === ABSENT ? undefined : payload.toString('utf8', at, at + length))
+    at += length === ABSENT ? 0 : length
+  }
+  return {
+    v: payload.readDoubleBE(1),
+    n: payload.readDoubleBE(9),
+    i: parts[0]!,
+    r: parts[1],
+    m: parts[2],
+    p: payload.toString('utf8', at),
+  }
+}
+
+/** A packed change of `parts`; `lengths` replace the lengths it declares, where given. */
+export function packChange(parts: PackedParts, lengths: (number | undefined)[] = []): Buffer {
+  const texts = [parts.i, parts.r, parts.m].map((text) => (text === undefined ? undefined : Buffer.from(text)))
+  const fixed = Buffer.alloc(PACKED_FIXED)
+  fixed[0] = PACKED
+  fixed.writeDoubleBE(parts.v, 1)
+  fixed.writeDoubleBE(parts.n, 9)
+  for (const [k, text] of texts.entries()) fixed.writeUInt32BE((lengths[k] ?? text?.length ?? ABSENT) >>> 0, 17 + 4 * k)
+  return Buffer.concat([fixed, ...texts.filter((text) => text !== undefined), Buffer.from(parts.p)])
+}
+
+/** A change record as JSON, as the first format wrote it (and as any segment may hold it): packed ones unpacked. */
+export function changeJson(payload: Buffer): Record<string, unknown> {
+  if (payload[0] !== PACKED) return JSON.parse(payload.toString('utf8'))
+  const { v, n, i, r, m, p } = unpackChange(payload)
+  return {
+    t: 'change',
+    v,
+    i: JSON.parse(i),
+    n,
+    ...(r === undefined ? {} : { r: JSON.parse(r) }),
+    ...(m === undefined ? {} : { m: JSON.parse(m) }),
+    p: JSON.parse(p),
+  }
+}
+
 /** Splits a snapshot file into its header line's fields and its body. */
 export function parseSnapshot(bytes: Buffer): { magic: string; body: Buffer } {
   const newline = bytes.indexOf(10)

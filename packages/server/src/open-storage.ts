@@ -80,7 +80,7 @@ export async function openStorage<S extends object, A extends ActionMap<S>>(
         loaded = { state, version: image.version, storeVersion: options.storeVersion, instances, present }
       }
     } while (log !== undefined)
-    runtime.restore(loaded.state, loaded.version, epoch)
+    runtime.restore(loaded.state, loaded.version, epoch, loaded.stateBytes)
     record.restore(loaded.instances)
     presence.restore(loaded.present)
     logger.info?.('state loaded from storage', { version: loaded.version, clients: loaded.instances.length })

@@ -68,8 +68,8 @@ export async function fileHash(path: string): Promise<string> {
     .digest('hex')
 }
 
-/** The 8 bytes every journal segment starts with. */
-export const JOURNAL_MAGIC = 'ipcsj001'
+/** The 8 bytes every journal segment starts with; segments of the first format, all JSON, start with `ipcsj001`. */
+export const JOURNAL_MAGIC = 'ipcsj002'
 /** [u32 BE payload length][u32 BE crc32 of those 4 bytes][u32 BE crc32 of the payload] */
 const RECORD_HEADER_BYTES = 12
 
@@ -79,7 +79,7 @@ export interface JournalRecord {
   start: number
   /** Offset just past its payload. */
   end: number
-  /** The payload's JSON; its kind is in `t` ('segment', 'instance', 'change' or 'closed'). */
+  /** The payload's JSON (a packed change as the JSON the first format wrote); its kind is in `t` ('segment', 'instance', 'change' or 'closed'). */
   payload: { t: string } & Record<string, unknown>
 }
 
@@ -92,14 +92,37 @@ export interface ParsedJournal {
 }
 
 /**
+ * A packed change's payload (see the server README's "The journal's records": [1][f64 version][f64
+ * call id][u32 ×3: bytes of the instance, result and mark, 0xffffffff when absent][those][patches]),
+ * as the JSON record the first format wrote.
+ */
+function unpackedChange(payload: Buffer): JournalRecord['payload'] {
+  const lengths = [17, 21, 25].map((at) => payload.readUInt32BE(at))
+  const parts: unknown[] = []
+  let at = 29
+  for (const length of lengths) {
+    parts.push(length === 0xffffffff ? undefined : JSON.parse(payload.toString('utf8', at, at + length)))
+    at += length === 0xffffffff ? 0 : length
+  }
+  const [i, r, m] = parts
+  const change = { t: 'change', v: payload.readDoubleBE(1), i, n: payload.readDoubleBE(9) }
+  return {
+    ...change,
+    ...(r === undefined ? {} : { r }),
+    ...(m === undefined ? {} : { m }),
+    p: JSON.parse(payload.toString('utf8', at)),
+  }
+}
+
+/**
  * Reads `bytes` as a journal segment: the magic, then records framed as [u32 BE length][u32 BE
- * crc32 of the length][u32 BE crc32 of the payload][UTF-8 JSON payload]. Stops at the first record
- * that is cut short or fails a checksum.
+ * crc32 of the length][u32 BE crc32 of the payload][payload: UTF-8 JSON, or a packed change]. Stops
+ * at the first record that is cut short or fails a checksum.
  * @throws Error when the magic is wrong
  */
 export function parseJournal(bytes: Buffer): ParsedJournal {
   const magic = bytes.subarray(0, JOURNAL_MAGIC.length).toString('latin1')
-  if (magic !== JOURNAL_MAGIC) throw new Error(`not a journal: starts with ${JSON.stringify(magic)}`)
+  if (magic !== JOURNAL_MAGIC && magic !== 'ipcsj001') throw new Error(`not a journal: starts with ${JSON.stringify(magic)}`)
   const records: JournalRecord[] = []
   let at = JOURNAL_MAGIC.length
   while (at + RECORD_HEADER_BYTES <= bytes.length) {
@@ -109,7 +132,8 @@ export function parseJournal(bytes: Buffer): ParsedJournal {
     if (end > bytes.length) break
     const payload = bytes.subarray(at + RECORD_HEADER_BYTES, end)
     if (crc32(payload) !== bytes.readUInt32BE(at + 8)) break
-    records.push({ start: at, end, payload: JSON.parse(payload.toString('utf8')) })
+    const packed = magic === JOURNAL_MAGIC && payload[0] === 1
+    records.push({ start: at, end, payload: packed ? unpackedChange(payload) : JSON.parse(payload.toString('utf8')) })
     at = end
   }
   return { records, validEnd: at }

@@ -147,7 +147,7 @@ function addedBytes(patches: readonly Patch[]): number {
 }
 
 /** The bytes an array made longer through `length` may gain: five (`null,`) per new slot, at most. */
-function lengthGrowth(patches: readonly Patch[]): number {
+export function lengthGrowth(patches: readonly Patch[]): number {
   let bytes = 0
   for (const patch of patches) {
     if (patch.op === 'replace' && patch.path.at(-1) === 'length' && typeof patch.value === 'number') bytes += 5 * patch.value

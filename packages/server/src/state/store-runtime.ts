@@ -13,6 +13,7 @@ import {
   type Patch,
   type StoreDefinition,
 } from '@ipc-state/protocol'
+import { freezeJson } from './frozen-json.js'
 import { MAX_INPUT_VALUES, checkWithSchema } from './input-check.js'
 import { nearestName } from './nearest-name.js'
 import { runOnDraft } from './run-on-draft.js'
@@ -117,17 +118,26 @@ export class StoreRuntime<S extends object> {
   }
 
   /**
-   * Starts from a stored state (JSON-normalised here) at `version`, serving it at once.
+   * Starts from a stored state (JSON-normalised here) at `version`, serving it at once. Given
+   * `ownBytes`, at least the state's size in bytes of JSON, the state is parsed JSON that nobody
+   * else holds, and is taken as it is while that fits.
    * @throws TypeError when the state passes `maxStateBytes`
    */
-  restore(state: unknown, version: number, epoch: string): void {
-    const json = JSON.stringify(state)
-    const bytes = Buffer.byteLength(json)
-    if (bytes > this.#size.maxJsonBytes) {
-      throw new TypeError(`The stored state is ${bytes} bytes of JSON, more than maxStateBytes allows (${this.#size.maxJsonBytes})`)
+  restore(state: unknown, version: number, epoch: string, ownBytes?: number): void {
+    if (ownBytes !== undefined && ownBytes <= this.#size.maxJsonBytes && freezeJson(state)) {
+      this.#size.set(ownBytes, false)
+      this.#state = state as S
+    } else {
+      const json = JSON.stringify(state)
+      const bytes = Buffer.byteLength(json)
+      if (bytes > this.#size.maxJsonBytes) {
+        throw new TypeError(
+          `The stored state is ${bytes} bytes of JSON, more than maxStateBytes allows (${this.#size.maxJsonBytes})`,
+        )
+      }
+      this.#size.set(bytes, true)
+      this.#state = deepFreeze(JSON.parse(json) as S)
     }
-    this.#size.set(bytes, true)
-    this.#state = deepFreeze(JSON.parse(json) as S)
     this.#version = version
     this.epoch = epoch
     this.#served = { state: this.#state, version, bytes: this.#size.bound }

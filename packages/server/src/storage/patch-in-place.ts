@@ -12,6 +12,8 @@ type Container = Record<string, unknown> | unknown[]
 export function patchInPlace(root: unknown, patches: readonly Patch[]): unknown {
   for (const patch of patches) {
     const { op, path } = patch
+    // JSON has no undefined: a patch without its value is none a server wrote (and would leave a hole).
+    if (op !== 'remove' && !Object.hasOwn(patch, 'value')) throw new Error(`a patch that sets /${path.join('/')} holds no value`)
     const value = op === 'remove' ? undefined : patch.value
     if (path.length === 0) {
       if (op === 'remove') throw new Error('the root cannot be removed')
@@ -39,8 +41,13 @@ export function patchInPlace(root: unknown, patches: readonly Patch[]): unknown 
       else parent[index] = value
     } else if (op === 'remove') {
       delete (parent as Record<string, unknown>)[key]
-    } else {
+    } else if (key === '__proto__') {
+      // Assigned, it would replace the object's prototype: JSON makes it a key like any other.
       Object.defineProperty(parent, key, { value, writable: true, enumerable: true, configurable: true })
+    } else {
+      // Every other key of a plain object's prototype chain is a writable value, so assigning
+      // makes or sets an own key, as defining it would, at a fraction of the cost.
+      ;(parent as Record<string, unknown>)[key] = value
     }
   }
   return root

@@ -89,4 +89,33 @@ describe('replayLog', () => {
     expect(error.code).toBe(ErrorCode.STORE_DAMAGED)
     expect(error.data).toEqual({ entry: 0 })
   })
+
+  it('refuses a patch that adds or replaces without a value, which would leave a hole, at its entry', () => {
+    const hole = change(1, 1, { patchesJson: '[{"op":"add","path":["items",0]}]' })
+    const error = refusal(() => replayLog(log([hole]), options))
+    expect([error.code, error.data, error.message]).toEqual([
+      ErrorCode.STORE_DAMAGED,
+      { at: 0 },
+      expect.stringContaining('no value'),
+    ])
+  })
+
+  it('refuses a kept answer whose result is not JSON, at the change that holds it, and lets one dropped by the window go', () => {
+    const answers = [change(1, 1, { valueJson: '{' }), change(2, 2), change(3, 3)]
+    expect(replayLog(log(answers), options).version).toBe(3)
+    const kept = [change(1, 1), change(2, 2, { valueJson: 'undefined' }), change(3, 3)]
+    const error = refusal(() => replayLog(log(kept), options))
+    expect([error.code, error.data, error.message]).toEqual([
+      ErrorCode.STORE_DAMAGED,
+      { at: 1 },
+      expect.stringContaining('not JSON'),
+    ])
+  })
+
+  it("says at least the state's bytes when the log said its snapshot's, adding each change's patches", () => {
+    const store = replayLog({ ...log([change(1, 12)]), stateBytes: 23 }, options)
+    expect(store.stateBytes).toBe(23 + change(1, 12).patchesJson.length)
+    expect(JSON.stringify(store.state).length).toBeLessThanOrEqual(store.stateBytes!)
+    expect(replayLog(log([change(1, 12)]), options).stateBytes).toBeUndefined()
+  })
 })

@@ -1,7 +1,9 @@
 // Replay of what a storage handed back into the state, its version and the record of answered calls, checked entry by entry.
 import { ErrorCode, IpcStateError, type Patch } from '@ipc-state/protocol'
+import { lengthGrowth } from '../state/state-size.js'
 import { patchInPlace } from './patch-in-place.js'
-import type { PresentInstance, StoredInstance, StoredLog } from './storage.js'
+import { parsePatchesText } from './patches-text.js'
+import type { PresentInstance, StorageEntry, StoredInstance, StoredLog } from './storage.js'
 import { readPresenceMark, readPresent } from './stored-record.js'
 import { keyProblem, stateProblem } from './stored-shape.js'
 
@@ -15,6 +17,11 @@ export interface ReplayedStore {
   instances: StoredInstance[]
   /** The client instances present: the snapshot's, with the joins and leaves after it. */
   present: PresentInstance[]
+  /**
+   * At least the state's size in bytes of JSON, when the log said its snapshot's (see
+   * {@link StoredLog.stateBytes}): that, and each change's patches. The state is then the log's own.
+   */
+  stateBytes?: number
 }
 
 /** What replay checks the log against. */
@@ -45,12 +52,16 @@ export function replayLog(log: StoredLog, { answersKept, storeVersion, initialSt
   if (snapshotProblem !== undefined) fail('snapshot', snapshotProblem)
   let state = log.state as Record<string, unknown>
   let version = log.version
+  // A state grows by at most the bytes of each change's patches (see StateSize).
+  let stateBytes = log.stateBytes
   const instances = new Map<string, StoredInstance>()
   for (const instance of log.instances) instances.set(instance.instanceId, { ...instance, answers: [...instance.answers] })
   const snapshotPresent = readPresent(log.present)
   if (snapshotPresent === undefined) fail('snapshot', 'its list of client instances present is not one a server writes')
   const present = new Map(snapshotPresent!.map((instance) => [instance.instanceId, instance]))
-  for (const [index, entry] of log.entries.entries()) {
+  const { entries } = log
+  for (let index = 0; index < entries.length; index++) {
+    const entry = entries[index]!
     if (entry.kind === 'instance') {
       // A record made by a new hello replaces one that was forgotten in between.
       if (instances.get(entry.instanceId)?.since !== entry.since) {
@@ -65,7 +76,8 @@ export function replayLog(log: StoredLog, { answersKept, storeVersion, initialSt
       tooNew(entry.storeVersion, storeVersion)
       current = entry.storeVersion
     }
-    const patches = parsePatches(entry.patchesJson, (what) => fail(index, what))
+    const patches = parsePatches(entry)
+    if (typeof patches === 'string') return fail(index, patches)
     try {
       state = patchInPlace(state, patches) as Record<string, unknown>
     } catch (error) {
@@ -73,6 +85,7 @@ export function replayLog(log: StoredLog, { answersKept, storeVersion, initialSt
     }
     const problem = current === storeVersion ? changedShape(state, patches, initialState) : plainObject(state)
     if (problem !== undefined) fail(index, `a change leaves the state unlike the store's: ${problem}`)
+    if (stateBytes !== undefined) stateBytes += patchesBytes(entry) + lengthGrowth(patches)
     version = entry.version
     if (entry.presenceJson !== undefined) {
       const mark = readPresenceMark(entry.presenceJson)
@@ -87,13 +100,48 @@ export function replayLog(log: StoredLog, { answersKept, storeVersion, initialSt
       instance = { instanceId: entry.instanceId, since: entry.id, forgotten: -1, answers: [] }
       instances.set(entry.instanceId, instance)
     }
-    instance.answers.push(
-      entry.valueJson === undefined ? { id: entry.id, version } : { id: entry.id, version, valueJson: entry.valueJson },
-    )
+    // The entry stands for its answer (it has the id, version and result) until the end: most are
+    // dropped again, unread, and only the ones kept are made answers of their own.
+    instance.answers.push(entry)
     if (instance.answers.length >= 2 * answersKept) trim(instance, answersKept)
   }
-  for (const instance of instances.values()) trim(instance, answersKept)
-  return { state, version, storeVersion: current, instances: [...instances.values()], present: [...present.values()] }
+  for (const instance of instances.values()) {
+    trim(instance, answersKept)
+    instance.answers = instance.answers.map(({ id, version, valueJson }) => {
+      if (valueJson === undefined) return { id, version }
+      // Only the answers kept are ever sent again: those are checked, not every one the log holds.
+      if (!isJson(valueJson)) fail(answerAt(log, instance.instanceId, id), 'a change holds a result that is not JSON')
+      return { id, version, valueJson }
+    })
+  }
+  const replayed: ReplayedStore = {
+    state,
+    version,
+    storeVersion: current,
+    instances: [...instances.values()],
+    present: [...present.values()],
+  }
+  if (stateBytes !== undefined) replayed.stateBytes = stateBytes
+  return replayed
+}
+
+/** Whether `text` is JSON. */
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Where the answer to call `id` of `instanceId` is in `log`: its newest change of that call, or the snapshot. */
+function answerAt(log: StoredLog, instanceId: string, id: number): number | 'snapshot' {
+  for (let index = log.entries.length - 1; index >= 0; index--) {
+    const entry = log.entries[index]!
+    if (entry.kind === 'change' && entry.instanceId === instanceId && entry.id === id) return index
+  }
+  return 'snapshot'
 }
 
 /** Drops all but the last `kept` answers of `instance`, noting the newest dropped as forgotten. */
@@ -103,15 +151,33 @@ function trim(instance: StoredInstance, kept: number): void {
   instance.forgotten = Math.max(instance.forgotten, ...dropped.map((answer) => answer.id))
 }
 
-/** A change's patches, parsed: a list. */
-function parsePatches(patchesJson: string, fail: (what: string) => never): Patch[] {
+type ChangeEntry = Extract<StorageEntry, { kind: 'change' }>
+
+/**
+ * A change entry that reads its own patches, as JSON.parse would read its `patchesJson`, and knows
+ * their bytes: the file storage's packed change, which need not make their text for it.
+ */
+interface ReadsPatches {
+  readPatches(): unknown
+  patchesBytes: number
+}
+
+const readsPatches = (entry: ChangeEntry): entry is ChangeEntry & ReadsPatches =>
+  typeof (entry as Partial<ReadsPatches>).readPatches === 'function'
+
+/** The bytes of a change's patches' JSON. */
+const patchesBytes = (entry: ChangeEntry): number =>
+  readsPatches(entry) ? entry.patchesBytes : Buffer.byteLength(entry.patchesJson)
+
+/** A change's patches, parsed: a list, or what is wrong with them. */
+function parsePatches(entry: ChangeEntry): Patch[] | string {
   let patches: unknown
   try {
-    patches = JSON.parse(patchesJson)
+    patches = readsPatches(entry) ? entry.readPatches() : parsePatchesText(entry.patchesJson)
   } catch {
-    return fail('a change holds patches that are not JSON')
+    return 'a change holds patches that are not JSON'
   }
-  return Array.isArray(patches) ? (patches as Patch[]) : fail('a change holds no patches')
+  return Array.isArray(patches) ? (patches as Patch[]) : 'a change holds no patches'
 }
 
 /** Why `state` is no plain object, if it is not. */

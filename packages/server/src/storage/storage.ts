@@ -118,6 +118,13 @@ export interface StoredLog {
   version: number
   /** The snapshot's state (parsed JSON, an object). A storage that held nothing hands back the initial state it stored. */
   state: unknown
+  /**
+   * The bytes of the JSON {@link state} was parsed from, when the storage parsed it itself and
+   * hands it to nobody else: the server then takes the state as it is, instead of encoding it and
+   * parsing it again to have a copy of its own and its size (most of a start from a large state).
+   * Without it the server does so.
+   */
+  stateBytes?: number
   /** The snapshot's record of answered calls. */
   instances: StoredInstance[]
   /** The snapshot's client instances present (see {@link StoreImage.present}); absent: none. */

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -71,6 +71,28 @@ describe('fileStorage', () => {
     await sayHello(peer, { id: 3, clientId: 'w', instanceId: 'i1' })
     expect((await call(peer, 2, 'increment', 2)).result).toEqual({ value: 7, version: 3 })
     expect(t.server.state.counter).toBe(7)
+  })
+
+  it('opens a folder of the first journal format, whose changes are JSON, answers a resent call from it, and goes on in the packed one', async () => {
+    // Written by a server of the first format: 6 increments of i1, then i2's increment, append and write.
+    await cp(join(import.meta.dirname, '../../../test/fixtures/data-folder-ipcsj001'), dir, { recursive: true })
+    {
+      await using t = await start()
+      expect([t.server.version, t.server.epoch]).toEqual([9, 'e9a66742-cf44-4168-8839-07abc5aff9d6'])
+      expect(t.server.state).toEqual({ counter: 121, log: ['é \u{1F600} "q"'], value: { nested: ['x', 1, null] } })
+      const peer = await t.connect()
+      await sayHello(peer, { id: 10, clientId: 'w', instanceId: 'i1' })
+      expect((await call(peer, 3, 'increment', 3)).result).toEqual({ value: 6, version: 3 })
+      expect((await call(peer, 7, 'increment', 1)).result).toEqual({ value: 122, version: 10 })
+    }
+    const journals = (await readdir(dir)).filter((name) => name.startsWith('journal-'))
+    const newest = join(dir, journals.sort().at(-1)!)
+    expect((await readFile(newest)).subarray(0, 8).toString('latin1')).toBe('ipcsj002')
+    await using t = await start()
+    expect([t.server.version, t.server.state.counter]).toEqual([10, 122])
+    const peer = await t.connect()
+    await sayHello(peer, { id: 11, clientId: 'v', instanceId: 'i2' })
+    expect((await call(peer, 2, 'append', 'again')).result).toEqual({ value: 1, version: 8 })
   })
 
   it('loads only the answers dedupWindow keeps: an older resend is OUTCOME_UNKNOWN after a restart, a recent one answered', async () => {
@@ -196,9 +218,16 @@ describe('fileStorage', () => {
         .sort()
         .at(-1)!,
     )
-    const { records } = readSegment(journal, await readFile(journal))
-    const kept = records.filter((record) => record.t !== 'closed')
-    const framed = kept.map((record) => frameRecord(JSON.stringify(record.t === 'segment' ? { ...record, boot } : record)))
+    const bytes = await readFile(journal)
+    const { records, offsets, end } = readSegment(journal, bytes)
+    // Each record as written (a change is packed), the header with `boot`, the closing mark left out.
+    const framed = records.map((record, k) =>
+      record.t === 'segment'
+        ? frameRecord(JSON.stringify({ ...record, boot }))
+        : record.t === 'closed'
+          ? Buffer.alloc(0)
+          : bytes.subarray(offsets[k], offsets[k + 1] ?? end),
+    )
     await writeFile(journal, Buffer.concat([JOURNAL_MAGIC, ...framed]))
   }
 

@@ -11,7 +11,7 @@ import {
 } from './file-storage-options.js'
 import { DiskReserve } from './disk-reserve.js'
 import { damaged } from './journal-format.js'
-import { type Recovered, readFolder } from './folder-log.js'
+import { type Recovered, placeOf, readFolder } from './folder-log.js'
 import { JournalWriter } from './journal-writer.js'
 import { cutTornTail, journalBytes, keepsEpoch, removeFiles, removeTemporaries } from './start-up-recovery.js'
 import type { MigratedImage, Storage, StorageContext, StorageEntry, StoredInstance, StoredLog } from '../storage.js'
@@ -136,17 +136,18 @@ class FileStorage implements Storage {
 
 /** The log a folder holds, each entry's damage named at its file and offset. */
 function logOf(recovered: Recovered, epoch: string): StoredLog {
-  const { storeVersion, version, state, instances, present, entries, places, snapshot } = recovered
+  const { storeVersion, version, state, stateBytes, instances, present, entries, snapshot } = recovered
   return {
     epoch,
     storeVersion,
     version,
     state,
+    ...(stateBytes === undefined ? {} : { stateBytes }),
     instances,
     ...(present.length === 0 ? {} : { present }),
     entries,
     damaged: (at, what) => {
-      const place = at === 'snapshot' ? snapshot! : places[at]!
+      const place = at === 'snapshot' ? snapshot! : placeOf(recovered, at)
       return damaged(place.file, place.offset, what)
     },
   }

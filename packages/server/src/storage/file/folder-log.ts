@@ -2,7 +2,7 @@
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
 import { notOurFile, readDataFile } from '../../files/data-file.js'
 import { type FolderFiles, journalPath, snapshotPath } from './data-folder.js'
-import { type JournalRecord, type SegmentHeader, damaged, readSegment } from './journal-format.js'
+import { type JournalRecord, PackedChange, type SegmentHeader, damaged, readSegment } from './journal-format.js'
 import { readSnapshot } from './snapshot-file.js'
 import { isCount } from '../stored-record.js'
 import type { PresentInstance, StorageEntry, StoredInstance } from '../storage.js'
@@ -11,6 +11,8 @@ import type { PresentInstance, StorageEntry, StoredInstance } from '../storage.j
 export interface Recovered {
   /** The snapshot's state, `undefined` while the folder holds none. */
   state: unknown
+  /** At least the snapshot's state's size in bytes of JSON (see `StoredLog.stateBytes`). */
+  stateBytes: number | undefined
   /** The snapshot's version (or the first segment's, when there is no snapshot). */
   version: number
   /** The epoch the store last had, `undefined` while the folder holds none. */
@@ -25,8 +27,10 @@ export interface Recovered {
   present: PresentInstance[]
   /** The records after the snapshot, as entries, oldest first. */
   entries: StorageEntry[]
-  /** Where each of `entries` is: its file and the offset of its record. */
-  places: { file: string; offset: number }[]
+  /** Where each of `entries` is: the offset of its record in its file (see {@link placeOf}). */
+  offsets: number[]
+  /** The segments the entries are in, each with the index of its first entry, oldest first. */
+  segments: { file: string; first: number }[]
   /** The newest snapshot and where its body starts, if there is one. */
   snapshot: { file: string; offset: number } | undefined
   /** The newest segment read, if any, and what it tells of how the last server stopped. */
@@ -59,6 +63,7 @@ export async function readFolder(dir: string, files: FolderFiles, storeVersion: 
   const snapshotSeq = files.snapshots.at(-1)
   const recovered: Recovered = {
     state: undefined,
+    stateBytes: undefined,
     version: 0,
     head: 0,
     epoch: undefined,
@@ -66,7 +71,8 @@ export async function readFolder(dir: string, files: FolderFiles, storeVersion: 
     instances: [],
     present: [],
     entries: [],
-    places: [],
+    offsets: [],
+    segments: [],
     snapshot: undefined,
     last: undefined,
     obsolete: {
@@ -83,6 +89,7 @@ export async function readFolder(dir: string, files: FolderFiles, storeVersion: 
     )
     tooNew(path, snapshot.storeVersion, storeVersion)
     Object.assign(recovered, { state: snapshot.state, version: snapshot.version, epoch: snapshot.epoch })
+    recovered.stateBytes = snapshot.bodyBytes
     recovered.storeVersion = snapshot.storeVersion
     recovered.instances = snapshot.instances
     recovered.present = snapshot.present ?? []
@@ -93,6 +100,7 @@ export async function readFolder(dir: string, files: FolderFiles, storeVersion: 
   for (const [index, seq] of segments.entries()) {
     const path = journalPath(dir, seq)
     if (index > 0 && seq !== segments[index - 1]! + 1) throw damaged(path, 0, `the segment before it (${seq - 1}) is missing`)
+    recovered.segments.push({ file: path, first: recovered.entries.length })
     let header: JournalRecord | undefined
     let lastKind: string | undefined
     let at = 0
@@ -124,13 +132,22 @@ export async function readFolder(dir: string, files: FolderFiles, storeVersion: 
             if (recovered.state === undefined) recovered.version = version = record.version
             return
           }
+          if (record instanceof PackedChange) {
+            // The usual record, checked without making anything for it.
+            const problem = packedProblem(record, version, recovered.state !== undefined)
+            if (problem !== undefined) throw damaged(path, offset, problem)
+            version++
+            recovered.entries.push(record)
+            recovered.offsets.push(offset)
+            return
+          }
           const entry = entryOf(record, version, recovered.state !== undefined, (what) => {
             throw damaged(path, offset, what)
           })
           if (entry === undefined) return
           if (entry.kind === 'change') version = entry.version
           recovered.entries.push(entry)
-          recovered.places.push({ file: path, offset })
+          recovered.offsets.push(offset)
         }),
     )
     const newest = index === segments.length - 1
@@ -147,9 +164,26 @@ export async function readFolder(dir: string, files: FolderFiles, storeVersion: 
   return recovered
 }
 
+/**
+ * What is wrong with packed change `record` after `version`, if anything. Its patches, result and
+ * mark are checked by the server's replay, as they are parsed there.
+ */
+function packedProblem(record: PackedChange, version: number, hasState: boolean): string | undefined {
+  if (record.version !== version + 1) return `a change makes version ${record.version} where ${version + 1} comes next`
+  if (!isCount(record.id)) return 'a change lacks the instance or the id of its call'
+  return hasState ? undefined : 'a change comes before any snapshot of the state it changes'
+}
+
+/** Where entry `index` of `recovered` is: its file and the offset of its record. */
+export function placeOf({ segments, offsets }: Recovered, index: number): { file: string; offset: number } {
+  let segment = segments.length - 1
+  while (segment > 0 && segments[segment]!.first > index) segment--
+  return { file: segments[segment]!.file, offset: offsets[index]! }
+}
+
 /** The entry one record after the header holds (none for a `closed` mark); `fail` throws the damage at its place. */
 function entryOf(
-  record: JournalRecord,
+  record: Exclude<JournalRecord, PackedChange>,
   version: number,
   hasState: boolean,
   fail: (what: string) => never,

@@ -1,7 +1,7 @@
 import { crc32 } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { ErrorCode, IpcStateError } from '@ipc-state/protocol'
-import { JOURNAL_MAGIC, entryPayload, frameRecord, readSegment } from './journal-format.js'
+import { JOURNAL_MAGIC, PackedChange, entryPayload, frameEntry, frameRecord, readSegment } from './journal-format.js'
 
 const header = { t: 'segment', seq: 1, version: 0, epoch: 'e', storeVersion: 1, boot: 'b', fsync: 'always' }
 const payloads = [
@@ -23,6 +23,12 @@ const journal = Buffer.concat([JOURNAL_MAGIC, ...records])
 /** Where each record ends. */
 const ends = records.map((_, i) => JOURNAL_MAGIC.length + records.slice(0, i + 1).reduce((sum, r) => sum + r.length, 0))
 
+/** The fields of a packed change, its result among them. */
+function fieldsOf(record: unknown) {
+  const { kind, version, instanceId, id, patchesJson, valueJson, presenceJson } = record as PackedChange
+  return { kind, version, instanceId, id, patchesJson, valueJson, presenceJson }
+}
+
 function damage(bytes: Buffer): IpcStateError {
   try {
     readSegment('journal-000000000001.log', bytes)
@@ -38,15 +44,72 @@ describe('journal records', () => {
     const read = readSegment('j', journal)
     expect(read.records).toHaveLength(payloads.length)
     expect(read.records[0]).toEqual(header)
-    expect(read.records.at(-1)).toMatchObject({
-      t: 'change',
-      v: 5,
-      i: 'i',
-      n: 5,
-      r: 5,
-      p: [{ op: 'replace', path: ['n'], value: 5 }],
+    expect(read.records.at(-1)).toBeInstanceOf(PackedChange)
+    expect(fieldsOf(read.records.at(-1)!)).toEqual({
+      kind: 'change',
+      version: 5,
+      instanceId: 'i',
+      id: 5,
+      patchesJson: '[{"op":"replace","path":["n"],"value":5}]',
+      valueJson: '5',
+      presenceJson: undefined,
     })
     expect(read).toMatchObject({ end: journal.length, torn: undefined })
+  })
+
+  it('packs a change with every part as given, a mark and odd text among them, and frames it as frameRecord would', () => {
+    const entry = {
+      kind: 'change' as const,
+      version: 2 ** 40,
+      instanceId: 'é\ud800"',
+      id: 0,
+      valueJson: undefined,
+      presenceJson: '{"left":"x"}',
+      patchesJson: '[{"op":"add","path":["log",0],"value":"\u{1F600}"}]',
+    }
+    const framed = frameEntry(entry)
+    expect(framed).toEqual(frameRecord(entryPayload(entry)))
+    const read = readSegment('j', Buffer.concat([JOURNAL_MAGIC, frameRecord(JSON.stringify(header)), framed]))
+    expect(fieldsOf(read.records[1]!)).toEqual(entry)
+  })
+
+  it('reads the instance of each packed change, however the instances of changes in a row alternate', () => {
+    const ids = ['a1', 'a2', 'a1', 'a1', '', 'longer-instance-id-0001', 'longer-instance-id-0002', 'longer-instance-id-0002', 'a2']
+    const changes = ids.map((instanceId, k) =>
+      frameEntry({ kind: 'change', version: k + 1, instanceId, id: k, valueJson: undefined, patchesJson: '[]' }),
+    )
+    const read = readSegment('j', Buffer.concat([JOURNAL_MAGIC, frameRecord(JSON.stringify(header)), ...changes]))
+    expect(read.records.slice(1).map((record) => (record as PackedChange).instanceId)).toEqual(ids)
+  })
+
+  it('reads a segment of the first format, whose changes are JSON, as it was written', () => {
+    const change = '{"t":"change","v":1,"i":"i","n":1,"r":{"a":[1]},"p":[{"op":"replace","path":["n"],"value":1}]}'
+    const bytes = Buffer.concat([Buffer.from('ipcsj001'), ...[JSON.stringify(header), change].map(frameRecord)])
+    expect(readSegment('j', bytes).records).toEqual([header, JSON.parse(change)])
+  })
+
+  it('refuses a packed change in a segment of the first format, and one whose parts do not fit, as damage at its record', () => {
+    const packed = entryPayload({ kind: 'change', version: 1, instanceId: 'i', id: 1, valueJson: '1', patchesJson: '[]' }) as Buffer
+    const segment = (magic: string, payload: Uint8Array) =>
+      Buffer.concat([Buffer.from(magic), frameRecord(JSON.stringify(header)), frameRecord(payload)])
+    const at = JOURNAL_MAGIC.length + frameRecord(JSON.stringify(header)).length
+    expect(damage(segment('ipcsj001', packed))).toMatchObject({
+      message: expect.stringContaining('not JSON'),
+      data: { offset: at },
+    })
+    const cases: [(bytes: Buffer) => void, string][] = [
+      [(bytes) => bytes.writeUInt32BE(1000, 21), 'reach past its end'],
+      [(bytes) => bytes.writeUInt32BE(0xfffffffe, 17), 'reach past its end'],
+      [(bytes) => bytes.write('x', 29), 'lacks the instance'],
+    ]
+    for (const [change, what] of cases) {
+      const bytes = Buffer.from(packed)
+      change(bytes)
+      expect(damage(segment('ipcsj002', bytes))).toMatchObject({ message: expect.stringContaining(what), data: { offset: at } })
+    }
+    expect(damage(segment('ipcsj002', Buffer.from(packed).subarray(0, 20)))).toMatchObject({
+      message: expect.stringContaining('shorter than its fixed fields'),
+    })
   })
 
   it('cut at any byte, keeps exactly the whole records before the cut and reports the rest as torn', () => {

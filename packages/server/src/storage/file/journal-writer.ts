@@ -5,7 +5,7 @@ import { journalPath } from './data-folder.js'
 import type { FileStorageSettings, FsyncMode } from './file-storage-options.js'
 import type { DiskReserve } from './disk-reserve.js'
 import { SnapshotRoom } from './snapshot-room.js'
-import { entryPayload, frameRecord, persistFailed } from './journal-format.js'
+import { frameEntry, frameRecord, persistFailed } from './journal-format.js'
 import { JournalSegment } from './journal-segment.js'
 import { RETRY_MS, SegmentFaults, noSpace } from './segment-faults.js'
 import type { StorageEntry, StoreImage } from '../storage.js'
@@ -144,7 +144,7 @@ export class JournalWriter {
       })
     }
     const segment = this.#segment!
-    const bytes = Buffer.concat(entries.map((entry) => frameRecord(entryPayload(entry))))
+    const bytes = Buffer.concat(entries.map(frameEntry))
     try {
       segment.appendNow(bytes)
     } catch (error) {

@@ -35,6 +35,8 @@ export interface ReadSnapshot extends SnapshotMeta {
   state: unknown
   /** Where its body starts in the file: the place damage found in its state is reported at. */
   bodyAt: number
+  /** The bytes of its body, its state's JSON and a little more: at least the state's size in bytes of JSON. */
+  bodyBytes: number
 }
 
 /** Flushes folder `dir`, so a file created, renamed or removed in it stays so after a crash. */
@@ -99,7 +101,7 @@ export async function readSnapshot(path: string): Promise<ReadSnapshot> {
   const body = bytes.subarray(newline + 1)
   if (Number(size) !== body.length) throw damaged(path, newline + 1, `its body is ${body.length} bytes, not the ${size} it says`)
   if (crc32(body) !== Number.parseInt(checksum ?? '', 16)) throw damaged(path, newline + 1, 'its body does not match its checksum')
-  let snapshot: Omit<ReadSnapshot, 'bodyAt'>
+  let snapshot: Omit<ReadSnapshot, 'bodyAt' | 'bodyBytes'>
   try {
     snapshot = JSON.parse(body.toString('utf8')) as typeof snapshot
   } catch {
@@ -124,5 +126,5 @@ export async function readSnapshot(path: string): Promise<ReadSnapshot> {
       'its body lacks the version, epoch, store version, record or state, or one is not what it must be',
     )
   }
-  return { version, epoch, storeVersion, instances, present, state, bodyAt: newline + 1 }
+  return { version, epoch, storeVersion, instances, present, state, bodyAt: newline + 1, bodyBytes: body.length }
 }
