@@ -23,6 +23,7 @@ import {
   storedPatch,
   unpackChange,
   type JsonEdit,
+  type PackedParts,
 } from './folder-files.js'
 import { fuzzCall, hasTopLevelShape, tempFolder, writeSome } from './fuzz-store.js'
 import { mutation, applyMutations, type Mutation } from './mutate.js'
@@ -122,6 +123,18 @@ function changeSnapshot(change: { kind: 'bytes'; mutations: Mutation[] } | { kin
   }
 }
 
+/** Rewrites change `record` (counted round the segment's changes) of a journal segment, its checksums made right. */
+function rewriteChange(record: number, rewrite: (change: PackedParts) => PackedParts, lengths?: (number | undefined)[]) {
+  return (bytes: Buffer): Buffer => {
+    const { magic, records } = parseSegment(bytes)
+    const changes = records.filter((r) => isChange(r.payload))
+    if (changes.length === 0) return bytes
+    const change = changes[record % changes.length]!
+    change.payload = packChange(rewrite(unpackChange(change.payload)), lengths)
+    return buildSegment(magic, records)
+  }
+}
+
 describe('data folder', () => {
   property('round trip: a folder written by any calls gives the next server the state and version the writer served', async () => {
     await fc.assert(
@@ -159,14 +172,10 @@ describe('data folder', () => {
       await fc.assert(
         fc.asyncProperty(fc.nat(), fc.nat(), fc.array(storedPatch, { maxLength: 3 }), async (which, record, patches) => {
           const name = files.journals[which % files.journals.length]!
-          const { dir, outcome } = await startOnCopy(name, (bytes) => {
-            const { magic, records } = parseSegment(bytes)
-            const changes = records.filter((r) => isChange(r.payload))
-            if (changes.length === 0) return bytes
-            const change = changes[record % changes.length]!
-            change.payload = packChange({ ...unpackChange(change.payload), p: JSON.stringify(patches) })
-            return buildSegment(magic, records)
-          })
+          const { dir, outcome } = await startOnCopy(
+            name,
+            rewriteChange(record, (change) => ({ ...change, p: JSON.stringify(patches) })),
+          )
           await expectFolderStable(dir, outcome)
         }),
         params(60),
@@ -218,14 +227,10 @@ describe('data folder', () => {
       await fc.assert(
         fc.asyncProperty(fc.nat(), fc.nat(), rewrite, async (which, record, { lengths, ...fields }) => {
           const name = files.journals[which % files.journals.length]!
-          const { dir, outcome } = await startOnCopy(name, (bytes) => {
-            const { magic, records } = parseSegment(bytes)
-            const changes = records.filter((r) => isChange(r.payload))
-            if (changes.length === 0) return bytes
-            const change = changes[record % changes.length]!
-            change.payload = packChange({ ...unpackChange(change.payload), ...fields }, lengths)
-            return buildSegment(magic, records)
-          })
+          const { dir, outcome } = await startOnCopy(
+            name,
+            rewriteChange(record, (change) => ({ ...change, ...fields }), lengths),
+          )
           if (outcome instanceof Error) assertIpcStateError(outcome, [ErrorCode.STORE_DAMAGED])
           await expectFolderStable(dir, outcome)
         }),

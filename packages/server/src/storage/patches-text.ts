@@ -7,16 +7,17 @@
 // null) and gives up on anything else, which JSON.parse then reads. What it reads, it reads as
 // JSON.parse would: the same values, the same keys.
 
+// Character codes of JSON's punctuation and digits; those exported, the packed-patch reader compares too.
 const QUOTE = 34
 const COMMA = 44
-const MINUS = 45
+export const MINUS = 45
 const DOT = 46
-const ZERO = 48
-const NINE = 57
+export const ZERO = 48
+export const NINE = 57
 const OPEN_LIST = 91
 const BACKSLASH = 92
-const CLOSE_LIST = 93
-const CLOSE_OBJECT = 125
+export const CLOSE_LIST = 93
+export const CLOSE_OBJECT = 125
 
 /** Gives up on a text this reader does not take. */
 const GIVE_UP = Symbol('give up')

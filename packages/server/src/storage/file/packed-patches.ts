@@ -1,5 +1,5 @@
 // A packed change's patches read from their bytes: a change that sets the same place as the one before to another integer, without its text.
-import { parsePatchesText } from '../patches-text.js'
+import { CLOSE_LIST, CLOSE_OBJECT, MINUS, NINE, ZERO, parsePatchesText } from '../patches-text.js'
 
 // A journal of many changes is mostly changes like the one before: a counter, a clock, a sequence
 // number set again and again. Their patches' bytes are the same up to the value, and the value is
@@ -7,11 +7,6 @@ import { parsePatchesText } from '../patches-text.js'
 // next ones whose bytes start the same are read here from the bytes, with no text made, the op and
 // the path taken from the first (replay only reads them). Anything else is parsed as text.
 
-const MINUS = 45
-const ZERO = 48
-const NINE = 57
-const CLOSE_LIST = 93
-const CLOSE_OBJECT = 125
 /** The digits an integer may have and still be exact as a double. */
 const EXACT_DIGITS = 15
 const VALUE_KEY = Buffer.from('"value":')
