@@ -127,9 +127,12 @@ export class Sessions {
     return {
       data: (chunk) => {
         for (const frame of session.read(chunk)) {
-          if (!session.open) return
+          if (!session.open) break
           this.#guardedDispatch(session, frame)
         }
+        // What this read led to goes out at the end of its callback, in the same write as what was
+        // written directly (a hello's answer and the change its join made, say).
+        this.#options.fanOut.flush()
       },
       drain: () => session.drain(),
       close: () => {
