@@ -32,9 +32,10 @@ interface Change {
 
 /**
  * What one turn of the event loop sends to its connections. Changes and answers are gathered as
- * they are made, and sent at the end of the turn, before the event loop waits again (so nothing
- * waits longer than the work that made it): first each replica gets the turn's changes, then each
- * caller its answers.
+ * they are made, and sent once the read that led to them is done (the sessions flush at the end of
+ * each read's callback) or, for work that finished later (a write to the storage), at the end of
+ * the turn: never later than the event loop's next wait. First each replica gets the changes, then
+ * each caller its answers.
  *
  * A peer that offered batched frames gets the changes in one frame, from the first version to the
  * last, their patches one after the other, encoded once into bytes every such replica's socket is
