@@ -20,6 +20,11 @@ export interface FollowLogOptions {
   take(entries: readonly StreamEntry[], epoch: string | null): Promise<void>
   isClosed(): boolean
   logger: Logger
+  /** More streams read by the same blocking read, each from where it was read last; their entries go to `take`, after the log's. */
+  side?: {
+    streams(): (readonly [key: string, from: string])[]
+    take(key: string, entries: readonly StreamEntry[]): void
+  }
 }
 
 /** Entries read at once. */
@@ -54,7 +59,9 @@ export function followLog(options: FollowLogOptions): () => Promise<void> {
       let epoch: string | null
       try {
         // Sent together: Redis runs the HGET right after the XREAD returns, without a round trip more.
-        const reading = redis.xread('COUNT', COUNT, 'BLOCK', 0, 'STREAMS', log, options.from())
+        const side = options.side?.streams() ?? []
+        const keys = [log, ...side.map(([key]) => key)]
+        const reading = redis.xread('COUNT', COUNT, 'BLOCK', 0, 'STREAMS', ...keys, options.from(), ...side.map(([, from]) => from))
         const identity = redis.hget(options.meta, 'epoch')
         identity.catch(() => undefined)
         reply = (await reading) as [string, StreamEntry[]][] | null
@@ -71,10 +78,10 @@ export function followLog(options: FollowLogOptions): () => Promise<void> {
         continue
       }
       refused = false
-      const entries = reply?.[0]?.[1]
-      if (entries === undefined || entries.length === 0) continue
+      const entries = reply?.find(([key]) => key === log)?.[1]
       try {
-        await options.take(entries, epoch)
+        if (entries !== undefined && entries.length > 0) await options.take(entries, epoch)
+        for (const [key, read] of reply ?? []) if (key !== log) options.side?.take(key, read)
       } catch (error) {
         if (options.isClosed()) return
         logger.warn?.('taking changes from the log failed; reading again', {

@@ -24,6 +24,7 @@ describe('parseRedisStorageOptions', () => {
       key: 'ipc-state',
       snapshotEvery: 1000,
       connectTimeout: 10_000,
+      relayCalls: true,
       safeUrl: 'redis://localhost',
     })
   })
@@ -34,5 +35,6 @@ describe('parseRedisStorageOptions', () => {
     expect(() => parseRedisStorageOptions({ url: 'http://:hunter2@host' })).not.toThrow(/hunter2/)
     expect(() => parseRedisStorageOptions({ url: 'redis://h', key: '' })).toThrow(/key/)
     expect(() => parseRedisStorageOptions({ url: 'redis://h', snapshotEvery: 0 })).toThrow(/snapshotEvery/)
+    expect(() => parseRedisStorageOptions({ url: 'redis://h', relayCalls: 'yes' as never })).toThrow(/relayCalls/)
   })
 })

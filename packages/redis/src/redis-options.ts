@@ -40,6 +40,15 @@ export interface RedisStorageOptions {
    */
   serverLease?: number
   /**
+   * Whether one server, the writer (elected by a lease held for `serverLease`), runs every call,
+   * the others relaying their clients' calls to it through Redis: no call is run twice when servers
+   * write at once, and adding servers adds calls rather than races. `false`: each server runs its
+   * own clients' calls and commits them with compare-and-append, and a server that lost a race
+   * runs its calls again on top (fewer hops per call, but throughput falls as servers are added).
+   * @default true
+   */
+  relayCalls?: boolean
+  /**
    * More options for ioredis (for example `tls: { ca }` for a private certificate authority). The
    * connection's own settings (`lazyConnect`, the offline queue, resending) are the storage's.
    * @default {}
@@ -56,6 +65,7 @@ export interface RedisStorageSettings {
   snapshotEvery: number
   connectTimeout: number
   serverLease: number
+  relayCalls: boolean
   redis: RedisOptions
 }
 
@@ -80,6 +90,7 @@ export function parseRedisStorageOptions(options: RedisStorageOptions): RedisSto
     snapshotEvery: numberOption('snapshotEvery', options.snapshotEvery, { fallback: 1_000, min: 1 }),
     connectTimeout: numberOption('connectTimeout', options.connectTimeout, { fallback: 10_000, min: 1 }),
     serverLease: numberOption('serverLease', options.serverLease, { fallback: 5_000, min: 10 }),
+    relayCalls: booleanOption('relayCalls', options.relayCalls, true),
     redis: options.redis ?? {},
   }
 }
@@ -121,4 +132,10 @@ export function secretsOf(url: string, redis: RedisOptions): string[] {
   }
   if (typeof redis.password === 'string' && redis.password !== '') secrets.push(redis.password)
   return secrets
+}
+
+function booleanOption(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw new TypeError(`redisStorage: ${name} must be true or false`)
+  return value
 }

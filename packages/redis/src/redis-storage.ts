@@ -20,25 +20,19 @@ import { streamId } from './log-entries.js'
 import { LogReader } from './log-reader.js'
 import { type RedisStorageOptions, type RedisStorageSettings, parseRedisStorageOptions } from './redis-options.js'
 import { ServerLease, leaseKey } from './server-lease.js'
+import { RedisRelay } from './redis-relay.js'
 import { type Loaded, type StoreKeys, appendMigration, openStore } from './load-store.js'
-import { COMMIT_SCRIPT, INIT_SCRIPT, MISSED_PAGE, PERMISSIONS_SCRIPT, SNAPSHOT_SCRIPT } from './scripts.js'
+import { MISSED_PAGE, SCRIPTS } from './scripts.js'
 import { behind, damaged, lost, refusal, tooNew } from './store-errors.js'
-
-const SCRIPTS = {
-  ipcStateCommit: { numberOfKeys: 3, lua: COMMIT_SCRIPT },
-  ipcStateInit: { numberOfKeys: 3, lua: INIT_SCRIPT },
-  ipcStateSnapshot: { numberOfKeys: 3, lua: SNAPSHOT_SCRIPT },
-  ipcStatePermissions: { numberOfKeys: 5, lua: PERMISSIONS_SCRIPT },
-}
 
 /**
  * A storage several servers share through Redis: each server serves its own local clients, and
- * all of them one store, in one total order. Each batch of changes is appended to a log (a Redis
- * stream) by a Lua script that first checks the batch was made against the latest version, and
- * stores the answers to the calls that made them in the same step: a server that lost the race gets
- * `{ conflict: true }`, takes the changes it missed and runs its calls again; a call resent to
- * another server is answered from the record, never applied twice. Every server follows the log
- * with a blocking read and forwards each change to its own replicas.
+ * all of them one store, in one total order. One server, the writer (elected by a lease), runs
+ * every call: the others relay their clients' calls to it through Redis and answer them from the
+ * log. Each batch of changes is appended to the log (a stream) by a Lua script that first checks it
+ * was made against the latest version, with the answers to the calls that made them: a write that
+ * lost a race (a server's own hello or hook beside the writer's calls) is run again on top. Every
+ * server follows the log with a blocking read and forwards each change to its own replicas.
  *
  * @example
  * ```ts
@@ -79,6 +73,8 @@ class RedisStorage implements Storage {
   readonly #chain = new CommitChain()
   /** This server's lease, held from `open` on (see `ServerLeases`). */
   leases: ServerLease | undefined
+  /** The relay of calls to the writer, from `open` on, when the server takes relayed calls (see `CallRelay`). */
+  relay: RedisRelay | undefined
 
   constructor(settings: RedisStorageSettings) {
     this.#settings = settings
@@ -118,6 +114,14 @@ class RedisStorage implements Storage {
       const loaded = await openStore(redis, this.#keys, context, this.#settings)
       this.leases = new ServerLease(redis, this.#settings.key, this.#id, this.#settings.serverLease, context.logger)
       await this.leases.start()
+      // One server runs every call; the first to start is that one at once.
+      const target = context.relay
+      if (target !== undefined && this.#settings.relayCalls)
+        this.relay = new RedisRelay({
+          ...{ redis, settings: this.#settings, serverId: this.#id },
+          ...{ context: { ...context, relay: target }, refusal: () => this.#refused },
+        })
+      await this.relay?.start()
       const follower = createConnection(this.#settings, true, {})
       // The other connection reports outages; without a listener, ioredis would print each error.
       follower.on('error', () => undefined)
@@ -219,6 +223,7 @@ class RedisStorage implements Storage {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    await this.relay?.stop()
     await this.leases?.stop()
     this.#follower?.disconnect()
     await this.#stopFollowing?.()
@@ -227,10 +232,9 @@ class RedisStorage implements Storage {
   }
 
   /**
-   * Takes in `loaded` as the store this server starts from, and follows the log after it, unless
-   * the server has to migrate it first (a migration another server wrote meanwhile would make the
-   * server's own refused). Its first entries come in a later I/O turn: after the server took in
-   * what `open` or `migrate` returns.
+   * Takes in `loaded` as the store this server starts from, and follows the log after it unless the
+   * server has to migrate it first. Its first entries come in a later I/O turn: after the server
+   * took in what `open` or `migrate` returns.
    */
   #loaded(loaded: Loaded): StoredLog {
     this.#epoch = loaded.store.epoch
@@ -253,6 +257,7 @@ class RedisStorage implements Storage {
       take: (entries, epoch) => reader.serially(() => reader.takeFollowed(entries, epoch)),
       isClosed: () => this.#closed || this.#refused !== undefined,
       logger: this.#context!.logger,
+      side: this.relay,
     })
   }
 
@@ -287,6 +292,9 @@ class RedisStorage implements Storage {
     })
     this.#follower?.disconnect()
     this.#reader?.wakeAll()
+    // Another server runs the calls from now on; those this one relayed fail here.
+    void this.relay?.stop()
+    this.#context!.relay?.relayAgain()
     return error
   }
 }

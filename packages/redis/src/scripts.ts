@@ -195,3 +195,11 @@ redis.call('HSET', KEYS[1], 'snapshot', version)
 redis.call('XTRIM', KEYS[3], 'MINID', current .. '-1')
 return version
 `
+
+/** The scripts the storage's main connection runs, as ioredis defines them on it. */
+export const SCRIPTS = {
+  ipcStateCommit: { numberOfKeys: 3, lua: COMMIT_SCRIPT },
+  ipcStateInit: { numberOfKeys: 3, lua: INIT_SCRIPT },
+  ipcStateSnapshot: { numberOfKeys: 3, lua: SNAPSHOT_SCRIPT },
+  ipcStatePermissions: { numberOfKeys: 5, lua: PERMISSIONS_SCRIPT },
+}

@@ -53,4 +53,5 @@ export type {
   StoreImage,
   WriteConflict,
 } from './storage/storage.js'
+export type { CallRelay, RelayedCall, RelayedReply, RelayTarget } from './storage/call-relay.js'
 export { readPresent, readStoredInstances } from './storage/stored-record.js'

@@ -6,6 +6,7 @@ import type { ServerSettings } from './server-settings.js'
 import type { Session } from './connections/session.js'
 import type { StateFrames } from './connections/state-frames.js'
 import { type ReplayOptions, type ReplayedStore, replayLog } from './storage/replay-log.js'
+import type { RelayTarget } from './storage/call-relay.js'
 import type { ExternalUpdate, PresentInstance, Storage, StoredLog } from './storage/storage.js'
 import type { StoreRuntime } from './state/store-runtime.js'
 
@@ -19,6 +20,8 @@ export interface OpenStorageTargets<S extends object, A extends ActionMap<S>> {
   presence: { image(): PresentInstance[]; restore(present: readonly PresentInstance[]): void }
   /** Takes what other servers committed to a storage they share with this one. */
   receive(updates: readonly ExternalUpdate[]): void
+  /** Takes the calls and replies a storage that relays calls to one writer hands over. */
+  relay: RelayTarget
 }
 
 /** How this server replays a log a storage hands back. */
@@ -43,7 +46,7 @@ export function replayOptions<S extends object, A extends ActionMap<S>>({
  */
 export async function openStorage<S extends object, A extends ActionMap<S>>(
   storage: Storage,
-  { settings, runtime, record, snapshots, presence, receive }: OpenStorageTargets<S, A>,
+  { settings, runtime, record, snapshots, presence, receive, relay }: OpenStorageTargets<S, A>,
 ): Promise<void> {
   const { store, logger } = settings
   const options = replayOptions(settings)
@@ -62,6 +65,7 @@ export async function openStorage<S extends object, A extends ActionMap<S>>(
       return present.length === 0 ? image : { ...image, present }
     },
     receive,
+    relay,
   })
   try {
     let loaded: ReplayedStore

@@ -4,6 +4,7 @@ import { ActionCalls } from './calls/action-calls.js'
 import { CallRecord } from './calls/call-record.js'
 import { CommitPipeline } from './calls/commit-pipeline.js'
 import { ExternalChanges } from './calls/external-changes.js'
+import { RelayedCalls } from './calls/relayed-calls.js'
 import { FanOut } from './connections/fan-out.js'
 import { MemoryBudget } from './connections/memory-budget.js'
 import type { CreateServerOptions } from './server-options.js'
@@ -19,7 +20,8 @@ import { Presence } from './presence/presence.js'
 import { StoreRuntime } from './state/store-runtime.js'
 import { actionCatalog } from './state/action-catalog.js'
 import { ChangeHistory } from './state/change-history.js'
-import type { Storage } from './storage/storage.js'
+import type { RelayTarget } from './storage/call-relay.js'
+import type { ExternalUpdate, Storage } from './storage/storage.js'
 import { createIpcTransport } from './transport/ipc-transport.js'
 import type { Transport, TransportHandlers } from './transport/transport.js'
 
@@ -165,12 +167,28 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
     snapshots,
     presence,
     replay: replayOptions(settings),
+    learned: (instanceId, answer) => calls.answers.learned(instanceId, answer),
     logger,
   })
-  if (storage !== undefined) {
-    await openStorage(storage, { settings, runtime, record, snapshots, presence, receive: (updates) => external.receive(updates) })
+  // What a storage that relays calls to one writer hands over: only once `calls` exists, after `open`.
+  let started: ActionCalls<S> | undefined
+  let relayed: RelayedCalls | undefined
+  const relay: RelayTarget = {
+    run: (relayedCalls) => started?.runRelayed(relayedCalls),
+    replied: (replies) => started?.answers.replied(replies),
+    refused: (relayedCalls, error) => started?.answers.refused(relayedCalls, error),
+    relayAgain: () => relayed?.again(),
   }
-  const calls = new ActionCalls({ runtime, record, fanOut, pipeline, settings, isClosing, metrics })
+  if (storage !== undefined) {
+    const receive = (updates: readonly ExternalUpdate[]) => external.receive(updates)
+    await openStorage(storage, { settings, runtime, record, snapshots, presence, receive, relay })
+  }
+  relayed =
+    storage?.relay === undefined || storage.leases === undefined
+      ? undefined
+      : new RelayedCalls({ relay: storage.relay, serverId: storage.leases.serverId, ...settings })
+  const calls = new ActionCalls({ runtime, record, fanOut, pipeline, settings, isClosing, metrics, relayed })
+  started = calls
   const sessions = new Sessions({
     settings,
     store: served,

@@ -23,7 +23,7 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : word.e
  * the servers' addresses. When the scenario ends the servers are stopped before Redis, so that none
  * is left waiting on a Redis that went away while it closed.
  */
-async function startSharedServers(context: BenchContext, count: number): Promise<Address[]> {
+async function startSharedServers(context: BenchContext, count: number, relayCalls = true): Promise<Address[]> {
   const name = context.uniqueName('shared-redis')
   const redis = await startRedis(context.redisBinary!, {
     path: context.temp.file(`${name}.sock`),
@@ -36,7 +36,7 @@ async function startSharedServers(context: BenchContext, count: number): Promise
     await redis.stop()
   })
   const start = async () => {
-    const server = await startServer(context, 'ipc-state', { sharedStore: { url: redis.path, key: STORE_KEY } })
+    const server = await startServer(context, 'ipc-state', { sharedStore: { url: redis.path, key: STORE_KEY, relayCalls } })
     servers.push(server)
     return server.address
   }
@@ -45,20 +45,33 @@ async function startSharedServers(context: BenchContext, count: number): Promise
   return [first, ...(await Promise.all(Array.from({ length: count - 1 }, start)))]
 }
 
+/**
+ * How the ipc-state servers of a row keep their store: shared in Redis with one writer running every
+ * call (the default), shared with each server running its own clients' calls (`relayCalls: false`),
+ * or one server with a data folder (fsync `interval`), the figure a shared store is held against.
+ */
+type StoreMode = 'relay' | 'own' | 'folder'
+
+const VARIANT_SUFFIX: Record<StoreMode, string> = { relay: '', own: ' own', folder: ' folder' }
+
 /** Calls per second from every writer of `servers` servers (Redis: as many INCR processes). */
-function callsSide(column: SideKind, servers: number, writersPerServer: number): ScenarioSide {
+function callsSide(column: SideKind, servers: number, writersPerServer: number, mode: StoreMode = 'relay'): ScenarioSide {
   const processes = servers * writersPerServer
+  const how = { relay: '', own: ', each running its own calls', folder: ' with a data folder' }[mode]
   return {
     column,
-    variant: `${servers}`,
-    label: column === 'redis' ? `Redis, ${plural(processes, 'INCR process')}` : `ipc-state, ${plural(servers, 'server')}`,
+    variant: `${servers}${VARIANT_SUFFIX[mode]}`,
+    label: column === 'redis' ? `Redis, ${plural(processes, 'INCR process')}` : `ipc-state, ${plural(servers, 'server')}${how}`,
     async start(context) {
       let groups: ClientGroup[]
       if (column === 'redis') {
         const server = await startServer(context, 'redis')
         groups = [await startClients(context, server.address, processes)]
+      } else if (mode === 'folder') {
+        const server = await startServer(context, 'ipc-state', { storage: { fsync: 'interval' } })
+        groups = [await startClients(context, server.address, processes, { replica: false })]
       } else {
-        const addresses = await startSharedServers(context, servers)
+        const addresses = await startSharedServers(context, servers, mode === 'relay')
         // Writers, as the durability rows' are: a Redis client that only writes gets nothing but its answer.
         groups = await Promise.all(addresses.map((address) => startClients(context, address, writersPerServer, { replica: false })))
       }
@@ -125,6 +138,9 @@ export function sharedServers(settings: BenchSettings): Scenario {
   const variants: Record<string, string> = { lag: 'server A → replica on B / PUBLISH → SUBSCRIBE' }
   for (const n of SERVER_COUNTS)
     variants[`${n}`] = `${plural(n, 'server')} × ${plural(writers, 'writer')} / ${plural(n * writers, 'INCR process')}`
+  for (const n of SERVER_COUNTS.slice(1))
+    variants[`${n} own`] = `${plural(n, 'server')} × ${plural(writers, 'writer')}, each running its own calls`
+  variants['1 folder'] = `the same with a data folder (fsync interval), 1 server × ${plural(writers, 'writer')}`
   return {
     id: 'shared-servers',
     title: `ipc-state servers sharing one store in Redis, ${each} (increment / INCR, 1 in flight), and the lag between servers`,
@@ -138,6 +154,8 @@ export function sharedServers(settings: BenchSettings): Scenario {
     variants,
     sides: () => [
       ...SERVER_COUNTS.flatMap((n) => [callsSide('ipc-state', n, writers), callsSide('redis', n, writers)]),
+      ...SERVER_COUNTS.slice(1).map((n) => callsSide('ipc-state', n, writers, 'own')),
+      callsSide('ipc-state', 1, writers, 'folder'),
       lagSide('ipc-state'),
       lagSide('redis'),
     ],

@@ -24,6 +24,8 @@ export interface SharedStoreConfig {
   url: string
   /** The prefix of the store's keys. */
   key: string
+  /** `false`: each server runs its own clients' calls (see `redisStorage`); the storage's default otherwise. */
+  relayCalls?: boolean
 }
 
 /** Configuration of the ipc-state server worker. */

@@ -12,6 +12,8 @@ export interface SharedStore {
   key: string
   /** Versions between snapshots; unset for the default. */
   snapshotEvery?: number
+  /** `false`: each server runs its own clients' calls (the storage's `relayCalls`); unset for the default. */
+  relayCalls?: boolean
 }
 
 /** One shared server: its address, and its process while it runs. */
@@ -22,12 +24,32 @@ export interface SharedServer {
   restart(): Promise<void>
 }
 
+/** The id the running process of `server` holds its leases under in the store (a new one at each start). */
+export function leaseIdOf(server: SharedServer): string {
+  const lease = server.process.events.find((event) => event.event === 'lease')
+  if (typeof lease?.serverId !== 'string') throw new Error(`${server.address.id} did not say its lease id`)
+  return lease.serverId
+}
+
+/** The server that holds the writer's lease of the store under `key` now (see `redisStorage`'s `relayCalls`). */
+export async function writerOf(
+  servers: readonly SharedServer[],
+  redis: { command(...args: string[]): Promise<string> },
+  key: string,
+) {
+  const holder = await redis.command('GET', `${key}:writer`)
+  const writer = servers.find((server) => leaseIdOf(server) === holder)
+  if (writer === undefined) throw new Error(`no running server holds the writer's lease (${JSON.stringify(holder)})`)
+  return writer
+}
+
 /** The variables that point `fixtures/servers/shared-server.ts` at `store`. */
 export function sharedStoreEnv(store: SharedStore): FixtureEnv {
   return {
     IPC_STATE_REDIS_URL: store.url,
     IPC_STATE_REDIS_KEY: store.key,
     ...(store.snapshotEvery === undefined ? {} : { IPC_STATE_SNAPSHOT_EVERY: String(store.snapshotEvery) }),
+    ...(store.relayCalls === undefined ? {} : { IPC_STATE_RELAY_CALLS: store.relayCalls ? '1' : '0' }),
   }
 }
 

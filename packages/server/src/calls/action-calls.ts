@@ -4,12 +4,14 @@ import { actionResultJson, encodeResponse, type ActionCallRequest } from '@ipc-s
 import { ActionQueue } from './action-queue.js'
 import type { CallRecord } from './call-record.js'
 import type { CommitPipeline } from './commit-pipeline.js'
+import { CallAnswers, type ClientJob } from './call-answers.js'
+import type { RelayedCalls } from './relayed-calls.js'
 import { type HookJob, runHookJob, runServerJob, type ServerJob, type ServerJobContext } from './server-jobs.js'
 import type { FanOut } from '../connections/fan-out.js'
 import type { ServerMetrics } from '../metrics/server-metrics.js'
 import { errorResponseJson } from '../connections/error-frames.js'
 import type { Session } from '../connections/session.js'
-import type { StoredAnswer } from '../storage/storage.js'
+import type { RelayedCall } from '../storage/call-relay.js'
 import type { StoreRuntime } from '../state/store-runtime.js'
 
 /** What {@link ActionCalls} needs from the rest of the server. */
@@ -19,30 +21,14 @@ export interface ActionCallsOptions<S extends object> {
   fanOut: FanOut<Session>
   /** Where each outcome waits for the change it depends on to be durable. */
   pipeline: CommitPipeline
-  settings: {
-    /** The socket path, for messages. */
-    path: string
-    maxInFlight: number
-    /** For messages: the bounds of the record. */
-    dedupWindow: number
-    answerGrace: number
-    logger: Logger
-  }
+  /** The socket path, and the bounds of the record, for messages. */
+  settings: { path: string; maxInFlight: number; dedupWindow: number; answerGrace: number; logger: Logger }
   /** Whether the server is closing: new calls are refused then. */
   isClosing(): boolean
   /** Where each answered call is counted and timed; none when the server measures nothing. */
   metrics?: ServerMetrics | undefined
-}
-
-/** A call a client sent. */
-interface ClientJob {
-  /** The connection that sent the call; its in-flight count includes it until it is answered. */
-  session: Session
-  clientId: string
-  instanceId: string
-  request: ActionCallRequest
-  /** When the call arrived, on the metrics' clock (0 without metrics). */
-  at: number
+  /** The calls relayed to the writer, with a storage that runs every call on one server (see `CallRelay`). */
+  relayed?: RelayedCalls | undefined
 }
 
 type Job = ClientJob | ServerJob | HookJob
@@ -58,12 +44,15 @@ export class ActionCalls<S extends object> {
   readonly #options: ActionCallsOptions<S>
   readonly #queue: ActionQueue<Job>
   readonly #jobs: ServerJobContext<S>
+  /** Where each client's call is answered. */
+  readonly answers: CallAnswers
   #calls = 0
   #changes = 0
 
   constructor(options: ActionCallsOptions<S>) {
     this.#options = options
     const { runtime, fanOut, pipeline, settings, metrics } = options
+    this.answers = new CallAnswers(options)
     this.#jobs = {
       runtime,
       fanOut,
@@ -78,7 +67,7 @@ export class ActionCalls<S extends object> {
     this.#queue = new ActionQueue<Job>({
       run: (job, input) => this.#run(job, input),
       reject: (job, error) => {
-        if (job.session === undefined) {
+        if (!('request' in job)) {
           if (job.action === undefined) {
             job.failed(error)
             return
@@ -87,8 +76,8 @@ export class ActionCalls<S extends object> {
           job.reject(error)
           return
         }
-        job.session.inFlight -= 1
-        this.#answer(job.instanceId, job.request.id, errorResponseJson(job.request.id, error))
+        if (job.session !== undefined) job.session.inFlight -= 1
+        this.answers.settle(job, errorResponseJson(job.request.id, error))
         this.#options.metrics?.called(job.request.action, error.code, job.at)
       },
     })
@@ -131,7 +120,7 @@ export class ActionCalls<S extends object> {
         // will come to this connection, the instance's current one.
         return
       case 'unknown':
-        this.#refuse(session, request, this.#outcomeUnknown(request.id, status.reason), at)
+        this.#refuse(session, request, this.answers.outcomeUnknown(request.id, status.reason), at)
         return
       case 'new':
         break
@@ -148,12 +137,20 @@ export class ActionCalls<S extends object> {
       this.#refuse(session, request, error, at)
       return
     }
+    const { relayed } = this.#options
+    if (relayed !== undefined && !relayed.writing) {
+      // The writer checks the input, as it checks every relayed call.
+      this.#calls += 1
+      record.take(instanceId, request.id)
+      relayed.forward(session, request, record.since(instanceId) ?? 0, at)
+      return
+    }
     let input: unknown
     try {
       input = runtime.checkInput(request.action, request.input)
     } catch (error) {
       const failure = toIpcStateError(error)
-      this.#answer(instanceId, request.id, errorResponseJson(request.id, failure))
+      this.answers.answer(instanceId, request.id, errorResponseJson(request.id, failure))
       metrics?.called(request.action, failure.code, at)
       return
     }
@@ -194,13 +191,54 @@ export class ActionCalls<S extends object> {
     return new Promise((resolve, reject) => this.#queue.push({ session: undefined, action, resolve, reject, at }, checked))
   }
 
+  /**
+   * Runs calls other servers relayed to this one, the writer, in order, as its own clients' calls:
+   * answered from the record when one ran already (its change carried the answer to its server),
+   * their input checked, queued.
+   */
+  runRelayed(calls: readonly RelayedCall[]): void {
+    const { record, runtime, metrics } = this.#options
+    for (const call of calls) {
+      const request = this.#options.relayed?.decode(call)
+      if (request === undefined) continue
+      const at = metrics === undefined ? 0 : metrics.now()
+      const { from, instanceId, clientId } = call
+      const job: ClientJob = { session: undefined, from, clientId, instanceId, request, at }
+      record.learnInstance(instanceId, call.since)
+      const status = record.status(instanceId, request.id)
+      // A call of this server's own clients, relayed before it was the writer, is pending here
+      // until it runs: once.
+      if (status.kind === 'pending' && !this.#options.relayed?.takeToRun(call, request.id)) continue
+      if (status.kind === 'answered') {
+        if (this.answers.answeredHere(job)) this.answers.settle(job, status.responseJson)
+        continue
+      }
+      if (status.kind === 'unknown') {
+        this.answers.settle(job, errorResponseJson(request.id, this.answers.outcomeUnknown(request.id, status.reason)))
+        continue
+      }
+      let input: unknown
+      try {
+        input = runtime.checkInput(request.action, request.input)
+      } catch (error) {
+        this.answers.settle(job, errorResponseJson(request.id, toIpcStateError(error)))
+        continue
+      }
+      if (status.kind === 'new') {
+        this.#calls += 1
+        record.take(instanceId, request.id)
+      }
+      this.#queue.push(job, input)
+    }
+  }
+
   /** Queues a presence hook behind every call taken so far (see {@link HookJob}). */
   hook(job: Omit<HookJob, 'session' | 'action'>): void {
     this.#queue.push({ ...job, session: undefined, action: undefined }, undefined)
   }
 
   #run(job: Job, input: unknown): void {
-    if (job.session === undefined) {
+    if (!('request' in job)) {
       if (job.action === undefined) runHookJob(this.#jobs, job)
       else runServerJob(this.#jobs, job, input)
       return
@@ -208,22 +246,23 @@ export class ActionCalls<S extends object> {
     const { runtime, fanOut, pipeline, settings, metrics } = this.#options
     const { session, clientId, instanceId, request, at } = job
     const { id } = request
-    session.inFlight -= 1
+    if (session !== undefined) session.inFlight -= 1
     // With a storage other servers share, another server may have applied this very call (sent
-    // there first, resent here) while it waited: its answer then came with that server's change.
+    // there first, resent here) while it waited: its answer then came with that server's change,
+    // which also carries it to the server that relayed it.
     const status = this.#options.record.learns ? this.#options.record.status(instanceId, id) : undefined
     if (status?.kind === 'answered') {
-      this.#answer(instanceId, id, status.responseJson)
+      if (this.answers.answeredHere(job)) this.answers.settle(job, status.responseJson)
       metrics?.called(request.action, 'ok', at)
       return
     }
     const failed = (error: IpcStateError) => {
-      this.#answer(instanceId, id, errorResponseJson(id, error))
+      this.answers.settle(job, errorResponseJson(id, error))
       metrics?.called(request.action, error.code, at)
     }
     // Another server wrote first: run again on top of its changes, in this call's turn.
     const rerun = () => {
-      session.inFlight += 1
+      if (session !== undefined) session.inFlight += 1
       this.#queue.push(job, input)
     }
     let applied: ReturnType<typeof runtime.apply>
@@ -234,7 +273,7 @@ export class ActionCalls<S extends object> {
       settings.logger.debug?.('action failed', { action: request.action, code: failure.code, reason: failure.message })
       const answer = errorResponseJson(id, failure)
       const deliver = () => {
-        this.#answer(instanceId, id, answer)
+        this.answers.settle(job, answer)
         metrics?.called(request.action, failure.code, at)
       }
       pipeline.add(undefined, deliver, failed, rerun)
@@ -243,7 +282,7 @@ export class ActionCalls<S extends object> {
     const answer = actionResultJson(id, applied.version, applied.valueJson)
     if (applied.patches.length === 0) {
       const deliver = () => {
-        this.#answer(instanceId, id, answer)
+        this.answers.settle(job, answer)
         metrics?.called(request.action, 'ok', at)
       }
       pipeline.add(undefined, deliver, failed, rerun)
@@ -258,35 +297,11 @@ export class ActionCalls<S extends object> {
         // Replicas hear of the change before the caller hears its answer (a batched caller's
         // replica finds the answer inside the change).
         fanOut.publish(runtime.epoch, version, patchesJson, request.action, clientId)
-        this.#answer(instanceId, id, answer, { id, version, valueJson })
+        this.answers.settle(job, answer, { id, version, valueJson })
         metrics?.called(request.action, 'ok', at)
       },
       failed,
       rerun,
-    )
-  }
-
-  /**
-   * Sends an action's answer (the data of its `response`, as JSON) to the caller's current
-   * connection at the end of this turn, and records it for a resend of the same call when the call
-   * changed the state (one that did not may simply run again).
-   */
-  #answer(instanceId: string, id: number, responseJson: string, changed?: StoredAnswer): void {
-    const session = this.#options.record.answer(instanceId, id, changed)
-    if (session !== undefined) this.#options.fanOut.answer(session, responseJson, changed?.version)
-  }
-
-  #outcomeUnknown(id: number, reason: 'expired' | 'window'): IpcStateError {
-    const { path, dedupWindow, answerGrace } = this.#options.settings
-    const why =
-      reason === 'window'
-        ? `more than ${dedupWindow} later calls of this client were answered since (option dedupWindow)`
-        : `this client had no connection for a while and its record was forgotten to make room (option answerGrace: ${answerGrace} ms)`
-    return new IpcStateError(
-      ErrorCode.OUTCOME_UNKNOWN,
-      `Call ${id} was sent before and may or may not have been applied: the server at ${path} no longer holds its answer, ` +
-        `because ${why}. It was not applied again. Do not retry it blindly: read the state to find out.`,
-      { data: { id, reason } },
     )
   }
 }

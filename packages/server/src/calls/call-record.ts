@@ -199,6 +199,11 @@ export class CallRecord<C> {
     return { kind: 'new' }
   }
 
+  /** The id of the hello that made `instanceId`'s record, when it is held. */
+  since(instanceId: string): number | undefined {
+    return this.#instances.get(instanceId)?.since
+  }
+
   /** Calls taken and not answered yet. */
   get unanswered(): number {
     return this.#unanswered.size

@@ -6,7 +6,7 @@ import type { FanOut } from '../connections/fan-out.js'
 import type { Session } from '../connections/session.js'
 import type { StateFrames } from '../connections/state-frames.js'
 import { type ReplayOptions, replayLog } from '../storage/replay-log.js'
-import type { ExternalUpdate, PresenceMark, PresentInstance } from '../storage/storage.js'
+import type { ExternalUpdate, PresenceMark, PresentInstance, StoredAnswer } from '../storage/storage.js'
 import { readPresenceMark } from '../storage/stored-record.js'
 import type { StoreRuntime } from '../state/store-runtime.js'
 
@@ -20,6 +20,8 @@ export interface ExternalChangesOptions<S extends object> {
   snapshots: StateFrames
   /** Takes the joins and leaves other servers stored (see `presence/presence.ts`). */
   presence: { external(mark: PresenceMark): void; replace(present: readonly PresentInstance[]): void }
+  /** Takes the answer a change carried to a client's call (see `CallAnswers.learned`). */
+  learned(instanceId: string, answer: StoredAnswer): void
   /** How a whole store handed in is replayed (see `replayLog`). */
   replay: ReplayOptions
   logger: Logger
@@ -121,7 +123,7 @@ export class ExternalChanges<S extends object> {
           if (mark !== undefined) this.#options.presence.external(mark)
         }
         if (update.instanceId !== '') {
-          record.learn(update.instanceId, { id: update.id, version: update.version, valueJson: update.valueJson })
+          this.#options.learned(update.instanceId, { id: update.id, version: update.version, valueJson: update.valueJson })
         }
         return
       }

@@ -1,5 +1,6 @@
 // The storage contract: what a place that keeps a store's log of entries and its snapshots does for the server.
 import type { IpcStateError, Logger } from '@ipc-state/protocol'
+import type { CallRelay, RelayTarget } from './call-relay.js'
 
 // The server does everything that means something: it replays what a storage hands back into the
 // state and the record of answered calls, trims the record, makes the answers' frames, migrates a
@@ -184,6 +185,8 @@ export interface StorageContext {
    * (its writes reject from then on), since this server's state is not the shared one any more.
    */
   receive(updates: readonly ExternalUpdate[]): void
+  /** For a storage that relays calls to one writer (see {@link Storage.relay}): where it hands them. */
+  relay?: RelayTarget
 }
 
 /**
@@ -280,6 +283,8 @@ export interface Storage {
   writesAtOnce?(): number
   /** Set once `open` resolved, by a storage several servers share that keeps a lease for each (see {@link ServerLeases}). */
   readonly leases?: ServerLeases
+  /** Set once `open` resolved, by a storage several servers share that runs every call on one of them (see {@link CallRelay}). */
+  readonly relay?: CallRelay
   /** Makes everything written durable and releases the storage: after it, another storage may open the same place. Called once, last. */
   close(): Promise<void>
 }

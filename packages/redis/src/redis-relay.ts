@@ -1,0 +1,185 @@
+// Calls relayed to the writer through Redis streams, and its replies back: one stream of calls, one of replies per server.
+import type { IpcStateError, Logger } from '@ipc-state/protocol'
+import type { CallRelay, RelayTarget, RelayedCall, RelayedReply, StorageContext } from '@ipc-state/server'
+import { type Connection, unavailable } from './connection.js'
+import type { RedisStorageSettings } from './redis-options.js'
+import type { StreamEntry } from './log-entries.js'
+import { encodeCalls, encodeReplies, readCalls, readReplies } from './relay-entries.js'
+import { WriterLease } from './writer-lease.js'
+
+/** Calls the stream keeps at most when no writer reads them (a cap, far above what clients keep in flight). */
+const MAX_CALLS = 100_000
+/** Replies a server's stream keeps at most when that server reads none. */
+const MAX_REPLIES = 10_000
+/** The one entry that only wakes a server's blocking read (it became the writer, and reads the calls from now on). */
+const WAKE = ['w', '']
+
+/** What a {@link RedisRelay} uses. */
+export interface RedisRelayOptions {
+  redis: Connection
+  /** Its `key` prefixes the streams, `<key>:calls` and `<key>:replies:<server>`; its `serverLease` is the writer's too. */
+  settings: RedisStorageSettings
+  serverId: string
+  /** Its `relay` takes what the streams hand over; its `maxEntryBytes` bounds a frame or a reply taken from them. */
+  context: Pick<StorageContext, 'maxEntryBytes' | 'logger'> & { relay: RelayTarget }
+  /** Why the storage takes no more changes, for good: calls are then run (and refused) where they came. */
+  refusal(): IpcStateError | undefined
+}
+
+/**
+ * Relays calls to the writer and its replies back, through Redis: a server that is not the writer
+ * appends the calls of one turn as one entry of `<key>:calls`; the writer reads that stream (in the
+ * same blocking read as the log), runs the calls, and trims what it read. Replies to calls that
+ * changed nothing go to `<key>:replies:<server>`, which that server reads. What a stream holds is
+ * checked before it is taken: an entry no server wrote is logged and left out.
+ */
+export class RedisRelay implements CallRelay {
+  readonly #options: RedisRelayOptions
+  readonly #callsKey: string
+  readonly #repliesKey: string
+  readonly #logger: Logger
+  #lease: WriterLease | undefined
+  /** A server's replies stream expires this long after the last reply written to it (its server died). */
+  #repliesTtlMs = 0
+  #outgoing: RelayedCall[] = []
+  #replies = new Map<string, RelayedReply[]>()
+  #scheduled = false
+  /** Where the next read of each stream starts. */
+  #callsFrom = '0-0'
+  #repliesFrom = '0-0'
+
+  constructor(options: RedisRelayOptions) {
+    this.#options = options
+    this.#callsKey = `${options.settings.key}:calls`
+    this.#repliesKey = repliesKey(options.settings.key, options.serverId)
+    this.#logger = options.context.logger
+  }
+
+  /** Takes the writer's lease when no server holds it, and keeps looking (see {@link WriterLease}). */
+  async start(): Promise<void> {
+    const { redis, serverId } = this.#options
+    const { key, serverLease: leaseMs } = this.#options.settings
+    const target = this.#options.context.relay
+    this.#repliesTtlMs = leaseMs * 4
+    const events = { writing: () => this.#becameWriter(), changed: () => target.relayAgain() }
+    this.#lease = new WriterLease(redis, key, serverId, leaseMs, events, this.#logger)
+    await this.#lease.start()
+    // Calls relayed and not answered when Redis goes away fail, as commits under way do.
+    redis.on('close', () => target.relayAgain())
+  }
+
+  /** Gives the writer's lease up, when this server holds it. */
+  async stop(): Promise<void> {
+    await this.#lease?.stop()
+  }
+
+  /** Whether this server runs calls itself: it is the writer, or the storage refuses every write (the calls fail where they came). */
+  get writing(): boolean {
+    return this.#lease?.writing === true || this.#options.refusal() !== undefined
+  }
+
+  forward(calls: readonly RelayedCall[]): void {
+    this.#outgoing.push(...calls)
+    this.#schedule()
+  }
+
+  reply(to: string, replies: readonly RelayedReply[]): void {
+    const list = this.#replies.get(to)
+    if (list === undefined) this.#replies.set(to, [...replies])
+    else list.push(...replies)
+    this.#schedule()
+  }
+
+  /** This server became the writer: it reads every call still in the stream, and its blocking read wakes to start. */
+  #becameWriter(): void {
+    this.#callsFrom = '0-0'
+    const { redis } = this.#options
+    redis.xadd(this.#repliesKey, '*', ...WAKE).catch(() => undefined)
+    redis.pexpire(this.#repliesKey, this.#repliesTtlMs).catch(() => undefined)
+  }
+
+  /** The streams the blocking read takes beside the log: this server's replies, and the calls while it is the writer. */
+  streams(): (readonly [string, string])[] {
+    const streams: (readonly [string, string])[] = [[this.#repliesKey, this.#repliesFrom]]
+    if (this.writing) streams.push([this.#callsKey, this.#callsFrom])
+    return streams
+  }
+
+  /** Takes what the blocking read found in one of {@link streams}. */
+  take(key: string, entries: readonly StreamEntry[]): void {
+    const last = entries.at(-1)
+    if (last === undefined) return
+    const { redis } = this.#options
+    const target = this.#options.context.relay
+    const logger = this.#logger
+    const maxBytes = this.#options.context.maxEntryBytes
+    if (key === this.#repliesKey) {
+      this.#repliesFrom = last[0]
+      for (const [id, fields] of entries) {
+        if (fields.length === 2 && fields[0] === WAKE[0]) continue
+        const replies = readReplies(fields, maxBytes)
+        if (typeof replies === 'string')
+          logger.warn?.('an entry of the replies stream is not a reply: left out', { key, id, why: replies })
+        else target.replied(replies)
+      }
+      return
+    }
+    if (key !== this.#callsKey) return
+    this.#callsFrom = last[0]
+    for (const [id, fields] of entries) {
+      const calls = readCalls(fields, maxBytes)
+      if (typeof calls === 'string')
+        logger.warn?.('an entry of the calls stream is not a relayed call: left out', { key, id, why: calls })
+      else target.run(calls)
+    }
+    // What was read is gone from the stream: a server whose calls the writer took and did not
+    // answer (it died first) relays them again to the next writer.
+    redis.xtrim(this.#callsKey, 'MINID', after(last[0])).catch(() => undefined)
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return
+    this.#scheduled = true
+    // What one turn relays goes as one entry: calls read from one socket read arrive together.
+    queueMicrotask(() => this.#flush())
+  }
+
+  #flush(): void {
+    this.#scheduled = false
+    const { redis, serverId } = this.#options
+    const failed = (what: string) => (error: Error) => this.#logger.debug?.(`relaying ${what} failed`, { error: error.message })
+    if (this.#outgoing.length > 0) {
+      const calls = this.#outgoing
+      this.#outgoing = []
+      // Refused at once when Redis is away, as a commit is; one lost on its way may have reached the
+      // stream and run, as a commit under way may have been written.
+      const { relay } = this.#options.context
+      const refusal = this.#options.refusal()
+      const doing = 'relaying a call to the writer'
+      if (refusal !== undefined) relay.refused(calls, refusal)
+      else if (redis.status !== 'ready')
+        relay.refused(calls, unavailable(this.#options.settings, doing, 'the connection is not ready'))
+      else
+        redis
+          .xadd(this.#callsKey, 'MAXLEN', '~', MAX_CALLS, '*', ...encodeCalls(serverId, calls))
+          .catch((error: unknown) => relay.refused(calls, unavailable(this.#options.settings, doing, error)))
+    }
+    for (const [to, replies] of this.#replies) {
+      const key = repliesKey(this.#options.settings.key, to)
+      redis.xadd(key, 'MAXLEN', '~', MAX_REPLIES, '*', ...encodeReplies(replies)).catch(failed('replies'))
+      redis.pexpire(key, this.#repliesTtlMs).catch(failed('replies'))
+    }
+    this.#replies.clear()
+  }
+}
+
+/** The key of the stream of replies to server `serverId`. */
+export function repliesKey(key: string, serverId: string): string {
+  return `${key}:replies:${serverId}`
+}
+
+/** The smallest stream id after `id`. */
+function after(id: string): string {
+  const dash = id.indexOf('-')
+  return `${id.slice(0, dash)}-${BigInt(id.slice(dash + 1)) + 1n}`
+}
