@@ -200,9 +200,7 @@ export class CallRecord<C> {
   }
 
   /** The id of the hello that made `instanceId`'s record, when it is held. */
-  since(instanceId: string): number | undefined {
-    return this.#instances.get(instanceId)?.since
-  }
+  since = (instanceId: string): number | undefined => this.#instances.get(instanceId)?.since
 
   /** Calls taken and not answered yet. */
   get unanswered(): number {
@@ -233,8 +231,7 @@ export class CallRecord<C> {
 
   /**
    * Another server sharing the storage made the record of `instanceId` with hello `since`: kept
-   * here too (as stored, idle), so the instance's calls resent to this server are known. A record
-   * held already stays as it is.
+   * here too (as stored, idle), unless held already, so its calls resent to this server are known.
    */
   learnInstance(instanceId: string, since: number): void {
     if (!this.#instances.has(instanceId)) this.restore([{ instanceId, since, forgotten: -1, answers: [] }])
