@@ -6,29 +6,39 @@ import { addressEnv, fixtureAddress } from '../src/processes/fixture-env.js'
 import { type FixtureEvent, ask, fixture, startFixture, tempSocketRoot } from '../src/processes/processes.js'
 import { startRedisServer } from '../src/storage/redis-server.js'
 import { expectOneState, startSharedClients, untilVersion } from '../src/storage/shared-run.js'
-import { sharedStoreEnv, startSharedServers } from '../src/storage/shared-servers.js'
+import { sharedStoreEnv, startSharedServers, writerOf } from '../src/storage/shared-servers.js'
 
 describe('a store in Redis over time', () => {
-  it('a server paused while the log was trimmed past it reloads the snapshot; its replicas resync, and none sees a gap', async () => {
-    await using redis = await startRedisServer()
-    await using sockets = await tempSocketRoot()
-    await using servers = await startSharedServers(2, sockets.socketRoot, { url: redis.url, key: 'paused', snapshotEvery: 50 })
-    await using clients = await startSharedClients(servers, 1)
-    const [running, paused] = [servers[0]!, servers[1]!]
-    paused.process.child.kill('SIGSTOP')
-    // One call after the other: many writes, each a chance to write a snapshot.
-    await ask(clients.writers[0]!, { op: 'serial', action: 'increment', count: 400 })
-    await untilVersion(running, 400)
-    expect(Number(await redis.command('XLEN', 'paused:log'))).toBeLessThanOrEqual(150)
-    paused.process.child.kill('SIGCONT')
-    // It takes calls on top of what it reloaded.
-    expect((await ask(clients.writers[1]!, { op: 'call', action: 'increment', input: 1 })).value).toBe(401)
-    const state = await expectOneState(servers, clients, 401, [clients.watchers[1]!])
-    expect(state.counter).toBe(401)
-    expect(
-      paused.process.events.some((event) => event.event === 'log' && /reloaded its snapshot/.test(String(event.message))),
-    ).toBe(true)
-  })
+  it.each([
+    ['the writer', true],
+    ['a server that relays its calls', false],
+  ])(
+    '%s, paused while the log was trimmed past it, reloads the snapshot; its replicas resync, and none sees a gap',
+    async (_, writer) => {
+      await using redis = await startRedisServer()
+      await using sockets = await tempSocketRoot()
+      await using servers = await startSharedServers(2, sockets.socketRoot, { url: redis.url, key: 'paused', snapshotEvery: 50 })
+      await using clients = await startSharedClients(servers, 1)
+      // A paused writer's lease runs out: the other server takes over the calls, and the paused one
+      // follows the log again once it wakes.
+      const first = await writerOf(servers, redis, 'paused')
+      const paused = writer ? first : servers.find((server) => server !== first)!
+      const [running, pausedAt] = [servers.find((server) => server !== paused)!, servers.indexOf(paused)]
+      paused.process.child.kill('SIGSTOP')
+      // One call after the other: many writes, each a chance to write a snapshot.
+      await ask(clients.writers[servers.indexOf(running)]!, { op: 'serial', action: 'increment', count: 400 })
+      await untilVersion(running, 400)
+      expect(Number(await redis.command('XLEN', 'paused:log'))).toBeLessThanOrEqual(150)
+      paused.process.child.kill('SIGCONT')
+      // It takes calls on top of what it reloaded.
+      expect((await ask(clients.writers[pausedAt]!, { op: 'call', action: 'increment', input: 1 })).value).toBe(401)
+      const state = await expectOneState(servers, clients, 401, [clients.watchers[pausedAt]!])
+      expect(state.counter).toBe(401)
+      expect(
+        paused.process.events.some((event) => event.event === 'log' && /reloaded its snapshot/.test(String(event.message))),
+      ).toBe(true)
+    },
+  )
 
   it('a server of a newer store version migrates the store in Redis once; an older one is refused', async () => {
     await using redis = await startRedisServer()

@@ -5,7 +5,9 @@ import type { CommitReply, Connection } from './connection.js'
 import { encodeEntries, streamId } from './log-entries.js'
 import { type StoreKeys, commitArguments } from './load-store.js'
 import type { LogReader } from './log-reader.js'
+import type { RedisStorageSettings } from './redis-options.js'
 import { encodeSnapshot } from './snapshot-key.js'
+import { lost, tooNew } from './store-errors.js'
 
 /** Commits one server has on their way to Redis at once, while none has to come alone. */
 export const COMMITS_AT_ONCE = 8
@@ -100,7 +102,7 @@ export async function sendCommit(
   const args = encodeEntries(entries)
   for (;;) {
     const head = commitArguments(base, '', streamId(reader.position), target.serverId, target.epoch, target.storeVersion, link)
-    const reply = await redis.ipcStateCommit(keys.meta, keys.log, keys.turn, ...head, ...args)
+    const reply = await redis.ipcStateCommit(keys.meta, keys.log, keys.turn, keys.writer, keys.calls, ...head, ...args)
     if (reply[0] !== 2) return reply
     // Another server that lost a race has the turn: wait for its change, or for its turn to be over.
     await reader.movedPast({ version: reply[1], seq: reply[2] })
@@ -121,4 +123,20 @@ export function storeSnapshot(target: CommitTarget, image: StoreImage): Promise<
   const { keys, epoch, storeVersion } = target
   const snapshot = encodeSnapshot(image.version, storeVersion, image.instances, image.stateJson, image.present)
   return target.redis.ipcStateSnapshot(keys.meta, keys.snapshot, keys.log, image.version, snapshot, epoch, storeVersion)
+}
+
+/**
+ * Stores `image` as the store's snapshot: the version of the snapshot stored after it, or the error
+ * to refuse the store with (it is gone or another one, or a newer store version migrated it).
+ */
+export async function writeSnapshot(
+  target: CommitTarget,
+  image: StoreImage,
+  settings: RedisStorageSettings,
+): Promise<number | IpcStateError> {
+  const stored = await storeSnapshot(target, image)
+  const { meta } = target.keys
+  if (stored === -1) return lost(settings, meta, await target.redis.hget(meta, 'epoch').catch(() => null), target.epoch)
+  if (stored === -2) return tooNew(settings, target.storeVersion + 1, target.storeVersion)
+  return stored
 }

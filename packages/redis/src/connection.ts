@@ -11,11 +11,19 @@ export type CommitReply = [
   seq: number,
   snapshot: number,
   missed?: StreamEntry[],
+  before?: string,
 ]
 
 /** The scripts a connection runs, as ioredis defines them on it. */
 export interface ScriptCommands {
-  ipcStateCommit(meta: string, log: string, turn: string, ...args: (string | number)[]): Promise<CommitReply>
+  ipcStateCommit(
+    meta: string,
+    log: string,
+    turn: string,
+    writer: string,
+    calls: string,
+    ...args: (string | number)[]
+  ): Promise<CommitReply>
   ipcStateInit(
     meta: string,
     snapshot: string,

@@ -1,6 +1,7 @@
 import type { Logger } from '@ipc-state/protocol'
 import { type Connection, isNotPermitted } from './connection.js'
-import type { StreamEntry } from './log-entries.js'
+import { type StreamEntry, streamId } from './log-entries.js'
+import type { LogReader } from './log-reader.js'
 
 /** What {@link followLog} reads and where it hands the entries. */
 export interface FollowLogOptions {
@@ -20,6 +21,11 @@ export interface FollowLogOptions {
   take(entries: readonly StreamEntry[], epoch: string | null): Promise<void>
   isClosed(): boolean
   logger: Logger
+  /**
+   * Whether the blocking read takes the log now: the writer, whose own changes nearly all of it
+   * is, reads it only when told another server wrote (see redis-relay.ts). Asked before each read.
+   */
+  readsLog?(): boolean
   /** More streams read by the same blocking read, each from where it was read last; their entries go to `take`, after the log's. */
   side?: {
     streams(): (readonly [key: string, from: string])[]
@@ -60,8 +66,9 @@ export function followLog(options: FollowLogOptions): () => Promise<void> {
       try {
         // Sent together: Redis runs the HGET right after the XREAD returns, without a round trip more.
         const side = options.side?.streams() ?? []
-        const keys = [log, ...side.map(([key]) => key)]
-        const reading = redis.xread('COUNT', COUNT, 'BLOCK', 0, 'STREAMS', ...keys, options.from(), ...side.map(([, from]) => from))
+        const streams: (readonly [string, string])[] = options.readsLog?.() === false ? side : [[log, options.from()], ...side]
+        const keys = streams.map(([key]) => key)
+        const reading = redis.xread('COUNT', COUNT, 'BLOCK', 0, 'STREAMS', ...keys, ...streams.map(([, from]) => from))
         const identity = redis.hget(options.meta, 'epoch')
         identity.catch(() => undefined)
         reply = (await reading) as [string, StreamEntry[]][] | null
@@ -95,4 +102,32 @@ export function followLog(options: FollowLogOptions): () => Promise<void> {
     wake?.()
     await loop
   }
+}
+
+/**
+ * The writer reads what it did not follow (it follows the log only when told another server wrote
+ * to it, see redis-relay.ts): the log after the last entry it has.
+ */
+export function readLog(reader: LogReader, logger: Logger): void {
+  reader
+    .serially(() => reader.catchUp())
+    .catch((error: unknown) => {
+      logger.warn?.('reading the log failed; reading it again at the next notice or reconnection', {
+        error: error instanceof Error ? error.message : String(error),
+      })
+    })
+}
+
+/**
+ * The writer looks at the log's last entry (every quarter of `serverLease`): one it has not read,
+ * such as an entry another program added, is read, and met as any other server would meet it.
+ */
+export function checkLog(redis: Connection, log: string, reader: LogReader, logger: Logger): void {
+  const position = streamId(reader.position)
+  redis.xrevrange(log, '+', '-', 'COUNT', 1).then(
+    ([top]) => {
+      if (top !== undefined && top[0] !== position) readLog(reader, logger)
+    },
+    () => undefined,
+  )
 }

@@ -16,6 +16,9 @@ export interface StoreKeys {
   turn: string
   /** This server's lease (see server-lease.ts). */
   lease: string
+  /** The writer's lease, and the stream of calls relayed to it (see redis-relay.ts). */
+  writer: string
+  calls: string
 }
 
 /** What a load read: the whole store, where in the log it is, and the snapshot it started from. */
@@ -159,7 +162,15 @@ export async function appendMigration(
   }
   const base = image.version - 1
   const args = commitArguments(base, image.storeVersion, streamId(from.position), serverId, from.epoch, image.storeVersion)
-  const [status, detail] = await redis.ipcStateCommit(keys.meta, keys.log, keys.turn, ...args, ...encodeEntries([migration]))
+  const [status, detail] = await redis.ipcStateCommit(
+    keys.meta,
+    keys.log,
+    keys.turn,
+    keys.writer,
+    keys.calls,
+    ...args,
+    ...encodeEntries([migration]),
+  )
   if (status === -2) throw damaged(keys.log, 'the last entry of the log is not one this storage wrote', String(detail))
   if (status === -5) throw damaged(keys.meta, 'its version, epoch or store version is not one ipc-state wrote')
   // Another server wrote (or migrated) first, or has the turn, or the store was flushed meanwhile.

@@ -55,6 +55,16 @@ export class LogReader {
     await this.#serial.catch(() => undefined)
   }
 
+  /**
+   * This server's own entries were written right after the log's entry `before`, up to `after`: a
+   * reader that had read up to `before` has read them too (the server made them).
+   */
+  wrote(before: string, after: LogPosition): void {
+    if (before !== streamId(this.position)) return
+    this.position = after
+    for (const waiter of this.#moved) if (isAfter(this.position, waiter.position)) waiter.resolve()
+  }
+
   /** Resolves once the log was read past `position`, or the turn of another server is over. */
   movedPast(position: LogPosition): Promise<void> {
     if (isAfter(this.position, position)) return Promise.resolve()

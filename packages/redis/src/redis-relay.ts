@@ -3,16 +3,19 @@ import type { IpcStateError, Logger } from '@ipc-state/protocol'
 import type { CallRelay, RelayTarget, RelayedCall, RelayedReply, StorageContext } from '@ipc-state/server'
 import { type Connection, unavailable } from './connection.js'
 import type { RedisStorageSettings } from './redis-options.js'
+import { checkLog, readLog } from './follow-log.js'
 import type { StreamEntry } from './log-entries.js'
+import type { LogReader } from './log-reader.js'
 import { encodeCalls, encodeReplies, readCalls, readReplies } from './relay-entries.js'
+import { MAX_NOTICES } from './scripts.js'
 import { WriterLease } from './writer-lease.js'
 
-/** Calls the stream keeps at most when no writer reads them (a cap, far above what clients keep in flight). */
-const MAX_CALLS = 100_000
 /** Replies a server's stream keeps at most when that server reads none. */
 const MAX_REPLIES = 10_000
 /** The one entry that only wakes a server's blocking read (it became the writer, and reads the calls from now on). */
 const WAKE = ['w', '']
+/** The field of a notice the commit script adds to the calls stream when a server other than the writer wrote to the log. */
+const NOTICE = 'n'
 
 /** What a {@link RedisRelay} uses. */
 export interface RedisRelayOptions {
@@ -24,6 +27,10 @@ export interface RedisRelayOptions {
   context: Pick<StorageContext, 'maxEntryBytes' | 'logger'> & { relay: RelayTarget }
   /** Why the storage takes no more changes, for good: calls are then run (and refused) where they came. */
   refusal(): IpcStateError | undefined
+  /** The server's reader of the log: the writer reads the log with it when it is told to. */
+  reader: LogReader
+  /** Whether the server follows the log yet (it may have to migrate the store first). */
+  following(): boolean
 }
 
 /**
@@ -61,11 +68,27 @@ export class RedisRelay implements CallRelay {
     const { key, serverLease: leaseMs } = this.#options.settings
     const target = this.#options.context.relay
     this.#repliesTtlMs = leaseMs * 4
-    const events = { writing: () => this.#becameWriter(), changed: () => target.relayAgain() }
+    const events = {
+      writing: () => this.#becameWriter(),
+      changed: () => {
+        // The blocking read takes the log again, or no more: it wakes to read what it should.
+        this.#wake()
+        target.relayAgain()
+      },
+      // Whether the log holds what the writer has not read (another program wrote to it).
+      renewed: () => {
+        const { redis, settings, reader, following, refusal } = this.#options
+        if (following() && refusal() === undefined) checkLog(redis, `${settings.key}:log`, reader, this.#logger)
+      },
+    }
     this.#lease = new WriterLease(redis, key, serverId, leaseMs, events, this.#logger)
     await this.#lease.start()
     // Calls relayed and not answered when Redis goes away fail, as commits under way do.
     redis.on('close', () => target.relayAgain())
+    // A notice may have come while the writer could not read the log.
+    redis.on('ready', () => {
+      if (this.writing) this.#readLog()
+    })
   }
 
   /** Gives the writer's lease up, when this server holds it. */
@@ -93,6 +116,16 @@ export class RedisRelay implements CallRelay {
   /** This server became the writer: it reads every call still in the stream, and its blocking read wakes to start. */
   #becameWriter(): void {
     this.#callsFrom = '0-0'
+    // What was written before this server stopped following the log, and after its last read of it.
+    this.#readLog()
+  }
+
+  /** The writer reads the log now: it became the writer, or a notice says another server wrote to it. */
+  #readLog(): void {
+    if (this.#options.following()) readLog(this.#options.reader, this.#logger)
+  }
+
+  #wake(): void {
     const { redis } = this.#options
     redis.xadd(this.#repliesKey, '*', ...WAKE).catch(() => undefined)
     redis.pexpire(this.#repliesKey, this.#repliesTtlMs).catch(() => undefined)
@@ -126,7 +159,12 @@ export class RedisRelay implements CallRelay {
     }
     if (key !== this.#callsKey) return
     this.#callsFrom = last[0]
+    let notice = false
     for (const [id, fields] of entries) {
+      if (fields.length === 2 && fields[0] === NOTICE) {
+        notice = true
+        continue
+      }
       const calls = readCalls(fields, maxBytes)
       if (typeof calls === 'string')
         logger.warn?.('an entry of the calls stream is not a relayed call: left out', { key, id, why: calls })
@@ -135,6 +173,7 @@ export class RedisRelay implements CallRelay {
     // What was read is gone from the stream: a server whose calls the writer took and did not
     // answer (it died first) relays them again to the next writer.
     redis.xtrim(this.#callsKey, 'MINID', after(last[0])).catch(() => undefined)
+    if (notice) this.#readLog()
   }
 
   #schedule(): void {
@@ -161,7 +200,7 @@ export class RedisRelay implements CallRelay {
         relay.refused(calls, unavailable(this.#options.settings, doing, 'the connection is not ready'))
       else
         redis
-          .xadd(this.#callsKey, 'MAXLEN', '~', MAX_CALLS, '*', ...encodeCalls(serverId, calls))
+          .xadd(this.#callsKey, 'MAXLEN', '~', MAX_NOTICES, '*', ...encodeCalls(serverId, calls))
           .catch((error: unknown) => relay.refused(calls, unavailable(this.#options.settings, doing, error)))
     }
     for (const [to, replies] of this.#replies) {

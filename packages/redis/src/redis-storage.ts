@@ -14,8 +14,8 @@ import {
   unavailable,
   watchConnection,
 } from './connection.js'
-import { type CommitLink, type CommitOutcome, type CommitTarget, CommitChain, sendCommit, storeSnapshot } from './commit-chain.js'
-import { followLog } from './follow-log.js'
+import { type CommitLink, type CommitOutcome, CommitChain, sendCommit, writeSnapshot } from './commit-chain.js'
+import { followLog, readLog } from './follow-log.js'
 import { streamId } from './log-entries.js'
 import { LogReader } from './log-reader.js'
 import { type RedisStorageOptions, type RedisStorageSettings, parseRedisStorageOptions } from './redis-options.js'
@@ -23,7 +23,7 @@ import { ServerLease, leaseKey } from './server-lease.js'
 import { RedisRelay } from './redis-relay.js'
 import { type Loaded, type StoreKeys, appendMigration, openStore } from './load-store.js'
 import { MISSED_PAGE, SCRIPTS } from './scripts.js'
-import { behind, damaged, lost, refusal, tooNew } from './store-errors.js'
+import { behind, damaged, refusal } from './store-errors.js'
 
 /**
  * A storage several servers share through Redis: each server serves its own local clients, and
@@ -85,6 +85,8 @@ class RedisStorage implements Storage {
       snapshot: `${key}:snapshot`,
       turn: `${key}:turn`,
       lease: leaseKey(key, this.#id),
+      writer: `${key}:writer`,
+      calls: `${key}:calls`,
     }
   }
 
@@ -118,8 +120,8 @@ class RedisStorage implements Storage {
       const target = context.relay
       if (target !== undefined && this.#settings.relayCalls)
         this.relay = new RedisRelay({
-          ...{ redis, settings: this.#settings, serverId: this.#id },
-          ...{ context: { ...context, relay: target }, refusal: () => this.#refused },
+          ...{ redis, settings: this.#settings, serverId: this.#id, context: { ...context, relay: target }, reader: this.#reader },
+          ...{ refusal: () => this.#refused, following: () => this.#stopFollowing !== undefined },
         })
       await this.relay?.start()
       const follower = createConnection(this.#settings, true, {})
@@ -187,7 +189,11 @@ class RedisStorage implements Storage {
       const target = { redis, keys: this.#keys, reader, serverId: this.#id, epoch: this.#epoch, storeVersion: this.#storeVersion }
       const to = { ...target, refused: () => this.#refused, snapshot: () => this.#snapshot }
       // Only alone: the snapshot is the state every earlier commit made, applied.
-      if (first !== undefined && link.alone && base - this.#snapshot >= this.#settings.snapshotEvery) await this.#writeSnapshot(to)
+      if (first !== undefined && link.alone && base - this.#snapshot >= this.#settings.snapshotEvery) {
+        const stored = await writeSnapshot(to, this.#context!.image(), this.#settings)
+        if (typeof stored !== 'number') throw this.#refuse(stored)
+        this.#snapshot = stored
+      }
       reply = await sendCommit(to, base, link, entries)
     } catch (error) {
       if (this.#refused !== undefined) throw this.#refused
@@ -198,7 +204,10 @@ class RedisStorage implements Storage {
     const [status, head, , snapshot, missed = []] = reply
     if (status < 0) throw this.#refuse(refusal(reply, this.#settings, this.#keys, this.#storeVersion, this.#epoch))
     this.#snapshot = snapshot
-    if (status === 1) return
+    if (status === 1) {
+      if (typeof reply[5] === 'string') reader.wrote(reply[5], { version: head, seq: reply[2] })
+      return
+    }
     // Behind its server's commit that was not written, a batch finds the store short of its base.
     if (head < base && link.after === '') {
       const error = behind(this.#settings, head, base)
@@ -258,24 +267,15 @@ class RedisStorage implements Storage {
       isClosed: () => this.#closed || this.#refused !== undefined,
       logger: this.#context!.logger,
       side: this.relay,
+      readsLog: () => this.relay?.writing !== true,
     })
+    if (this.relay?.writing) readLog(this.#reader!, this.#context!.logger)
   }
 
   #openError(error: unknown): unknown {
     return error instanceof IpcStateError || error instanceof TypeError
       ? error
       : unavailable(this.#settings, 'loading the store', error)
-  }
-
-  async #writeSnapshot(target: CommitTarget): Promise<void> {
-    const stored = await storeSnapshot(target, this.#context!.image())
-    const { meta } = this.#keys
-    if (stored === -1) {
-      const epoch = await this.#redis!.hget(meta, 'epoch').catch(() => null)
-      throw this.#refuse(lost(this.#settings, meta, epoch, this.#epoch))
-    }
-    if (stored === -2) throw this.#refuse(tooNew(this.#settings, this.#storeVersion + 1, this.#storeVersion))
-    this.#snapshot = stored
   }
 
   /**

@@ -13,6 +13,9 @@ export const ENTRY_FIELDS = 9
 /** Log entries the commit script returns to a server that lost the race. */
 export const MISSED_PAGE = 1_000
 
+/** Relayed calls and notices the calls stream keeps at most when no writer reads it. */
+export const MAX_NOTICES = 100_000
+
 /**
  * Milliseconds a server that lost a race holds the next turn: the others wait that long at most for
  * its write, so a server that loses again and again (slower, or busier) still gets its turn.
@@ -20,7 +23,7 @@ export const MISSED_PAGE = 1_000
 export const TURN_MS = 50
 
 /**
- * KEYS: meta, log, turn. ARGV: the version the changes were made against (`-1`: no changes, no
+ * KEYS: meta, log, turn, the writer's lease, the stream of relayed calls. ARGV: the version the changes were made against (`-1`: no changes, no
  * check), the store version to record (`''`: keep it), the id of the last log entry the server has,
  * the server's id, the epoch of the store the server loaded, the store version the server runs, the
  * commit's number among the server's, the number of the server's commit that has to be the last
@@ -31,7 +34,8 @@ export const TURN_MS = 50
  * change also records the store version it migrated to (field `s`), so a server of an older one
  * following the log stops there.
  *
- * Returns `{1, version, seq, snapshot}` when written; `{0, version, seq, snapshot, entries}` when
+ * Returns `{1, version, seq, snapshot, {}, before}` when written, `before` the id of the log's last
+ * entry before them (a server that had read up to it has now read up to its own); `{0, version, seq, snapshot, entries}` when
  * the store moved on (nothing written), with the first {@link MISSED_PAGE} log entries after the
  * server's, so the server that lost the race catches up without asking again; `{2, version, seq,
  * snapshot}` when another server that lost a race has the turn (nothing written: once that server
@@ -42,6 +46,10 @@ export const TURN_MS = 50
  * the meta key names (another program added it); `{-3, epoch}`: the store is another one than the
  * server loaded (flushed and made again); `{-4, storeVersion}`: the store was migrated to a newer
  * store version than the server runs; `{-5}`: the meta key holds what ipc-state did not write.
+ *
+ * A batch written by another server than the writer (while there is one: see redis-relay.ts) also
+ * adds a notice `n <version>` to the calls stream, in the same step: the writer does not follow the
+ * log, where nearly every change is its own, and reads it when a notice comes.
  *
  * Why the commit's number: a server sends its next batch while the one it was made on top of is
  * still on its way. The script records, in the meta key's field `last`, the server and number of the
@@ -98,6 +106,7 @@ if base >= 0 or not chained then
   elseif turn then redis.call('DEL', KEYS[3]) end
 end
 local v = head
+local before = head .. '-' .. seq
 for i = 9, #ARGV, ${ENTRY_FIELDS} do
   if ARGV[i] == 'c' then
     v = v + 1
@@ -120,7 +129,11 @@ for i = 9, #ARGV, ${ENTRY_FIELDS} do
 end
 redis.call('HSET', KEYS[1], 'version', v, 'seq', seq, 'last', ARGV[4] .. ':' .. ARGV[7])
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'storeVersion', ARGV[2]) end
-return {1, v, seq, snapshot}
+local writer = redis.pcall('GET', KEYS[4])
+if type(writer) == 'string' and writer ~= ARGV[4] then
+  redis.call('XADD', KEYS[5], 'MAXLEN', '~', ${MAX_NOTICES}, '*', 'n', v)
+end
+return {1, v, seq, snapshot, {}, before}
 `
 
 /**
@@ -198,7 +211,7 @@ return version
 
 /** The scripts the storage's main connection runs, as ioredis defines them on it. */
 export const SCRIPTS = {
-  ipcStateCommit: { numberOfKeys: 3, lua: COMMIT_SCRIPT },
+  ipcStateCommit: { numberOfKeys: 5, lua: COMMIT_SCRIPT },
   ipcStateInit: { numberOfKeys: 3, lua: INIT_SCRIPT },
   ipcStateSnapshot: { numberOfKeys: 3, lua: SNAPSHOT_SCRIPT },
   ipcStatePermissions: { numberOfKeys: 5, lua: PERMISSIONS_SCRIPT },

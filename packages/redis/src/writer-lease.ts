@@ -25,6 +25,8 @@ export interface WriterLeaseEvents {
    * never be, and are relayed again (to the new writer).
    */
   changed(): void
+  /** This server renewed its lease as the writer (every quarter of `leaseMs`). */
+  renewed(): void
 }
 
 /**
@@ -83,7 +85,10 @@ export class WriterLease {
     const ttl = this.#leaseMs - Math.max(1, Math.floor(this.#leaseMs / 4))
     let holder: string | null
     try {
-      if (this.#writing && (await this.#redis.eval(RENEW, 1, this.#key, this.#serverId, ttl)) === 1) return
+      if (this.#writing && (await this.#redis.eval(RENEW, 1, this.#key, this.#serverId, ttl)) === 1) {
+        this.#events.renewed()
+        return
+      }
       holder = (await this.#redis.eval(TAKE, 1, this.#key, this.#serverId, ttl)) as string | null
     } catch (error) {
       // Unreachable: another server may take over meanwhile, so this one stops running calls.

@@ -134,13 +134,14 @@ export class ExternalChanges<S extends object> {
         this.#options.snapshots.drop()
         this.#options.presence.replace(store.present)
         for (const instance of store.instances) record.learnInstance(instance.instanceId, instance.since)
-        for (const instance of store.instances) {
-          for (const answer of instance.answers) record.learn(instance.instanceId, answer)
-        }
         // A replica short of the versions skipped sees a gap and resyncs from a snapshot; one right
         // before it takes the whole state.
         const patchesJson = JSON.stringify([{ op: 'replace', path: [], value: runtime.served.state }])
         fanOut.publish(runtime.epoch, store.version, patchesJson)
+        // After the change that shows them: a call this server relayed may be answered among them.
+        for (const instance of store.instances) {
+          for (const answer of instance.answers) this.#options.learned(instance.instanceId, answer)
+        }
         this.#options.logger.warn?.('changes were gone from the shared storage: reloaded its snapshot', { version: store.version })
         return
       }
