@@ -149,6 +149,10 @@ export function isReply(reply: RelayedReply): boolean {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return false
   const fields = data as Record<string, unknown>
   const hasResult = typeof fields.result === 'object' && fields.result !== null
-  const hasError = typeof fields.error === 'object' && fields.error !== null
-  return fields.id === reply.id && hasResult !== hasError
+  // An error as the client's decoder takes one: an error it cannot read would fail the call with
+  // BAD_REQUEST rather than the writer's answer.
+  const error = fields.error as Record<string, unknown> | null | undefined
+  const hasError =
+    typeof error === 'object' && error !== null && typeof error.code === 'string' && typeof error.message === 'string'
+  return fields.id === reply.id && hasResult !== hasError && (hasError || fields.error === undefined)
 }
