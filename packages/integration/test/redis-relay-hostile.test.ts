@@ -1,0 +1,156 @@
+// Servers sharing a store in Redis whose relay streams and writer's lease hold what no server wrote:
+// junk in the stream of calls the writer runs, junk in a server's stream of replies, a lease key
+// overwritten by hand, a call forged in another server's name. The servers stay up, log what they
+// leave out, and every real call is answered and applied once.
+import { describe, expect, it } from 'vitest'
+import { startClient } from '../src/processes/client-fixture.js'
+import { serverPath } from '../src/processes/fixture-env.js'
+import { type FixtureEvent, type FixtureProcess, ask, disposeAll, tempSocketRoot } from '../src/processes/processes.js'
+import { RawClient } from '../src/peers/raw-client.js'
+import { type RedisServer, startRedisServer } from '../src/storage/redis-server.js'
+import type { BurstResult } from '../src/storage/shared-run.js'
+import { type SharedServer, leaseIdOf, startSharedServers, writerOf } from '../src/storage/shared-servers.js'
+import type { TestState } from '../src/stores/test-store.js'
+
+type ServerView = FixtureEvent & { version: number; state: TestState }
+
+/** Generous: two busy cores may stall a process for seconds, and nothing here measures time. */
+const PATIENCE = { timeout: 60_000, interval: 50 }
+
+/** A client's `action/call` message, as JSON text. */
+const callFrame = (id: number, action: string, input?: unknown) => JSON.stringify({ type: 'action/call', data: { id, action, input } })
+
+/** The fields of an entry of `<key>:calls` as a server writes it: one call of `instanceId`, relayed by `from`. */
+const relayed = (from: string, instanceId: string, frame: string) => ['f', from, 'i', instanceId, 's', '0', 'c', 'forger', 'm', frame]
+
+/** Resolves with the warning `server` logs whose message matches `pattern` and that has `fields`. */
+function warned(server: FixtureProcess, pattern: RegExp, fields: Record<string, unknown> = {}): Promise<FixtureEvent> {
+  return server.waitFor(
+    (event) =>
+      event.event === 'log' &&
+      event.level === 'warn' &&
+      pattern.test(String(event.message)) &&
+      Object.entries(fields).every(([name, value]) => event[name] === value),
+  )
+}
+
+/** Two servers on `key`, the writer first, and a client connected to each (the writer's first). */
+async function twoServers(redis: RedisServer, socketRoot: string, key: string) {
+  const servers = await startSharedServers(2, socketRoot, { url: redis.url, key })
+  const writer = await writerOf(servers, redis, key)
+  const other = servers.find((server) => server !== writer)!
+  const clients = disposeAll([writer, other].map((server) => startClient(server.address)))
+  await Promise.all(clients.map((client) => client.waitFor('connected')))
+  return {
+    servers,
+    writer,
+    other,
+    clients,
+    async [Symbol.asyncDispose]() {
+      await clients[Symbol.asyncDispose]()
+      await servers[Symbol.asyncDispose]()
+    },
+  }
+}
+
+/** `count` increments of 1 through each client, one after the other: how many were acknowledged, every one of them answered. */
+async function incrementAll(clients: readonly FixtureProcess[], count: number): Promise<number> {
+  const results = (await Promise.all(
+    clients.map((client) => ask(client, { op: 'serial', action: 'increment', count })),
+  )) as (FixtureEvent & BurstResult)[]
+  for (const result of results) expect([result.values.length, result.errors]).toEqual([count, []])
+  return results.reduce((sum, result) => sum + result.values.length, 0)
+}
+
+/** Each server's view once both serve `version`: the same state on both, which it returns. */
+async function oneView(servers: readonly SharedServer[], version: number): Promise<TestState> {
+  let views: ServerView[] = []
+  await expect
+    .poll(async () => {
+      views = (await Promise.all(servers.map((server) => ask(server.process, 'state')))) as ServerView[]
+      return views.map((view) => view.version)
+    }, PATIENCE)
+    .toEqual(servers.map(() => version))
+  for (const view of views) expect(view.state).toEqual(views[0]!.state)
+  return views[0]!.state
+}
+
+/** Whether `server`'s process is still running. */
+const running = (server: SharedServer) => server.process.child.exitCode === null && server.process.child.signalCode === null
+
+describe('servers relaying calls through Redis, when the relay streams hold what no server wrote', () => {
+  it('junk in the stream of calls: the writer logs it and stays up, relayed calls with bad input fail as direct ones do, real calls apply once', async () => {
+    await using redis = await startRedisServer()
+    await using sockets = await tempSocketRoot()
+    await using run = await twoServers(redis, sockets.socketRoot, 'calls')
+    const { writer, other, clients } = run
+    const otherId = leaseIdOf(other)
+    const calls = 'calls:calls'
+    const before = await incrementAll(clients, 5)
+
+    // Entries no server writes: refused whole by the stream's reader, by name.
+    const foreign = await redis.command('XADD', calls, '*', 'hello', 'world')
+    const many = await redis.command(
+      'XADD',
+      calls,
+      '*',
+      ...Array.from({ length: 20_000 }, (_, i) => (i % 2 === 0 ? `x${i}` : 'y')),
+    )
+    const misnamed = await redis.command('XADD', calls, '*', 'f', otherId, 'i', 'a', 's', '0', 'c', 'b', 'frame', callFrame(1, 'increment', 1))
+    for (const id of [foreign, many, misnamed])
+      expect(await warned(writer.process, /calls stream is not a relayed call/, { key: calls, id })).toBeDefined()
+
+    // Well-formed entries whose frame is not a call: decoded as a client's frame is, and left out.
+    const notCalls = [
+      'not json',
+      JSON.stringify({ type: 'hello', data: { id: 1, protocol: 1, clientId: 'x', replica: false } }),
+      '{"type":"action/call","data":{"id":1}}',
+    ]
+    for (const frame of notCalls) await redis.command('XADD', calls, '*', ...relayed(otherId, 'junk', frame))
+    // 100 000 levels deep, too long for a command line: made in Redis.
+    await redis.command('EVAL', `return redis.call('XADD', KEYS[1], '*', 'f', ARGV[1], 'i', 'junk', 's', '0', 'c', 'forger', 'm', ARGV[2] .. string.rep('[', 100000) .. string.rep(']', 100000) .. '}}')`, '1', calls, otherId, '{"type":"action/call","data":{"id":1,"action":"increment","input":')
+    await expect
+      .poll(
+        () => writer.process.events.filter((event) => event.event === 'log' && /a relayed call is not a call/.test(String(event.message))).length,
+        PATIENCE,
+      )
+      .toBe(notCalls.length + 1)
+
+    // Well-formed calls the writer refuses, as it refuses a client's: answered (to a server that
+    // waits on none of them), never run.
+    const refusedCalls = [
+      callFrame(1, 'nope', 1),
+      callFrame(2, 'increment', 'ten'),
+      callFrame(3, '__proto__', 1),
+      callFrame(4, 'constructor', 1),
+      callFrame(5, 'toString'),
+    ]
+    for (const frame of refusedCalls) {
+      await redis.command('XADD', calls, '*', ...relayed(otherId, 'junk', frame))
+      await redis.command('XADD', calls, '*', ...relayed('nobody', 'junk', frame))
+    }
+    // Well-formed calls of instances named like the prototype's keys: calls like any other, each run once.
+    const forged = ['__proto__', 'constructor', 'hasOwnProperty']
+    for (const instanceId of forged) await redis.command('XADD', calls, '*', ...relayed('nobody', instanceId, callFrame(1, 'increment', 1000)))
+
+    // Real calls from both servers go on, each answered and applied once, beside the forged ones.
+    const after = await incrementAll(clients, 20)
+    expect(running(writer) && running(other)).toBe(true)
+    const state = await oneView(run.servers, before + after + forged.length)
+    expect(state.counter).toBe(before + after + 1000 * forged.length)
+
+    // A call relayed with bad input fails with the code a call the writer runs itself gets, at once.
+    const [writerClient, otherClient] = clients
+    for (const [action, input, code] of [
+      ['nope', 1, 'UNKNOWN_ACTION'],
+      ['increment', 'ten', 'BAD_ARGUMENTS'],
+      ['__proto__', 1, 'UNKNOWN_ACTION'],
+      ['constructor', 1, 'UNKNOWN_ACTION'],
+    ] as const) {
+      const direct = await ask(writerClient!, { op: 'call', action, input })
+      const relayedOutcome = await ask(otherClient!, { op: 'call', action, input })
+      expect([direct.code, relayedOutcome.code], action).toEqual([code, code])
+    }
+    expect((await oneView(run.servers, before + after + forged.length)).counter).toBe(before + after + 1000 * forged.length)
+  })
+})
