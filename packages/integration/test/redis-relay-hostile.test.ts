@@ -18,10 +18,22 @@ type ServerView = FixtureEvent & { version: number; state: TestState }
 const PATIENCE = { timeout: 60_000, interval: 50 }
 
 /** A client's `action/call` message, as JSON text. */
-const callFrame = (id: number, action: string, input?: unknown) => JSON.stringify({ type: 'action/call', data: { id, action, input } })
+const callFrame = (id: number, action: string, input?: unknown) =>
+  JSON.stringify({ type: 'action/call', data: { id, action, input } })
 
 /** The fields of an entry of `<key>:calls` as a server writes it: one call of `instanceId`, relayed by `from`. */
-const relayed = (from: string, instanceId: string, frame: string) => ['f', from, 'i', instanceId, 's', '0', 'c', 'forger', 'm', frame]
+const relayed = (from: string, instanceId: string, frame: string) => [
+  'f',
+  from,
+  'i',
+  instanceId,
+  's',
+  '0',
+  'c',
+  'forger',
+  'm',
+  frame,
+]
 
 /** Resolves with the warning `server` logs whose message matches `pattern` and that has `fields`. */
 function warned(server: FixtureProcess, pattern: RegExp, fields: Record<string, unknown> = {}): Promise<FixtureEvent> {
@@ -90,13 +102,22 @@ describe('servers relaying calls through Redis, when the relay streams hold what
 
     // Entries no server writes: refused whole by the stream's reader, by name.
     const foreign = await redis.command('XADD', calls, '*', 'hello', 'world')
-    const many = await redis.command(
+    const many = await redis.command('XADD', calls, '*', ...Array.from({ length: 20_000 }, (_, i) => (i % 2 === 0 ? `x${i}` : 'y')))
+    const misnamed = await redis.command(
       'XADD',
       calls,
       '*',
-      ...Array.from({ length: 20_000 }, (_, i) => (i % 2 === 0 ? `x${i}` : 'y')),
+      'f',
+      otherId,
+      'i',
+      'a',
+      's',
+      '0',
+      'c',
+      'b',
+      'frame',
+      callFrame(1, 'increment', 1),
     )
-    const misnamed = await redis.command('XADD', calls, '*', 'f', otherId, 'i', 'a', 's', '0', 'c', 'b', 'frame', callFrame(1, 'increment', 1))
     for (const id of [foreign, many, misnamed])
       expect(await warned(writer.process, /calls stream is not a relayed call/, { key: calls, id })).toBeDefined()
 
@@ -108,10 +129,20 @@ describe('servers relaying calls through Redis, when the relay streams hold what
     ]
     for (const frame of notCalls) await redis.command('XADD', calls, '*', ...relayed(otherId, 'junk', frame))
     // 100 000 levels deep, too long for a command line: made in Redis.
-    await redis.command('EVAL', `return redis.call('XADD', KEYS[1], '*', 'f', ARGV[1], 'i', 'junk', 's', '0', 'c', 'forger', 'm', ARGV[2] .. string.rep('[', 100000) .. string.rep(']', 100000) .. '}}')`, '1', calls, otherId, '{"type":"action/call","data":{"id":1,"action":"increment","input":')
+    await redis.command(
+      'EVAL',
+      `return redis.call('XADD', KEYS[1], '*', 'f', ARGV[1], 'i', 'junk', 's', '0', 'c', 'forger', 'm', ARGV[2] .. string.rep('[', 100000) .. string.rep(']', 100000) .. '}}')`,
+      '1',
+      calls,
+      otherId,
+      '{"type":"action/call","data":{"id":1,"action":"increment","input":',
+    )
     await expect
       .poll(
-        () => writer.process.events.filter((event) => event.event === 'log' && /a relayed call is not a call/.test(String(event.message))).length,
+        () =>
+          writer.process.events.filter(
+            (event) => event.event === 'log' && /a relayed call is not a call/.test(String(event.message)),
+          ).length,
         PATIENCE,
       )
       .toBe(notCalls.length + 1)
@@ -131,7 +162,8 @@ describe('servers relaying calls through Redis, when the relay streams hold what
     }
     // Well-formed calls of instances named like the prototype's keys: calls like any other, each run once.
     const forged = ['__proto__', 'constructor', 'hasOwnProperty']
-    for (const instanceId of forged) await redis.command('XADD', calls, '*', ...relayed('nobody', instanceId, callFrame(1, 'increment', 1000)))
+    for (const instanceId of forged)
+      await redis.command('XADD', calls, '*', ...relayed('nobody', instanceId, callFrame(1, 'increment', 1000)))
 
     // Real calls from both servers go on, each answered and applied once, beside the forged ones.
     const after = await incrementAll(clients, 20)
@@ -152,5 +184,65 @@ describe('servers relaying calls through Redis, when the relay streams hold what
       expect([direct.code, relayedOutcome.code], action).toEqual([code, code])
     }
     expect((await oneView(run.servers, before + after + forged.length)).counter).toBe(before + after + 1000 * forged.length)
+  })
+
+  it('junk in a server’s stream of replies: it stays up, logs it, and answers its waiting call only with the writer’s answer', async () => {
+    await using redis = await startRedisServer()
+    await using sockets = await tempSocketRoot()
+    await using run = await twoServers(redis, sockets.socketRoot, 'replies')
+    const { writer, other } = run
+    const replies = `replies:replies:${leaseIdOf(other)}`
+    await using caller = await RawClient.hello(serverPath(sockets.socketRoot, other.address), { instanceId: 'caller' })
+    expect((await caller.request({ type: 'action/call', data: { id: 1, action: 'increment', input: 1 } })).data.result.value).toBe(
+      1,
+    )
+
+    // The writer stopped: call 2 waits, relayed, while junk answers it.
+    writer.process.child.kill('SIGSTOP')
+    try {
+      await caller.send({ type: 'action/call', data: { id: 2, action: 'increment', input: 1 } })
+      await expect.poll(async () => Number(await redis.command('XLEN', 'replies:calls')), PATIENCE).toBeGreaterThan(0)
+      const entries = [
+        ['hello', 'world'],
+        ['i', 'caller', 'n', '2'],
+        ['i', 'caller', 'x', '2', 'r', '{"id":2,"result":{"version":9}}'],
+        ['i', 'caller', 'n', '-2', 'r', '{"id":2,"result":{"version":9}}'],
+      ]
+      const junk = []
+      for (const fields of entries) junk.push(await redis.command('XADD', replies, '*', ...fields))
+      for (const id of junk) await warned(other.process, /replies stream is not a reply/, { key: replies, id })
+      // Replies to call 2 that are not the response a writer writes: none reaches the caller.
+      const notAnswers = [
+        'not json',
+        '{"id":3,"result":{"version":9}}',
+        '{"id":2}',
+        '{"id":2,"result":7}',
+        '{"id":2,"error":{}}',
+        '{"id":2,"error":{"code":"ACTION_FAILED"}}',
+        '{"id":2,"result":{"value":9,"version":9},"error":{"code":"X","message":"y"}}',
+      ]
+      for (const json of notAnswers) await redis.command('XADD', replies, '*', 'i', 'caller', 'n', '2', 'r', json)
+      await expect
+        .poll(
+          () =>
+            other.process.events.filter(
+              (event) => event.event === 'log' && /reply from the writer is not an answer/.test(String(event.message)),
+            ).length,
+          PATIENCE,
+        )
+        .toBe(notAnswers.length)
+      expect(caller.frames.filter((frame) => frame.data?.id === 2)).toEqual([])
+    } finally {
+      writer.process.child.kill('SIGCONT')
+    }
+    // The writer's own answer comes (or, if its lease ran out meanwhile, the new writer's): once, applied once.
+    const answer = await caller.response(2)
+    expect(answer.data.result.value).toBe(2)
+    expect((await caller.request({ type: 'action/call', data: { id: 3, action: 'increment', input: 1 } })).data.result.value).toBe(
+      3,
+    )
+    expect(caller.frames.filter((frame) => frame.type === 'response' && frame.data?.id === 2)).toHaveLength(1)
+    expect(running(writer) && running(other)).toBe(true)
+    expect((await oneView(run.servers, 3)).counter).toBe(3)
   })
 })
