@@ -245,4 +245,63 @@ describe('servers relaying calls through Redis, when the relay streams hold what
     expect(running(writer) && running(other)).toBe(true)
     expect((await oneView(run.servers, 3)).counter).toBe(3)
   })
+
+  it('the writer’s lease overwritten by hand, with a string that never runs out or with a hash: a server holds it again, and calls go on', async () => {
+    await using redis = await startRedisServer()
+    await using sockets = await tempSocketRoot()
+    await using run = await twoServers(redis, sockets.socketRoot, 'lease')
+    const ids = run.servers.map(leaseIdOf)
+    const holder = async () =>
+      (await redis.command('TYPE', 'lease:writer')) === 'string' ? await redis.command('GET', 'lease:writer') : undefined
+    let total = await incrementAll(run.clients, 5)
+    const overwrites = [
+      `return redis.call('SET', KEYS[1], 'impostor')`,
+      `redis.call('DEL', KEYS[1]) return redis.call('HSET', KEYS[1], 'holder', 'impostor')`,
+    ]
+    for (const overwrite of overwrites) {
+      await redis.command('EVAL', overwrite, '1', 'lease:writer')
+      // Calls made meanwhile wait, relayed, until a server holds the lease again and runs them.
+      const calling = incrementAll(run.clients, 10)
+      await expect.poll(holder, PATIENCE).toSatisfy((id) => ids.includes(id as string))
+      expect(Number(await redis.command('PTTL', 'lease:writer'))).toBeGreaterThan(0)
+      total += await calling
+    }
+    expect(run.servers.every(running)).toBe(true)
+    expect((await oneView(run.servers, total)).counter).toBe(total)
+  })
+
+  // Anyone who can write to Redis can write the log itself: a call forged in a server's name does
+  // nothing a forged change could not. What it cannot do is have a call applied twice, or answered
+  // twice: the record of answered calls dedupes by instance and call id. It can take a call id
+  // the instance has not used yet: the instance's own call with that id is then answered with the
+  // forged call's outcome and not run, as a resend of a call already applied is.
+  it('a call forged in another server’s name for one of its client instances: the client’s calls are each answered once, none applied twice', async () => {
+    await using redis = await startRedisServer()
+    await using sockets = await tempSocketRoot()
+    await using run = await twoServers(redis, sockets.socketRoot, 'forged')
+    const { other } = run
+    const otherId = leaseIdOf(other)
+    await using victim = await RawClient.hello(serverPath(sockets.socketRoot, other.address), { instanceId: 'victim' })
+    const call = async (id: number) =>
+      (await victim.request({ type: 'action/call', data: { id, action: 'increment', input: 1 } })).data.result.value
+    for (const id of [1, 2, 3]) expect(await call(id)).toBe(id)
+
+    // A call id the victim used already, run again for 1000: answered from the record, not applied.
+    await redis.command('XADD', 'forged:calls', '*', ...relayed(otherId, 'victim', callFrame(2, 'increment', 1000)))
+    // One it has not used yet: applied, once, in its name.
+    await redis.command('XADD', 'forged:calls', '*', ...relayed(otherId, 'victim', callFrame(5, 'increment', 1000)))
+    await expect.poll(async () => ((await ask(other.process, 'state')) as ServerView).state.counter, PATIENCE).toBe(1003)
+
+    expect(await call(4)).toBe(1004)
+    // The victim's call 5 is taken for the forged one: answered with its outcome, not run.
+    expect(await call(5)).toBe(1003)
+    expect(await call(6)).toBe(1005)
+    for (const id of [1, 2, 3, 4, 5, 6])
+      expect(
+        victim.frames.filter((frame) => frame.type === 'response' && frame.data?.id === id),
+        `call ${id}`,
+      ).toHaveLength(1)
+    expect(run.servers.every(running)).toBe(true)
+    expect((await oneView(run.servers, 6)).counter).toBe(1005)
+  })
 })
