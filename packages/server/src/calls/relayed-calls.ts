@@ -127,15 +127,25 @@ export class RelayedCalls {
    * when it is not a call (the storage holds what a server did not write).
    */
   decode(call: RelayedCall): ActionCallRequest | undefined {
-    const { maxDepth, maxFrameBytes } = this.#options
-    const decoded = decodeClientMessage(call.frame, { maxDepth, maxContainers: maxFrameContainers(maxFrameBytes) })
-    if (decoded.ok && decoded.message.type === ClientMessageType.ActionCall) return decoded.message.data
-    this.#options.logger.warn?.('a relayed call is not a call: left unanswered', {
-      from: call.from,
-      error: decoded.ok ? `a "${decoded.message.type}" message` : decoded.error.message,
-    })
+    const decoded = decodeRelayedFrame(call.frame, this.#options)
+    if (typeof decoded !== 'string') return decoded
+    this.#options.logger.warn?.('a relayed call is not a call: left unanswered', { from: call.from, error: decoded })
     return undefined
   }
+}
+
+/**
+ * The call in a relayed call's `frame`, decoded with every check of a client's frame and the
+ * bounds of a client's (`maxDepth`, and the containers `maxFrameBytes` allows); or why it is not one.
+ */
+export function decodeRelayedFrame(
+  frame: string,
+  bounds: Pick<RelayedCallsOptions, 'maxDepth' | 'maxFrameBytes'>,
+): ActionCallRequest | string {
+  const { maxDepth, maxFrameBytes } = bounds
+  const decoded = decodeClientMessage(frame, { maxDepth, maxContainers: maxFrameContainers(maxFrameBytes) })
+  if (decoded.ok && decoded.message.type === ClientMessageType.ActionCall) return decoded.message.data
+  return decoded.ok ? `a "${decoded.message.type}" message` : decoded.error.message
 }
 
 /** Whether `reply` reads as the data of a `response` to its call: the writer's, not bytes someone else wrote. */
