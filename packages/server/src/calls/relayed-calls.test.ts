@@ -30,6 +30,7 @@ describe('a reply read from the writer', () => {
       '{"id":7,"error":{}}',
       '{"id":7,"error":{"code":1,"message":"y"}}',
       '{"id":7,"error":{"code":"X"}}',
+      '{"id":-7,"result":{}}',
       '{"id":7,"result":{},"error":null}',
       '{"id":7,"result":{},"error":{}}',
       '{"__proto__":{"id":7,"result":{}}}',
@@ -37,5 +38,8 @@ describe('a reply read from the writer', () => {
       '{"id":7,"error":{"__proto__":{"code":"X","message":"y"}}}',
     ]
     for (const json of refused) expect(isReply(reply(json)), json).toBe(false)
+    // An id no client sends, even when the reply names the same one.
+    expect(isReply(reply('{"id":9007199254740992,"result":{}}', 2 ** 53))).toBe(false)
+    expect(isReply(reply('{"id":1.5,"result":{}}', 1.5))).toBe(false)
   })
 })

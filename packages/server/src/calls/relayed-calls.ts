@@ -1,6 +1,12 @@
 // The calls this server passed to the writer and waits on, and how the writer reads a call another server passed.
 import type { Logger } from '@ipc-state/protocol'
-import { type ActionCallRequest, ClientMessageType, decodeClientMessage, maxFrameContainers } from '@ipc-state/protocol/wire'
+import {
+  type ActionCallRequest,
+  ClientMessageType,
+  decodeClientMessage,
+  isRequestId,
+  maxFrameContainers,
+} from '@ipc-state/protocol/wire'
 import type { Session } from '../connections/session.js'
 import type { CallRelay, RelayedCall, RelayedReply } from '../storage/call-relay.js'
 
@@ -164,5 +170,5 @@ export function isReply(reply: RelayedReply): boolean {
   const error = fields.error as Record<string, unknown> | null | undefined
   const hasError =
     typeof error === 'object' && error !== null && typeof error.code === 'string' && typeof error.message === 'string'
-  return fields.id === reply.id && hasResult !== hasError && (hasError || fields.error === undefined)
+  return isRequestId(fields.id) && fields.id === reply.id && hasResult !== hasError && (hasError || fields.error === undefined)
 }
