@@ -140,9 +140,10 @@ describe('servers relaying calls through Redis, when the relay streams hold what
       JSON.stringify({ type: 'hello', data: { id: 1, protocol: 1, clientId: 'x', replica: false } }),
       '{"type":"action/call","data":{"id":1}}',
     ]
-    for (const frame of notCalls) await redis.command('XADD', calls, '*', ...relayed(otherId, 'junk', frame))
+    const ids: string[] = []
+    for (const frame of notCalls) ids.push(await redis.command('XADD', calls, '*', ...relayed(otherId, 'junk', frame)))
     // 100 000 levels deep, too long for a command line: made in Redis.
-    await redis.command(
+    const deep = await redis.command(
       'EVAL',
       `return redis.call('XADD', KEYS[1], '*', 'f', ARGV[1], 'i', 'junk', 's', '0', 'c', 'forger', 'm', ARGV[2] .. string.rep('[', 100000) .. string.rep(']', 100000) .. '}}')`,
       '1',
@@ -150,11 +151,14 @@ describe('servers relaying calls through Redis, when the relay streams hold what
       otherId,
       '{"type":"action/call","data":{"id":1,"action":"increment","input":',
     )
-    // Each one is logged with why, and the server that relayed it.
+    ids.push(deep)
+    // Each one is logged with the stream and entry, why, and the server it claims to come from.
     const notCall = /a relayed call is not a call/
+    const sources = ids.map((id) => `${calls}, entry ${id}`)
     await expect
-      .poll(() => new Set(warnings(run.servers, notCall).map((event) => event.error)).size, PATIENCE)
-      .toBe(notCalls.length + 1)
+      .poll(() => new Set(warnings(run.servers, notCall).map((event) => event.source)), PATIENCE)
+      .toEqual(new Set(sources))
+    expect(new Set(warnings(run.servers, notCall).map((event) => event.error)).size).toBe(ids.length)
     for (const event of warnings(run.servers, notCall)) expect(event.from).toBe(otherId)
 
     // Well-formed calls the writer refuses, as it refuses a client's: answered (to a server that
@@ -231,16 +235,13 @@ describe('servers relaying calls through Redis, when the relay streams hold what
         '{"id":2,"error":{"code":"ACTION_FAILED"}}',
         '{"id":2,"result":{"value":9,"version":9},"error":{"code":"X","message":"y"}}',
       ]
-      for (const json of notAnswers) await redis.command('XADD', replies, '*', 'i', 'caller', 'n', '2', 'r', json)
-      await expect
-        .poll(
-          () =>
-            other.process.events.filter(
-              (event) => event.event === 'log' && /reply from the writer is not an answer/.test(String(event.message)),
-            ).length,
-          PATIENCE,
-        )
-        .toBe(notAnswers.length)
+      const sources: string[] = []
+      for (const json of notAnswers)
+        sources.push(`${replies}, entry ${await redis.command('XADD', replies, '*', 'i', 'caller', 'n', '2', 'r', json)}`)
+      // Each one logged with the stream and entry, and the call it names.
+      const notAnswer = /reply from the writer is not an answer/
+      await expect.poll(() => warnings([other], notAnswer).map((event) => event.source), PATIENCE).toEqual(sources)
+      for (const event of warnings([other], notAnswer)) expect([event.instanceId, event.id]).toEqual(['caller', 2])
     } finally {
       writer.process.child.kill('SIGCONT')
     }

@@ -120,7 +120,7 @@ export class RedisRelay implements CallRelay {
         const replies = readReplies(fields, maxBytes)
         if (typeof replies === 'string')
           logger.warn?.('an entry of the replies stream is not a reply: left out', { key, id, why: replies })
-        else target.replied(replies)
+        else target.replied(replies, `${key}, entry ${id}`)
       }
       return
     }
@@ -130,7 +130,7 @@ export class RedisRelay implements CallRelay {
       const calls = readCalls(fields, maxBytes)
       if (typeof calls === 'string')
         logger.warn?.('an entry of the calls stream is not a relayed call: left out', { key, id, why: calls })
-      else target.run(calls)
+      else target.run(calls, `${key}, entry ${id}`)
     }
     // What was read is gone from the stream: a server whose calls the writer took and did not
     // answer (it died first) relays them again to the next writer.

@@ -129,13 +129,14 @@ export class RelayedCalls {
   }
 
   /**
-   * The call in `call.frame`, decoded with every check of a client's frame: `undefined`, logged,
-   * when it is not a call (the storage holds what a server did not write).
+   * The call in `call.frame`, decoded with every check of a client's frame: `undefined`, logged
+   * with `source` (where the storage read it), when it is not a call (the storage holds what a
+   * server did not write).
    */
-  decode(call: RelayedCall): ActionCallRequest | undefined {
+  decode(call: RelayedCall, source?: string): ActionCallRequest | undefined {
     const decoded = decodeRelayedFrame(call.frame, this.#options)
     if (typeof decoded !== 'string') return decoded
-    this.#options.logger.warn?.('a relayed call is not a call: left unanswered', { from: call.from, error: decoded })
+    this.#options.logger.warn?.('a relayed call is not a call: left unanswered', { source, from: call.from, error: decoded })
     return undefined
   }
 }
