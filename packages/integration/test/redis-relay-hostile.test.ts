@@ -2,9 +2,10 @@
 // junk in the stream of calls the writer runs, junk in a server's stream of replies, a lease key
 // overwritten by hand, a call forged in another server's name. The servers stay up, log what they
 // leave out, and every real call is answered and applied once.
+import { encodeClientMessage } from '@ipc-state/protocol/wire'
 import { describe, expect, it } from 'vitest'
 import { startClient } from '../src/processes/client-fixture.js'
-import { serverPath } from '../src/processes/fixture-env.js'
+import { type FixtureEnv, serverPath } from '../src/processes/fixture-env.js'
 import { type FixtureEvent, type FixtureProcess, ask, disposeAll, tempSocketRoot } from '../src/processes/processes.js'
 import { RawClient } from '../src/peers/raw-client.js'
 import { type RedisServer, startRedisServer } from '../src/storage/redis-server.js'
@@ -16,6 +17,7 @@ type ServerView = FixtureEvent & { version: number; state: TestState }
 
 /** Generous: two busy cores may stall a process for seconds, and nothing here measures time. */
 const PATIENCE = { timeout: 60_000, interval: 50 }
+const MiB = 1024 * 1024
 
 /** A client's `action/call` message, as JSON text. */
 const callFrame = (id: number, action: string, input?: unknown) =>
@@ -60,8 +62,8 @@ const warnings = (servers: readonly SharedServer[], pattern: RegExp) =>
   )
 
 /** Two servers on `key`, the writer first, and a client connected to each (the writer's first). */
-async function twoServers(redis: RedisServer, socketRoot: string, key: string) {
-  const servers = await startSharedServers(2, socketRoot, { url: redis.url, key })
+async function twoServers(redis: RedisServer, socketRoot: string, key: string, env: FixtureEnv = {}) {
+  const servers = await startSharedServers(2, socketRoot, { url: redis.url, key }, env)
   const writer = await writerOf(servers, redis, key)
   const other = servers.find((server) => server !== writer)!
   const clients = disposeAll([writer, other].map((server) => startClient(server.address)))
@@ -314,5 +316,31 @@ describe('servers relaying calls through Redis, when the relay streams hold what
     }
     expect(run.servers.every(running)).toBe(true)
     expect((await oneView(run.servers, 6)).counter).toBe(1005)
+  })
+
+  it('a call larger than the writer reads from the stream: answered at once, and the calls relayed beside it run', async () => {
+    await using redis = await startRedisServer()
+    await using sockets = await tempSocketRoot()
+    // The writer takes no relayed frame longer than maxStateBytes (no change is larger than the state).
+    await using run = await twoServers(redis, sockets.socketRoot, 'large', { IPC_STATE_MAX_STATE_BYTES: String(MiB) })
+    const { writer, other } = run
+    const path = (server: SharedServer) => serverPath(sockets.socketRoot, server.address)
+    await using direct = await RawClient.hello(path(writer))
+    await using caller = await RawClient.hello(path(other))
+    const large = (id: number) =>
+      encodeClientMessage({ type: 'action/call', data: { id, action: 'increment', input: 'x'.repeat(2 * MiB) } })
+    const small = (id: number) => encodeClientMessage({ type: 'action/call', data: { id, action: 'increment', input: 1 } })
+    // On the writer itself it runs, and its input is refused by the store's schema; relayed, it
+    // cannot reach the writer, and says so rather than wait for an answer that never comes.
+    expect((await caller.request({ type: 'action/call', data: { id: 1, action: 'increment', input: 1 } })).data.result.value).toBe(
+      1,
+    )
+    await direct.write(large(1))
+    expect((await direct.response(1)).data.error.code).toBe('BAD_ARGUMENTS')
+    // Relayed, in one write with calls before and after it: one turn, one entry of the calls stream.
+    await caller.write(small(2) + large(3) + small(4))
+    const codes = await Promise.all([2, 3, 4].map(async (id) => (await caller.response(id)).data))
+    expect(codes.map((data) => data.result?.value ?? data.error.code)).toEqual([2, 'FRAME_TOO_LARGE', 3])
+    expect((await oneView(run.servers, 3)).counter).toBe(3)
   })
 })

@@ -54,8 +54,9 @@ export interface RelayTarget {
   /** The writer's replies to calls this server relayed; `source` as for {@link run}. */
   replied(replies: readonly RelayedReply[], source?: string): void
   /**
-   * Calls this server relayed that never left it (the storage is unreachable): no writer runs them,
-   * and they are answered with `error` (`BACKEND_UNAVAILABLE`), which a client may retry.
+   * Calls this server relayed that never left it: no writer runs them, and they are answered with
+   * `error`: `BACKEND_UNAVAILABLE` when the storage is unreachable (a client may retry), or
+   * `FRAME_TOO_LARGE` for a call larger than the writer takes from the storage.
    */
   refused(calls: readonly RelayedCall[], error: IpcStateError): void
   /**
