@@ -81,7 +81,7 @@ export const clientMessage: fc.Arbitrary<ClientMessage> = fc.oneof(
 const errorCode = fc.constantFrom(...Object.values(ErrorCode))
 
 /** The data of one answer: a result or an error. */
-const response = fc.oneof(
+export const response = fc.oneof(
   fc.record({ id, result: fc.record({ version: fc.nat(), value: json }, { requiredKeys: ['version'] }) }),
   fc.record({ id, result: fc.record({ epoch: name, version: fc.nat(), state: json }) }),
   fc.record({

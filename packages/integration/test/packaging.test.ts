@@ -28,7 +28,8 @@ const expected = {
     'webSocketTransport',
   ],
   '@ipc-state/client/browser': ['connect', 'messagePortTransport', 'webSocketTransport', 'IpcStateError'],
-  '@ipc-state/server/testing': ['memoryTransport'],
+  '@ipc-state/server/testing': ['memoryTransport', 'isReply'],
+  '@ipc-state/redis/testing': ['readCalls', 'readReplies'],
   '@ipc-state/server/websocket': ['listenWebSocket'],
 }
 

@@ -1,5 +1,5 @@
 // Calls relayed to the writer through Redis streams, and its replies back: one stream of calls, one of replies per server.
-import type { IpcStateError, Logger } from '@ipc-state/protocol'
+import { ErrorCode, IpcStateError, type Logger } from '@ipc-state/protocol'
 import type { CallRelay, RelayTarget, RelayedCall, RelayedReply, StorageContext } from '@ipc-state/server'
 import { type Connection, unavailable } from './connection.js'
 import type { RedisStorageSettings } from './redis-options.js'
@@ -153,7 +153,7 @@ export class RedisRelay implements CallRelay {
         const replies = readReplies(fields, maxBytes)
         if (typeof replies === 'string')
           logger.warn?.('an entry of the replies stream is not a reply: left out', { key, id, why: replies })
-        else target.replied(replies)
+        else target.replied(replies, `${key}, entry ${id}`)
       }
       return
     }
@@ -168,7 +168,7 @@ export class RedisRelay implements CallRelay {
       const calls = readCalls(fields, maxBytes)
       if (typeof calls === 'string')
         logger.warn?.('an entry of the calls stream is not a relayed call: left out', { key, id, why: calls })
-      else target.run(calls)
+      else target.run(calls, `${key}, entry ${id}`)
     }
     // What was read is gone from the stream: a server whose calls the writer took and did not
     // answer (it died first) relays them again to the next writer.
@@ -183,13 +183,37 @@ export class RedisRelay implements CallRelay {
     queueMicrotask(() => this.#flush())
   }
 
+  /**
+   * `calls` but those whose frame is longer than a writer takes from the stream (`maxEntryBytes`,
+   * its `maxStateBytes`), which are answered `FRAME_TOO_LARGE` at once: the writer would leave out
+   * the whole entry, and every call in it would wait for an answer that never comes.
+   */
+  #withinBound(calls: readonly RelayedCall[]): RelayedCall[] {
+    const maxBytes = this.#options.context.maxEntryBytes
+    const within: RelayedCall[] = []
+    for (const call of calls) {
+      const bytes = Buffer.byteLength(call.frame)
+      if (bytes <= maxBytes) within.push(call)
+      else {
+        const error = new IpcStateError(
+          ErrorCode.FRAME_TOO_LARGE,
+          `A call of ${bytes} bytes is more than the writer of the store in Redis takes (option maxStateBytes: ${maxBytes}): it was not run`,
+          { data: { bytes, maxStateBytes: maxBytes } },
+        )
+        this.#options.context.relay.refused([call], error)
+      }
+    }
+    return within
+  }
+
   #flush(): void {
     this.#scheduled = false
     const { redis, serverId } = this.#options
     const failed = (what: string) => (error: Error) => this.#logger.debug?.(`relaying ${what} failed`, { error: error.message })
-    if (this.#outgoing.length > 0) {
-      const calls = this.#outgoing
-      this.#outgoing = []
+    const outgoing = this.#outgoing
+    this.#outgoing = []
+    const calls = this.#withinBound(outgoing)
+    if (calls.length > 0) {
       // Refused at once when Redis is away, as a commit is; one lost on its way may have reached the
       // stream and run, as a commit under way may have been written.
       const { relay } = this.#options.context

@@ -56,7 +56,8 @@ export function readReplies(fields: readonly string[], maxBytes: number): Relaye
     if (i !== 'i' || n !== 'n' || r !== 'r') return `unknown fields at ${at}`
     const id = wholeNumber(idText)
     if (!isName(instanceId) || Number.isNaN(id)) return `a reply without its call at ${at}`
-    if (responseJson === undefined || Buffer.byteLength(responseJson) > maxBytes) return `a reply of too many bytes at ${at}`
+    if (responseJson === undefined || responseJson.length === 0 || Buffer.byteLength(responseJson) > maxBytes)
+      return `a reply of no or too many bytes at ${at}`
     replies.push({ instanceId, id, responseJson })
   }
   return replies

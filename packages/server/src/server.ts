@@ -174,8 +174,8 @@ export async function startServer<S extends object, A extends ActionMap<S>>(
   let started: ActionCalls<S> | undefined
   let relayed: RelayedCalls | undefined
   const relay: RelayTarget = {
-    run: (relayedCalls) => started?.runRelayed(relayedCalls),
-    replied: (replies) => started?.answers.replied(replies),
+    run: (relayedCalls, source) => started?.runRelayed(relayedCalls, source),
+    replied: (replies, source) => started?.answers.replied(replies, source),
     refused: (relayedCalls, error) => started?.answers.refused(relayedCalls, error),
     relayAgain: () => relayed?.again(),
   }

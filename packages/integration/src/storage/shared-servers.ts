@@ -54,17 +54,19 @@ export function sharedStoreEnv(store: SharedStore): FixtureEnv {
 }
 
 /**
- * Starts `count` servers on `store`, with ids `server-0`, `server-1`…, and resolves once all listen.
+ * Starts `count` servers on `store`, with ids `server-0`, `server-1`…, and resolves once all listen;
+ * `env` adds variables of the fixture (say `IPC_STATE_MAX_STATE_BYTES`).
  * @throws Error when one reports an error instead
  */
 export async function startSharedServers(
   count: number,
   socketRoot: string,
   store: SharedStore,
+  env: FixtureEnv = {},
 ): Promise<SharedServer[] & AsyncDisposable> {
   const start = async (address: FixtureAddress): Promise<FixtureProcess> => {
     const server = startFixture(fixture('servers/shared-server.ts'), {
-      env: { ...addressEnv(address), ...sharedStoreEnv(store), IPC_STATE_LOG: '1' },
+      env: { ...addressEnv(address), ...sharedStoreEnv(store), IPC_STATE_LOG: '1', ...env },
     })
     const first = await server.waitFor((event) => event.event === 'ready' || event.event === 'error')
     if (first.event !== 'ready') throw new Error(`a shared server did not start: ${JSON.stringify(first)}`)

@@ -196,10 +196,10 @@ export class ActionCalls<S extends object> {
    * answered from the record when one ran already (its change carried the answer to its server),
    * their input checked, queued.
    */
-  runRelayed(calls: readonly RelayedCall[]): void {
+  runRelayed(calls: readonly RelayedCall[], source?: string): void {
     const { record, runtime, metrics } = this.#options
     for (const call of calls) {
-      const request = this.#options.relayed?.decode(call)
+      const request = this.#options.relayed?.decode(call, source)
       if (request === undefined) continue
       const at = metrics === undefined ? 0 : metrics.now()
       const { from, instanceId, clientId } = call

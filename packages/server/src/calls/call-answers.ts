@@ -88,10 +88,11 @@ export class CallAnswers {
   }
 
   /** The writer's replies to calls this server relayed that changed nothing. */
-  replied(replies: readonly RelayedReply[]): void {
+  replied(replies: readonly RelayedReply[], source?: string): void {
     for (const reply of replies) {
       if (!isReply(reply)) {
-        this.#options.settings.logger.warn?.('a reply from the writer is not an answer: left out', { id: reply.id })
+        const { instanceId, id } = reply
+        this.#options.settings.logger.warn?.('a reply from the writer is not an answer: left out', { source, instanceId, id })
         continue
       }
       const relayed = this.#options.relayed?.settle(reply.instanceId, reply.id)

@@ -1,6 +1,12 @@
 // The calls this server passed to the writer and waits on, and how the writer reads a call another server passed.
 import type { Logger } from '@ipc-state/protocol'
-import { type ActionCallRequest, ClientMessageType, decodeClientMessage, maxFrameContainers } from '@ipc-state/protocol/wire'
+import {
+  type ActionCallRequest,
+  ClientMessageType,
+  decodeClientMessage,
+  isRequestId,
+  maxFrameContainers,
+} from '@ipc-state/protocol/wire'
 import type { Session } from '../connections/session.js'
 import type { CallRelay, RelayedCall, RelayedReply } from '../storage/call-relay.js'
 
@@ -123,19 +129,30 @@ export class RelayedCalls {
   }
 
   /**
-   * The call in `call.frame`, decoded with every check of a client's frame: `undefined`, logged,
-   * when it is not a call (the storage holds what a server did not write).
+   * The call in `call.frame`, decoded with every check of a client's frame: `undefined`, logged
+   * with `source` (where the storage read it), when it is not a call (the storage holds what a
+   * server did not write).
    */
-  decode(call: RelayedCall): ActionCallRequest | undefined {
-    const { maxDepth, maxFrameBytes } = this.#options
-    const decoded = decodeClientMessage(call.frame, { maxDepth, maxContainers: maxFrameContainers(maxFrameBytes) })
-    if (decoded.ok && decoded.message.type === ClientMessageType.ActionCall) return decoded.message.data
-    this.#options.logger.warn?.('a relayed call is not a call: left unanswered', {
-      from: call.from,
-      error: decoded.ok ? `a "${decoded.message.type}" message` : decoded.error.message,
-    })
+  decode(call: RelayedCall, source?: string): ActionCallRequest | undefined {
+    const decoded = decodeRelayedFrame(call.frame, this.#options)
+    if (typeof decoded !== 'string') return decoded
+    this.#options.logger.warn?.('a relayed call is not a call: left unanswered', { source, from: call.from, error: decoded })
     return undefined
   }
+}
+
+/**
+ * The call in a relayed call's `frame`, decoded with every check of a client's frame and the
+ * bounds of a client's (`maxDepth`, and the containers `maxFrameBytes` allows); or why it is not one.
+ */
+export function decodeRelayedFrame(
+  frame: string,
+  bounds: Pick<RelayedCallsOptions, 'maxDepth' | 'maxFrameBytes'>,
+): ActionCallRequest | string {
+  const { maxDepth, maxFrameBytes } = bounds
+  const decoded = decodeClientMessage(frame, { maxDepth, maxContainers: maxFrameContainers(maxFrameBytes) })
+  if (decoded.ok && decoded.message.type === ClientMessageType.ActionCall) return decoded.message.data
+  return decoded.ok ? `a "${decoded.message.type}" message` : decoded.error.message
 }
 
 /** Whether `reply` reads as the data of a `response` to its call: the writer's, not bytes someone else wrote. */
@@ -149,6 +166,10 @@ export function isReply(reply: RelayedReply): boolean {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return false
   const fields = data as Record<string, unknown>
   const hasResult = typeof fields.result === 'object' && fields.result !== null
-  const hasError = typeof fields.error === 'object' && fields.error !== null
-  return fields.id === reply.id && hasResult !== hasError
+  // An error as the client's decoder takes one: an error it cannot read would fail the call with
+  // BAD_REQUEST rather than the writer's answer.
+  const error = fields.error as Record<string, unknown> | null | undefined
+  const hasError =
+    typeof error === 'object' && error !== null && typeof error.code === 'string' && typeof error.message === 'string'
+  return isRequestId(fields.id) && fields.id === reply.id && hasResult !== hasError && (hasError || fields.error === undefined)
 }

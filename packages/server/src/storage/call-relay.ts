@@ -46,13 +46,17 @@ export interface CallRelay {
 
 /** What the server does with what a {@link CallRelay} hands it (see `StorageContext.relay`). */
 export interface RelayTarget {
-  /** The writer (this server) runs these calls, in order, as its own clients' calls. */
-  run(calls: readonly RelayedCall[]): void
-  /** The writer's replies to calls this server relayed. */
-  replied(replies: readonly RelayedReply[]): void
   /**
-   * Calls this server relayed that never left it (the storage is unreachable): no writer runs them,
-   * and they are answered with `error` (`BACKEND_UNAVAILABLE`), which a client may retry.
+   * The writer (this server) runs these calls, in order, as its own clients' calls. `source` says
+   * where in the storage they were read (say `app:calls, entry 1-0`), for the log when one is not a call.
+   */
+  run(calls: readonly RelayedCall[], source?: string): void
+  /** The writer's replies to calls this server relayed; `source` as for {@link run}. */
+  replied(replies: readonly RelayedReply[], source?: string): void
+  /**
+   * Calls this server relayed that never left it: no writer runs them, and they are answered with
+   * `error`: `BACKEND_UNAVAILABLE` when the storage is unreachable (a client may retry), or
+   * `FRAME_TOO_LARGE` for a call larger than the writer takes from the storage.
    */
   refused(calls: readonly RelayedCall[], error: IpcStateError): void
   /**
