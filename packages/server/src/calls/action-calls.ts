@@ -209,14 +209,7 @@ export class ActionCalls<S extends object> {
       // A call of this server's own clients, relayed before it was the writer, is pending here
       // until it runs: once.
       if (status.kind === 'pending' && !this.#options.relayed?.takeToRun(call, request.id)) continue
-      if (status.kind === 'answered') {
-        if (this.answers.answeredHere(job)) this.answers.settle(job, status.responseJson)
-        continue
-      }
-      if (status.kind === 'unknown') {
-        this.answers.settle(job, errorResponseJson(request.id, this.answers.outcomeUnknown(request.id, status.reason)))
-        continue
-      }
+      if (this.answers.fromRecord(job, status)) continue
       let input: unknown
       try {
         input = runtime.checkInput(request.action, request.input)

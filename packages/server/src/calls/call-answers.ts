@@ -1,7 +1,7 @@
 // Where a client's call is answered: its connection on this server, the record of answered calls, and the server that relayed it.
 import { ErrorCode, IpcStateError, type Logger } from '@ipc-state/protocol'
 import { type ActionCallRequest, actionResultJson } from '@ipc-state/protocol/wire'
-import type { CallRecord } from './call-record.js'
+import type { CallRecord, CallStatus } from './call-record.js'
 import { isReply, type RelayedCalls } from './relayed-calls.js'
 import { errorResponseJson } from '../connections/error-frames.js'
 import type { FanOut } from '../connections/fan-out.js'
@@ -56,6 +56,21 @@ export class CallAnswers {
     if (from !== undefined) relayed?.settle(instanceId, id)
     this.answer(instanceId, id, responseJson, changed)
     if (from !== undefined && changed === undefined) relayed?.reply(from, { instanceId, id, responseJson })
+  }
+
+  /**
+   * Settles a relayed call the record knows (see `CallStatus`): one answered before is answered
+   * again where its answer is given here (elsewhere its change carried it), one it can no longer
+   * tell fails `OUTCOME_UNKNOWN`. Whether it did.
+   */
+  fromRecord(job: ClientJob, status: CallStatus): boolean {
+    if (status.kind === 'answered') {
+      if (this.answeredHere(job)) this.settle(job, status.responseJson)
+      return true
+    }
+    if (status.kind !== 'unknown') return false
+    this.settle(job, errorResponseJson(job.request.id, this.outcomeUnknown(job.request.id, status.reason)))
+    return true
   }
 
   /** Whether `job` came to this server, or was relayed by it before it was the writer: its answer is given here. */
