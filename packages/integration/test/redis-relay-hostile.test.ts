@@ -282,6 +282,43 @@ describe('servers relaying calls through Redis, when the relay streams hold what
     expect((await oneView(run.servers, total)).counter).toBe(total)
   })
 
+  it('a relay stream blocked by an entry stamped at the end of time, or made another type: its reader deletes it, and calls go on', async () => {
+    await using redis = await startRedisServer()
+    await using sockets = await tempSocketRoot()
+    await using run = await twoServers(redis, sockets.socketRoot, 'blocked')
+    const otherReplies = `blocked:replies:${leaseIdOf(run.other)}`
+    let total = await incrementAll(run.clients, 5)
+    const blockers: [key: string, command: string[]][] = [
+      // No `XADD *` can follow an entry with the largest id: every relayed call would fail.
+      ['blocked:calls', ['XADD', 'blocked:calls', '18446744073709551615-18446744073709551615', 'x', 'y']],
+      [otherReplies, ['XADD', otherReplies, '18446744073709551615-18446744073709551615', 'x', 'y']],
+      // Not a stream: the blocking read of the server that reads it fails.
+      ['blocked:calls', ['EVAL', `redis.call('DEL', KEYS[1]) return redis.call('SET', KEYS[1], 'junk')`, '1', 'blocked:calls']],
+    ]
+    for (const [key, command] of blockers) {
+      await redis.command(...command)
+      // A call refused while it was blocked fails BACKEND_UNAVAILABLE, not relayed: retried here.
+      // (A writer blocked on a key made another type may not learn of it: the server whose relayed
+      // call meets it drops it.)
+      for (const client of run.clients) {
+        for (let done = 0; done < 5; ) {
+          const outcome = await ask(client, { op: 'call', action: 'increment', input: 1 })
+          if (outcome.code === undefined) done += 1
+          else expect(outcome.code).toBe('BACKEND_UNAVAILABLE')
+        }
+      }
+      total += 10
+      await expect.poll(() => redis.command('TYPE', key), PATIENCE).not.toBe('string')
+      await expect
+        .poll(() => redis.command('XREVRANGE', key, '+', '-', 'COUNT', '1'), PATIENCE)
+        .not.toMatch(/^18446744073709551615-/)
+    }
+    expect(warnings(run.servers, /stamped in the future/).length).toBeGreaterThanOrEqual(2)
+    expect(warnings(run.servers, /is not a stream: deleted/).length).toBeGreaterThanOrEqual(1)
+    expect(run.servers.every(running)).toBe(true)
+    expect((await oneView(run.servers, total)).counter).toBe(total)
+  })
+
   // Anyone who can write to Redis can write the log itself: a call forged in a server's name does
   // nothing a forged change could not. What it cannot do is have a call applied twice, or answered
   // twice: the record of answered calls dedupes by instance and call id. It can take a call id

@@ -30,6 +30,8 @@ export interface FollowLogOptions {
   side?: {
     streams(): (readonly [key: string, from: string])[]
     take(key: string, entries: readonly StreamEntry[]): void
+    /** The read failed because a key is not a stream (`WRONGTYPE`): one of these that another program wrote is dropped. */
+    repair(): Promise<void>
   }
 }
 
@@ -81,6 +83,7 @@ export function followLog(options: FollowLogOptions): () => Promise<void> {
           logger.warn?.('Redis does not permit reading the log; reading again each second', { error: message })
         else logger.debug?.('reading the log failed; reading again', { error: message })
         refused = isNotPermitted(error)
+        if (message.startsWith('WRONGTYPE')) await options.side?.repair().catch(() => undefined)
         await waitFor(redis.status === 'ready' ? 'second' : 'ready')
         continue
       }

@@ -16,6 +16,8 @@ const MAX_REPLIES = 10_000
 const WAKE = ['w', '']
 /** The field of a notice the commit script adds to the calls stream when a server other than the writer wrote to the log. */
 const NOTICE = 'n'
+/** How far in the future (by this machine's clock) a stream's entry may be stamped, for clocks that differ. */
+const FUTURE_MS = 24 * 60 * 60 * 1000
 
 /** What a {@link RedisRelay} uses. */
 export interface RedisRelayOptions {
@@ -168,6 +170,7 @@ export class RedisRelay implements CallRelay {
           logger.warn?.('an entry of the replies stream is not a reply: left out', { key, id, why: replies })
         else target.replied(replies, `${key}, entry ${id}`)
       }
+      if (this.#unblock(key, last[0])) this.#repliesFrom = '0-0'
       return
     }
     if (key !== this.#callsKey) return
@@ -183,9 +186,42 @@ export class RedisRelay implements CallRelay {
         logger.warn?.('an entry of the calls stream is not a relayed call: left out', { key, id, why: calls })
       else target.run(calls, `${key}, entry ${id}`)
     }
+    if (this.#unblock(key, last[0])) {
+      this.#callsFrom = '0-0'
+      this.#trimTo = undefined
+    }
     // Trimmed at the next renewal of the lease (see `#trim`).
     this.#trimTo = after(last[0])
     if (notice) this.#readLog()
+  }
+
+  /**
+   * Drops this server's replies stream, and the calls stream, when another program made them
+   * something else than a stream: the blocking read fails on them, and no call could be relayed.
+   */
+  async repair(keys: readonly string[] = [this.#repliesKey, this.#callsKey]): Promise<void> {
+    const { redis } = this.#options
+    for (const key of keys) {
+      const kind = await redis.type(key)
+      if (kind === 'stream' || kind === 'none') continue
+      this.#logger.warn?.('a key of the relay is not a stream: deleted', { key, type: kind })
+      await redis.del(key)
+    }
+  }
+
+  /**
+   * Deletes the stream `key` when its last entry, `id`, was read and is stamped far in the future:
+   * no entry can be added after it (`XADD *` makes ids that only grow), so another program that
+   * wrote it would block the stream for good. Nothing is lost: nothing came after it. Whether it did.
+   */
+  #unblock(key: string, id: string): boolean {
+    if (Number(id.slice(0, id.indexOf('-'))) <= Date.now() + FUTURE_MS) return false
+    this.#logger.warn?.('the last entry of a stream is stamped in the future, so no entry could follow it: the stream is deleted', {
+      key,
+      id,
+    })
+    this.#options.redis.del(key).catch(() => undefined)
+    return true
   }
 
   #schedule(): void {
@@ -235,13 +271,18 @@ export class RedisRelay implements CallRelay {
       else if (redis.status !== 'ready')
         relay.refused(calls, unavailable(this.#options.settings, doing, 'the connection is not ready'))
       else
-        redis
-          .xadd(this.#callsKey, 'MAXLEN', '~', MAX_NOTICES, '*', ...encodeCalls(serverId, calls))
-          .catch((error: unknown) => relay.refused(calls, unavailable(this.#options.settings, doing, error)))
+        redis.xadd(this.#callsKey, 'MAXLEN', '~', MAX_NOTICES, '*', ...encodeCalls(serverId, calls)).catch((error: unknown) => {
+          relay.refused(calls, unavailable(this.#options.settings, doing, error))
+          // The writer blocked on it may not learn (an older Redis keeps it blocked): whoever meets it drops it.
+          if (wrongType(error)) void this.repair([this.#callsKey]).catch(() => undefined)
+        })
     }
     for (const [to, replies] of this.#replies) {
       const key = repliesKey(this.#options.settings.key, to)
-      redis.xadd(key, 'MAXLEN', '~', MAX_REPLIES, '*', ...encodeReplies(replies)).catch(failed('replies'))
+      redis.xadd(key, 'MAXLEN', '~', MAX_REPLIES, '*', ...encodeReplies(replies)).catch((error: Error) => {
+        failed('replies')(error)
+        if (wrongType(error)) void this.repair([key]).catch(() => undefined)
+      })
       redis.pexpire(key, this.#repliesTtlMs).catch(failed('replies'))
     }
     this.#replies.clear()
@@ -258,3 +299,6 @@ function after(id: string): string {
   const dash = id.indexOf('-')
   return `${id.slice(0, dash)}-${BigInt(id.slice(dash + 1)) + 1n}`
 }
+
+/** Whether Redis refused a command because a key holds another type than the command works on. */
+export const wrongType = (error: unknown): boolean => error instanceof Error && error.message.startsWith('WRONGTYPE')

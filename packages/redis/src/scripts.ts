@@ -131,7 +131,9 @@ redis.call('HSET', KEYS[1], 'version', v, 'seq', seq, 'last', ARGV[4] .. ':' .. 
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'storeVersion', ARGV[2]) end
 local writer = redis.pcall('GET', KEYS[4])
 if type(writer) == 'string' and writer ~= ARGV[4] then
-  redis.call('XADD', KEYS[5], 'MAXLEN', '~', ${MAX_NOTICES}, '*', 'n', v)
+  -- pcall: the changes are written already, and a script's writes are not undone by an error (a
+  -- calls stream another program made unable to take an entry must not fail a written commit).
+  redis.pcall('XADD', KEYS[5], 'MAXLEN', '~', ${MAX_NOTICES}, '*', 'n', v)
 end
 return {1, v, seq, snapshot, {}, before}
 `
