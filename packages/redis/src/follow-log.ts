@@ -23,7 +23,7 @@ export interface FollowLogOptions {
   logger: Logger
   /**
    * Whether the blocking read takes the log now: the writer, whose own changes nearly all of it
-   * is, reads it only when told another server wrote (see redis-relay.ts). Asked before each read.
+   * is, reads it only when told another server wrote (see relay/redis-relay.ts). Asked before each read.
    */
   readsLog?(): boolean
   /** More streams read by the same blocking read, each from where it was read last; their entries go to `take`, after the log's. */
@@ -109,7 +109,7 @@ export function followLog(options: FollowLogOptions): () => Promise<void> {
 
 /**
  * The writer reads what it did not follow (it follows the log only when told another server wrote
- * to it, see redis-relay.ts): the log after the last entry it has.
+ * to it, see relay/redis-relay.ts): the log after the last entry it has.
  */
 export function readLog(reader: LogReader, logger: Logger): void {
   reader

@@ -16,7 +16,7 @@ export interface StoreKeys {
   turn: string
   /** This server's lease (see server-lease.ts). */
   lease: string
-  /** The writer's lease, and the stream of calls relayed to it (see redis-relay.ts). */
+  /** The writer's lease, and the stream of calls relayed to it (see relay/redis-relay.ts). */
   writer: string
   calls: string
 }

@@ -47,7 +47,7 @@ export const TURN_MS = 50
  * server loaded (flushed and made again); `{-4, storeVersion}`: the store was migrated to a newer
  * store version than the server runs; `{-5}`: the meta key holds what ipc-state did not write.
  *
- * A batch written by another server than the writer (while there is one: see redis-relay.ts) also
+ * A batch written by another server than the writer (while there is one: see relay/redis-relay.ts) also
  * adds a notice `n <version>` to the calls stream, in the same step: the writer does not follow the
  * log, where nearly every change is its own, and reads it when a notice comes.
  *

@@ -3,4 +3,4 @@
  * store another program may write to. Not part of the storage's API.
  * @module @ipc-state/redis/testing
  */
-export { encodeCalls, encodeReplies, readCalls, readReplies } from './relay-entries.js'
+export { encodeCalls, encodeReplies, readCalls, readReplies } from './relay/relay-entries.js'

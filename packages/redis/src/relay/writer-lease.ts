@@ -1,6 +1,6 @@
 // The writer's lease in Redis: which one of the servers sharing a store runs every call, and the handover when it dies.
 import type { Logger } from '@ipc-state/protocol'
-import type { Connection } from './connection.js'
+import type { Connection } from '../connection.js'
 
 /** Renews the lease only while this server holds it: 1 when it did, 0 when another holds it or none does. */
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`

@@ -1,13 +1,14 @@
 // Calls relayed to the writer through Redis streams, and its replies back: one stream of calls, one of replies per server.
 import { ErrorCode, IpcStateError, type Logger } from '@ipc-state/protocol'
 import type { CallRelay, RelayTarget, RelayedCall, RelayedReply, StorageContext } from '@ipc-state/server'
-import { type Connection, unavailable } from './connection.js'
-import type { RedisStorageSettings } from './redis-options.js'
-import { checkLog, readLog } from './follow-log.js'
-import type { StreamEntry } from './log-entries.js'
-import type { LogReader } from './log-reader.js'
+import { type Connection, unavailable } from '../connection.js'
+import type { RedisStorageSettings } from '../redis-options.js'
+import { checkLog, readLog } from '../follow-log.js'
+import type { StreamEntry } from '../log-entries.js'
+import type { LogReader } from '../log-reader.js'
 import { encodeCalls, encodeReplies, readCalls, readReplies } from './relay-entries.js'
-import { MAX_NOTICES } from './scripts.js'
+import { MAX_NOTICES } from '../scripts.js'
+import { dropNonStreams, unblock, wrongType } from './stream-repair.js'
 import { WriterLease } from './writer-lease.js'
 
 /** Replies a server's stream keeps at most when that server reads none. */
@@ -16,8 +17,6 @@ const MAX_REPLIES = 10_000
 const WAKE = ['w', '']
 /** The field of a notice the commit script adds to the calls stream when a server other than the writer wrote to the log. */
 const NOTICE = 'n'
-/** How far in the future (by this machine's clock) a stream's entry may be stamped, for clocks that differ. */
-const FUTURE_MS = 24 * 60 * 60 * 1000
 
 /** What a {@link RedisRelay} uses. */
 export interface RedisRelayOptions {
@@ -170,7 +169,7 @@ export class RedisRelay implements CallRelay {
           logger.warn?.('an entry of the replies stream is not a reply: left out', { key, id, why: replies })
         else target.replied(replies, `${key}, entry ${id}`)
       }
-      if (this.#unblock(key, last[0])) this.#repliesFrom = '0-0'
+      if (unblock(this.#options.redis, key, last[0], this.#logger)) this.#repliesFrom = '0-0'
       return
     }
     if (key !== this.#callsKey) return
@@ -186,7 +185,7 @@ export class RedisRelay implements CallRelay {
         logger.warn?.('an entry of the calls stream is not a relayed call: left out', { key, id, why: calls })
       else target.run(calls, `${key}, entry ${id}`)
     }
-    if (this.#unblock(key, last[0])) {
+    if (unblock(this.#options.redis, key, last[0], this.#logger)) {
       this.#callsFrom = '0-0'
       this.#trimTo = undefined
     }
@@ -195,33 +194,9 @@ export class RedisRelay implements CallRelay {
     if (notice) this.#readLog()
   }
 
-  /**
-   * Drops this server's replies stream, and the calls stream, when another program made them
-   * something else than a stream: the blocking read fails on them, and no call could be relayed.
-   */
-  async repair(keys: readonly string[] = [this.#repliesKey, this.#callsKey]): Promise<void> {
-    const { redis } = this.#options
-    for (const key of keys) {
-      const kind = await redis.type(key)
-      if (kind === 'stream' || kind === 'none') continue
-      this.#logger.warn?.('a key of the relay is not a stream: deleted', { key, type: kind })
-      await redis.del(key)
-    }
-  }
-
-  /**
-   * Deletes the stream `key` when its last entry, `id`, was read and is stamped far in the future:
-   * no entry can be added after it (`XADD *` makes ids that only grow), so another program that
-   * wrote it would block the stream for good. Nothing is lost: nothing came after it. Whether it did.
-   */
-  #unblock(key: string, id: string): boolean {
-    if (Number(id.slice(0, id.indexOf('-'))) <= Date.now() + FUTURE_MS) return false
-    this.#logger.warn?.('the last entry of a stream is stamped in the future, so no entry could follow it: the stream is deleted', {
-      key,
-      id,
-    })
-    this.#options.redis.del(key).catch(() => undefined)
-    return true
+  /** Drops a relay key another program made something else than a stream (see `dropNonStreams`). */
+  repair(keys: readonly string[] = [this.#repliesKey, this.#callsKey]): Promise<void> {
+    return dropNonStreams(this.#options.redis, keys, this.#logger)
   }
 
   #schedule(): void {
@@ -299,6 +274,3 @@ function after(id: string): string {
   const dash = id.indexOf('-')
   return `${id.slice(0, dash)}-${BigInt(id.slice(dash + 1)) + 1n}`
 }
-
-/** Whether Redis refused a command because a key holds another type than the command works on. */
-export const wrongType = (error: unknown): boolean => error instanceof Error && error.message.startsWith('WRONGTYPE')
