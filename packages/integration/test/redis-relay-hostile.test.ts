@@ -176,7 +176,9 @@ describe('servers relaying calls through Redis, when the relay streams hold what
       await redis.command('XADD', calls, '*', ...relayed(otherId, 'junk', frame))
       await redis.command('XADD', calls, '*', ...relayed('nobody', 'junk', frame))
     }
-    // Well-formed calls of instances named like the prototype's keys: calls like any other, each run once.
+    // Well-formed calls of instances that never said hello, named like the prototype's keys: the
+    // writer holds no record of them (a record comes only with the change of a hello, in the log),
+    // so it cannot tell a resend from a new call, and runs none of them (OUTCOME_UNKNOWN).
     const forged = ['__proto__', 'constructor', 'hasOwnProperty']
     for (const instanceId of forged)
       await redis.command('XADD', calls, '*', ...relayed('nobody', instanceId, callFrame(1, 'increment', 1000)))
@@ -184,8 +186,8 @@ describe('servers relaying calls through Redis, when the relay streams hold what
     // Real calls from both servers go on, each answered and applied once, beside the forged ones.
     const after = await incrementAll(clients, 20)
     expect(running(writer) && running(other)).toBe(true)
-    const state = await oneView(run.servers, before + after + forged.length)
-    expect(state.counter).toBe(before + after + 1000 * forged.length)
+    const state = await oneView(run.servers, before + after)
+    expect(state.counter).toBe(before + after)
 
     // A call relayed with bad input fails with the code a call the writer runs itself gets, at once.
     const [writerClient, otherClient] = clients
@@ -199,7 +201,7 @@ describe('servers relaying calls through Redis, when the relay streams hold what
       const relayedOutcome = await ask(otherClient!, { op: 'call', action, input })
       expect([direct.code, relayedOutcome.code], action).toEqual([code, code])
     }
-    expect((await oneView(run.servers, before + after + forged.length)).counter).toBe(before + after + 1000 * forged.length)
+    expect((await oneView(run.servers, before + after)).counter).toBe(before + after)
   })
 
   it('junk in a server’s stream of replies: it stays up, logs it, and answers its waiting call only with the writer’s answer', async () => {

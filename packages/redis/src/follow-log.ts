@@ -29,7 +29,7 @@ export interface FollowLogOptions {
   /** More streams read by the same blocking read, each from where it was read last; their entries go to `take`, after the log's. */
   side?: {
     streams(): (readonly [key: string, from: string])[]
-    take(key: string, entries: readonly StreamEntry[]): void
+    take(key: string, entries: readonly StreamEntry[]): Promise<void>
     /** The read failed because a key is not a stream (`WRONGTYPE`): one of these that another program wrote is dropped. */
     repair(): Promise<void>
   }
@@ -91,7 +91,7 @@ export function followLog(options: FollowLogOptions): () => Promise<void> {
       const entries = reply?.find(([key]) => key === log)?.[1]
       try {
         if (entries !== undefined && entries.length > 0) await options.take(entries, epoch)
-        for (const [key, read] of reply ?? []) if (key !== log) options.side?.take(key, read)
+        for (const [key, read] of reply ?? []) if (key !== log) await options.side?.take(key, read)
       } catch (error) {
         if (options.isClosed()) return
         logger.warn?.('taking changes from the log failed; reading again', {
@@ -111,9 +111,12 @@ export function followLog(options: FollowLogOptions): () => Promise<void> {
  * The writer reads what it did not follow (it follows the log only when told another server wrote
  * to it, see relay/redis-relay.ts): the log after the last entry it has.
  */
-export function readLog(reader: LogReader, logger: Logger): void {
-  reader
-    .serially(() => reader.catchUp())
+export function readLog(reader: LogReader, logger: Logger, started: () => void = () => undefined): Promise<void> {
+  return reader
+    .serially(() => {
+      started()
+      return reader.catchUp()
+    })
     .catch((error: unknown) => {
       logger.warn?.('reading the log failed; reading it again at the next notice or reconnection', {
         error: error instanceof Error ? error.message : String(error),
@@ -125,11 +128,11 @@ export function readLog(reader: LogReader, logger: Logger): void {
  * The writer looks at the log's last entry (every quarter of `serverLease`): one it has not read,
  * such as an entry another program added, is read, and met as any other server would meet it.
  */
-export function checkLog(redis: Connection, log: string, reader: LogReader, logger: Logger): void {
+export function checkLog(redis: Connection, log: string, reader: LogReader, read: () => void): void {
   const position = streamId(reader.position)
   redis.xrevrange(log, '+', '-', 'COUNT', 1).then(
     ([top]) => {
-      if (top !== undefined && top[0] !== position) readLog(reader, logger)
+      if (top !== undefined && top[0] !== position) read()
     },
     () => undefined,
   )

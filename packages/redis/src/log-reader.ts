@@ -108,6 +108,8 @@ export class LogReader {
   async catchUp(): Promise<void> {
     const { redis, keys, refused } = this.#options
     for (;;) {
+      // A store refused meanwhile is not read again (an entry that made it refused may be large).
+      if (refused() !== undefined) return
       const page = (await redis.xrange(keys.log, `(${streamId(this.position)}`, '+', 'COUNT', PAGE)) as StreamEntry[]
       await this.take(page)
       if (page.length < PAGE || refused() !== undefined) return

@@ -114,14 +114,14 @@ class RedisStorage implements Storage {
       if (missing !== '') throw notPermitted(this.#settings, 'starting', missing)
       this.#storeVersion = context.storeVersion
       const loaded = await openStore(redis, this.#keys, context, this.#settings)
+      this.#epoch = loaded.store.epoch
       this.leases = new ServerLease(redis, this.#settings.key, this.#id, this.#settings.serverLease, context.logger)
       await this.leases.start()
-      // One server runs every call; the first to start is that one at once.
-      const target = context.relay
+      const target = context.relay // one server runs every call; the first to start is that one at once
       if (target !== undefined && this.#settings.relayCalls)
         this.relay = new RedisRelay({
           ...{ redis, settings: this.#settings, serverId: this.#id, context: { ...context, relay: target }, reader: this.#reader },
-          ...{ refusal: () => this.#refused, following: () => this.#stopFollowing !== undefined },
+          ...{ refusal: () => this.#refused, following: () => this.#stopFollowing !== undefined, epoch: () => this.#epoch },
         })
       await this.relay?.start()
       const follower = createConnection(this.#settings, true, {})

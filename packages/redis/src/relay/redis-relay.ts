@@ -30,6 +30,8 @@ export interface RedisRelayOptions {
   refusal(): IpcStateError | undefined
   /** The server's reader of the log: the writer reads the log with it when it is told to. */
   reader: LogReader
+  /** The epoch of the store the server loaded: a lease is taken only of it. */
+  epoch(): string
   /** Whether the server follows the log yet (it may have to migrate the store first). */
   following(): boolean
 }
@@ -57,6 +59,8 @@ export class RedisRelay implements CallRelay {
   #repliesFrom = '0-0'
   /** The stream id before which the calls stream holds only what this server, the writer, read. */
   #trimTo: string | undefined
+  /** A read of the log asked for and not started yet (see `#readLogNow`). */
+  #waitingRead: Promise<void> | undefined
 
   constructor(options: RedisRelayOptions) {
     this.#options = options
@@ -81,11 +85,11 @@ export class RedisRelay implements CallRelay {
       // Whether the log holds what the writer has not read (another program wrote to it).
       renewed: () => {
         const { redis, settings, reader, following, refusal } = this.#options
-        if (following() && refusal() === undefined) checkLog(redis, `${settings.key}:log`, reader, this.#logger)
+        if (following() && refusal() === undefined) checkLog(redis, `${settings.key}:log`, reader, () => this.#readLog())
         this.#trim()
       },
     }
-    this.#lease = new WriterLease(redis, key, serverId, leaseMs, events, this.#logger)
+    this.#lease = new WriterLease(redis, key, this.#options.epoch, serverId, leaseMs, events, this.#logger)
     await this.#lease.start()
     // Calls relayed and not answered when Redis goes away fail, as commits under way do.
     redis.on('close', () => target.relayAgain())
@@ -126,7 +130,7 @@ export class RedisRelay implements CallRelay {
 
   /** The writer reads the log now: it became the writer, or a notice says another server wrote to it. */
   #readLog(): void {
-    if (this.#options.following()) readLog(this.#options.reader, this.#logger)
+    void this.#readLogNow()
   }
 
   /**
@@ -154,7 +158,7 @@ export class RedisRelay implements CallRelay {
   }
 
   /** Takes what the blocking read found in one of {@link streams}. */
-  take(key: string, entries: readonly StreamEntry[]): void {
+  async take(key: string, entries: readonly StreamEntry[]): Promise<void> {
     const last = entries.at(-1)
     if (last === undefined) return
     const target = this.#options.context.relay
@@ -174,12 +178,21 @@ export class RedisRelay implements CallRelay {
     }
     if (key !== this.#callsKey) return
     this.#callsFrom = last[0]
+    // Trimmed at the next renewal of the lease (see `#trim`).
+    this.#trimTo = after(last[0])
+    // A call runs on every change committed before it was relayed, its client's hello among them:
+    // after a read of the log under way (this server just became the writer), and after the log
+    // is read at a notice that came before it.
+    const { reader, following } = this.#options
+    if (following()) await reader.serially(() => Promise.resolve())
     let notice = false
     for (const [id, fields] of entries) {
       if (fields.length === 2 && fields[0] === NOTICE) {
         notice = true
         continue
       }
+      if (notice) await this.#readLogNow()
+      notice = false
       const calls = readCalls(fields, maxBytes)
       if (typeof calls === 'string')
         logger.warn?.('an entry of the calls stream is not a relayed call: left out', { key, id, why: calls })
@@ -189,9 +202,17 @@ export class RedisRelay implements CallRelay {
       this.#callsFrom = '0-0'
       this.#trimTo = undefined
     }
-    // Trimmed at the next renewal of the lease (see `#trim`).
-    this.#trimTo = after(last[0])
     if (notice) this.#readLog()
+  }
+
+  /** Reads the log now, and resolves once it was read (or could not be: a later notice or look reads it). */
+  #readLogNow(): Promise<void> {
+    if (!this.#options.following()) return Promise.resolve()
+    // A read asked for while another waits to start is that one: it reads all that came by then.
+    this.#waitingRead ??= readLog(this.#options.reader, this.#logger, () => {
+      this.#waitingRead = undefined
+    })
+    return this.#waitingRead
   }
 
   /** Drops a relay key another program made something else than a stream (see `dropNonStreams`). */

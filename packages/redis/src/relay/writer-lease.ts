@@ -2,14 +2,24 @@
 import type { Logger } from '@ipc-state/protocol'
 import type { Connection } from '../connection.js'
 
-/** Renews the lease only while this server holds it: 1 when it did, 0 when another holds it or none does. */
-const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`
+/**
+ * Renews the lease only while this server holds it, of the store it loaded (KEYS[2], the meta key,
+ * holds its epoch, ARGV[3]): 1 when it did, 0 otherwise.
+ */
+const RENEW = `if redis.pcall('HGET', KEYS[2], 'epoch') ~= ARGV[3] then return 0 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`
 /**
  * Takes the lease when no server holds it, and answers who holds it. A key that is not a lease (not
  * a string, or one that never runs out: written by hand) is dropped first, or no server would ever
- * be the writer again.
+ * be the writer again. A server whose store is gone or another one (flushed and made again: its epoch
+differs) takes no lease of it.
  */
-const TAKE = `local kind = redis.call('TYPE', KEYS[1]).ok
+const TAKE = `if redis.pcall('HGET', KEYS[2], 'epoch') ~= ARGV[3] then
+  local holder = redis.pcall('GET', KEYS[1])
+  if type(holder) == 'string' then return holder end
+  return false
+end
+local kind = redis.call('TYPE', KEYS[1]).ok
 if kind ~= 'none' and (kind ~= 'string' or redis.call('PTTL', KEYS[1]) < 0) then redis.call('DEL', KEYS[1]) end
 if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return ARGV[1] end
 return redis.call('GET', KEYS[1])`
@@ -44,14 +54,27 @@ export class WriterLease {
   readonly #leaseMs: number
   readonly #events: WriterLeaseEvents
   readonly #logger: Logger
+  readonly #meta: string
+  readonly #epoch: () => string
   #timer: ReturnType<typeof setInterval> | undefined
   #writing = false
   /** The writer as this server last saw it. */
   #holder: string | null = null
 
-  constructor(redis: Connection, key: string, serverId: string, leaseMs: number, events: WriterLeaseEvents, logger: Logger) {
+  /** @param epoch the epoch of the store this server loaded, whose meta key is `<key>:meta` */
+  constructor(
+    redis: Connection,
+    key: string,
+    epoch: () => string,
+    serverId: string,
+    leaseMs: number,
+    events: WriterLeaseEvents,
+    logger: Logger,
+  ) {
     this.#redis = redis
     this.#key = `${key}:writer`
+    this.#meta = `${key}:meta`
+    this.#epoch = epoch
     this.#serverId = serverId
     this.#leaseMs = leaseMs
     this.#events = events
@@ -85,11 +108,11 @@ export class WriterLease {
     const ttl = this.#leaseMs - Math.max(1, Math.floor(this.#leaseMs / 4))
     let holder: string | null
     try {
-      if (this.#writing && (await this.#redis.eval(RENEW, 1, this.#key, this.#serverId, ttl)) === 1) {
+      if (this.#writing && (await this.#redis.eval(RENEW, 2, this.#key, this.#meta, this.#serverId, ttl, this.#epoch())) === 1) {
         this.#events.renewed()
         return
       }
-      holder = (await this.#redis.eval(TAKE, 1, this.#key, this.#serverId, ttl)) as string | null
+      holder = (await this.#redis.eval(TAKE, 2, this.#key, this.#meta, this.#serverId, ttl, this.#epoch())) as string | null
     } catch (error) {
       // Unreachable: another server may take over meanwhile, so this one stops running calls.
       if (this.#writing) {

@@ -204,7 +204,7 @@ export class ActionCalls<S extends object> {
       const at = metrics === undefined ? 0 : metrics.now()
       const { from, instanceId, clientId } = call
       const job: ClientJob = { session: undefined, from, clientId, instanceId, request, at }
-      record.learnInstance(instanceId, call.since)
+      // Its record came with its hello's change, read first: one no longer held is OUTCOME_UNKNOWN.
       const status = record.status(instanceId, request.id)
       // A call of this server's own clients, relayed before it was the writer, is pending here
       // until it runs: once.

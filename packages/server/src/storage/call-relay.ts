@@ -10,7 +10,11 @@ export interface RelayedCall {
   /** The id of the server the client is connected to (its {@link ServerLeases} id): where the answer goes. */
   from: string
   instanceId: string
-  /** The id of the hello that made the instance's record (see `StoredInstance.since`). */
+  /**
+   * The id of the hello that made the instance's record on the relaying server (see
+   * `StoredInstance.since`), for messages: the writer takes the record itself from the log, never
+   * from a relayed call (an old `since` would make a resend of a call whose record it forgot look new).
+   */
   since: number
   clientId: string
   /** The call as a client's `action/call` message, JSON text. */
