@@ -36,7 +36,7 @@ export interface RelayedCallsOptions {
 /**
  * The calls this server relayed to the writer (see `CallRelay`), by client instance and call id,
  * until their answer comes back: with the change that carries it, or in the writer's reply. Kept
- * whole, in the order they came, so that they can be relayed again to a new writer.
+ * whole, each instance's in the order they came, so that they can be relayed again to a new writer.
  */
 export class RelayedCalls {
   readonly #options: RelayedCallsOptions
@@ -114,7 +114,7 @@ export class RelayedCalls {
     return this.#ids.get(call)
   }
 
-  /** Relays every call not answered yet again, in the order they came (see `RelayTarget.relayAgain`). */
+  /** Relays every call not answered yet again, each client instance's in the order they came (see `RelayTarget.relayAgain`). */
   again(): void {
     if (this.#size === 0) return
     const calls: RelayedCall[] = []
