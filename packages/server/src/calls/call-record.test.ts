@@ -110,6 +110,24 @@ describe('CallRecord', () => {
     expect(record.status('short-19', 1)).toEqual(answered(1, 'short-19:1'))
   })
 
+  it('takes an instance whose calls come through another server as idle the shortest: it outlasts those that called before', () => {
+    const { record, clock } = createRecord({ maxRememberedClients: 2, answerGrace: 1_000, dedupWindow: 100 })
+    // Made by another server's hello (learned from the log): no connection here, ever.
+    record.learnInstance('remote', 0)
+    // Calls relayed here by the server the instance is connected to.
+    applied(record, 'remote', 1)
+    for (let n = 0; n < 5; n++) visit(record, `local-${n}`)
+    clock.now += 1_000
+    applied(record, 'remote', 2)
+    clock.now += 500
+    visit(record, 'after')
+    // Past the grace, the idle ones go down to 2, the one idle longest first: not the one that called.
+    expect(record.size).toBe(2)
+    expect(record.status('remote', 3)).toEqual({ kind: 'new' })
+    expect(record.status('remote', 2)).toEqual(answered(2, 'remote:2'))
+    expect(record.status('local-4', 1)).toEqual({ kind: 'unknown', reason: 'expired' })
+  })
+
   it('bounds idle instances by entries whatever their grace, the one idle longest first', () => {
     // Room for 2 × (1 + 1) entries: two idle instances with one answer each.
     const { record } = createRecord({ maxRememberedClients: 2, dedupWindow: 1, answerGrace: Number.POSITIVE_INFINITY })

@@ -84,10 +84,7 @@ export class CallRecord<C> {
   readonly #limits: CallRecordLimits
   readonly #now: () => number
   readonly #instances = new Map<string, Instance<C>>()
-  /**
-   * Instances without a connection, in the order they lost their last one: those that hold no
-   * answer apart, so they are the first to make room and never push an answer out.
-   */
+  /** Instances without a connection that hold no answer, in the order they lost their last one: the first to go. */
   readonly #idleEmpty = new Map<string, Instance<C>>()
   /** Instances without a connection that hold answers, in the order they lost their last one. */
   readonly #idleKept = new Map<string, Instance<C>>()
@@ -149,10 +146,7 @@ export class CallRecord<C> {
     return image
   }
 
-  /**
-   * Takes back the records a storage held, as instances without a connection whose grace starts
-   * now. Made before any connection is served.
-   */
+  /** Takes back the records a storage held, as instances without a connection whose grace starts now. */
   restore(instances: readonly StoredInstance[]): void {
     const { dedupWindow } = this.#limits
     for (const stored of instances) {
@@ -172,10 +166,7 @@ export class CallRecord<C> {
     this.#trim()
   }
 
-  /**
-   * `connection` of `instanceId` closed. Answers stop going there; an instance left with no
-   * connection starts its grace period.
-   */
+  /** `connection` of `instanceId` closed: answers stop going there; one left with none starts its grace. */
   detach(instanceId: string, connection: C): void {
     const instance = this.#instances.get(instanceId)
     if (instance === undefined || !instance.connections.delete(connection)) return
@@ -212,9 +203,18 @@ export class CallRecord<C> {
     return this.#learns
   }
 
-  /** Notes that call `id` of `instanceId` was taken: it will be answered through {@link answer}. */
+  /**
+   * Notes that call `id` of `instanceId` was taken: it will be answered through {@link answer}. A
+   * call of an instance without a connection here came through another server (see relayed calls):
+   * it is the instance idle the shortest from now, the last to be forgotten.
+   */
   take(instanceId: string, id: number): void {
     this.#unanswered.add(instanceId, id)
+    const instance = this.#instances.get(instanceId)
+    const idle = this.#idleKept.has(instanceId) ? this.#idleKept : this.#idleEmpty
+    if (instance === undefined || !idle.delete(instanceId)) return
+    instance.idleSince = this.#now()
+    idle.set(instanceId, instance)
   }
 
   /**
@@ -237,11 +237,7 @@ export class CallRecord<C> {
     if (!this.#instances.has(instanceId)) this.restore([{ instanceId, since, forgotten: -1, answers: [] }])
   }
 
-  /**
-   * Another server sharing the storage answered a call of `instanceId` with a change: kept for a
-   * resend to this server. A call of it queued here finds the answer before it runs (see
-   * {@link status}), and is answered from it.
-   */
+  /** Another server's change answered a call of `instanceId`: kept for a resend here (see {@link status}). */
   learn(instanceId: string, answer: StoredAnswer): void {
     this.#learns = true
     const instance = this.#instances.get(instanceId)
