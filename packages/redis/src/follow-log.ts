@@ -130,10 +130,15 @@ export function readLog(reader: LogReader, logger: Logger, started: () => void =
  */
 export function checkLog(redis: Connection, log: string, reader: LogReader, read: () => void): void {
   const position = streamId(reader.position)
-  redis.xrevrange(log, '+', '-', 'COUNT', 1).then(
-    ([top]) => {
-      if (top !== undefined && top[0] !== position) read()
+  redis.eval(LAST_ID, 1, log).then(
+    (top) => {
+      if (typeof top === 'string' && top !== position) read()
     },
     () => undefined,
   )
 }
+
+/** The id of the log's last entry, without the entry: one another program added may be large. */
+const LAST_ID = `local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+if top then return top[1] end
+return false`
