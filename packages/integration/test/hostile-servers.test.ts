@@ -90,6 +90,8 @@ describe('a client against a hostile server', () => {
     // It resolved only once the snapshot the gap asked for showed its version, never before.
     expect(client.version).toBe(1)
     expect(client.state).toEqual({ n: 1 })
+    // The liar prints that it answered on its stdout, which may come after its answer on the socket.
+    expect((await liar.process.waitFor('state-get')).version).toBe(1)
     expect(liar.process.events.filter((e) => e.event === 'state-get').map((e) => e.version)).toEqual([1])
     expect(seen).toEqual([1])
   })
