@@ -117,12 +117,12 @@ class RedisStorage implements Storage {
       this.#epoch = loaded.store.epoch
       this.leases = new ServerLease(redis, this.#settings.key, this.#id, this.#settings.serverLease, context.logger)
       await this.leases.start()
-      const target = context.relay // one server runs every call; the first to start is that one at once
-      if (target !== undefined && this.#settings.relayCalls)
-        this.relay = new RedisRelay({
-          ...{ redis, settings: this.#settings, serverId: this.#id, context: { ...context, relay: target }, reader: this.#reader },
-          ...{ refusal: () => this.#refused, following: () => this.#stopFollowing !== undefined, epoch: () => this.#epoch },
-        })
+      const relay = context.relay // one server runs every call; the first to start is that one at once
+      if (relay !== undefined && this.#settings.relayCalls) {
+        const own = { redis, settings: this.#settings, keys: this.#keys, serverId: this.#id, reader: this.#reader }
+        const state = { refusal: () => this.#refused, epoch: () => this.#epoch, following: () => this.#stopFollowing !== undefined }
+        this.relay = new RedisRelay({ ...own, ...state, context: { ...context, relay } })
+      }
       await this.relay?.start()
       const follower = createConnection(this.#settings, true, {})
       // The other connection reports outages; without a listener, ioredis would print each error.

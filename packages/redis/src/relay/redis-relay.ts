@@ -6,6 +6,7 @@ import type { RedisStorageSettings } from '../redis-options.js'
 import { checkLog, readLog } from '../follow-log.js'
 import type { StreamEntry } from '../log-entries.js'
 import type { LogReader } from '../log-reader.js'
+import type { StoreKeys } from '../load-store.js'
 import { encodeCalls, encodeReplies, readCalls, readReplies } from './relay-entries.js'
 import { MAX_NOTICES } from '../scripts.js'
 import { dropNonStreams, unblock, wrongType } from './stream-repair.js'
@@ -21,8 +22,10 @@ const NOTICE = 'n'
 /** What a {@link RedisRelay} uses. */
 export interface RedisRelayOptions {
   redis: Connection
-  /** Its `key` prefixes the streams, `<key>:calls` and `<key>:replies:<server>`; its `serverLease` is the writer's too. */
+  /** Its `key` prefixes the replies streams; its `serverLease` is the writer's too. */
   settings: RedisStorageSettings
+  /** The store's keys: the log, the calls stream, the writer's lease, the meta key. */
+  keys: StoreKeys
   serverId: string
   /** Its `relay` takes what the streams hand over; its `maxEntryBytes` bounds a frame or a reply taken from them. */
   context: Pick<StorageContext, 'maxEntryBytes' | 'logger'> & { relay: RelayTarget }
@@ -38,10 +41,10 @@ export interface RedisRelayOptions {
 
 /**
  * Relays calls to the writer and its replies back, through Redis: a server that is not the writer
- * appends the calls of one turn as one entry of `<key>:calls`; the writer reads that stream (in the
- * same blocking read as the log), runs the calls, and trims what it read. Replies to calls that
- * changed nothing go to `<key>:replies:<server>`, which that server reads. What a stream holds is
- * checked before it is taken: an entry no server wrote is logged and left out.
+ * appends the calls of one turn as one entry of `<key>:calls`; the writer reads that stream (in its
+ * blocking read, beside its replies: it reads the log at notices instead), runs the calls, and trims
+ * what it read. Replies to calls that changed nothing go to `<key>:replies:<server>`, which that
+ * server reads. What a stream holds is checked before it is taken: one no server wrote is left out.
  */
 export class RedisRelay implements CallRelay {
   readonly #options: RedisRelayOptions
@@ -64,15 +67,15 @@ export class RedisRelay implements CallRelay {
 
   constructor(options: RedisRelayOptions) {
     this.#options = options
-    this.#callsKey = `${options.settings.key}:calls`
+    this.#callsKey = options.keys.calls
     this.#repliesKey = repliesKey(options.settings.key, options.serverId)
     this.#logger = options.context.logger
   }
 
   /** Takes the writer's lease when no server holds it, and keeps looking (see {@link WriterLease}). */
   async start(): Promise<void> {
-    const { redis, serverId } = this.#options
-    const { key, serverLease: leaseMs } = this.#options.settings
+    const { redis, serverId, keys } = this.#options
+    const leaseMs = this.#options.settings.serverLease
     const target = this.#options.context.relay
     this.#repliesTtlMs = leaseMs * 4
     const events = {
@@ -84,12 +87,12 @@ export class RedisRelay implements CallRelay {
       },
       // Whether the log holds what the writer has not read (another program wrote to it).
       renewed: () => {
-        const { redis, settings, reader, following, refusal } = this.#options
-        if (following() && refusal() === undefined) checkLog(redis, `${settings.key}:log`, reader, () => this.#readLog())
+        const { redis, reader, following, refusal } = this.#options
+        if (following() && refusal() === undefined) checkLog(redis, keys.log, reader, () => this.#readLog())
         this.#trim()
       },
     }
-    this.#lease = new WriterLease(redis, key, this.#options.epoch, serverId, leaseMs, events, this.#logger)
+    this.#lease = new WriterLease(redis, keys, this.#options.epoch, serverId, leaseMs, events, this.#logger)
     await this.#lease.start()
     // Calls relayed and not answered when Redis goes away fail, as commits under way do.
     redis.on('close', () => target.relayAgain())

@@ -1,6 +1,7 @@
 // The writer's lease in Redis: which one of the servers sharing a store runs every call, and the handover when it dies.
 import type { Logger } from '@ipc-state/protocol'
 import type { Connection } from '../connection.js'
+import type { StoreKeys } from '../load-store.js'
 
 /**
  * Renews the lease only while this server holds it, of the store it loaded (KEYS[2], the meta key,
@@ -61,10 +62,10 @@ export class WriterLease {
   /** The writer as this server last saw it. */
   #holder: string | null = null
 
-  /** @param epoch the epoch of the store this server loaded, whose meta key is `<key>:meta` */
+  /** @param epoch the epoch of the store this server loaded, whose meta key is `keys.meta` */
   constructor(
     redis: Connection,
-    key: string,
+    keys: Pick<StoreKeys, 'writer' | 'meta'>,
     epoch: () => string,
     serverId: string,
     leaseMs: number,
@@ -72,8 +73,8 @@ export class WriterLease {
     logger: Logger,
   ) {
     this.#redis = redis
-    this.#key = `${key}:writer`
-    this.#meta = `${key}:meta`
+    this.#key = keys.writer
+    this.#meta = keys.meta
     this.#epoch = epoch
     this.#serverId = serverId
     this.#leaseMs = leaseMs
